@@ -1,0 +1,109 @@
+/* tcpsim/params.h: the parameter block every connection carries, its names, profiles and
+ * validation. Defaults follow Linux (see DESIGN.md's table). The same names serve the
+ * TUN runner's --set, the simulator's scenario files and the telnet service's `set`. */
+#ifndef TCPSIM_PARAMS_H
+#define TCPSIM_PARAMS_H
+
+#include <stdbool.h>
+#include "tcpsim/types.h"
+
+#define TS_POLICY_NAME_MAX 16
+
+typedef struct ts_params {
+    /* Options offered in the SYN (RFC 7323, RFC 2018), in Linux's order. */
+    uint32_t mss;        /* advertised MSS; 1460 for MTU 1500 */
+    uint32_t wscale;     /* window scale shift offered, 0..14 */
+    bool wscale_on;      /* offer window scaling at all */
+    bool sack;           /* offer SACK-permitted; report SACK blocks */
+    bool timestamps;     /* offer timestamps (RFC 7323) */
+    /* Handshake retransmission. */
+    ts_time_t syn_rto;       /* first SYN / SYN-ACK RTO (1 s) */
+    uint32_t syn_retries;    /* SYN retransmissions before -ETIMEDOUT (6) */
+    uint32_t syn_linear;     /* first N SYN retransmissions keep syn_rto (0) */
+    uint32_t synack_retries; /* SYN-ACK retransmissions (5) */
+    uint32_t backoff;        /* RTO multiplier per retry (2) */
+    /* Data retransmission (RFC 6298). */
+    ts_time_t rto_init;    /* RTO before any sample (1 s) */
+    ts_time_t rto_min;     /* lower bound (200 ms; RFC: 1 s) */
+    ts_time_t rto_max;     /* upper bound (120 s) */
+    ts_time_t rto_fallback; /* RTO after a retransmitted handshake, RFC 6298 5.7 (3 s) */
+    uint32_t retries2;     /* data retransmissions before giving up (15) */
+    ts_time_t user_timeout; /* TCP_USER_TIMEOUT; 0 = off */
+    /* Acknowledgements. */
+    ts_time_t delack;     /* delayed-ACK timer, 0 = ACK at once (40 ms) */
+    ts_time_t delack_max; /* delayed-ACK upper bound (200 ms) */
+    uint32_t delack_segs; /* ACK at least every Nth full-sized segment (2) */
+    bool quickack;        /* quick-ACK at connection start (on) */
+    bool nagle;           /* Nagle's algorithm (on) */
+    /* Closing. */
+    ts_time_t time_wait; /* TIME-WAIT length (60 s; RFC 2MSL 240 s) */
+    ts_time_t fin_wait2; /* orphaned FIN-WAIT-2 timeout (60 s) */
+    /* Keepalive (RFC 9293 3.8.4). */
+    bool keepalive;
+    ts_time_t keepalive_idle;  /* 7200 s */
+    ts_time_t keepalive_intvl; /* 75 s */
+    uint32_t keepalive_probes; /* 9 */
+    /* Congestion control (RFC 5681, 6928). */
+    uint32_t init_cwnd; /* segments (10) */
+    /* Buffers. */
+    uint32_t rcvbuf; /* receive buffer limit, bytes */
+    uint32_t sndbuf; /* send buffer limit, bytes */
+    uint32_t backlog; /* default listen backlog */
+    /* ISN: 0 = RFC 6528 keyed hash + clock; otherwise this fixed ISN (for lessons). */
+    bool isn_fixed;
+    uint32_t isn;
+    /* Policies, chosen by name. */
+    char rto_policy[TS_POLICY_NAME_MAX];     /* "rfc6298" */
+    char backoff_policy[TS_POLICY_NAME_MAX]; /* "exponential" */
+    char delack_policy[TS_POLICY_NAME_MAX];  /* "linux" */
+    char cc[TS_POLICY_NAME_MAX];             /* "newreno" (also "reno") */
+} ts_params;
+
+/* Kinds of parameter value, for help texts and parsers. */
+typedef enum {
+    TS_PARAM_UINT,
+    TS_PARAM_DURATION, /* "200ms", "1s", "1.5s", "40us", "0"; bare numbers are seconds */
+    TS_PARAM_BOOL,     /* on|off, true|false, yes|no, 1|0 */
+    TS_PARAM_POLICY,   /* a registered policy name */
+    TS_PARAM_ISN,      /* "hash" or a 32-bit number */
+} ts_param_kind;
+
+typedef struct ts_param_info {
+    const char *name;
+    ts_param_kind kind;
+    const char *help; /* one line, says the unit and the Linux default */
+} ts_param_info;
+
+/* The Linux profile: the defaults. */
+void ts_params_default(ts_params *p);
+
+/* Apply a named profile on top of the defaults: "linux", "rfc", "textbook", "linux65".
+ * Returns 0, or -1 with a message naming the known profiles in err. */
+int ts_params_profile(ts_params *p, const char *name, char *err, size_t errlen);
+
+/* Set one parameter from text. Returns 0, or -1 with a one-line message in err that names
+ * the problem and the fix. The block is validated as a whole after the change; on error
+ * it is left unchanged. */
+int ts_params_set(ts_params *p, const char *name, const char *value, char *err, size_t errlen);
+
+/* Parse "NAME=VALUE" and set it. */
+int ts_params_set_kv(ts_params *p, const char *assignment, char *err, size_t errlen);
+
+/* Format one parameter's value as text ("40ms", "on", "7"); -1 if the name is unknown. */
+int ts_params_get(const ts_params *p, const char *name, char *buf, size_t len);
+
+/* Check cross-parameter rules (rto_min <= rto_max, wscale <= 14, mss >= 88, ...). */
+int ts_params_validate(const ts_params *p, char *err, size_t errlen);
+
+/* The table of parameters, for --help and `set` completion. */
+size_t ts_params_count(void);
+const ts_param_info *ts_params_info(size_t i);
+/* Names of the profiles, NULL-terminated. */
+const char *const *ts_params_profiles(void);
+
+/* Parse a duration ("200ms", "1.5s", "40us", "2m", bare number = seconds). 0 or -1. */
+int ts_duration_parse(const char *text, ts_time_t *out);
+/* Format a duration compactly ("40ms", "1s", "1.5s", "120s"). Returns buf. */
+char *ts_duration_format(ts_time_t t, char *buf, size_t len);
+
+#endif

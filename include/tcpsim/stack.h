@@ -1,0 +1,53 @@
+/* tcpsim/stack.h: creating a stack and driving it. The stack is sans-IO: the driver hands
+ * it packets and the time, and takes packets from the output callback. */
+#ifndef TCPSIM_STACK_H
+#define TCPSIM_STACK_H
+
+#include "tcpsim/event.h"
+#include "tcpsim/params.h"
+#include "tcpsim/types.h"
+
+/* Called for every IPv4 packet the stack sends. The buffer is valid only during the call. */
+typedef void (*ts_output_fn)(void *ctx, const uint8_t *pkt, size_t len);
+
+typedef struct ts_stack_config {
+    uint32_t addr;        /* the stack's IPv4 address, host order */
+    uint64_t seed;        /* keys ISNs (RFC 6528) and ephemeral ports */
+    ts_params params;     /* defaults for every socket */
+    ts_output_fn output;  /* required */
+    void *output_ctx;
+    ts_event_fn event; /* optional observer */
+    void *event_ctx;
+    uint32_t max_sockets; /* socket handles and connections, together (default 65536) */
+    uint8_t ttl;          /* IPv4 TTL on output (64) */
+} ts_stack_config;
+
+/* Fill cfg with defaults: Linux parameters, TTL 64, seed 1, no callbacks. */
+void ts_stack_config_init(ts_stack_config *cfg);
+
+/* Create a stack. NULL if the parameters are invalid (err says why) or memory ran out. */
+ts_stack *ts_stack_create(const ts_stack_config *cfg, char *err, size_t errlen);
+void ts_stack_destroy(ts_stack *s);
+
+/* An IPv4 packet arrived at time now. Malformed packets are dropped and counted. */
+void ts_stack_input(ts_stack *s, ts_time_t now, const uint8_t *pkt, size_t len);
+
+/* Run every timer due by now; returns the next deadline (TS_TIME_NEVER if none).
+ * Socket calls act at the time of the latest ts_stack_input or ts_stack_poll. */
+ts_time_t ts_stack_poll(ts_stack *s, ts_time_t now);
+
+/* The earliest pending deadline without running anything. */
+ts_time_t ts_stack_next_deadline(const ts_stack *s);
+
+/* The time the stack last heard of. */
+ts_time_t ts_stack_now(const ts_stack *s);
+
+uint32_t ts_stack_addr(const ts_stack *s);
+const ts_counters *ts_stack_counters(const ts_stack *s);
+/* The stack-wide default parameters; changes apply to sockets created afterwards. */
+ts_params *ts_stack_params(ts_stack *s);
+
+/* Replace the observer (e.g. to attach a tracer after creation). */
+void ts_stack_set_event_fn(ts_stack *s, ts_event_fn fn, void *ctx);
+
+#endif
