@@ -1,0 +1,38 @@
+/* tcpsim.c: the command-line entry point; dispatches to the subcommands in cli_*.c. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+    fputs("usage: tcpsim COMMAND [ARGS...]\n"
+          "\n"
+          "commands:\n"
+          "  tun      run the stack on a TUN device; Linux programs talk to it\n"
+          "           (tcpsim tun --help; e.g. tcpsim tun --listen 23:telnet)\n"
+          "  run      run a scenario file in the virtual-time simulator\n"
+          "           (tcpsim run --help; e.g. tcpsim run sim/scenarios/chapter-close.scn)\n"
+          "  params   list every stack parameter, its default and the profiles\n"
+          "\n"
+          "Stack parameters are set with --set NAME=VALUE and --profile NAME in both modes.\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "tun")) return ts_cli_tun(argc - 1, argv + 1);
+    if (!strcmp(cmd, "run")) return ts_cli_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "params")) return ts_cli_params(argc - 1, argv + 1);
+    fprintf(stderr, "tcpsim: unknown command '%s'; try 'tcpsim --help'\n", cmd);
+    return 2;
+}
