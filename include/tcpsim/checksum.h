@@ -1,4 +1,4 @@
-/* checksum.h: the Internet checksum (RFC 1071) and the TCP pseudo-header sum. */
+/* tcpsim/checksum.h: the Internet checksum (RFC 1071) and the TCP pseudo-header sum. */
 #ifndef TS_CHECKSUM_H
 #define TS_CHECKSUM_H
 

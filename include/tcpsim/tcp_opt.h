@@ -1,4 +1,4 @@
-/* tcp_opt.h: TCP options: parsing received ones safely and emitting ours in Linux's order. */
+/* tcpsim/tcp_opt.h: TCP options: parsing received ones safely and emitting ours in Linux's order. */
 #ifndef TS_TCP_OPT_H
 #define TS_TCP_OPT_H
 
