@@ -1,12 +1,702 @@
-/* cli_tun.c: placeholder until the tun subcommand lands (replaced by its owner). */
+/* cli_tun.c: `tcpsim tun`, the stack live on a TUN device. Parses the flags, builds the
+ * parameter block (profile, then --set in order), creates the device and the stack, starts
+ * the services or the nc-like client, and runs the real-time loop until the client is done
+ * or a signal asks to stop; then closes connections (FIN), gives them a short grace, resets
+ * what is left and removes the device. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "pcapw.h"
+#include "services.h"
+#include "trace.h"
+#include "tun.h"
+
+#define MAX_LISTEN 16
+#define MAX_SETS   64
+#define CLIENT_BUF 65536
+#define ERR_LEN    512
+#define PCAP_FLUSH (1 * TS_SEC)
+
+typedef struct listen_spec {
+    uint16_t port;
+    const char *service;
+} listen_spec;
+
+typedef struct tun_opts {
+    ts_tun_config tun;
+    listen_spec listen[MAX_LISTEN];
+    size_t nlisten;
+    bool client;
+    ts_endpoint connect_to;
+    const char *profile;
+    const char *sets[MAX_SETS];
+    size_t nsets;
+    const char *pcap;
+    bool trace;
+    bool seed_set;
+    uint64_t seed;
+    ts_time_t grace;
+} tun_opts;
+
+typedef struct tun_run {
+    tun_opts *o;
+    ts_tun *tun;
+    ts_loop *loop;
+    ts_stack *stack;
+    ts_pcapw *pcap;
+    ts_time_t pcap_flushed;
+    ts_time_t mono0, wall0; /* to turn the stack's monotonic stamps into wall clock */
+    ts_service *svcs[MAX_LISTEN];
+    size_t nsvc;
+    /* client mode */
+    int sd;
+    bool connected, stdin_watched, stdin_eof, peer_eof, done;
+    int exit_code;
+    ts_time_t connect_start;
+    size_t in_off, in_len;
+    char in[CLIENT_BUF];
+    char outb[CLIENT_BUF];
+    /* shutting down */
+    int signals;
+    bool grace_mode;
+} tun_run;
+
+static void usage(FILE *f)
+{
+    fputs("usage: tcpsim tun [OPTIONS]\n"
+          "\n"
+          "Run the stack on a TUN device: Linux gets one address, the stack another, and\n"
+          "Linux programs (telnet, nc, ping, curl) talk to the stack's services, or the\n"
+          "stack connects out like nc. Needs CAP_NET_ADMIN (root, or a namespace of its own).\n"
+          "\n"
+          "device:\n"
+          "  --dev NAME            TUN device name (tun0)\n"
+          "  --addr A.B.C.D        the stack's address (10.0.0.2)\n"
+          "  --peer A.B.C.D/N      the Linux side's address and prefix (10.0.0.1/24)\n"
+          "  --mtu N               device MTU, 68..65535 (1500); the MSS follows it (MTU-40)\n"
+          "services (server mode):\n"
+          "  --listen PORT:SERVICE serve SERVICE (telnet, echo, discard, chargen) on PORT;\n"
+          "                        repeatable; a bare SERVICE uses its well-known port.\n"
+          "                        Without --listen and --connect: 23:telnet 7:echo 9:discard\n"
+          "                        19:chargen\n"
+          "client mode:\n"
+          "  --connect A.B.C.D:PORT connect out like nc: stdin goes to the connection, what\n"
+          "                        arrives goes to stdout; EOF on stdin half-closes (FIN).\n"
+          "                        Exit 0 on a clean close, 1 if refused, timed out or reset\n"
+          "stack parameters (see tcpsim params):\n"
+          "  --profile NAME        a named set: linux (default), rfc, textbook, linux65;\n"
+          "                        applied first, --set overrides it\n"
+          "  --set NAME=VALUE      one parameter, repeatable: durations take units (200ms,\n"
+          "                        1s, 1.5s), booleans on|off\n"
+          "  --seed N              seed for ISNs and ephemeral ports (random)\n"
+          "observing:\n"
+          "  --pcap FILE           write every packet received and sent (tcpdump -r FILE)\n"
+          "  --trace               state changes, timers, retransmissions on stderr\n"
+          "  --grace DURATION      on SIGINT/SIGTERM, wait this long for FINs to finish\n"
+          "                        before resetting what is left (1s)\n"
+          "  -h, --help            this text\n"
+          "\n"
+          "Once up it prints, on stderr:\n"
+          "  tcpsim: tun0 up: stack 10.0.0.2, linux 10.0.0.1/24, listening 23 7 9 19\n"
+          "\n"
+          "examples:\n"
+          "  tcpsim tun                                  # then: telnet 10.0.0.2\n"
+          "  tcpsim tun --set delack=0 --pcap out.pcap   # every ACK at once, captured\n"
+          "  tcpsim tun --listen 8080:echo --mtu 9000\n"
+          "  tcpsim tun --profile textbook --connect 10.0.0.1:23   # 5 SYNs, 31 s\n"
+          "  echo hello | tcpsim tun --connect 10.0.0.1:7\n"
+          "Run it inside a network namespace of its own: ip netns add t; ip netns exec t ...\n",
+          f);
+}
+
+static int fail_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("tcpsim: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 2;
+}
+
+/* ---- parsing ------------------------------------------------------------------------- */
+
+static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+    if (!s || !*s || *s == '-' || *s == '+') return false;
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || v > max) return false;
+    *out = v;
+    return true;
+}
+
+static uint16_t well_known_port(const char *service)
+{
+    if (!strcmp(service, "telnet")) return 23;
+    if (!strcmp(service, "echo")) return 7;
+    if (!strcmp(service, "discard")) return 9;
+    if (!strcmp(service, "chargen")) return 19;
+    return 0;
+}
+
+static int parse_listen(tun_opts *o, const char *arg)
+{
+    if (o->nlisten == MAX_LISTEN)
+        return fail_usage("--listen %s: at most %d services; drop some --listen", arg, MAX_LISTEN);
+    const char *colon = strchr(arg, ':');
+    const char *service = colon ? colon + 1 : arg;
+    unsigned long port = 0;
+    if (colon) {
+        char num[16];
+        size_t n = (size_t)(colon - arg);
+        if (n == 0 || n >= sizeof num) goto bad;
+        memcpy(num, arg, n);
+        num[n] = '\0';
+        if (!parse_uint(num, 65535, &port) || port == 0) goto bad;
+    }
+    if (!ts_service_known(service))
+        return fail_usage("--listen %s: unknown service '%s'; use telnet, echo, discard or "
+                          "chargen, e.g. --listen 23:telnet",
+                          arg, service);
+    if (!colon) port = well_known_port(service);
+    for (size_t i = 0; i < o->nlisten; i++)
+        if (o->listen[i].port == port)
+            return fail_usage("--listen %s: port %lu is already taken by --listen %u:%s; give "
+                              "each service its own port",
+                              arg, port, o->listen[i].port, o->listen[i].service);
+    o->listen[o->nlisten++] = (listen_spec){(uint16_t)port, service};
+    return 0;
+bad:
+    return fail_usage("--listen '%s': expected PORT:SERVICE with PORT 1..65535, e.g. --listen "
+                      "23:telnet",
+                      arg);
+}
+
+static int parse_connect(tun_opts *o, const char *arg)
+{
+    char host[32];
+    const char *colon = strrchr(arg, ':');
+    unsigned long port;
+    size_t n = colon ? (size_t)(colon - arg) : 0;
+    if (!colon || n == 0 || n >= sizeof host || !parse_uint(colon + 1, 65535, &port) || port == 0)
+        return fail_usage("--connect '%s': expected A.B.C.D:PORT, e.g. --connect 10.0.0.1:80", arg);
+    memcpy(host, arg, n);
+    host[n] = '\0';
+    if (ts_ip4_parse(host, &o->connect_to.addr) < 0)
+        return fail_usage("--connect '%s': '%s' is not an IPv4 address; use A.B.C.D:PORT, e.g. "
+                          "--connect 10.0.0.1:80",
+                          arg, host);
+    o->connect_to.port = (uint16_t)port;
+    o->client = true;
+    return 0;
+}
+
+static int parse_peer(tun_opts *o, const char *arg)
+{
+    char host[32];
+    const char *slash = strchr(arg, '/');
+    unsigned long prefix = 24;
+    size_t n = slash ? (size_t)(slash - arg) : strlen(arg);
+    if (n == 0 || n >= sizeof host) goto bad;
+    memcpy(host, arg, n);
+    host[n] = '\0';
+    if (slash && (!parse_uint(slash + 1, 32, &prefix) || prefix == 0)) goto bad;
+    if (ts_ip4_parse(host, &o->tun.peer_addr) < 0) goto bad;
+    o->tun.prefix = (unsigned)prefix;
+    return 0;
+bad:
+    return fail_usage("--peer '%s': expected A.B.C.D/N with N 1..32, e.g. --peer 10.0.0.1/24", arg);
+}
+
+enum {
+    OPT_DEV = 256,
+    OPT_ADDR,
+    OPT_PEER,
+    OPT_MTU,
+    OPT_LISTEN,
+    OPT_CONNECT,
+    OPT_SET,
+    OPT_PROFILE,
+    OPT_PCAP,
+    OPT_TRACE,
+    OPT_SEED,
+    OPT_GRACE,
+};
+
+static const struct option long_opts[] = {
+    {"dev", required_argument, NULL, OPT_DEV},
+    {"addr", required_argument, NULL, OPT_ADDR},
+    {"peer", required_argument, NULL, OPT_PEER},
+    {"mtu", required_argument, NULL, OPT_MTU},
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"connect", required_argument, NULL, OPT_CONNECT},
+    {"set", required_argument, NULL, OPT_SET},
+    {"profile", required_argument, NULL, OPT_PROFILE},
+    {"pcap", required_argument, NULL, OPT_PCAP},
+    {"trace", no_argument, NULL, OPT_TRACE},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"grace", required_argument, NULL, OPT_GRACE},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* 0 to run, 1 after --help (exit 0), 2 on a usage error (already reported). */
+static int parse_args(tun_opts *o, int argc, char **argv)
+{
+    unsigned long v;
+    opterr = 0;
+    optind = 1;
+    for (;;) {
+        int prev = optind;
+        int c = getopt_long(argc, argv, ":h", long_opts, NULL);
+        if (c == -1) break;
+        const char *opt = argv[prev] ? argv[prev] : "?";
+        int r = 0;
+        switch (c) {
+        case 'h': usage(stdout); return 1;
+        case OPT_DEV: o->tun.dev = optarg; break;
+        case OPT_ADDR:
+            if (ts_ip4_parse(optarg, &o->tun.stack_addr) < 0)
+                r = fail_usage("--addr '%s': not an IPv4 address; use A.B.C.D, e.g. --addr "
+                               "10.0.0.2",
+                               optarg);
+            break;
+        case OPT_PEER: r = parse_peer(o, optarg); break;
+        case OPT_MTU:
+            if (!parse_uint(optarg, 65535, &v) || v < 68)
+                r = fail_usage("--mtu '%s': use a number 68..65535, e.g. --mtu 1500", optarg);
+            else
+                o->tun.mtu = (unsigned)v;
+            break;
+        case OPT_LISTEN: r = parse_listen(o, optarg); break;
+        case OPT_CONNECT: r = parse_connect(o, optarg); break;
+        case OPT_SET:
+            if (o->nsets == MAX_SETS)
+                r = fail_usage("--set: at most %d of them; use --profile for a whole set",
+                               MAX_SETS);
+            else
+                o->sets[o->nsets++] = optarg;
+            break;
+        case OPT_PROFILE: o->profile = optarg; break;
+        case OPT_PCAP: o->pcap = optarg; break;
+        case OPT_TRACE: o->trace = true; break;
+        case OPT_SEED:
+            if (!parse_uint(optarg, ULONG_MAX, &v))
+                r = fail_usage("--seed '%s': use a non-negative number, e.g. --seed 1", optarg);
+            o->seed = v;
+            o->seed_set = true;
+            break;
+        case OPT_GRACE:
+            if (ts_duration_parse(optarg, &o->grace) < 0)
+                r = fail_usage("--grace '%s': use a duration such as 1s or 500ms", optarg);
+            break;
+        case ':': r = fail_usage("%s needs a value; see tcpsim tun --help", opt); break;
+        default: r = fail_usage("unknown option '%s'; see tcpsim tun --help", opt); break;
+        }
+        if (r) return r;
+    }
+    if (optind < argc)
+        return fail_usage("unexpected argument '%s'; options start with --, see tcpsim tun "
+                          "--help",
+                          argv[optind]);
+    return 0;
+}
+
+/* The parameter block: the profile first, the MSS from the MTU, then every --set in order. */
+static int build_params(const tun_opts *o, ts_params *p)
+{
+    char err[ERR_LEN];
+    ts_params_default(p);
+    if (o->profile && ts_params_profile(p, o->profile, err, sizeof err) < 0)
+        return fail_usage("--profile %s: %s", o->profile, err);
+    char mss[16];
+    snprintf(mss, sizeof mss, "%u", o->tun.mtu - 40);
+    if (o->tun.mtu - 40 >= 88 && ts_params_set(p, "mss", mss, err, sizeof err) < 0)
+        return fail_usage("--mtu %u: %s", o->tun.mtu, err);
+    for (size_t i = 0; i < o->nsets; i++)
+        if (ts_params_set_kv(p, o->sets[i], err, sizeof err) < 0)
+            return fail_usage("--set %s: %s", o->sets[i], err);
+    if (ts_params_validate(p, err, sizeof err) < 0) return fail_usage("parameters: %s", err);
+    return 0;
+}
+
+/* ---- observing ----------------------------------------------------------------------- */
+
+static void tap(void *ctx, ts_time_t now, const uint8_t *pkt, size_t len, bool out)
+{
+    tun_run *r = ctx;
+    (void)out;
+    ts_pcapw_write(r->pcap, r->wall0 + (now - r->mono0), pkt, len);
+}
+
+static void on_event(void *ctx, const ts_event *ev)
+{
+    tun_run *r = ctx;
+    if (!r->o->trace) return;
+    ts_event e = *ev;
+    e.now = r->wall0 + (ev->now - r->mono0);
+    ts_trace_print(stderr, &e, false, true);
+}
+
+/* ---- client mode --------------------------------------------------------------------- */
+
+static void client_finish(tun_run *r, int code)
+{
+    if (r->done) return;
+    r->done = true;
+    r->exit_code = code;
+    if (r->stdin_watched) {
+        ts_loop_unwatch(r->loop, STDIN_FILENO);
+        r->stdin_watched = false;
+    }
+    ts_loop_stop(r->loop);
+}
+
+static void client_error(tun_run *r, int err)
+{
+    char a[16];
+    const char *host = ts_ip4_format(r->o->connect_to.addr, a);
+    unsigned port = r->o->connect_to.port;
+    if (!r->connected) {
+        double secs = (double)(ts_stack_now(r->stack) - r->connect_start) / TS_SEC;
+        unsigned long long syns = ts_stack_counters(r->stack)->tcp_syn_retransmits + 1;
+        if (err == -ETIMEDOUT)
+            fprintf(stderr, "tcpsim: connect %s:%u: timed out after %.1f s (%llu SYN%s sent)\n",
+                    host, port, secs, syns, syns == 1 ? "" : "s");
+        else if (err == -ECONNREFUSED)
+            fprintf(stderr, "tcpsim: connect %s:%u: refused (RST)\n", host, port);
+        else
+            fprintf(stderr, "tcpsim: connect %s:%u: %s\n", host, port, strerror(-err));
+    } else if (err == -ECONNRESET) {
+        fprintf(stderr, "tcpsim: %s:%u: connection reset (RST)\n", host, port);
+    } else if (err == -ETIMEDOUT) {
+        fprintf(stderr, "tcpsim: %s:%u: timed out (data not acknowledged)\n", host, port);
+    } else {
+        fprintf(stderr, "tcpsim: %s:%u: %s\n", host, port, strerror(-err));
+    }
+    client_finish(r, 1);
+}
+
+static void write_stdout(const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(STDOUT_FILENO, p, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return; /* stdout gone (EPIPE): the data has nowhere to go */
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Push buffered stdin bytes; true when nothing is left. */
+static bool client_push(tun_run *r)
+{
+    while (r->in_len) {
+        ssize_t n = ts_send(r->stack, r->sd, r->in + r->in_off, r->in_len);
+        if (n == -EAGAIN || n == 0) return false;
+        if (n < 0) {
+            client_error(r, (int)n);
+            return false;
+        }
+        r->in_off += (size_t)n;
+        r->in_len -= (size_t)n;
+    }
+    return true;
+}
+
+static void client_maybe_done(tun_run *r)
+{
+    if (r->stdin_eof && r->peer_eof && r->in_len == 0) client_finish(r, 0);
+}
+
+static void stdin_cb(ts_loop *l, int fd, uint32_t events, void *ctx)
+{
+    tun_run *r = ctx;
+    (void)events;
+    if (r->done || r->in_len) return;
+    ssize_t n = read(fd, r->in, sizeof r->in);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    if (n <= 0) { /* EOF (or an unreadable stdin): half-close */
+        r->stdin_eof = true;
+        ts_loop_unwatch(l, fd);
+        r->stdin_watched = false;
+        int e = ts_shutdown(r->stack, r->sd, TS_SHUT_WR);
+        if (e < 0 && e != -ENOTCONN) client_error(r, e);
+        client_maybe_done(r);
+        return;
+    }
+    r->in_off = 0;
+    r->in_len = (size_t)n;
+    if (!client_push(r) && !r->done) ts_loop_modify(l, fd, 0); /* resume when writable */
+}
+
+static void client_cb(ts_stack *s, int sd, unsigned events, void *ctx)
+{
+    tun_run *r = ctx;
+    if (r->done) return;
+    if (!r->connected) {
+        if (events & TS_SOCK_CONNECTED) {
+            r->connected = true;
+            if (ts_loop_watch(r->loop, STDIN_FILENO, EPOLLIN, stdin_cb, r) == 0)
+                r->stdin_watched = true;
+        } else if (events & (TS_SOCK_ERROR | TS_SOCK_CLOSED)) {
+            int e = ts_sock_error(s, sd);
+            client_error(r, e ? e : -ECONNREFUSED);
+            return;
+        } else {
+            return;
+        }
+    }
+    while (!r->peer_eof) {
+        ssize_t n = ts_recv(s, sd, r->outb, sizeof r->outb);
+        if (n == -EAGAIN) break;
+        if (n < 0) {
+            client_error(r, (int)n);
+            return;
+        }
+        if (n == 0)
+            r->peer_eof = true;
+        else
+            write_stdout(r->outb, (size_t)n);
+    }
+    if (r->in_len && client_push(r) && r->stdin_watched)
+        ts_loop_modify(r->loop, STDIN_FILENO, EPOLLIN);
+    if (r->done) return;
+    if (events & TS_SOCK_ERROR) {
+        int e = ts_sock_error(s, sd);
+        if (e) {
+            client_error(r, e);
+            return;
+        }
+    }
+    if ((events & TS_SOCK_CLOSED) && !(r->stdin_eof && r->peer_eof)) {
+        client_error(r, -ECONNRESET);
+        return;
+    }
+    client_maybe_done(r);
+}
+
+static int client_start(tun_run *r)
+{
+    r->sd = ts_socket(r->stack);
+    if (r->sd < 0) {
+        fprintf(stderr, "tcpsim: socket: %s\n", strerror(-r->sd));
+        return 1;
+    }
+    ts_sock_set_callback(r->stack, r->sd, client_cb, r);
+    r->connect_start = ts_loop_clock();
+    ts_stack_poll(r->stack, r->connect_start);
+    int e = ts_connect(r->stack, r->sd, r->o->connect_to.addr, r->o->connect_to.port);
+    if (e < 0 && e != -EINPROGRESS) {
+        client_error(r, e);
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- shutting down ------------------------------------------------------------------- */
+
+/* True when no connection needs the network any more (TIME-WAIT only answers). */
+static bool stack_quiet(ts_stack *s)
+{
+    const ts_counters *k = ts_stack_counters(s);
+    for (int st = 0; st < TS_NUM_STATES; st++)
+        if (st != TS_CLOSED && st != TS_LISTEN && st != TS_TIME_WAIT && k->conns_by_state[st])
+            return false;
+    return true;
+}
+
+static void idle_cb(ts_loop *l, void *ctx)
+{
+    tun_run *r = ctx;
+    if (r->pcap) {
+        ts_time_t now = ts_loop_clock();
+        if (now - r->pcap_flushed >= PCAP_FLUSH) {
+            ts_pcapw_flush(r->pcap);
+            r->pcap_flushed = now;
+        }
+    }
+    if (r->grace_mode && stack_quiet(r->stack)) ts_loop_stop(l);
+}
+
+static void on_signal(ts_loop *l, int signo, void *ctx)
+{
+    tun_run *r = ctx;
+    (void)signo;
+    r->signals++;
+    ts_loop_stop(l);
+}
+
+/* Close everything gracefully and drive the stack until it is quiet or the grace ends (a
+ * second signal ends it too). The client's socket is only shut for writing, so that what
+ * the grace did not finish can still be reset in teardown. */
+static void graceful_close(tun_run *r, bool client_done)
+{
+    for (size_t i = 0; i < r->nsvc; i++) ts_service_stop(r->svcs[i]);
+    r->nsvc = 0;
+    if (r->sd >= 0) {
+        if (r->stdin_watched) ts_loop_unwatch(r->loop, STDIN_FILENO);
+        r->stdin_watched = false;
+        ts_sock_set_callback(r->stack, r->sd, NULL, NULL);
+        if (client_done) {
+            ts_close(r->stack, r->sd); /* both FINs seen: only the last ACKs remain */
+            r->sd = -1;
+        } else {
+            ts_shutdown(r->stack, r->sd, TS_SHUT_WR);
+        }
+    }
+    r->grace_mode = true;
+    ts_loop_run(r->loop, ts_loop_clock() + r->o->grace);
+    r->grace_mode = false;
+}
+
+/* ---- main ---------------------------------------------------------------------------- */
+
+static void ready_line(tun_run *r)
+{
+    char sa[16], pa[16], ca[16];
+    const tun_opts *o = r->o;
+    fprintf(stderr, "tcpsim: %s up: stack %s, linux %s/%u", ts_tun_name(r->tun),
+            ts_ip4_format(o->tun.stack_addr, sa), ts_ip4_format(o->tun.peer_addr, pa),
+            o->tun.prefix);
+    if (o->nlisten) {
+        fputs(", listening", stderr);
+        for (size_t i = 0; i < o->nlisten; i++) fprintf(stderr, " %u", o->listen[i].port);
+    }
+    if (o->client)
+        fprintf(stderr, ", connecting to %s:%u", ts_ip4_format(o->connect_to.addr, ca),
+                o->connect_to.port);
+    fputc('\n', stderr);
+}
+
+static int setup(tun_run *r, ts_params *params)
+{
+    char err[ERR_LEN];
+    tun_opts *o = r->o;
+    if (o->pcap) {
+        r->pcap = ts_pcapw_open(o->pcap, err, sizeof err);
+        if (!r->pcap) return fail_usage("--pcap %s: %s", o->pcap, err);
+    }
+    r->tun = ts_tun_open(&o->tun, err, sizeof err);
+    if (!r->tun) return fail_usage("%s", err);
+    r->loop = ts_loop_create(ts_tun_fd(r->tun), err, sizeof err);
+    if (!r->loop) return fail_usage("%s", err);
+
+    ts_stack_config cfg;
+    ts_stack_config_init(&cfg);
+    cfg.addr = o->tun.stack_addr;
+    cfg.params = *params;
+    cfg.output = ts_loop_output;
+    cfg.output_ctx = r->loop;
+    if (o->trace) {
+        cfg.event = on_event;
+        cfg.event_ctx = r;
+    }
+    cfg.seed = o->seed;
+    if (!o->seed_set && getrandom(&cfg.seed, sizeof cfg.seed, 0) != sizeof cfg.seed)
+        cfg.seed = (uint64_t)ts_loop_wallclock() ^ ((uint64_t)getpid() << 32);
+    r->stack = ts_stack_create(&cfg, err, sizeof err);
+    if (!r->stack) return fail_usage("creating the stack: %s", err);
+    ts_loop_set_stack(r->loop, r->stack);
+    ts_loop_set_signal(r->loop, on_signal, r);
+    ts_loop_set_idle(r->loop, idle_cb, r);
+    r->mono0 = ts_loop_clock();
+    r->wall0 = ts_loop_wallclock();
+    ts_stack_poll(r->stack, r->mono0);
+    if (r->pcap) ts_loop_set_tap(r->loop, tap, r);
+
+    for (size_t i = 0; i < o->nlisten; i++) {
+        ts_service *svc =
+            ts_service_start(r->stack, o->listen[i].service, o->listen[i].port, err, sizeof err);
+        if (!svc)
+            return fail_usage("--listen %u:%s: %s", o->listen[i].port, o->listen[i].service, err);
+        r->svcs[r->nsvc++] = svc;
+    }
+    return 0;
+}
+
+static void teardown(tun_run *r)
+{
+    for (size_t i = 0; i < r->nsvc; i++) ts_service_stop(r->svcs[i]);
+    r->nsvc = 0;
+    /* Reset what the grace did not finish, so Linux's socket does not hang on. Orphans
+     * (the services' closed connections) have no handle; they die with the stack. */
+    if (r->stack && r->sd >= 0) ts_abort(r->stack, r->sd);
+    r->sd = -1;
+    if (r->stack) ts_stack_destroy(r->stack);
+    if (r->loop) ts_loop_destroy(r->loop);
+    if (r->tun) ts_tun_close(r->tun); /* the device disappears with its descriptor */
+    if (r->pcap) ts_pcapw_close(r->pcap);
+}
 
 int ts_cli_tun(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fputs("tcpsim tun: not built yet\n", stderr);
-    return 2;
+    static tun_opts o;
+    static tun_run r;
+    memset(&o, 0, sizeof o);
+    memset(&r, 0, sizeof r);
+    o.tun = (ts_tun_config){.dev = "tun0",
+                            .stack_addr = TS_IP4(10, 0, 0, 2),
+                            .peer_addr = TS_IP4(10, 0, 0, 1),
+                            .prefix = 24,
+                            .mtu = 1500};
+    o.grace = 1 * TS_SEC;
+    int rc = parse_args(&o, argc, argv);
+    if (rc == 1) return 0;
+    if (rc) return rc;
+    if (!o.client && o.nlisten == 0) {
+        static const char *const defaults[] = {"telnet", "echo", "discard", "chargen"};
+        for (size_t i = 0; i < 4; i++)
+            o.listen[o.nlisten++] = (listen_spec){well_known_port(defaults[i]), defaults[i]};
+    }
+    ts_params params;
+    if ((rc = build_params(&o, &params))) return rc;
+    char err[ERR_LEN];
+    if (ts_tun_check(&o.tun, err, sizeof err) < 0) return fail_usage("%s", err);
+    if (o.client && o.connect_to.addr == o.tun.stack_addr)
+        return fail_usage("--connect: %s is the stack's own address; connect to the Linux side, "
+                          "e.g. --connect 10.0.0.1:80",
+                          ts_ip4_format(o.connect_to.addr, err));
+
+    signal(SIGPIPE, SIG_IGN);
+    r.o = &o;
+    r.sd = -1;
+    if ((rc = setup(&r, &params))) {
+        teardown(&r);
+        return rc;
+    }
+    ready_line(&r);
+    if (o.client && client_start(&r)) {
+        teardown(&r);
+        return 1;
+    }
+    int exit_code = 0;
+    int lr = ts_loop_run(r.loop, TS_TIME_NEVER);
+    if (lr < 0) {
+        fprintf(stderr, "tcpsim: reading %s: %s\n", ts_tun_name(r.tun), strerror(-lr));
+        exit_code = 1;
+    } else if (r.signals) {
+        graceful_close(&r, false);
+    } else if (o.client) {
+        exit_code = r.exit_code;
+        if (exit_code == 0) graceful_close(&r, true);
+    }
+    teardown(&r);
+    return exit_code;
 }

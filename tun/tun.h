@@ -1,0 +1,96 @@
+/* tun.h: the TUN runner's building blocks: the device (/dev/net/tun), its configuration
+ * through netlink (libmnl), and the real-time loop that drives a stack from the device, a
+ * clock and the process's other file descriptors. Nothing here knows about services. */
+#ifndef TS_TUN_H
+#define TS_TUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "tcpsim/tcpsim.h"
+
+/* ---- device ---------------------------------------------------------------------------- */
+
+typedef struct ts_tun_config {
+    const char *dev;     /* interface name, e.g. "tun0" */
+    uint32_t stack_addr; /* the stack's address (host order) */
+    uint32_t peer_addr;  /* the Linux side's address (host order) */
+    unsigned prefix;     /* the Linux side's prefix length, 1..32 */
+    unsigned mtu;        /* 68..65535 */
+} ts_tun_config;
+
+typedef struct ts_tun ts_tun;
+
+/* Check a configuration without touching the system: addresses, prefix, MTU, name.
+ * 0, or -1 with one line in err. */
+int ts_tun_check(const ts_tun_config *cfg, char *err, size_t errlen);
+
+/* Create the device (IFF_TUN | IFF_NO_PI, non-blocking), give Linux its address, add a route
+ * to the stack's address if the prefix does not cover it, set the MTU and bring it up.
+ * NULL with one line in err naming the problem and the fix (no /dev/net/tun, no
+ * CAP_NET_ADMIN, name in use, address refused). */
+ts_tun *ts_tun_open(const ts_tun_config *cfg, char *err, size_t errlen);
+
+int ts_tun_fd(const ts_tun *t);
+const char *ts_tun_name(const ts_tun *t);
+/* Close the device; a non-persistent TUN device disappears with its last descriptor. */
+void ts_tun_close(ts_tun *t);
+
+/* ---- netlink (libmnl) ------------------------------------------------------------------ */
+
+/* Add addr/prefix to the interface, set its MTU and bring it up; add a host route to
+ * route_to (if nonzero) through it. 0, or -1 with one line in err. */
+int ts_nl_configure(unsigned ifindex, uint32_t addr, unsigned prefix, unsigned mtu,
+                    uint32_t route_to, char *err, size_t errlen);
+
+/* ---- real-time loop -------------------------------------------------------------------- */
+
+typedef struct ts_loop ts_loop;
+
+/* Called for every packet read from or written to the device (pcap tap). out: sent by
+ * the stack. now is CLOCK_MONOTONIC in microseconds. */
+typedef void (*ts_loop_tap_fn)(void *ctx, ts_time_t now, const uint8_t *pkt, size_t len, bool out);
+/* Called when a watched descriptor is ready (EPOLLIN/EPOLLOUT/EPOLLHUP bits). */
+typedef void (*ts_loop_fd_fn)(ts_loop *l, int fd, uint32_t events, void *ctx);
+/* Called once per SIGINT/SIGTERM. */
+typedef void (*ts_loop_signal_fn)(ts_loop *l, int signo, void *ctx);
+/* Called after every loop iteration, once the stack has run its timers. */
+typedef void (*ts_loop_idle_fn)(ts_loop *l, void *ctx);
+
+/* CLOCK_MONOTONIC in microseconds: the stack's time. */
+ts_time_t ts_loop_clock(void);
+/* CLOCK_REALTIME in microseconds: for pcap and trace stamps. */
+ts_time_t ts_loop_wallclock(void);
+
+/* A loop over the device's descriptor. Blocks SIGINT and SIGTERM and receives them through
+ * a signalfd. NULL with one line in err. */
+ts_loop *ts_loop_create(int tun_fd, char *err, size_t errlen);
+void ts_loop_destroy(ts_loop *l);
+
+/* The stack's output callback: pass ts_loop_output and the loop as output/output_ctx. */
+void ts_loop_output(void *loop, const uint8_t *pkt, size_t len);
+void ts_loop_set_stack(ts_loop *l, ts_stack *s);
+void ts_loop_set_tap(ts_loop *l, ts_loop_tap_fn fn, void *ctx);
+void ts_loop_set_signal(ts_loop *l, ts_loop_signal_fn fn, void *ctx);
+void ts_loop_set_idle(ts_loop *l, ts_loop_idle_fn fn, void *ctx);
+
+/* Watch fd for events (EPOLLIN and/or EPOLLOUT). A descriptor epoll cannot watch (a
+ * regular file) is reported ready on every iteration instead. 0 or -errno. */
+int ts_loop_watch(ts_loop *l, int fd, uint32_t events, ts_loop_fd_fn fn, void *ctx);
+/* Change the events watched (0 = pause). */
+int ts_loop_modify(ts_loop *l, int fd, uint32_t events);
+void ts_loop_unwatch(ts_loop *l, int fd);
+
+/* Run until ts_loop_stop or until deadline (CLOCK_MONOTONIC µs; TS_TIME_NEVER = none).
+ * Returns 0, or -errno on a fatal error of the device. */
+int ts_loop_run(ts_loop *l, ts_time_t deadline);
+void ts_loop_stop(ts_loop *l);
+
+typedef struct ts_loop_stats {
+    uint64_t pkts_in, pkts_out, bytes_in, bytes_out;
+    uint64_t write_errors; /* packets the device refused (dropped) */
+    uint64_t wakeups;      /* epoll returns */
+} ts_loop_stats;
+const ts_loop_stats *ts_loop_get_stats(const ts_loop *l);
+
+#endif

@@ -1,0 +1,293 @@
+/* tun_loop.c: the real-time loop. One epoll set holds the TUN descriptor, a signalfd for
+ * SIGINT/SIGTERM and whatever the caller watches (stdin, stdout). The wait's timeout is the
+ * stack's next deadline, with nanosecond precision through epoll_pwait2 so timers fire on
+ * time (SYN backoff is checked to the millisecond). Packets are read in bounded batches
+ * into one buffer owned by the loop: no allocation and one read() per packet. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tun.h"
+
+#define LOOP_MAX_WATCH 8
+#define LOOP_BATCH     256   /* packets read per wakeup before timers get a turn */
+#define LOOP_PKT_MAX   65536 /* the largest IPv4 packet */
+
+typedef struct watch {
+    int fd;
+    uint32_t events;
+    bool always_ready; /* epoll refused it (regular file): report it every iteration */
+    ts_loop_fd_fn fn;
+    void *ctx;
+} watch;
+
+struct ts_loop {
+    int tun_fd, ep, sig_fd;
+    bool stop;
+    bool have_pwait2;
+    ts_stack *stack;
+    ts_loop_tap_fn tap;
+    void *tap_ctx;
+    ts_loop_signal_fn on_signal;
+    void *signal_ctx;
+    ts_loop_idle_fn on_idle;
+    void *idle_ctx;
+    watch watches[LOOP_MAX_WATCH];
+    size_t nwatch;
+    sigset_t old_mask;
+    ts_loop_stats stats;
+    uint8_t pkt[LOOP_PKT_MAX];
+};
+
+static ts_time_t clock_us(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (ts_time_t)ts.tv_sec * TS_SEC + (ts_time_t)ts.tv_nsec / 1000;
+}
+
+ts_time_t ts_loop_clock(void)
+{
+    return clock_us(CLOCK_MONOTONIC);
+}
+ts_time_t ts_loop_wallclock(void)
+{
+    return clock_us(CLOCK_REALTIME);
+}
+
+/* Tags in epoll_event.data.u64: the device, the signalfd, or 2 + watch index. */
+enum { TAG_TUN = 0, TAG_SIG = 1, TAG_WATCH = 2 };
+
+ts_loop *ts_loop_create(int tun_fd, char *err, size_t errlen)
+{
+    ts_loop *l = calloc(1, sizeof *l);
+    if (!l) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    l->tun_fd = tun_fd;
+    l->sig_fd = -1;
+    l->have_pwait2 = true;
+    l->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (l->ep < 0) {
+        snprintf(err, errlen, "epoll_create1: %s", strerror(errno));
+        free(l);
+        return NULL;
+    }
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigprocmask(SIG_BLOCK, &mask, &l->old_mask);
+    l->sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_TUN};
+    if (l->sig_fd < 0 || epoll_ctl(l->ep, EPOLL_CTL_ADD, tun_fd, &ev) < 0) {
+        snprintf(err, errlen, "setting up the event loop: %s", strerror(errno));
+        ts_loop_destroy(l);
+        return NULL;
+    }
+    ev.data.u64 = TAG_SIG;
+    if (epoll_ctl(l->ep, EPOLL_CTL_ADD, l->sig_fd, &ev) < 0) {
+        snprintf(err, errlen, "setting up the event loop: %s", strerror(errno));
+        ts_loop_destroy(l);
+        return NULL;
+    }
+    return l;
+}
+
+void ts_loop_destroy(ts_loop *l)
+{
+    if (!l) return;
+    if (l->sig_fd >= 0) close(l->sig_fd);
+    if (l->ep >= 0) close(l->ep);
+    sigprocmask(SIG_SETMASK, &l->old_mask, NULL);
+    free(l);
+}
+
+void ts_loop_set_stack(ts_loop *l, ts_stack *s)
+{
+    l->stack = s;
+}
+
+void ts_loop_set_tap(ts_loop *l, ts_loop_tap_fn fn, void *ctx)
+{
+    l->tap = fn;
+    l->tap_ctx = ctx;
+}
+
+void ts_loop_set_signal(ts_loop *l, ts_loop_signal_fn fn, void *ctx)
+{
+    l->on_signal = fn;
+    l->signal_ctx = ctx;
+}
+
+void ts_loop_set_idle(ts_loop *l, ts_loop_idle_fn fn, void *ctx)
+{
+    l->on_idle = fn;
+    l->idle_ctx = ctx;
+}
+
+const ts_loop_stats *ts_loop_get_stats(const ts_loop *l)
+{
+    return &l->stats;
+}
+
+void ts_loop_stop(ts_loop *l)
+{
+    l->stop = true;
+}
+
+void ts_loop_output(void *loop, const uint8_t *pkt, size_t len)
+{
+    ts_loop *l = loop;
+    if (l->tap) l->tap(l->tap_ctx, ts_stack_now(l->stack), pkt, len, true);
+    /* A TUN write hands the packet to the kernel's receive path; it does not block. A
+     * refusal (queue full, device going down) is a lost packet, which TCP recovers. */
+    ssize_t n = write(l->tun_fd, pkt, len);
+    if (n != (ssize_t)len) {
+        l->stats.write_errors++;
+        return;
+    }
+    l->stats.pkts_out++;
+    l->stats.bytes_out += len;
+}
+
+static watch *find_watch(ts_loop *l, int fd)
+{
+    for (size_t i = 0; i < l->nwatch; i++)
+        if (l->watches[i].fd == fd) return &l->watches[i];
+    return NULL;
+}
+
+int ts_loop_watch(ts_loop *l, int fd, uint32_t events, ts_loop_fd_fn fn, void *ctx)
+{
+    if (find_watch(l, fd) || l->nwatch == LOOP_MAX_WATCH) return -EBUSY;
+    watch *w = &l->watches[l->nwatch];
+    *w = (watch){.fd = fd, .events = events, .fn = fn, .ctx = ctx};
+    struct epoll_event ev = {.events = events, .data.u64 = TAG_WATCH + l->nwatch};
+    if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        if (errno != EPERM) return -errno;
+        w->always_ready = true; /* a regular file: reads never block */
+    }
+    l->nwatch++;
+    return 0;
+}
+
+int ts_loop_modify(ts_loop *l, int fd, uint32_t events)
+{
+    watch *w = find_watch(l, fd);
+    if (!w) return -ENOENT;
+    w->events = events;
+    if (w->always_ready) return 0;
+    struct epoll_event ev = {.events = events, .data.u64 = TAG_WATCH + (uint64_t)(w - l->watches)};
+    return epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+}
+
+void ts_loop_unwatch(ts_loop *l, int fd)
+{
+    watch *w = find_watch(l, fd);
+    if (!w) return;
+    if (!w->always_ready) epoll_ctl(l->ep, EPOLL_CTL_DEL, fd, NULL);
+    /* Keep indices stable for the tags already registered: leave a hole. */
+    w->fd = -1;
+    w->events = 0;
+    w->fn = NULL;
+}
+
+/* Read up to LOOP_BATCH packets; returns -errno on a fatal device error, else 0. */
+static int read_device(ts_loop *l)
+{
+    ts_time_t now = ts_loop_clock();
+    for (int i = 0; i < LOOP_BATCH; i++) {
+        ssize_t n = read(l->tun_fd, l->pkt, sizeof l->pkt);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR) return 0;
+            return -errno;
+        }
+        if (n == 0) return -EIO;
+        l->stats.pkts_in++;
+        l->stats.bytes_in += (uint64_t)n;
+        if (l->tap) l->tap(l->tap_ctx, now, l->pkt, (size_t)n, false);
+        if (l->stack) ts_stack_input(l->stack, now, l->pkt, (size_t)n);
+        if ((i & 31) == 31) now = ts_loop_clock();
+    }
+    return 0;
+}
+
+static void read_signals(ts_loop *l)
+{
+    struct signalfd_siginfo si;
+    while (read(l->sig_fd, &si, sizeof si) == (ssize_t)sizeof si)
+        if (l->on_signal) l->on_signal(l, (int)si.ssi_signo, l->signal_ctx);
+}
+
+static int wait_events(ts_loop *l, struct epoll_event *evs, int max, ts_time_t timeout_us)
+{
+    if (l->have_pwait2) {
+        struct timespec ts, *tp = NULL;
+        if (timeout_us != TS_TIME_NEVER) {
+            ts.tv_sec = (time_t)(timeout_us / TS_SEC);
+            ts.tv_nsec = (long)(timeout_us % TS_SEC) * 1000;
+            tp = &ts;
+        }
+        int n = epoll_pwait2(l->ep, evs, max, tp, NULL);
+        if (n >= 0 || errno != ENOSYS) return n;
+        l->have_pwait2 = false; /* kernel older than 5.11: millisecond timeouts */
+    }
+    int ms = -1;
+    if (timeout_us != TS_TIME_NEVER)
+        ms = timeout_us > 86400 * TS_SEC ? 86400000 : (int)((timeout_us + 999) / 1000);
+    return epoll_wait(l->ep, evs, max, ms);
+}
+
+int ts_loop_run(ts_loop *l, ts_time_t deadline)
+{
+    struct epoll_event evs[LOOP_MAX_WATCH + 2];
+    l->stop = false;
+    while (!l->stop) {
+        ts_time_t now = ts_loop_clock();
+        ts_time_t next = l->stack ? ts_stack_poll(l->stack, now) : TS_TIME_NEVER;
+        if (l->on_idle) l->on_idle(l, l->idle_ctx);
+        if (l->stop) break;
+        /* A socket call from a callback may have armed an earlier timer. */
+        if (l->stack) {
+            ts_time_t d = ts_stack_next_deadline(l->stack);
+            if (d < next) next = d;
+        }
+        if (deadline < next) next = deadline;
+        now = ts_loop_clock();
+        if (deadline != TS_TIME_NEVER && now >= deadline) break;
+        ts_time_t timeout = next == TS_TIME_NEVER ? TS_TIME_NEVER : next > now ? next - now : 0;
+        for (size_t i = 0; i < l->nwatch; i++)
+            if (l->watches[i].always_ready && l->watches[i].events) timeout = 0;
+        int n = wait_events(l, evs, (int)(sizeof evs / sizeof evs[0]), timeout);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -errno;
+        }
+        l->stats.wakeups++;
+        for (int i = 0; i < n; i++) {
+            uint64_t tag = evs[i].data.u64;
+            if (tag == TAG_TUN) {
+                int r = read_device(l);
+                if (r < 0) return r;
+            } else if (tag == TAG_SIG) {
+                read_signals(l);
+            } else if (tag - TAG_WATCH < l->nwatch) {
+                watch *w = &l->watches[tag - TAG_WATCH];
+                if (w->fn) w->fn(l, w->fd, evs[i].events, w->ctx);
+            }
+        }
+        for (size_t i = 0; i < l->nwatch; i++) {
+            watch *w = &l->watches[i];
+            if (w->always_ready && w->fn && (w->events & EPOLLIN)) w->fn(l, w->fd, EPOLLIN, w->ctx);
+        }
+    }
+    return 0;
+}
