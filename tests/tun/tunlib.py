@@ -1,0 +1,277 @@
+"""tunlib: helpers for the TUN integration tests. Every test runs inside a network
+namespace of its own (run.sh makes it), starts `tcpsim tun` and `tcpdump -i tun0 -w`,
+drives Linux clients and servers, and asserts on what tcpdump read back."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+TCPSIM = os.environ.get("TCPSIM", "tcpsim")
+STACK = "10.0.0.2"
+LINUX = "10.0.0.1"
+TMP = os.environ.get("TMPDIR", "/tmp")
+
+_children = []
+_failed = False
+
+
+def log(*args):
+    print(*args, flush=True)
+
+
+def fail(msg):
+    raise AssertionError(msg)
+
+
+def check(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+def tmpfile(name):
+    d = os.path.join(TMP, "tcpsim-tun-%d" % os.getpid())
+    os.makedirs(d, exist_ok=True)
+    return os.path.join(d, name)
+
+
+class Proc:
+    """A child process whose stderr (and optionally stdout) is collected by a thread."""
+
+    def __init__(self, argv, stdin=None, stdout=None, name=None):
+        self.name = name or os.path.basename(argv[0])
+        self.argv = argv
+        self.p = subprocess.Popen(argv, stdin=stdin if stdin is not None else subprocess.DEVNULL,
+                                  stdout=stdout if stdout is not None else subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE)
+        _children.append(self)
+        self.err_lines = []
+        self._cv = threading.Condition()
+        self._t = threading.Thread(target=self._drain, daemon=True)
+        self._t.start()
+
+    def _drain(self):
+        for raw in self.p.stderr:
+            line = raw.decode(errors="replace").rstrip("\n")
+            with self._cv:
+                self.err_lines.append(line)
+                self._cv.notify_all()
+        with self._cv:
+            self._cv.notify_all()
+
+    def wait_err(self, pattern, timeout=5.0):
+        """Wait for a stderr line matching pattern; returns the match."""
+        rx = re.compile(pattern)
+        end = time.monotonic() + timeout
+        with self._cv:
+            while True:
+                for line in self.err_lines:
+                    m = rx.search(line)
+                    if m:
+                        return m
+                left = end - time.monotonic()
+                if left <= 0 or (self.p.poll() is not None and not self._t.is_alive()):
+                    fail("%s: no line matching %r within %.1f s; stderr:\n  %s" %
+                         (self.name, pattern, timeout, "\n  ".join(self.err_lines)))
+                self._cv.wait(min(left, 0.1))
+
+    def stderr(self):
+        self._t.join(timeout=2)
+        return "\n".join(self.err_lines)
+
+    def signal(self, sig):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+
+    def wait(self, timeout=10.0):
+        try:
+            return self.p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+            fail("%s did not exit within %.1f s" % (self.name, timeout))
+
+    def kill(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+
+
+def tcpsim(*args, stdin=None, stdout=None, ready=True):
+    """Start tcpsim tun ARGS; wait for its ready line unless ready is False."""
+    p = Proc([TCPSIM, "tun"] + list(args), stdin=stdin, stdout=stdout, name="tcpsim")
+    if ready:
+        p.wait_err(r"^tcpsim: \S+ up: ", timeout=10)
+    return p
+
+
+def stop_tcpsim(p, timeout=10.0):
+    p.signal(signal.SIGINT)
+    rc = p.wait(timeout)
+    check(rc == 0, "tcpsim exited %d after SIGINT; stderr:\n%s" % (rc, p.stderr()))
+
+
+class Capture:
+    """tcpdump -i DEV -w FILE for the life of the test; read back with lines(). Start it
+    after tcpsim's ready line (the device exists from then on), or use dev="any" with a
+    filter when the stack sends at once (client mode): the namespace has no other traffic."""
+
+    def __init__(self, dev="tun0", filt=None, name="cap"):
+        self.file = tmpfile(name + ".pcap")
+        argv = ["tcpdump", "-i", dev, "-n", "-U", "--immediate-mode", "-s", "200", "-w",
+                self.file]
+        if filt:
+            argv += filt.split()
+        self.p = Proc(argv, name="tcpdump")
+        self.p.wait_err(r"listening on", timeout=10)
+        self._lines = None
+
+    def stop(self):
+        if self._lines is None:
+            time.sleep(0.2)  # let the last packets reach the file
+            self.p.signal(signal.SIGINT)
+            self.p.wait(10)
+            out = subprocess.run(["tcpdump", "-r", self.file, "-n", "-S", "-tt"],
+                                 capture_output=True, text=True)
+            self._lines = [parse_line(l) for l in out.stdout.splitlines() if l.strip()]
+        return self._lines
+
+    def lines(self, proto="tcp"):
+        pk = self.stop()
+        return [p for p in pk if proto is None or p.proto == proto]
+
+
+class Pkt:
+    def __init__(self, text):
+        self.text = text
+        self.t = 0.0
+        self.proto = None
+        self.src = self.dst = None
+        self.sport = self.dport = None
+        self.flags = ""
+        self.seq = self.seq_end = self.ack = None
+        self.win = None
+        self.options = ""
+        self.length = 0
+
+    def __repr__(self):
+        return self.text
+
+
+# With -i any, tcpdump prints the interface and direction after the time stamp.
+_IFX = r"(?:\S+ (?:In|Out|M|P|B) +)?"
+_TCP = re.compile(r"^(\d+\.\d+) " + _IFX + r"IP (\d+\.\d+\.\d+\.\d+)\.(\d+) > (\d+\.\d+\.\d+\.\d+)\.(\d+): "
+                  r"Flags \[([^\]]*)\](.*)$")
+
+
+def parse_line(text):
+    p = Pkt(text)
+    m = _TCP.match(text)
+    if m:
+        p.proto = "tcp"
+        p.t = float(m.group(1))
+        p.src, p.sport, p.dst, p.dport = m.group(2), int(m.group(3)), m.group(4), int(m.group(5))
+        p.flags = m.group(6)
+        rest = m.group(7)
+        s = re.search(r" seq (\d+)(?::(\d+))?,", rest)
+        if s:
+            p.seq = int(s.group(1))
+            p.seq_end = int(s.group(2)) if s.group(2) else p.seq
+        a = re.search(r" ack (\d+),", rest)
+        if a:
+            p.ack = int(a.group(1))
+        w = re.search(r" win (\d+),", rest)
+        if w:
+            p.win = int(w.group(1))
+        o = re.search(r"options \[([^\]]*)\]", rest)
+        if o:
+            p.options = o.group(1)
+        ln = re.search(r"length (\d+)", rest)
+        if ln:
+            p.length = int(ln.group(1))
+        return p
+    m = re.match(r"^(\d+\.\d+) " + _IFX +
+                 r"IP (\d+\.\d+\.\d+\.\d+) > (\d+\.\d+\.\d+\.\d+): ICMP (.*)$", text)
+    if m:
+        p.proto = "icmp"
+        p.t = float(m.group(1))
+        p.src, p.dst = m.group(2), m.group(3)
+        p.flags = m.group(4)
+        return p
+    m = re.match(r"^(\d+\.\d+) ", text)
+    if m:
+        p.t = float(m.group(1))
+    return p
+
+
+def show(pkts):
+    return "\n  ".join(p.text for p in pkts)
+
+
+def wait_for(pred, timeout, what, step=0.02):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    fail("timed out after %.1f s waiting for %s" % (timeout, what))
+
+
+def connect(port, addr=STACK, timeout=5.0):
+    s = socket.create_connection((addr, port), timeout=timeout)
+    return s
+
+
+def recv_until_eof(s, limit=1 << 30):
+    chunks = []
+    n = 0
+    while n < limit:
+        b = s.recv(65536)
+        if not b:
+            break
+        chunks.append(b)
+        n += len(b)
+    return b"".join(chunks)
+
+
+def chargen_pattern(n, start=0):
+    """The first n bytes of RFC 864's stream (72 characters, CR LF, rotating by one)."""
+    line_len, chars = 74, 95
+    period = bytearray()
+    for i in range(chars):
+        period += bytes((32 + (i + j) % chars) for j in range(72)) + b"\r\n"
+    period = bytes(period)
+    reps = (start + n) // len(period) + 2
+    return (period * reps)[start:start + n]
+
+
+def main(fn):
+    """Run test function fn; exit 0 on success, 1 on failure, killing every child."""
+    code = 0
+    try:
+        fn()
+        log("PASS")
+    except AssertionError as e:
+        log("FAIL: %s" % e)
+        code = 1
+    except Exception as e:  # a broken test is a failed test, with its traceback
+        import traceback
+        traceback.print_exc()
+        log("FAIL: %s: %s" % (type(e).__name__, e))
+        code = 1
+    finally:
+        for c in reversed(_children):
+            c.kill()
+        d = os.path.join(TMP, "tcpsim-tun-%d" % os.getpid())
+        if code == 0 and os.path.isdir(d):
+            for f in os.listdir(d):
+                os.unlink(os.path.join(d, f))
+            os.rmdir(d)
+        elif os.path.isdir(d):
+            log("captures kept in %s" % d)
+    sys.exit(code)
