@@ -163,7 +163,7 @@ class Pkt:
 
 
 # With -i any, tcpdump prints the interface and direction after the time stamp.
-_IFX = r"(?:\S+ (?:In|Out|M|P|B) +)?"
+_IFX = r"(?:\S+\s+(?:In|Out|M|P|B)\s+)?"
 _TCP = re.compile(r"^(\d+\.\d+) " + _IFX + r"IP (\d+\.\d+\.\d+\.\d+)\.(\d+) > (\d+\.\d+\.\d+\.\d+)\.(\d+): "
                   r"Flags \[([^\]]*)\](.*)$")
 
