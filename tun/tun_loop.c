@@ -146,7 +146,7 @@ void ts_loop_stop(ts_loop *l)
 void ts_loop_output(void *loop, const uint8_t *pkt, size_t len)
 {
     ts_loop *l = loop;
-    if (l->tap) l->tap(l->tap_ctx, ts_stack_now(l->stack), pkt, len, true);
+    if (l->tap) l->tap(l->tap_ctx, ts_loop_clock(), pkt, len, true);
     /* A TUN write hands the packet to the kernel's receive path; it does not block. A
      * refusal (queue full, device going down) is a lost packet, which TCP recovers. */
     ssize_t n = write(l->tun_fd, pkt, len);
@@ -203,7 +203,6 @@ void ts_loop_unwatch(ts_loop *l, int fd)
 /* Read up to LOOP_BATCH packets; returns -errno on a fatal device error, else 0. */
 static int read_device(ts_loop *l)
 {
-    ts_time_t now = ts_loop_clock();
     for (int i = 0; i < LOOP_BATCH; i++) {
         ssize_t n = read(l->tun_fd, l->pkt, sizeof l->pkt);
         if (n < 0) {
@@ -211,11 +210,13 @@ static int read_device(ts_loop *l)
             return -errno;
         }
         if (n == 0) return -EIO;
+        /* Stamp each packet: a batch can span the kernel's reply to what the stack just
+         * sent, and RTT samples should see that time (the vDSO clock costs ~20 ns). */
+        ts_time_t now = ts_loop_clock();
         l->stats.pkts_in++;
         l->stats.bytes_in += (uint64_t)n;
         if (l->tap) l->tap(l->tap_ctx, now, l->pkt, (size_t)n, false);
         if (l->stack) ts_stack_input(l->stack, now, l->pkt, (size_t)n);
-        if ((i & 31) == 31) now = ts_loop_clock();
     }
     return 0;
 }

@@ -1,0 +1,156 @@
+"""64 MiB each way, checked byte for byte: Linux -> discard (the stack acknowledges every
+byte up to Linux's FIN), chargen -> Linux (RFC 864's pattern, exact), and both ways through
+echo (SHA-256 of what came back). `clean`: as is. `impaired`: netem loss 2%, delay and
+reordering on the device if the kernel has netem; otherwise 2% loss each way with nftables
+(said so in the output: delay and reordering then go untested)."""
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import tunlib as t
+
+N = 64 << 20
+CHUNK = 1 << 16
+
+LOSS_RULES = """
+table inet tstun_loss {
+    chain in {
+        type filter hook input priority 0; policy accept;
+        iifname "tun0" numgen random mod 100 < 2 drop
+    }
+    chain out {
+        type filter hook output priority 0; policy accept;
+        oifname "tun0" numgen random mod 100 < 2 drop
+    }
+}
+"""
+
+
+def impair():
+    r = subprocess.run(["tc", "qdisc", "add", "dev", "tun0", "root", "netem", "loss", "2%",
+                        "delay", "2ms", "1ms", "reorder", "5%"], capture_output=True, text=True)
+    if r.returncode == 0:
+        t.log("impairment: netem loss 2%, delay 2ms +-1ms, reorder 5% (Linux -> stack)")
+        r = subprocess.run(["nft", "-f", "-"], input=LOSS_RULES.replace(
+            'oifname "tun0" numgen random mod 100 < 2 drop', 'oifname "tun0" accept'),
+            text=True, capture_output=True)
+        t.check(r.returncode == 0, "nft: %s" % r.stderr)
+        return "netem"
+    t.log("NOTE: netem is not available (%s); impairment: nftables 2%% loss each way, "
+          "no delay or reordering" % r.stderr.strip())
+    r = subprocess.run(["nft", "-f", "-"], input=LOSS_RULES, text=True, capture_output=True)
+    t.check(r.returncode == 0, "nft: %s" % r.stderr)
+    return "nft"
+
+
+def rate(n, secs):
+    return "%.1f MB/s (%.2f Gbit/s)" % (n / secs / 1e6, n * 8 / secs / 1e9)
+
+
+def to_discard(timeout):
+    block = os.urandom(CHUNK)
+    s = t.connect(9, timeout=timeout)
+    t0 = time.monotonic()
+    for _ in range(N // CHUNK):
+        s.sendall(block)
+    s.shutdown(socket.SHUT_WR)
+    t.check(t.recv_until_eof(s) == b"", "discard sent data")
+    dt = time.monotonic() - t0
+    port = s.getsockname()[1]
+    s.close()
+    t.log("Linux -> discard: %d bytes in %.2f s, %s" % (N, dt, rate(N, dt)))
+    return port
+
+
+def from_chargen(timeout):
+    period = t.chargen_pattern(7030)
+    big = period * (CHUNK // 7030 + 2)
+    s = t.connect(19, timeout=timeout)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    t0 = time.monotonic()
+    pos = 0
+    buf = bytearray(CHUNK)
+    while pos < N:
+        n = s.recv_into(buf, min(CHUNK, N - pos))
+        t.check(n > 0, "chargen closed after %d bytes" % pos)
+        off = pos % 7030
+        if buf[:n] != big[off:off + n]:
+            for k in range(n):
+                if buf[k] != big[off + k]:
+                    t.fail("chargen byte %d is %r, wanted %r" % (pos + k, bytes(buf[k:k + 1]),
+                                                                 big[off + k:off + k + 1]))
+        pos += n
+    dt = time.monotonic() - t0
+    s.close()
+    t.log("chargen -> Linux: %d bytes in %.2f s, %s" % (N, dt, rate(N, dt)))
+
+
+def through_echo(timeout):
+    data = os.urandom(N)
+    s = t.connect(7, timeout=timeout)
+    want = hashlib.sha256(data).hexdigest()
+    err = []
+
+    def send():
+        try:
+            mv = memoryview(data)
+            for i in range(0, N, CHUNK):
+                s.sendall(mv[i:i + CHUNK])
+            s.shutdown(socket.SHUT_WR)
+        except OSError as e:
+            err.append(e)
+
+    t0 = time.monotonic()
+    th = threading.Thread(target=send, daemon=True)
+    th.start()
+    h = hashlib.sha256()
+    n = 0
+    while True:
+        b = s.recv(1 << 18)
+        if not b:
+            break
+        h.update(b)
+        n += len(b)
+    th.join(timeout)
+    dt = time.monotonic() - t0
+    s.close()
+    t.check(not err, "sending to echo: %s" % err)
+    t.check(n == N and h.hexdigest() == want,
+            "echo returned %d bytes (wanted %d), equal: %s" % (n, N, h.hexdigest() == want))
+    t.log("Linux -> echo -> Linux: %d bytes each way in %.2f s, %s each way" %
+          (N, dt, rate(N, dt)))
+
+
+def test():
+    mode = sys.argv[1] if len(sys.argv) > 1 else "clean"
+    p = t.tcpsim("--listen", "9:discard", "--listen", "19:chargen", "--listen", "7:echo")
+    cap = t.Capture(filt="tcp[tcpflags] & (tcp-syn|tcp-fin|tcp-rst) != 0")
+    timeout = 60
+    if mode == "impaired":
+        impair()
+        timeout = 120
+    port = to_discard(timeout)
+    from_chargen(timeout)
+    through_echo(timeout)
+    t.stop_tcpsim(p)
+    segs = cap.lines()
+    d = [x for x in segs if x.sport == port or x.dport == port]
+    syn = [x for x in d if x.flags == "S"][0]
+    fin_l = [x for x in d if x.src == t.LINUX and "F" in x.flags][0]
+    fin_s = [x for x in d if x.src == t.STACK and "F" in x.flags][-1]
+    # A FIN may carry data ("seq A:B"): the FIN itself is at B.
+    t.check(fin_l.seq_end == (syn.seq + 1 + N) % (1 << 32),
+            "Linux's FIN at %d, wanted ISN+1+%d" % (fin_l.seq_end, N))
+    t.check(fin_s.ack == (fin_l.seq_end + 1) % (1 << 32),
+            "the stack's FIN acknowledges %d, wanted %d: not every byte arrived" %
+            (fin_s.ack, fin_l.seq_end + 1))
+    t.log("discard: the stack acknowledged all %d bytes and the FIN" % N)
+    k = subprocess.run(["nft", "list", "ruleset"], capture_output=True, text=True).stdout
+    if mode == "impaired":
+        t.log("loss rules:\n" + k)
+
+
+t.main(test)
