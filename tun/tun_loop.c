@@ -80,6 +80,10 @@ ts_loop *ts_loop_create(int tun_fd, char *err, size_t errlen)
         free(l);
         return NULL;
     }
+    /* A shell starts background commands with SIGINT ignored; an ignored signal never
+     * reaches a signalfd, so take the default back (blocked, it kills nobody). */
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGINT);
