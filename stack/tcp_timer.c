@@ -20,7 +20,9 @@ static void rexmit_event(ts_stack *s, ts_conn *c, ts_rexmit_kind k, uint32_t seq
 static void syn_timeout(ts_stack *s, ts_conn *c)
 {
     bool active = c->state == TS_SYN_SENT || !c->listener;
-    uint32_t limit = c->state == TS_SYN_SENT ? c->p.syn_retries : c->p.synack_retries;
+    /* Linux adds the linear retransmissions to the limit: (6, 4) sends 11 SYNs */
+    uint32_t limit = c->state == TS_SYN_SENT ? c->p.syn_retries + c->p.syn_linear
+                                             : c->p.synack_retries;
     if (c->retries >= limit) {
         if (active) s->cnt.tcp_conn_failed++;
         /* an active open reports ETIMEDOUT; a passive embryo just goes away (Linux) */
