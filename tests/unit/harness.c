@@ -128,7 +128,10 @@ void h_run_until(harness *h, ts_time_t t)
     ts_stack_poll(h->st[1], h->now);
 }
 
-void h_run(harness *h, ts_time_t t_max) { h_run_until(h, t_max); }
+void h_run(harness *h, ts_time_t t_max)
+{
+    h_run_until(h, t_max);
+}
 
 size_t h_count(const harness *h, int from, uint8_t flags)
 {

@@ -8,14 +8,14 @@
 #include "tcpsim/format.h"
 #include "tcpsim/tcpsim.h"
 
-#define H_A 0 /* 10.0.0.103, the chapter's client */
-#define H_B 1 /* 10.0.0.199, the chapter's server */
-#define H_MAX_LOG 4096
+#define H_A         0 /* 10.0.0.103, the chapter's client */
+#define H_B         1 /* 10.0.0.199, the chapter's server */
+#define H_MAX_LOG   4096
 #define H_MAX_QUEUE 8192
 
 typedef struct h_pkt {
-    ts_time_t t;   /* when sent */
-    int from;      /* H_A or H_B */
+    ts_time_t t; /* when sent */
+    int from;    /* H_A or H_B */
     size_t len;
     uint8_t data[1600];
     char line[512];
@@ -40,7 +40,11 @@ struct harness {
     bool *log_dropped;
     size_t nlog;
     /* in flight */
-    struct { ts_time_t at; int to; size_t idx; } q[H_MAX_QUEUE];
+    struct {
+        ts_time_t at;
+        int to;
+        size_t idx;
+    } q[H_MAX_QUEUE];
     size_t nq;
     bool verbose; /* print each packet to stderr */
 };
@@ -55,7 +59,10 @@ void h_run(harness *h, ts_time_t t_max);
 /* Packets logged from side `from` (-1 = both) with these exact flags; count. */
 size_t h_count(const harness *h, int from, uint8_t flags);
 /* Number of packets logged (dropped included). */
-static inline size_t h_nlog(const harness *h) { return h->nlog; }
+static inline size_t h_nlog(const harness *h)
+{
+    return h->nlog;
+}
 /* Print the log to stderr (for failing tests). */
 void h_dump(const harness *h);
 /* Flag letters as tcpdump shows them: "S", "S.", ".", "F.", "P.", "R." */
