@@ -44,8 +44,8 @@ static int apply_item(const char *it, ts_stack_config *cfg, char *err, size_t er
         return -1;
     }
     if (!strchr(it, '=')) {
-        pd_fmt(err, errlen, "'%s' is not NAME=VALUE; use e.g. local=192.168.0.1,delack=40ms%s",
-               it, "");
+        pd_fmt(err, errlen, "'%s' is not NAME=VALUE; use e.g. local=192.168.0.1,delack=40ms%s", it,
+               "");
         return -1;
     }
     return ts_params_set_kv(&cfg->params, it, err, errlen);

@@ -10,7 +10,9 @@
 
 #include "pd.h"
 
-#define PD_LOCK(ud) pd *p = (ud); pthread_mutex_lock(&p->mu)
+#define PD_LOCK(ud)                                                                                \
+    pd *p = (ud);                                                                                  \
+    pthread_mutex_lock(&p->mu)
 
 /* End a call: the state may have moved, so blocked calls look again; then unlock. */
 static long pd_ret(pd *p, long r)
@@ -41,9 +43,8 @@ static int sin_in(const struct sockaddr *a, socklen_t len, uint32_t *addr, uint1
 static void sin_out(struct sockaddr *a, socklen_t *len, const ts_endpoint *ep)
 {
     if (!a || !len) return;
-    struct sockaddr_in sin = {.sin_family = AF_INET,
-                              .sin_port = htons(ep->port),
-                              .sin_addr.s_addr = htonl(ep->addr)};
+    struct sockaddr_in sin = {
+        .sin_family = AF_INET, .sin_port = htons(ep->port), .sin_addr.s_addr = htonl(ep->addr)};
     size_t n = *len < sizeof sin ? *len : sizeof sin;
     memcpy(a, &sin, n);
     *len = sizeof sin;
@@ -211,8 +212,8 @@ static ssize_t pd_recv(void *ud, int fd, void *buf, size_t len, int flags)
     return pd_ret(p, do_recv(p, fd, buf, len, flags));
 }
 
-static ssize_t pd_recvfrom(void *ud, int fd, void *buf, size_t len, int flags,
-                           struct sockaddr *src, socklen_t *srclen)
+static ssize_t pd_recvfrom(void *ud, int fd, void *buf, size_t len, int flags, struct sockaddr *src,
+                           socklen_t *srclen)
 {
     PD_LOCK(ud);
     ssize_t r = do_recv(p, fd, buf, len, flags);

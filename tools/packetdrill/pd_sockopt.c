@@ -63,8 +63,7 @@ static int set_ipproto_tcp(pd *p, pd_fd *f, int name, const void *val, socklen_t
     if (name == TCP_CONGESTION) {
         char cc[TS_POLICY_NAME_MAX] = {0}, err[160];
         memcpy(cc, val, len < sizeof cc - 1 ? len : sizeof cc - 1);
-        return ts_sock_set_param(p->st, f->sd, "cc", cc, err, sizeof err) < 0 ? pd_err(-ENOENT)
-                                                                               : 0;
+        return ts_sock_set_param(p->st, f->sd, "cc", cc, err, sizeof err) < 0 ? pd_err(-ENOENT) : 0;
     }
     if (len < (socklen_t)sizeof(int)) return pd_err(-EINVAL);
     int v;
@@ -354,8 +353,8 @@ static int pd_pipe(void *ud, int pipefd[2])
     return pd_err(-ENOSYS);
 }
 
-static int pd_splice(void *ud, int fd_in, loff_t *off_in, int fd_out, loff_t *off_out,
-                     size_t len, unsigned int flags)
+static int pd_splice(void *ud, int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, size_t len,
+                     unsigned int flags)
 {
     (void)ud, (void)fd_in, (void)off_in, (void)fd_out, (void)off_out, (void)len, (void)flags;
     return pd_err(-ENOSYS);
