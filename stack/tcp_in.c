@@ -90,6 +90,7 @@ static void listen_input(ts_stack *s, ts_conn *l, const ts_seg *g)
     c->iss = ts_isn(s, c);
     c->ts_offset = (uint32_t)ts_siphash(s->key, &c->iss, sizeof c->iss);
     c->snd_una = c->snd_buf_seq = c->iss;
+    c->recover = c->iss; /* RFC 6582 3.2: recover starts at the ISS, not 0 */
     c->snd_buf_seq = c->iss + 1;
     ts_conn_hash(s, c);
     ts_set_state(s, c, TS_SYN_RECEIVED);
