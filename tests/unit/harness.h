@@ -5,17 +5,18 @@
 #define TS_HARNESS_H
 
 #include <stdbool.h>
+#include "tcpsim/checksum.h"
 #include "tcpsim/format.h"
 #include "tcpsim/tcpsim.h"
 
-#define H_A 0 /* 10.0.0.103, the chapter's client */
-#define H_B 1 /* 10.0.0.199, the chapter's server */
-#define H_MAX_LOG 4096
+#define H_A         0 /* 10.0.0.103, the chapter's client */
+#define H_B         1 /* 10.0.0.199, the chapter's server */
+#define H_MAX_LOG   4096
 #define H_MAX_QUEUE 8192
 
 typedef struct h_pkt {
-    ts_time_t t;   /* when sent */
-    int from;      /* H_A or H_B */
+    ts_time_t t; /* when sent */
+    int from;    /* H_A or H_B */
     size_t len;
     uint8_t data[1600];
     char line[512];
@@ -23,6 +24,15 @@ typedef struct h_pkt {
     uint32_t seq, ack, plen;
     uint16_t win;
 } h_pkt;
+
+/* One TS_EV_STATE event seen by the harness's event callback. */
+typedef struct h_state_ev {
+    int side; /* H_A or H_B */
+    ts_time_t t;
+    uint32_t conn; /* ts_conn_id.id, unique per stack */
+    uint16_t lport;
+    ts_state from, to;
+} h_state_ev;
 
 typedef struct harness harness;
 /* Return true to drop the packet (idx counts packets from that side, from 1). */
@@ -35,12 +45,19 @@ struct harness {
     h_drop_fn drop;
     void *user;
     unsigned sent_count[2];
-    /* the log: every packet sent, dropped ones too (marked) */
+    /* the log: every packet sent, dropped ones too (marked); grows as needed */
     h_pkt *log;
     bool *log_dropped;
-    size_t nlog;
+    size_t nlog, log_cap;
+    /* state changes of both stacks, in order (TS_EV_STATE events) */
+    h_state_ev *states;
+    size_t nstates, states_cap;
     /* in flight */
-    struct { ts_time_t at; int to; size_t idx; } q[H_MAX_QUEUE];
+    struct {
+        ts_time_t at;
+        int to;
+        size_t idx;
+    } q[H_MAX_QUEUE];
     size_t nq;
     bool verbose; /* print each packet to stderr */
 };
@@ -55,11 +72,43 @@ void h_run(harness *h, ts_time_t t_max);
 /* Packets logged from side `from` (-1 = both) with these exact flags; count. */
 size_t h_count(const harness *h, int from, uint8_t flags);
 /* Number of packets logged (dropped included). */
-static inline size_t h_nlog(const harness *h) { return h->nlog; }
+static inline size_t h_nlog(const harness *h)
+{
+    return h->nlog;
+}
 /* Print the log to stderr (for failing tests). */
 void h_dump(const harness *h);
 /* Flag letters as tcpdump shows them: "S", "S.", ".", "F.", "P.", "R." */
 const char *h_flags(uint8_t flags);
+
+/* The states conn `conn` of side `side` went through (each `to`), written into out
+ * (as TS_CLOSED-terminated names joined by " "): e.g. "SYN_SENT ESTABLISHED FIN_WAIT_1". */
+const char *h_state_path(const harness *h, int side, uint32_t conn, char *out, size_t len);
+/* The id of the first connection of `side` whose local port is lport (0 = any); 0 if none. */
+uint32_t h_conn_id(const harness *h, int side, uint16_t lport);
+
+/* Hand-built packets. h_build writes an IPv4+TCP packet with valid checksums into buf
+ * (at least 1600 bytes) and returns its length. */
+typedef struct h_seg {
+    uint32_t src, dst;
+    uint16_t sport, dport;
+    uint32_t seq, ack;
+    uint8_t flags;
+    uint16_t win;
+    const uint8_t *opt; /* raw option bytes (a multiple of 4 for a sane header) */
+    size_t optlen;
+    const uint8_t *data;
+    size_t dlen;
+} h_seg;
+size_t h_build(uint8_t *buf, const h_seg *g);
+/* Recompute the IPv4 header checksum and, if tcp, the TCP checksum in place. */
+void h_fix_csums(uint8_t *pkt, size_t len, bool tcp);
+/* Feed a packet to side `to` at the harness's time, copied to the very end of a malloc'd
+ * block of exactly len bytes so ASan catches any overread. */
+void h_inject(harness *h, int to, const uint8_t *pkt, size_t len);
+/* Addresses of the two sides. */
+#define H_ADDR_A TS_IP4(10, 0, 0, 103)
+#define H_ADDR_B TS_IP4(10, 0, 0, 199)
 
 #define TH_FIN_ 0x01
 #define TH_SYN_ 0x02
