@@ -2,6 +2,7 @@
 #include "harness.h"
 
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,4 +281,119 @@ void h_inject(harness *h, int to, const uint8_t *pkt, size_t len)
     if (len) memcpy(block, pkt, len);
     ts_stack_input(h->st[to], h->now, block, len);
     free(block);
+}
+
+/* ---- the test application ---- */
+
+void h_app_init(h_app *a, harness *h, int side)
+{
+    memset(a, 0, sizeof *a);
+    a->h = h;
+    a->side = side;
+    a->lsd = a->sd = -1;
+    a->auto_read = true;
+}
+
+void h_app_free(h_app *a)
+{
+    free(a->rx);
+    a->rx = NULL;
+}
+
+size_t h_app_check(const h_app *a)
+{
+    for (size_t i = 0; i < a->rx_len; i++)
+        if (a->rx[i] != h_pattern(i)) return i;
+    return a->rx_len;
+}
+
+void h_app_push(h_app *a)
+{
+    ts_stack *s = a->h->st[a->side];
+    uint8_t buf[16384];
+    while (a->sd >= 0 && a->tx_sent < a->tx_total) {
+        size_t n = a->tx_total - a->tx_sent;
+        if (n > sizeof buf) n = sizeof buf;
+        for (size_t i = 0; i < n; i++) buf[i] = h_pattern(a->tx_sent + i);
+        ssize_t r = ts_send(s, a->sd, buf, n);
+        if (r <= 0) break;
+        a->tx_sent += (size_t)r;
+        if (a->tx_sent == a->tx_total && a->shut_when_sent)
+            ck_assert_int_eq(ts_shutdown(s, a->sd, TS_SHUT_WR), 0);
+    }
+}
+
+static void app_conn_cb(ts_stack *s, int sd, unsigned ev, void *ctx)
+{
+    h_app *a = ctx;
+    a->events |= ev;
+    if ((ev & TS_SOCK_CONNECTED) && !a->connected_at) a->connected_at = ts_stack_now(s);
+    if (ev & TS_SOCK_ERROR) {
+        int e = ts_sock_error(s, sd);
+        if (e && !a->err) {
+            a->err = e;
+            a->err_at = ts_stack_now(s);
+        }
+    }
+    if (a->auto_read && (ev & TS_SOCK_READABLE)) {
+        for (;;) {
+            if (a->rx_len + 65536 > a->rx_cap) {
+                a->rx_cap = a->rx_cap ? a->rx_cap * 2 : 1 << 20;
+                a->rx = realloc(a->rx, a->rx_cap);
+                ck_assert_ptr_nonnull(a->rx);
+            }
+            ssize_t n = ts_recv(s, sd, a->rx + a->rx_len, 65536);
+            if (n > 0) {
+                a->rx_len += (size_t)n;
+                continue;
+            }
+            if (n == 0 && !a->eof) {
+                a->eof = true;
+                a->eof_at = ts_stack_now(s);
+                if (a->close_on_eof && !a->closed) {
+                    ts_close(s, sd);
+                    a->closed = true;
+                    if (a->sd == sd) a->sd = -1;
+                    return;
+                }
+            }
+            break;
+        }
+    }
+    if (ev & (TS_SOCK_WRITABLE | TS_SOCK_CONNECTED)) h_app_push(a);
+}
+
+static void app_listen_cb(ts_stack *s, int sd, unsigned ev, void *ctx)
+{
+    h_app *a = ctx;
+    (void)ev;
+    for (;;) {
+        int c = ts_accept(s, sd, NULL);
+        if (c < 0) break;
+        a->sd = c;
+        a->naccepted++;
+        ts_sock_set_callback(s, c, app_conn_cb, a);
+        app_conn_cb(s, c, ts_sock_events(s, c), a);
+    }
+}
+
+void h_app_listen(h_app *a, uint16_t port, int backlog)
+{
+    ts_stack *s = a->h->st[a->side];
+    a->lsd = ts_socket(s);
+    ck_assert_int_ge(a->lsd, 0);
+    ck_assert_int_eq(ts_bind(s, a->lsd, 0, port), 0);
+    ck_assert_int_eq(ts_listen(s, a->lsd, backlog), 0);
+    ts_sock_set_callback(s, a->lsd, app_listen_cb, a);
+}
+
+void h_app_connect(h_app *a, uint16_t lport, uint16_t port)
+{
+    ts_stack *s = a->h->st[a->side];
+    a->sd = ts_socket(s);
+    ck_assert_int_ge(a->sd, 0);
+    if (lport) ck_assert_int_eq(ts_bind(s, a->sd, 0, lport), 0);
+    ts_sock_set_callback(s, a->sd, app_conn_cb, a);
+    uint32_t peer = a->side == H_A ? H_ADDR_B : H_ADDR_A;
+    ck_assert_int_eq(ts_connect(s, a->sd, peer, port), -EINPROGRESS);
 }

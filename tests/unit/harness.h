@@ -110,6 +110,39 @@ void h_inject(harness *h, int to, const uint8_t *pkt, size_t len);
 #define H_ADDR_A TS_IP4(10, 0, 0, 103)
 #define H_ADDR_B TS_IP4(10, 0, 0, 199)
 
+/* A small application on one side: accepts, reads everything into rx (auto_read), closes
+ * on EOF if asked, and sends tx_total bytes of h_pattern() as the window allows, then
+ * shuts its write side if asked. One struct per socket it drives. */
+typedef struct h_app {
+    harness *h;
+    int side;
+    int lsd, sd; /* listener and (last accepted or connected) socket, -1 if none */
+    int naccepted;
+    bool auto_read, close_on_eof, shut_when_sent;
+    bool eof, closed;
+    int err; /* first error seen (ts_sock_error) */
+    ts_time_t eof_at, connected_at, err_at;
+    unsigned events; /* every readiness bit seen */
+    uint8_t *rx;
+    size_t rx_len, rx_cap;
+    size_t tx_total, tx_sent;
+} h_app;
+void h_app_init(h_app *a, harness *h, int side);
+/* Listen on port; accepted connections get the app's callback (sd = the newest). */
+void h_app_listen(h_app *a, uint16_t port, int backlog);
+/* Connect to the other side's port (optionally from a fixed local port, 0 = ephemeral). */
+void h_app_connect(h_app *a, uint16_t lport, uint16_t port);
+/* Push as much of tx_total as fits now (also run from the callback). */
+void h_app_push(h_app *a);
+void h_app_free(h_app *a);
+/* The byte at stream offset i of the test pattern. */
+static inline uint8_t h_pattern(size_t i)
+{
+    return (uint8_t)(i * 131u + (i >> 13));
+}
+/* Index of the first rx byte that differs from the pattern, or rx_len if none. */
+size_t h_app_check(const h_app *a);
+
 #define TH_FIN_ 0x01
 #define TH_SYN_ 0x02
 #define TH_RST_ 0x04
