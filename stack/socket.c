@@ -53,8 +53,8 @@ int ts_socket(ts_stack *s)
     return sd;
 }
 
-#define GET_CONN(s, sd, c)                                                                     \
-    ts_conn *c = sock_conn(s, sd);                                                             \
+#define GET_CONN(s, sd, c)                                                                         \
+    ts_conn *c = sock_conn(s, sd);                                                                 \
     if (!c) return -EBADF
 
 int ts_bind(ts_stack *s, int sd, uint32_t addr, uint16_t port)
@@ -272,8 +272,7 @@ int ts_abort(ts_stack *s, int sd)
     if (c->state == TS_LISTEN) {
         close_listener(s, c);
     } else {
-        bool synced = c->state != TS_CLOSED && c->state != TS_SYN_SENT &&
-                      c->state != TS_TIME_WAIT;
+        bool synced = c->state != TS_CLOSED && c->state != TS_SYN_SENT && c->state != TS_TIME_WAIT;
         if (synced) ts_send_rst(s, c);
         ts_conn_done(s, c, 0);
     }
@@ -299,8 +298,7 @@ unsigned ts_sock_events(ts_stack *s, int sd)
     bool open = c->state == TS_ESTABLISHED || c->state == TS_CLOSE_WAIT;
     if (open && !c->shut_wr && c->sndq.len < c->p.sndbuf) ev |= TS_SOCK_WRITABLE;
     if (c->state >= TS_ESTABLISHED) ev |= TS_SOCK_CONNECTED;
-    if (c->state == TS_CLOSED && (c->fatal || c->active_open || c->fin_rcvd))
-        ev |= TS_SOCK_CLOSED;
+    if (c->state == TS_CLOSED && (c->fatal || c->active_open || c->fin_rcvd)) ev |= TS_SOCK_CLOSED;
     if (c->err) ev |= TS_SOCK_ERROR;
     return ev;
 }

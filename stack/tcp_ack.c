@@ -201,7 +201,10 @@ static void fin_input(ts_stack *s, ts_conn *c)
                 ts_timer_set(s, c, TS_TIMER_DELACK, s->now + c->p.delack);
         }
         break;
-    case TS_FIN_WAIT_1: ts_set_state(s, c, TS_CLOSING); c->ack_now = true; break;
+    case TS_FIN_WAIT_1:
+        ts_set_state(s, c, TS_CLOSING);
+        c->ack_now = true;
+        break;
     case TS_FIN_WAIT_2:
         ts_set_state(s, c, TS_TIME_WAIT);
         ts_timer_clear(s, c, TS_TIMER_FIN_WAIT2);
@@ -246,8 +249,8 @@ void ts_ack_input(ts_stack *s, ts_conn *c, const ts_seg *g)
     window_update(s, c, g);
     if (!closing_transitions(s, c)) return;
     if (g->len) {
-        bool open = c->state == TS_ESTABLISHED || c->state == TS_FIN_WAIT_1 ||
-                    c->state == TS_FIN_WAIT_2;
+        bool open =
+            c->state == TS_ESTABLISHED || c->state == TS_FIN_WAIT_1 || c->state == TS_FIN_WAIT_2;
         if (open && c->orphan && seq_ge(g->seq + g->len, c->rcv_nxt + 1)) {
             /* data for a closed socket: nobody will read it (RFC 9293 3.10.7.4, Linux) */
             ts_send_rst(s, c);

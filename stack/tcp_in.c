@@ -127,8 +127,7 @@ static void established(ts_stack *s, ts_conn *c, const ts_seg *g)
     c->cc_ops->init(c);
     ts_timer_clear(s, c, TS_TIMER_RETRANSMIT);
     ts_set_state(s, c, TS_ESTABLISHED);
-    if (c->p.keepalive)
-        ts_timer_set(s, c, TS_TIMER_KEEPALIVE, s->now + c->p.keepalive_idle);
+    if (c->p.keepalive) ts_timer_set(s, c, TS_TIMER_KEEPALIVE, s->now + c->p.keepalive_idle);
 }
 
 static void syn_sent_input(ts_stack *s, ts_conn *c, const ts_seg *g)
@@ -165,7 +164,7 @@ static void syn_sent_input(ts_stack *s, ts_conn *c, const ts_seg *g)
         ts_send_ack(s, c); /* the handshake's third segment goes out at once */
         ts_notify(s, c, TS_SOCK_CONNECTED | TS_SOCK_WRITABLE);
         ts_tcp_output(s, c); /* data queued before the connection completed */
-    } else { /* simultaneous open (RFC 9293 3.5, figure 7) */
+    } else {                 /* simultaneous open (RFC 9293 3.5, figure 7) */
         c->snd_wnd = g->wnd;
         ts_set_state(s, c, TS_SYN_RECEIVED);
         ts_send_syn(s, c);
@@ -205,8 +204,7 @@ void ts_synced_input(ts_stack *s, ts_conn *c, const ts_seg *g)
 {
     c->last_seg_in = s->now;
     /* RFC 7323 5.3: PAWS */
-    if (c->ts_ok && g->opts.has_ts && !(g->flags & TH_RST) &&
-        seq_lt(g->opts.tsval, c->ts_recent)) {
+    if (c->ts_ok && g->opts.has_ts && !(g->flags & TH_RST) && seq_lt(g->opts.tsval, c->ts_recent)) {
         ts_drop(s, TS_DROP_TCP_PAWS, g->pkt, g->pkt_len);
         ts_send_ack(s, c);
         return;
@@ -264,8 +262,8 @@ void ts_synced_input(ts_stack *s, ts_conn *c, const ts_seg *g)
     ts_ack_input(s, c, g);
 }
 
-void ts_tcp_input(ts_stack *s, const uint8_t *pkt, size_t iplen, const uint8_t *tcp,
-                  size_t tcplen, uint32_t src, uint32_t dst)
+void ts_tcp_input(ts_stack *s, const uint8_t *pkt, size_t iplen, const uint8_t *tcp, size_t tcplen,
+                  uint32_t src, uint32_t dst)
 {
     ts_seg g;
     memset(&g, 0, sizeof g);

@@ -8,9 +8,15 @@
 
 #include "internal.h"
 
-static uint32_t ts_now_ms(const ts_stack *s) { return (uint32_t)(s->now / TS_MSEC); }
+static uint32_t ts_now_ms(const ts_stack *s)
+{
+    return (uint32_t)(s->now / TS_MSEC);
+}
 
-uint32_t ts_flight(const ts_conn *c) { return c->snd_nxt - c->snd_una; }
+uint32_t ts_flight(const ts_conn *c)
+{
+    return c->snd_nxt - c->snd_una;
+}
 
 /* The SYN's window: 65535 rounded down to whole segments, as Linux computes it
  * (64240 with MSS 1460 in a SYN; 65160 in a SYN-ACK with timestamps, MSS 1448). */
@@ -108,7 +114,10 @@ void ts_send_syn(ts_stack *s, ts_conn *c)
     c->snd_nxt = c->snd_max = c->iss + 1;
 }
 
-void ts_send_ack(ts_stack *s, ts_conn *c) { xmit(s, c, c->snd_nxt, TH_ACK, 0); }
+void ts_send_ack(ts_stack *s, ts_conn *c)
+{
+    xmit(s, c, c->snd_nxt, TH_ACK, 0);
+}
 
 /* RFC 5961 7: challenge ACKs, at most one per 500 ms per connection (as Linux). */
 void ts_send_challenge_ack(ts_stack *s, ts_conn *c)
@@ -120,10 +129,16 @@ void ts_send_challenge_ack(ts_stack *s, ts_conn *c)
     ts_send_ack(s, c);
 }
 
-void ts_send_rst(ts_stack *s, ts_conn *c) { xmit(s, c, c->snd_nxt, TH_RST | TH_ACK, 0); }
+void ts_send_rst(ts_stack *s, ts_conn *c)
+{
+    xmit(s, c, c->snd_nxt, TH_RST | TH_ACK, 0);
+}
 
 /* Zero-window probe or keepalive: an already ACKed sequence number draws an ACK. */
-void ts_send_probe(ts_stack *s, ts_conn *c) { xmit(s, c, c->snd_una - 1, TH_ACK, 0); }
+void ts_send_probe(ts_stack *s, ts_conn *c)
+{
+    xmit(s, c, c->snd_una - 1, TH_ACK, 0);
+}
 
 /* RFC 9293 3.10.7.1: the reset for a segment that matches no connection. */
 void ts_send_rst_for(ts_stack *s, const ts_seg *g)

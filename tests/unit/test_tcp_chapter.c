@@ -148,8 +148,8 @@ static bool drop_from_a(harness *h, int from, const h_pkt *p, unsigned idx)
     return from == H_A;
 }
 
-static void syn_backoff(const char *retries, const char *linear, const ts_time_t *want,
-                        size_t nsyn, ts_time_t fail_at)
+static void syn_backoff(const char *retries, const char *linear, const ts_time_t *want, size_t nsyn,
+                        ts_time_t fail_at)
 {
     ts_params p;
     ts_params_default(&p);
@@ -185,8 +185,8 @@ END_TEST
 
 START_TEST(syn_backoff_six_retries)
 {
-    const ts_time_t want[] = {0, 1 * TS_SEC, 3 * TS_SEC, 7 * TS_SEC, 15 * TS_SEC, 31 * TS_SEC,
-                              63 * TS_SEC};
+    const ts_time_t want[] = {0,           1 * TS_SEC,  3 * TS_SEC, 7 * TS_SEC,
+                              15 * TS_SEC, 31 * TS_SEC, 63 * TS_SEC};
     syn_backoff("6", "0", want, 7, 127 * TS_SEC);
 }
 END_TEST
