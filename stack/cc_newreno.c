@@ -2,7 +2,10 @@
  * "reno" differs only in leaving recovery at the first new ACK. Windows are bytes. */
 #include "internal.h"
 
-static uint32_t mss(const ts_conn *c) { return c->snd_mss ? c->snd_mss : 536; }
+static uint32_t mss(const ts_conn *c)
+{
+    return c->snd_mss ? c->snd_mss : 536;
+}
 
 static void cc_init(ts_conn *c)
 {
@@ -38,7 +41,10 @@ static void cc_enter_recovery(ts_conn *c)
     c->cwnd = c->ssthresh + 3 * mss(c); /* RFC 5681 3.2 step 3 */
 }
 
-static void cc_on_dupack(ts_conn *c) { c->cwnd += mss(c); } /* 3.2 step 4 */
+static void cc_on_dupack(ts_conn *c)
+{
+    c->cwnd += mss(c);
+} /* 3.2 step 4 */
 
 static bool newreno_recovery_ack(ts_conn *c, uint32_t acked, bool full)
 {

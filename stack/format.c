@@ -101,7 +101,6 @@ static void put_flags(out *o, uint8_t f)
 
 static void put_tcp(out *o, const uint8_t *ip, const uint8_t *t, size_t len)
 {
-    put(o, "IP ");
     if (len < 4) {
         put_addr(o, ip + 12), put(o, " > "), put_addr(o, ip + 16), put(o, ": [|tcp]");
         return;
@@ -137,7 +136,7 @@ static void put_tcp(out *o, const uint8_t *ip, const uint8_t *t, size_t len)
 
 static void put_icmp(out *o, const uint8_t *ip, const uint8_t *m, size_t len)
 {
-    put(o, "IP "), put_addr(o, ip + 12), put(o, " > "), put_addr(o, ip + 16), put(o, ": ");
+    put_addr(o, ip + 12), put(o, " > "), put_addr(o, ip + 16), put(o, ": ");
     if (len < 8)
         put(o, "[|icmp]");
     else if (m[0] == 8 || m[0] == 0)
@@ -158,12 +157,16 @@ size_t ts_format_packet(const uint8_t *pkt, size_t len, char *buf, size_t buflen
     if (ihl < 20 || ihl > len || tot < ihl) return put(&o, "IP truncated"), o.len;
     size_t l4 = (tot < len ? tot : len) - ihl; /* what was both sent and captured */
     bool later_frag = (be16(pkt + 6) & 0x1fff) != 0;
+    if (tot > len) /* as tcpdump says when the capture is shorter than the packet */
+        put(&o, "IP truncated-ip - %zu bytes missing! ", tot - len);
+    else
+        put(&o, "IP ");
     if (pkt[9] == 6 && !later_frag) {
         put_tcp(&o, pkt, pkt + ihl, l4);
     } else if (pkt[9] == 1 && !later_frag) {
         put_icmp(&o, pkt, pkt + ihl, l4);
     } else {
-        put(&o, "IP "), put_addr(&o, pkt + 12), put(&o, " > "), put_addr(&o, pkt + 16);
+        put_addr(&o, pkt + 12), put(&o, " > "), put_addr(&o, pkt + 16);
         put(&o, ": ip-proto-%u %zu", pkt[9], tot - ihl);
     }
     return o.len;

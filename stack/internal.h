@@ -23,21 +23,42 @@
 #define TH_ECE 0x40
 #define TH_CWR 0x80
 
-#define TS_IP_HLEN     20
-#define TS_TCP_HLEN    20
-#define TS_MAX_PKT     65535
-#define TS_OOO_MAX     32 /* out-of-order ranges held per connection */
-#define TS_TS_OPT_LEN  12 /* NOP, NOP, TS */
+#define TS_IP_HLEN    20
+#define TS_TCP_HLEN   20
+#define TS_MAX_PKT    65535
+#define TS_OOO_MAX    32 /* out-of-order ranges held per connection */
+#define TS_TS_OPT_LEN 12 /* NOP, NOP, TS */
 
 /* Sequence arithmetic modulo 2^32 (RFC 9293 3.4): valid across the wrap. */
-static inline bool seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
-static inline bool seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
-static inline bool seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
-static inline bool seq_ge(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
-static inline uint32_t seq_max(uint32_t a, uint32_t b) { return seq_gt(a, b) ? a : b; }
-static inline uint32_t seq_min(uint32_t a, uint32_t b) { return seq_lt(a, b) ? a : b; }
+static inline bool seq_lt(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) < 0;
+}
+static inline bool seq_le(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) <= 0;
+}
+static inline bool seq_gt(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) > 0;
+}
+static inline bool seq_ge(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) >= 0;
+}
+static inline uint32_t seq_max(uint32_t a, uint32_t b)
+{
+    return seq_gt(a, b) ? a : b;
+}
+static inline uint32_t seq_min(uint32_t a, uint32_t b)
+{
+    return seq_lt(a, b) ? a : b;
+}
 
-static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
 static inline uint32_t rd32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -68,7 +89,7 @@ typedef struct ts_seg {
     uint8_t flags;
     uint16_t wnd; /* raw window field */
     const uint8_t *data;
-    uint32_t len;  /* payload length */
+    uint32_t len; /* payload length */
     ts_tcp_opts opts;
     const uint8_t *pkt; /* the whole IPv4 packet, for events */
     size_t pkt_len;
@@ -91,11 +112,11 @@ struct ts_conn {
     const ts_cc_ops *cc_ops;
 
     /* Lookup, socket and listener links. */
-    ts_conn *hnext;     /* hash chain */
+    ts_conn *hnext; /* hash chain */
     bool hashed;
-    int sd;             /* socket handle, -1 when orphaned */
-    ts_conn *listener;  /* for passive children until accepted */
-    ts_conn *aq_next;   /* listener's accept queue link */
+    int sd;            /* socket handle, -1 when orphaned */
+    ts_conn *listener; /* for passive children until accepted */
+    ts_conn *aq_next;  /* listener's accept queue link */
     bool in_accept_queue;
     /* Listener fields. */
     uint32_t backlog;
@@ -106,35 +127,35 @@ struct ts_conn {
     uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
     uint32_t snd_buf_seq; /* sequence number of the send ring's first byte */
     ts_ring sndq;
-    uint16_t snd_mss;     /* payload bytes per full segment we send */
-    uint16_t peer_mss;    /* MSS option the peer sent (536 if none) */
+    uint16_t snd_mss;  /* payload bytes per full segment we send */
+    uint16_t peer_mss; /* MSS option the peer sent (536 if none) */
     uint8_t snd_wscale, rcv_wscale;
     bool ws_ok, sack_ok, ts_ok;
-    bool fin_queued;      /* the user asked for a FIN after the queued data */
+    bool fin_queued; /* the user asked for a FIN after the queued data */
     bool fin_sent;
     /* Receive side. */
     uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge last advertised */
-    uint32_t rcv_ssthresh;           /* window budget, grows as data arrives */
+    uint32_t rcv_ssthresh;          /* window budget, grows as data arrives */
     uint16_t rcv_mss;
     ts_ring rcvq; /* head = first unread byte; len = readable; OOO data past len */
     uint32_t ooo_n;
-    ts_sack_block ooo[TS_OOO_MAX]; /* ranges held past rcv_nxt, sorted by start */
+    ts_sack_block ooo[TS_OOO_MAX];                 /* ranges held past rcv_nxt, sorted by start */
     ts_sack_block sack_recent[TS_MAX_SACK_BLOCKS]; /* most recent first (RFC 2018 4) */
     uint32_t sack_recent_n;
-    bool fin_rcvd;     /* the FIN was reached in order */
-    bool fin_ooo;      /* a FIN arrived beyond a hole */
+    bool fin_rcvd; /* the FIN was reached in order */
+    bool fin_ooo;  /* a FIN arrived beyond a hole */
     uint32_t fin_ooo_seq;
     /* Timestamps (RFC 7323). */
     uint32_t ts_recent, ts_offset, last_ack_sent;
     /* RTT and RTO (RFC 6298). */
     ts_time_t srtt, rttvar, mdev, mdev_max, rto;
-    uint32_t rtt_seq;      /* Linux estimator: end of the current RTT period */
+    uint32_t rtt_seq; /* Linux estimator: end of the current RTT period */
     bool rtt_timing;
     uint32_t rtt_timed_seq; /* sequence number being timed */
     ts_time_t rtt_timed_at;
-    uint32_t retries;       /* consecutive timeouts of the current segment */
+    uint32_t retries; /* consecutive timeouts of the current segment */
     uint32_t total_retrans;
-    bool synack_retransmitted; /* handshake was retransmitted: RFC 6298 5.7 */
+    bool synack_retransmitted;  /* handshake was retransmitted: RFC 6298 5.7 */
     ts_time_t first_unacked_at; /* for user_timeout */
     /* Congestion control. */
     uint32_t cwnd, ssthresh, bytes_acked, dupacks, recover;
@@ -147,24 +168,25 @@ struct ts_conn {
     bool pingpong;
     ts_time_t ato;
     ts_time_t last_rcv_time, last_snd_time;
-    ts_time_t last_seg_in; /* any segment, for keepalive */
+    ts_time_t last_seg_in;    /* any segment, for keepalive */
     ts_time_t last_challenge; /* RFC 5961 rate limit */
     bool challenge_sent;
     /* Keepalive / persist. */
     uint32_t probes;
+    bool sws_override; /* the persist timer fired: send what the window allows, however small */
     /* Timers: absolute deadlines, TS_TIME_NEVER when off; the earliest keys the heap. */
     ts_time_t timer[TS_NUM_TIMERS];
     ts_time_t deadline;
     uint32_t heap_idx; /* UINT32_MAX when not in the heap */
     /* User side. */
-    int err;          /* pending error (negative errno), cleared by ts_sock_error */
-    int fatal;        /* sticky error returned by send/recv after a reset/timeout */
+    int err;   /* pending error (negative errno), cleared by ts_sock_error */
+    int fatal; /* sticky error returned by send/recv after a reset/timeout */
     bool shut_rd, shut_wr;
-    bool orphan;      /* the user closed the handle */
+    bool orphan; /* the user closed the handle */
     bool bound;
     bool active_open;
-    bool dead;        /* on the free list */
-    unsigned notify;  /* readiness bits waiting to be delivered */
+    bool dead;       /* on the free list */
+    unsigned notify; /* readiness bits waiting to be delivered */
     bool on_notify_list;
     ts_conn *notify_next, *free_next;
 };
@@ -214,8 +236,7 @@ struct ts_stack {
 void ts_emit(ts_stack *s, ts_event *ev);
 void ts_emit_conn(ts_stack *s, ts_conn *c, ts_event *ev);
 void ts_drop(ts_stack *s, ts_drop_reason r, const uint8_t *pkt, size_t len);
-void ts_ip_output(ts_stack *s, ts_conn *c, uint32_t dst, uint8_t proto, uint8_t *pkt,
-                  size_t len);
+void ts_ip_output(ts_stack *s, ts_conn *c, uint32_t dst, uint8_t proto, uint8_t *pkt, size_t len);
 void ts_enter(ts_stack *s);
 void ts_leave(ts_stack *s);
 void ts_notify(ts_stack *s, ts_conn *c, unsigned bits);
@@ -248,12 +269,12 @@ void ts_conn_done(ts_stack *s, ts_conn *c, int err);
 uint64_t ts_siphash(const uint64_t key[2], const void *data, size_t len);
 
 /* tcp_in.c */
-void ts_tcp_input(ts_stack *s, const uint8_t *pkt, size_t iplen, const uint8_t *tcp,
-                  size_t tcplen, uint32_t src, uint32_t dst);
+void ts_tcp_input(ts_stack *s, const uint8_t *pkt, size_t iplen, const uint8_t *tcp, size_t tcplen,
+                  uint32_t src, uint32_t dst);
 
 /* tcp_rcv.c: the receive stream. */
 void ts_rcv_init(ts_conn *c, uint32_t irs);
-uint32_t ts_rcv_window(ts_conn *c);   /* the window to put in the next segment (scaled) */
+uint32_t ts_rcv_window(ts_conn *c);      /* the window to put in the next segment (scaled) */
 uint32_t ts_rcv_space(const ts_conn *c); /* bytes that may arrive past rcv_nxt now */
 /* Take in-window payload; returns true if it was in order (advanced rcv_nxt). */
 int ts_rcv_data(ts_stack *s, ts_conn *c, uint32_t seq, const uint8_t *data, uint32_t len,
@@ -267,7 +288,7 @@ void ts_send_syn(ts_stack *s, ts_conn *c);
 void ts_send_ack(ts_stack *s, ts_conn *c);
 void ts_send_challenge_ack(ts_stack *s, ts_conn *c);
 void ts_send_rst_for(ts_stack *s, const ts_seg *g);
-void ts_send_rst(ts_stack *s, ts_conn *c); /* reset an existing connection */
+void ts_send_rst(ts_stack *s, ts_conn *c);   /* reset an existing connection */
 void ts_send_probe(ts_stack *s, ts_conn *c); /* zero-window / keepalive probe */
 /* Send one segment of [seq, seq+len) from the send ring (retransmission or new data). */
 void ts_send_data(ts_stack *s, ts_conn *c, uint32_t seq, uint32_t len, bool rexmit);

@@ -19,21 +19,24 @@ typedef struct param_def {
     uint64_t min, max; /* UINT: value bounds; DURATION: microseconds */
 } param_def;
 
+/* offsetof, refusing to compile if the field's size does not match its kind. */
+#define FIELD(n, size)                                                                             \
+    (offsetof(ts_params, n) + 0 * sizeof(char[sizeof(((ts_params *)0)->n) == (size) ? 1 : -1]))
 #define UINTP(n, lo, hi, h)                                                                        \
     {                                                                                              \
-        {#n, TS_PARAM_UINT, h}, offsetof(ts_params, n), lo, hi                                     \
+        {#n, TS_PARAM_UINT, h}, FIELD(n, sizeof(uint32_t)), lo, hi                                 \
     }
 #define DURP(n, lo, hi, h)                                                                         \
     {                                                                                              \
-        {#n, TS_PARAM_DURATION, h}, offsetof(ts_params, n), lo, hi                                 \
+        {#n, TS_PARAM_DURATION, h}, FIELD(n, sizeof(ts_time_t)), lo, hi                            \
     }
 #define BOOLP(n, h)                                                                                \
     {                                                                                              \
-        {#n, TS_PARAM_BOOL, h}, offsetof(ts_params, n), 0, 1                                       \
+        {#n, TS_PARAM_BOOL, h}, FIELD(n, sizeof(bool)), 0, 1                                       \
     }
 #define POLP(n, h)                                                                                 \
     {                                                                                              \
-        {#n, TS_PARAM_POLICY, h}, offsetof(ts_params, n), 0, 0                                     \
+        {#n, TS_PARAM_POLICY, h}, FIELD(n, TS_POLICY_NAME_MAX), 0, 0                               \
     }
 
 static const param_def defs[] = {

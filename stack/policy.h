@@ -25,7 +25,7 @@ typedef struct ts_backoff_ops {
 typedef struct ts_delack_ops {
     const char *name;
     bool (*on_data)(ts_conn *c, ts_time_t now, uint32_t len, ts_time_t *delay);
-    void (*on_timer)(ts_conn *c);          /* the timer sent the ACK */
+    void (*on_timer)(ts_conn *c);                    /* the timer sent the ACK */
     void (*on_data_sent)(ts_conn *c, ts_time_t now); /* we sent data (pingpong) */
 } ts_delack_ops;
 
@@ -33,13 +33,13 @@ typedef struct ts_delack_ops {
 typedef struct ts_cc_ops {
     const char *name;
     void (*init)(ts_conn *c);
-    void (*on_ack)(ts_conn *c, uint32_t acked);     /* new data ACKed, not in recovery */
-    void (*enter_recovery)(ts_conn *c);             /* third duplicate ACK */
-    void (*on_dupack)(ts_conn *c);                  /* further dupACK in recovery */
+    void (*on_ack)(ts_conn *c, uint32_t acked); /* new data ACKed, not in recovery */
+    void (*enter_recovery)(ts_conn *c);         /* third duplicate ACK */
+    void (*on_dupack)(ts_conn *c);              /* further dupACK in recovery */
     /* A new ACK in recovery: returns true when recovery ends (full ACK). */
     bool (*on_recovery_ack)(ts_conn *c, uint32_t acked, bool full);
     void (*on_rto)(ts_conn *c);
-    void (*on_idle)(ts_conn *c);                    /* restart after idle > RTO */
+    void (*on_idle)(ts_conn *c); /* restart after idle > RTO */
 } ts_cc_ops;
 
 const ts_rto_ops *ts_rto_find(const char *name);

@@ -53,8 +53,8 @@ int ts_socket(ts_stack *s)
     return sd;
 }
 
-#define GET_CONN(s, sd, c)                                                                     \
-    ts_conn *c = sock_conn(s, sd);                                                             \
+#define GET_CONN(s, sd, c)                                                                         \
+    ts_conn *c = sock_conn(s, sd);                                                                 \
     if (!c) return -EBADF
 
 int ts_bind(ts_stack *s, int sd, uint32_t addr, uint16_t port)
@@ -130,6 +130,7 @@ int ts_connect(ts_stack *s, int sd, uint32_t addr, uint16_t port)
     c->iss = ts_isn(s, c);
     c->ts_offset = (uint32_t)ts_siphash(s->key, &c->iss, sizeof c->iss);
     c->snd_una = c->iss;
+    c->recover = c->iss; /* RFC 6582 3.2: recover starts at the ISS, not 0 */
     c->snd_buf_seq = c->iss + 1;
     c->snd_mss = (uint16_t)(c->p.mss > 536 ? 536 : c->p.mss); /* until the peer's SYN */
     c->rcv_mss = (uint16_t)c->p.mss;
@@ -175,7 +176,9 @@ ssize_t ts_send(ts_stack *s, int sd, const void *buf, size_t len)
 ssize_t ts_recv(ts_stack *s, int sd, void *buf, size_t len)
 {
     GET_CONN(s, sd, c);
-    if (c->rcvq.len && !c->shut_rd) {
+    /* Linux keeps queueing and delivering data after SHUT_RD; the shutdown only makes an
+     * empty queue read as EOF (packetdrill shutdown/shutdown-rd-wr-close.pkt). */
+    if (c->rcvq.len) {
         uint32_t n = len < c->rcvq.len ? (uint32_t)len : c->rcvq.len;
         ts_ring_get(&c->rcvq, 0, buf, n);
         ts_ring_consume(&c->rcvq, n);
@@ -272,8 +275,7 @@ int ts_abort(ts_stack *s, int sd)
     if (c->state == TS_LISTEN) {
         close_listener(s, c);
     } else {
-        bool synced = c->state != TS_CLOSED && c->state != TS_SYN_SENT &&
-                      c->state != TS_TIME_WAIT;
+        bool synced = c->state != TS_CLOSED && c->state != TS_SYN_SENT && c->state != TS_TIME_WAIT;
         if (synced) ts_send_rst(s, c);
         ts_conn_done(s, c, 0);
     }
@@ -299,8 +301,7 @@ unsigned ts_sock_events(ts_stack *s, int sd)
     bool open = c->state == TS_ESTABLISHED || c->state == TS_CLOSE_WAIT;
     if (open && !c->shut_wr && c->sndq.len < c->p.sndbuf) ev |= TS_SOCK_WRITABLE;
     if (c->state >= TS_ESTABLISHED) ev |= TS_SOCK_CONNECTED;
-    if (c->state == TS_CLOSED && (c->fatal || c->active_open || c->fin_rcvd))
-        ev |= TS_SOCK_CLOSED;
+    if (c->state == TS_CLOSED && (c->fatal || c->active_open || c->fin_rcvd)) ev |= TS_SOCK_CLOSED;
     if (c->err) ev |= TS_SOCK_ERROR;
     return ev;
 }

@@ -96,10 +96,22 @@ void ts_stack_set_event_fn(ts_stack *s, ts_event_fn fn, void *ctx)
     s->event_ctx = ctx;
 }
 
-ts_time_t ts_stack_now(const ts_stack *s) { return s->now; }
-uint32_t ts_stack_addr(const ts_stack *s) { return s->addr; }
-const ts_counters *ts_stack_counters(const ts_stack *s) { return &s->cnt; }
-ts_params *ts_stack_params(ts_stack *s) { return &s->defaults; }
+ts_time_t ts_stack_now(const ts_stack *s)
+{
+    return s->now;
+}
+uint32_t ts_stack_addr(const ts_stack *s)
+{
+    return s->addr;
+}
+const ts_counters *ts_stack_counters(const ts_stack *s)
+{
+    return &s->cnt;
+}
+ts_params *ts_stack_params(ts_stack *s)
+{
+    return &s->defaults;
+}
 
 ts_time_t ts_stack_next_deadline(const ts_stack *s)
 {
@@ -135,8 +147,7 @@ void ts_drop(ts_stack *s, ts_drop_reason r, const uint8_t *pkt, size_t len)
 }
 
 /* Fill in the IPv4 header in front of an already built payload and send the packet. */
-void ts_ip_output(ts_stack *s, ts_conn *c, uint32_t dst, uint8_t proto, uint8_t *pkt,
-                  size_t len)
+void ts_ip_output(ts_stack *s, ts_conn *c, uint32_t dst, uint8_t proto, uint8_t *pkt, size_t len)
 {
     pkt[0] = 0x45;
     pkt[1] = 0;
@@ -219,7 +230,10 @@ void ts_notify(ts_stack *s, ts_conn *c, unsigned bits)
     s->notify_tail = c;
 }
 
-void ts_enter(ts_stack *s) { s->depth++; }
+void ts_enter(ts_stack *s)
+{
+    s->depth++;
+}
 
 static void flush_notifications(ts_stack *s)
 {

@@ -196,12 +196,20 @@ static void fin_input(ts_stack *s, ts_conn *c)
         if (c->p.delack == 0) {
             c->ack_now = true;
         } else {
+            /* Before any data arrived Linux's ATO is still 0, so the delayed ACK goes out
+             * on the next timer tick (1 ms at HZ=1000), not after 40 ms; a close() in the
+             * same instant still carries it on our FIN (packetdrill
+             * close/close-remote-fin-then-close.pkt). */
+            ts_time_t delay = c->last_rcv_time ? c->p.delack : TS_MSEC;
             c->ack_pending = true;
             if (!ts_timer_on(c, TS_TIMER_DELACK))
-                ts_timer_set(s, c, TS_TIMER_DELACK, s->now + c->p.delack);
+                ts_timer_set(s, c, TS_TIMER_DELACK, s->now + delay);
         }
         break;
-    case TS_FIN_WAIT_1: ts_set_state(s, c, TS_CLOSING); c->ack_now = true; break;
+    case TS_FIN_WAIT_1:
+        ts_set_state(s, c, TS_CLOSING);
+        c->ack_now = true;
+        break;
     case TS_FIN_WAIT_2:
         ts_set_state(s, c, TS_TIME_WAIT);
         ts_timer_clear(s, c, TS_TIMER_FIN_WAIT2);
@@ -246,8 +254,8 @@ void ts_ack_input(ts_stack *s, ts_conn *c, const ts_seg *g)
     window_update(s, c, g);
     if (!closing_transitions(s, c)) return;
     if (g->len) {
-        bool open = c->state == TS_ESTABLISHED || c->state == TS_FIN_WAIT_1 ||
-                    c->state == TS_FIN_WAIT_2;
+        bool open =
+            c->state == TS_ESTABLISHED || c->state == TS_FIN_WAIT_1 || c->state == TS_FIN_WAIT_2;
         if (open && c->orphan && seq_ge(g->seq + g->len, c->rcv_nxt + 1)) {
             /* data for a closed socket: nobody will read it (RFC 9293 3.10.7.4, Linux) */
             ts_send_rst(s, c);

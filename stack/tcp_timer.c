@@ -20,7 +20,9 @@ static void rexmit_event(ts_stack *s, ts_conn *c, ts_rexmit_kind k, uint32_t seq
 static void syn_timeout(ts_stack *s, ts_conn *c)
 {
     bool active = c->state == TS_SYN_SENT || !c->listener;
-    uint32_t limit = c->state == TS_SYN_SENT ? c->p.syn_retries : c->p.synack_retries;
+    /* Linux adds the linear retransmissions to the limit: (6, 4) sends 11 SYNs */
+    uint32_t limit =
+        c->state == TS_SYN_SENT ? c->p.syn_retries + c->p.syn_linear : c->p.synack_retries;
     if (c->retries >= limit) {
         if (active) s->cnt.tcp_conn_failed++;
         /* an active open reports ETIMEDOUT; a passive embryo just goes away (Linux) */
@@ -46,13 +48,15 @@ static void data_timeout(ts_stack *s, ts_conn *c)
         return;
     }
     s->cnt.tcp_rto_timeouts++;
-    if (c->retries == 0) c->cc_ops->on_rto(c); /* once per loss episode (RFC 5681 3.1) */
-    else c->cwnd = c->snd_mss;
+    if (c->retries == 0)
+        c->cc_ops->on_rto(c); /* once per loss episode (RFC 5681 3.1) */
+    else
+        c->cwnd = c->snd_mss;
     c->retries++;
     c->in_recovery = false;
     c->dupacks = 0;
     c->recover = c->snd_max;
-    c->rtt_timing = false; /* Karn: nothing in flight now can be timed */
+    c->rtt_timing = false;   /* Karn: nothing in flight now can be timed */
     c->snd_nxt = c->snd_una; /* go back: resend from the first unACKed byte */
     uint32_t off = c->snd_una - c->snd_buf_seq;
     uint32_t len = c->sndq.len > off ? c->sndq.len - off : 0;
@@ -63,8 +67,10 @@ static void data_timeout(ts_stack *s, ts_conn *c)
 
 static void persist_timeout(ts_stack *s, ts_conn *c)
 {
-    if (c->snd_wnd > 0) {
+    if (c->snd_wnd > 0) { /* RFC 1122 4.2.3.4 override timeout: send what fits */
+        c->sws_override = true;
         ts_tcp_output(s, c);
+        c->sws_override = false;
         return;
     }
     c->probes++;

@@ -242,13 +242,18 @@ START_TEST(every_truncation_is_safe)
         if (len) memcpy(p, full, len);
         const char *line = fmt(p, len);
         ck_assert(strncmp(line, "IP ", 3) == 0);
+        ck_assert_uint_eq(strlen(line) > 0, 1);
         free(p);
     }
     /* the IP total length says more than was captured: print what there is */
-    ck_assert_str_eq(fmt(full, 44), "IP 10.0.0.103.55570 > 10.0.0.199.6379: Flags [S.], seq 1, "
+    ck_assert_str_eq(fmt(full, 44), "IP truncated-ip - 26 bytes missing! 10.0.0.103.55570 > "
+                                    "10.0.0.199.6379: Flags [S.], seq 1, "
                                     "ack 2, win 65160, [|tcp]");
-    ck_assert_str_eq(fmt(full, 22), "IP 10.0.0.103 > 10.0.0.199: [|tcp]");
-    ck_assert_str_eq(fmt(full, 30), "IP 10.0.0.103.55570 > 10.0.0.199.6379: [|tcp]");
+    ck_assert_str_eq(fmt(full, 22),
+                     "IP truncated-ip - 48 bytes missing! 10.0.0.103 > 10.0.0.199: [|tcp]");
+    ck_assert_str_eq(
+        fmt(full, 30),
+        "IP truncated-ip - 40 bytes missing! 10.0.0.103.55570 > 10.0.0.199.6379: [|tcp]");
 }
 END_TEST
 

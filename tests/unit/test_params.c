@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h" /* the policy registry, to check the name lists against it */
 #include "policy_names.h"
 #include "tcpsim/params.h"
 
@@ -372,6 +373,11 @@ START_TEST(policy_names)
     ck_assert_str_eq(ts_policy_names("cc")[1], "reno");
     ck_assert_str_eq(ts_policy_names("backoff_policy")[0], "exponential");
     ck_assert_str_eq(ts_policy_names("delack_policy")[0], "linux");
+    /* every accepted name resolves in the core's registry */
+    for (n = ts_policy_names("rto_policy"); *n; n++) ck_assert_ptr_nonnull(ts_rto_find(*n));
+    for (n = ts_policy_names("backoff_policy"); *n; n++) ck_assert_ptr_nonnull(ts_backoff_find(*n));
+    for (n = ts_policy_names("delack_policy"); *n; n++) ck_assert_ptr_nonnull(ts_delack_find(*n));
+    for (n = ts_policy_names("cc"); *n; n++) ck_assert_ptr_nonnull(ts_cc_find(*n));
     ck_assert_ptr_null(ts_policy_names("mss"));
     ck_assert_ptr_null(ts_policy_names(NULL));
 }
