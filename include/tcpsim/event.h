@@ -26,31 +26,31 @@ const char *ts_state_name(ts_state st); /* "ESTABLISHED", ... */
 
 /* Why a packet was dropped: every malformed or unwanted packet is counted by reason. */
 typedef enum {
-    TS_DROP_IP_SHORT,       /* shorter than an IPv4 header */
-    TS_DROP_IP_VERSION,     /* version != 4 */
-    TS_DROP_IP_HDRLEN,      /* IHL < 5 or past the buffer */
-    TS_DROP_IP_TOTLEN,      /* total length past the buffer or below IHL */
-    TS_DROP_IP_CHECKSUM,    /* header checksum wrong */
-    TS_DROP_IP_DEST,        /* not addressed to this stack */
-    TS_DROP_IP_FRAGMENT,    /* fragments are not reassembled */
-    TS_DROP_IP_PROTO,       /* protocol not handled */
-    TS_DROP_ICMP_SHORT,     /* ICMP message too short */
-    TS_DROP_ICMP_CHECKSUM,  /* ICMP checksum wrong */
-    TS_DROP_ICMP_TYPE,      /* ICMP type not handled */
-    TS_DROP_TCP_SHORT,      /* shorter than a TCP header */
-    TS_DROP_TCP_HDRLEN,     /* data offset < 5 or past the segment */
-    TS_DROP_TCP_CHECKSUM,   /* TCP checksum wrong */
-    TS_DROP_TCP_OPTIONS,    /* malformed options */
-    TS_DROP_TCP_FLAGS,      /* impossible flag combination (SYN+RST, no ACK where needed) */
-    TS_DROP_TCP_NO_SOCKET,  /* no connection and no listener (answered with RST) */
-    TS_DROP_TCP_BAD_ACK,    /* unacceptable ACK */
+    TS_DROP_IP_SHORT,          /* shorter than an IPv4 header */
+    TS_DROP_IP_VERSION,        /* version != 4 */
+    TS_DROP_IP_HDRLEN,         /* IHL < 5 or past the buffer */
+    TS_DROP_IP_TOTLEN,         /* total length past the buffer or below IHL */
+    TS_DROP_IP_CHECKSUM,       /* header checksum wrong */
+    TS_DROP_IP_DEST,           /* not addressed to this stack */
+    TS_DROP_IP_FRAGMENT,       /* fragments are not reassembled */
+    TS_DROP_IP_PROTO,          /* protocol not handled */
+    TS_DROP_ICMP_SHORT,        /* ICMP message too short */
+    TS_DROP_ICMP_CHECKSUM,     /* ICMP checksum wrong */
+    TS_DROP_ICMP_TYPE,         /* ICMP type not handled */
+    TS_DROP_TCP_SHORT,         /* shorter than a TCP header */
+    TS_DROP_TCP_HDRLEN,        /* data offset < 5 or past the segment */
+    TS_DROP_TCP_CHECKSUM,      /* TCP checksum wrong */
+    TS_DROP_TCP_OPTIONS,       /* malformed options */
+    TS_DROP_TCP_FLAGS,         /* impossible flag combination (SYN+RST, no ACK where needed) */
+    TS_DROP_TCP_NO_SOCKET,     /* no connection and no listener (answered with RST) */
+    TS_DROP_TCP_BAD_ACK,       /* unacceptable ACK */
     TS_DROP_TCP_OUT_OF_WINDOW, /* sequence number outside the receive window */
     TS_DROP_TCP_RST_INVALID,   /* RST outside the window */
-    TS_DROP_TCP_PAWS,       /* timestamp older than TS.Recent (RFC 7323) */
-    TS_DROP_TCP_BACKLOG,    /* listen queue full */
-    TS_DROP_TCP_NO_MEMORY,  /* connection or buffer limit reached */
-    TS_DROP_TCP_OOO_FULL,   /* too many out-of-order ranges held */
-    TS_DROP_TCP_STATE,      /* segment not acceptable in this state */
+    TS_DROP_TCP_PAWS,          /* timestamp older than TS.Recent (RFC 7323) */
+    TS_DROP_TCP_BACKLOG,       /* listen queue full */
+    TS_DROP_TCP_NO_MEMORY,     /* connection or buffer limit reached */
+    TS_DROP_TCP_OOO_FULL,      /* too many out-of-order ranges held */
+    TS_DROP_TCP_STATE,         /* segment not acceptable in this state */
     TS_DROP_NUM_REASONS
 } ts_drop_reason;
 
@@ -138,17 +138,17 @@ typedef void (*ts_event_fn)(void *ctx, const ts_event *ev);
 typedef struct ts_counters {
     uint64_t ip_in, ip_out;
     uint64_t icmp_echo_in, icmp_echo_out;
-    uint64_t tcp_in, tcp_out;           /* segments */
+    uint64_t tcp_in, tcp_out;             /* segments */
     uint64_t tcp_bytes_in, tcp_bytes_out; /* payload bytes, retransmissions included */
-    uint64_t tcp_retransmits;           /* all retransmitted segments */
-    uint64_t tcp_rto_timeouts;          /* RTO expiries */
+    uint64_t tcp_retransmits;             /* all retransmitted segments */
+    uint64_t tcp_rto_timeouts;            /* RTO expiries */
     uint64_t tcp_fast_retransmits;
     uint64_t tcp_syn_retransmits;
     uint64_t tcp_rst_out, tcp_rst_in;
     uint64_t tcp_challenge_acks;
-    uint64_t tcp_delayed_acks;         /* ACKs sent by the delayed-ACK timer */
+    uint64_t tcp_delayed_acks; /* ACKs sent by the delayed-ACK timer */
     uint64_t tcp_conn_opened, tcp_conn_accepted, tcp_conn_failed;
-    uint64_t checksum_errors;          /* IP + ICMP + TCP */
+    uint64_t checksum_errors; /* IP + ICMP + TCP */
     uint64_t drops[TS_DROP_NUM_REASONS];
     uint64_t conns_by_state[TS_NUM_STATES]; /* live connections now, by state */
 } ts_counters;

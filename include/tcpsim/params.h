@@ -11,11 +11,11 @@
 
 typedef struct ts_params {
     /* Options offered in the SYN (RFC 7323, RFC 2018), in Linux's order. */
-    uint32_t mss;        /* advertised MSS; 1460 for MTU 1500 */
-    uint32_t wscale;     /* window scale shift offered, 0..14 */
-    bool wscale_on;      /* offer window scaling at all */
-    bool sack;           /* offer SACK-permitted; report SACK blocks */
-    bool timestamps;     /* offer timestamps (RFC 7323) */
+    uint32_t mss;    /* advertised MSS; 1460 for MTU 1500 */
+    uint32_t wscale; /* window scale shift offered, 0..14 */
+    bool wscale_on;  /* offer window scaling at all */
+    bool sack;       /* offer SACK-permitted; report SACK blocks */
+    bool timestamps; /* offer timestamps (RFC 7323) */
     /* Handshake retransmission. */
     ts_time_t syn_rto;       /* first SYN / SYN-ACK RTO (1 s) */
     uint32_t syn_retries;    /* SYN retransmissions before -ETIMEDOUT (6) */
@@ -23,11 +23,11 @@ typedef struct ts_params {
     uint32_t synack_retries; /* SYN-ACK retransmissions (5) */
     uint32_t backoff;        /* RTO multiplier per retry (2) */
     /* Data retransmission (RFC 6298). */
-    ts_time_t rto_init;    /* RTO before any sample (1 s) */
-    ts_time_t rto_min;     /* lower bound (200 ms; RFC: 1 s) */
-    ts_time_t rto_max;     /* upper bound (120 s) */
+    ts_time_t rto_init;     /* RTO before any sample (1 s) */
+    ts_time_t rto_min;      /* lower bound (200 ms; RFC: 1 s) */
+    ts_time_t rto_max;      /* upper bound (120 s) */
     ts_time_t rto_fallback; /* RTO after a retransmitted handshake, RFC 6298 5.7 (3 s) */
-    uint32_t retries2;     /* data retransmissions before giving up (15) */
+    uint32_t retries2;      /* data retransmissions before giving up (15) */
     ts_time_t user_timeout; /* TCP_USER_TIMEOUT; 0 = off */
     /* Acknowledgements. */
     ts_time_t delack;     /* delayed-ACK timer, 0 = ACK at once (40 ms) */
@@ -46,14 +46,14 @@ typedef struct ts_params {
     /* Congestion control (RFC 5681, 6928). */
     uint32_t init_cwnd; /* segments (10) */
     /* Buffers. */
-    uint32_t rcvbuf; /* receive buffer limit, bytes */
-    uint32_t sndbuf; /* send buffer limit, bytes */
+    uint32_t rcvbuf;  /* receive buffer limit, bytes */
+    uint32_t sndbuf;  /* send buffer limit, bytes */
     uint32_t backlog; /* default listen backlog */
     /* ISN: 0 = RFC 6528 keyed hash + clock; otherwise this fixed ISN (for lessons). */
     bool isn_fixed;
     uint32_t isn;
     /* Policies, chosen by name. */
-    char rto_policy[TS_POLICY_NAME_MAX];     /* "rfc6298" */
+    char rto_policy[TS_POLICY_NAME_MAX];     /* "linux" (also "rfc6298") */
     char backoff_policy[TS_POLICY_NAME_MAX]; /* "exponential" */
     char delack_policy[TS_POLICY_NAME_MAX];  /* "linux" */
     char cc[TS_POLICY_NAME_MAX];             /* "newreno" (also "reno") */

@@ -70,7 +70,7 @@ typedef struct ts_tcp_info {
     uint32_t iss, irs;
     uint32_t snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2;
     uint32_t rcv_nxt, rcv_wnd;
-    uint32_t snd_mss, rcv_mss;   /* effective MSS each way (payload per segment) */
+    uint32_t snd_mss, rcv_mss;      /* effective MSS each way (payload per segment) */
     uint8_t snd_wscale, rcv_wscale; /* shift applied to the peer's / our window */
     bool wscale_ok, sack_ok, ts_ok;
     ts_time_t srtt, rttvar, rto;

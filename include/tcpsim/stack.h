@@ -11,10 +11,10 @@
 typedef void (*ts_output_fn)(void *ctx, const uint8_t *pkt, size_t len);
 
 typedef struct ts_stack_config {
-    uint32_t addr;        /* the stack's IPv4 address, host order */
-    uint64_t seed;        /* keys ISNs (RFC 6528) and ephemeral ports */
-    ts_params params;     /* defaults for every socket */
-    ts_output_fn output;  /* required */
+    uint32_t addr;       /* the stack's IPv4 address, host order */
+    uint64_t seed;       /* keys ISNs (RFC 6528) and ephemeral ports */
+    ts_params params;    /* defaults for every socket */
+    ts_output_fn output; /* required */
     void *output_ctx;
     ts_event_fn event; /* optional observer */
     void *event_ctx;

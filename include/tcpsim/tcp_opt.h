@@ -1,4 +1,5 @@
-/* tcpsim/tcp_opt.h: TCP options: parsing received ones safely and emitting ours in Linux's order. */
+/* tcpsim/tcp_opt.h: TCP options: parsing received ones safely and emitting ours in Linux's order.
+ */
 #ifndef TS_TCP_OPT_H
 #define TS_TCP_OPT_H
 
@@ -37,15 +38,15 @@ int ts_tcp_opts_parse(const uint8_t *opt, size_t len, ts_tcp_opts *out);
 
 /* What to emit on a segment. */
 typedef struct ts_tcp_opts_out {
-    bool syn;          /* SYN or SYN-ACK: MSS/SACK-perm/WS may go out */
-    bool mss_on;       /* emit MSS (SYN only) */
+    bool syn;    /* SYN or SYN-ACK: MSS/SACK-perm/WS may go out */
+    bool mss_on; /* emit MSS (SYN only) */
     uint16_t mss;
-    bool sackok_on;    /* emit SACK-permitted (SYN only) */
-    bool wscale_on;    /* emit window scale (SYN only) */
+    bool sackok_on; /* emit SACK-permitted (SYN only) */
+    bool wscale_on; /* emit window scale (SYN only) */
     uint8_t wscale;
-    bool ts_on;        /* emit timestamps */
+    bool ts_on; /* emit timestamps */
     uint32_t tsval, tsecr;
-    uint8_t nsack;     /* SACK blocks to emit (non-SYN); trimmed to what fits */
+    uint8_t nsack; /* SACK blocks to emit (non-SYN); trimmed to what fits */
     ts_sack_block sack[TS_MAX_SACK_BLOCKS];
 } ts_tcp_opts_out;
 

@@ -1,0 +1,100 @@
+/* cc_newreno.c: Reno congestion control (RFC 5681) with NewReno's recovery (RFC 6582).
+ * "reno" differs only in leaving recovery at the first new ACK. Windows are bytes. */
+#include "internal.h"
+
+static uint32_t mss(const ts_conn *c)
+{
+    return c->snd_mss ? c->snd_mss : 536;
+}
+
+static void cc_init(ts_conn *c)
+{
+    /* RFC 6928 / Linux: IW = init_cwnd segments; 1 segment after a handshake that needed
+     * more than one retransmission (Linux's tcp_init_transfer) */
+    c->cwnd = c->synack_retransmitted ? mss(c) : c->p.init_cwnd * mss(c);
+    c->ssthresh = UINT32_MAX;
+    c->bytes_acked = 0;
+}
+
+static void cc_on_ack(ts_conn *c, uint32_t acked)
+{
+    if (c->cwnd < c->ssthresh) { /* slow start, RFC 5681 3.1 (2) */
+        c->cwnd += acked < mss(c) ? acked : mss(c);
+        return;
+    }
+    c->bytes_acked += acked; /* congestion avoidance: one SMSS per window ACKed (3.1) */
+    if (c->bytes_acked >= c->cwnd) {
+        c->bytes_acked -= c->cwnd;
+        c->cwnd += mss(c);
+    }
+}
+
+static uint32_t half_flight(const ts_conn *c)
+{
+    uint32_t half = (c->snd_max - c->snd_una) / 2;
+    return half > 2 * mss(c) ? half : 2 * mss(c); /* RFC 5681 (4) */
+}
+
+static void cc_enter_recovery(ts_conn *c)
+{
+    c->ssthresh = half_flight(c);
+    c->cwnd = c->ssthresh + 3 * mss(c); /* RFC 5681 3.2 step 3 */
+}
+
+static void cc_on_dupack(ts_conn *c)
+{
+    c->cwnd += mss(c);
+} /* 3.2 step 4 */
+
+static bool newreno_recovery_ack(ts_conn *c, uint32_t acked, bool full)
+{
+    if (full) { /* RFC 6582 3.2 step 3: full ACK */
+        uint32_t flight = c->snd_max - c->snd_una;
+        uint32_t w = (flight > mss(c) ? flight : mss(c)) + mss(c);
+        c->cwnd = w < c->ssthresh ? w : c->ssthresh;
+        return true;
+    }
+    /* partial ACK: deflate by what was ACKed, add back one SMSS if that much was ACKed */
+    c->cwnd = c->cwnd > acked ? c->cwnd - acked : mss(c);
+    if (acked >= mss(c)) c->cwnd += mss(c);
+    return false;
+}
+
+static bool reno_recovery_ack(ts_conn *c, uint32_t acked, bool full)
+{
+    (void)acked;
+    (void)full;
+    c->cwnd = c->ssthresh; /* RFC 5681 3.2 step 6 */
+    return true;
+}
+
+static void cc_on_rto(ts_conn *c)
+{
+    c->ssthresh = half_flight(c); /* RFC 5681 (4), then cwnd = 1 SMSS (5) */
+    c->cwnd = mss(c);
+    c->bytes_acked = 0;
+}
+
+static void cc_on_idle(ts_conn *c)
+{
+    uint32_t iw = c->p.init_cwnd * mss(c); /* RFC 5681 4.1 */
+    if (c->cwnd > iw) c->cwnd = iw;
+}
+
+const ts_cc_ops ts_cc_newreno = {.name = "newreno",
+                                 .init = cc_init,
+                                 .on_ack = cc_on_ack,
+                                 .enter_recovery = cc_enter_recovery,
+                                 .on_dupack = cc_on_dupack,
+                                 .on_recovery_ack = newreno_recovery_ack,
+                                 .on_rto = cc_on_rto,
+                                 .on_idle = cc_on_idle};
+
+const ts_cc_ops ts_cc_reno = {.name = "reno",
+                              .init = cc_init,
+                              .on_ack = cc_on_ack,
+                              .enter_recovery = cc_enter_recovery,
+                              .on_dupack = cc_on_dupack,
+                              .on_recovery_ack = reno_recovery_ack,
+                              .on_rto = cc_on_rto,
+                              .on_idle = cc_on_idle};

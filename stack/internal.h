@@ -1,0 +1,301 @@
+/* internal.h: the core's private data structures: the stack, connections (the TCB of
+ * RFC 9293 3.3.1), socket handles, the timer heap, and the functions the core's files
+ * share. Nothing here is part of the public API. */
+#ifndef TS_INTERNAL_H
+#define TS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ring.h"
+#include "tcpsim/checksum.h"
+#include "tcpsim/stack.h"
+#include "tcpsim/socket.h"
+#include "tcpsim/tcp_opt.h"
+
+/* TCP header flags. */
+#define TH_FIN 0x01
+#define TH_SYN 0x02
+#define TH_RST 0x04
+#define TH_PSH 0x08
+#define TH_ACK 0x10
+#define TH_URG 0x20
+#define TH_ECE 0x40
+#define TH_CWR 0x80
+
+#define TS_IP_HLEN    20
+#define TS_TCP_HLEN   20
+#define TS_MAX_PKT    65535
+#define TS_OOO_MAX    32 /* out-of-order ranges held per connection */
+#define TS_TS_OPT_LEN 12 /* NOP, NOP, TS */
+
+/* Sequence arithmetic modulo 2^32 (RFC 9293 3.4): valid across the wrap. */
+static inline bool seq_lt(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) < 0;
+}
+static inline bool seq_le(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) <= 0;
+}
+static inline bool seq_gt(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) > 0;
+}
+static inline bool seq_ge(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) >= 0;
+}
+static inline uint32_t seq_max(uint32_t a, uint32_t b)
+{
+    return seq_gt(a, b) ? a : b;
+}
+static inline uint32_t seq_min(uint32_t a, uint32_t b)
+{
+    return seq_lt(a, b) ? a : b;
+}
+
+static inline uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+static inline uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline void wr16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+static inline void wr32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+struct ts_conn;
+typedef struct ts_conn ts_conn;
+
+#include "policy.h"
+
+/* A parsed incoming segment. */
+typedef struct ts_seg {
+    uint32_t src, dst; /* IPv4, host order */
+    uint16_t sport, dport;
+    uint32_t seq, ack;
+    uint8_t flags;
+    uint16_t wnd; /* raw window field */
+    const uint8_t *data;
+    uint32_t len; /* payload length */
+    ts_tcp_opts opts;
+    const uint8_t *pkt; /* the whole IPv4 packet, for events */
+    size_t pkt_len;
+} ts_seg;
+
+/* SEG.LEN of RFC 9293: payload plus one for SYN and one for FIN. */
+static inline uint32_t seg_seqlen(const ts_seg *g)
+{
+    return g->len + !!(g->flags & TH_SYN) + !!(g->flags & TH_FIN);
+}
+
+struct ts_conn {
+    uint32_t id;
+    ts_state state;
+    ts_endpoint local, remote;
+    ts_params p;
+    const ts_rto_ops *rto_ops;
+    const ts_backoff_ops *backoff_ops;
+    const ts_delack_ops *delack_ops;
+    const ts_cc_ops *cc_ops;
+
+    /* Lookup, socket and listener links. */
+    ts_conn *hnext; /* hash chain */
+    bool hashed;
+    int sd;            /* socket handle, -1 when orphaned */
+    ts_conn *listener; /* for passive children until accepted */
+    ts_conn *aq_next;  /* listener's accept queue link */
+    bool in_accept_queue;
+    /* Listener fields. */
+    uint32_t backlog;
+    uint32_t n_children; /* SYN-RECEIVED + queued, counted against the backlog */
+    ts_conn *aq_head, *aq_tail;
+
+    /* Send side (RFC 9293 3.3.1). */
+    uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
+    uint32_t snd_buf_seq; /* sequence number of the send ring's first byte */
+    ts_ring sndq;
+    uint16_t snd_mss;  /* payload bytes per full segment we send */
+    uint16_t peer_mss; /* MSS option the peer sent (536 if none) */
+    uint8_t snd_wscale, rcv_wscale;
+    bool ws_ok, sack_ok, ts_ok;
+    bool fin_queued; /* the user asked for a FIN after the queued data */
+    bool fin_sent;
+    /* Receive side. */
+    uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge last advertised */
+    uint32_t rcv_ssthresh;          /* window budget, grows as data arrives */
+    uint16_t rcv_mss;
+    ts_ring rcvq; /* head = first unread byte; len = readable; OOO data past len */
+    uint32_t ooo_n;
+    ts_sack_block ooo[TS_OOO_MAX];                 /* ranges held past rcv_nxt, sorted by start */
+    ts_sack_block sack_recent[TS_MAX_SACK_BLOCKS]; /* most recent first (RFC 2018 4) */
+    uint32_t sack_recent_n;
+    bool fin_rcvd; /* the FIN was reached in order */
+    bool fin_ooo;  /* a FIN arrived beyond a hole */
+    uint32_t fin_ooo_seq;
+    /* Timestamps (RFC 7323). */
+    uint32_t ts_recent, ts_offset, last_ack_sent;
+    /* RTT and RTO (RFC 6298). */
+    ts_time_t srtt, rttvar, mdev, mdev_max, rto;
+    uint32_t rtt_seq; /* Linux estimator: end of the current RTT period */
+    bool rtt_timing;
+    uint32_t rtt_timed_seq; /* sequence number being timed */
+    ts_time_t rtt_timed_at;
+    uint32_t retries; /* consecutive timeouts of the current segment */
+    uint32_t total_retrans;
+    bool synack_retransmitted;  /* handshake was retransmitted: RFC 6298 5.7 */
+    ts_time_t first_unacked_at; /* for user_timeout */
+    /* Congestion control. */
+    uint32_t cwnd, ssthresh, bytes_acked, dupacks, recover;
+    bool in_recovery;
+    /* Delayed ACK. */
+    bool ack_pending;
+    bool ack_now;
+    uint32_t segs_unacked;
+    uint32_t quickack_left;
+    bool pingpong;
+    ts_time_t ato;
+    ts_time_t last_rcv_time, last_snd_time;
+    ts_time_t last_seg_in;    /* any segment, for keepalive */
+    ts_time_t last_challenge; /* RFC 5961 rate limit */
+    bool challenge_sent;
+    /* Keepalive / persist. */
+    uint32_t probes;
+    /* Timers: absolute deadlines, TS_TIME_NEVER when off; the earliest keys the heap. */
+    ts_time_t timer[TS_NUM_TIMERS];
+    ts_time_t deadline;
+    uint32_t heap_idx; /* UINT32_MAX when not in the heap */
+    /* User side. */
+    int err;   /* pending error (negative errno), cleared by ts_sock_error */
+    int fatal; /* sticky error returned by send/recv after a reset/timeout */
+    bool shut_rd, shut_wr;
+    bool orphan; /* the user closed the handle */
+    bool bound;
+    bool active_open;
+    bool dead;       /* on the free list */
+    unsigned notify; /* readiness bits waiting to be delivered */
+    bool on_notify_list;
+    ts_conn *notify_next, *free_next;
+};
+
+/* A socket handle. */
+typedef struct ts_sock {
+    ts_conn *conn; /* NULL when the slot is free */
+    ts_sock_fn fn;
+    void *ctx;
+    uint32_t next_free;
+} ts_sock;
+
+struct ts_stack {
+    uint32_t addr;
+    uint64_t seed;
+    uint8_t ttl;
+    ts_params defaults;
+    ts_output_fn output;
+    void *output_ctx;
+    ts_event_fn event;
+    void *event_ctx;
+    ts_time_t now;
+    ts_counters cnt;
+    uint64_t key[2]; /* SipHash key for ISNs and TS offsets (RFC 6528) */
+    uint32_t next_conn_id;
+    uint32_t ip_id;
+    uint16_t port_hint;
+    /* Socket handles. */
+    ts_sock *socks;
+    uint32_t nsocks, socks_cap, free_sock;
+    uint32_t max_sockets;
+    uint32_t nconns;
+    /* Connection hash: chained, power-of-two buckets. */
+    ts_conn **htab;
+    uint32_t hmask, hcount;
+    /* Timer heap of connections keyed by their earliest deadline. */
+    ts_conn **heap;
+    uint32_t heap_n, heap_cap;
+    /* Deferred work: readiness notifications and connections to free. */
+    ts_conn *notify_head, *notify_tail;
+    ts_conn *free_head;
+    int depth;
+    uint8_t pkt[TS_MAX_PKT + 64]; /* output scratch buffer */
+};
+
+/* stack.c */
+void ts_emit(ts_stack *s, ts_event *ev);
+void ts_emit_conn(ts_stack *s, ts_conn *c, ts_event *ev);
+void ts_drop(ts_stack *s, ts_drop_reason r, const uint8_t *pkt, size_t len);
+void ts_ip_output(ts_stack *s, ts_conn *c, uint32_t dst, uint8_t proto, uint8_t *pkt, size_t len);
+void ts_enter(ts_stack *s);
+void ts_leave(ts_stack *s);
+void ts_notify(ts_stack *s, ts_conn *c, unsigned bits);
+
+/* icmp.c */
+void ts_icmp_input(ts_stack *s, uint32_t src, const uint8_t *icmp, size_t len);
+
+/* tcp_conn.c: connection life, lookup, state, ISN, timers. */
+ts_conn *ts_conn_new(ts_stack *s, const ts_params *p);
+void ts_conn_release(ts_stack *s, ts_conn *c); /* queue for freeing (deferred) */
+void ts_conn_destroy(ts_stack *s, ts_conn *c); /* free now (teardown) */
+void ts_conn_hash(ts_stack *s, ts_conn *c);
+void ts_conn_unhash(ts_stack *s, ts_conn *c);
+ts_conn *ts_conn_lookup(ts_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport);
+ts_conn *ts_listener_lookup(ts_stack *s, uint16_t lport);
+bool ts_port_in_use(ts_stack *s, uint16_t lport);
+uint16_t ts_ephemeral_port(ts_stack *s, uint32_t raddr, uint16_t rport);
+void ts_set_state(ts_stack *s, ts_conn *c, ts_state st);
+uint32_t ts_isn(ts_stack *s, const ts_conn *c);
+int ts_conn_policies(ts_conn *c, char *err, size_t errlen);
+void ts_timer_set(ts_stack *s, ts_conn *c, ts_timer_kind k, ts_time_t when);
+void ts_timer_clear(ts_stack *s, ts_conn *c, ts_timer_kind k);
+static inline bool ts_timer_on(const ts_conn *c, ts_timer_kind k)
+{
+    return c->timer[k] != TS_TIME_NEVER;
+}
+void ts_timers_run(ts_stack *s, ts_time_t now);
+/* The connection is finished: CLOSED, timers off, unhashed, error reported. */
+void ts_conn_done(ts_stack *s, ts_conn *c, int err);
+uint64_t ts_siphash(const uint64_t key[2], const void *data, size_t len);
+
+/* tcp_in.c */
+void ts_tcp_input(ts_stack *s, const uint8_t *pkt, size_t iplen, const uint8_t *tcp, size_t tcplen,
+                  uint32_t src, uint32_t dst);
+
+/* tcp_rcv.c: the receive stream. */
+void ts_rcv_init(ts_conn *c, uint32_t irs);
+uint32_t ts_rcv_window(ts_conn *c);      /* the window to put in the next segment (scaled) */
+uint32_t ts_rcv_space(const ts_conn *c); /* bytes that may arrive past rcv_nxt now */
+/* Take in-window payload; returns true if it was in order (advanced rcv_nxt). */
+int ts_rcv_data(ts_stack *s, ts_conn *c, uint32_t seq, const uint8_t *data, uint32_t len,
+                bool *in_order, bool *filled_hole);
+size_t ts_rcv_sack_blocks(const ts_conn *c, ts_sack_block *out, size_t max);
+void ts_rcv_read_done(ts_stack *s, ts_conn *c);
+
+/* tcp_out.c */
+void ts_tcp_output(ts_stack *s, ts_conn *c);
+void ts_send_syn(ts_stack *s, ts_conn *c);
+void ts_send_ack(ts_stack *s, ts_conn *c);
+void ts_send_challenge_ack(ts_stack *s, ts_conn *c);
+void ts_send_rst_for(ts_stack *s, const ts_seg *g);
+void ts_send_rst(ts_stack *s, ts_conn *c);   /* reset an existing connection */
+void ts_send_probe(ts_stack *s, ts_conn *c); /* zero-window / keepalive probe */
+/* Send one segment of [seq, seq+len) from the send ring (retransmission or new data). */
+void ts_send_data(ts_stack *s, ts_conn *c, uint32_t seq, uint32_t len, bool rexmit);
+void ts_schedule_ack(ts_stack *s, ts_conn *c);
+uint32_t ts_flight(const ts_conn *c);
+void ts_rto_arm(ts_stack *s, ts_conn *c);
+
+/* tcp_timer.c */
+void ts_tcp_timer(ts_stack *s, ts_conn *c, ts_timer_kind k);
+
+#endif

@@ -1,0 +1,58 @@
+/* ring.c: the growable byte ring (see ring.h). */
+#include "ring.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static uint32_t round_pow2(uint32_t n)
+{
+    uint32_t c = 4096;
+    while (c < n && c < (1u << 31)) c <<= 1;
+    return c;
+}
+
+int ts_ring_reserve(ts_ring *r, uint32_t need)
+{
+    if (need <= r->cap) return 0;
+    uint32_t ncap = round_pow2(need);
+    if (ncap < need) return -1;
+    uint8_t *nb = malloc(ncap);
+    if (!nb) return -1;
+    if (r->cap) ts_ring_get(r, 0, nb, r->cap); /* keeps out-of-order bytes too */
+    free(r->buf);
+    r->buf = nb;
+    r->cap = ncap;
+    r->head = 0;
+    return 0;
+}
+
+void ts_ring_put(ts_ring *r, uint32_t off, const void *src, uint32_t n)
+{
+    if (n == 0) return;
+    uint32_t at = (r->head + off) & (r->cap - 1);
+    uint32_t first = r->cap - at < n ? r->cap - at : n;
+    memcpy(r->buf + at, src, first);
+    if (n > first) memcpy(r->buf, (const uint8_t *)src + first, n - first);
+}
+
+void ts_ring_get(const ts_ring *r, uint32_t off, void *dst, uint32_t n)
+{
+    if (n == 0) return;
+    uint32_t at = (r->head + off) & (r->cap - 1);
+    uint32_t first = r->cap - at < n ? r->cap - at : n;
+    memcpy(dst, r->buf + at, first);
+    if (n > first) memcpy((uint8_t *)dst + first, r->buf, n - first);
+}
+
+void ts_ring_consume(ts_ring *r, uint32_t n)
+{
+    /* head only moves forward: out-of-order bytes past len keep their offsets */
+    r->len -= n;
+    if (r->cap) r->head = (r->head + n) & (r->cap - 1);
+}
+
+void ts_ring_free(ts_ring *r)
+{
+    free(r->buf);
+    memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,419 @@
+/* socket.c: the BSD-shaped socket API over connections: handles, bind/listen/accept,
+ * connect, send/recv, shutdown (half-close), close (graceful, or RST with unread data per
+ * RFC 2525 2.17), abort, per-socket parameters and control-block snapshots. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static ts_conn *sock_conn(ts_stack *s, int sd)
+{
+    if (sd < 0 || (uint32_t)sd >= s->nsocks) return NULL;
+    return s->socks[sd].conn;
+}
+
+static int alloc_sd(ts_stack *s, ts_conn *c)
+{
+    uint32_t sd;
+    if (s->free_sock != UINT32_MAX) {
+        sd = s->free_sock;
+        s->free_sock = s->socks[sd].next_free;
+    } else {
+        if (s->nsocks >= s->max_sockets) return -EMFILE;
+        if (s->nsocks == s->socks_cap) {
+            uint32_t ncap = s->socks_cap ? s->socks_cap * 2 : 64;
+            ts_sock *ns = realloc(s->socks, ncap * sizeof *ns);
+            if (!ns) return -ENOMEM;
+            s->socks = ns;
+            s->socks_cap = ncap;
+        }
+        sd = s->nsocks++;
+    }
+    memset(&s->socks[sd], 0, sizeof s->socks[sd]);
+    s->socks[sd].conn = c;
+    c->sd = (int)sd;
+    return (int)sd;
+}
+
+static void free_sd(ts_stack *s, int sd)
+{
+    s->socks[sd].conn = NULL;
+    s->socks[sd].fn = NULL;
+    s->socks[sd].next_free = s->free_sock;
+    s->free_sock = (uint32_t)sd;
+}
+
+int ts_socket(ts_stack *s)
+{
+    ts_conn *c = ts_conn_new(s, &s->defaults);
+    if (!c) return -EMFILE;
+    int sd = alloc_sd(s, c);
+    if (sd < 0) ts_conn_destroy(s, c);
+    return sd;
+}
+
+#define GET_CONN(s, sd, c)                                                                         \
+    ts_conn *c = sock_conn(s, sd);                                                                 \
+    if (!c) return -EBADF
+
+int ts_bind(ts_stack *s, int sd, uint32_t addr, uint16_t port)
+{
+    GET_CONN(s, sd, c);
+    if (c->bound || c->state != TS_CLOSED) return -EINVAL;
+    if (addr != 0 && addr != s->addr) return -EADDRNOTAVAIL;
+    if (port && ts_port_in_use(s, port)) return -EADDRINUSE;
+    c->local.port = port;
+    c->bound = true;
+    return 0;
+}
+
+int ts_listen(ts_stack *s, int sd, int backlog)
+{
+    GET_CONN(s, sd, c);
+    if (c->state == TS_LISTEN) {
+        c->backlog = backlog > 0 ? (uint32_t)backlog : c->p.backlog;
+        return 0;
+    }
+    if (c->state != TS_CLOSED || c->fatal) return -EINVAL;
+    if (!c->local.port) {
+        c->local.port = ts_ephemeral_port(s, 0, 0);
+        if (!c->local.port) return -EADDRINUSE;
+    }
+    c->bound = true;
+    c->backlog = backlog > 0 ? (uint32_t)backlog : c->p.backlog;
+    if (c->backlog > 65535) c->backlog = 65535;
+    ts_enter(s);
+    ts_set_state(s, c, TS_LISTEN);
+    ts_conn_hash(s, c);
+    ts_leave(s);
+    return 0;
+}
+
+int ts_accept(ts_stack *s, int sd, ts_endpoint *peer)
+{
+    GET_CONN(s, sd, l);
+    if (l->state != TS_LISTEN) return -EINVAL;
+    ts_conn *c = l->aq_head;
+    if (!c) return -EAGAIN;
+    int nsd = alloc_sd(s, c);
+    if (nsd < 0) return nsd;
+    l->aq_head = c->aq_next;
+    if (!l->aq_head) l->aq_tail = NULL;
+    c->in_accept_queue = false;
+    c->listener = NULL;
+    l->n_children--;
+    if (peer) *peer = c->remote;
+    /* what arrived before accept() is ready now */
+    unsigned ev = TS_SOCK_CONNECTED | TS_SOCK_WRITABLE;
+    if (c->rcvq.len || c->fin_rcvd) ev |= TS_SOCK_READABLE;
+    ts_enter(s);
+    ts_notify(s, c, ev);
+    ts_leave(s);
+    return nsd;
+}
+
+int ts_connect(ts_stack *s, int sd, uint32_t addr, uint16_t port)
+{
+    GET_CONN(s, sd, c);
+    if (c->state == TS_SYN_SENT || c->state == TS_SYN_RECEIVED) return -EALREADY;
+    if (c->state != TS_CLOSED) return -EISCONN;
+    if (c->fatal) return -EINVAL;
+    if (addr == 0 || port == 0) return -EINVAL;
+    c->remote.addr = addr;
+    c->remote.port = port;
+    if (!c->local.port) c->local.port = ts_ephemeral_port(s, addr, port);
+    if (!c->local.port || ts_conn_lookup(s, c->local.port, addr, port)) return -EADDRINUSE;
+    c->bound = true;
+    c->active_open = true;
+    ts_enter(s);
+    c->iss = ts_isn(s, c);
+    c->ts_offset = (uint32_t)ts_siphash(s->key, &c->iss, sizeof c->iss);
+    c->snd_una = c->iss;
+    c->snd_buf_seq = c->iss + 1;
+    c->snd_mss = (uint16_t)(c->p.mss > 536 ? 536 : c->p.mss); /* until the peer's SYN */
+    c->rcv_mss = (uint16_t)c->p.mss;
+    ts_conn_hash(s, c);
+    ts_set_state(s, c, TS_SYN_SENT);
+    c->rtt_timed_at = s->now;
+    ts_send_syn(s, c);
+    ts_rto_arm(s, c);
+    ts_leave(s);
+    return -EINPROGRESS;
+}
+
+ssize_t ts_send(ts_stack *s, int sd, const void *buf, size_t len)
+{
+    GET_CONN(s, sd, c);
+    if (c->fatal) return c->fatal;
+    if (c->shut_wr) return -EPIPE;
+    switch (c->state) {
+    case TS_CLOSED:
+    case TS_LISTEN: return -ENOTCONN;
+    case TS_SYN_SENT:
+    case TS_SYN_RECEIVED:
+    case TS_ESTABLISHED:
+    case TS_CLOSE_WAIT: break;
+    default: return -EPIPE;
+    }
+    uint32_t room = c->p.sndbuf > c->sndq.len ? c->p.sndbuf - c->sndq.len : 0;
+    uint32_t n = len < room ? (uint32_t)len : room;
+    if (n == 0) return len ? -EAGAIN : 0;
+    if (ts_ring_reserve(&c->sndq, c->sndq.len + n) < 0) return -ENOMEM;
+    ts_enter(s);
+    /* RFC 5681 4.1: restart from the initial window after an idle period */
+    if (c->snd_una == c->snd_max && c->last_snd_time && s->now - c->last_snd_time > c->rto &&
+        c->state == TS_ESTABLISHED)
+        c->cc_ops->on_idle(c);
+    ts_ring_put(&c->sndq, c->sndq.len, buf, n);
+    c->sndq.len += n;
+    ts_tcp_output(s, c);
+    ts_leave(s);
+    return n;
+}
+
+ssize_t ts_recv(ts_stack *s, int sd, void *buf, size_t len)
+{
+    GET_CONN(s, sd, c);
+    if (c->rcvq.len && !c->shut_rd) {
+        uint32_t n = len < c->rcvq.len ? (uint32_t)len : c->rcvq.len;
+        ts_ring_get(&c->rcvq, 0, buf, n);
+        ts_ring_consume(&c->rcvq, n);
+        ts_enter(s);
+        ts_rcv_read_done(s, c);
+        ts_leave(s);
+        return n;
+    }
+    if (c->fin_rcvd || c->shut_rd) return 0;
+    if (c->fatal) return c->fatal;
+    if (c->state == TS_CLOSED || c->state == TS_LISTEN) return -ENOTCONN;
+    return -EAGAIN;
+}
+
+/* Queue our FIN (RFC 9293 3.10.4 CLOSE): ESTABLISHED -> FIN-WAIT-1, CLOSE-WAIT -> LAST-ACK. */
+static void send_fin(ts_stack *s, ts_conn *c)
+{
+    if (c->fin_queued) return;
+    c->fin_queued = true;
+    if (c->state == TS_ESTABLISHED || c->state == TS_SYN_RECEIVED)
+        ts_set_state(s, c, TS_FIN_WAIT_1);
+    else if (c->state == TS_CLOSE_WAIT)
+        ts_set_state(s, c, TS_LAST_ACK);
+    ts_tcp_output(s, c);
+}
+
+int ts_shutdown(ts_stack *s, int sd, int how)
+{
+    GET_CONN(s, sd, c);
+    if (how < TS_SHUT_RD || how > TS_SHUT_RDWR) return -EINVAL;
+    if (c->state == TS_CLOSED || c->state == TS_LISTEN) return -ENOTCONN;
+    ts_enter(s);
+    if (how != TS_SHUT_WR) c->shut_rd = true;
+    if (how != TS_SHUT_RD && !c->shut_wr) {
+        c->shut_wr = true;
+        if (c->state == TS_SYN_SENT)
+            ts_conn_done(s, c, 0);
+        else
+            send_fin(s, c);
+    }
+    ts_leave(s);
+    return 0;
+}
+
+static void close_listener(ts_stack *s, ts_conn *l)
+{
+    while (l->aq_head) { /* accepted by the stack but not by the user: reset them */
+        ts_conn *c = l->aq_head;
+        ts_send_rst(s, c);
+        ts_conn_done(s, c, -ECONNRESET);
+    }
+    for (uint32_t i = 0; i <= s->hmask && l->n_children; i++) { /* embryos (rare) */
+        for (ts_conn *c = s->htab[i], *n; c; c = n) {
+            n = c->hnext;
+            if (c->listener == l) ts_conn_done(s, c, 0);
+        }
+    }
+    ts_conn_done(s, l, 0);
+}
+
+int ts_close(ts_stack *s, int sd)
+{
+    GET_CONN(s, sd, c);
+    ts_enter(s);
+    free_sd(s, sd);
+    c->sd = -1;
+    c->orphan = true;
+    switch (c->state) {
+    case TS_LISTEN: close_listener(s, c); break;
+    case TS_CLOSED:
+    case TS_SYN_SENT: ts_conn_done(s, c, 0); break; /* no RST in SYN-SENT (RFC 9293) */
+    default:
+        if (c->rcvq.len) { /* unread data: abort rather than pretend (RFC 2525 2.17) */
+            ts_send_rst(s, c);
+            ts_conn_done(s, c, 0);
+        } else if (c->state == TS_FIN_WAIT_2) {
+            ts_timer_set(s, c, TS_TIMER_FIN_WAIT2, s->now + c->p.fin_wait2);
+        } else {
+            c->shut_wr = true;
+            send_fin(s, c);
+        }
+    }
+    ts_leave(s);
+    return 0;
+}
+
+int ts_abort(ts_stack *s, int sd)
+{
+    GET_CONN(s, sd, c);
+    ts_enter(s);
+    free_sd(s, sd);
+    c->sd = -1;
+    c->orphan = true;
+    if (c->state == TS_LISTEN) {
+        close_listener(s, c);
+    } else {
+        bool synced = c->state != TS_CLOSED && c->state != TS_SYN_SENT && c->state != TS_TIME_WAIT;
+        if (synced) ts_send_rst(s, c);
+        ts_conn_done(s, c, 0);
+    }
+    ts_leave(s);
+    return 0;
+}
+
+int ts_sock_error(ts_stack *s, int sd)
+{
+    GET_CONN(s, sd, c);
+    int e = c->err;
+    c->err = 0;
+    return e;
+}
+
+unsigned ts_sock_events(ts_stack *s, int sd)
+{
+    ts_conn *c = sock_conn(s, sd);
+    if (!c) return 0;
+    unsigned ev = 0;
+    if (c->state == TS_LISTEN) return c->aq_head ? TS_SOCK_READABLE : 0;
+    if (c->rcvq.len || c->fin_rcvd || c->fatal) ev |= TS_SOCK_READABLE;
+    bool open = c->state == TS_ESTABLISHED || c->state == TS_CLOSE_WAIT;
+    if (open && !c->shut_wr && c->sndq.len < c->p.sndbuf) ev |= TS_SOCK_WRITABLE;
+    if (c->state >= TS_ESTABLISHED) ev |= TS_SOCK_CONNECTED;
+    if (c->state == TS_CLOSED && (c->fatal || c->active_open || c->fin_rcvd)) ev |= TS_SOCK_CLOSED;
+    if (c->err) ev |= TS_SOCK_ERROR;
+    return ev;
+}
+
+void ts_sock_set_callback(ts_stack *s, int sd, ts_sock_fn fn, void *ctx)
+{
+    if (!sock_conn(s, sd)) return;
+    s->socks[sd].fn = fn;
+    s->socks[sd].ctx = ctx;
+}
+
+int ts_getsockname(ts_stack *s, int sd, ts_endpoint *out)
+{
+    GET_CONN(s, sd, c);
+    *out = c->local;
+    return 0;
+}
+
+int ts_getpeername(ts_stack *s, int sd, ts_endpoint *out)
+{
+    GET_CONN(s, sd, c);
+    if (c->state == TS_CLOSED || c->state == TS_LISTEN) return -ENOTCONN;
+    *out = c->remote;
+    return 0;
+}
+
+int ts_sock_get_params(ts_stack *s, int sd, ts_params *out)
+{
+    GET_CONN(s, sd, c);
+    *out = c->p;
+    return 0;
+}
+
+int ts_sock_set_params(ts_stack *s, int sd, const ts_params *p, char *err, size_t errlen)
+{
+    GET_CONN(s, sd, c);
+    if (ts_params_validate(p, err, errlen) < 0) return -EINVAL;
+    ts_conn probe = {.p = *p};
+    if (ts_conn_policies(&probe, err, errlen) < 0) return -EINVAL;
+    c->p = *p;
+    ts_conn_policies(c, NULL, 0);
+    if (c->state == TS_CLOSED) c->rto = p->rto_init;
+    return 0;
+}
+
+int ts_sock_set_param(ts_stack *s, int sd, const char *name, const char *value, char *err,
+                      size_t errlen)
+{
+    GET_CONN(s, sd, c);
+    ts_params p = c->p;
+    if (ts_params_set(&p, name, value, err, errlen) < 0) return -EINVAL;
+    return ts_sock_set_params(s, sd, &p, err, errlen);
+}
+
+static void fill_info(const ts_conn *c, ts_tcp_info *o)
+{
+    memset(o, 0, sizeof *o);
+    o->state = c->state;
+    o->conn_id = c->id;
+    o->local = c->local;
+    o->remote = c->remote;
+    o->iss = c->iss;
+    o->irs = c->irs;
+    o->snd_una = c->snd_una;
+    o->snd_nxt = c->snd_nxt;
+    o->snd_wnd = c->snd_wnd;
+    o->snd_wl1 = c->snd_wl1;
+    o->snd_wl2 = c->snd_wl2;
+    o->rcv_nxt = c->rcv_nxt;
+    o->rcv_wnd = ts_rcv_space(c);
+    o->snd_mss = c->snd_mss;
+    o->rcv_mss = c->rcv_mss;
+    o->snd_wscale = c->snd_wscale;
+    o->rcv_wscale = c->rcv_wscale;
+    o->wscale_ok = c->ws_ok;
+    o->sack_ok = c->sack_ok;
+    o->ts_ok = c->ts_ok;
+    o->srtt = c->srtt;
+    o->rttvar = c->rttvar;
+    o->rto = c->rto;
+    o->cwnd = c->cwnd;
+    o->ssthresh = c->ssthresh;
+    o->retransmits = c->total_retrans;
+    o->backoff = c->retries;
+    o->dupacks = c->dupacks;
+    o->in_recovery = c->in_recovery;
+    o->delack_pending = c->ack_pending;
+    o->pingpong = c->pingpong;
+    o->quickack_left = c->quickack_left;
+    o->snd_queued = c->sndq.len;
+    o->rcv_queued = c->rcvq.len;
+    o->ooo_ranges = c->ooo_n;
+    memcpy(o->cc, c->p.cc, sizeof o->cc);
+}
+
+int ts_sock_info(ts_stack *s, int sd, ts_tcp_info *out)
+{
+    GET_CONN(s, sd, c);
+    fill_info(c, out);
+    return 0;
+}
+
+size_t ts_stack_conns(ts_stack *s, ts_tcp_info *out, size_t max)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i <= s->hmask; i++)
+        for (ts_conn *c = s->htab[i]; c; c = c->hnext) {
+            if (n < max) fill_info(c, &out[n]);
+            n++;
+        }
+    for (uint32_t i = 0; i < s->nsocks; i++) { /* sockets not in the hash (CLOSED) */
+        ts_conn *c = s->socks[i].conn;
+        if (!c || c->hashed) continue;
+        if (n < max) fill_info(c, &out[n]);
+        n++;
+    }
+    return n;
+}

@@ -1,0 +1,268 @@
+/* stack.c: the stack object: creation, the IPv4 input path (RFC 791 validation, drops
+ * counted by reason), IPv4 output, events, and the deferred work (readiness callbacks and
+ * freeing connections) that runs when a top-level call finishes. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+void ts_stack_config_init(ts_stack_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    ts_params_default(&cfg->params);
+    cfg->seed = 1;
+    cfg->ttl = 64;
+    cfg->max_sockets = 65536;
+}
+
+static void set_err(char *err, size_t errlen, const char *msg)
+{
+    if (err && errlen) {
+        strncpy(err, msg, errlen - 1);
+        err[errlen - 1] = 0;
+    }
+}
+
+ts_stack *ts_stack_create(const ts_stack_config *cfg, char *err, size_t errlen)
+{
+    if (!cfg->output) {
+        set_err(err, errlen, "no output callback given");
+        return NULL;
+    }
+    if (ts_params_validate(&cfg->params, err, errlen) < 0) return NULL;
+    ts_conn probe = {.p = cfg->params};
+    if (ts_conn_policies(&probe, err, errlen) < 0) return NULL;
+    ts_stack *s = calloc(1, sizeof *s);
+    if (!s) {
+        set_err(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->addr = cfg->addr;
+    s->seed = cfg->seed;
+    s->ttl = cfg->ttl ? cfg->ttl : 64;
+    s->defaults = cfg->params;
+    s->output = cfg->output;
+    s->output_ctx = cfg->output_ctx;
+    s->event = cfg->event;
+    s->event_ctx = cfg->event_ctx;
+    s->max_sockets = cfg->max_sockets ? cfg->max_sockets : 65536;
+    /* Derive the hash key from the seed (RFC 6528's secret). */
+    uint64_t z = cfg->seed;
+    for (int i = 0; i < 2; i++) {
+        z += 0x9e3779b97f4a7c15ULL;
+        uint64_t x = z;
+        x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+        s->key[i] = x ^ (x >> 31);
+    }
+    s->port_hint = (uint16_t)(s->key[0] >> 16);
+    s->ip_id = (uint32_t)s->key[1];
+    s->hmask = 255;
+    s->htab = calloc(s->hmask + 1, sizeof *s->htab);
+    if (!s->htab) {
+        free(s);
+        set_err(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->free_sock = UINT32_MAX;
+    return s;
+}
+
+void ts_stack_destroy(ts_stack *s)
+{
+    if (!s) return;
+    for (uint32_t i = 0; i <= s->hmask; i++) {
+        while (s->htab[i]) ts_conn_destroy(s, s->htab[i]);
+    }
+    for (uint32_t i = 0; i < s->nsocks; i++) {
+        if (s->socks[i].conn) ts_conn_destroy(s, s->socks[i].conn);
+    }
+    while (s->free_head) {
+        ts_conn *c = s->free_head;
+        s->free_head = c->free_next;
+        c->dead = false;
+        ts_conn_destroy(s, c);
+    }
+    free(s->htab);
+    free(s->heap);
+    free(s->socks);
+    free(s);
+}
+
+void ts_stack_set_event_fn(ts_stack *s, ts_event_fn fn, void *ctx)
+{
+    s->event = fn;
+    s->event_ctx = ctx;
+}
+
+ts_time_t ts_stack_now(const ts_stack *s)
+{
+    return s->now;
+}
+uint32_t ts_stack_addr(const ts_stack *s)
+{
+    return s->addr;
+}
+const ts_counters *ts_stack_counters(const ts_stack *s)
+{
+    return &s->cnt;
+}
+ts_params *ts_stack_params(ts_stack *s)
+{
+    return &s->defaults;
+}
+
+ts_time_t ts_stack_next_deadline(const ts_stack *s)
+{
+    return s->heap_n ? s->heap[0]->deadline : TS_TIME_NEVER;
+}
+
+void ts_emit(ts_stack *s, ts_event *ev)
+{
+    if (!s->event) return;
+    ev->now = s->now;
+    s->event(s->event_ctx, ev);
+}
+
+void ts_emit_conn(ts_stack *s, ts_conn *c, ts_event *ev)
+{
+    if (!s->event) return;
+    ev->conn.id = c->id;
+    ev->conn.local = c->local;
+    ev->conn.remote = c->remote;
+    ts_emit(s, ev);
+}
+
+void ts_drop(ts_stack *s, ts_drop_reason r, const uint8_t *pkt, size_t len)
+{
+    s->cnt.drops[r]++;
+    if (r == TS_DROP_IP_CHECKSUM || r == TS_DROP_ICMP_CHECKSUM || r == TS_DROP_TCP_CHECKSUM)
+        s->cnt.checksum_errors++;
+    ts_event ev = {.type = TS_EV_DROP};
+    ev.u.drop.reason = r;
+    ev.u.drop.pkt = pkt;
+    ev.u.drop.len = len;
+    ts_emit(s, &ev);
+}
+
+/* Fill in the IPv4 header in front of an already built payload and send the packet. */
+void ts_ip_output(ts_stack *s, ts_conn *c, uint32_t dst, uint8_t proto, uint8_t *pkt, size_t len)
+{
+    pkt[0] = 0x45;
+    pkt[1] = 0;
+    wr16(pkt + 2, (uint16_t)len);
+    wr16(pkt + 4, (uint16_t)s->ip_id++);
+    wr16(pkt + 6, 0x4000); /* DF (RFC 1191) */
+    pkt[8] = s->ttl;
+    pkt[9] = proto;
+    wr16(pkt + 10, 0);
+    wr32(pkt + 12, s->addr);
+    wr32(pkt + 16, dst);
+    wr16(pkt + 10, ts_csum(pkt, TS_IP_HLEN));
+    s->cnt.ip_out++;
+    if (s->event) {
+        ts_event ev = {.type = TS_EV_SEG_OUT};
+        ev.u.seg.pkt = pkt;
+        ev.u.seg.len = len;
+        if (c)
+            ts_emit_conn(s, c, &ev);
+        else
+            ts_emit(s, &ev);
+    }
+    s->output(s->output_ctx, pkt, len);
+}
+
+/* Validate the IPv4 header (RFC 791, RFC 1122 3.2.1) and hand the payload on. */
+void ts_stack_input(ts_stack *s, ts_time_t now, const uint8_t *pkt, size_t len)
+{
+    ts_enter(s);
+    if (now > s->now) s->now = now;
+    s->cnt.ip_in++;
+    if (len < TS_IP_HLEN) {
+        ts_drop(s, TS_DROP_IP_SHORT, pkt, len);
+    } else if (pkt[0] >> 4 != 4) {
+        ts_drop(s, TS_DROP_IP_VERSION, pkt, len);
+    } else {
+        size_t ihl = (size_t)(pkt[0] & 15) * 4;
+        size_t tot = rd16(pkt + 2);
+        if (ihl < TS_IP_HLEN || ihl > len)
+            ts_drop(s, TS_DROP_IP_HDRLEN, pkt, len);
+        else if (tot > len || tot < ihl)
+            ts_drop(s, TS_DROP_IP_TOTLEN, pkt, len);
+        else if (ts_csum(pkt, ihl) != 0)
+            ts_drop(s, TS_DROP_IP_CHECKSUM, pkt, len);
+        else if (rd32(pkt + 16) != s->addr)
+            ts_drop(s, TS_DROP_IP_DEST, pkt, len);
+        else if ((rd16(pkt + 6) & 0x3fff) != 0) /* MF set or an offset: a fragment */
+            ts_drop(s, TS_DROP_IP_FRAGMENT, pkt, len);
+        else if (pkt[9] == 6)
+            ts_tcp_input(s, pkt, tot, pkt + ihl, tot - ihl, rd32(pkt + 12), rd32(pkt + 16));
+        else if (pkt[9] == 1)
+            ts_icmp_input(s, rd32(pkt + 12), pkt + ihl, tot - ihl);
+        else
+            ts_drop(s, TS_DROP_IP_PROTO, pkt, len);
+    }
+    ts_leave(s);
+}
+
+ts_time_t ts_stack_poll(ts_stack *s, ts_time_t now)
+{
+    ts_enter(s);
+    ts_timers_run(s, now); /* each timer runs at its own due time, then the clock is now */
+    ts_leave(s);
+    return ts_stack_next_deadline(s);
+}
+
+/* Readiness bits are collected while the stack works and delivered when the outermost
+ * call returns, so callbacks never run inside TCP processing. */
+void ts_notify(ts_stack *s, ts_conn *c, unsigned bits)
+{
+    if (c->sd < 0 || !bits) return;
+    c->notify |= bits;
+    if (c->on_notify_list) return;
+    c->on_notify_list = true;
+    c->notify_next = NULL;
+    if (s->notify_tail)
+        s->notify_tail->notify_next = c;
+    else
+        s->notify_head = c;
+    s->notify_tail = c;
+}
+
+void ts_enter(ts_stack *s)
+{
+    s->depth++;
+}
+
+static void flush_notifications(ts_stack *s)
+{
+    while (s->notify_head) {
+        ts_conn *c = s->notify_head;
+        s->notify_head = c->notify_next;
+        if (!s->notify_head) s->notify_tail = NULL;
+        c->on_notify_list = false;
+        unsigned bits = c->notify;
+        c->notify = 0;
+        if (c->dead || c->sd < 0) continue;
+        ts_sock *so = &s->socks[c->sd];
+        if (so->fn) so->fn(s, c->sd, bits, so->ctx);
+    }
+}
+
+void ts_leave(ts_stack *s)
+{
+    if (s->depth > 1) {
+        s->depth--;
+        return;
+    }
+    /* Still "inside" while callbacks run, so calls they make do not recurse here. */
+    flush_notifications(s);
+    while (s->free_head) {
+        ts_conn *c = s->free_head;
+        s->free_head = c->free_next;
+        c->dead = false;
+        ts_conn_destroy(s, c);
+    }
+    s->depth = 0;
+}

@@ -1,0 +1,278 @@
+/* tcp_ack.c: the rest of segment arrival for synchronized states (RFC 9293 3.10.7.4,
+ * from the ACK check on): RTT samples (RFC 6298, Karn; RFC 7323 timestamps), duplicate
+ * ACKs, fast retransmit and NewReno recovery (RFC 5681 3.2, RFC 6582), window updates,
+ * closing-state transitions, then the segment's data and FIN. */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+void ts_ack_input(ts_stack *s, ts_conn *c, const ts_seg *g);
+
+static void rtt_sample(ts_stack *s, ts_conn *c, ts_time_t rtt)
+{
+    c->rto_ops->sample(c, rtt);
+    ts_event ev = {.type = TS_EV_RTT_SAMPLE};
+    ev.u.rtt.sample = rtt;
+    ev.u.rtt.srtt = c->srtt;
+    ev.u.rtt.rttvar = c->rttvar;
+    ev.u.rtt.rto = c->rto;
+    ts_emit_conn(s, c, &ev);
+}
+
+static void cwnd_event(ts_stack *s, ts_conn *c, uint32_t before)
+{
+    if (c->cwnd == before) return;
+    ts_event ev = {.type = TS_EV_CWND};
+    ev.u.cwnd.cwnd = c->cwnd;
+    ev.u.cwnd.ssthresh = c->ssthresh;
+    ts_emit_conn(s, c, &ev);
+}
+
+static void rexmit_event(ts_stack *s, ts_conn *c, ts_rexmit_kind k, uint32_t seq, uint32_t len)
+{
+    ts_event ev = {.type = TS_EV_RETRANSMIT};
+    ev.u.rexmit.kind = k;
+    ev.u.rexmit.seq = seq;
+    ev.u.rexmit.len = len;
+    ev.u.rexmit.count = 1;
+    ev.u.rexmit.rto = c->rto;
+    ts_emit_conn(s, c, &ev);
+}
+
+static uint32_t resend_len(const ts_conn *c)
+{
+    uint32_t off = c->snd_una - c->snd_buf_seq;
+    uint32_t avail = c->sndq.len > off ? c->sndq.len - off : 0;
+    return avail < c->snd_mss ? avail : c->snd_mss;
+}
+
+/* RFC 5681 3.2 and RFC 6582 3.2: a duplicate ACK. */
+static void dupack(ts_stack *s, ts_conn *c)
+{
+    uint32_t before = c->cwnd;
+    c->dupacks++;
+    if (c->dupacks == 3 && !c->in_recovery && seq_ge(c->snd_una, c->recover)) {
+        c->in_recovery = true;
+        c->recover = c->snd_max;
+        c->cc_ops->enter_recovery(c);
+        s->cnt.tcp_fast_retransmits++;
+        uint32_t len = resend_len(c);
+        rexmit_event(s, c, TS_REXMIT_FAST, c->snd_una, len);
+        ts_send_data(s, c, c->snd_una, len, true);
+        ts_rto_arm(s, c);
+    } else if (c->dupacks > 3 && c->in_recovery) {
+        c->cc_ops->on_dupack(c);
+    }
+    cwnd_event(s, c, before);
+}
+
+static void take_rtt_sample(ts_stack *s, ts_conn *c, const ts_seg *g)
+{
+    if (c->rtt_timing && seq_gt(g->ack, c->rtt_timed_seq)) {
+        c->rtt_timing = false;
+        rtt_sample(s, c, s->now - c->rtt_timed_at);
+    } else if (c->ts_ok && g->opts.has_ts && g->opts.tsecr && c->total_retrans) {
+        /* RFC 7323 4.1: the echoed timestamp names the transmission, so retransmitted
+         * data still yields a sample (at the 1 ms tick) */
+        uint32_t ms = (uint32_t)(s->now / TS_MSEC) + c->ts_offset - g->opts.tsecr;
+        if (ms < 600000) rtt_sample(s, c, (ts_time_t)ms * TS_MSEC);
+    }
+}
+
+/* New data ACKed: advance SND.UNA, free the ring, feed CC and recovery. */
+static void new_ack(ts_stack *s, ts_conn *c, const ts_seg *g)
+{
+    uint32_t acked = g->ack - c->snd_una, before = c->cwnd;
+    take_rtt_sample(s, c, g);
+    if (seq_gt(g->ack, c->snd_buf_seq)) {
+        uint32_t n = g->ack - c->snd_buf_seq;
+        if (n > c->sndq.len) n = c->sndq.len;
+        ts_ring_consume(&c->sndq, n);
+        c->snd_buf_seq += n;
+    }
+    c->snd_una = g->ack;
+    if (seq_lt(c->snd_nxt, c->snd_una)) c->snd_nxt = c->snd_una;
+    c->retries = 0;
+    c->probes = 0;
+    if (c->in_recovery) {
+        bool full = seq_ge(g->ack, c->recover);
+        if (c->cc_ops->on_recovery_ack(c, acked, full)) {
+            c->in_recovery = false;
+            c->dupacks = 0;
+        } else { /* partial ACK: resend the next hole at once (RFC 6582 3.2 step 3) */
+            uint32_t len = resend_len(c);
+            rexmit_event(s, c, TS_REXMIT_PARTIAL, c->snd_una, len);
+            ts_send_data(s, c, c->snd_una, len, true);
+        }
+    } else {
+        c->dupacks = 0;
+        c->cc_ops->on_ack(c, acked);
+    }
+    cwnd_event(s, c, before);
+    if (c->snd_una == c->snd_max) {
+        ts_timer_clear(s, c, TS_TIMER_RETRANSMIT);
+        c->first_unacked_at = 0;
+    } else {
+        c->first_unacked_at = s->now;
+        ts_rto_arm(s, c);
+    }
+    if (c->sd >= 0 && !c->shut_wr && c->sndq.len < c->p.sndbuf) ts_notify(s, c, TS_SOCK_WRITABLE);
+}
+
+static bool our_fin_acked(const ts_conn *c)
+{
+    return c->fin_sent && c->snd_una == c->snd_buf_seq + c->sndq.len + 1;
+}
+
+/* Returns false when the segment is to be dropped. */
+static bool ack_check(ts_stack *s, ts_conn *c, const ts_seg *g)
+{
+    if (c->state == TS_SYN_RECEIVED) {
+        if (!seq_gt(g->ack, c->snd_una) || seq_gt(g->ack, c->snd_max)) {
+            ts_send_rst_for(s, g);
+            ts_drop(s, TS_DROP_TCP_BAD_ACK, g->pkt, g->pkt_len);
+            return false;
+        }
+        ts_set_state(s, c, TS_SYN_RECEIVED); /* no-op; establishment follows */
+        return true;
+    }
+    if (seq_gt(g->ack, c->snd_max)) { /* ACKs something not yet sent */
+        ts_drop(s, TS_DROP_TCP_BAD_ACK, g->pkt, g->pkt_len);
+        ts_send_ack(s, c);
+        return false;
+    }
+    if (seq_lt(g->ack, c->snd_una - c->max_snd_wnd)) { /* RFC 5961 5.2: too old */
+        ts_drop(s, TS_DROP_TCP_BAD_ACK, g->pkt, g->pkt_len);
+        ts_send_challenge_ack(s, c);
+        return false;
+    }
+    return true;
+}
+
+void ts_synack_acked(ts_stack *s, ts_conn *c, const ts_seg *g);
+
+static void window_update(ts_stack *s, ts_conn *c, const ts_seg *g)
+{
+    if (seq_lt(c->snd_wl1, g->seq) || (c->snd_wl1 == g->seq && seq_le(c->snd_wl2, g->ack))) {
+        c->snd_wnd = (uint32_t)g->wnd << c->snd_wscale;
+        c->snd_wl1 = g->seq;
+        c->snd_wl2 = g->ack;
+        if (c->snd_wnd > c->max_snd_wnd) c->max_snd_wnd = c->snd_wnd;
+        if (c->snd_wnd) ts_timer_clear(s, c, TS_TIMER_PERSIST);
+    }
+}
+
+static bool closing_transitions(ts_stack *s, ts_conn *c)
+{
+    if (!our_fin_acked(c)) return true;
+    switch (c->state) {
+    case TS_FIN_WAIT_1:
+        ts_set_state(s, c, TS_FIN_WAIT_2);
+        if (c->orphan) ts_timer_set(s, c, TS_TIMER_FIN_WAIT2, s->now + c->p.fin_wait2);
+        return true;
+    case TS_CLOSING:
+        ts_set_state(s, c, TS_TIME_WAIT);
+        ts_timer_set(s, c, TS_TIMER_TIME_WAIT, s->now + c->p.time_wait);
+        return true;
+    case TS_LAST_ACK: ts_conn_done(s, c, 0); return false;
+    default: return true;
+    }
+}
+
+static void fin_input(ts_stack *s, ts_conn *c)
+{
+    c->rcv_nxt++;
+    c->fin_rcvd = true;
+    c->fin_ooo = false;
+    ts_notify(s, c, TS_SOCK_READABLE);
+    switch (c->state) {
+    case TS_SYN_RECEIVED:
+    case TS_ESTABLISHED:
+        ts_set_state(s, c, TS_CLOSE_WAIT);
+        /* Linux enters interactive mode on a FIN: its ACK waits for the delayed-ACK timer,
+         * so it can ride on our own FIN if the application closes soon */
+        c->pingpong = true;
+        if (c->p.delack == 0) {
+            c->ack_now = true;
+        } else {
+            c->ack_pending = true;
+            if (!ts_timer_on(c, TS_TIMER_DELACK))
+                ts_timer_set(s, c, TS_TIMER_DELACK, s->now + c->p.delack);
+        }
+        break;
+    case TS_FIN_WAIT_1:
+        ts_set_state(s, c, TS_CLOSING);
+        c->ack_now = true;
+        break;
+    case TS_FIN_WAIT_2:
+        ts_set_state(s, c, TS_TIME_WAIT);
+        ts_timer_clear(s, c, TS_TIMER_FIN_WAIT2);
+        ts_timer_set(s, c, TS_TIMER_TIME_WAIT, s->now + c->p.time_wait);
+        c->ack_now = true;
+        break;
+    default: c->ack_now = true; break;
+    }
+}
+
+static void data_input(ts_stack *s, ts_conn *c, const ts_seg *g)
+{
+    bool in_order, filled;
+    uint32_t before = c->rcvq.len;
+    int n = ts_rcv_data(s, c, g->seq, g->data, g->len, &in_order, &filled);
+    if (n <= 0 || !in_order || filled) {
+        c->ack_now = true; /* duplicate, out of order, or filling a hole: ACK at once */
+        if (in_order) c->last_rcv_time = s->now;
+    } else {
+        ts_time_t delay = 0;
+        if (c->delack_ops->on_data(c, s->now, g->len, &delay)) {
+            c->ack_now = true;
+        } else {
+            c->ack_pending = true;
+            if (!ts_timer_on(c, TS_TIMER_DELACK))
+                ts_timer_set(s, c, TS_TIMER_DELACK, s->now + delay);
+        }
+    }
+    if (c->rcvq.len > before) ts_notify(s, c, TS_SOCK_READABLE);
+}
+
+void ts_ack_input(ts_stack *s, ts_conn *c, const ts_seg *g)
+{
+    if (!ack_check(s, c, g)) return;
+    if (c->state == TS_SYN_RECEIVED) ts_synack_acked(s, c, g);
+    if (seq_gt(g->ack, c->snd_una)) {
+        new_ack(s, c, g);
+    } else if (g->ack == c->snd_una && g->len == 0 && !(g->flags & TH_FIN) &&
+               ((uint32_t)g->wnd << c->snd_wscale) == c->snd_wnd && c->snd_max != c->snd_una) {
+        dupack(s, c);
+    }
+    window_update(s, c, g);
+    if (!closing_transitions(s, c)) return;
+    if (g->len) {
+        bool open =
+            c->state == TS_ESTABLISHED || c->state == TS_FIN_WAIT_1 || c->state == TS_FIN_WAIT_2;
+        if (open && c->orphan && seq_ge(g->seq + g->len, c->rcv_nxt + 1)) {
+            /* data for a closed socket: nobody will read it (RFC 9293 3.10.7.4, Linux) */
+            ts_send_rst(s, c);
+            ts_conn_done(s, c, -ECONNRESET);
+            return;
+        }
+        if (open) data_input(s, c, g);
+    }
+    if (g->flags & TH_FIN) {
+        uint32_t fin_seq = g->seq + g->len;
+        if (fin_seq == c->rcv_nxt && !c->fin_rcvd) {
+            fin_input(s, c);
+        } else if (seq_gt(fin_seq, c->rcv_nxt) && !c->fin_rcvd) {
+            c->fin_ooo = true; /* after a hole: taken when the hole fills */
+            c->fin_ooo_seq = fin_seq;
+        } else {
+            c->ack_now = true;
+            if (c->state == TS_TIME_WAIT) /* a retransmitted FIN restarts 2MSL */
+                ts_timer_set(s, c, TS_TIMER_TIME_WAIT, s->now + c->p.time_wait);
+        }
+    }
+    if (c->fin_ooo && c->fin_ooo_seq == c->rcv_nxt && !c->fin_rcvd) fin_input(s, c);
+    if (c->p.keepalive) c->probes = 0;
+    ts_tcp_output(s, c);
+}

@@ -1,0 +1,403 @@
+/* tcp_conn.c: a connection's life: creation with the parameter block and policies, the
+ * 4-tuple hash table, ephemeral ports, state changes, ISNs (RFC 6528) and the timer heap
+ * (O(log n) per change; a connection sits in the heap keyed by its earliest timer). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* ---- SipHash-2-4, the keyed hash behind ISNs and timestamp offsets ---- */
+
+static inline uint64_t rotl(uint64_t x, int b)
+{
+    return (x << b) | (x >> (64 - b));
+}
+
+#define SIPROUND                                                                                   \
+    do {                                                                                           \
+        v0 += v1;                                                                                  \
+        v1 = rotl(v1, 13);                                                                         \
+        v1 ^= v0;                                                                                  \
+        v0 = rotl(v0, 32);                                                                         \
+        v2 += v3;                                                                                  \
+        v3 = rotl(v3, 16);                                                                         \
+        v3 ^= v2;                                                                                  \
+        v0 += v3;                                                                                  \
+        v3 = rotl(v3, 21);                                                                         \
+        v3 ^= v0;                                                                                  \
+        v2 += v1;                                                                                  \
+        v1 = rotl(v1, 17);                                                                         \
+        v1 ^= v2;                                                                                  \
+        v2 = rotl(v2, 32);                                                                         \
+    } while (0)
+
+uint64_t ts_siphash(const uint64_t key[2], const void *data, size_t len)
+{
+    uint64_t v0 = 0x736f6d6570736575ULL ^ key[0], v1 = 0x646f72616e646f6dULL ^ key[1];
+    uint64_t v2 = 0x6c7967656e657261ULL ^ key[0], v3 = 0x7465646279746573ULL ^ key[1];
+    const uint8_t *p = data;
+    size_t n = len;
+    while (n >= 8) {
+        uint64_t m = 0;
+        for (int i = 7; i >= 0; i--) m = (m << 8) | p[i];
+        v3 ^= m;
+        SIPROUND;
+        SIPROUND;
+        v0 ^= m;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t b = (uint64_t)len << 56;
+    for (size_t i = 0; i < n; i++) b |= (uint64_t)p[i] << (8 * i);
+    v3 ^= b;
+    SIPROUND;
+    SIPROUND;
+    v0 ^= b;
+    v2 ^= 0xff;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+static uint64_t tuple_hash(const ts_stack *s, const ts_conn *c, uint8_t salt)
+{
+    uint8_t t[13];
+    wr32(t, c->local.addr);
+    wr16(t + 4, c->local.port);
+    wr32(t + 6, c->remote.addr);
+    wr16(t + 10, c->remote.port);
+    t[12] = salt;
+    return ts_siphash(s->key, t, sizeof t);
+}
+
+/* RFC 6528: ISN = M + F(4-tuple, secret), M a 4-microsecond clock. */
+uint32_t ts_isn(ts_stack *s, const ts_conn *c)
+{
+    if (c->p.isn_fixed) return c->p.isn;
+    return (uint32_t)tuple_hash(s, c, 0) + (uint32_t)(s->now / 4);
+}
+
+/* ---- policies ---- */
+
+int ts_conn_policies(ts_conn *c, char *err, size_t errlen)
+{
+    c->rto_ops = ts_rto_find(c->p.rto_policy);
+    c->backoff_ops = ts_backoff_find(c->p.backoff_policy);
+    c->delack_ops = ts_delack_find(c->p.delack_policy);
+    c->cc_ops = ts_cc_find(c->p.cc);
+    if (c->rto_ops && c->backoff_ops && c->delack_ops && c->cc_ops) return 0;
+    if (err && errlen) {
+        strncpy(err, "unknown policy name (rto_policy, backoff_policy, delack_policy or cc)",
+                errlen - 1);
+        err[errlen - 1] = 0;
+    }
+    return -1;
+}
+
+/* ---- creation and destruction ---- */
+
+ts_conn *ts_conn_new(ts_stack *s, const ts_params *p)
+{
+    if (s->nconns >= s->max_sockets) return NULL;
+    ts_conn *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->p = *p;
+    if (ts_conn_policies(c, NULL, 0) < 0) {
+        free(c);
+        return NULL;
+    }
+    c->id = ++s->next_conn_id;
+    c->state = TS_CLOSED;
+    c->sd = -1;
+    c->heap_idx = UINT32_MAX;
+    for (int k = 0; k < TS_NUM_TIMERS; k++) c->timer[k] = TS_TIME_NEVER;
+    c->deadline = TS_TIME_NEVER;
+    c->rto = p->rto_init;
+    c->ato = p->delack;
+    c->local.addr = s->addr;
+    s->nconns++;
+    s->cnt.conns_by_state[TS_CLOSED]++;
+    ts_event ev = {.type = TS_EV_CONN_NEW};
+    ts_emit_conn(s, c, &ev);
+    return c;
+}
+
+static void heap_remove(ts_stack *s, ts_conn *c);
+
+void ts_conn_destroy(ts_stack *s, ts_conn *c)
+{
+    ts_event ev = {.type = TS_EV_CONN_FREE};
+    ts_emit_conn(s, c, &ev);
+    ts_conn_unhash(s, c);
+    heap_remove(s, c);
+    if (c->sd >= 0) s->socks[c->sd].conn = NULL; /* only at teardown */
+    s->cnt.conns_by_state[c->state]--;
+    s->nconns--;
+    ts_ring_free(&c->sndq);
+    ts_ring_free(&c->rcvq);
+    free(c);
+}
+
+void ts_conn_release(ts_stack *s, ts_conn *c)
+{
+    if (c->dead) return;
+    ts_conn_unhash(s, c);
+    heap_remove(s, c);
+    c->dead = true;
+    c->free_next = s->free_head;
+    s->free_head = c;
+}
+
+/* ---- the 4-tuple hash ---- */
+
+static uint32_t bucket(const ts_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+    uint32_t h = raddr * 0x9e3779b1u ^ ((uint32_t)lport << 16 | rport) * 0x85ebca6bu;
+    h ^= h >> 15;
+    return h & s->hmask;
+}
+
+static void rehash(ts_stack *s)
+{
+    uint32_t nmask = s->hmask * 2 + 1;
+    ts_conn **nt = calloc((size_t)nmask + 1, sizeof *nt);
+    if (!nt) return; /* keep the old table: longer chains, still correct */
+    uint32_t omask = s->hmask;
+    ts_conn **ot = s->htab;
+    s->htab = nt;
+    s->hmask = nmask;
+    for (uint32_t i = 0; i <= omask; i++) {
+        for (ts_conn *c = ot[i], *n; c; c = n) {
+            n = c->hnext;
+            uint32_t b = bucket(s, c->local.port, c->remote.addr, c->remote.port);
+            c->hnext = nt[b];
+            nt[b] = c;
+        }
+    }
+    free(ot);
+}
+
+void ts_conn_hash(ts_stack *s, ts_conn *c)
+{
+    if (c->hashed) return;
+    if (s->hcount > s->hmask) rehash(s);
+    uint32_t b = bucket(s, c->local.port, c->remote.addr, c->remote.port);
+    c->hnext = s->htab[b];
+    s->htab[b] = c;
+    c->hashed = true;
+    s->hcount++;
+}
+
+void ts_conn_unhash(ts_stack *s, ts_conn *c)
+{
+    if (!c->hashed) return;
+    ts_conn **pp = &s->htab[bucket(s, c->local.port, c->remote.addr, c->remote.port)];
+    while (*pp && *pp != c) pp = &(*pp)->hnext;
+    if (*pp) *pp = c->hnext;
+    c->hashed = false;
+    s->hcount--;
+}
+
+ts_conn *ts_conn_lookup(ts_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+    for (ts_conn *c = s->htab[bucket(s, lport, raddr, rport)]; c; c = c->hnext) {
+        if (c->local.port == lport && c->remote.addr == raddr && c->remote.port == rport &&
+            c->state != TS_LISTEN)
+            return c;
+    }
+    return NULL;
+}
+
+/* Listeners are hashed with a zero remote endpoint. */
+ts_conn *ts_listener_lookup(ts_stack *s, uint16_t lport)
+{
+    for (ts_conn *c = s->htab[bucket(s, lport, 0, 0)]; c; c = c->hnext) {
+        if (c->local.port == lport && c->state == TS_LISTEN) return c;
+    }
+    return NULL;
+}
+
+bool ts_port_in_use(ts_stack *s, uint16_t lport)
+{
+    if (ts_listener_lookup(s, lport)) return true;
+    for (uint32_t i = 0; i < s->nsocks; i++) {
+        ts_conn *c = s->socks[i].conn;
+        if (c && c->bound && c->local.port == lport) return true;
+    }
+    return false;
+}
+
+/* Linux's default range 32768..60999; start from a keyed hash of the destination. */
+uint16_t ts_ephemeral_port(ts_stack *s, uint32_t raddr, uint16_t rport)
+{
+    const uint32_t lo = 32768, n = 61000 - 32768;
+    uint8_t t[6];
+    wr32(t, raddr);
+    wr16(t + 4, rport);
+    uint32_t start = (uint32_t)ts_siphash(s->key, t, sizeof t) + s->port_hint++;
+    for (uint32_t i = 0; i < n; i++) {
+        uint16_t port = (uint16_t)(lo + (start + i) % n);
+        if (!ts_conn_lookup(s, port, raddr, rport) && !ts_listener_lookup(s, port)) return port;
+    }
+    return 0;
+}
+
+/* ---- state ---- */
+
+void ts_set_state(ts_stack *s, ts_conn *c, ts_state st)
+{
+    if (c->state == st) return;
+    ts_event ev = {.type = TS_EV_STATE};
+    ev.u.state.from = c->state;
+    ev.u.state.to = st;
+    s->cnt.conns_by_state[c->state]--;
+    s->cnt.conns_by_state[st]++;
+    c->state = st;
+    ts_emit_conn(s, c, &ev);
+}
+
+/* Finish a connection: CLOSED, no timers, out of the hash. An orphan is freed; a socket
+ * keeps its handle (in CLOSED) and is told. */
+void ts_conn_done(ts_stack *s, ts_conn *c, int err)
+{
+    for (int k = 0; k < TS_NUM_TIMERS; k++) ts_timer_clear(s, c, (ts_timer_kind)k);
+    ts_conn_unhash(s, c);
+    ts_set_state(s, c, TS_CLOSED);
+    if (err) {
+        c->err = err;
+        c->fatal = err;
+    }
+    if (c->listener) { /* an embryonic or unaccepted child */
+        ts_conn *l = c->listener;
+        if (c->in_accept_queue) {
+            ts_conn **pp = &l->aq_head;
+            while (*pp && *pp != c) pp = &(*pp)->aq_next;
+            if (*pp) *pp = c->aq_next;
+            l->aq_tail = NULL;
+            for (ts_conn *q = l->aq_head; q; q = q->aq_next) l->aq_tail = q;
+            c->in_accept_queue = false;
+        }
+        l->n_children--;
+        c->listener = NULL;
+        c->orphan = true;
+    }
+    if (c->orphan || c->sd < 0)
+        ts_conn_release(s, c);
+    else
+        ts_notify(s, c, TS_SOCK_CLOSED | TS_SOCK_READABLE | (err ? TS_SOCK_ERROR : 0));
+}
+
+/* ---- timers: a binary min-heap of connections ---- */
+
+static void heap_swap(ts_stack *s, uint32_t a, uint32_t b)
+{
+    ts_conn *t = s->heap[a];
+    s->heap[a] = s->heap[b];
+    s->heap[b] = t;
+    s->heap[a]->heap_idx = a;
+    s->heap[b]->heap_idx = b;
+}
+
+static void heap_up(ts_stack *s, uint32_t i)
+{
+    while (i > 0) {
+        uint32_t p = (i - 1) / 2;
+        if (s->heap[p]->deadline <= s->heap[i]->deadline) break;
+        heap_swap(s, i, p);
+        i = p;
+    }
+}
+
+static void heap_down(ts_stack *s, uint32_t i)
+{
+    for (;;) {
+        uint32_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < s->heap_n && s->heap[l]->deadline < s->heap[m]->deadline) m = l;
+        if (r < s->heap_n && s->heap[r]->deadline < s->heap[m]->deadline) m = r;
+        if (m == i) break;
+        heap_swap(s, i, m);
+        i = m;
+    }
+}
+
+static void heap_remove(ts_stack *s, ts_conn *c)
+{
+    uint32_t i = c->heap_idx;
+    if (i == UINT32_MAX) return;
+    c->heap_idx = UINT32_MAX;
+    s->heap_n--;
+    if (i == s->heap_n) return;
+    s->heap[i] = s->heap[s->heap_n];
+    s->heap[i]->heap_idx = i;
+    heap_down(s, i);
+    heap_up(s, i);
+}
+
+static void heap_update(ts_stack *s, ts_conn *c)
+{
+    ts_time_t d = TS_TIME_NEVER;
+    for (int k = 0; k < TS_NUM_TIMERS; k++)
+        if (c->timer[k] < d) d = c->timer[k];
+    c->deadline = d;
+    if (d == TS_TIME_NEVER || c->dead) {
+        heap_remove(s, c);
+        return;
+    }
+    if (c->heap_idx == UINT32_MAX) {
+        if (s->heap_n == s->heap_cap) {
+            uint32_t ncap = s->heap_cap ? s->heap_cap * 2 : 64;
+            ts_conn **nh = realloc(s->heap, ncap * sizeof *nh);
+            if (!nh) return; /* the timer is lost only if memory is gone entirely */
+            s->heap = nh;
+            s->heap_cap = ncap;
+        }
+        c->heap_idx = s->heap_n;
+        s->heap[s->heap_n++] = c;
+    }
+    heap_up(s, c->heap_idx);
+    heap_down(s, c->heap_idx);
+}
+
+void ts_timer_set(ts_stack *s, ts_conn *c, ts_timer_kind k, ts_time_t when)
+{
+    c->timer[k] = when;
+    heap_update(s, c);
+    ts_event ev = {.type = TS_EV_TIMER_SET};
+    ev.u.timer.kind = k;
+    ev.u.timer.when = when;
+    ts_emit_conn(s, c, &ev);
+}
+
+void ts_timer_clear(ts_stack *s, ts_conn *c, ts_timer_kind k)
+{
+    if (c->timer[k] == TS_TIME_NEVER) return;
+    c->timer[k] = TS_TIME_NEVER;
+    heap_update(s, c);
+    ts_event ev = {.type = TS_EV_TIMER_CANCEL};
+    ev.u.timer.kind = k;
+    ts_emit_conn(s, c, &ev);
+}
+
+/* Run every timer due by now, earliest first. */
+void ts_timers_run(ts_stack *s, ts_time_t now)
+{
+    while (s->heap_n && s->heap[0]->deadline <= now) {
+        ts_conn *c = s->heap[0];
+        int k = 0;
+        for (int i = 1; i < TS_NUM_TIMERS; i++)
+            if (c->timer[i] < c->timer[k]) k = i;
+        ts_time_t due = c->timer[k];
+        if (due > s->now) s->now = due; /* never run backwards */
+        c->timer[k] = TS_TIME_NEVER;
+        heap_update(s, c);
+        ts_event ev = {.type = TS_EV_TIMER_FIRE};
+        ev.u.timer.kind = (ts_timer_kind)k;
+        ev.u.timer.when = due;
+        ts_emit_conn(s, c, &ev);
+        ts_tcp_timer(s, c, (ts_timer_kind)k);
+    }
+    if (now > s->now) s->now = now;
+}

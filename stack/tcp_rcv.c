@@ -1,0 +1,160 @@
+/* tcp_rcv.c: the receive stream: in-window data into the ring, out-of-order ranges held
+ * and merged when the hole fills, SACK blocks (RFC 2018), and the advertised window with
+ * scaling (RFC 7323) and receiver-side silly-window avoidance (RFC 9293 3.8.6.2.2). */
+#include <string.h>
+
+#include "internal.h"
+
+void ts_rcv_init(ts_conn *c, uint32_t irs)
+{
+    c->irs = irs;
+    c->rcv_nxt = irs + 1;
+    c->rcv_adv = c->rcv_nxt;
+    c->last_ack_sent = c->rcv_nxt;
+}
+
+uint32_t ts_rcv_space(const ts_conn *c)
+{
+    return seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+}
+
+/* The window we may offer now, in bytes, before scaling. */
+static uint32_t window_budget(const ts_conn *c)
+{
+    uint32_t used = c->rcvq.len;
+    uint32_t free_space = c->p.rcvbuf > used ? c->p.rcvbuf - used : 0;
+    return c->rcv_ssthresh < free_space ? c->rcv_ssthresh : free_space;
+}
+
+uint32_t ts_rcv_window(ts_conn *c)
+{
+    uint32_t cur = ts_rcv_space(c);
+    uint32_t win = window_budget(c);
+    uint32_t sws = c->rcv_mss < c->p.rcvbuf / 2 ? c->rcv_mss : c->p.rcvbuf / 2;
+    if (win < cur)
+        win = cur; /* never move the right edge left */
+    else if (win - cur < sws && win < c->p.rcvbuf / 2)
+        win = cur; /* too small an increase to be worth offering */
+    uint32_t shift = c->ws_ok ? c->rcv_wscale : 0;
+    /* Linux rounds the scaled window up, so 64240 bytes advertise as 502 << 7 */
+    uint64_t field = ((uint64_t)win + (1u << shift) - 1) >> shift;
+    if (field > 65535) field = 65535;
+    uint32_t bytes = (uint32_t)field << shift;
+    if (ts_ring_reserve(&c->rcvq, c->rcvq.len + bytes) < 0) { /* no memory: offer less */
+        bytes = c->rcvq.cap > c->rcvq.len ? c->rcvq.cap - c->rcvq.len : 0;
+        if (bytes < cur) bytes = cur; /* already promised; space was reserved then */
+        field = bytes >> shift;
+        bytes = (uint32_t)field << shift;
+    }
+    if (seq_gt(c->rcv_nxt + bytes, c->rcv_adv)) c->rcv_adv = c->rcv_nxt + bytes;
+    return (uint32_t)field;
+}
+
+/* Insert [start, end) into the sorted, disjoint out-of-order set, merging neighbours. */
+static int ooo_insert(ts_conn *c, uint32_t start, uint32_t end)
+{
+    uint32_t i = 0;
+    while (i < c->ooo_n && seq_lt(c->ooo[i].end, start)) i++;
+    uint32_t j = i;
+    while (j < c->ooo_n && seq_le(c->ooo[j].start, end)) {
+        start = seq_min(start, c->ooo[j].start);
+        end = seq_max(end, c->ooo[j].end);
+        j++;
+    }
+    if (i == j && c->ooo_n == TS_OOO_MAX) return -1;
+    /* ranges i..j-1 merge into one at i */
+    uint32_t removed = j - i;
+    if (removed == 0) {
+        memmove(&c->ooo[i + 1], &c->ooo[i], (c->ooo_n - i) * sizeof c->ooo[0]);
+        c->ooo_n++;
+    } else if (removed > 1) {
+        memmove(&c->ooo[i + 1], &c->ooo[j], (c->ooo_n - j) * sizeof c->ooo[0]);
+        c->ooo_n -= removed - 1;
+    }
+    c->ooo[i].start = start;
+    c->ooo[i].end = end;
+    return 0;
+}
+
+/* RFC 2018 4: the first SACK block reports the most recently received segment. */
+static void sack_note(ts_conn *c, uint32_t start, uint32_t end)
+{
+    uint32_t n = c->sack_recent_n < TS_MAX_SACK_BLOCKS ? c->sack_recent_n : TS_MAX_SACK_BLOCKS - 1;
+    memmove(&c->sack_recent[1], &c->sack_recent[0], n * sizeof c->sack_recent[0]);
+    c->sack_recent[0].start = start;
+    c->sack_recent[0].end = end;
+    c->sack_recent_n = n + 1;
+}
+
+int ts_rcv_data(ts_stack *s, ts_conn *c, uint32_t seq, const uint8_t *data, uint32_t len,
+                bool *in_order, bool *filled_hole)
+{
+    *in_order = *filled_hole = false;
+    if (seq_lt(seq, c->rcv_nxt)) { /* trim what we already have */
+        uint32_t skip = c->rcv_nxt - seq;
+        if (skip >= len) return 0;
+        data += skip;
+        len -= skip;
+        seq = c->rcv_nxt;
+    }
+    uint32_t space = ts_rcv_space(c), off = seq - c->rcv_nxt;
+    if (off >= space) return 0;
+    if (len > space - off) len = space - off; /* trim to the window */
+    if (off > 0 && ooo_insert(c, seq, seq + len) < 0) {
+        ts_drop(s, TS_DROP_TCP_OOO_FULL, NULL, 0);
+        return 0;
+    }
+    ts_ring_put(&c->rcvq, c->rcvq.len + off, data, len);
+    if (off > 0) {
+        sack_note(c, seq, seq + len);
+        return (int)len;
+    }
+    *in_order = true;
+    c->rcv_nxt += len;
+    c->rcvq.len += len;
+    while (c->ooo_n && seq_le(c->ooo[0].start, c->rcv_nxt)) { /* the hole is filled */
+        if (seq_gt(c->ooo[0].end, c->rcv_nxt)) {
+            c->rcvq.len += c->ooo[0].end - c->rcv_nxt;
+            c->rcv_nxt = c->ooo[0].end;
+        }
+        memmove(&c->ooo[0], &c->ooo[1], (c->ooo_n - 1) * sizeof c->ooo[0]);
+        c->ooo_n--;
+        *filled_hole = true;
+    }
+    /* grow the window budget as data flows (Linux's rcv_ssthresh growth) */
+    uint32_t grown = c->rcv_ssthresh + 2 * len;
+    c->rcv_ssthresh = grown < c->p.rcvbuf ? grown : c->p.rcvbuf;
+    return (int)len;
+}
+
+size_t ts_rcv_sack_blocks(const ts_conn *c, ts_sack_block *out, size_t max)
+{
+    size_t n = 0;
+    for (uint32_t r = 0; r < c->sack_recent_n && n < max; r++) {
+        uint32_t at = c->sack_recent[r].start;
+        for (uint32_t i = 0; i < c->ooo_n; i++) {
+            if (seq_le(c->ooo[i].start, at) && seq_lt(at, c->ooo[i].end)) {
+                bool dup = false;
+                for (size_t k = 0; k < n; k++) dup |= out[k].start == c->ooo[i].start;
+                if (!dup) out[n++] = c->ooo[i];
+                break;
+            }
+        }
+    }
+    for (uint32_t i = 0; i < c->ooo_n && n < max; i++) { /* then any others, lowest first */
+        bool dup = false;
+        for (size_t k = 0; k < n; k++) dup |= out[k].start == c->ooo[i].start;
+        if (!dup) out[n++] = c->ooo[i];
+    }
+    return n;
+}
+
+/* After the application read: offer the opened window if it at least doubled. */
+void ts_rcv_read_done(ts_stack *s, ts_conn *c)
+{
+    if (c->state != TS_ESTABLISHED && c->state != TS_FIN_WAIT_1 && c->state != TS_FIN_WAIT_2)
+        return;
+    uint32_t cur = ts_rcv_space(c);
+    uint32_t budget = window_budget(c);
+    if (budget >= c->rcv_mss && budget >= 2 * cur) ts_send_ack(s, c);
+}

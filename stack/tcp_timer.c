@@ -1,0 +1,122 @@
+/* tcp_timer.c: what each timer does when it fires: SYN and SYN-ACK retransmission with
+ * their own backoff and retry limits, the data RTO (RFC 6298 5.4-5.6, retries2,
+ * TCP_USER_TIMEOUT), delayed ACK, persist probes, keepalive, TIME-WAIT and the orphaned
+ * FIN-WAIT-2 timeout. */
+#include <errno.h>
+
+#include "internal.h"
+
+static void rexmit_event(ts_stack *s, ts_conn *c, ts_rexmit_kind k, uint32_t seq, uint32_t len)
+{
+    ts_event ev = {.type = TS_EV_RETRANSMIT};
+    ev.u.rexmit.kind = k;
+    ev.u.rexmit.seq = seq;
+    ev.u.rexmit.len = len;
+    ev.u.rexmit.count = c->retries;
+    ev.u.rexmit.rto = c->timer[TS_TIMER_RETRANSMIT] - s->now;
+    ts_emit_conn(s, c, &ev);
+}
+
+static void syn_timeout(ts_stack *s, ts_conn *c)
+{
+    bool active = c->state == TS_SYN_SENT || !c->listener;
+    /* Linux adds the linear retransmissions to the limit: (6, 4) sends 11 SYNs */
+    uint32_t limit =
+        c->state == TS_SYN_SENT ? c->p.syn_retries + c->p.syn_linear : c->p.synack_retries;
+    if (c->retries >= limit) {
+        if (active) s->cnt.tcp_conn_failed++;
+        /* an active open reports ETIMEDOUT; a passive embryo just goes away (Linux) */
+        ts_conn_done(s, c, active ? -ETIMEDOUT : 0);
+        return;
+    }
+    c->retries++;
+    c->total_retrans++;
+    s->cnt.tcp_retransmits++;
+    s->cnt.tcp_syn_retransmits++;
+    ts_send_syn(s, c); /* same ISN and options; only TSval moves */
+    ts_rto_arm(s, c);
+    rexmit_event(s, c, TS_REXMIT_SYN, c->iss, 0);
+}
+
+static void data_timeout(ts_stack *s, ts_conn *c)
+{
+    if (c->snd_una == c->snd_max) return;
+    bool user_expired = c->p.user_timeout && c->first_unacked_at &&
+                        s->now - c->first_unacked_at >= c->p.user_timeout;
+    if (user_expired || c->retries >= c->p.retries2) {
+        ts_conn_done(s, c, -ETIMEDOUT);
+        return;
+    }
+    s->cnt.tcp_rto_timeouts++;
+    if (c->retries == 0)
+        c->cc_ops->on_rto(c); /* once per loss episode (RFC 5681 3.1) */
+    else
+        c->cwnd = c->snd_mss;
+    c->retries++;
+    c->in_recovery = false;
+    c->dupacks = 0;
+    c->recover = c->snd_max;
+    c->rtt_timing = false;   /* Karn: nothing in flight now can be timed */
+    c->snd_nxt = c->snd_una; /* go back: resend from the first unACKed byte */
+    uint32_t off = c->snd_una - c->snd_buf_seq;
+    uint32_t len = c->sndq.len > off ? c->sndq.len - off : 0;
+    ts_tcp_output(s, c);
+    if (!ts_timer_on(c, TS_TIMER_RETRANSMIT)) ts_rto_arm(s, c);
+    rexmit_event(s, c, TS_REXMIT_RTO, c->snd_una, len < c->snd_mss ? len : c->snd_mss);
+}
+
+static void persist_timeout(ts_stack *s, ts_conn *c)
+{
+    if (c->snd_wnd > 0) {
+        ts_tcp_output(s, c);
+        return;
+    }
+    c->probes++;
+    ts_send_probe(s, c);
+    rexmit_event(s, c, TS_REXMIT_PROBE, c->snd_una - 1, 0);
+    ts_time_t t = c->backoff_ops->timeout(c, c->rto, c->probes, 0);
+    ts_timer_set(s, c, TS_TIMER_PERSIST, s->now + t);
+}
+
+static void keepalive_timeout(ts_stack *s, ts_conn *c)
+{
+    if (c->state != TS_ESTABLISHED && c->state != TS_CLOSE_WAIT) return;
+    ts_time_t idle_since = c->last_seg_in;
+    if (c->probes == 0 && s->now - idle_since < c->p.keepalive_idle) {
+        ts_timer_set(s, c, TS_TIMER_KEEPALIVE, idle_since + c->p.keepalive_idle);
+        return;
+    }
+    if (c->probes >= c->p.keepalive_probes) {
+        ts_send_rst(s, c);
+        ts_conn_done(s, c, -ETIMEDOUT);
+        return;
+    }
+    c->probes++;
+    ts_send_probe(s, c);
+    rexmit_event(s, c, TS_REXMIT_PROBE, c->snd_una - 1, 0);
+    ts_timer_set(s, c, TS_TIMER_KEEPALIVE, s->now + c->p.keepalive_intvl);
+}
+
+void ts_tcp_timer(ts_stack *s, ts_conn *c, ts_timer_kind k)
+{
+    switch (k) {
+    case TS_TIMER_RETRANSMIT:
+        if (c->state == TS_SYN_SENT || c->state == TS_SYN_RECEIVED)
+            syn_timeout(s, c);
+        else
+            data_timeout(s, c);
+        break;
+    case TS_TIMER_DELACK:
+        if (c->ack_pending) {
+            c->delack_ops->on_timer(c);
+            s->cnt.tcp_delayed_acks++;
+            ts_send_ack(s, c);
+        }
+        break;
+    case TS_TIMER_PERSIST: persist_timeout(s, c); break;
+    case TS_TIMER_KEEPALIVE: keepalive_timeout(s, c); break;
+    case TS_TIMER_TIME_WAIT:
+    case TS_TIMER_FIN_WAIT2: ts_conn_done(s, c, 0); break;
+    default: break;
+    }
+}
