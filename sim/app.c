@@ -225,7 +225,7 @@ static void conn_read(sim_conn *c)
             if (c->eof_close) conn_close(c);
             return;
         }
-        if (n != -EAGAIN && !c->error) {
+        if (n != -EAGAIN && !c->error && !(c->active && c->connect_err)) {
             c->error = (int)n;
             c->error_at = w->now;
             sim_tracef(w, "%s/%d: read -> %s", c->h->cfg->name, c->num, ts_scn_errno_name((int)n));

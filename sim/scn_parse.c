@@ -68,7 +68,16 @@ static int tokenize(parser *p, const char *line, size_t len)
     size_t i = 0;
     while (i < len) {
         while (i < len && isspace((unsigned char)line[i])) i++;
-        if (i >= len || line[i] == '#') break;
+        if (i >= len) break;
+        if (line[i] == '#') {
+            /* The expectation's text shown in the report stops before the comment. */
+            if (line + i >= p->src_line && (size_t)(line + i - p->src_line) < p->src_len) {
+                p->src_len = (size_t)(line + i - p->src_line);
+                while (p->src_len && isspace((unsigned char)p->src_line[p->src_len - 1]))
+                    p->src_len--;
+            }
+            break;
+        }
         if (p->ntok == MAX_TOKENS)
             return perr(p, "too many words on one line (max %d)", MAX_TOKENS);
         token *t = &p->tok[p->ntok++];
