@@ -348,6 +348,30 @@ static const ts_link *find_link(const ts_sim *w, int from, int to)
     return NULL;
 }
 
+/* The connection a state expectation means: the host's application connection, or,
+ * before it has one (e.g. a server before accept(), or a service's), the newest connection
+ * on the wire with an end on that host. */
+static bool state_tuple(ts_sim *w, const ts_scn_expect *e, ts_endpoint *l, ts_endpoint *r)
+{
+    sim_conn *c = sim_host_conn(&w->hosts[e->host], e->conn);
+    if (c && c->tuple) {
+        *l = c->local;
+        *r = c->remote;
+        return true;
+    }
+    if (e->conn) return false;
+    for (size_t i = w->flows.n; i-- > 0;) {
+        const sim_flow *f = &w->flows.v[i];
+        for (int s = 0; s < 2; s++)
+            if (f->end[s].host == e->host) {
+                *l = (ts_endpoint){f->end[s].addr, f->end[s].port};
+                *r = (ts_endpoint){f->end[!s].addr, f->end[!s].port};
+                return true;
+            }
+    }
+    return false;
+}
+
 /* Decide a non-segment expectation now. */
 static void judge(ts_sim *w, size_t i)
 {
@@ -405,9 +429,14 @@ static void judge(ts_sim *w, size_t i)
         if (c->error != e->err) r->state = 2;
         break;
     case TS_EXP_STATE: {
-        if (!(c = exp_conn(w, e, r))) break;
-        ts_state st =
-            c->tuple ? sim_conn_state(&w->hosts[e->host], &c->local, &c->remote) : TS_CLOSED;
+        ts_endpoint l, rem;
+        if (!state_tuple(w, e, &l, &rem)) {
+            r->state = 2;
+            seenf(r, "%s has no connection yet at %s", w->scn->hosts[e->host].name,
+                  tstr(w->now, t));
+            break;
+        }
+        ts_state st = sim_conn_state(&w->hosts[e->host], &l, &rem);
         r->state = st == e->state ? 1 : 2;
         seenf(r, "%s at %s", ts_state_name(st), tstr(w->now, t));
         break;

@@ -354,6 +354,7 @@ ts_sim *ts_sim_create(const ts_scn *scn, const ts_sim_opts *o, char *err, size_t
 void ts_sim_destroy(ts_sim *w)
 {
     if (!w) return;
+    w->o.trace = false; /* stacks report their teardown; that is not part of the run */
     ts_evq_entry e;
     while (ts_evq_pop(&w->q, &e))
         if (e.kind == EV_DELIVER) pkt_free(w, e.ptr);
