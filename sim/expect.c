@@ -4,6 +4,7 @@
  * keeps a description of what was actually seen. */
 #include "world.h"
 
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,8 +126,9 @@ static void describe(ts_sim *w, const sim_view *v, const uint8_t *pkt, size_t le
              opts, opts[0] ? "]" : "");
 }
 
-/* Item-wise option comparison: items split at ','; within an item, words compare
- * exactly except '*', which matches any one word; an item "TS" matches any TS item. */
+/* Item-wise option comparison: items split at ','; within an item, words compare as
+ * shell patterns (fnmatch: '*' matches any run, so "{*}" matches any SACK block); an item
+ * "TS" alone matches any TS item. */
 static bool opt_item_match(const char *want, const char *got)
 {
     while (*want == ' ') want++;
@@ -134,7 +136,13 @@ static bool opt_item_match(const char *want, const char *got)
     if (!strcmp(want, "TS") && !strncmp(got, "TS ", 3)) return true;
     for (;;) {
         size_t wl = strcspn(want, " "), gl = strcspn(got, " ");
-        if (!(wl == 1 && want[0] == '*') && (wl != gl || strncmp(want, got, wl))) return false;
+        char wb[128], gb[128];
+        if (wl >= sizeof wb || gl >= sizeof gb) return false;
+        memcpy(wb, want, wl);
+        wb[wl] = '\0';
+        memcpy(gb, got, gl);
+        gb[gl] = '\0';
+        if (fnmatch(wb, gb, 0) != 0) return false;
         want += wl;
         got += gl;
         while (*want == ' ') want++;

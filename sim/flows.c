@@ -132,10 +132,22 @@ sim_flow *sim_flows_packet(ts_sim *w, const sim_view *v, int src_host, int *from
         *from = 0;
     }
     sim_end *e = &fl->end[*from];
-    if (v->flags & 0x02) { /* SYN: this end's ISN (a repeated SYN carries the same) */
-        e->isn_known = true;
-        e->isn = v->seq;
+    /* A SYN gives this end's ISN. A stack in SYN_SENT may send a new one on a reused
+     * 4-tuple (a new incarnation after a FIN or RST); any other SYN on a synchronized
+     * connection is a stray (RFC 5961 4) and relative numbers stay as they were. */
+    if (v->flags & 0x02) {
+        bool restart = !(v->flags & 0x10) && e->state_known && e->state == TS_SYN_SENT;
+        if (restart && fl->ended) {
+            sim_end *o = &fl->end[!*from];
+            fl->ended = false;
+            o->isn_known = o->host >= 0 && w->scn->hosts[o->host].peer;
+        }
+        if (!e->isn_known || restart) {
+            e->isn_known = true;
+            e->isn = v->seq;
+        }
     }
+    if (v->flags & 0x05) fl->ended = true; /* FIN or RST */
     e->segs++;
     if (v->payload) {
         e->data_segs++;

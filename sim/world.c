@@ -343,7 +343,7 @@ ts_sim *ts_sim_create(const ts_scn *scn, const ts_sim_opts *o, char *err, size_t
         return NULL;
     }
     for (size_t i = 0; i < scn->nacts; i++)
-        if (ts_evq_push(&w->q, scn->acts[i].at, PRIO_NORMAL, EV_ACTION, (uint32_t)i, NULL) < 0) {
+        if (ts_evq_push(&w->q, scn->acts[i].at, PRIO_ACTION, EV_ACTION, (uint32_t)i, NULL) < 0) {
             snprintf(err, errlen, "out of memory");
             ts_sim_destroy(w);
             return NULL;

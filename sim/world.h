@@ -16,7 +16,7 @@
 
 /* Event kinds in the queue, and their priorities among events of the same time. */
 enum { EV_DELIVER, EV_POLL, EV_ACTION, EV_CHECK };
-enum { PRIO_NORMAL = 0, PRIO_CHECK = 1 };
+enum { PRIO_NORMAL = 0, PRIO_ACTION = 1, PRIO_CHECK = 2 };
 
 /* A packet in flight. Buffers of SIM_PKT_CAP come from a free list; larger ones are
  * allocated singly (never on the usual path: MTU-sized packets fit). */
@@ -68,6 +68,7 @@ typedef struct sim_flow {
     sim_end end[2];
     ts_time_t first, last;
     uint64_t last_pkt_no;
+    bool ended; /* a FIN or RST was seen: a later SYN may start a new incarnation */
 } sim_flow;
 
 typedef struct sim_flows {
