@@ -899,7 +899,7 @@ static int parse_seg_fields(parser *p, size_t i, ts_scn_seg *g, int mode, ts_scn
             return perr(p, "unknown field '%s'; segments take seq, ack, win, len, opts, data%s", k,
                         mode == SEG_INJECT   ? ", sport, dport, rawopts, badsum"
                         : mode == SEG_EXPECT ? ", at"
-                                             : ", after, before");
+                                             : ", after, before; a count ends with OP N");
         }
     }
     if (stop) *stop = i;
