@@ -23,7 +23,8 @@ START_TEST(time_order)
     ts_evq q;
     ts_evq_init(&q);
     const ts_time_t t[] = {50, 10, 40, 30, 20, 0, 60};
-    for (size_t i = 0; i < 7; i++) ck_assert_int_eq(ts_evq_push(&q, t[i], 0, 0, (uint32_t)i, NULL), 0);
+    for (size_t i = 0; i < 7; i++)
+        ck_assert_int_eq(ts_evq_push(&q, t[i], 0, 0, (uint32_t)i, NULL), 0);
     ck_assert_uint_eq(ts_evq_next_time(&q), 0);
     ts_evq_entry e;
     ts_time_t prev = 0;
@@ -85,7 +86,7 @@ START_TEST(random_against_model)
         ck_assert_uint_eq(e.kind, 7);
         ck_assert_ptr_eq(e.ptr, &seen[e.arg]);
         ck_assert_uint_eq(e.time, seen[e.arg]);
-        ck_assert_uint_ge(e.time, now); /* never back in time */
+        ck_assert_uint_ge(e.time, now);                                     /* never back in time */
         if (popped && e.time == last_t) ck_assert_uint_gt(e.arg, last_arg); /* FIFO on ties */
         now = last_t = e.time;
         last_arg = e.arg;

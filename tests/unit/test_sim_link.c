@@ -108,7 +108,10 @@ END_TEST
 
 START_TEST(dup_corrupt_reorder_rates)
 {
-    ts_link_params p = {.delay = 1 * TS_MSEC, .dup = 0.05, .corrupt = 0.02, .reorder = 0.1,
+    ts_link_params p = {.delay = 1 * TS_MSEC,
+                        .dup = 0.05,
+                        .corrupt = 0.02,
+                        .reorder = 0.1,
                         .reorder_gap = 3 * TS_MSEC};
     ts_link l;
     ts_link_init(&l, &p);
@@ -238,9 +241,13 @@ START_TEST(rules_nth_and_flags)
 {
     ts_link l;
     ts_link_init(&l, NULL);
-    ts_link_rule d = {.action = TS_RULE_DROP, .tcp = true, .payload = -1,
+    ts_link_rule d = {.action = TS_RULE_DROP,
+                      .tcp = true,
+                      .payload = -1,
                       .flags_mask = TS_TH_SYN | TS_TH_ACK | TS_TH_FIN | TS_TH_RST,
-                      .flags = TS_TH_SYN, .t_to = TS_TIME_NEVER, .nnth = 1};
+                      .flags = TS_TH_SYN,
+                      .t_to = TS_TIME_NEVER,
+                      .nnth = 1};
     d.nth[0].lo = 2;
     d.nth[0].hi = 3;
     ck_assert_int_eq(ts_link_add_rule(&l, &d), 0);
@@ -250,7 +257,8 @@ START_TEST(rules_nth_and_flags)
     unsigned got[6];
     for (int i = 0; i < 5; i++) {
         /* a SYN-ACK in between is not a SYN: exact flags */
-        ck_assert_uint_eq(ts_link_send(&l, &r, 0, pkt, mkpkt(pkt, TS_TH_SYN | TS_TH_ACK, 9, 0), &v), 1);
+        ck_assert_uint_eq(ts_link_send(&l, &r, 0, pkt, mkpkt(pkt, TS_TH_SYN | TS_TH_ACK, 9, 0), &v),
+                          1);
         got[i] = ts_link_send(&l, &r, 0, pkt, mkpkt(pkt, TS_TH_SYN, 100, 0), &v);
         if (!got[i]) {
             ck_assert_int_eq(v.drop, TS_LINK_DROP_RULE);
@@ -273,11 +281,21 @@ START_TEST(rules_seq_time_data_hold)
     ts_link_params p = {.delay = 1 * TS_MSEC};
     ts_link_init(&l, &p);
     /* drop data whose seq is 1000..1999 after the SYN's ISN, between 1 s and 2 s */
-    ts_link_rule d = {.action = TS_RULE_DROP, .tcp = true, .payload = 1, .has_seq = true,
-                      .seq_rel = true, .seq_lo = 1000, .seq_hi = 1999, .t_from = TS_SEC,
+    ts_link_rule d = {.action = TS_RULE_DROP,
+                      .tcp = true,
+                      .payload = 1,
+                      .has_seq = true,
+                      .seq_rel = true,
+                      .seq_lo = 1000,
+                      .seq_hi = 1999,
+                      .t_from = TS_SEC,
                       .t_to = 2 * TS_SEC};
-    ts_link_rule h = {.action = TS_RULE_HOLD, .hold = 7 * TS_MSEC, .tcp = true, .payload = 0,
-                      .t_to = TS_TIME_NEVER, .nnth = 1};
+    ts_link_rule h = {.action = TS_RULE_HOLD,
+                      .hold = 7 * TS_MSEC,
+                      .tcp = true,
+                      .payload = 0,
+                      .t_to = TS_TIME_NEVER,
+                      .nnth = 1};
     h.nth[0].lo = h.nth[0].hi = 1;
     ts_link_add_rule(&l, &d);
     ts_link_add_rule(&l, &h);
@@ -289,13 +307,20 @@ START_TEST(rules_seq_time_data_hold)
     /* the SYN is the first no-payload segment: held 7 ms */
     ck_assert(v.copy[0].held);
     ck_assert_uint_eq(v.copy[0].when, 8 * TS_MSEC);
-    ck_assert_uint_eq(ts_link_send(&l, &r, TS_SEC / 2, pkt, mkpkt(pkt, TS_TH_ACK, isn + 1500, 10), &v), 1);
-    ck_assert_uint_eq(ts_link_send(&l, &r, TS_SEC, pkt, mkpkt(pkt, TS_TH_ACK, isn + 999, 10), &v), 1);
-    ck_assert_uint_eq(ts_link_send(&l, &r, TS_SEC, pkt, mkpkt(pkt, TS_TH_ACK, isn + 1000, 10), &v), 0);
-    ck_assert_uint_eq(ts_link_send(&l, &r, TS_SEC, pkt, mkpkt(pkt, TS_TH_ACK, isn + 1999, 10), &v), 0);
-    ck_assert_uint_eq(ts_link_send(&l, &r, TS_SEC, pkt, mkpkt(pkt, TS_TH_ACK, isn + 2000, 10), &v), 1);
-    ck_assert_uint_eq(ts_link_send(&l, &r, TS_SEC, pkt, mkpkt(pkt, TS_TH_ACK, isn + 1500, 0), &v), 1);
-    ck_assert_uint_eq(ts_link_send(&l, &r, 2 * TS_SEC, pkt, mkpkt(pkt, TS_TH_ACK, isn + 1500, 10), &v), 1);
+    ck_assert_uint_eq(
+        ts_link_send(&l, &r, TS_SEC / 2, pkt, mkpkt(pkt, TS_TH_ACK, isn + 1500, 10), &v), 1);
+    ck_assert_uint_eq(ts_link_send(&l, &r, TS_SEC, pkt, mkpkt(pkt, TS_TH_ACK, isn + 999, 10), &v),
+                      1);
+    ck_assert_uint_eq(ts_link_send(&l, &r, TS_SEC, pkt, mkpkt(pkt, TS_TH_ACK, isn + 1000, 10), &v),
+                      0);
+    ck_assert_uint_eq(ts_link_send(&l, &r, TS_SEC, pkt, mkpkt(pkt, TS_TH_ACK, isn + 1999, 10), &v),
+                      0);
+    ck_assert_uint_eq(ts_link_send(&l, &r, TS_SEC, pkt, mkpkt(pkt, TS_TH_ACK, isn + 2000, 10), &v),
+                      1);
+    ck_assert_uint_eq(ts_link_send(&l, &r, TS_SEC, pkt, mkpkt(pkt, TS_TH_ACK, isn + 1500, 0), &v),
+                      1);
+    ck_assert_uint_eq(
+        ts_link_send(&l, &r, 2 * TS_SEC, pkt, mkpkt(pkt, TS_TH_ACK, isn + 1500, 10), &v), 1);
     /* not TCP: rules with TCP predicates never match */
     uint8_t udp[28] = {0x45, 0, 0, 28, [8] = 64, [9] = 17};
     ck_assert_uint_eq(ts_link_send(&l, &r, TS_SEC, udp, sizeof udp, &v), 1);
@@ -305,9 +330,15 @@ END_TEST
 
 START_TEST(reproducible)
 {
-    ts_link_params p = {.delay = 3 * TS_MSEC, .jitter = 1 * TS_MSEC, .rate_bps = 50000000,
-                        .queue = 20, .loss = {TS_LOSS_GE, 0.02, 0.3, 0.9, 0.001},
-                        .dup = 0.01, .corrupt = 0.01, .reorder = 0.02, .reorder_gap = 2000};
+    ts_link_params p = {.delay = 3 * TS_MSEC,
+                        .jitter = 1 * TS_MSEC,
+                        .rate_bps = 50000000,
+                        .queue = 20,
+                        .loss = {TS_LOSS_GE, 0.02, 0.3, 0.9, 0.001},
+                        .dup = 0.01,
+                        .corrupt = 0.01,
+                        .reorder = 0.02,
+                        .reorder_gap = 2000};
     ts_link a, b;
     ts_link_init(&a, &p);
     ts_link_init(&b, &p);
@@ -349,9 +380,9 @@ START_TEST(text_syntax)
     ck_assert_int_eq(ts_link_param_set_kv(&p, "queue=1000", err, sizeof err), 0);
     ck_assert_uint_eq(p.queue, 1000);
     ts_link_params before = p;
-    const char *bad[] = {"loss=2", "loss=-1%", "loss=101%", "rate=fast", "delay=soon",
-                         "queue=-1", "ge=1%", "colour=blue", "noequals", "=1",
-                         "reorder=5%,x", "dup=", "corrupt=1.5"};
+    const char *bad[] = {"loss=2",       "loss=-1%", "loss=101%",   "rate=fast", "delay=soon",
+                         "queue=-1",     "ge=1%",    "colour=blue", "noequals",  "=1",
+                         "reorder=5%,x", "dup=",     "corrupt=1.5"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = '\0';
         ck_assert_msg(ts_link_param_set_kv(&p, bad[i], err, sizeof err) < 0, "%s", bad[i]);

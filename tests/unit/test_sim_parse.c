@@ -8,7 +8,10 @@
 
 #include "scn.h"
 
-static int known_service(const char *name) { return !strcmp(name, "echo"); }
+static int known_service(const char *name)
+{
+    return !strcmp(name, "echo");
+}
 static const ts_scn_parse_opts popts = {known_service};
 
 static ts_scn *parse(const char *text, char *err, size_t errlen)
@@ -43,8 +46,10 @@ static const char *full =
     "at 5s client default syn_retries=2\n"
     "at 6s evil inject R. seq 100 ack 1 win 0 opts [nop,nop,TS val 5 ecr echo]\n"
     "at 7s evil inject S sport 1234 dport 6379 len 10 rawopts 01010101 badsum\n"
-    "expect 1 client>server S seq 0 win 64240 opts [mss 1460,sackOK,TS val * ecr 0,nop,wscale 7] at 0s\n"
-    "expect 5 server>client [F.] seq 1:1 ack 2 len 0 at 7.2s\xc2\xb1" "1ms\n"
+    "expect 1 client>server S seq 0 win 64240 opts [mss 1460,sackOK,TS val * ecr 0,nop,wscale 7] "
+    "at 0s\n"
+    "expect 5 server>client [F.] seq 1:1 ack 2 len 0 at 7.2s\xc2\xb1"
+    "1ms\n"
     "expect client>server#3 P. data \"hi\" at 1s+-2ms\n"
     "expect count client>server S == 5\n"
     "expect count data after 1s before 2s >= 3\n"
@@ -135,7 +140,8 @@ START_TEST(full_file)
     const ts_scn_seg *g = &a[11].seg;
     ck_assert_int_eq(a[11].kind, TS_ACT_INJECT);
     ck_assert_uint_eq(g->flags, TS_TH_RST | TS_TH_ACK);
-    ck_assert(g->has_seq && g->seq == 100 && g->has_ack && g->ack == 1 && g->has_win && g->win == 0);
+    ck_assert(g->has_seq && g->seq == 100 && g->has_ack && g->ack == 1 && g->has_win &&
+              g->win == 0);
     ck_assert(g->opts_set && g->out_opts.ts_on && g->ecr_echo && g->out_opts.tsval == 5);
     g = &a[12].seg;
     ck_assert(g->has_sport && g->sport == 1234 && g->has_dport && g->dport == 6379);
@@ -201,8 +207,8 @@ static const struct {
     {"host a 10.0.0.1 profile=bsd\n", "t.scn:1: ", "unknown profile 'bsd'"},
     {"host a 10.0.0.1\nlink a b\n", "t.scn:2: ", "unknown host 'b'"},
     {"host a 10.0.0.1\nhost b 10.0.0.2\nlink a b loss=lots\n", "t.scn:3: ", "bad probability"},
-    {"host a 10.0.0.1\nhost b 10.0.0.2\nlink a b speed=1\n", "t.scn:3: ",
-     "unknown link parameter 'speed'"},
+    {"host a 10.0.0.1\nhost b 10.0.0.2\nlink a b speed=1\n",
+     "t.scn:3: ", "unknown link parameter 'speed'"},
     {"host a 10.0.0.1\nhost b 10.0.0.2\ndrop a>b X\n", "t.scn:3: ", "unknown match 'X'"},
     {"host a 10.0.0.1\nhost b 10.0.0.2\ndrop a>b nth=0\n", "t.scn:3: ", "bad nth"},
     {"host a 10.0.0.1\nhost b 10.0.0.2\ndrop a-b S\n", "t.scn:3: ", "write FROM>TO"},
@@ -219,17 +225,16 @@ static const struct {
     {"peer p 10.0.0.1\nat 1s p close\n", "t.scn:2: ", "scripted peer"},
     {"peer p 10.0.0.1\nat 1s p inject seq 1\n", "t.scn:2: ", "needs TCP flags"},
     {"peer p 10.0.0.1\nat 1s p inject S. opts [mss lots]\n", "t.scn:2: ", "bad option"},
-    {"host a 10.0.0.1\nhost b 10.0.0.2\nexpect 1 a>b S colour red\n", "t.scn:3: ",
-     "unknown field 'colour'"},
-    {"host a 10.0.0.1\nhost b 10.0.0.2\nexpect 1 a>b S opts mss\n", "t.scn:3: ",
-     "in brackets"},
+    {"host a 10.0.0.1\nhost b 10.0.0.2\nexpect 1 a>b S colour red\n",
+     "t.scn:3: ", "unknown field 'colour'"},
+    {"host a 10.0.0.1\nhost b 10.0.0.2\nexpect 1 a>b S opts mss\n", "t.scn:3: ", "in brackets"},
     {"host a 10.0.0.1\nhost b 10.0.0.2\nexpect a>b S\n", "t.scn:3: ", "a>b#N"},
     {"host a 10.0.0.1\nhost b 10.0.0.2\nexpect count a>b S 5\n", "t.scn:3: ", "OP N"},
     {"host a 10.0.0.1\nexpect a state DANCING at 1s\n", "t.scn:2: ", "bad state 'DANCING'"},
     {"host a 10.0.0.1\nexpect a state CLOSED\n", "t.scn:2: ", "needs 'at TIME'"},
     {"host a 10.0.0.1\nexpect a connect EWHAT\n", "t.scn:2: ", "ETIMEDOUT"},
-    {"host a 10.0.0.1\nexpect a counter retransmits == 1\n", "t.scn:2: ",
-     "unknown counter 'retransmits'"},
+    {"host a 10.0.0.1\nexpect a counter retransmits == 1\n",
+     "t.scn:2: ", "unknown counter 'retransmits'"},
     {"host a 10.0.0.1\nexpect a counter tcp_in ~ 1\n", "t.scn:2: ", "bad comparison '~'"},
     {"host a 10.0.0.1\nexpect a received \"x\" y\n", "t.scn:2: ", "unexpected 'y'"},
     {"host a 10.0.0.1\nexpect a state CLOSED at 1s\xc2\xb1soon\n", "t.scn:2: ", "bad tolerance"},
@@ -248,8 +253,8 @@ START_TEST(each_mistake)
     ck_assert_msg(s == NULL, "parsed: %s", mistakes[i].text);
     ck_assert_msg(!strncmp(err, mistakes[i].want, strlen(mistakes[i].want)),
                   "case %zu: want prefix '%s', got '%s'", i, mistakes[i].want, err);
-    ck_assert_msg(strstr(err, mistakes[i].frag), "case %zu: want '%s' in '%s'", i,
-                  mistakes[i].frag, err);
+    ck_assert_msg(strstr(err, mistakes[i].frag), "case %zu: want '%s' in '%s'", i, mistakes[i].frag,
+                  err);
     ck_assert_msg(!strchr(err, '\n'), "one line only: '%s'", err);
 }
 END_TEST
