@@ -173,6 +173,7 @@ struct ts_conn {
     bool challenge_sent;
     /* Keepalive / persist. */
     uint32_t probes;
+    bool sws_override; /* the persist timer fired: send what the window allows, however small */
     /* Timers: absolute deadlines, TS_TIME_NEVER when off; the earliest keys the heap. */
     ts_time_t timer[TS_NUM_TIMERS];
     ts_time_t deadline;

@@ -111,7 +111,7 @@ static void established(ts_stack *s, ts_conn *c, const ts_seg *g)
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = g->seq;
     c->snd_wl2 = g->ack;
-    if (c->retries == 0) { /* Karn: only an unretransmitted SYN gives a sample */
+    if (c->total_retrans == 0) { /* Karn: only an unretransmitted SYN gives a sample */
         c->rto_ops->sample(c, s->now - c->rtt_timed_at);
         ts_event ev = {.type = TS_EV_RTT_SAMPLE};
         ev.u.rtt.sample = s->now - c->rtt_timed_at;
@@ -209,10 +209,38 @@ void ts_synced_input(ts_stack *s, ts_conn *c, const ts_seg *g)
         ts_send_ack(s, c);
         return;
     }
+    if (c->state == TS_SYN_RECEIVED && (g->flags & TH_SYN) && !(g->flags & TH_RST) &&
+        g->seq == c->irs) {
+        /* The peer's SYN again. It lies just left of the window, so the acceptability test
+         * below would only ACK it; handle it first, as Linux does. */
+        if (!(g->flags & TH_ACK)) {
+            /* a retransmitted SYN: our SYN-ACK was lost; answer it again at once, keeping
+             * the SYN-ACK timer's schedule (Linux tcp_check_req -> inet_rtx_syn_ack) */
+            c->total_retrans++;
+            s->cnt.tcp_retransmits++;
+            ts_send_syn(s, c);
+            return;
+        }
+        if (g->ack == c->snd_nxt) {
+            /* simultaneous open (RFC 9293 3.5 figure 7, step 5): the SYN-ACK acknowledges
+             * our SYN; its SYN is the one already taken, so it counts as a plain ACK at
+             * IRS+1 (Linux tcp_validate_incoming's SYN_RECV exception) */
+            ts_seg a = *g;
+            a.flags &= (uint8_t)~TH_SYN;
+            a.seq = g->seq + 1;
+            ts_ack_input(s, c, &a);
+            return;
+        }
+    }
     if (!acceptable(c, g)) {
         ts_drop(s, (g->flags & TH_RST) ? TS_DROP_TCP_RST_INVALID : TS_DROP_TCP_OUT_OF_WINDOW,
                 g->pkt, g->pkt_len);
-        if (!(g->flags & TH_RST)) ts_send_ack(s, c);
+        if (g->flags & TH_RST) return;
+        /* RFC 9293 3.10.7.4 (TIME-WAIT): a retransmitted FIN is ACKed and restarts the 2MSL
+         * wait (Linux tcp_timewait_state_process reschedules on any ACK-bearing segment) */
+        if (c->state == TS_TIME_WAIT && (g->flags & TH_FIN))
+            ts_timer_set(s, c, TS_TIMER_TIME_WAIT, s->now + c->p.time_wait);
+        ts_send_ack(s, c);
         return;
     }
     if (g->flags & TH_RST) {
@@ -223,12 +251,8 @@ void ts_synced_input(ts_stack *s, ts_conn *c, const ts_seg *g)
     if (c->ts_ok && g->opts.has_ts && seq_le(g->seq, c->last_ack_sent)) {
         c->ts_recent = g->opts.tsval;
     }
-    if (g->flags & TH_SYN) {
-        if (c->state == TS_SYN_RECEIVED && g->seq == c->irs) { /* our SYN-ACK was lost */
-            ts_send_syn(s, c);
-        } else { /* RFC 5961 4.2 */
-            ts_send_challenge_ack(s, c);
-        }
+    if (g->flags & TH_SYN) { /* RFC 5961 4.2 (the peer's own SYN was handled above) */
+        ts_send_challenge_ack(s, c);
         return;
     }
     if (!(g->flags & TH_ACK)) {

@@ -224,7 +224,7 @@ static uint32_t next_len(ts_conn *c, bool *fin)
     bool retransmission = seq_lt(c->snd_nxt, c->snd_max);
     if (len < c->snd_mss && !retransmission && !*fin) {
         if (window_limited) { /* sender SWS avoidance (RFC 9293 3.8.6.2.1) */
-            if (flight > 0 || len < c->max_snd_wnd / 2) return 0;
+            if ((flight > 0 || len < c->max_snd_wnd / 2) && !c->sws_override) return 0;
         } else if (c->p.nagle && flight > 0) { /* Nagle: one small segment in flight */
             return 0;
         }
@@ -260,11 +260,15 @@ void ts_tcp_output(ts_stack *s, ts_conn *c)
             c->snd_max = seq_max(c->snd_max, c->snd_nxt);
             if (!ts_timer_on(c, TS_TIMER_RETRANSMIT)) ts_rto_arm(s, c);
         }
-        /* data waits for a zero window to open: probe it (RFC 9293 3.8.6.1) */
+        /* Data waits with nothing in flight: the window is zero, or too small to be worth
+         * a segment (sender SWS avoidance). Either way only a timer can move things on:
+         * probe a zero window (RFC 9293 3.8.6.1), or send into a small one when it fires
+         * (the override timeout of RFC 1122 4.2.3.4; Linux's probe timer does both).
+         * Arming it only for a zero window stalled the connection for good when the
+         * peer's window update was lost. */
         uint32_t off = c->snd_nxt - c->snd_buf_seq;
         bool waiting = c->sndq.len > off || (c->fin_queued && !c->fin_sent);
-        if (waiting && c->snd_wnd == 0 && c->snd_una == c->snd_max &&
-            !ts_timer_on(c, TS_TIMER_PERSIST))
+        if (waiting && c->snd_una == c->snd_max && !ts_timer_on(c, TS_TIMER_PERSIST))
             ts_timer_set(s, c, TS_TIMER_PERSIST, s->now + c->rto);
     }
     if (c->ack_now) ts_send_ack(s, c);

@@ -2,6 +2,7 @@
 #include "harness.h"
 
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +16,35 @@ typedef struct side_ctx {
 
 static side_ctx sides[2]; /* one harness at a time per test process (Check forks) */
 
+/* Record state changes; everything else is left to tests that install their own. */
+static void ev_cb(void *ctx, const ts_event *ev)
+{
+    side_ctx *sc = ctx;
+    harness *h = sc->h;
+    if (ev->type != TS_EV_STATE) return;
+    if (h->nstates == h->states_cap) {
+        h->states_cap = h->states_cap ? 2 * h->states_cap : 64;
+        h->states = realloc(h->states, h->states_cap * sizeof *h->states);
+        ck_assert_ptr_nonnull(h->states);
+    }
+    h_state_ev *e = &h->states[h->nstates++];
+    e->side = sc->me;
+    e->t = ev->now;
+    e->conn = ev->conn.id;
+    e->lport = ev->conn.local.port;
+    e->from = ev->u.state.from;
+    e->to = ev->u.state.to;
+}
+
 harness *h_new(const ts_params *pa, const ts_params *pb)
 {
     harness *h = calloc(1, sizeof *h);
     ck_assert_ptr_nonnull(h);
-    h->log = calloc(H_MAX_LOG, sizeof *h->log);
-    h->log_dropped = calloc(H_MAX_LOG, sizeof *h->log_dropped);
+    h->log_cap = 1024;
+    h->log = calloc(h->log_cap, sizeof *h->log);
+    h->log_dropped = calloc(h->log_cap, sizeof *h->log_dropped);
+    ck_assert_ptr_nonnull(h->log);
+    ck_assert_ptr_nonnull(h->log_dropped);
     const uint32_t addrs[2] = {TS_IP4(10, 0, 0, 103), TS_IP4(10, 0, 0, 199)};
     const ts_params *ps[2] = {pa, pb};
     for (int i = 0; i < 2; i++) {
@@ -33,6 +57,8 @@ harness *h_new(const ts_params *pa, const ts_params *pb)
         sides[i].me = i;
         cfg.output = out_cb;
         cfg.output_ctx = &sides[i];
+        cfg.event = ev_cb;
+        cfg.event_ctx = &sides[i];
         char err[256];
         h->st[i] = ts_stack_create(&cfg, err, sizeof err);
         ck_assert_msg(h->st[i] != NULL, "stack create: %s", err);
@@ -46,6 +72,7 @@ void h_free(harness *h)
     ts_stack_destroy(h->st[1]);
     free(h->log);
     free(h->log_dropped);
+    free(h->states);
     free(h);
 }
 
@@ -53,7 +80,13 @@ static void out_cb(void *ctx, const uint8_t *pkt, size_t len)
 {
     side_ctx *sc = ctx;
     harness *h = sc->h;
-    ck_assert_uint_lt(h->nlog, H_MAX_LOG);
+    if (h->nlog == h->log_cap) {
+        h->log_cap *= 2;
+        h->log = realloc(h->log, h->log_cap * sizeof *h->log);
+        h->log_dropped = realloc(h->log_dropped, h->log_cap * sizeof *h->log_dropped);
+        ck_assert_ptr_nonnull(h->log);
+        ck_assert_ptr_nonnull(h->log_dropped);
+    }
     h_pkt *p = &h->log[h->nlog];
     p->t = h->now;
     p->from = sc->me;
@@ -160,4 +193,207 @@ const char *h_flags(uint8_t f)
     if (f & TH_ACK_) *p++ = '.';
     *p = 0;
     return buf;
+}
+
+const char *h_state_path(const harness *h, int side, uint32_t conn, char *out, size_t len)
+{
+    size_t at = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < h->nstates; i++) {
+        const h_state_ev *e = &h->states[i];
+        if (e->side != side || e->conn != conn) continue;
+        int n = snprintf(out + at, len - at, "%s%s", at ? " " : "", ts_state_name(e->to));
+        if (n < 0 || (size_t)n >= len - at) break;
+        at += (size_t)n;
+    }
+    return out;
+}
+
+uint32_t h_conn_id(const harness *h, int side, uint16_t lport)
+{
+    for (size_t i = 0; i < h->nstates; i++) {
+        const h_state_ev *e = &h->states[i];
+        if (e->side == side && (lport == 0 || e->lport == lport) && e->to != TS_LISTEN)
+            return e->conn;
+    }
+    return 0;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, (uint16_t)(v >> 16));
+    put16(p + 2, (uint16_t)v);
+}
+
+void h_fix_csums(uint8_t *pkt, size_t len, bool tcp)
+{
+    size_t ihl = (size_t)(pkt[0] & 15) * 4;
+    put16(pkt + 10, 0);
+    put16(pkt + 10, ts_csum(pkt, ihl));
+    if (!tcp || len < ihl + 18) return;
+    uint8_t *th = pkt + ihl;
+    size_t tlen = len - ihl;
+    uint32_t src =
+        (uint32_t)pkt[12] << 24 | (uint32_t)pkt[13] << 16 | (uint32_t)pkt[14] << 8 | pkt[15];
+    uint32_t dst =
+        (uint32_t)pkt[16] << 24 | (uint32_t)pkt[17] << 16 | (uint32_t)pkt[18] << 8 | pkt[19];
+    put16(th + 16, 0);
+    put16(th + 16,
+          ts_csum_fold(ts_csum_add(ts_csum_pseudo(src, dst, 6, (uint16_t)tlen), th, tlen)));
+}
+
+size_t h_build(uint8_t *buf, const h_seg *g)
+{
+    size_t thlen = 20 + g->optlen, len = 20 + thlen + g->dlen;
+    ck_assert_uint_le(len, 1600);
+    memset(buf, 0, 40);
+    buf[0] = 0x45;
+    put16(buf + 2, (uint16_t)len);
+    put16(buf + 6, 0x4000);
+    buf[8] = 64;
+    buf[9] = 6;
+    put32(buf + 12, g->src);
+    put32(buf + 16, g->dst);
+    uint8_t *th = buf + 20;
+    put16(th, g->sport);
+    put16(th + 2, g->dport);
+    put32(th + 4, g->seq);
+    put32(th + 8, g->ack);
+    th[12] = (uint8_t)((thlen / 4) << 4);
+    th[13] = g->flags;
+    put16(th + 14, g->win);
+    if (g->optlen) memcpy(th + 20, g->opt, g->optlen);
+    if (g->dlen) memcpy(th + thlen, g->data, g->dlen);
+    h_fix_csums(buf, len, true);
+    return len;
+}
+
+void h_inject(harness *h, int to, const uint8_t *pkt, size_t len)
+{
+    uint8_t *block = malloc(len ? len : 1);
+    ck_assert_ptr_nonnull(block);
+    if (len) memcpy(block, pkt, len);
+    ts_stack_input(h->st[to], h->now, block, len);
+    free(block);
+}
+
+/* ---- the test application ---- */
+
+void h_app_init(h_app *a, harness *h, int side)
+{
+    memset(a, 0, sizeof *a);
+    a->h = h;
+    a->side = side;
+    a->lsd = a->sd = -1;
+    a->auto_read = true;
+}
+
+void h_app_free(h_app *a)
+{
+    free(a->rx);
+    a->rx = NULL;
+}
+
+size_t h_app_check(const h_app *a)
+{
+    for (size_t i = 0; i < a->rx_len; i++)
+        if (a->rx[i] != h_pattern(i)) return i;
+    return a->rx_len;
+}
+
+void h_app_push(h_app *a)
+{
+    ts_stack *s = a->h->st[a->side];
+    uint8_t buf[16384];
+    while (a->sd >= 0 && a->tx_sent < a->tx_total) {
+        size_t n = a->tx_total - a->tx_sent;
+        if (n > sizeof buf) n = sizeof buf;
+        for (size_t i = 0; i < n; i++) buf[i] = h_pattern(a->tx_sent + i);
+        ssize_t r = ts_send(s, a->sd, buf, n);
+        if (r <= 0) break;
+        a->tx_sent += (size_t)r;
+        if (a->tx_sent == a->tx_total && a->shut_when_sent)
+            ck_assert_int_eq(ts_shutdown(s, a->sd, TS_SHUT_WR), 0);
+    }
+}
+
+static void app_conn_cb(ts_stack *s, int sd, unsigned ev, void *ctx)
+{
+    h_app *a = ctx;
+    a->events |= ev;
+    if ((ev & TS_SOCK_CONNECTED) && !a->connected_at) a->connected_at = ts_stack_now(s);
+    if (ev & TS_SOCK_ERROR) {
+        int e = ts_sock_error(s, sd);
+        if (e && !a->err) {
+            a->err = e;
+            a->err_at = ts_stack_now(s);
+        }
+    }
+    if (a->auto_read && (ev & TS_SOCK_READABLE)) {
+        for (;;) {
+            if (a->rx_len + 65536 > a->rx_cap) {
+                a->rx_cap = a->rx_cap ? a->rx_cap * 2 : 1 << 20;
+                a->rx = realloc(a->rx, a->rx_cap);
+                ck_assert_ptr_nonnull(a->rx);
+            }
+            ssize_t n = ts_recv(s, sd, a->rx + a->rx_len, 65536);
+            if (n > 0) {
+                a->rx_len += (size_t)n;
+                continue;
+            }
+            if (n == 0 && !a->eof) {
+                a->eof = true;
+                a->eof_at = ts_stack_now(s);
+                if (a->close_on_eof && !a->closed) {
+                    ts_close(s, sd);
+                    a->closed = true;
+                    if (a->sd == sd) a->sd = -1;
+                    return;
+                }
+            }
+            break;
+        }
+    }
+    if (ev & (TS_SOCK_WRITABLE | TS_SOCK_CONNECTED)) h_app_push(a);
+}
+
+static void app_listen_cb(ts_stack *s, int sd, unsigned ev, void *ctx)
+{
+    h_app *a = ctx;
+    (void)ev;
+    for (;;) {
+        int c = ts_accept(s, sd, NULL);
+        if (c < 0) break;
+        a->sd = c;
+        a->naccepted++;
+        ts_sock_set_callback(s, c, app_conn_cb, a);
+        app_conn_cb(s, c, ts_sock_events(s, c), a);
+    }
+}
+
+void h_app_listen(h_app *a, uint16_t port, int backlog)
+{
+    ts_stack *s = a->h->st[a->side];
+    a->lsd = ts_socket(s);
+    ck_assert_int_ge(a->lsd, 0);
+    ck_assert_int_eq(ts_bind(s, a->lsd, 0, port), 0);
+    ck_assert_int_eq(ts_listen(s, a->lsd, backlog), 0);
+    ts_sock_set_callback(s, a->lsd, app_listen_cb, a);
+}
+
+void h_app_connect(h_app *a, uint16_t lport, uint16_t port)
+{
+    ts_stack *s = a->h->st[a->side];
+    a->sd = ts_socket(s);
+    ck_assert_int_ge(a->sd, 0);
+    if (lport) ck_assert_int_eq(ts_bind(s, a->sd, 0, lport), 0);
+    ts_sock_set_callback(s, a->sd, app_conn_cb, a);
+    uint32_t peer = a->side == H_A ? H_ADDR_B : H_ADDR_A;
+    ck_assert_int_eq(ts_connect(s, a->sd, peer, port), -EINPROGRESS);
 }

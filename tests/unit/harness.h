@@ -5,6 +5,7 @@
 #define TS_HARNESS_H
 
 #include <stdbool.h>
+#include "tcpsim/checksum.h"
 #include "tcpsim/format.h"
 #include "tcpsim/tcpsim.h"
 
@@ -24,6 +25,15 @@ typedef struct h_pkt {
     uint16_t win;
 } h_pkt;
 
+/* One TS_EV_STATE event seen by the harness's event callback. */
+typedef struct h_state_ev {
+    int side; /* H_A or H_B */
+    ts_time_t t;
+    uint32_t conn; /* ts_conn_id.id, unique per stack */
+    uint16_t lport;
+    ts_state from, to;
+} h_state_ev;
+
 typedef struct harness harness;
 /* Return true to drop the packet (idx counts packets from that side, from 1). */
 typedef bool (*h_drop_fn)(harness *h, int from, const h_pkt *p, unsigned idx);
@@ -35,10 +45,13 @@ struct harness {
     h_drop_fn drop;
     void *user;
     unsigned sent_count[2];
-    /* the log: every packet sent, dropped ones too (marked) */
+    /* the log: every packet sent, dropped ones too (marked); grows as needed */
     h_pkt *log;
     bool *log_dropped;
-    size_t nlog;
+    size_t nlog, log_cap;
+    /* state changes of both stacks, in order (TS_EV_STATE events) */
+    h_state_ev *states;
+    size_t nstates, states_cap;
     /* in flight */
     struct {
         ts_time_t at;
@@ -67,6 +80,68 @@ static inline size_t h_nlog(const harness *h)
 void h_dump(const harness *h);
 /* Flag letters as tcpdump shows them: "S", "S.", ".", "F.", "P.", "R." */
 const char *h_flags(uint8_t flags);
+
+/* The states conn `conn` of side `side` went through (each `to`), written into out
+ * (as TS_CLOSED-terminated names joined by " "): e.g. "SYN_SENT ESTABLISHED FIN_WAIT_1". */
+const char *h_state_path(const harness *h, int side, uint32_t conn, char *out, size_t len);
+/* The id of the first connection of `side` whose local port is lport (0 = any); 0 if none. */
+uint32_t h_conn_id(const harness *h, int side, uint16_t lport);
+
+/* Hand-built packets. h_build writes an IPv4+TCP packet with valid checksums into buf
+ * (at least 1600 bytes) and returns its length. */
+typedef struct h_seg {
+    uint32_t src, dst;
+    uint16_t sport, dport;
+    uint32_t seq, ack;
+    uint8_t flags;
+    uint16_t win;
+    const uint8_t *opt; /* raw option bytes (a multiple of 4 for a sane header) */
+    size_t optlen;
+    const uint8_t *data;
+    size_t dlen;
+} h_seg;
+size_t h_build(uint8_t *buf, const h_seg *g);
+/* Recompute the IPv4 header checksum and, if tcp, the TCP checksum in place. */
+void h_fix_csums(uint8_t *pkt, size_t len, bool tcp);
+/* Feed a packet to side `to` at the harness's time, copied to the very end of a malloc'd
+ * block of exactly len bytes so ASan catches any overread. */
+void h_inject(harness *h, int to, const uint8_t *pkt, size_t len);
+/* Addresses of the two sides. */
+#define H_ADDR_A TS_IP4(10, 0, 0, 103)
+#define H_ADDR_B TS_IP4(10, 0, 0, 199)
+
+/* A small application on one side: accepts, reads everything into rx (auto_read), closes
+ * on EOF if asked, and sends tx_total bytes of h_pattern() as the window allows, then
+ * shuts its write side if asked. One struct per socket it drives. */
+typedef struct h_app {
+    harness *h;
+    int side;
+    int lsd, sd; /* listener and (last accepted or connected) socket, -1 if none */
+    int naccepted;
+    bool auto_read, close_on_eof, shut_when_sent;
+    bool eof, closed;
+    int err; /* first error seen (ts_sock_error) */
+    ts_time_t eof_at, connected_at, err_at;
+    unsigned events; /* every readiness bit seen */
+    uint8_t *rx;
+    size_t rx_len, rx_cap;
+    size_t tx_total, tx_sent;
+} h_app;
+void h_app_init(h_app *a, harness *h, int side);
+/* Listen on port; accepted connections get the app's callback (sd = the newest). */
+void h_app_listen(h_app *a, uint16_t port, int backlog);
+/* Connect to the other side's port (optionally from a fixed local port, 0 = ephemeral). */
+void h_app_connect(h_app *a, uint16_t lport, uint16_t port);
+/* Push as much of tx_total as fits now (also run from the callback). */
+void h_app_push(h_app *a);
+void h_app_free(h_app *a);
+/* The byte at stream offset i of the test pattern. */
+static inline uint8_t h_pattern(size_t i)
+{
+    return (uint8_t)(i * 131u + (i >> 13));
+}
+/* Index of the first rx byte that differs from the pattern, or rx_len if none. */
+size_t h_app_check(const h_app *a);
 
 #define TH_FIN_ 0x01
 #define TH_SYN_ 0x02

@@ -1,0 +1,275 @@
+/* test_tcp_delack.c: when the receiver ACKs (RFC 1122 4.2.3.2, RFC 5681 4.2, Linux):
+ * quick-ACK at connection start, an ACK every second full-sized segment, the 40 ms timer
+ * for a lone segment, immediate ACKs for out-of-order data (with SACK) and for filling a
+ * hole, delack=0, and interactive (pingpong) mode where an echo carries the ACK. */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define PORT 5000
+#define D    (10 * TS_MSEC)
+#define MSS  1448
+
+typedef struct dl {
+    harness *h;
+    h_app ca, sb;
+    ts_time_t t0;
+    uint32_t base;
+    int drop_seg; /* drop the first transmission of A's data segment n (-1 none) */
+    int seen;
+} dl;
+
+static bool drop_hook(harness *h, int from, const h_pkt *p, unsigned idx)
+{
+    (void)idx;
+    dl *x = h->user;
+    if (from != H_A || !p->plen || x->drop_seg < 0) return false;
+    int n = (int)((p->seq - x->base) / MSS);
+    if (n == x->drop_seg && !(x->seen & 1)) {
+        x->seen |= 1;
+        return true;
+    }
+    return false;
+}
+
+static void dl_open(dl *x, const char *b_param, const char *b_value)
+{
+    ts_params pb;
+    ts_params_default(&pb);
+    char err[128];
+    if (b_param) ck_assert_int_eq(ts_params_set(&pb, b_param, b_value, err, sizeof err), 0);
+    x->h = h_new(NULL, &pb);
+    x->h->delay = D;
+    x->drop_seg = -1;
+    x->seen = 0;
+    x->h->user = x;
+    x->h->drop = drop_hook;
+    h_app_init(&x->ca, x->h, H_A);
+    h_app_init(&x->sb, x->h, H_B);
+    h_app_listen(&x->sb, PORT, 4);
+    h_app_connect(&x->ca, 0, PORT);
+    h_run_until(x->h, 1 * TS_SEC);
+    ts_tcp_info ai;
+    ts_sock_info(x->h->st[H_A], x->ca.sd, &ai);
+    x->base = ai.snd_nxt;
+    x->t0 = x->h->now;
+}
+
+static void dl_free(dl *x)
+{
+    h_app_free(&x->ca);
+    h_app_free(&x->sb);
+    h_free(x->h);
+}
+
+/* B's pure ACKs sent after t0: count, and their times/acks. */
+static size_t b_acks(const dl *x, ts_time_t *t, uint32_t *ack, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < h_nlog(x->h); i++) {
+        const h_pkt *p = &x->h->log[i];
+        if (p->from != H_B || p->t < x->t0 || p->plen || p->flags != TH_ACK_) continue;
+        if (n < max) {
+            t[n] = p->t;
+            ack[n] = p->ack;
+        }
+        n++;
+    }
+    return n;
+}
+
+static void send_segs(dl *x, int n)
+{
+    x->ca.tx_total = (size_t)n * MSS;
+    h_app_push(&x->ca);
+}
+
+START_TEST(quickack_at_start_every_segment)
+{
+    dl x;
+    dl_open(&x, NULL, NULL);
+    send_segs(&x, 10); /* the initial window */
+    h_run_until(x.h, x.t0 + 1 * TS_SEC);
+    ts_time_t t[32];
+    uint32_t a[32];
+    /* Linux quick-ACK: min(16, max(2, rcv_wnd / (2 * rcv_mss))) segments ACKed at once */
+    size_t n = b_acks(&x, t, a, 32);
+    ck_assert_uint_eq(n, 10);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_uint_eq(t[i], x.t0 + D);
+        ck_assert_uint_eq(a[i], x.base + (uint32_t)(i + 1) * MSS);
+    }
+    dl_free(&x);
+}
+END_TEST
+
+START_TEST(ack_every_second_full_segment)
+{
+    dl x;
+    dl_open(&x, "quickack", "off");
+    send_segs(&x, 10);
+    h_run_until(x.h, x.t0 + 15 * TS_MSEC);
+    ts_time_t t[32];
+    uint32_t a[32];
+    size_t n = b_acks(&x, t, a, 32);
+    ck_assert_uint_eq(n, 5);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_uint_eq(t[i], x.t0 + D);
+        ck_assert_uint_eq(a[i], x.base + (uint32_t)(2 * i + 2) * MSS);
+    }
+    dl_free(&x);
+}
+END_TEST
+
+START_TEST(lone_segment_delayed_40ms)
+{
+    dl x;
+    dl_open(&x, "quickack", "off");
+    ck_assert_int_eq(ts_send(x.h->st[H_A], x.ca.sd, "lonely", 6), 6);
+    h_run_until(x.h, x.t0 + 1 * TS_SEC);
+    ts_time_t t[4];
+    uint32_t a[4];
+    ck_assert_uint_eq(b_acks(&x, t, a, 4), 1);
+    ck_assert_uint_eq(t[0], x.t0 + D + 40 * TS_MSEC);
+    ck_assert_uint_eq(a[0], x.base + 6);
+    ck_assert_uint_eq(ts_stack_counters(x.h->st[H_B])->tcp_delayed_acks, 1);
+    dl_free(&x);
+}
+END_TEST
+
+START_TEST(lone_segment_quickacked_at_start)
+{
+    dl x;
+    dl_open(&x, NULL, NULL);
+    ck_assert_int_eq(ts_send(x.h->st[H_A], x.ca.sd, "lonely", 6), 6);
+    h_run_until(x.h, x.t0 + 1 * TS_SEC);
+    ts_time_t t[4];
+    uint32_t a[4];
+    ck_assert_uint_eq(b_acks(&x, t, a, 4), 1);
+    ck_assert_uint_eq(t[0], x.t0 + D);
+    dl_free(&x);
+}
+END_TEST
+
+START_TEST(out_of_order_and_hole_fill_acked_at_once)
+{
+    dl x;
+    dl_open(&x, "quickack", "off");
+    x.drop_seg = 1;
+    send_segs(&x, 3);
+    x.h->verbose = getenv("H_VERBOSE") != NULL;
+    h_run_until(x.h, x.t0 + 2 * TS_SEC);
+    ts_time_t t[8];
+    uint32_t a[8];
+    size_t n = b_acks(&x, t, a, 8);
+    /* segment 0 waits (one full segment), segment 2 is out of order: an immediate dupACK
+     * with a SACK block, which also covers segment 0; the retransmitted segment 1 (RTO of
+     * 220 ms, restarted by that ACK at t0 + 2D, RFC 6298 5.3) fills the hole: ACKed at once */
+    ck_assert_uint_eq(n, 2);
+    ck_assert_uint_eq(t[0], x.t0 + D);
+    ck_assert_uint_eq(a[0], x.base + MSS);
+    ck_assert_uint_eq(t[1], x.t0 + 2 * D + 220 * TS_MSEC + D);
+    ck_assert_uint_eq(a[1], x.base + 3 * MSS);
+    for (size_t i = 0; i < h_nlog(x.h); i++)
+        if (x.h->log[i].from == H_B && x.h->log[i].t == x.t0 + D) {
+            char want[64];
+            snprintf(want, sizeof want, "sack 1 {%u:%u}", x.base + 2 * MSS, x.base + 3 * MSS);
+            ck_assert_ptr_nonnull(strstr(x.h->log[i].line, want));
+        }
+    ck_assert_uint_eq(x.sb.rx_len, 3 * MSS);
+    dl_free(&x);
+}
+END_TEST
+
+START_TEST(delack_zero_acks_everything_at_once)
+{
+    dl x;
+    dl_open(&x, "delack", "0");
+    ck_assert_int_eq(ts_send(x.h->st[H_A], x.ca.sd, "a", 1), 1);
+    h_run_until(x.h, x.t0 + 500 * TS_MSEC);
+    ts_time_t t1 = x.h->now;
+    send_segs(&x, 10);
+    h_run_until(x.h, t1 + 15 * TS_MSEC);
+    ts_time_t t[32];
+    uint32_t a[32];
+    size_t n = b_acks(&x, t, a, 32);
+    ck_assert_uint_eq(n, 11);
+    ck_assert_uint_eq(t[0], x.t0 + D);
+    for (size_t i = 1; i < n; i++) ck_assert_uint_eq(t[i], t1 + D);
+    ck_assert_uint_eq(ts_stack_counters(x.h->st[H_B])->tcp_delayed_acks, 0);
+    dl_free(&x);
+}
+END_TEST
+
+/* B echoes what it reads. */
+static void echo_cb(ts_stack *s, int sd, unsigned ev, void *ctx)
+{
+    (void)ctx;
+    if (!(ev & TS_SOCK_READABLE)) return;
+    char buf[256];
+    ssize_t n;
+    while ((n = ts_recv(s, sd, buf, sizeof buf)) > 0) ts_send(s, sd, buf, (size_t)n);
+}
+
+START_TEST(pingpong_echo_carries_ack)
+{
+    dl x;
+    dl_open(&x, NULL, NULL);
+    ts_sock_set_callback(x.h->st[H_B], x.sb.sd, echo_cb, NULL);
+    /* first keystroke: quick-ACK mode ACKs at once, then the echo follows; sending data
+     * so soon after receiving makes B interactive (pingpong) */
+    ck_assert_int_eq(ts_send(x.h->st[H_A], x.ca.sd, "l", 1), 1);
+    h_run_until(x.h, x.t0 + 1 * TS_SEC);
+    ts_tcp_info bi;
+    ts_sock_info(x.h->st[H_B], x.sb.sd, &bi);
+    ck_assert(bi.pingpong);
+    /* the next keystrokes: the echo is the only thing B sends, carrying the ACK */
+    for (int k = 0; k < 3; k++) {
+        size_t n0 = h_nlog(x.h);
+        ts_time_t tk = x.h->now;
+        ck_assert_int_eq(ts_send(x.h->st[H_A], x.ca.sd, "s", 1), 1);
+        h_run_until(x.h, tk + 1 * TS_SEC);
+        size_t from_b = 0;
+        for (size_t i = n0; i < h_nlog(x.h); i++) {
+            const h_pkt *p = &x.h->log[i];
+            if (p->from != H_B) continue;
+            from_b++;
+            ck_assert_uint_eq(p->plen, 1);
+            ck_assert_uint_eq(p->t, tk + D);
+            ck_assert_uint_eq(p->ack, x.base + 2 + (uint32_t)k);
+        }
+        ck_assert_uint_eq(from_b, 1);
+    }
+    ck_assert_uint_eq(x.ca.rx_len, 4);
+    ck_assert_int_eq(memcmp(x.ca.rx, "lsss", 4), 0);
+    dl_free(&x);
+}
+END_TEST
+
+static Suite *delack_suite(void)
+{
+    Suite *s = suite_create("delack");
+    TCase *tc = tcase_create("delack");
+    tcase_add_test(tc, quickack_at_start_every_segment);
+    tcase_add_test(tc, ack_every_second_full_segment);
+    tcase_add_test(tc, lone_segment_delayed_40ms);
+    tcase_add_test(tc, lone_segment_quickacked_at_start);
+    tcase_add_test(tc, out_of_order_and_hole_fill_acked_at_once);
+    tcase_add_test(tc, delack_zero_acks_everything_at_once);
+    tcase_add_test(tc, pingpong_echo_carries_ack);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(delack_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,441 @@
+/* test_tcp_transfer.c: bulk data in virtual time: a 10 MB transfer with segments dropped at
+ * chosen points, delivered complete and in order; sequence numbers wrapping mid-transfer;
+ * fast retransmit at the third duplicate ACK and NewReno partial ACKs (RFC 5681, 6582), with
+ * no RTO; RTO with backoff when a whole window is lost (RFC 6298 5.5); zero window and
+ * persist probes (RFC 9293 3.8.6.1); Nagle (RFC 896) on and off; the initial window of 10
+ * segments (RFC 6928). */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define PORT 9000
+#define MSS  1448 /* 1460 less the timestamp option */
+
+/* Drop chosen first transmissions of A's data segments, numbered from 0 by sequence. */
+typedef struct plan {
+    uint32_t base; /* A's first data sequence number */
+    const int *segs;
+    int nsegs;
+    int rexmit_drops; /* also drop this many retransmissions of those segments */
+    uint8_t seen[16384];
+    int rexmit_dropped;
+    unsigned drops;
+} plan;
+
+static bool plan_drop(harness *h, int from, const h_pkt *p, unsigned idx)
+{
+    (void)idx;
+    plan *pl = h->user;
+    if (from != H_A || p->plen == 0 || !pl) return false;
+    uint32_t n = (p->seq - pl->base) / MSS;
+    if (n >= sizeof pl->seen) return false;
+    bool first = !pl->seen[n];
+    pl->seen[n] = 1;
+    for (int i = 0; i < pl->nsegs; i++) {
+        if ((uint32_t)pl->segs[i] != n) continue;
+        if (first || pl->rexmit_dropped < pl->rexmit_drops) {
+            if (!first) pl->rexmit_dropped++;
+            pl->drops++;
+            return true;
+        }
+    }
+    return false;
+}
+
+typedef struct xfer {
+    harness *h;
+    h_app ca, sb;
+    plan pl;
+    ts_time_t t0; /* when A's data started */
+} xfer;
+
+/* Connect A to B (B reads everything), then start A sending total bytes. */
+static void xfer_start(xfer *x, const ts_params *pa, const ts_params *pb, ts_time_t delay,
+                       size_t total, const int *segs, int nsegs, int rexmit_drops)
+{
+    memset(&x->pl, 0, sizeof x->pl);
+    x->pl.segs = segs;
+    x->pl.nsegs = nsegs;
+    x->pl.rexmit_drops = rexmit_drops;
+    x->h = h_new(pa, pb);
+    x->h->delay = delay;
+    h_app_init(&x->ca, x->h, H_A);
+    h_app_init(&x->sb, x->h, H_B);
+    h_app_listen(&x->sb, PORT, 4);
+    h_app_connect(&x->ca, 0, PORT);
+    h_run_until(x->h, 1 * TS_SEC);
+    ck_assert(x->ca.events & TS_SOCK_CONNECTED);
+    ts_tcp_info ai;
+    ts_sock_info(x->h->st[H_A], x->ca.sd, &ai);
+    ck_assert_uint_eq(ai.snd_mss, MSS);
+    x->pl.base = ai.snd_nxt;
+    x->h->user = &x->pl;
+    x->h->drop = plan_drop;
+    x->t0 = x->h->now;
+    x->ca.tx_total = total;
+    x->ca.shut_when_sent = true;
+    h_app_push(&x->ca);
+}
+
+static void xfer_free(xfer *x)
+{
+    h_app_free(&x->ca);
+    h_app_free(&x->sb);
+    h_free(x->h);
+}
+
+/* The time of the n-th packet from A carrying data at seq (1 = first), or NEVER. */
+static ts_time_t sent_at(const harness *h, uint32_t seq, int nth)
+{
+    for (size_t i = 0; i < h_nlog(h); i++)
+        if (h->log[i].from == H_A && h->log[i].plen && h->log[i].seq == seq && --nth == 0)
+            return h->log[i].t;
+    return TS_TIME_NEVER;
+}
+
+START_TEST(ten_megabytes_with_drops)
+{
+    static const int segs[] = {20, 100, 101, 102, 1000, 3000, 3002, 5000, 6000, 6906};
+    xfer x;
+    xfer_start(&x, NULL, NULL, 1 * TS_MSEC, 10 * 1000 * 1000, segs, 10, 0);
+    h_run_until(x.h, 200 * TS_SEC);
+    ck_assert_uint_eq(x.pl.drops, 10);
+    ck_assert_uint_eq(x.sb.rx_len, 10 * 1000 * 1000);
+    ck_assert_uint_eq(h_app_check(&x.sb), 10 * 1000 * 1000);
+    ck_assert(x.sb.eof);
+    const ts_counters *c = ts_stack_counters(x.h->st[H_A]);
+    ck_assert_uint_ge(c->tcp_retransmits, 10);
+    ck_assert_uint_ge(c->tcp_fast_retransmits, 1);
+    /* every dropped segment was sent again */
+    for (int i = 0; i < 10; i++)
+        ck_assert_uint_ne(sent_at(x.h, x.pl.base + (uint32_t)segs[i] * MSS, 2), TS_TIME_NEVER);
+    xfer_free(&x);
+}
+END_TEST
+
+static void wrap_transfer(const char *isn_a, const char *isn_b)
+{
+    ts_params pa, pb;
+    ts_params_default(&pa);
+    ts_params_default(&pb);
+    char err[128];
+    ck_assert_int_eq(ts_params_set(&pa, "isn", isn_a, err, sizeof err), 0);
+    ck_assert_int_eq(ts_params_set(&pb, "isn", isn_b, err, sizeof err), 0);
+    static const int segs[] = {0, 1, 5}; /* losses right at the wrap */
+    xfer x;
+    xfer_start(&x, &pa, &pb, 2 * TS_MSEC, 1000 * 1000, segs, 3, 0);
+    ck_assert_uint_eq(x.h->log[0].seq, (uint32_t)strtoul(isn_a, NULL, 10));
+    /* B answers with 200 KB of its own so B's sequence numbers wrap too */
+    x.sb.tx_total = 200 * 1000;
+    h_app_push(&x.sb);
+    h_run_until(x.h, 100 * TS_SEC);
+    ck_assert_uint_eq(x.sb.rx_len, 1000 * 1000);
+    ck_assert_uint_eq(h_app_check(&x.sb), 1000 * 1000);
+    ck_assert_uint_eq(x.ca.rx_len, 200 * 1000);
+    ck_assert_uint_eq(h_app_check(&x.ca), 200 * 1000);
+    /* the sequence space really crossed 2^32 on A's side */
+    bool low = false, high = false;
+    for (size_t i = 0; i < h_nlog(x.h); i++)
+        if (x.h->log[i].from == H_A && (x.h->log[i].plen || x.h->log[i].flags & TH_SYN_)) {
+            low |= x.h->log[i].seq < 1000 * 1000;
+            high |= x.h->log[i].seq > 4294000000u;
+        }
+    ck_assert(low && high);
+    xfer_free(&x);
+}
+
+START_TEST(sequence_wrap_during_transfer)
+{
+    wrap_transfer("4294967000", "4294960000");
+}
+END_TEST
+
+START_TEST(sequence_wrap_isn_max)
+{
+    wrap_transfer("4294967295", "4294967294");
+}
+END_TEST
+
+START_TEST(fast_retransmit_third_dupack_no_rto)
+{
+    static const int segs[] = {2};
+    const ts_time_t d = 10 * TS_MSEC;
+    xfer x;
+    xfer_start(&x, NULL, NULL, d, 20 * MSS, segs, 1, 0);
+    h_run_until(x.h, x.t0 + 5 * TS_SEC);
+    ck_assert_uint_eq(x.sb.rx_len, 20 * MSS);
+    ck_assert_uint_eq(h_app_check(&x.sb), 20 * MSS);
+    /* segments 3..9 arrive out of order at t0 + d; each draws an immediate duplicate ACK
+     * with a SACK block; the third is back at t0 + 2d and triggers the retransmission */
+    uint32_t lost = x.pl.base + 2 * MSS;
+    ck_assert_uint_eq(sent_at(x.h, lost, 1), x.t0);
+    ck_assert_uint_eq(sent_at(x.h, lost, 2), x.t0 + 2 * d);
+    int dups = 0, plain = 0;
+    for (size_t i = 0; i < h_nlog(x.h); i++) {
+        const h_pkt *p = &x.h->log[i];
+        if (p->from == H_B && p->ack == lost && p->plen == 0 && p->t == x.t0 + d) {
+            if (strstr(p->line, "sack 1 {"))
+                dups++;
+            else
+                plain++; /* the (quick) ACK of segment 1 */
+        }
+    }
+    ck_assert_int_eq(plain, 1);
+    ck_assert_int_eq(dups, 7);
+    const ts_counters *c = ts_stack_counters(x.h->st[H_A]);
+    ck_assert_uint_eq(c->tcp_fast_retransmits, 1);
+    ck_assert_uint_eq(c->tcp_rto_timeouts, 0);
+    ck_assert_uint_eq(c->tcp_retransmits, 1);
+    xfer_free(&x);
+}
+END_TEST
+
+START_TEST(newreno_partial_ack_resends_next_hole)
+{
+    static const int segs[] = {2, 6};
+    const ts_time_t d = 10 * TS_MSEC;
+    xfer x;
+    xfer_start(&x, NULL, NULL, d, 20 * MSS, segs, 2, 0);
+    h_run_until(x.h, x.t0 + 5 * TS_SEC);
+    ck_assert_uint_eq(x.sb.rx_len, 20 * MSS);
+    ck_assert_uint_eq(h_app_check(&x.sb), 20 * MSS);
+    uint32_t s2 = x.pl.base + 2 * MSS, s6 = x.pl.base + 6 * MSS;
+    ck_assert_uint_eq(sent_at(x.h, s2, 2), x.t0 + 2 * d);
+    /* the retransmitted segment 2 fills the first hole at t0 + 3d; B's ACK for 6 is a
+     * partial ACK (below recover) back at t0 + 4d: segment 6 goes again at once
+     * (RFC 6582 3.2 step 3), without waiting for more dupACKs or the RTO */
+    ck_assert_uint_eq(sent_at(x.h, s6, 2), x.t0 + 4 * d);
+    const ts_counters *c = ts_stack_counters(x.h->st[H_A]);
+    ck_assert_uint_eq(c->tcp_fast_retransmits, 1);
+    ck_assert_uint_eq(c->tcp_rto_timeouts, 0);
+    ck_assert_uint_eq(c->tcp_retransmits, 2);
+    xfer_free(&x);
+}
+END_TEST
+
+START_TEST(whole_window_lost_rto_backoff)
+{
+    static const int segs[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+    const ts_time_t d = 10 * TS_MSEC;
+    xfer x;
+    /* the first two retransmissions of segment 0 are lost as well */
+    xfer_start(&x, NULL, NULL, d, 10 * MSS, segs, 10, 2);
+    h_run_until(x.h, x.t0 + 30 * TS_SEC);
+    ck_assert_uint_eq(x.sb.rx_len, 10 * MSS);
+    ck_assert_uint_eq(h_app_check(&x.sb), 10 * MSS);
+    /* the handshake's RTT sample (2d = 20 ms) gives Linux's RTO 20 + max(40, 200) = 220 ms;
+     * then it doubles: 440 ms, 880 ms */
+    uint32_t s0 = x.pl.base;
+    ck_assert_uint_eq(sent_at(x.h, s0, 1), x.t0);
+    ck_assert_uint_eq(sent_at(x.h, s0, 2), x.t0 + 220 * TS_MSEC);
+    ck_assert_uint_eq(sent_at(x.h, s0, 3), x.t0 + 660 * TS_MSEC);
+    ck_assert_uint_eq(sent_at(x.h, s0, 4), x.t0 + 1540 * TS_MSEC);
+    ck_assert_uint_eq(sent_at(x.h, s0, 5), TS_TIME_NEVER);
+    /* after the RTO, cwnd is one segment: only segment 0 went out at each expiry */
+    for (size_t i = 0; i < h_nlog(x.h); i++) {
+        const h_pkt *p = &x.h->log[i];
+        if (p->from == H_A && p->plen && p->t > x.t0 && p->t <= x.t0 + 1540 * TS_MSEC)
+            ck_assert_uint_eq(p->seq, s0);
+    }
+    const ts_counters *c = ts_stack_counters(x.h->st[H_A]);
+    ck_assert_uint_eq(c->tcp_rto_timeouts, 3);
+    ck_assert_uint_eq(c->tcp_fast_retransmits, 0);
+    xfer_free(&x);
+}
+END_TEST
+
+START_TEST(zero_window_persist_then_read)
+{
+    ts_params pb;
+    ts_params_default(&pb);
+    char err[128];
+    ck_assert_int_eq(ts_params_set(&pb, "rcvbuf", "16384", err, sizeof err), 0);
+    const ts_time_t d = 10 * TS_MSEC;
+    xfer x;
+    memset(&x, 0, sizeof x);
+    x.h = h_new(NULL, &pb);
+    x.h->delay = d;
+    h_app_init(&x.ca, x.h, H_A);
+    h_app_init(&x.sb, x.h, H_B);
+    x.sb.auto_read = false; /* B does not read */
+    h_app_listen(&x.sb, PORT, 4);
+    h_app_connect(&x.ca, 0, PORT);
+    h_run_until(x.h, 1 * TS_SEC);
+    x.ca.tx_total = 100 * 1000;
+    x.ca.shut_when_sent = true;
+    h_app_push(&x.ca);
+    x.h->verbose = getenv("H_VERBOSE") != NULL;
+    h_run_until(x.h, 60 * TS_SEC);
+    ts_tcp_info ai, bi;
+    ts_sock_info(x.h->st[H_A], x.ca.sd, &ai);
+    ts_sock_info(x.h->st[H_B], x.sb.sd, &bi);
+    ck_assert_uint_eq(ai.snd_wnd, 0);
+    /* the buffer is full; as Linux (__tcp_select_window), the scaled window is rounded up
+     * to the scale unit, so a little more than rcvbuf may be taken in */
+    ck_assert_uint_ge(bi.rcv_queued, 16384);
+    ck_assert_uint_lt(bi.rcv_queued, 16384 + 1448);
+    ck_assert_uint_eq(bi.rcv_queued, ai.snd_una - x.h->log[0].seq - 1);
+    ck_assert_uint_eq(ai.snd_una, ai.snd_nxt); /* everything sent was ACKed */
+    /* probes: zero-length segments at SND.UNA - 1, backed off (doubling) */
+    ts_time_t probe_t[16];
+    int np = 0;
+    for (size_t i = 0; i < h_nlog(x.h) && np < 16; i++) {
+        const h_pkt *p = &x.h->log[i];
+        if (p->from == H_A && p->plen == 0 && p->seq == ai.snd_una - 1) probe_t[np++] = p->t;
+    }
+    ck_assert_int_ge(np, 4);
+    /* before the window closed it was 896 bytes: too small to send into at once (sender
+     * SWS avoidance), so the persist timer's override sent it (RFC 1122 4.2.3.4) rather than
+     * leaving the connection stalled with nothing in flight */
+    bool small = false;
+    for (size_t i = 0; i < h_nlog(x.h); i++) {
+        const h_pkt *p = &x.h->log[i];
+        if (p->from == H_A && p->plen && p->plen < MSS && p->t < probe_t[0]) small = true;
+    }
+    ck_assert(small);
+    for (int i = 2; i < np; i++)
+        ck_assert_uint_eq(probe_t[i] - probe_t[i - 1], 2 * (probe_t[i - 1] - probe_t[i - 2]));
+    /* each probe is answered with the (still zero) window */
+    size_t n_zero_acks = 0;
+    for (size_t i = 0; i < h_nlog(x.h); i++)
+        if (x.h->log[i].from == H_B && x.h->log[i].win == 0) n_zero_acks++;
+    ck_assert_uint_ge(n_zero_acks, (size_t)np);
+    /* now B reads everything as it comes: the window reopens and the transfer completes */
+    size_t got = 0;
+    uint8_t *buf = malloc(100 * 1000);
+    for (int round = 0; round < 1000 && got < 100 * 1000; round++) {
+        for (;;) {
+            ssize_t n = ts_recv(x.h->st[H_B], x.sb.sd, buf + got, 100 * 1000 - got);
+            if (n <= 0) break;
+            got += (size_t)n;
+        }
+        h_run_until(x.h, x.h->now + 100 * TS_MSEC);
+    }
+    ck_assert_uint_eq(got, 100 * 1000);
+    for (size_t i = 0; i < got; i++)
+        if (buf[i] != h_pattern(i)) ck_abort_msg("byte %zu differs", i);
+    free(buf);
+    xfer_free(&x);
+}
+END_TEST
+
+/* A writes 10 bytes every ms, 5 times; return the number of data segments A sent by t. */
+static size_t small_writes(harness *h, int sd, ts_time_t t0)
+{
+    for (int i = 0; i < 5; i++) {
+        h_run_until(h, t0 + (ts_time_t)i * TS_MSEC);
+        ck_assert_int_eq(ts_send(h->st[H_A], sd, "0123456789", 10), 10);
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < h_nlog(h); i++)
+        if (h->log[i].from == H_A && h->log[i].plen) n++;
+    return n;
+}
+
+static void nagle_case(bool on)
+{
+    ts_params pa;
+    ts_params_default(&pa);
+    pa.nagle = on;
+    const ts_time_t d = 10 * TS_MSEC;
+    harness *h = h_new(&pa, NULL);
+    h->delay = d;
+    h_app ca, sb;
+    h_app_init(&ca, h, H_A);
+    h_app_init(&sb, h, H_B);
+    h_app_listen(&sb, PORT, 4);
+    h_app_connect(&ca, 0, PORT);
+    h_run_until(h, 1 * TS_SEC);
+    ts_time_t t0 = h->now;
+    size_t n = small_writes(h, ca.sd, t0);
+    if (on) {
+        /* one small segment in flight; the rest waits for its ACK (quick-ACKed by B at
+         * t0 + d, back at t0 + 2d), then goes as one 40-byte segment */
+        ck_assert_uint_eq(n, 1);
+        h_run_until(h, t0 + 2 * d);
+        size_t last = 0;
+        for (size_t i = 0; i < h_nlog(h); i++)
+            if (h->log[i].from == H_A && h->log[i].plen) last = i;
+        ck_assert_uint_eq(h->log[last].plen, 40);
+        ck_assert_uint_eq(h->log[last].t, t0 + 2 * d);
+    } else {
+        ck_assert_uint_eq(n, 5); /* every write goes at once */
+        for (size_t i = 0, k = 0; i < h_nlog(h); i++)
+            if (h->log[i].from == H_A && h->log[i].plen) {
+                ck_assert_uint_eq(h->log[i].plen, 10);
+                ck_assert_uint_eq(h->log[i].t, t0 + k++ * TS_MSEC);
+            }
+    }
+    h_run_until(h, t0 + 1 * TS_SEC);
+    ck_assert_uint_eq(sb.rx_len, 50);
+    h_app_free(&ca);
+    h_app_free(&sb);
+    h_free(h);
+}
+
+START_TEST(nagle_on_coalesces_small_writes)
+{
+    nagle_case(true);
+}
+END_TEST
+
+START_TEST(nagle_off_sends_each_write)
+{
+    nagle_case(false);
+}
+END_TEST
+
+START_TEST(initial_window_ten_segments)
+{
+    const ts_time_t d = 50 * TS_MSEC;
+    xfer x;
+    xfer_start(&x, NULL, NULL, d, 100 * 1000, NULL, 0, 0);
+    h_run_until(x.h, x.t0 + 2 * d - 1);
+    size_t n = 0;
+    for (size_t i = 0; i < h_nlog(x.h); i++) {
+        const h_pkt *p = &x.h->log[i];
+        if (p->from != H_A || !p->plen) continue;
+        n++;
+        ck_assert_uint_eq(p->t, x.t0);
+        ck_assert_uint_eq(p->plen, MSS);
+    }
+    ck_assert_uint_eq(n, 10); /* RFC 6928: min(10 MSS, max(2 MSS, 14600)) = 10 segments */
+    ts_tcp_info ai;
+    ts_sock_info(x.h->st[H_A], x.ca.sd, &ai);
+    ck_assert_uint_eq(ai.cwnd, 10 * MSS);
+    h_run_until(x.h, x.t0 + 10 * TS_SEC);
+    ck_assert_uint_eq(x.sb.rx_len, 100 * 1000);
+    xfer_free(&x);
+}
+END_TEST
+
+static Suite *transfer_suite(void)
+{
+    Suite *s = suite_create("transfer");
+    TCase *tc = tcase_create("transfer");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, ten_megabytes_with_drops);
+    tcase_add_test(tc, sequence_wrap_during_transfer);
+    tcase_add_test(tc, sequence_wrap_isn_max);
+    tcase_add_test(tc, fast_retransmit_third_dupack_no_rto);
+    tcase_add_test(tc, newreno_partial_ack_resends_next_hole);
+    tcase_add_test(tc, whole_window_lost_rto_backoff);
+    tcase_add_test(tc, zero_window_persist_then_read);
+    tcase_add_test(tc, nagle_on_coalesces_small_writes);
+    tcase_add_test(tc, nagle_off_sends_each_write);
+    tcase_add_test(tc, initial_window_ten_segments);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(transfer_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
