@@ -118,12 +118,14 @@ static void describe(ts_sim *w, const sim_view *v, const uint8_t *pkt, size_t le
     const char *dn = NULL;
     for (size_t i = 0; i < w->nhosts; i++)
         if (w->scn->hosts[i].addr == v->dst) dn = w->scn->hosts[i].name;
-    snprintf(out, outlen, "#%llu at %s: %s>%s [%s] seq %u%s ack %u win %u len %u%s%s%s",
-             (unsigned long long)w->pkt_no, tstr(w->now, t),
-             src >= 0 ? w->scn->hosts[src].name : ts_ip4_format(v->src, a),
-             dn ? dn : ts_ip4_format(v->dst, b), fl, v->seq - si, "",
-             (v->flags & 0x10) ? v->ack - ri : 0, v->win, v->payload, opts[0] ? " opts [" : "",
-             opts, opts[0] ? "]" : "");
+    /* (The return value is looked at so that GCC accepts a truncated description.) */
+    if (snprintf(out, outlen, "#%llu at %s: %s>%s [%s] seq %u%s ack %u win %u len %u%s%s%s",
+                 (unsigned long long)w->pkt_no, tstr(w->now, t),
+                 src >= 0 ? w->scn->hosts[src].name : ts_ip4_format(v->src, a),
+                 dn ? dn : ts_ip4_format(v->dst, b), fl, v->seq - si, "",
+                 (v->flags & 0x10) ? v->ack - ri : 0, v->win, v->payload, opts[0] ? " opts [" : "",
+                 opts, opts[0] ? "]" : "") < 0)
+        out[0] = '\0';
 }
 
 /* Item-wise option comparison: items split at ','; within an item, words compare as
@@ -579,12 +581,12 @@ int sim_report_expectations(ts_sim *w)
                 s->exps[i].text);
         if (!ok || w->o.trace) fprintf(w->out, "          seen: %s\n", r->seen[0] ? r->seen : "-");
     }
-    if (s->nexps) {
-        if (failed)
-            fprintf(w->out, "--- %zu of %zu expectations FAILED\n", failed, s->nexps);
-        else
-            fprintf(w->out, "--- all %zu expectations hold\n", s->nexps);
-    }
+    if (!s->nexps)
+        fprintf(w->out, "--- no expectations\n");
+    else if (failed)
+        fprintf(w->out, "--- %zu of %zu expectations FAILED\n", failed, s->nexps);
+    else
+        fprintf(w->out, "--- all %zu expectations hold\n", s->nexps);
     if (w->runtime_errors)
         fprintf(w->out, "--- %llu scenario actions failed at run time (see above)\n",
                 (unsigned long long)w->runtime_errors);

@@ -448,12 +448,10 @@ int ts_sim_report(ts_sim *w)
     char tbuf[32];
     ts_format_time(w->end, true, tbuf, sizeof tbuf);
     if (w->stuck) fprintf(w->out, "%s: stopped: %s\n", w->scn->file, w->stuck);
-    if (!w->o.quiet) {
-        fprintf(w->out, "--- run ended at %s (virtual)%s; seed %llu; %llu packets\n", tbuf,
-                w->stopped_at_cap ? ", the 3600 s cap without 'end' (events were pending)" : "",
-                (unsigned long long)w->seed, (unsigned long long)w->pkt_no);
-        sim_report_connections(w);
-    }
+    fprintf(w->out, "--- run ended at %s (virtual)%s; seed %llu; %llu packets\n", tbuf,
+            w->stopped_at_cap ? ", the 3600 s cap without 'end' (events were pending)" : "",
+            (unsigned long long)w->seed, (unsigned long long)w->pkt_no);
+    if (!w->o.quiet) sim_report_connections(w);
     int rc = sim_report_expectations(w);
     if (w->runtime_errors || w->stuck) rc = 1;
     return rc;
