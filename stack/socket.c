@@ -130,6 +130,7 @@ int ts_connect(ts_stack *s, int sd, uint32_t addr, uint16_t port)
     c->iss = ts_isn(s, c);
     c->ts_offset = (uint32_t)ts_siphash(s->key, &c->iss, sizeof c->iss);
     c->snd_una = c->iss;
+    c->recover = c->iss; /* RFC 6582 3.2: recover starts at the ISS, not 0 */
     c->snd_buf_seq = c->iss + 1;
     c->snd_mss = (uint16_t)(c->p.mss > 536 ? 536 : c->p.mss); /* until the peer's SYN */
     c->rcv_mss = (uint16_t)c->p.mss;
@@ -175,7 +176,9 @@ ssize_t ts_send(ts_stack *s, int sd, const void *buf, size_t len)
 ssize_t ts_recv(ts_stack *s, int sd, void *buf, size_t len)
 {
     GET_CONN(s, sd, c);
-    if (c->rcvq.len && !c->shut_rd) {
+    /* Linux keeps queueing and delivering data after SHUT_RD; the shutdown only makes an
+     * empty queue read as EOF (packetdrill shutdown/shutdown-rd-wr-close.pkt). */
+    if (c->rcvq.len) {
         uint32_t n = len < c->rcvq.len ? (uint32_t)len : c->rcvq.len;
         ts_ring_get(&c->rcvq, 0, buf, n);
         ts_ring_consume(&c->rcvq, n);

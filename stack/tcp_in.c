@@ -90,6 +90,7 @@ static void listen_input(ts_stack *s, ts_conn *l, const ts_seg *g)
     c->iss = ts_isn(s, c);
     c->ts_offset = (uint32_t)ts_siphash(s->key, &c->iss, sizeof c->iss);
     c->snd_una = c->snd_buf_seq = c->iss;
+    c->recover = c->iss; /* RFC 6582 3.2: recover starts at the ISS, not 0 */
     c->snd_buf_seq = c->iss + 1;
     ts_conn_hash(s, c);
     ts_set_state(s, c, TS_SYN_RECEIVED);
@@ -202,7 +203,6 @@ static void rst_input(ts_stack *s, ts_conn *c, const ts_seg *g)
 void ts_synced_input(ts_stack *s, ts_conn *c, const ts_seg *g);
 void ts_synced_input(ts_stack *s, ts_conn *c, const ts_seg *g)
 {
-    c->last_seg_in = s->now;
     /* RFC 7323 5.3: PAWS */
     if (c->ts_ok && g->opts.has_ts && !(g->flags & TH_RST) && seq_lt(g->opts.tsval, c->ts_recent)) {
         ts_drop(s, TS_DROP_TCP_PAWS, g->pkt, g->pkt_len);
@@ -293,6 +293,7 @@ void ts_tcp_input(ts_stack *s, const uint8_t *pkt, size_t iplen, const uint8_t *
         }
         return;
     }
+    c->last_seg_in = s->now; /* keepalive counts idle time from here */
     if (c->state == TS_SYN_SENT)
         syn_sent_input(s, c, &g);
     else

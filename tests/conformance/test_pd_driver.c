@@ -1,0 +1,322 @@
+/* test_pd_driver.c: drives libtcpsim_packetdrill.so the way packetdrill does, without
+ * packetdrill: dlopen it, check every interface pointer is filled, then play the remote
+ * side with hand-built IPv4/TCP packets through netdev_send/netdev_receive and make the
+ * socket calls, all in virtual time: a handshake with a blocking accept on a second
+ * thread, data both ways, a half-close, and a SYN timeout.
+ * Usage: test_pd_driver PATH/libtcpsim_packetdrill.so */
+#include <check.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pd.h"
+#include "tcpsim/checksum.h"
+
+/* TCP flags (own names: <netinet/tcp.h> has its own TH_* macros). */
+#define TH_FIN_ 0x01
+#define TH_SYN_ 0x02
+#define TH_PSH_ 0x08
+#define TH_ACK_ 0x10
+
+#define LOCAL  TS_IP4(192, 168, 0, 1)
+#define REMOTE TS_IP4(192, 0, 2, 1)
+#define RPORT  40000
+#define LPORT  8080
+
+static const char *so_path;
+static struct packetdrill_interface ifc;
+static void *ud;
+
+/* A packet the stack sent, parsed. */
+typedef struct {
+    size_t len;
+    long long t;
+    uint8_t flags;
+    uint32_t seq, ack;
+    uint16_t sport, dport;
+    uint32_t plen;
+    const uint8_t *payload;
+    uint8_t buf[2048];
+} seg;
+
+static void setup_with(const char *flags)
+{
+    void *h = dlopen(so_path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+    ck_assert_msg(h != NULL, "dlopen: %s", dlerror());
+    void (*init)(const char *, struct packetdrill_interface *) =
+        (void (*)(const char *, struct packetdrill_interface *))dlsym(h,
+                                                                      "packetdrill_interface_init");
+    ck_assert_ptr_nonnull(init);
+    memset(&ifc, 0, sizeof ifc);
+    init(flags, &ifc);
+    ud = ifc.userdata;
+    ck_assert_ptr_nonnull(ud);
+}
+
+static void teardown(void)
+{
+    ifc.free(ud);
+}
+
+static uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static void wr16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 8), p[1] = (uint8_t)v;
+}
+static void wr32(uint8_t *p, uint32_t v)
+{
+    wr16(p, v >> 16), wr16(p + 2, v);
+}
+
+/* Inject one segment from the remote side; MSS 1000 on SYNs, no other options. */
+static void inject(uint8_t flags, uint32_t seq, uint32_t ack, const char *data)
+{
+    uint8_t pkt[1500] = {0};
+    size_t dlen = data ? strlen(data) : 0;
+    size_t thl = (flags & TH_SYN_) ? 24 : 20;
+    size_t len = 20 + thl + dlen;
+    pkt[0] = 0x45, wr16(pkt + 2, (uint32_t)len), pkt[8] = 255, pkt[9] = 6;
+    wr32(pkt + 12, REMOTE), wr32(pkt + 16, LOCAL);
+    wr16(pkt + 10, ts_csum(pkt, 20));
+    uint8_t *t = pkt + 20;
+    wr16(t, RPORT), wr16(t + 2, LPORT), wr32(t + 4, seq), wr32(t + 8, ack);
+    t[12] = (uint8_t)((thl / 4) << 4), t[13] = flags, wr16(t + 14, 65535);
+    if (thl == 24) t[20] = 2, t[21] = 4, wr16(t + 22, 1000);
+    if (dlen) memcpy(t + thl, data, dlen);
+    uint32_t sum = ts_csum_pseudo(REMOTE, LOCAL, 6, (uint16_t)(thl + dlen));
+    wr16(t + 16, ts_csum_fold(ts_csum_add(sum, t, thl + dlen)));
+    ck_assert_int_eq(ifc.netdev_send(ud, pkt, len), 0);
+}
+
+/* The next packet the stack sends; false if none will ever come. */
+static bool receive(seg *s)
+{
+    s->len = sizeof s->buf;
+    ck_assert_int_eq(ifc.netdev_receive(ud, s->buf, &s->len, &s->t), 0);
+    if (s->len == 0) return false;
+    ck_assert_uint_ge(s->len, 40);
+    ck_assert_int_eq(ts_csum(s->buf, 20), 0);
+    const uint8_t *t = s->buf + 20;
+    s->sport = rd16(t), s->dport = rd16(t + 2);
+    s->seq = rd32(t + 4), s->ack = rd32(t + 8), s->flags = t[13];
+    size_t thl = (size_t)(t[12] >> 4) * 4;
+    s->plen = (uint32_t)(rd16(s->buf + 2) - 20 - thl);
+    s->payload = t + thl;
+    uint32_t sum = ts_csum_pseudo(LOCAL, REMOTE, 6, (uint16_t)(thl + s->plen));
+    ck_assert_int_eq(ts_csum_fold(ts_csum_add(sum, t, thl + s->plen)), 0);
+    return true;
+}
+
+static long long now_us(void)
+{
+    struct timeval tv;
+    ck_assert_int_eq(ifc.gettimeofday(ud, &tv, NULL), 0);
+    return (long long)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+START_TEST(every_pointer_filled)
+{
+    setup_with(NULL);
+    /* After userdata the struct is nothing but function pointers, in the ABI's order. */
+    void (**fp)(void) = (void (**)(void))((char *)&ifc + sizeof(void *));
+    size_t n = (sizeof ifc - sizeof(void *)) / sizeof(void (*)(void));
+    ck_assert_uint_eq(n, 32);
+    for (size_t i = 0; i < n; i++) ck_assert_msg(fp[i] != NULL, "pointer %zu is NULL", i);
+    /* Unsupported calls fail cleanly. */
+    errno = 0;
+    ck_assert_int_eq(ifc.epoll_create(ud, 1), -1);
+    ck_assert_int_eq(errno, ENOSYS);
+    int pfd[2];
+    ck_assert_int_eq(ifc.pipe(ud, pfd), -1);
+    ck_assert_int_eq(errno, ENOSYS);
+    /* The clock moves on every read, even when nothing else moves it. */
+    long long a = now_us(), b = now_us();
+    ck_assert_int_ge(b - a, 1);
+    ck_assert_int_eq(ifc.usleep(ud, 250000), 0);
+    ck_assert_int_ge(now_us() - b, 250000);
+    teardown();
+}
+END_TEST
+
+typedef struct {
+    int lfd, fd, err;
+    struct sockaddr_in peer;
+} accept_job;
+
+static void *accept_thread(void *arg)
+{
+    accept_job *j = arg;
+    socklen_t len = sizeof j->peer;
+    j->fd = ifc.accept(ud, j->lfd, (struct sockaddr *)&j->peer, &len);
+    j->err = errno;
+    return NULL;
+}
+
+static int listen_socket(void)
+{
+    int fd = ifc.socket(ud, AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    ck_assert_int_ge(fd, 0);
+    int one = 1;
+    ck_assert_int_eq(ifc.setsockopt(ud, fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
+    struct sockaddr_in sin = {
+        .sin_family = AF_INET, .sin_port = htons(LPORT), .sin_addr.s_addr = htonl(LOCAL)};
+    ck_assert_int_eq(ifc.bind(ud, fd, (struct sockaddr *)&sin, sizeof sin), 0);
+    ck_assert_int_eq(ifc.listen(ud, fd, 1), 0);
+    return fd;
+}
+
+START_TEST(handshake_data_half_close)
+{
+    setup_with("local=192.168.0.1,profile=packetdrill");
+    accept_job j = {.lfd = listen_socket(), .fd = -1};
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, accept_thread, &j), 0);
+    usleep(20000); /* real time: let the accept block first (it must also work if not) */
+
+    long long t0 = now_us();
+    inject(TH_SYN_, 100, 0, NULL);
+    seg s;
+    ck_assert(receive(&s));
+    ck_assert_uint_eq(s.flags, TH_SYN_ | TH_ACK_);
+    ck_assert_uint_eq(s.ack, 101);
+    ck_assert_uint_eq(s.sport, LPORT);
+    ck_assert_int_lt(s.t - t0, 10); /* at once, in virtual time */
+    uint32_t iss = s.seq;
+    ck_assert_int_eq(ifc.usleep(ud, 100000), 0);
+    inject(TH_ACK_, 101, iss + 1, NULL);
+    ck_assert_int_eq(pthread_join(th, NULL), 0);
+    ck_assert_int_ge(j.fd, 0);
+    ck_assert_uint_eq(ntohl(j.peer.sin_addr.s_addr), REMOTE);
+    ck_assert_uint_eq(ntohs(j.peer.sin_port), RPORT);
+
+    /* Data in: quick-ACKed at the start of the connection, then read. */
+    inject(TH_ACK_ | TH_PSH_, 101, iss + 1, "hello");
+    ck_assert(receive(&s));
+    ck_assert_uint_eq(s.flags, TH_ACK_);
+    ck_assert_uint_eq(s.ack, 106);
+    int inq = -1;
+    ck_assert_int_eq(ifc.ioctl(ud, j.fd, FIONREAD, &inq), 0);
+    ck_assert_int_eq(inq, 5);
+    char buf[64] = {0};
+    ck_assert_int_eq(ifc.read(ud, j.fd, buf, sizeof buf), 5);
+    ck_assert_str_eq(buf, "hello");
+
+    /* Data out. */
+    ck_assert_int_eq(ifc.write(ud, j.fd, "world!", 6), 6);
+    ck_assert(receive(&s));
+    ck_assert_uint_eq(s.seq, iss + 1);
+    ck_assert_uint_eq(s.plen, 6);
+    ck_assert_int_eq(memcmp(s.payload, "world!", 6), 0);
+    inject(TH_ACK_, 106, iss + 7, NULL);
+
+    /* The peer half-closes: read() gives 0, and we can still send. */
+    inject(TH_ACK_ | TH_FIN_, 106, iss + 7, NULL);
+    ck_assert(receive(&s));
+    ck_assert_uint_eq(s.ack, 107);
+    ck_assert_int_eq(ifc.read(ud, j.fd, buf, sizeof buf), 0);
+    ck_assert_int_eq(ifc.write(ud, j.fd, "more", 4), 4);
+    ck_assert(receive(&s));
+    ck_assert_uint_eq(s.plen, 4);
+    inject(TH_ACK_, 107, iss + 11, NULL);
+    ck_assert_int_eq(ifc.close(ud, j.fd), 0);
+    ck_assert(receive(&s));
+    ck_assert_uint_eq(s.flags & TH_FIN_, TH_FIN_);
+    ck_assert_uint_eq(s.seq, iss + 11);
+    inject(TH_ACK_, 107, iss + 12, NULL);
+    ck_assert(!receive(&s)); /* LAST-ACK done: nothing more will ever come */
+    ck_assert_int_eq(ifc.close(ud, j.lfd), 0);
+    teardown();
+}
+END_TEST
+
+START_TEST(syn_timeout_in_virtual_time)
+{
+    setup_with("profile=packetdrill,syn_retries=2");
+    int fd = ifc.socket(ud, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(ifc.fcntl(ud, fd, F_GETFL) & O_NONBLOCK, O_NONBLOCK);
+    struct sockaddr_in sin = {
+        .sin_family = AF_INET, .sin_port = htons(RPORT), .sin_addr.s_addr = htonl(REMOTE)};
+    errno = 0;
+    ck_assert_int_eq(ifc.connect(ud, fd, (struct sockaddr *)&sin, sizeof sin), -1);
+    ck_assert_int_eq(errno, EINPROGRESS);
+    /* The same SYN at 0, 1 and 3 s (RTO 1 s, doubling), then nothing. */
+    seg s;
+    long long t[3];
+    uint32_t isn = 0;
+    for (int i = 0; i < 3; i++) {
+        ck_assert(receive(&s));
+        ck_assert_uint_eq(s.flags, TH_SYN_);
+        if (i == 0) isn = s.seq;
+        ck_assert_uint_eq(s.seq, isn);
+        t[i] = s.t;
+    }
+    ck_assert_int_eq(t[1] - t[0], 1000000);
+    ck_assert_int_eq(t[2] - t[0], 3000000);
+    ck_assert(!receive(&s));
+    int err = 0;
+    socklen_t len = sizeof err;
+    ck_assert_int_eq(ifc.getsockopt(ud, fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+    ck_assert_int_eq(err, ETIMEDOUT);
+    ck_assert_int_eq(ifc.close(ud, fd), 0);
+    teardown();
+}
+END_TEST
+
+START_TEST(blocking_connect_times_out_on_main_thread)
+{
+    /* A blocking call the script did not mark as blocking runs the clock itself. */
+    setup_with("syn_retries=1");
+    int fd = ifc.socket(ud, AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin = {
+        .sin_family = AF_INET, .sin_port = htons(RPORT), .sin_addr.s_addr = htonl(REMOTE)};
+    long long t0 = now_us();
+    errno = 0;
+    ck_assert_int_eq(ifc.connect(ud, fd, (struct sockaddr *)&sin, sizeof sin), -1);
+    ck_assert_int_eq(errno, ETIMEDOUT);
+    long long dt = now_us() - t0;
+    ck_assert_int_ge(dt, 3000000); /* SYNs at 0 and 1 s, give up at 3 s */
+    ck_assert_int_lt(dt, 3000100);
+    teardown();
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *su = suite_create("packetdrill_adapter");
+    TCase *tc = tcase_create("driver");
+    tcase_add_test(tc, every_pointer_filled);
+    tcase_add_test(tc, handshake_data_half_close);
+    tcase_add_test(tc, syn_timeout_in_virtual_time);
+    tcase_add_test(tc, blocking_connect_times_out_on_main_thread);
+    suite_add_tcase(su, tc);
+    return su;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: test_pd_driver PATH/libtcpsim_packetdrill.so\n");
+        return 2;
+    }
+    so_path = argv[1];
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,375 @@
+/* pd_sockopt.c: socket options, fcntl, ioctl and poll with Linux's numbers, mapped onto
+ * tcpsim's per-socket parameters and connection snapshot; and the calls tcpsim does not
+ * offer (epoll, pipe, splice), which fail with ENOSYS as the interface requires. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "pd.h"
+
+#define PD_RMEM_MAX 212992 /* Linux net.core.{r,w}mem_max: SO_RCVBUF/SO_SNDBUF clamp */
+#define PD_BUF_MIN  4608   /* Linux's minimum socket buffer (2 * SOCK_MIN_RCVBUF) */
+
+static int unlock_ret(pd *p, int r)
+{
+    int e = errno;
+    pd_changed(p);
+    pd_settle(p);
+    pthread_mutex_unlock(&p->mu);
+    errno = e;
+    return r;
+}
+
+/* Set one tcpsim parameter from a formatted value; EINVAL if tcpsim refuses it. */
+static int set_param(pd *p, int sd, const char *name, const char *fmt, long long v)
+{
+    char val[32], err[160];
+    snprintf(val, sizeof val, fmt, v);
+    return ts_sock_set_param(p->st, sd, name, val, err, sizeof err) < 0 ? pd_err(-EINVAL) : 0;
+}
+
+static int set_sol_socket(pd *p, pd_fd *f, int name, const void *val, socklen_t len)
+{
+    if (name == SO_LINGER) {
+        if (len < (socklen_t)sizeof(struct linger)) return pd_err(-EINVAL);
+        memcpy(&f->linger, val, sizeof f->linger);
+        f->linger_zero = f->linger.l_onoff && f->linger.l_linger == 0;
+        return 0;
+    }
+    if (len < (socklen_t)sizeof(int)) return pd_err(-EINVAL);
+    int v;
+    memcpy(&v, val, sizeof v);
+    long long b = (long long)(v < 0 ? 0 : v > PD_RMEM_MAX ? PD_RMEM_MAX : v) * 2;
+    if (b < PD_BUF_MIN) b = PD_BUF_MIN;
+    switch (name) {
+    case SO_REUSEADDR: f->reuseaddr = v != 0; return 0;
+    case SO_REUSEPORT: return 0;
+    case SO_KEEPALIVE: return set_param(p, f->sd, "keepalive", "%lld", v != 0);
+    case SO_RCVBUF: return set_param(p, f->sd, "rcvbuf", "%lld", b); /* Linux doubles it */
+    case SO_SNDBUF: return set_param(p, f->sd, "sndbuf", "%lld", b);
+    default: return pd_err(-ENOPROTOOPT);
+    }
+}
+
+static int set_ipproto_tcp(pd *p, pd_fd *f, int name, const void *val, socklen_t len)
+{
+    if (name == TCP_CONGESTION) {
+        char cc[TS_POLICY_NAME_MAX] = {0}, err[160];
+        memcpy(cc, val, len < sizeof cc - 1 ? len : sizeof cc - 1);
+        return ts_sock_set_param(p->st, f->sd, "cc", cc, err, sizeof err) < 0 ? pd_err(-ENOENT) : 0;
+    }
+    if (len < (socklen_t)sizeof(int)) return pd_err(-EINVAL);
+    int v;
+    memcpy(&v, val, sizeof v);
+    switch (name) {
+    case TCP_NODELAY: return set_param(p, f->sd, "nagle", "%lld", v == 0);
+    case TCP_MAXSEG:
+        if (v < 88 || v > 32767) return pd_err(-EINVAL);
+        return set_param(p, f->sd, "mss", "%lld", v);
+    case TCP_KEEPIDLE:
+    case TCP_KEEPINTVL:
+        if (v < 1 || v > 32767) return pd_err(-EINVAL);
+        return set_param(p, f->sd, name == TCP_KEEPIDLE ? "keepalive_idle" : "keepalive_intvl",
+                         "%llds", v);
+    case TCP_KEEPCNT:
+        if (v < 1 || v > 127) return pd_err(-EINVAL);
+        return set_param(p, f->sd, "keepalive_probes", "%lld", v);
+    case TCP_SYNCNT:
+        if (v < 1 || v > 127) return pd_err(-EINVAL);
+        return set_param(p, f->sd, "syn_retries", "%lld", v);
+    case TCP_USER_TIMEOUT:
+        if (v < 0) return pd_err(-EINVAL);
+        return set_param(p, f->sd, "user_timeout", "%lldms", v);
+    case TCP_QUICKACK:
+        return 0; /* accepted; tcpsim has no per-call quick-ACK switch (see README) */
+    default: return pd_err(-ENOPROTOOPT);
+    }
+}
+
+static int pd_setsockopt(void *ud, int fd, int level, int name, const void *val, socklen_t len)
+{
+    pd *p = ud;
+    pthread_mutex_lock(&p->mu);
+    pd_fd *f = pd_fd_get(p, fd);
+    int r;
+    if (!f)
+        r = pd_err(-EBADF);
+    else if (!val)
+        r = pd_err(-EFAULT);
+    else if (level == SOL_SOCKET)
+        r = set_sol_socket(p, f, name, val, len);
+    else if (level == IPPROTO_TCP)
+        r = set_ipproto_tcp(p, f, name, val, len);
+    else
+        r = pd_err(-ENOPROTOOPT);
+    return unlock_ret(p, r);
+}
+
+/* ---- getsockopt ---- */
+
+static int put(void *val, socklen_t *len, const void *src, size_t n)
+{
+    if (*len > n) *len = (socklen_t)n;
+    memcpy(val, src, *len);
+    return 0;
+}
+
+static int put_int(void *val, socklen_t *len, int v)
+{
+    return put(val, len, &v, sizeof v);
+}
+
+/* Linux's TCP state numbers (include/net/tcp_states.h). */
+static uint8_t linux_state(ts_state st)
+{
+    static const uint8_t map[TS_NUM_STATES] = {
+        [TS_CLOSED] = 7,      [TS_LISTEN] = 10,    [TS_SYN_SENT] = 2,   [TS_SYN_RECEIVED] = 3,
+        [TS_ESTABLISHED] = 1, [TS_FIN_WAIT_1] = 4, [TS_FIN_WAIT_2] = 5, [TS_CLOSE_WAIT] = 8,
+        [TS_CLOSING] = 11,    [TS_LAST_ACK] = 9,   [TS_TIME_WAIT] = 6,
+    };
+    return st < TS_NUM_STATES ? map[st] : 7;
+}
+
+static int get_tcp_info(pd *p, pd_fd *f, void *val, socklen_t *len)
+{
+    ts_tcp_info ti;
+    struct tcp_info out;
+    memset(&out, 0, sizeof out);
+    if (ts_sock_info(p->st, f->sd, &ti) < 0) return pd_err(-EBADF);
+    uint32_t mss = ti.snd_mss ? ti.snd_mss : 536;
+    out.tcpi_state = linux_state(ti.state);
+    out.tcpi_ca_state = ti.in_recovery ? 3 : ti.backoff ? 4 : 0; /* Recovery, Loss, Open */
+    out.tcpi_retransmits = (uint8_t)ti.backoff;
+    out.tcpi_backoff = (uint8_t)ti.backoff;
+    out.tcpi_options = (ti.ts_ok ? TCPI_OPT_TIMESTAMPS : 0) | (ti.sack_ok ? TCPI_OPT_SACK : 0) |
+                       (ti.wscale_ok ? TCPI_OPT_WSCALE : 0);
+    out.tcpi_snd_wscale = ti.snd_wscale & 15;
+    out.tcpi_rcv_wscale = ti.rcv_wscale & 15;
+    out.tcpi_rto = (uint32_t)ti.rto;
+    out.tcpi_snd_mss = mss;
+    out.tcpi_rcv_mss = ti.rcv_mss;
+    out.tcpi_unacked = (ti.snd_nxt - ti.snd_una + mss - 1) / mss;
+    out.tcpi_rtt = (uint32_t)ti.srtt;
+    out.tcpi_rttvar = (uint32_t)ti.rttvar;
+    out.tcpi_snd_ssthresh = ti.ssthresh >= 0x7fffffffu / mss ? 0x7fffffff : ti.ssthresh / mss;
+    out.tcpi_snd_cwnd = ti.cwnd / mss;
+    out.tcpi_advmss = ti.rcv_mss;
+    out.tcpi_reordering = 3;
+    out.tcpi_total_retrans = ti.retransmits;
+    return put(val, len, &out, sizeof out);
+}
+
+static int get_sol_socket(pd *p, pd_fd *f, int name, void *val, socklen_t *len)
+{
+    ts_params prm;
+    ts_sock_get_params(p->st, f->sd, &prm);
+    switch (name) {
+    case SO_ERROR: return put_int(val, len, -ts_sock_error(p->st, f->sd));
+    case SO_REUSEADDR: return put_int(val, len, f->reuseaddr);
+    case SO_KEEPALIVE: return put_int(val, len, prm.keepalive);
+    case SO_RCVBUF: return put_int(val, len, (int)prm.rcvbuf);
+    case SO_SNDBUF: return put_int(val, len, (int)prm.sndbuf);
+    case SO_TYPE: return put_int(val, len, SOCK_STREAM);
+    case SO_DOMAIN: return put_int(val, len, AF_INET);
+    case SO_PROTOCOL: return put_int(val, len, IPPROTO_TCP);
+    case SO_LINGER: return put(val, len, &f->linger, sizeof f->linger);
+    default: return pd_err(-ENOPROTOOPT);
+    }
+}
+
+static int get_ipproto_tcp(pd *p, pd_fd *f, int name, void *val, socklen_t *len)
+{
+    ts_params prm;
+    ts_tcp_info ti;
+    ts_sock_get_params(p->st, f->sd, &prm);
+    bool conn = ts_sock_info(p->st, f->sd, &ti) == 0 && ti.state >= TS_ESTABLISHED;
+    switch (name) {
+    case TCP_NODELAY: return put_int(val, len, !prm.nagle);
+    case TCP_MAXSEG: return put_int(val, len, conn ? (int)ti.snd_mss : 536);
+    case TCP_KEEPIDLE: return put_int(val, len, (int)(prm.keepalive_idle / TS_SEC));
+    case TCP_KEEPINTVL: return put_int(val, len, (int)(prm.keepalive_intvl / TS_SEC));
+    case TCP_KEEPCNT: return put_int(val, len, (int)prm.keepalive_probes);
+    case TCP_SYNCNT: return put_int(val, len, (int)prm.syn_retries);
+    case TCP_USER_TIMEOUT: return put_int(val, len, (int)(prm.user_timeout / TS_MSEC));
+    case TCP_QUICKACK: return put_int(val, len, conn ? !ti.pingpong : 1);
+    case TCP_INFO: return get_tcp_info(p, f, val, len);
+    case TCP_CONGESTION: return put(val, len, prm.cc, strlen(prm.cc) + 1);
+    default: return pd_err(-ENOPROTOOPT);
+    }
+}
+
+static int pd_getsockopt(void *ud, int fd, int level, int name, void *val, socklen_t *len)
+{
+    pd *p = ud;
+    pthread_mutex_lock(&p->mu);
+    pd_fd *f = pd_fd_get(p, fd);
+    int r;
+    if (!f)
+        r = pd_err(-EBADF);
+    else if (!val || !len)
+        r = pd_err(-EFAULT);
+    else if (level == SOL_SOCKET)
+        r = get_sol_socket(p, f, name, val, len);
+    else if (level == IPPROTO_TCP)
+        r = get_ipproto_tcp(p, f, name, val, len);
+    else
+        r = pd_err(-ENOPROTOOPT);
+    return unlock_ret(p, r);
+}
+
+/* ---- fcntl, ioctl ---- */
+
+static int pd_fcntl(void *ud, int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    long arg = va_arg(ap, long); /* read only by the commands that take one */
+    va_end(ap);
+    pd *p = ud;
+    pthread_mutex_lock(&p->mu);
+    pd_fd *f = pd_fd_get(p, fd);
+    int r;
+    if (!f)
+        r = pd_err(-EBADF);
+    else if (cmd == F_GETFL)
+        r = O_RDWR | (f->nonblock ? O_NONBLOCK : 0);
+    else if (cmd == F_SETFL)
+        f->nonblock = (arg & O_NONBLOCK) != 0, r = 0;
+    else if (cmd == F_GETFD || cmd == F_SETFD)
+        r = fcntl(fd, cmd, arg); /* close-on-exec lives on the host descriptor */
+    else
+        r = pd_err(-ENOSYS);
+    return unlock_ret(p, r);
+}
+
+static int do_ioctl(pd *p, pd_fd *f, unsigned long req, int *arg)
+{
+    ts_tcp_info ti;
+    if (req == FIONBIO) {
+        f->nonblock = *arg != 0;
+        return 0;
+    }
+    if (ts_sock_info(p->st, f->sd, &ti) < 0) return pd_err(-EBADF);
+    if (ti.state == TS_LISTEN) return pd_err(-EINVAL); /* as Linux for SIOCINQ/OUTQ */
+    switch (req) {
+    case SIOCINQ: *arg = (int)ti.rcv_queued; return 0;
+    case SIOCOUTQ: *arg = (int)ti.snd_queued; return 0;
+    case SIOCOUTQNSD: {
+        uint32_t sent = ti.snd_nxt - ti.snd_una;
+        *arg = ti.snd_queued > sent ? (int)(ti.snd_queued - sent) : 0;
+        return 0;
+    }
+    default: return pd_err(-ENOSYS);
+    }
+}
+
+static int pd_ioctl(void *ud, int fd, unsigned long req, ...)
+{
+    va_list ap;
+    va_start(ap, req);
+    int *arg = va_arg(ap, int *);
+    va_end(ap);
+    pd *p = ud;
+    pthread_mutex_lock(&p->mu);
+    pd_fd *f = pd_fd_get(p, fd);
+    int r = !f ? pd_err(-EBADF) : !arg ? pd_err(-EFAULT) : do_ioctl(p, f, req, arg);
+    return unlock_ret(p, r);
+}
+
+/* ---- poll ---- */
+
+typedef struct {
+    struct pollfd *fds;
+    nfds_t n;
+    int ready;
+} poll_arg;
+
+static short revents_of(pd *p, const struct pollfd *pf)
+{
+    pd_fd *f = pd_fd_get(p, pf->fd);
+    if (pf->fd < 0) return 0;
+    if (!f) return POLLNVAL;
+    unsigned ev = ts_sock_events(p->st, f->sd);
+    short r = 0;
+    if (ev & TS_SOCK_READABLE) r |= POLLIN | POLLRDNORM;
+    if (ev & TS_SOCK_WRITABLE) r |= POLLOUT | POLLWRNORM;
+    if (ev & TS_SOCK_ERROR) r |= POLLERR;
+    if (ev & TS_SOCK_CLOSED) r |= POLLHUP | POLLIN | POLLRDNORM | POLLRDHUP;
+    return (short)(r & (pf->events | POLLERR | POLLHUP | POLLNVAL));
+}
+
+static bool poll_ready(pd *p, void *arg)
+{
+    poll_arg *a = arg;
+    a->ready = 0;
+    for (nfds_t i = 0; i < a->n; i++) {
+        a->fds[i].revents = revents_of(p, &a->fds[i]);
+        if (a->fds[i].revents) a->ready++;
+    }
+    return a->ready > 0;
+}
+
+static int pd_poll(void *ud, struct pollfd *fds, nfds_t n, int timeout)
+{
+    pd *p = ud;
+    pthread_mutex_lock(&p->mu);
+    poll_arg a = {.fds = fds, .n = n};
+    if (!poll_ready(p, &a) && timeout != 0)
+        pd_wait(p, poll_ready, &a,
+                timeout < 0 ? TS_TIME_NEVER : p->now + (ts_time_t)timeout * TS_MSEC);
+    return unlock_ret(p, a.ready);
+}
+
+/* ---- not offered by tcpsim ---- */
+
+static int pd_epoll_create(void *ud, int size)
+{
+    (void)ud, (void)size;
+    return pd_err(-ENOSYS);
+}
+
+static int pd_epoll_ctl(void *ud, int epfd, int op, int fd, struct epoll_event *event)
+{
+    (void)ud, (void)epfd, (void)op, (void)fd, (void)event;
+    return pd_err(-ENOSYS);
+}
+
+static int pd_epoll_wait(void *ud, int epfd, struct epoll_event *events, int max, int timeout)
+{
+    (void)ud, (void)epfd, (void)events, (void)max, (void)timeout;
+    return pd_err(-ENOSYS);
+}
+
+static int pd_pipe(void *ud, int pipefd[2])
+{
+    (void)ud, (void)pipefd;
+    return pd_err(-ENOSYS);
+}
+
+static int pd_splice(void *ud, int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, size_t len,
+                     unsigned int flags)
+{
+    (void)ud, (void)fd_in, (void)off_in, (void)fd_out, (void)off_out, (void)len, (void)flags;
+    return pd_err(-ENOSYS);
+}
+
+void pd_fill_option_calls(struct packetdrill_interface *ifc)
+{
+    ifc->setsockopt = pd_setsockopt;
+    ifc->getsockopt = pd_getsockopt;
+    ifc->fcntl = pd_fcntl;
+    ifc->ioctl = pd_ioctl;
+    ifc->poll = pd_poll;
+    ifc->epoll_create = pd_epoll_create;
+    ifc->epoll_ctl = pd_epoll_ctl;
+    ifc->epoll_wait = pd_epoll_wait;
+    ifc->pipe = pd_pipe;
+    ifc->splice = pd_splice;
+}
