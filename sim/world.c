@@ -35,7 +35,7 @@ void sim_tracef(ts_sim *w, const char *fmt, ...)
     if (!w->o.trace) return;
     char tbuf[32];
     ts_format_time(w->now, true, tbuf, sizeof tbuf);
-    fprintf(w->out, "%s ", tbuf);
+    fprintf(w->out, "       %s ", tbuf); /* aligned with the packet lines' time stamps */
     va_list ap;
     va_start(ap, fmt);
     vfprintf(w->out, fmt, ap);
