@@ -506,21 +506,25 @@ void sim_expect_finish(ts_sim *w)
 
 /* ---- the report ---- */
 
-static void report_app(ts_sim *w, const sim_end *end)
+static void report_app(ts_sim *w, const sim_end *end, const sim_end *other)
 {
     if (end->host < 0 || !w->hosts[end->host].stack) return;
     sim_host *h = &w->hosts[end->host];
     char t[32];
     for (size_t k = 0; k < h->nconns; k++) {
         const sim_conn *c = h->conns[k];
-        if (!c->tuple || c->local.addr != end->addr || c->local.port != end->port) continue;
+        if (!c->tuple || c->local.addr != end->addr || c->local.port != end->port ||
+            c->remote.addr != other->addr || c->remote.port != other->port)
+            continue;
         fprintf(w->out, "      %s/%d app:", h->cfg->name, c->num);
         if (c->active && c->connect_done)
             fprintf(w->out, " connect %s at %s;", ts_scn_errno_name(c->connect_err),
                     tstr(c->connect_at, t));
         if (c->accepted) fprintf(w->out, " accepted at %s;", tstr(c->accept_at, t));
-        fprintf(w->out, " sent %llu of %llu bytes; read %llu", (unsigned long long)c->queued,
-                (unsigned long long)c->total, (unsigned long long)c->received);
+        if (c->total)
+            fprintf(w->out, " wrote %llu of %llu bytes;", (unsigned long long)c->queued,
+                    (unsigned long long)c->total);
+        fprintf(w->out, " read %llu bytes", (unsigned long long)c->received);
         if (c->received) {
             fprintf(w->out, " (%s), last at %s", c->bad_bytes ? "some differ" : "all as sent",
                     tstr(c->last_read_at, t));
@@ -562,8 +566,8 @@ void sim_report_connections(ts_sim *w)
                     (unsigned long long)e->rexmit_fast, (unsigned long long)e->rexmit_syn,
                     (unsigned long long)e->rexmit_probe, state);
         }
-        report_app(w, e0);
-        report_app(w, e1);
+        report_app(w, e0, e1);
+        report_app(w, e1, e0);
     }
 }
 
