@@ -338,7 +338,8 @@ static void judge_received(ts_sim *w, const ts_scn_expect *e, sim_result *r, sim
     }
     bool ok = c->received == e->value;
     if (e->whole) {
-        ok = ok && c->bad_bytes == 0 && c->peer && c->peer->total == c->received;
+        ok = ok && c->bad_bytes == 0 && c->unchecked == 0 && c->peer &&
+             c->peer->total == c->received;
         if (!c->peer)
             seenf(r, "read %llu bytes, but no application on the other side sent them",
                   (unsigned long long)c->received);
@@ -526,8 +527,10 @@ static void report_app(ts_sim *w, const sim_end *end, const sim_end *other)
                     (unsigned long long)c->total);
         fprintf(w->out, " read %llu bytes", (unsigned long long)c->received);
         if (c->received) {
-            fprintf(w->out, " (%s), last at %s", c->bad_bytes ? "some differ" : "all as sent",
-                    tstr(c->last_read_at, t));
+            const char *how = c->bad_bytes   ? "some differ from what was sent"
+                              : c->unchecked ? "no application at the other end to compare with"
+                                             : "all as sent";
+            fprintf(w->out, " (%s), last at %s", how, tstr(c->last_read_at, t));
         }
         if (c->eof) fprintf(w->out, "; EOF at %s", tstr(c->eof_at, t));
         if (c->error)

@@ -107,6 +107,7 @@ typedef struct sim_conn {
     bool close_pending, shut_pending;
     int shut_how;
     uint64_t received, bad_bytes;
+    uint64_t unchecked; /* read with no application at the other end to compare with */
     size_t peer_log_i;
     struct sim_conn *peer;
     uint8_t head[4096];
