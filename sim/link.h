@@ -19,6 +19,20 @@
  *   4. the drop-tail queue and the serialiser (rate): a packet waits behind earlier ones;
  *   5. propagation delay plus jitter (uniform in [-jitter, +jitter]); jitter alone never
  *      reorders: a copy never arrives before the one sent before it, unless it was held.
+ *
+ * A real-time loop uses it like this (one ts_link per direction, one ts_rng for both):
+ *
+ *     ts_link_params p = {0};
+ *     ts_link_param_set_kv(&p, "loss=2%", err, sizeof err);   // from --link 'loss=2% ...'
+ *     ts_link_param_set_kv(&p, "delay=20ms", err, sizeof err);
+ *     ts_link_init(&out_dir, &p);
+ *     ts_rng_seed(&rng, seed);
+ *     ...
+ *     ts_link_verdict v;
+ *     for (unsigned i = 0; i < ts_link_send(&out_dir, &rng, now_us, pkt, len, &v); i++) {
+ *         // keep a copy of pkt; flip v.copy[i].bit if v.copy[i].corrupt (ts_link_flip);
+ *         // write it to the TUN device when the clock reaches v.copy[i].when
+ *     }
  */
 #ifndef TS_SIM_LINK_H
 #define TS_SIM_LINK_H
