@@ -420,3 +420,23 @@ size_t ts_stack_conns(ts_stack *s, ts_tcp_info *out, size_t max)
     }
     return n;
 }
+
+size_t ts_stack_reset_all(ts_stack *s)
+{
+    size_t n = 0;
+    ts_enter(s);
+    for (uint32_t i = 0; i <= s->hmask; i++) {
+        for (ts_conn *c = s->htab[i], *next; c; c = next) {
+            next = c->hnext; /* ts_conn_done unhashes c */
+            bool synced = c->state != TS_LISTEN && c->state != TS_SYN_SENT &&
+                          c->state != TS_TIME_WAIT && c->state != TS_CLOSED;
+            if (synced) {
+                ts_send_rst(s, c);
+                n++;
+            }
+            ts_conn_done(s, c, synced ? -ECONNRESET : 0);
+        }
+    }
+    ts_leave(s);
+    return n;
+}

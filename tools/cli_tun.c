@@ -635,10 +635,11 @@ static void teardown(tun_run *r)
 {
     for (size_t i = 0; i < r->nsvc; i++) ts_service_stop(r->svcs[i]);
     r->nsvc = 0;
-    /* Reset what the grace did not finish, so Linux's socket does not hang on. Orphans
-     * (the services' closed connections) have no handle; they die with the stack. */
+    /* Reset what the grace did not finish, orphans included, so no Linux socket is left
+     * hanging in CLOSE_WAIT or FIN_WAIT_2. */
     if (r->stack && r->sd >= 0) ts_abort(r->stack, r->sd);
     r->sd = -1;
+    if (r->stack) ts_stack_reset_all(r->stack);
     if (r->stack) ts_stack_destroy(r->stack);
     if (r->loop) ts_loop_destroy(r->loop);
     if (r->tun) ts_tun_close(r->tun); /* the device disappears with its descriptor */

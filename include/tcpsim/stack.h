@@ -47,6 +47,11 @@ const ts_counters *ts_stack_counters(const ts_stack *s);
 /* The stack-wide default parameters; changes apply to sockets created afterwards. */
 ts_params *ts_stack_params(ts_stack *s);
 
+/* Reset every connection that is still open (a RST to each synchronized peer), orphans
+ * included, and finish them: for a runner that is shutting down after its grace period.
+ * Listeners and TIME-WAIT connections close silently. Returns how many were reset. */
+size_t ts_stack_reset_all(ts_stack *s);
+
 /* Replace the observer (e.g. to attach a tracer after creation). */
 void ts_stack_set_event_fn(ts_stack *s, ts_event_fn fn, void *ctx);
 
