@@ -28,6 +28,7 @@
 #define TS_MAX_PKT    65535
 #define TS_OOO_MAX    32 /* out-of-order ranges held per connection */
 #define TS_TS_OPT_LEN 12 /* NOP, NOP, TS */
+#define TS_PUSH_MARKS 16 /* ends of the most recent writes remembered for PSH */
 
 /* Sequence arithmetic modulo 2^32 (RFC 9293 3.4): valid across the wrap. */
 static inline bool seq_lt(uint32_t a, uint32_t b)
@@ -133,6 +134,10 @@ struct ts_conn {
     bool ws_ok, sack_ok, ts_ok;
     bool fin_queued; /* the user asked for a FIN after the queued data */
     bool fin_sent;
+    /* PSH: sequence numbers just past the end of recent ts_send() calls, oldest first
+     * (tcp_out.c ts_push_mark). A segment ending at or crossing one carries PSH. */
+    uint32_t push_mark[TS_PUSH_MARKS];
+    uint32_t push_n;
     /* Receive side. */
     uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge last advertised */
     uint32_t rcv_ssthresh;          /* window budget, grows as data arrives */
@@ -293,6 +298,7 @@ void ts_send_probe(ts_stack *s, ts_conn *c); /* zero-window / keepalive probe */
 /* Send one segment of [seq, seq+len) from the send ring (retransmission or new data). */
 void ts_send_data(ts_stack *s, ts_conn *c, uint32_t seq, uint32_t len, bool rexmit);
 void ts_schedule_ack(ts_stack *s, ts_conn *c);
+void ts_push_mark(ts_conn *c, uint32_t end); /* the user's write ends at `end` */
 uint32_t ts_flight(const ts_conn *c);
 void ts_rto_arm(ts_stack *s, ts_conn *c);
 

@@ -68,6 +68,7 @@ static const param_def defs[] = {
     DURP(keepalive_intvl, 1, DUR_MAX, "time between probes (Linux 75s)"),
     UINTP(keepalive_probes, 1, 255, "unanswered probes before reset (Linux 9)"),
     UINTP(init_cwnd, 1, 1000, "initial congestion window in segments (Linux 10)"),
+    BOOLP(limited_transmit, "RFC 3042 limited transmit on the first two dupACKs (Linux on)"),
     UINTP(rcvbuf, 4096, 1073741824, "receive buffer in bytes (Linux 6291456)"),
     UINTP(sndbuf, 4096, 1073741824, "send buffer in bytes (Linux 4194304)"),
     UINTP(backlog, 1, 65535, "default listen backlog (Linux 128)"),
@@ -139,6 +140,7 @@ void ts_params_default(ts_params *p)
     p->time_wait = 60 * TS_SEC, p->fin_wait2 = 60 * TS_SEC;
     p->keepalive = false, p->keepalive_idle = 7200 * TS_SEC, p->keepalive_intvl = 75 * TS_SEC;
     p->keepalive_probes = 9;
+    p->limited_transmit = true;
     p->init_cwnd = 10, p->rcvbuf = 6291456, p->sndbuf = 4194304, p->backlog = 128;
     p->isn_fixed = false, p->isn = 0;
     set_name(p->rto_policy, "linux");

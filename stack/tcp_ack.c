@@ -63,6 +63,14 @@ static void dupack(ts_stack *s, ts_conn *c)
         ts_rto_arm(s, c);
     } else if (c->dupacks > 3 && c->in_recovery) {
         c->cc_ops->on_dupack(c);
+    } else if (c->dupacks <= 2 && !c->in_recovery && c->p.limited_transmit) {
+        /* RFC 3042 limited transmit: each of the first two dupACKs lets one new segment
+         * out, up to cwnd + 2*SMSS in flight, cwnd itself unchanged (Linux does the same,
+         * counting dupACKs as SACKed segments without SACK) */
+        uint32_t cwnd = c->cwnd;
+        c->cwnd += c->dupacks * c->snd_mss;
+        ts_tcp_output(s, c);
+        c->cwnd = cwnd;
     }
     cwnd_event(s, c, before);
 }

@@ -42,7 +42,9 @@ static size_t build_options(ts_stack *s, ts_conn *c, uint8_t flags, uint8_t *opt
         o.wscale = (uint8_t)c->p.wscale;
         o.ts_on = synack ? c->ts_ok : c->p.timestamps;
     } else {
-        o.ts_on = c->ts_ok && !(flags & TH_RST);
+        /* RFC 7323 allows TS on a RST; Linux sends nop,nop,TS on the RST of a connection
+         * that negotiated timestamps (packetdrill ts_recent/reset_tsval.pkt) */
+        o.ts_on = c->ts_ok;
         if (c->sack_ok && c->ooo_n && !(flags & TH_RST))
             o.nsack = (uint8_t)ts_rcv_sack_blocks(c, o.sack, TS_MAX_SACK_BLOCKS);
     }
@@ -175,6 +177,34 @@ void ts_send_rst_for(ts_stack *s, const ts_seg *g)
     ts_ip_output(s, NULL, g->src, 6, pkt, TS_IP_HLEN + TS_TCP_HLEN);
 }
 
+/* PSH (RFC 9293 3.9.1 SEND, "push" at the end of each call). Linux marks PSH on the last
+ * byte of each write; a write bigger than a segment ends in one PSH segment. Marks below
+ * SND.UNA are forgotten; when the ring is full the newest mark moves forward, so PSH
+ * still falls at the end of the latest write. */
+void ts_push_mark(ts_conn *c, uint32_t end)
+{
+    uint32_t drop = 0;
+    while (drop < c->push_n && seq_le(c->push_mark[drop], c->snd_una)) drop++;
+    if (drop) {
+        memmove(c->push_mark, c->push_mark + drop, (c->push_n - drop) * sizeof c->push_mark[0]);
+        c->push_n -= drop;
+    }
+    if (c->push_n == TS_PUSH_MARKS)
+        c->push_mark[TS_PUSH_MARKS - 1] = end;
+    else
+        c->push_mark[c->push_n++] = end;
+}
+
+/* Does [seq, seq+len) end at or cross the end of a write (or empty the queue)? */
+static bool push_due(const ts_conn *c, uint32_t seq, uint32_t len)
+{
+    if (!len) return false;
+    if (seq + len == c->snd_buf_seq + c->sndq.len) return true;
+    for (uint32_t i = 0; i < c->push_n; i++)
+        if (seq_gt(c->push_mark[i], seq) && seq_le(c->push_mark[i], seq + len)) return true;
+    return false;
+}
+
 /* Send [seq, seq+len) again (fast retransmit, partial ACK), with the FIN if it ends there. */
 void ts_send_data(ts_stack *s, ts_conn *c, uint32_t seq, uint32_t len, bool rexmit)
 {
@@ -183,7 +213,7 @@ void ts_send_data(ts_stack *s, ts_conn *c, uint32_t seq, uint32_t len, bool rexm
     if (len > avail) len = avail;
     uint8_t flags = TH_ACK;
     if (c->fin_sent && seq + len == c->snd_buf_seq + c->sndq.len) flags |= TH_FIN;
-    if (len && off + len == c->sndq.len) flags |= TH_PSH;
+    if (push_due(c, seq, len)) flags |= TH_PSH;
     if (!len && !(flags & TH_FIN)) return;
     if (rexmit) {
         c->total_retrans++;
@@ -232,10 +262,28 @@ static uint32_t next_len(ts_conn *c, bool *fin)
     return len;
 }
 
+/* Linux also ends a slow-start burst in PSH: its write queue holds multi-segment buffers
+ * that are pushed as they fill, so the last segment a growing window lets out carries
+ * PSH (packetdrill's limited_transmit, fast_recovery/prr-ss and shutdown scripts all
+ * expect `P.` there), while single segments sent into a freed slot (limited transmit,
+ * TLP) and bursts in congestion avoidance do not. Modelled as: the 2nd or later new
+ * segment of one output pass, in slow start, after which the window blocks more data. */
+static bool burst_end(const ts_conn *c, uint32_t off, uint32_t len, uint32_t sent)
+{
+    if (sent == 0 || !len || c->cwnd >= c->ssthresh) return false;
+    uint32_t left = c->sndq.len - off - len; /* data still waiting after this segment */
+    if (left == 0) return false;
+    uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+    uint32_t flight = (c->in_recovery ? c->snd_max : c->snd_nxt) - c->snd_una + len;
+    uint32_t next = left < c->snd_mss ? left : c->snd_mss;
+    return wnd <= flight || wnd - flight < next;
+}
+
 /* Send what the windows allow; any pending ACK rides along, or goes out alone if due. */
 void ts_tcp_output(ts_stack *s, ts_conn *c)
 {
     if (can_send_data(c)) {
+        uint32_t sent = 0; /* new-data segments sent by this call */
         for (int guard = 0; guard < 65536; guard++) {
             bool fin;
             uint32_t len = next_len(c, &fin);
@@ -244,7 +292,8 @@ void ts_tcp_output(ts_stack *s, ts_conn *c)
             bool rexmit = seq_lt(seq, c->snd_max);
             uint32_t off = seq - c->snd_buf_seq;
             uint8_t flags = TH_ACK | (fin ? TH_FIN : 0);
-            if (len && off + len == c->sndq.len) flags |= TH_PSH;
+            if (push_due(c, seq, len) || (!rexmit && burst_end(c, off, len, sent))) flags |= TH_PSH;
+            if (!rexmit && len) sent++;
             if (rexmit) {
                 c->total_retrans++;
                 s->cnt.tcp_retransmits++;

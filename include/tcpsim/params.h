@@ -44,7 +44,8 @@ typedef struct ts_params {
     ts_time_t keepalive_intvl; /* 75 s */
     uint32_t keepalive_probes; /* 9 */
     /* Congestion control (RFC 5681, 6928). */
-    uint32_t init_cwnd; /* segments (10) */
+    uint32_t init_cwnd;    /* segments (10) */
+    bool limited_transmit; /* RFC 3042: a new segment on each of the first 2 dupACKs (on) */
     /* Buffers. */
     uint32_t rcvbuf;  /* receive buffer limit, bytes */
     uint32_t sndbuf;  /* send buffer limit, bytes */

@@ -215,6 +215,7 @@ static const struct {
     {"keepalive_intvl", "40us", "40us"},
     {"keepalive_probes", "3", "3"},
     {"init_cwnd", "4", "4"},
+    {"limited_transmit", "off", "off"},
     {"rcvbuf", "65536", "65536"},
     {"sndbuf", "1073741824", "1073741824"},
     {"backlog", "1", "1"},
