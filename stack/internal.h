@@ -162,6 +162,10 @@ struct ts_conn {
     uint32_t total_retrans;
     bool synack_retransmitted;  /* handshake was retransmitted: RFC 6298 5.7 */
     ts_time_t first_unacked_at; /* for user_timeout */
+    /* Tail loss probe (RFC 8985 7). */
+    uint32_t last_tx_seq;  /* start of the newest new-data (or FIN) segment sent */
+    uint32_t tlp_high_seq; /* SND.NXT when the probe went out */
+    bool tlp_out;          /* a probe is outstanding: no other until it is ACKed */
     /* Congestion control. */
     uint32_t cwnd, ssthresh, bytes_acked, dupacks, recover;
     bool in_recovery;
@@ -301,6 +305,9 @@ void ts_schedule_ack(ts_stack *s, ts_conn *c);
 void ts_push_mark(ts_conn *c, uint32_t end); /* the user's write ends at `end` */
 uint32_t ts_flight(const ts_conn *c);
 void ts_rto_arm(ts_stack *s, ts_conn *c);
+/* Arm the tail loss probe in place of the RTO if RFC 8985 7.2 allows one; `advanced`:
+ * an ACK just advanced SND.UNA (cap at a full RTO), else cap at the RTO's time left. */
+void ts_tlp_arm(ts_stack *s, ts_conn *c, bool advanced);
 
 /* tcp_timer.c */
 void ts_tcp_timer(ts_stack *s, ts_conn *c, ts_timer_kind k);

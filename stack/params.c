@@ -55,6 +55,7 @@ static const param_def defs[] = {
     DURP(rto_max, 1, 3600 * TS_SEC, "upper bound of the RTO (Linux 120s)"),
     DURP(rto_fallback, 1, 3600 * TS_SEC, "RTO after a retransmitted handshake (Linux 3s)"),
     UINTP(retries2, 0, 255, "data retransmissions before giving up (Linux 15)"),
+    BOOLP(tlp, "tail loss probe (RFC 8985) when SACK is on (Linux on)"),
     DURP(user_timeout, 0, DUR_MAX, "TCP_USER_TIMEOUT, 0 = off (Linux 0)"),
     DURP(delack, 0, 500 * TS_MSEC, "delayed-ACK timer, 0 = ACK at once (Linux 40ms)"),
     DURP(delack_max, 0, 500 * TS_MSEC, "delayed-ACK upper bound (Linux 200ms)"),
@@ -134,7 +135,7 @@ void ts_params_default(ts_params *p)
     p->syn_rto = 1 * TS_SEC, p->syn_retries = 6, p->syn_linear = 0, p->synack_retries = 5;
     p->backoff = 2;
     p->rto_init = 1 * TS_SEC, p->rto_min = 200 * TS_MSEC, p->rto_max = 120 * TS_SEC;
-    p->rto_fallback = 3 * TS_SEC, p->retries2 = 15, p->user_timeout = 0;
+    p->rto_fallback = 3 * TS_SEC, p->retries2 = 15, p->user_timeout = 0, p->tlp = true;
     p->delack = 40 * TS_MSEC, p->delack_max = 200 * TS_MSEC, p->delack_segs = 2;
     p->quickack = p->nagle = true;
     p->time_wait = 60 * TS_SEC, p->fin_wait2 = 60 * TS_SEC;

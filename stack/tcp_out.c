@@ -106,7 +106,33 @@ void ts_rto_arm(ts_stack *s, ts_conn *c)
         ts_time_t left = end > s->now ? end - s->now : 0;
         if (t > left) t = left;
     }
+    ts_timer_clear(s, c, TS_TIMER_TLP); /* one timer slot, as in Linux: the RTO replaces it */
     ts_timer_set(s, c, TS_TIMER_RETRANSMIT, s->now + t);
+}
+
+/* RFC 8985 7.2 with Linux's numbers (tcp_schedule_loss_probe): PTO = 2*SRTT, plus the
+ * worst-case delayed ACK (rto_min, 200 ms) when one segment is in flight or 2 ms
+ * otherwise, capped by the RTO. Linux keeps one timer for both, so an armed probe stands
+ * in for the RTO, which the probe (or its failure to qualify) re-arms. Only with SACK,
+ * in the open state (no recovery or RTO episode), one probe per tail. */
+void ts_tlp_arm(ts_stack *s, ts_conn *c, bool advanced)
+{
+    bool open_state = c->state == TS_ESTABLISHED || c->state == TS_CLOSE_WAIT ||
+                      c->state == TS_FIN_WAIT_1 || c->state == TS_CLOSING ||
+                      c->state == TS_LAST_ACK;
+    if (!c->p.tlp || !c->sack_ok || !open_state || c->snd_una == c->snd_max || c->in_recovery ||
+        c->retries || c->tlp_out || !c->srtt || seq_lt(c->snd_una, c->recover))
+        return;
+    uint32_t flight = c->snd_max - c->snd_una - (c->fin_sent ? 1 : 0);
+    ts_time_t pto = 2 * c->srtt + (flight <= c->snd_mss ? c->p.rto_min : 2 * TS_MSEC);
+    ts_time_t cap = c->rto;
+    if (!advanced && ts_timer_on(c, TS_TIMER_RETRANSMIT))
+        cap = c->timer[TS_TIMER_RETRANSMIT] > s->now ? c->timer[TS_TIMER_RETRANSMIT] - s->now : 0;
+    else if (!advanced && c->first_unacked_at) /* the RTO counts from the oldest send */
+        cap = c->first_unacked_at + c->rto > s->now ? c->first_unacked_at + c->rto - s->now : 0;
+    if (pto > cap) pto = cap;
+    ts_timer_clear(s, c, TS_TIMER_RETRANSMIT);
+    ts_timer_set(s, c, TS_TIMER_TLP, s->now + pto);
 }
 
 void ts_send_syn(ts_stack *s, ts_conn *c)
@@ -293,7 +319,10 @@ void ts_tcp_output(ts_stack *s, ts_conn *c)
             uint32_t off = seq - c->snd_buf_seq;
             uint8_t flags = TH_ACK | (fin ? TH_FIN : 0);
             if (push_due(c, seq, len) || (!rexmit && burst_end(c, off, len, sent))) flags |= TH_PSH;
-            if (!rexmit && len) sent++;
+            if (!rexmit && (len || fin)) {
+                sent++;
+                c->last_tx_seq = seq;
+            }
             if (rexmit) {
                 c->total_retrans++;
                 s->cnt.tcp_retransmits++;
@@ -307,8 +336,10 @@ void ts_tcp_output(ts_stack *s, ts_conn *c)
             c->snd_nxt = seq + len + (fin ? 1 : 0);
             if (fin) c->fin_sent = true;
             c->snd_max = seq_max(c->snd_max, c->snd_nxt);
-            if (!ts_timer_on(c, TS_TIMER_RETRANSMIT)) ts_rto_arm(s, c);
+            if (!ts_timer_on(c, TS_TIMER_RETRANSMIT) && !ts_timer_on(c, TS_TIMER_TLP))
+                ts_rto_arm(s, c);
         }
+        if (sent) ts_tlp_arm(s, c, false); /* new data went out: probe its tail */
         /* Data waits with nothing in flight: the window is zero, or too small to be worth
          * a segment (sender SWS avoidance). Either way only a timer can move things on:
          * probe a zero window (RFC 9293 3.8.6.1), or send into a small one when it fires

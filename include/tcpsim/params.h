@@ -28,6 +28,7 @@ typedef struct ts_params {
     ts_time_t rto_max;      /* upper bound (120 s) */
     ts_time_t rto_fallback; /* RTO after a retransmitted handshake, RFC 6298 5.7 (3 s) */
     uint32_t retries2;      /* data retransmissions before giving up (15) */
+    bool tlp;               /* tail loss probe, RFC 8985 7 (on; needs SACK, as in Linux) */
     ts_time_t user_timeout; /* TCP_USER_TIMEOUT; 0 = off */
     /* Acknowledgements. */
     ts_time_t delack;     /* delayed-ACK timer, 0 = ACK at once (40 ms) */

@@ -202,6 +202,7 @@ static const struct {
     {"rto_max", "60", "60s"},
     {"rto_fallback", "1s", "1s"},
     {"retries2", "8", "8"},
+    {"tlp", "off", "off"},
     {"user_timeout", "30s", "30s"},
     {"delack", "0", "0"},
     {"delack_max", "500ms", "500ms"},
