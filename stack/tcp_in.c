@@ -161,6 +161,7 @@ static void syn_sent_input(ts_stack *s, ts_conn *c, const ts_seg *g)
     c->rcv_adv = c->rcv_nxt + c->rcv_ssthresh;
     if (g->flags & TH_ACK) {
         established(s, c, g);
+        c->snd_wnd = c->max_snd_wnd = g->wnd; /* RFC 7323 2.2: a SYN's window is unscaled */
         s->cnt.tcp_conn_opened++;
         ts_send_ack(s, c); /* the handshake's third segment goes out at once */
         ts_notify(s, c, TS_SOCK_CONNECTED | TS_SOCK_WRITABLE);

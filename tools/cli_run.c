@@ -1,12 +1,201 @@
-/* cli_run.c: placeholder until the run subcommand lands (replaced by its owner). */
+/* cli_run.c: `tcpsim run FILE.scn`: load a scenario, run it in the virtual-time simulator
+ * (sim/), print the packets as tcpdump does, then the connections and the expectations.
+ * This file joins sim/ to what lives in tools/: pcap files, text traces and services. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "pcapw.h"
+#include "services.h"
+#include "sim.h"
+#include "trace.h"
+
+/* Until the services land in tcpsim_tools, link without them: `serve` then reports that
+ * services are unavailable. (Weak references resolve to NULL when nothing defines them.) */
+#pragma weak ts_service_known
+#pragma weak ts_service_start
+#pragma weak ts_service_stop
+
+static void usage(FILE *f)
+{
+    fputs("usage: tcpsim run FILE.scn [--seed N] [--pcap FILE] [--trace] [--quiet]\n"
+          "                           [--set NAME=VALUE]...\n"
+          "\n"
+          "Run a scenario in virtual time: a 31-second SYN timeout takes milliseconds and the\n"
+          "same seed gives the same bytes. Prints every packet as tcpdump does, stamped with\n"
+          "virtual seconds, then each connection and each expectation (held or not).\n"
+          "\n"
+          "  --seed N           seed for every random choice (overrides the file's 'seed')\n"
+          "  --pcap FILE        write the packets to FILE (pcap, raw IPv4, virtual time)\n"
+          "  --trace            show state changes, timers, retransmissions and socket calls\n"
+          "  --quiet            print only failed expectations and the verdict\n"
+          "  --set NAME=VALUE   set a stack parameter on every host, after the file's settings\n"
+          "\n"
+          "Exit status: 0 every expectation holds, 1 one does not, 2 a usage or file error.\n"
+          "The scenario language: docs/scenarios.md; ready scenarios: sim/scenarios/.\n",
+          f);
+}
+
+static void on_packet(void *ctx, ts_time_t t, const uint8_t *pkt, size_t len)
+{
+    ts_pcapw_write(ctx, t, pkt, len);
+}
+
+static void on_event(void *ctx, FILE *out, const char *host, const ts_event *ev)
+{
+    (void)ctx;
+    if (ev->type == TS_EV_SEG_IN || ev->type == TS_EV_SEG_OUT) return; /* printed already */
+    char line[512];
+    ts_trace_format(ev, true, line, sizeof line);
+    fprintf(out, "       %s  (%s)\n", line, host);
+}
+
+static void *svc_start(void *ctx, ts_stack *s, const char *name, uint16_t port, char *err,
+                       size_t errlen)
+{
+    (void)ctx;
+    return ts_service_start(s, name, port, err, errlen);
+}
+
+static void svc_stop(void *ctx, void *svc)
+{
+    (void)ctx;
+    ts_service_stop(svc);
+}
+
+typedef struct run_args {
+    const char *file, *pcap;
+    uint64_t seed;
+    bool seed_set, trace, quiet;
+    char **sets;
+    size_t nsets;
+} run_args;
+
+/* 0 ok, 1 --help shown, 2 usage error (message printed). */
+static int parse_args(int argc, char **argv, run_args *a)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        bool has_next = i + 1 < argc;
+        if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+            usage(stdout);
+            return 1;
+        } else if (!strcmp(s, "--trace")) {
+            a->trace = true;
+        } else if (!strcmp(s, "--quiet") || !strcmp(s, "-q")) {
+            a->quiet = true;
+        } else if (!strcmp(s, "--seed")) {
+            char *end;
+            errno = 0;
+            if (!has_next || !argv[i + 1][0] || argv[i + 1][0] == '-' ||
+                (a->seed = strtoull(argv[i + 1], &end, 0), *end || errno)) {
+                fprintf(stderr, "tcpsim run: --seed needs a number, e.g. --seed 42\n");
+                return 2;
+            }
+            a->seed_set = true;
+            i++;
+        } else if (!strcmp(s, "--pcap")) {
+            if (!has_next || !argv[i + 1][0]) {
+                fprintf(stderr, "tcpsim run: --pcap needs a file name, e.g. --pcap run.pcap\n");
+                return 2;
+            }
+            a->pcap = argv[++i];
+        } else if (!strcmp(s, "--set")) {
+            if (!has_next || !strchr(argv[i + 1], '=')) {
+                fprintf(stderr, "tcpsim run: --set needs NAME=VALUE, e.g. --set delack=0\n");
+                return 2;
+            }
+            a->sets[a->nsets++] = argv[++i];
+        } else if (s[0] == '-' && s[1]) {
+            fprintf(stderr, "tcpsim run: unknown option '%s'; try 'tcpsim run --help'\n", s);
+            return 2;
+        } else if (a->file) {
+            fprintf(stderr, "tcpsim run: one scenario file at a time ('%s' and '%s')\n", a->file,
+                    s);
+            return 2;
+        } else {
+            a->file = s;
+        }
+    }
+    if (!a->file) {
+        fprintf(stderr, "tcpsim run: which scenario? e.g. tcpsim run "
+                        "sim/scenarios/chapter-close.scn (tcpsim run --help)\n");
+        return 2;
+    }
+    return 0;
+}
+
+/* --set applies on top of every stack host's own settings. */
+static int apply_sets(ts_scn *scn, const run_args *a)
+{
+    char err[256];
+    for (size_t k = 0; k < a->nsets; k++)
+        for (size_t i = 0; i < scn->nhosts; i++) {
+            if (scn->hosts[i].peer) continue;
+            if (ts_params_set_kv(&scn->hosts[i].params, a->sets[k], err, sizeof err) < 0) {
+                fprintf(stderr, "tcpsim run: --set %s: %s\n", a->sets[k], err);
+                return -1;
+            }
+        }
+    return 0;
+}
 
 int ts_cli_run(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fputs("tcpsim run: not built yet\n", stderr);
-    return 2;
+    run_args a;
+    memset(&a, 0, sizeof a);
+    a.sets = calloc((size_t)argc + 1, sizeof *a.sets);
+    if (!a.sets) return 2;
+    int rc = parse_args(argc, argv, &a);
+    if (rc) {
+        free(a.sets);
+        return rc == 1 ? 0 : 2;
+    }
+    char err[600];
+    bool have_services = ts_service_known && ts_service_start && ts_service_stop;
+    ts_scn_parse_opts po = {have_services ? ts_service_known : NULL};
+    ts_scn *scn = ts_scn_load(a.file, &po, err, sizeof err);
+    if (!scn) {
+        fprintf(stderr, "%s\n", err);
+        free(a.sets);
+        return 2;
+    }
+    ts_pcapw *pw = NULL;
+    ts_sim *w = NULL;
+    rc = 2;
+    if (apply_sets(scn, &a) < 0) goto out;
+    if (a.pcap && !(pw = ts_pcapw_open(a.pcap, err, sizeof err))) {
+        fprintf(stderr, "tcpsim run: %s\n", err);
+        goto out;
+    }
+    static char obuf[1 << 16];
+    setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
+    ts_sim_opts o = {
+        .seed = a.seed, .seed_set = a.seed_set, .out = stdout, .quiet = a.quiet, .trace = a.trace};
+    if (have_services) {
+        o.hooks.service_known = ts_service_known;
+        o.hooks.service_start = svc_start;
+        o.hooks.service_stop = svc_stop;
+    }
+    if (pw) {
+        o.hooks.packet = on_packet;
+        o.hooks.packet_ctx = pw;
+    }
+    o.hooks.event = on_event;
+    w = ts_sim_create(scn, &o, err, sizeof err);
+    if (!w) {
+        fprintf(stderr, "%s\n", err);
+        goto out;
+    }
+    ts_sim_run(w);
+    rc = ts_sim_report(w);
+out:
+    ts_sim_destroy(w);
+    if (pw) ts_pcapw_close(pw);
+    fflush(stdout);
+    ts_scn_free(scn);
+    free(a.sets);
+    return rc;
 }

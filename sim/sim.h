@@ -1,0 +1,61 @@
+/* sim/sim.h: the simulator's entry points for a driver (tools/cli_run.c, tests, benches):
+ * load a scenario, build the world, run it in virtual time, print the report. sim/ never
+ * includes tools/: whatever the driver adds (pcap, text traces, services) comes in
+ * through the hooks below. */
+#ifndef TS_SIM_SIM_H
+#define TS_SIM_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "tcpsim/tcpsim.h"
+#include "scn.h"
+
+typedef struct ts_sim_hooks {
+    /* Services (echo, discard, ...) for `serve`; all NULL = `serve` unavailable. */
+    int (*service_known)(const char *name);
+    void *(*service_start)(void *ctx, ts_stack *s, const char *name, uint16_t port, char *err,
+                           size_t errlen);
+    void (*service_stop)(void *ctx, void *svc);
+    void *service_ctx;
+    /* Every packet as it enters a link (the capture point), stamped with virtual time. */
+    void (*packet)(void *ctx, ts_time_t t, const uint8_t *pkt, size_t len);
+    void *packet_ctx;
+    /* Every stack event, with the name of the host whose stack raised it (--trace).
+     * Called only when trace is on. */
+    void (*event)(void *ctx, FILE *out, const char *host, const ts_event *ev);
+    void *event_ctx;
+} ts_sim_hooks;
+
+typedef struct ts_sim_opts {
+    uint64_t seed; /* used when seed_set; else the file's `seed`, else 1 */
+    bool seed_set;
+    FILE *out;  /* where packet lines, trace and report go (stdout if NULL) */
+    bool quiet; /* no packet lines and no connection summary; failures and totals only */
+    bool trace; /* stack events and the simulator's own actions between the packets */
+    ts_sim_hooks hooks;
+} ts_sim_opts;
+
+typedef struct ts_sim ts_sim;
+
+/* Totals of a run, for benches and tests. */
+typedef struct ts_sim_stats {
+    uint64_t packets;   /* packets offered to links (data and ACKs, every copy counted once) */
+    uint64_t delivered; /* copies handed to a host */
+    uint64_t events;    /* events processed */
+    ts_time_t end;      /* virtual time the run stopped at */
+    uint64_t expectations, failed;
+} ts_sim_stats;
+
+/* Build the world (stacks, links, peers). NULL with a one-line message on failure, e.g.
+ * invalid parameters. The scenario must outlive the world. */
+ts_sim *ts_sim_create(const ts_scn *scn, const ts_sim_opts *o, char *err, size_t errlen);
+/* Run to the scenario's end (or until nothing is left to do). */
+void ts_sim_run(ts_sim *w);
+/* Print the connection summary and the expectations; 0 when every expectation holds,
+ * 1 otherwise. */
+int ts_sim_report(ts_sim *w);
+void ts_sim_get_stats(const ts_sim *w, ts_sim_stats *st);
+void ts_sim_destroy(ts_sim *w);
+
+#endif

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# tests/sim/check.sh MODE ARGS...: the simulator's ctest checks (see CMakeLists.txt).
+# Needs $TCPSIM (the tcpsim binary) and $TS_SIM_TMP (a scratch directory).
+set -uo pipefail
+mode=$1
+shift
+tmp=${TS_SIM_TMP:-/tmp}/check.$mode.$$
+mkdir -p "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+case "$mode" in
+holds) # every expectation of the scenario holds
+    "$TCPSIM" run "$1"
+    rc=$?
+    [ $rc -eq 0 ] || fail "$1: exit $rc, want 0"
+    ;;
+fast) # FILE MS: all expectations hold within MS milliseconds of wall time
+    t0=$(date +%s%N)
+    "$TCPSIM" run --quiet "$1" || fail "$1 did not hold"
+    t1=$(date +%s%N)
+    ms=$(( (t1 - t0) / 1000000 ))
+    echo "$1: ${ms} ms wall"
+    [ "$ms" -lt "$2" ] || fail "$1 took $ms ms, want < $2 ms"
+    ;;
+deterministic) # same seed: identical output and pcap; another seed: a different run
+    for i in 1 2; do
+        "$TCPSIM" run "$1" --seed 5 --pcap "$tmp/a$i.pcap" >"$tmp/a$i.out" 2>&1
+    done
+    "$TCPSIM" run "$1" --seed 6 --pcap "$tmp/b.pcap" >"$tmp/b.out" 2>&1
+    cmp "$tmp/a1.out" "$tmp/a2.out" || fail "same seed, different output"
+    cmp "$tmp/a1.pcap" "$tmp/a2.pcap" || fail "same seed, different pcap"
+    [ -s "$tmp/a1.pcap" ] || fail "empty pcap"
+    if cmp -s "$tmp/a1.out" "$tmp/b.out"; then fail "seeds 5 and 6 gave the same run"; fi
+    if cmp -s "$tmp/a1.pcap" "$tmp/b.pcap"; then fail "seeds 5 and 6 gave the same pcap"; fi
+    echo "seed 5 twice: identical ($(wc -l <"$tmp/a1.out") lines); seed 6: different"
+    ;;
+pcap) # tcpdump -r reads every scenario's pcap, packet for packet
+    command -v tcpdump >/dev/null || fail "tcpdump is not installed"
+    for scn in "$@"; do
+        name=$(basename "$scn" .scn)
+        "$TCPSIM" run "$scn" --pcap "$tmp/$name.pcap" >"$tmp/$name.out" 2>&1
+        want=$(sed -n 's/^--- run ended at .* \([0-9][0-9]*\) packets$/\1/p' "$tmp/$name.out")
+        [ -n "$want" ] || fail "$name: no packet count in the output"
+        got=$(tcpdump -n -r "$tmp/$name.pcap" 2>"$tmp/$name.err" | wc -l)
+        [ "${PIPESTATUS[0]}" -eq 0 ] || fail "$name: tcpdump -r failed: $(cat "$tmp/$name.err")"
+        [ "$got" -eq "$want" ] || fail "$name: tcpdump read $got packets, the run sent $want"
+        # The first line tcpdump prints is the first line tcpsim printed, time aside.
+        first_sim=$(sed -n '1{s/^ *[0-9]*  [0-9.]* //;s/  \[.*$//;p}' "$tmp/$name.out")
+        first_dump=$(tcpdump -n -S -r "$tmp/$name.pcap" 2>/dev/null | head -1 | sed 's/^[0-9:.]* //')
+        [ "$first_sim" = "$first_dump" ] || fail "$name: tcpdump '$first_dump' vs tcpsim '$first_sim'"
+        echo "$name: $got packets"
+    done
+    ;;
+broken) # the file's first line says "# error: LINE: fragment"; expect exit 2 and that error
+    spec=$(sed -n '1s/^# error: //p' "$1")
+    line=${spec%%:*}
+    frag=${spec#*: }
+    [ -n "$line" ] && [ -n "$frag" ] || fail "$1: first line must be '# error: LINE: fragment'"
+    "$TCPSIM" run "$1" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    cat "$tmp/err"
+    [ $rc -eq 2 ] || fail "exit $rc, want 2"
+    [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "want exactly one line on stderr"
+    grep -qF -- "$1:$line: " "$tmp/err" || fail "want '$1:$line: ' in the error"
+    grep -qF -- "$frag" "$tmp/err" || fail "want '$frag' in the error"
+    [ ! -s "$tmp/out" ] || fail "nothing should go to stdout"
+    ;;
+wrong) # a deliberately wrong expectation: exit 1 and a FAIL line naming it
+    "$TCPSIM" run "$1" >"$tmp/out" 2>&1
+    rc=$?
+    cat "$tmp/out"
+    [ $rc -eq 1 ] || fail "exit $rc, want 1"
+    want=$(grep -n '^expect.*# WRONG' "$1" | cut -d: -f1 | head -1)
+    grep -q "^FAIL  $1:$want " "$tmp/out" || fail "want a FAIL line for $1:$want"
+    grep -q "^ok " "$tmp/out" || fail "the right expectations should still hold"
+    ;;
+usage) # command-line mistakes: one line, exit 2
+    check() { # want-exit, args...
+        local want=$1
+        shift
+        "$TCPSIM" run "$@" >"$tmp/out" 2>"$tmp/err"
+        local rc=$?
+        [ $rc -eq "$want" ] || fail "tcpsim run $*: exit $rc, want $want"
+        if [ "$want" -eq 2 ]; then
+            [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "tcpsim run $*: want one line on stderr"
+        fi
+    }
+    check 2
+    check 2 "$1" --seed
+    check 2 "$1" --seed x
+    check 2 "$1" --pcap
+    check 2 "$1" --bogus
+    check 2 "$1" "$1"
+    check 2 /nonexistent.scn
+    check 2 "$1" --set nonsense
+    check 2 "$1" --set delack=never
+    check 2 "$1" --pcap /nonexistent/dir/x.pcap
+    check 0 --help
+    check 0 "$1" --quiet
+    [ "$(wc -l <"$tmp/out")" -eq 2 ] || fail "--quiet prints the run line and the verdict only"
+    [ "$(tail -1 "$tmp/out")" = "--- all 13 expectations hold" ] || fail "--quiet: no verdict"
+    ;;
+trace) # --trace adds state changes and timers between the packets
+    "$TCPSIM" run "$1" --trace >"$tmp/out" || fail "trace run failed"
+    grep -q "state SYN_SENT -> ESTABLISHED" "$tmp/out" || fail "no state change in the trace"
+    grep -q "timer" "$tmp/out" || fail "no timer in the trace"
+    grep -q "client/1: connect" "$tmp/out" || fail "no socket call in the trace"
+    ;;
+*) fail "unknown mode $mode" ;;
+esac
+exit 0
