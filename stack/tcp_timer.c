@@ -92,7 +92,7 @@ static void tlp_timeout(ts_stack *s, ts_conn *c)
         if (n > c->snd_mss) seq = end - c->snd_mss, n = c->snd_mss;
         ts_send_data(s, c, seq, n, true);
         ts_event ev = {.type = TS_EV_RETRANSMIT};
-        ev.u.rexmit.kind = TS_REXMIT_TLP;
+        ev.u.rexmit.kind = TS_REXMIT_PROBE; /* the timer kind (tlp) tells it apart */
         ev.u.rexmit.seq = seq;
         ev.u.rexmit.len = n;
         ev.u.rexmit.count = 1;

@@ -47,7 +47,7 @@ static void add_packet(line *l, const char *sep, const uint8_t *pkt, size_t len)
 
 static const char *rexmit_name(ts_rexmit_kind k)
 {
-    static const char *const names[] = {"syn", "rto", "fast", "partial", "probe", "tlp"};
+    static const char *const names[] = {"syn", "rto", "fast", "partial", "probe"};
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 

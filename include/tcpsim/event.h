@@ -74,8 +74,7 @@ typedef enum {
     TS_REXMIT_RTO,     /* data or FIN retransmitted by the RTO */
     TS_REXMIT_FAST,    /* fast retransmit (3 dupACKs) */
     TS_REXMIT_PARTIAL, /* NewReno partial ACK (RFC 6582) */
-    TS_REXMIT_PROBE,   /* zero-window probe or keepalive */
-    TS_REXMIT_TLP,     /* tail loss probe (RFC 8985 7.3): the last segment again */
+    TS_REXMIT_PROBE,   /* zero-window probe, keepalive, or tail loss probe (RFC 8985) */
 } ts_rexmit_kind;
 
 typedef enum {
