@@ -28,6 +28,7 @@
 #define TS_MAX_PKT    65535
 #define TS_OOO_MAX    32 /* out-of-order ranges held per connection */
 #define TS_TS_OPT_LEN 12 /* NOP, NOP, TS */
+#define TS_PUSH_MARKS 16 /* ends of the most recent writes remembered for PSH */
 
 /* Sequence arithmetic modulo 2^32 (RFC 9293 3.4): valid across the wrap. */
 static inline bool seq_lt(uint32_t a, uint32_t b)
@@ -133,6 +134,10 @@ struct ts_conn {
     bool ws_ok, sack_ok, ts_ok;
     bool fin_queued; /* the user asked for a FIN after the queued data */
     bool fin_sent;
+    /* PSH: sequence numbers just past the end of recent ts_send() calls, oldest first
+     * (tcp_out.c ts_push_mark). A segment ending at or crossing one carries PSH. */
+    uint32_t push_mark[TS_PUSH_MARKS];
+    uint32_t push_n;
     /* Receive side. */
     uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge last advertised */
     uint32_t rcv_ssthresh;          /* window budget, grows as data arrives */
@@ -157,6 +162,10 @@ struct ts_conn {
     uint32_t total_retrans;
     bool synack_retransmitted;  /* handshake was retransmitted: RFC 6298 5.7 */
     ts_time_t first_unacked_at; /* for user_timeout */
+    /* Tail loss probe (RFC 8985 7). */
+    uint32_t last_tx_seq;  /* start of the newest new-data (or FIN) segment sent */
+    uint32_t tlp_high_seq; /* SND.NXT when the probe went out */
+    bool tlp_out;          /* a probe is outstanding: no other until it is ACKed */
     /* Congestion control. */
     uint32_t cwnd, ssthresh, bytes_acked, dupacks, recover;
     bool in_recovery;
@@ -293,8 +302,12 @@ void ts_send_probe(ts_stack *s, ts_conn *c); /* zero-window / keepalive probe */
 /* Send one segment of [seq, seq+len) from the send ring (retransmission or new data). */
 void ts_send_data(ts_stack *s, ts_conn *c, uint32_t seq, uint32_t len, bool rexmit);
 void ts_schedule_ack(ts_stack *s, ts_conn *c);
+void ts_push_mark(ts_conn *c, uint32_t end); /* the user's write ends at `end` */
 uint32_t ts_flight(const ts_conn *c);
 void ts_rto_arm(ts_stack *s, ts_conn *c);
+/* Arm the tail loss probe in place of the RTO if RFC 8985 7.2 allows one; `advanced`:
+ * an ACK just advanced SND.UNA (cap at a full RTO), else cap at the RTO's time left. */
+void ts_tlp_arm(ts_stack *s, ts_conn *c, bool advanced);
 
 /* tcp_timer.c */
 void ts_tcp_timer(ts_stack *s, ts_conn *c, ts_timer_kind k);

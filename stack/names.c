@@ -12,9 +12,13 @@ static const char *const state_names[TS_NUM_STATES] = {
 };
 
 static const char *const timer_names[TS_NUM_TIMERS] = {
-    [TS_TIMER_RETRANSMIT] = "rto",      [TS_TIMER_DELACK] = "delack",
-    [TS_TIMER_PERSIST] = "persist",     [TS_TIMER_KEEPALIVE] = "keepalive",
-    [TS_TIMER_TIME_WAIT] = "time_wait", [TS_TIMER_FIN_WAIT2] = "fin_wait2",
+    [TS_TIMER_RETRANSMIT] = "rto",
+    [TS_TIMER_DELACK] = "delack",
+    [TS_TIMER_PERSIST] = "persist",
+    [TS_TIMER_KEEPALIVE] = "keepalive",
+    [TS_TIMER_TIME_WAIT] = "time_wait",
+    [TS_TIMER_FIN_WAIT2] = "fin_wait2",
+    [TS_TIMER_TLP] = "tlp",
 };
 
 static const char *const drop_names[TS_DROP_NUM_REASONS] = {

@@ -55,6 +55,7 @@ static const param_def defs[] = {
     DURP(rto_max, 1, 3600 * TS_SEC, "upper bound of the RTO (Linux 120s)"),
     DURP(rto_fallback, 1, 3600 * TS_SEC, "RTO after a retransmitted handshake (Linux 3s)"),
     UINTP(retries2, 0, 255, "data retransmissions before giving up (Linux 15)"),
+    BOOLP(tlp, "tail loss probe (RFC 8985) when SACK is on (Linux on)"),
     DURP(user_timeout, 0, DUR_MAX, "TCP_USER_TIMEOUT, 0 = off (Linux 0)"),
     DURP(delack, 0, 500 * TS_MSEC, "delayed-ACK timer, 0 = ACK at once (Linux 40ms)"),
     DURP(delack_max, 0, 500 * TS_MSEC, "delayed-ACK upper bound (Linux 200ms)"),
@@ -68,6 +69,7 @@ static const param_def defs[] = {
     DURP(keepalive_intvl, 1, DUR_MAX, "time between probes (Linux 75s)"),
     UINTP(keepalive_probes, 1, 255, "unanswered probes before reset (Linux 9)"),
     UINTP(init_cwnd, 1, 1000, "initial congestion window in segments (Linux 10)"),
+    BOOLP(limited_transmit, "RFC 3042 limited transmit on the first two dupACKs (Linux on)"),
     UINTP(rcvbuf, 4096, 1073741824, "receive buffer in bytes (Linux 6291456)"),
     UINTP(sndbuf, 4096, 1073741824, "send buffer in bytes (Linux 4194304)"),
     UINTP(backlog, 1, 65535, "default listen backlog (Linux 128)"),
@@ -133,12 +135,13 @@ void ts_params_default(ts_params *p)
     p->syn_rto = 1 * TS_SEC, p->syn_retries = 6, p->syn_linear = 0, p->synack_retries = 5;
     p->backoff = 2;
     p->rto_init = 1 * TS_SEC, p->rto_min = 200 * TS_MSEC, p->rto_max = 120 * TS_SEC;
-    p->rto_fallback = 3 * TS_SEC, p->retries2 = 15, p->user_timeout = 0;
+    p->rto_fallback = 3 * TS_SEC, p->retries2 = 15, p->user_timeout = 0, p->tlp = true;
     p->delack = 40 * TS_MSEC, p->delack_max = 200 * TS_MSEC, p->delack_segs = 2;
     p->quickack = p->nagle = true;
     p->time_wait = 60 * TS_SEC, p->fin_wait2 = 60 * TS_SEC;
     p->keepalive = false, p->keepalive_idle = 7200 * TS_SEC, p->keepalive_intvl = 75 * TS_SEC;
     p->keepalive_probes = 9;
+    p->limited_transmit = true;
     p->init_cwnd = 10, p->rcvbuf = 6291456, p->sndbuf = 4194304, p->backlog = 128;
     p->isn_fixed = false, p->isn = 0;
     set_name(p->rto_policy, "linux");

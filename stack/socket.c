@@ -168,6 +168,7 @@ ssize_t ts_send(ts_stack *s, int sd, const void *buf, size_t len)
         c->cc_ops->on_idle(c);
     ts_ring_put(&c->sndq, c->sndq.len, buf, n);
     c->sndq.len += n;
+    ts_push_mark(c, c->snd_buf_seq + c->sndq.len);
     ts_tcp_output(s, c);
     ts_leave(s);
     return n;

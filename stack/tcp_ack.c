@@ -63,6 +63,14 @@ static void dupack(ts_stack *s, ts_conn *c)
         ts_rto_arm(s, c);
     } else if (c->dupacks > 3 && c->in_recovery) {
         c->cc_ops->on_dupack(c);
+    } else if (c->dupacks <= 2 && !c->in_recovery && c->p.limited_transmit) {
+        /* RFC 3042 limited transmit: each of the first two dupACKs lets one new segment
+         * out, up to cwnd + 2*SMSS in flight, cwnd itself unchanged (Linux does the same,
+         * counting dupACKs as SACKed segments without SACK) */
+        uint32_t cwnd = c->cwnd;
+        c->cwnd += c->dupacks * c->snd_mss;
+        ts_tcp_output(s, c);
+        c->cwnd = cwnd;
     }
     cwnd_event(s, c, before);
 }
@@ -95,6 +103,7 @@ static void new_ack(ts_stack *s, ts_conn *c, const ts_seg *g)
     if (seq_lt(c->snd_nxt, c->snd_una)) c->snd_nxt = c->snd_una;
     c->retries = 0;
     c->probes = 0;
+    if (c->tlp_out && seq_ge(g->ack, c->tlp_high_seq)) c->tlp_out = false; /* RFC 8985 7.4 */
     if (c->in_recovery) {
         bool full = seq_ge(g->ack, c->recover);
         if (c->cc_ops->on_recovery_ack(c, acked, full)) {
@@ -112,10 +121,12 @@ static void new_ack(ts_stack *s, ts_conn *c, const ts_seg *g)
     cwnd_event(s, c, before);
     if (c->snd_una == c->snd_max) {
         ts_timer_clear(s, c, TS_TIMER_RETRANSMIT);
+        ts_timer_clear(s, c, TS_TIMER_TLP);
         c->first_unacked_at = 0;
     } else {
         c->first_unacked_at = s->now;
         ts_rto_arm(s, c);
+        ts_tlp_arm(s, c, true); /* RFC 8985 7.2: re-armed by each ACK that advances */
     }
     if (c->sd >= 0 && !c->shut_wr && c->sndq.len < c->p.sndbuf) ts_notify(s, c, TS_SOCK_WRITABLE);
 }
@@ -257,8 +268,10 @@ void ts_ack_input(ts_stack *s, ts_conn *c, const ts_seg *g)
         bool open =
             c->state == TS_ESTABLISHED || c->state == TS_FIN_WAIT_1 || c->state == TS_FIN_WAIT_2;
         if (open && c->orphan && seq_ge(g->seq + g->len, c->rcv_nxt + 1)) {
-            /* data for a closed socket: nobody will read it (RFC 9293 3.10.7.4, Linux) */
-            ts_send_rst(s, c);
+            /* data for a closed socket: nobody will read it (RFC 9293 3.10.7.4, Linux).
+             * Linux answers it as a segment for no connection: RST with seq = SEG.ACK and
+             * no ACK flag (packetdrill user_timeout/user_timeout.pkt, `> R 1:1(0)`) */
+            ts_send_rst_for(s, g);
             ts_conn_done(s, c, -ECONNRESET);
             return;
         }

@@ -42,7 +42,9 @@ static size_t build_options(ts_stack *s, ts_conn *c, uint8_t flags, uint8_t *opt
         o.wscale = (uint8_t)c->p.wscale;
         o.ts_on = synack ? c->ts_ok : c->p.timestamps;
     } else {
-        o.ts_on = c->ts_ok && !(flags & TH_RST);
+        /* RFC 7323 allows TS on a RST; Linux sends nop,nop,TS on the RST of a connection
+         * that negotiated timestamps (packetdrill ts_recent/reset_tsval.pkt) */
+        o.ts_on = c->ts_ok;
         if (c->sack_ok && c->ooo_n && !(flags & TH_RST))
             o.nsack = (uint8_t)ts_rcv_sack_blocks(c, o.sack, TS_MAX_SACK_BLOCKS);
     }
@@ -104,7 +106,33 @@ void ts_rto_arm(ts_stack *s, ts_conn *c)
         ts_time_t left = end > s->now ? end - s->now : 0;
         if (t > left) t = left;
     }
+    ts_timer_clear(s, c, TS_TIMER_TLP); /* one timer slot, as in Linux: the RTO replaces it */
     ts_timer_set(s, c, TS_TIMER_RETRANSMIT, s->now + t);
+}
+
+/* RFC 8985 7.2 with Linux's numbers (tcp_schedule_loss_probe): PTO = 2*SRTT, plus the
+ * worst-case delayed ACK (rto_min, 200 ms) when one segment is in flight or 2 ms
+ * otherwise, capped by the RTO. Linux keeps one timer for both, so an armed probe stands
+ * in for the RTO, which the probe (or its failure to qualify) re-arms. Only with SACK,
+ * in the open state (no recovery or RTO episode), one probe per tail. */
+void ts_tlp_arm(ts_stack *s, ts_conn *c, bool advanced)
+{
+    bool open_state = c->state == TS_ESTABLISHED || c->state == TS_CLOSE_WAIT ||
+                      c->state == TS_FIN_WAIT_1 || c->state == TS_CLOSING ||
+                      c->state == TS_LAST_ACK;
+    if (!c->p.tlp || !c->sack_ok || !open_state || c->snd_una == c->snd_max || c->in_recovery ||
+        c->retries || c->tlp_out || !c->srtt || seq_lt(c->snd_una, c->recover))
+        return;
+    uint32_t flight = c->snd_max - c->snd_una - (c->fin_sent ? 1 : 0);
+    ts_time_t pto = 2 * c->srtt + (flight <= c->snd_mss ? c->p.rto_min : 2 * TS_MSEC);
+    ts_time_t cap = c->rto;
+    if (!advanced && ts_timer_on(c, TS_TIMER_RETRANSMIT))
+        cap = c->timer[TS_TIMER_RETRANSMIT] > s->now ? c->timer[TS_TIMER_RETRANSMIT] - s->now : 0;
+    else if (!advanced && c->first_unacked_at) /* the RTO counts from the oldest send */
+        cap = c->first_unacked_at + c->rto > s->now ? c->first_unacked_at + c->rto - s->now : 0;
+    if (pto > cap) pto = cap;
+    ts_timer_clear(s, c, TS_TIMER_RETRANSMIT);
+    ts_timer_set(s, c, TS_TIMER_TLP, s->now + pto);
 }
 
 void ts_send_syn(ts_stack *s, ts_conn *c)
@@ -175,6 +203,34 @@ void ts_send_rst_for(ts_stack *s, const ts_seg *g)
     ts_ip_output(s, NULL, g->src, 6, pkt, TS_IP_HLEN + TS_TCP_HLEN);
 }
 
+/* PSH (RFC 9293 3.9.1 SEND, "push" at the end of each call). Linux marks PSH on the last
+ * byte of each write; a write bigger than a segment ends in one PSH segment. Marks below
+ * SND.UNA are forgotten; when the ring is full the newest mark moves forward, so PSH
+ * still falls at the end of the latest write. */
+void ts_push_mark(ts_conn *c, uint32_t end)
+{
+    uint32_t drop = 0;
+    while (drop < c->push_n && seq_le(c->push_mark[drop], c->snd_una)) drop++;
+    if (drop) {
+        memmove(c->push_mark, c->push_mark + drop, (c->push_n - drop) * sizeof c->push_mark[0]);
+        c->push_n -= drop;
+    }
+    if (c->push_n == TS_PUSH_MARKS)
+        c->push_mark[TS_PUSH_MARKS - 1] = end;
+    else
+        c->push_mark[c->push_n++] = end;
+}
+
+/* Does [seq, seq+len) end at or cross the end of a write (or empty the queue)? */
+static bool push_due(const ts_conn *c, uint32_t seq, uint32_t len)
+{
+    if (!len) return false;
+    if (seq + len == c->snd_buf_seq + c->sndq.len) return true;
+    for (uint32_t i = 0; i < c->push_n; i++)
+        if (seq_gt(c->push_mark[i], seq) && seq_le(c->push_mark[i], seq + len)) return true;
+    return false;
+}
+
 /* Send [seq, seq+len) again (fast retransmit, partial ACK), with the FIN if it ends there. */
 void ts_send_data(ts_stack *s, ts_conn *c, uint32_t seq, uint32_t len, bool rexmit)
 {
@@ -183,7 +239,7 @@ void ts_send_data(ts_stack *s, ts_conn *c, uint32_t seq, uint32_t len, bool rexm
     if (len > avail) len = avail;
     uint8_t flags = TH_ACK;
     if (c->fin_sent && seq + len == c->snd_buf_seq + c->sndq.len) flags |= TH_FIN;
-    if (len && off + len == c->sndq.len) flags |= TH_PSH;
+    if (push_due(c, seq, len)) flags |= TH_PSH;
     if (!len && !(flags & TH_FIN)) return;
     if (rexmit) {
         c->total_retrans++;
@@ -232,10 +288,28 @@ static uint32_t next_len(ts_conn *c, bool *fin)
     return len;
 }
 
+/* Linux also ends a slow-start burst in PSH: its write queue holds multi-segment buffers
+ * that are pushed as they fill, so the last segment a growing window lets out carries
+ * PSH (packetdrill's limited_transmit, fast_recovery/prr-ss and shutdown scripts all
+ * expect `P.` there), while single segments sent into a freed slot (limited transmit,
+ * TLP) and bursts in congestion avoidance do not. Modelled as: the 2nd or later new
+ * segment of one output pass, in slow start, after which the window blocks more data. */
+static bool burst_end(const ts_conn *c, uint32_t off, uint32_t len, uint32_t sent)
+{
+    if (sent == 0 || !len || c->cwnd >= c->ssthresh) return false;
+    uint32_t left = c->sndq.len - off - len; /* data still waiting after this segment */
+    if (left == 0) return false;
+    uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+    uint32_t flight = (c->in_recovery ? c->snd_max : c->snd_nxt) - c->snd_una + len;
+    uint32_t next = left < c->snd_mss ? left : c->snd_mss;
+    return wnd <= flight || wnd - flight < next;
+}
+
 /* Send what the windows allow; any pending ACK rides along, or goes out alone if due. */
 void ts_tcp_output(ts_stack *s, ts_conn *c)
 {
     if (can_send_data(c)) {
+        uint32_t sent = 0; /* new-data segments sent by this call */
         for (int guard = 0; guard < 65536; guard++) {
             bool fin;
             uint32_t len = next_len(c, &fin);
@@ -244,7 +318,11 @@ void ts_tcp_output(ts_stack *s, ts_conn *c)
             bool rexmit = seq_lt(seq, c->snd_max);
             uint32_t off = seq - c->snd_buf_seq;
             uint8_t flags = TH_ACK | (fin ? TH_FIN : 0);
-            if (len && off + len == c->sndq.len) flags |= TH_PSH;
+            if (push_due(c, seq, len) || (!rexmit && burst_end(c, off, len, sent))) flags |= TH_PSH;
+            if (!rexmit && (len || fin)) {
+                sent++;
+                c->last_tx_seq = seq;
+            }
             if (rexmit) {
                 c->total_retrans++;
                 s->cnt.tcp_retransmits++;
@@ -258,8 +336,10 @@ void ts_tcp_output(ts_stack *s, ts_conn *c)
             c->snd_nxt = seq + len + (fin ? 1 : 0);
             if (fin) c->fin_sent = true;
             c->snd_max = seq_max(c->snd_max, c->snd_nxt);
-            if (!ts_timer_on(c, TS_TIMER_RETRANSMIT)) ts_rto_arm(s, c);
+            if (!ts_timer_on(c, TS_TIMER_RETRANSMIT) && !ts_timer_on(c, TS_TIMER_TLP))
+                ts_rto_arm(s, c);
         }
+        if (sent) ts_tlp_arm(s, c, false); /* new data went out: probe its tail */
         /* Data waits with nothing in flight: the window is zero, or too small to be worth
          * a segment (sender SWS avoidance). Either way only a timer can move things on:
          * probe a zero window (RFC 9293 3.8.6.1), or send into a small one when it fires

@@ -56,6 +56,7 @@ static void data_timeout(ts_stack *s, ts_conn *c)
     c->in_recovery = false;
     c->dupacks = 0;
     c->recover = c->snd_max;
+    c->tlp_out = false;
     c->rtt_timing = false;   /* Karn: nothing in flight now can be timed */
     c->snd_nxt = c->snd_una; /* go back: resend from the first unACKed byte */
     uint32_t off = c->snd_una - c->snd_buf_seq;
@@ -63,6 +64,42 @@ static void data_timeout(ts_stack *s, ts_conn *c)
     ts_tcp_output(s, c);
     if (!ts_timer_on(c, TS_TIMER_RETRANSMIT)) ts_rto_arm(s, c);
     rexmit_event(s, c, TS_REXMIT_RTO, c->snd_una, len < c->snd_mss ? len : c->snd_mss);
+}
+
+/* RFC 8985 7.3 (Linux tcp_send_loss_probe): send one new segment if the peer's window
+ * allows it (cwnd notwithstanding), else the newest segment sent again; then the RTO. */
+static void tlp_timeout(ts_stack *s, ts_conn *c)
+{
+    if (c->snd_una == c->snd_max) return;
+    c->tlp_out = true; /* also keeps ts_tcp_output from arming another probe */
+    c->tlp_high_seq = c->snd_max;
+    uint32_t off = c->snd_nxt - c->snd_buf_seq;
+    uint32_t avail = c->sndq.len > off ? c->sndq.len - off : 0;
+    uint32_t len = avail < c->snd_mss ? avail : c->snd_mss;
+    bool sent_new = false;
+    if (len && seq_le(c->snd_nxt + len, c->snd_una + c->snd_wnd)) {
+        uint32_t cwnd = c->cwnd, max = c->snd_max;
+        c->cwnd = c->snd_nxt - c->snd_una + len;
+        ts_tcp_output(s, c);
+        c->cwnd = cwnd;
+        sent_new = seq_gt(c->snd_max, max);
+        c->tlp_high_seq = c->snd_max;
+    }
+    if (!sent_new) {
+        uint32_t seq = seq_max(c->last_tx_seq, c->snd_una);
+        uint32_t end = c->snd_buf_seq + c->sndq.len;
+        uint32_t n = seq_lt(seq, end) ? end - seq : 0;
+        if (n > c->snd_mss) seq = end - c->snd_mss, n = c->snd_mss;
+        ts_send_data(s, c, seq, n, true);
+        ts_event ev = {.type = TS_EV_RETRANSMIT};
+        ev.u.rexmit.kind = TS_REXMIT_PROBE; /* the timer kind (tlp) tells it apart */
+        ev.u.rexmit.seq = seq;
+        ev.u.rexmit.len = n;
+        ev.u.rexmit.count = 1;
+        ev.u.rexmit.rto = c->rto;
+        ts_emit_conn(s, c, &ev);
+    }
+    ts_rto_arm(s, c);
 }
 
 static void persist_timeout(ts_stack *s, ts_conn *c)
@@ -116,6 +153,7 @@ void ts_tcp_timer(ts_stack *s, ts_conn *c, ts_timer_kind k)
         }
         break;
     case TS_TIMER_PERSIST: persist_timeout(s, c); break;
+    case TS_TIMER_TLP: tlp_timeout(s, c); break;
     case TS_TIMER_KEEPALIVE: keepalive_timeout(s, c); break;
     case TS_TIMER_TIME_WAIT:
     case TS_TIMER_FIN_WAIT2: ts_conn_done(s, c, 0); break;

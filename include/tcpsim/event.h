@@ -63,6 +63,7 @@ typedef enum {
     TS_TIMER_KEEPALIVE,
     TS_TIMER_TIME_WAIT,
     TS_TIMER_FIN_WAIT2,
+    TS_TIMER_TLP, /* tail loss probe (RFC 8985 7) */
     TS_NUM_TIMERS
 } ts_timer_kind;
 
@@ -73,7 +74,7 @@ typedef enum {
     TS_REXMIT_RTO,     /* data or FIN retransmitted by the RTO */
     TS_REXMIT_FAST,    /* fast retransmit (3 dupACKs) */
     TS_REXMIT_PARTIAL, /* NewReno partial ACK (RFC 6582) */
-    TS_REXMIT_PROBE,   /* zero-window probe or keepalive */
+    TS_REXMIT_PROBE,   /* zero-window probe, keepalive, or tail loss probe (RFC 8985) */
 } ts_rexmit_kind;
 
 typedef enum {

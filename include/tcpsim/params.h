@@ -28,6 +28,7 @@ typedef struct ts_params {
     ts_time_t rto_max;      /* upper bound (120 s) */
     ts_time_t rto_fallback; /* RTO after a retransmitted handshake, RFC 6298 5.7 (3 s) */
     uint32_t retries2;      /* data retransmissions before giving up (15) */
+    bool tlp;               /* tail loss probe, RFC 8985 7 (on; needs SACK, as in Linux) */
     ts_time_t user_timeout; /* TCP_USER_TIMEOUT; 0 = off */
     /* Acknowledgements. */
     ts_time_t delack;     /* delayed-ACK timer, 0 = ACK at once (40 ms) */
@@ -44,7 +45,8 @@ typedef struct ts_params {
     ts_time_t keepalive_intvl; /* 75 s */
     uint32_t keepalive_probes; /* 9 */
     /* Congestion control (RFC 5681, 6928). */
-    uint32_t init_cwnd; /* segments (10) */
+    uint32_t init_cwnd;    /* segments (10) */
+    bool limited_transmit; /* RFC 3042: a new segment on each of the first 2 dupACKs (on) */
     /* Buffers. */
     uint32_t rcvbuf;  /* receive buffer limit, bytes */
     uint32_t sndbuf;  /* send buffer limit, bytes */

@@ -213,8 +213,13 @@ static ts_time_t expiry(ts_time_t t0, ts_time_t b, ts_time_t cap, int n)
 
 START_TEST(backoff_to_rto_max_then_etimedout_924s)
 {
+    /* These tests pin RFC 6298's RTO schedule, so the tail loss probe that Linux sends
+     * before the first RTO (RFC 8985; covered by test_tcp_tlp.c) is off here. */
+    ts_params pa;
+    ts_params_default(&pa);
+    pa.tlp = false;
     conn k;
-    conn_open(&k, NULL, 0, 0); /* no delay: RTO = 1 us + max(2 us, 200 ms) */
+    conn_open(&k, &pa, 0, 0); /* no delay: RTO = 1 us + max(2 us, 200 ms) */
     ts_tcp_info ai;
     ts_sock_info(k.h->st[H_A], k.ca.sd, &ai);
     ts_time_t base = ai.rto;
@@ -249,6 +254,7 @@ START_TEST(retries2_parameter)
     ts_params pa;
     ts_params_default(&pa);
     pa.retries2 = 3;
+    pa.tlp = false; /* the RTO schedule alone (see above) */
     conn k;
     conn_open(&k, &pa, 10 * TS_MSEC, 0);
     k.d.data = -1;
@@ -300,6 +306,7 @@ START_TEST(user_timeout_clamps_rto)
     ts_params_default(&pa);
     char err[128];
     ck_assert_int_eq(ts_params_set(&pa, "user_timeout", "5s", err, sizeof err), 0);
+    pa.tlp = false; /* the RTO schedule alone (see above) */
     conn k;
     conn_open(&k, &pa, 10 * TS_MSEC, 0);
     k.d.data = -1;

@@ -226,18 +226,28 @@ START_TEST(whole_window_lost_rto_backoff)
     h_run_until(x.h, x.t0 + 30 * TS_SEC);
     ck_assert_uint_eq(x.sb.rx_len, 10 * MSS);
     ck_assert_uint_eq(h_app_check(&x.sb), 10 * MSS);
-    /* the handshake's RTT sample (2d = 20 ms) gives Linux's RTO 20 + max(40, 200) = 220 ms;
-     * then it doubles: 440 ms, 880 ms */
-    uint32_t s0 = x.pl.base;
+    /* the handshake's RTT sample (2d = 20 ms) gives Linux's RTO 20 + max(40, 200) = 220 ms.
+     * First the tail loss probe (RFC 8985 7, Linux): PTO = 2 SRTT + 2 ms = 42 ms resends
+     * the last segment sent, here the FIN that followed the data (the sender shut its
+     * write side), and re-arms the RTO from there: 42 + 220 = 262 ms; then it doubles:
+     * 440 ms, 880 ms */
+    uint32_t s0 = x.pl.base, fin = x.pl.base + 10 * MSS;
     ck_assert_uint_eq(sent_at(x.h, s0, 1), x.t0);
-    ck_assert_uint_eq(sent_at(x.h, s0, 2), x.t0 + 220 * TS_MSEC);
-    ck_assert_uint_eq(sent_at(x.h, s0, 3), x.t0 + 660 * TS_MSEC);
-    ck_assert_uint_eq(sent_at(x.h, s0, 4), x.t0 + 1540 * TS_MSEC);
-    ck_assert_uint_eq(sent_at(x.h, s0, 5), TS_TIME_NEVER);
-    /* after the RTO, cwnd is one segment: only segment 0 went out at each expiry */
+    size_t nfin = 0;
     for (size_t i = 0; i < h_nlog(x.h); i++) {
         const h_pkt *p = &x.h->log[i];
-        if (p->from == H_A && p->plen && p->t > x.t0 && p->t <= x.t0 + 1540 * TS_MSEC)
+        if (p->from == H_A && (p->flags & TH_FIN_) && p->seq == fin && p->t <= x.t0 + 42 * TS_MSEC)
+            ck_assert_uint_eq(p->t, nfin++ ? x.t0 + 42 * TS_MSEC : x.t0);
+    }
+    ck_assert_uint_eq(nfin, 2);
+    ck_assert_uint_eq(sent_at(x.h, s0, 2), x.t0 + 262 * TS_MSEC);
+    ck_assert_uint_eq(sent_at(x.h, s0, 3), x.t0 + 702 * TS_MSEC);
+    ck_assert_uint_eq(sent_at(x.h, s0, 4), x.t0 + 1582 * TS_MSEC);
+    ck_assert_uint_eq(sent_at(x.h, s0, 5), TS_TIME_NEVER);
+    /* after the probe, only segment 0 went out at each RTO expiry (cwnd one segment) */
+    for (size_t i = 0; i < h_nlog(x.h); i++) {
+        const h_pkt *p = &x.h->log[i];
+        if (p->from == H_A && p->plen && p->t > x.t0 && p->t <= x.t0 + 1582 * TS_MSEC)
             ck_assert_uint_eq(p->seq, s0);
     }
     const ts_counters *c = ts_stack_counters(x.h->st[H_A]);
