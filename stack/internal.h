@@ -29,6 +29,7 @@
 #define TS_OOO_MAX    32 /* out-of-order ranges held per connection */
 #define TS_TS_OPT_LEN 12 /* NOP, NOP, TS */
 #define TS_PUSH_MARKS 16 /* ends of the most recent writes remembered for PSH */
+#define TS_SACK_MAX   32 /* SACKed ranges the sender's scoreboard holds (RFC 6675) */
 
 /* Sequence arithmetic modulo 2^32 (RFC 9293 3.4): valid across the wrap. */
 static inline bool seq_lt(uint32_t a, uint32_t b)
@@ -169,6 +170,16 @@ struct ts_conn {
     /* Congestion control. */
     uint32_t cwnd, ssthresh, bytes_acked, dupacks, recover;
     bool in_recovery;
+    /* SACK scoreboard (RFC 6675, tcp_sack.c): SACKed ranges above SND.UNA, sorted. */
+    ts_sack_block sb[TS_SACK_MAX];
+    uint32_t sb_n;
+    uint32_t sacked_bytes; /* total of sb */
+    uint32_t high_rxt;     /* RFC 6675 HighRxt: holes below it were retransmitted */
+    uint32_t rack_lost;    /* unSACKed data below this is lost (reordering timer fired) */
+    bool reo_armed;        /* the TLP slot holds the reordering timer (RFC 8985 6.2) */
+    ts_time_t min_rtt;     /* smallest RTT sample, for the reordering window */
+    /* Proportional rate reduction (RFC 6937), bytes. */
+    uint32_t prr_delivered, prr_out, recover_fs;
     /* Delayed ACK. */
     bool ack_pending;
     bool ack_now;
@@ -308,6 +319,24 @@ void ts_rto_arm(ts_stack *s, ts_conn *c);
 /* Arm the tail loss probe in place of the RTO if RFC 8985 7.2 allows one; `advanced`:
  * an ACK just advanced SND.UNA (cap at a full RTO), else cap at the RTO's time left. */
 void ts_tlp_arm(ts_stack *s, ts_conn *c, bool advanced);
+
+/* tcp_sack.c: the sender's SACK scoreboard, RFC 6675 loss detection and PRR. */
+bool ts_sack_mode(const ts_conn *c); /* SACK negotiated and recovery=sack */
+void ts_sack_clear(ts_conn *c);
+void ts_sack_trim(ts_conn *c); /* drop what SND.UNA has passed */
+/* Merge the segment's valid SACK blocks (within (SND.UNA, SND.MAX], D-SACKs ignored). */
+void ts_sack_add(ts_conn *c, const ts_sack_block *blk, uint32_t n);
+uint32_t ts_sack_lost_end(const ts_conn *c); /* unSACKed bytes below it are lost */
+uint32_t ts_sack_pipe(const ts_conn *c);     /* RFC 6675 SetPipe, bytes */
+uint32_t ts_sack_below(const ts_conn *c, uint32_t seq); /* SACKed bytes below seq */
+/* If `seq` lies in a SACKed range, the end of that range, else seq. */
+uint32_t ts_sack_skip(const ts_conn *c, uint32_t seq);
+/* RFC 6675 NextSeg rule 1: the next lost, not yet retransmitted hole segment. */
+bool ts_sack_next_lost(const ts_conn *c, uint32_t *seq, uint32_t *len);
+/* RFC 6937 with Linux's SSRB: set cwnd for this ACK of recovery. */
+void ts_prr_ack(ts_conn *c, uint32_t delivered, bool una_advanced);
+
+void ts_reo_timeout(ts_stack *s, ts_conn *c); /* tcp_ack.c: the reordering timer */
 
 /* tcp_timer.c */
 void ts_tcp_timer(ts_stack *s, ts_conn *c, ts_timer_kind k);

@@ -81,6 +81,7 @@ static const param_def defs[] = {
     POLP(backoff_policy, "RTO backoff: exponential (Linux exponential)"),
     POLP(delack_policy, "delayed-ACK policy: linux (Linux linux)"),
     POLP(cc, "congestion control: newreno or reno (Linux newreno)"),
+    POLP(recovery, "loss recovery: sack (RFC 6675 + PRR when SACK is on) or newreno (Linux sack)"),
 };
 
 #define NDEFS (sizeof defs / sizeof defs[0])
@@ -91,6 +92,7 @@ static const char *const rto_names[] = {"linux", "rfc6298", NULL};
 static const char *const backoff_names[] = {"exponential", NULL};
 static const char *const delack_names[] = {"linux", NULL};
 static const char *const cc_names[] = {"newreno", "reno", NULL};
+static const char *const recovery_names[] = {"sack", "newreno", NULL};
 
 const char *const *ts_policy_names(const char *kind)
 {
@@ -99,6 +101,7 @@ const char *const *ts_policy_names(const char *kind)
     if (!strcmp(kind, "backoff_policy")) return backoff_names;
     if (!strcmp(kind, "delack_policy")) return delack_names;
     if (!strcmp(kind, "cc")) return cc_names;
+    if (!strcmp(kind, "recovery")) return recovery_names;
     return NULL;
 }
 
@@ -148,6 +151,7 @@ void ts_params_default(ts_params *p)
     set_name(p->backoff_policy, "exponential");
     set_name(p->delack_policy, "linux");
     set_name(p->cc, "newreno");
+    set_name(p->recovery, "sack");
 }
 
 typedef struct profile {

@@ -131,6 +131,7 @@ int ts_connect(ts_stack *s, int sd, uint32_t addr, uint16_t port)
     c->ts_offset = (uint32_t)ts_siphash(s->key, &c->iss, sizeof c->iss);
     c->snd_una = c->iss;
     c->recover = c->iss; /* RFC 6582 3.2: recover starts at the ISS, not 0 */
+    ts_sack_clear(c);
     c->snd_buf_seq = c->iss + 1;
     c->snd_mss = (uint16_t)(c->p.mss > 536 ? 536 : c->p.mss); /* until the peer's SYN */
     c->rcv_mss = (uint16_t)c->p.mss;

@@ -11,6 +11,7 @@ void ts_ack_input(ts_stack *s, ts_conn *c, const ts_seg *g);
 
 static void rtt_sample(ts_stack *s, ts_conn *c, ts_time_t rtt)
 {
+    if (rtt && (!c->min_rtt || rtt < c->min_rtt)) c->min_rtt = rtt;
     c->rto_ops->sample(c, rtt);
     ts_event ev = {.type = TS_EV_RTT_SAMPLE};
     ev.u.rtt.sample = rtt;
@@ -47,7 +48,18 @@ static uint32_t resend_len(const ts_conn *c)
     return avail < c->snd_mss ? avail : c->snd_mss;
 }
 
-/* RFC 5681 3.2 and RFC 6582 3.2: a duplicate ACK. */
+/* RFC 3042 limited transmit: each of the first two dupACKs lets one new segment out, up
+ * to cwnd + 2*SMSS in flight, cwnd itself unchanged (Linux does the same, counting
+ * dupACKs as SACKed segments without SACK) */
+static void limited_transmit(ts_stack *s, ts_conn *c)
+{
+    uint32_t cwnd = c->cwnd;
+    c->cwnd += c->dupacks * c->snd_mss;
+    ts_tcp_output(s, c);
+    c->cwnd = cwnd;
+}
+
+/* RFC 5681 3.2 and RFC 6582 3.2: a duplicate ACK (connections without SACK recovery). */
 static void dupack(ts_stack *s, ts_conn *c)
 {
     uint32_t before = c->cwnd;
@@ -64,13 +76,7 @@ static void dupack(ts_stack *s, ts_conn *c)
     } else if (c->dupacks > 3 && c->in_recovery) {
         c->cc_ops->on_dupack(c);
     } else if (c->dupacks <= 2 && !c->in_recovery && c->p.limited_transmit) {
-        /* RFC 3042 limited transmit: each of the first two dupACKs lets one new segment
-         * out, up to cwnd + 2*SMSS in flight, cwnd itself unchanged (Linux does the same,
-         * counting dupACKs as SACKed segments without SACK) */
-        uint32_t cwnd = c->cwnd;
-        c->cwnd += c->dupacks * c->snd_mss;
-        ts_tcp_output(s, c);
-        c->cwnd = cwnd;
+        limited_transmit(s, c);
     }
     cwnd_event(s, c, before);
 }
@@ -103,8 +109,20 @@ static void new_ack(ts_stack *s, ts_conn *c, const ts_seg *g)
     if (seq_lt(c->snd_nxt, c->snd_una)) c->snd_nxt = c->snd_una;
     c->retries = 0;
     c->probes = 0;
+    c->reo_armed = false; /* re-armed below if a hole remains (sack_ack) */
     if (c->tlp_out && seq_ge(g->ack, c->tlp_high_seq)) c->tlp_out = false; /* RFC 8985 7.4 */
-    if (c->in_recovery) {
+    bool sack = ts_sack_mode(c);
+    if (sack) ts_sack_trim(c);
+    if (c->in_recovery && sack) {
+        /* RFC 6675: recovery ends when SND.UNA reaches RecoveryPoint; RFC 6937 (and
+         * Linux) then set cwnd = ssthresh. A partial ACK sends nothing by itself: PRR
+         * decides (sack_ack). */
+        if (seq_ge(g->ack, c->recover)) {
+            c->in_recovery = false;
+            c->dupacks = 0;
+            c->cwnd = c->ssthresh;
+        }
+    } else if (c->in_recovery) {
         bool full = seq_ge(g->ack, c->recover);
         if (c->cc_ops->on_recovery_ack(c, acked, full)) {
             c->in_recovery = false;
@@ -252,16 +270,95 @@ static void data_input(ts_stack *s, ts_conn *c, const ts_seg *g)
     if (c->rcvq.len > before) ts_notify(s, c, TS_SOCK_READABLE);
 }
 
+/* RFC 6675 5 with PRR: enter recovery, retransmit the first hole at once. */
+static void sack_enter_recovery(ts_stack *s, ts_conn *c)
+{
+    c->in_recovery = true;
+    c->recover = c->snd_max; /* RecoveryPoint = HighData */
+    c->recover_fs = c->cwnd; /* Linux's prior_cwnd */
+    c->prr_delivered = c->prr_out = 0;
+    c->high_rxt = c->snd_una;
+    if (c->reo_armed) {
+        c->reo_armed = false;
+        ts_timer_clear(s, c, TS_TIMER_TLP);
+        if (!ts_timer_on(c, TS_TIMER_RETRANSMIT)) ts_rto_arm(s, c);
+    }
+    /* RFC 6675 4: the first segment is presumed lost even if IsLost does not say so */
+    if (!seq_gt(ts_sack_lost_end(c), c->snd_una)) {
+        uint32_t end = c->sb_n ? c->sb[0].start : c->snd_max;
+        c->rack_lost = seq_min(end, c->snd_una + c->snd_mss);
+    }
+    c->cc_ops->enter_recovery(c); /* ssthresh; PRR sets cwnd */
+    s->cnt.tcp_fast_retransmits++;
+}
+
+/* The reordering window of RFC 8985 6.2: min_RTT/4, at most SRTT, plus Linux's 2 ms
+ * timer slack. Armed when SACKed data shows a hole that IsLost does not yet call lost:
+ * the hole went out no later than the SACKed data, so it is late by then. */
+static void reo_arm(ts_stack *s, ts_conn *c)
+{
+    ts_time_t rtt = c->min_rtt ? c->min_rtt : c->srtt;
+    ts_time_t wnd = rtt / 4 < c->srtt ? rtt / 4 : c->srtt;
+    c->reo_armed = true;
+    ts_timer_set(s, c, TS_TIMER_TLP, s->now + wnd + 2 * TS_MSEC);
+}
+
+/* The reordering timer fired: the holes below the highest SACKed range are lost. */
+void ts_reo_timeout(ts_stack *s, ts_conn *c)
+{
+    c->reo_armed = false;
+    if (c->snd_una == c->snd_max || c->in_recovery || !c->sb_n ||
+        seq_lt(c->snd_una, c->recover)) {
+        ts_rto_arm(s, c);
+        return;
+    }
+    c->rack_lost = c->sb[c->sb_n - 1].start;
+    sack_enter_recovery(s, c);
+    ts_prr_ack(c, 0, false);
+    ts_tcp_output(s, c);
+    ts_rto_arm(s, c);
+}
+
+/* An ACK on a connection with SACK recovery: the scoreboard, then RFC 6675's decision to
+ * enter recovery (DupThresh dupACKs, or IsLost(SND.UNA)), then PRR's cwnd. */
+static void sack_ack(ts_stack *s, ts_conn *c, const ts_seg *g, bool dup, uint32_t una0,
+                     uint32_t sacked0)
+{
+    uint32_t before = c->cwnd;
+    ts_sack_add(c, g->opts.sack, g->opts.nsack);
+    uint32_t acked = c->snd_una - una0;
+    int64_t d = (int64_t)acked + c->sacked_bytes - sacked0;
+    uint32_t delivered = d > 0 ? (uint32_t)d : 0;
+    if (dup) c->dupacks++;
+    if (!c->in_recovery) {
+        bool may = c->snd_una != c->snd_max && seq_ge(c->snd_una, c->recover) && !c->retries;
+        if (may && (c->dupacks >= 3 || seq_gt(ts_sack_lost_end(c), c->snd_una))) {
+            sack_enter_recovery(s, c);
+            ts_prr_ack(c, delivered, acked > 0);
+        } else {
+            /* limited transmit needs no help here: SACKed data leaves the flight
+             * (tcp_out.c next_len), so ts_ack_input's output sends into the room */
+            if (may && c->sacked_bytes >= c->snd_mss && !c->reo_armed && c->srtt)
+                reo_arm(s, c);
+        }
+    } else {
+        ts_prr_ack(c, delivered, acked > 0);
+    }
+    cwnd_event(s, c, before);
+}
+
 void ts_ack_input(ts_stack *s, ts_conn *c, const ts_seg *g)
 {
     if (!ack_check(s, c, g)) return;
     if (c->state == TS_SYN_RECEIVED) ts_synack_acked(s, c, g);
-    if (seq_gt(g->ack, c->snd_una)) {
-        new_ack(s, c, g);
-    } else if (g->ack == c->snd_una && g->len == 0 && !(g->flags & TH_FIN) &&
-               ((uint32_t)g->wnd << c->snd_wscale) == c->snd_wnd && c->snd_max != c->snd_una) {
+    bool dup = g->ack == c->snd_una && g->len == 0 && !(g->flags & TH_FIN) &&
+               ((uint32_t)g->wnd << c->snd_wscale) == c->snd_wnd && c->snd_max != c->snd_una;
+    uint32_t una0 = c->snd_una, sacked0 = c->sacked_bytes;
+    if (seq_gt(g->ack, c->snd_una)) new_ack(s, c, g);
+    if (ts_sack_mode(c) && c->state != TS_SYN_RECEIVED)
+        sack_ack(s, c, g, dup, una0, sacked0);
+    else if (dup)
         dupack(s, c);
-    }
     window_update(s, c, g);
     if (!closing_transitions(s, c)) return;
     if (g->len) {

@@ -91,6 +91,7 @@ static void listen_input(ts_stack *s, ts_conn *l, const ts_seg *g)
     c->ts_offset = (uint32_t)ts_siphash(s->key, &c->iss, sizeof c->iss);
     c->snd_una = c->snd_buf_seq = c->iss;
     c->recover = c->iss; /* RFC 6582 3.2: recover starts at the ISS, not 0 */
+    ts_sack_clear(c);
     c->snd_buf_seq = c->iss + 1;
     ts_conn_hash(s, c);
     ts_set_state(s, c, TS_SYN_RECEIVED);
@@ -113,6 +114,7 @@ static void established(ts_stack *s, ts_conn *c, const ts_seg *g)
     c->snd_wl1 = g->seq;
     c->snd_wl2 = g->ack;
     if (c->total_retrans == 0) { /* Karn: only an unretransmitted SYN gives a sample */
+        c->min_rtt = s->now - c->rtt_timed_at;
         c->rto_ops->sample(c, s->now - c->rtt_timed_at);
         ts_event ev = {.type = TS_EV_RTT_SAMPLE};
         ev.u.rtt.sample = s->now - c->rtt_timed_at;

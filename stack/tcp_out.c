@@ -106,7 +106,9 @@ void ts_rto_arm(ts_stack *s, ts_conn *c)
         ts_time_t left = end > s->now ? end - s->now : 0;
         if (t > left) t = left;
     }
-    ts_timer_clear(s, c, TS_TIMER_TLP); /* one timer slot, as in Linux: the RTO replaces it */
+    /* one timer slot, as in Linux: the RTO replaces a probe (not the reordering timer,
+     * which fires first and re-arms the RTO) */
+    if (!c->reo_armed) ts_timer_clear(s, c, TS_TIMER_TLP);
     ts_timer_set(s, c, TS_TIMER_RETRANSMIT, s->now + t);
 }
 
@@ -121,7 +123,7 @@ void ts_tlp_arm(ts_stack *s, ts_conn *c, bool advanced)
                       c->state == TS_FIN_WAIT_1 || c->state == TS_CLOSING ||
                       c->state == TS_LAST_ACK;
     if (!c->p.tlp || !c->sack_ok || !open_state || c->snd_una == c->snd_max || c->in_recovery ||
-        c->retries || c->tlp_out || !c->srtt || seq_lt(c->snd_una, c->recover))
+        c->retries || c->tlp_out || !c->srtt || seq_lt(c->snd_una, c->recover) || c->reo_armed)
         return;
     uint32_t flight = c->snd_max - c->snd_una - (c->fin_sent ? 1 : 0);
     ts_time_t pto = 2 * c->srtt + (flight <= c->snd_mss ? c->p.rto_min : 2 * TS_MSEC);
@@ -268,8 +270,21 @@ static uint32_t next_len(ts_conn *c, bool *fin)
     uint32_t avail = c->sndq.len > off ? c->sndq.len - off : 0;
     uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
     uint32_t flight = ts_flight(c);
-    if (c->in_recovery) flight = c->snd_max - c->snd_una;
-    uint32_t room = wnd > flight ? wnd - flight : 0;
+    uint32_t room;
+    if (c->in_recovery && ts_sack_mode(c)) {
+        /* RFC 6675: cwnd bounds the pipe; the peer's window still counts from SND.UNA */
+        uint32_t pipe = ts_sack_pipe(c), out = c->snd_max - c->snd_una;
+        room = c->cwnd > pipe ? c->cwnd - pipe : 0;
+        uint32_t rroom = c->snd_wnd > out ? c->snd_wnd - out : 0;
+        if (rroom < room) room = rroom;
+        flight = out;
+    } else {
+        if (c->in_recovery) flight = c->snd_max - c->snd_una;
+        else if (c->sb_n && (c->p.limited_transmit || c->retries))
+            flight -= ts_sack_below(c, c->snd_nxt); /* SACKed data is not in flight:
+                                                      * RFC 3042 with SACK, as Linux */
+        room = wnd > flight ? wnd - flight : 0;
+    }
     uint32_t len = avail < c->snd_mss ? avail : c->snd_mss;
     bool window_limited = len > room;
     if (window_limited) len = room;
@@ -305,12 +320,43 @@ static bool burst_end(const ts_conn *c, uint32_t off, uint32_t len, uint32_t sen
     return wnd <= flight || wnd - flight < next;
 }
 
+/* SACK recovery (RFC 6675 NextSeg rule 1): retransmit the next lost hole if cwnd leaves
+ * room in the pipe. Returns 1 when it sent one, 0 when no hole is lost (new data may
+ * follow, from SND.NXT = SND.MAX), -1 when a lost hole waits for room. */
+static int sack_rexmit(ts_stack *s, ts_conn *c)
+{
+    uint32_t seq, len;
+    c->snd_nxt = c->snd_max;
+    if (!ts_sack_next_lost(c, &seq, &len)) return 0;
+    uint32_t pipe = ts_sack_pipe(c), need = len ? len : 1;
+    if (c->cwnd <= pipe || c->cwnd - pipe < need) return -1;
+    ts_event ev = {.type = TS_EV_RETRANSMIT};
+    ev.u.rexmit.kind = TS_REXMIT_FAST;
+    ev.u.rexmit.seq = seq;
+    ev.u.rexmit.len = len;
+    ev.u.rexmit.count = 1;
+    ev.u.rexmit.rto = c->rto;
+    ts_emit_conn(s, c, &ev);
+    ts_send_data(s, c, seq, len, true);
+    c->high_rxt = seq + need;
+    c->prr_out += len;
+    return 1;
+}
+
 /* Send what the windows allow; any pending ACK rides along, or goes out alone if due. */
 void ts_tcp_output(ts_stack *s, ts_conn *c)
 {
     if (can_send_data(c)) {
         uint32_t sent = 0; /* new-data segments sent by this call */
+        bool sack = ts_sack_mode(c);
         for (int guard = 0; guard < 65536; guard++) {
+            if (sack && c->in_recovery) {
+                int r = sack_rexmit(s, c);
+                if (r > 0) continue;
+                if (r < 0) break; /* a lost hole waits for room in the pipe */
+            }
+            if (sack && c->sb_n && seq_lt(c->snd_nxt, c->snd_max)) /* after an RTO: skip */
+                c->snd_nxt = ts_sack_skip(c, c->snd_nxt);     /* what the peer holds */
             bool fin;
             uint32_t len = next_len(c, &fin);
             if (len == 0 && !fin) break;
@@ -332,6 +378,7 @@ void ts_tcp_output(ts_stack *s, ts_conn *c)
                 c->rtt_timed_at = s->now;
             }
             if (c->snd_una == c->snd_max) c->first_unacked_at = s->now;
+            if (c->in_recovery) c->prr_out += len;
             xmit(s, c, seq, flags, len);
             c->snd_nxt = seq + len + (fin ? 1 : 0);
             if (fin) c->fin_sent = true;

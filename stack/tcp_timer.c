@@ -55,6 +55,12 @@ static void data_timeout(ts_stack *s, ts_conn *c)
     c->retries++;
     c->in_recovery = false;
     c->dupacks = 0;
+    if (c->reo_armed) ts_timer_clear(s, c, TS_TIMER_TLP);
+    c->reo_armed = false;
+    /* RFC 6675 5.1 lets the scoreboard stay; Linux keeps it (tcp_timeout_mark_lost),
+     * unless the peer reneged: a SACKed range starting at SND.UNA would have been ACKed */
+    if (c->sb_n && c->sb[0].start == c->snd_una) c->sb_n = 0, c->sacked_bytes = 0;
+    c->high_rxt = c->rack_lost = c->snd_una;
     c->recover = c->snd_max;
     c->tlp_out = false;
     c->rtt_timing = false;   /* Karn: nothing in flight now can be timed */
@@ -70,6 +76,10 @@ static void data_timeout(ts_stack *s, ts_conn *c)
  * allows it (cwnd notwithstanding), else the newest segment sent again; then the RTO. */
 static void tlp_timeout(ts_stack *s, ts_conn *c)
 {
+    if (c->reo_armed) { /* the slot held the reordering timer (RFC 8985 6.2) */
+        ts_reo_timeout(s, c);
+        return;
+    }
     if (c->snd_una == c->snd_max) return;
     c->tlp_out = true; /* also keeps ts_tcp_output from arming another probe */
     c->tlp_high_seq = c->snd_max;

@@ -59,6 +59,9 @@ typedef struct ts_params {
     char backoff_policy[TS_POLICY_NAME_MAX]; /* "exponential" */
     char delack_policy[TS_POLICY_NAME_MAX];  /* "linux" */
     char cc[TS_POLICY_NAME_MAX];             /* "newreno" (also "reno") */
+    /* Loss recovery: "sack" (RFC 6675 with PRR, RFC 6937; only when SACK was negotiated,
+     * else NewReno) or "newreno" (RFC 6582 even with SACK). */
+    char recovery[TS_POLICY_NAME_MAX];
 } ts_params;
 
 /* Kinds of parameter value, for help texts and parsers. */

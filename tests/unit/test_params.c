@@ -65,6 +65,7 @@ START_TEST(linux_defaults)
     ck_assert_str_eq(p.backoff_policy, "exponential");
     ck_assert_str_eq(p.delack_policy, "linux");
     ck_assert_str_eq(p.cc, "newreno");
+    ck_assert_str_eq(p.recovery, "sack");
     ck_assert_int_eq(ts_params_validate(&p, err, sizeof err), 0);
 }
 END_TEST
@@ -225,6 +226,7 @@ static const struct {
     {"backoff_policy", "exponential", "exponential"},
     {"delack_policy", "linux", "linux"},
     {"cc", "reno", "reno"},
+    {"recovery", "newreno", "newreno"},
 };
 
 START_TEST(set_get_every_parameter)
@@ -323,6 +325,7 @@ static const struct {
     {"backoff_policy", "linear",
      "backoff_policy: 'linear' is not a known policy; choose one of: exponential"},
     {"delack_policy", "x", "delack_policy: 'x' is not a known policy; choose one of: linux"},
+    {"recovery", "rack", "recovery: 'rack' is not a known policy; choose one of: sack newreno"},
     {"isn", "4294967296", "isn: '4294967296' is neither 'hash' nor a number 0..4294967295"},
     {"isn", "-1", "isn: '-1' is neither 'hash' nor a number 0..4294967295"},
 };
@@ -380,6 +383,9 @@ START_TEST(policy_names)
     for (n = ts_policy_names("backoff_policy"); *n; n++) ck_assert_ptr_nonnull(ts_backoff_find(*n));
     for (n = ts_policy_names("delack_policy"); *n; n++) ck_assert_ptr_nonnull(ts_delack_find(*n));
     for (n = ts_policy_names("cc"); *n; n++) ck_assert_ptr_nonnull(ts_cc_find(*n));
+    ck_assert_str_eq(ts_policy_names("recovery")[0], "sack");
+    ck_assert_str_eq(ts_policy_names("recovery")[1], "newreno");
+    ck_assert_ptr_null(ts_policy_names("recovery")[2]);
     ck_assert_ptr_null(ts_policy_names("mss"));
     ck_assert_ptr_null(ts_policy_names(NULL));
 }

@@ -172,12 +172,14 @@ START_TEST(out_of_order_and_hole_fill_acked_at_once)
     uint32_t a[8];
     size_t n = b_acks(&x, t, a, 8);
     /* segment 0 waits (one full segment), segment 2 is out of order: an immediate dupACK
-     * with a SACK block, which also covers segment 0; the retransmitted segment 1 (RTO of
-     * 220 ms, restarted by that ACK at t0 + 2D, RFC 6298 5.3) fills the hole: ACKed at once */
+     * with a SACK block, which also covers segment 0; the retransmitted segment 1 fills
+     * the hole: ACKed at once. The sender resends it when its reordering timer fires
+     * (RFC 8985: min_RTT/4 = 5 ms, plus 2 ms) after that SACK arrives at t0 + 2D; before
+     * SACK recovery it waited for the 220 ms RTO, which this test used to encode. */
     ck_assert_uint_eq(n, 2);
     ck_assert_uint_eq(t[0], x.t0 + D);
     ck_assert_uint_eq(a[0], x.base + MSS);
-    ck_assert_uint_eq(t[1], x.t0 + 2 * D + 220 * TS_MSEC + D);
+    ck_assert_uint_eq(t[1], x.t0 + 2 * D + 7 * TS_MSEC + D);
     ck_assert_uint_eq(a[1], x.base + 3 * MSS);
     for (size_t i = 0; i < h_nlog(x.h); i++)
         if (x.h->log[i].from == H_B && x.h->log[i].t == x.t0 + D) {

@@ -1,0 +1,186 @@
+/* tcp_sack.c: the sender's SACK scoreboard and what RFC 6675 derives from it: which
+ * unSACKed data is lost (IsLost), the data in flight (SetPipe), the next hole to
+ * retransmit (NextSeg rule 1), and the congestion window during recovery by proportional
+ * rate reduction (RFC 6937, with Linux's slow-start reduction bound). The scoreboard is a
+ * small sorted array of SACKed ranges above SND.UNA, merged as blocks arrive and trimmed
+ * as SND.UNA moves: no allocation, at most TS_SACK_MAX ranges walked per call. */
+#include <string.h>
+
+#include "internal.h"
+
+bool ts_sack_mode(const ts_conn *c)
+{
+    return c->sack_ok && c->p.recovery[0] == 's'; /* "sack" */
+}
+
+void ts_sack_clear(ts_conn *c)
+{
+    c->sb_n = 0;
+    c->sacked_bytes = 0;
+    c->high_rxt = c->snd_una;
+    c->rack_lost = c->snd_una;
+}
+
+static void recount(ts_conn *c)
+{
+    uint32_t sum = 0;
+    for (uint32_t i = 0; i < c->sb_n; i++) sum += c->sb[i].end - c->sb[i].start;
+    c->sacked_bytes = sum;
+}
+
+void ts_sack_trim(ts_conn *c)
+{
+    uint32_t drop = 0;
+    while (drop < c->sb_n && seq_le(c->sb[drop].end, c->snd_una)) drop++;
+    if (drop) {
+        memmove(c->sb, c->sb + drop, (c->sb_n - drop) * sizeof c->sb[0]);
+        c->sb_n -= drop;
+    }
+    if (c->sb_n && seq_lt(c->sb[0].start, c->snd_una)) c->sb[0].start = c->snd_una;
+    if (seq_lt(c->high_rxt, c->snd_una) || seq_gt(c->high_rxt, c->snd_max))
+        c->high_rxt = c->snd_una;
+    if (seq_lt(c->rack_lost, c->snd_una) || seq_gt(c->rack_lost, c->snd_max))
+        c->rack_lost = c->snd_una;
+    recount(c);
+}
+
+/* Merge [s, e) into the sorted, non-adjacent ranges. When the array is full, the highest
+ * range gives way: forgetting a SACK costs at most a needless retransmission. */
+static void insert(ts_conn *c, uint32_t s, uint32_t e)
+{
+    uint32_t i = 0, j;
+    while (i < c->sb_n && seq_lt(c->sb[i].end, s)) i++;
+    for (j = i; j < c->sb_n && seq_le(c->sb[j].start, e); j++) {
+        s = seq_min(s, c->sb[j].start);
+        e = seq_max(e, c->sb[j].end);
+    }
+    if (j == i) {
+        if (i == TS_SACK_MAX) return;
+        if (c->sb_n == TS_SACK_MAX) c->sb_n--;
+        memmove(c->sb + i + 1, c->sb + i, (c->sb_n - i) * sizeof c->sb[0]);
+        c->sb_n++;
+    } else if (j > i + 1) {
+        memmove(c->sb + i + 1, c->sb + j, (c->sb_n - j) * sizeof c->sb[0]);
+        c->sb_n -= j - i - 1;
+    }
+    c->sb[i].start = s;
+    c->sb[i].end = e;
+}
+
+/* RFC 2018 / RFC 6675: only blocks inside (SND.UNA, SND.MAX] count. A D-SACK (RFC 2883)
+ * reports data below SND.UNA (ignored here) or inside another block (merging it is a
+ * no-op); anything else outside is a broken or lying receiver, and is ignored. */
+void ts_sack_add(ts_conn *c, const ts_sack_block *blk, uint32_t n)
+{
+    bool changed = false;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t s = blk[k].start, e = blk[k].end;
+        if (!seq_lt(s, e) || !seq_gt(s, c->snd_una) || seq_gt(e, c->snd_max)) continue;
+        insert(c, s, e);
+        changed = true;
+    }
+    if (changed) recount(c);
+}
+
+uint32_t ts_sack_below(const ts_conn *c, uint32_t seq)
+{
+    uint32_t sum = 0;
+    for (uint32_t i = 0; i < c->sb_n && seq_lt(c->sb[i].start, seq); i++)
+        sum += seq_min(c->sb[i].end, seq) - c->sb[i].start;
+    return sum;
+}
+
+/* Bytes of [snd_una, seq) that are not SACKed. */
+static uint32_t unsacked_below(const ts_conn *c, uint32_t seq)
+{
+    if (!seq_gt(seq, c->snd_una)) return 0;
+    return seq - c->snd_una - ts_sack_below(c, seq);
+}
+
+/* RFC 6675 IsLost: a byte is lost when more than (DupThresh-1)*SMSS bytes, or DupThresh
+ * discontiguous ranges, above it are SACKed (DupThresh 3). That holds for every byte
+ * below some range start, so the answer is one boundary; the reordering timer (RACK,
+ * RFC 8985) may have pushed it higher. */
+uint32_t ts_sack_lost_end(const ts_conn *c)
+{
+    uint32_t lost = c->snd_una, acc = 0;
+    for (uint32_t i = c->sb_n; i-- > 0;) {
+        acc += c->sb[i].end - c->sb[i].start;
+        if (acc > 2u * c->snd_mss || c->sb_n - i >= 3) {
+            lost = c->sb[i].start;
+            break;
+        }
+    }
+    if (seq_gt(c->rack_lost, lost) && seq_le(c->rack_lost, c->snd_max)) lost = c->rack_lost;
+    return lost;
+}
+
+/* RFC 6675 SetPipe: every byte in flight not SACKed and not lost, plus every byte
+ * retransmitted (below HighRxt) and not SACKed since. */
+uint32_t ts_sack_pipe(const ts_conn *c)
+{
+    uint32_t flight = c->snd_max - c->snd_una;
+    uint32_t lost = unsacked_below(c, ts_sack_lost_end(c));
+    uint32_t out = flight - c->sacked_bytes - lost;
+    if (seq_gt(c->high_rxt, c->snd_una) && seq_le(c->high_rxt, c->snd_max))
+        out += unsacked_below(c, c->high_rxt);
+    return out;
+}
+
+uint32_t ts_sack_skip(const ts_conn *c, uint32_t seq)
+{
+    for (uint32_t i = 0; i < c->sb_n && seq_le(c->sb[i].start, seq); i++)
+        if (seq_lt(seq, c->sb[i].end)) return c->sb[i].end;
+    return seq;
+}
+
+bool ts_sack_next_lost(const ts_conn *c, uint32_t *seq, uint32_t *len)
+{
+    uint32_t s = c->snd_una;
+    if (seq_gt(c->high_rxt, s) && seq_le(c->high_rxt, c->snd_max)) s = c->high_rxt;
+    s = ts_sack_skip(c, s);
+    uint32_t lost = ts_sack_lost_end(c);
+    if (!seq_lt(s, lost)) return false;
+    uint32_t end = lost; /* the hole ends at the next SACKed range (lost is one's start) */
+    for (uint32_t i = 0; i < c->sb_n; i++)
+        if (seq_gt(c->sb[i].start, s)) {
+            end = seq_min(end, c->sb[i].start);
+            break;
+        }
+    uint32_t data_end = c->snd_buf_seq + c->sndq.len; /* past it only the FIN */
+    uint32_t n = end - s;
+    if (n > c->snd_mss) n = c->snd_mss;
+    if (seq_ge(s, data_end))
+        n = 0;
+    else if (n > data_end - s)
+        n = data_end - s;
+    *seq = s;
+    *len = n;
+    return true;
+}
+
+/* RFC 6937 section 3, in Linux's form (tcp_cwnd_reduction): above ssthresh, send in
+ * proportion to what was delivered; at or below it, grow back toward ssthresh no faster
+ * than slow start (SSRB: what was delivered, plus one SMSS when SND.UNA advanced). The
+ * first ACK of recovery always lets the fast retransmission out. */
+void ts_prr_ack(ts_conn *c, uint32_t delivered, bool una_advanced)
+{
+    uint32_t mss = c->snd_mss ? c->snd_mss : 536;
+    c->prr_delivered += delivered;
+    uint32_t pipe = ts_sack_pipe(c);
+    int64_t sndcnt;
+    if (pipe > c->ssthresh) {
+        uint64_t fs = c->recover_fs ? c->recover_fs : 1;
+        sndcnt = (int64_t)(((uint64_t)c->prr_delivered * c->ssthresh + fs - 1) / fs) -
+                 (int64_t)c->prr_out;
+    } else {
+        int64_t limit = (int64_t)c->prr_delivered - (int64_t)c->prr_out;
+        if (limit < (int64_t)delivered) limit = delivered;
+        if (una_advanced) limit += mss;
+        sndcnt = c->ssthresh - pipe;
+        if (sndcnt > limit) sndcnt = limit;
+    }
+    if (sndcnt < 0) sndcnt = 0;
+    if (!c->prr_out && sndcnt < mss) sndcnt = mss;
+    c->cwnd = pipe + (uint32_t)sndcnt;
+}
