@@ -326,8 +326,8 @@ void ts_sack_clear(ts_conn *c);
 void ts_sack_trim(ts_conn *c); /* drop what SND.UNA has passed */
 /* Merge the segment's valid SACK blocks (within (SND.UNA, SND.MAX], D-SACKs ignored). */
 void ts_sack_add(ts_conn *c, const ts_sack_block *blk, uint32_t n);
-uint32_t ts_sack_lost_end(const ts_conn *c); /* unSACKed bytes below it are lost */
-uint32_t ts_sack_pipe(const ts_conn *c);     /* RFC 6675 SetPipe, bytes */
+uint32_t ts_sack_lost_end(const ts_conn *c);            /* unSACKed bytes below it are lost */
+uint32_t ts_sack_pipe(const ts_conn *c);                /* RFC 6675 SetPipe, bytes */
 uint32_t ts_sack_below(const ts_conn *c, uint32_t seq); /* SACKed bytes below seq */
 /* If `seq` lies in a SACKed range, the end of that range, else seq. */
 uint32_t ts_sack_skip(const ts_conn *c, uint32_t seq);

@@ -3,8 +3,8 @@
 #ifndef TS_POLICY_NAMES_H
 #define TS_POLICY_NAMES_H
 
-/* kind: "rto_policy", "backoff_policy", "delack_policy", "cc" or "recovery". Returns a NULL-terminated
- * list of the names that kind accepts, or NULL for an unknown kind. */
+/* kind: "rto_policy", "backoff_policy", "delack_policy", "cc" or "recovery". Returns a
+ * NULL-terminated list of the names that kind accepts, or NULL for an unknown kind. */
 const char *const *ts_policy_names(const char *kind);
 
 #endif

@@ -307,16 +307,25 @@ static void reo_arm(ts_stack *s, ts_conn *c)
 void ts_reo_timeout(ts_stack *s, ts_conn *c)
 {
     c->reo_armed = false;
-    if (c->snd_una == c->snd_max || c->in_recovery || !c->sb_n ||
-        seq_lt(c->snd_una, c->recover)) {
+    bool may = c->in_recovery || (seq_ge(c->snd_una, c->recover) && !c->retries);
+    if (c->snd_una == c->snd_max || !c->sb_n || !may) {
         ts_rto_arm(s, c);
         return;
     }
     c->rack_lost = c->sb[c->sb_n - 1].start;
-    sack_enter_recovery(s, c);
-    ts_prr_ack(c, 0, false);
+    if (!c->in_recovery) {
+        sack_enter_recovery(s, c);
+        ts_prr_ack(c, 0, false);
+    } /* in recovery cwnd stays: the newly lost data leaves the pipe, making room */
     ts_tcp_output(s, c);
     ts_rto_arm(s, c);
+}
+
+/* A hole below the highest SACKed range that IsLost does not (yet) call lost? */
+static bool hole_below_sacked(const ts_conn *c)
+{
+    return c->sb_n && c->sacked_bytes >= c->snd_mss &&
+           seq_lt(ts_sack_lost_end(c), c->sb[c->sb_n - 1].start);
 }
 
 /* An ACK on a connection with SACK recovery: the scoreboard, then RFC 6675's decision to
@@ -335,14 +344,17 @@ static void sack_ack(ts_stack *s, ts_conn *c, const ts_seg *g, bool dup, uint32_
         if (may && (c->dupacks >= 3 || seq_gt(ts_sack_lost_end(c), c->snd_una))) {
             sack_enter_recovery(s, c);
             ts_prr_ack(c, delivered, acked > 0);
+            if (hole_below_sacked(c) && c->srtt) reo_arm(s, c);
         } else {
             /* limited transmit needs no help here: SACKed data leaves the flight
              * (tcp_out.c next_len), so ts_ack_input's output sends into the room */
-            if (may && c->sacked_bytes >= c->snd_mss && !c->reo_armed && c->srtt)
-                reo_arm(s, c);
+            if (may && hole_below_sacked(c) && !c->reo_armed && c->srtt) reo_arm(s, c);
         }
     } else {
         ts_prr_ack(c, delivered, acked > 0);
+        /* RACK in recovery too: a hole below SACKed data, too few SACKs above it for
+         * DupThresh (the tail of the window), is lost once the reordering window passes */
+        if (hole_below_sacked(c) && !c->reo_armed && c->srtt) reo_arm(s, c);
     }
     cwnd_event(s, c, before);
 }

@@ -279,10 +279,11 @@ static uint32_t next_len(ts_conn *c, bool *fin)
         if (rroom < room) room = rroom;
         flight = out;
     } else {
-        if (c->in_recovery) flight = c->snd_max - c->snd_una;
+        if (c->in_recovery)
+            flight = c->snd_max - c->snd_una;
         else if (c->sb_n && (c->p.limited_transmit || c->retries))
             flight -= ts_sack_below(c, c->snd_nxt); /* SACKed data is not in flight:
-                                                      * RFC 3042 with SACK, as Linux */
+                                                     * RFC 3042 with SACK, as Linux */
         room = wnd > flight ? wnd - flight : 0;
     }
     uint32_t len = avail < c->snd_mss ? avail : c->snd_mss;
@@ -356,7 +357,7 @@ void ts_tcp_output(ts_stack *s, ts_conn *c)
                 if (r < 0) break; /* a lost hole waits for room in the pipe */
             }
             if (sack && c->sb_n && seq_lt(c->snd_nxt, c->snd_max)) /* after an RTO: skip */
-                c->snd_nxt = ts_sack_skip(c, c->snd_nxt);     /* what the peer holds */
+                c->snd_nxt = ts_sack_skip(c, c->snd_nxt);          /* what the peer holds */
             bool fin;
             uint32_t len = next_len(c, &fin);
             if (len == 0 && !fin) break;

@@ -198,7 +198,11 @@ START_TEST(newreno_partial_ack_resends_next_hole)
     static const int segs[] = {2, 6};
     const ts_time_t d = 10 * TS_MSEC;
     xfer x;
-    xfer_start(&x, NULL, NULL, d, 20 * MSS, segs, 2, 0);
+    ts_params pa; /* NewReno itself: with SACK, RFC 6675 recovery would repair both holes */
+    char err[128];
+    ts_params_default(&pa);
+    ck_assert_int_eq(ts_params_set(&pa, "recovery", "newreno", err, sizeof err), 0);
+    xfer_start(&x, &pa, NULL, d, 20 * MSS, segs, 2, 0);
     h_run_until(x.h, x.t0 + 5 * TS_SEC);
     ck_assert_uint_eq(x.sb.rx_len, 20 * MSS);
     ck_assert_uint_eq(h_app_check(&x.sb), 20 * MSS);
