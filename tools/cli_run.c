@@ -12,12 +12,6 @@
 #include "sim.h"
 #include "trace.h"
 
-/* Until the services land in tcpsim_tools, link without them: `serve` then reports that
- * services are unavailable. (Weak references resolve to NULL when nothing defines them.) */
-#pragma weak ts_service_known
-#pragma weak ts_service_start
-#pragma weak ts_service_stop
-
 static void usage(FILE *f)
 {
     fputs("usage: tcpsim run FILE.scn [--seed N] [--pcap FILE] [--trace] [--quiet]\n"
@@ -154,8 +148,7 @@ int ts_cli_run(int argc, char **argv)
         return rc == 1 ? 0 : 2;
     }
     char err[600];
-    bool have_services = ts_service_known && ts_service_start && ts_service_stop;
-    ts_scn_parse_opts po = {have_services ? ts_service_known : NULL};
+    ts_scn_parse_opts po = {ts_service_known};
     ts_scn *scn = ts_scn_load(a.file, &po, err, sizeof err);
     if (!scn) {
         fprintf(stderr, "%s\n", err);
@@ -174,11 +167,9 @@ int ts_cli_run(int argc, char **argv)
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
     ts_sim_opts o = {
         .seed = a.seed, .seed_set = a.seed_set, .out = stdout, .quiet = a.quiet, .trace = a.trace};
-    if (have_services) {
-        o.hooks.service_known = ts_service_known;
-        o.hooks.service_start = svc_start;
-        o.hooks.service_stop = svc_stop;
-    }
+    o.hooks.service_known = ts_service_known;
+    o.hooks.service_start = svc_start;
+    o.hooks.service_stop = svc_stop;
     if (pw) {
         o.hooks.packet = on_packet;
         o.hooks.packet_ctx = pw;

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "link.h"
+#include "rng.h"
 #include "pcapw.h"
 #include "services.h"
 #include "trace.h"
@@ -46,6 +48,8 @@ typedef struct tun_opts {
     bool seed_set;
     uint64_t seed;
     ts_time_t grace;
+    const char *link;           /* --link SPEC as given */
+    ts_link_params link_params; /* parsed: the same model in each direction */
 } tun_opts;
 
 typedef struct tun_run {
@@ -66,6 +70,9 @@ typedef struct tun_run {
     size_t in_off, in_len;
     char in[CLIENT_BUF];
     char outb[CLIENT_BUF];
+    /* --link: one model per direction (0: stack -> Linux, 1: Linux -> stack) */
+    ts_link links[2];
+    ts_rng rng;
     /* shutting down */
     int signals;
     bool grace_mode;
@@ -98,7 +105,11 @@ static void usage(FILE *f)
           "                        applied first, --set overrides it\n"
           "  --set NAME=VALUE      one parameter, repeatable: durations take units (200ms,\n"
           "                        1s, 1.5s), booleans on|off\n"
-          "  --seed N              seed for ISNs and ephemeral ports (random)\n"
+          "  --seed N              seed for ISNs, ephemeral ports and --link (random)\n"
+          "impairments (the simulator's link models, in real time, each direction):\n"
+          "  --link 'SPEC'         e.g. 'loss=2% delay=20ms'; keys: delay, jitter, rate\n"
+          "                        (100Mbit), queue (packets), loss (1%), ge=P,R (bursty),\n"
+          "                        corrupt, dup, reorder=P[,GAP]; see docs/scenarios.md\n"
           "observing:\n"
           "  --pcap FILE           write every packet received and sent (tcpdump -r FILE)\n"
           "  --trace               state changes, timers, retransmissions on stderr\n"
@@ -131,7 +142,26 @@ static int fail_usage(const char *fmt, ...)
     return 2;
 }
 
+static unsigned shape(void *ctx, bool out, ts_time_t now, const uint8_t *pkt, size_t len,
+                      ts_loop_copy copy[2]);
+
 /* ---- parsing ------------------------------------------------------------------------- */
+
+/* --link 'loss=2% delay=20ms': space-separated KEY=VALUE items for sim/link.h. */
+static int parse_link(tun_opts *o, const char *spec)
+{
+    char buf[512], err[256];
+    if (strlen(spec) >= sizeof buf) return fail_usage("--link: the description is too long");
+    strcpy(buf, spec);
+    o->link = spec;
+    int n = 0;
+    for (char *save = NULL, *kv = strtok_r(buf, " \t", &save); kv;
+         kv = strtok_r(NULL, " \t", &save), n++)
+        if (ts_link_param_set_kv(&o->link_params, kv, err, sizeof err) < 0)
+            return fail_usage("--link: %s", err);
+    if (n == 0) return fail_usage("--link: empty; give e.g. --link 'loss=2%% delay=20ms'");
+    return 0;
+}
 
 static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
@@ -235,6 +265,7 @@ enum {
     OPT_TRACE,
     OPT_SEED,
     OPT_GRACE,
+    OPT_LINK,
 };
 
 static const struct option long_opts[] = {
@@ -250,6 +281,7 @@ static const struct option long_opts[] = {
     {"trace", no_argument, NULL, OPT_TRACE},
     {"seed", required_argument, NULL, OPT_SEED},
     {"grace", required_argument, NULL, OPT_GRACE},
+    {"link", required_argument, NULL, OPT_LINK},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -300,6 +332,7 @@ static int parse_args(tun_opts *o, int argc, char **argv)
             o->seed = v;
             o->seed_set = true;
             break;
+        case OPT_LINK: r = parse_link(o, optarg); break;
         case OPT_GRACE:
             if (ts_duration_parse(optarg, &o->grace) < 0)
                 r = fail_usage("--grace '%s': use a duration such as 1s or 500ms", optarg);
@@ -620,6 +653,13 @@ static int setup(tun_run *r, ts_params *params)
     r->wall0 = ts_loop_wallclock();
     ts_stack_poll(r->stack, r->mono0);
     if (r->pcap) ts_loop_set_tap(r->loop, tap, r);
+    if (o->link) {
+        ts_link_init(&r->links[0], &o->link_params);
+        ts_link_init(&r->links[1], &o->link_params);
+        ts_rng_seed(&r->rng, cfg.seed);
+        if (ts_loop_set_shaper(r->loop, shape, r, 16384) < 0)
+            return fail_usage("--link: out of memory for the packet pool");
+    }
 
     for (size_t i = 0; i < o->nlisten; i++) {
         ts_service *svc =
@@ -631,8 +671,42 @@ static int setup(tun_run *r, ts_params *params)
     return 0;
 }
 
+/* --link: the simulator's link model decides each packet's fate in real time. */
+static unsigned shape(void *ctx, bool out, ts_time_t now, const uint8_t *pkt, size_t len,
+                      ts_loop_copy copy[2])
+{
+    tun_run *r = ctx;
+    ts_link_verdict v;
+    unsigned n = ts_link_send(&r->links[out ? 0 : 1], &r->rng, now, pkt, len, &v);
+    for (unsigned i = 0; i < n; i++) {
+        copy[i].when = v.copy[i].when;
+        copy[i].flip_bit = v.copy[i].corrupt ? (int64_t)v.copy[i].bit : -1;
+    }
+    return n;
+}
+
+static void link_summary(tun_run *r)
+{
+    static const char *const dir[2] = {"stack->linux", "linux->stack"};
+    for (int i = 0; i < 2; i++) {
+        const ts_link_stats *k = &r->links[i].stats;
+        fprintf(stderr,
+                "tcpsim: link %s: %llu packets, %llu delivered, %llu lost, %llu queue drops, "
+                "%llu duplicated, %llu corrupted, %llu reordered\n",
+                dir[i], (unsigned long long)k->packets, (unsigned long long)k->delivered,
+                (unsigned long long)(k->drop_loss + k->drop_rule),
+                (unsigned long long)k->drop_queue, (unsigned long long)k->dups,
+                (unsigned long long)k->corrupted, (unsigned long long)k->held);
+    }
+}
+
 static void teardown(tun_run *r)
 {
+    if (r->o->link && r->loop) {
+        link_summary(r);
+        ts_link_free(&r->links[0]);
+        ts_link_free(&r->links[1]);
+    }
     for (size_t i = 0; i < r->nsvc; i++) ts_service_stop(r->svcs[i]);
     r->nsvc = 0;
     /* Reset what the grace did not finish, orphans included, so no Linux socket is left

@@ -86,10 +86,27 @@ void ts_loop_unwatch(ts_loop *l, int fd);
 int ts_loop_run(ts_loop *l, ts_time_t deadline);
 void ts_loop_stop(ts_loop *l);
 
+/* ---- shaping: impairments between the stack and the device (--link) ----------------- */
+
+/* One copy of a packet to deliver at `when`, with one bit flipped unless flip_bit < 0. */
+typedef struct ts_loop_copy {
+    ts_time_t when;
+    int64_t flip_bit;
+} ts_loop_copy;
+/* Decide the fate of a packet crossing the device (out: the stack sent it; else Linux
+ * did): 0 copies (dropped), 1, or 2 (duplicated). The loop holds the copies and delivers
+ * them in time order; the pcap tap sees what the stack sent and what it received. */
+typedef unsigned (*ts_loop_shape_fn)(void *ctx, bool out, ts_time_t now, const uint8_t *pkt,
+                                     size_t len, ts_loop_copy copy[2]);
+/* Install a shaper. Held packets live in a pool of `slots` preallocated buffers; a packet
+ * that finds the pool full is dropped and counted. 0, or -ENOMEM. */
+int ts_loop_set_shaper(ts_loop *l, ts_loop_shape_fn fn, void *ctx, size_t slots);
+
 typedef struct ts_loop_stats {
     uint64_t pkts_in, pkts_out, bytes_in, bytes_out;
-    uint64_t write_errors; /* packets the device refused (dropped) */
-    uint64_t wakeups;      /* epoll returns */
+    uint64_t write_errors;  /* packets the device refused (dropped) */
+    uint64_t wakeups;       /* epoll returns */
+    uint64_t held_overflow; /* packets dropped because the shaper's pool was full */
 } ts_loop_stats;
 const ts_loop_stats *ts_loop_get_stats(const ts_loop *l);
 

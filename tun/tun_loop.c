@@ -18,6 +18,17 @@
 #define LOOP_MAX_WATCH 8
 #define LOOP_BATCH     256   /* packets read per wakeup before timers get a turn */
 #define LOOP_PKT_MAX   65536 /* the largest IPv4 packet */
+#define SLOT_BYTES     2048  /* a held packet up to this size uses a pool slot */
+
+/* A packet the shaper holds: in the pool, ordered by (when, seq) in a binary heap. */
+typedef struct held {
+    ts_time_t when;
+    uint64_t seq;
+    bool out;
+    uint32_t len;
+    uint8_t *data; /* the slot, or a malloc'd block for a jumbo packet */
+    bool big;
+} held;
 
 typedef struct watch {
     int fd;
@@ -42,6 +53,14 @@ struct ts_loop {
     size_t nwatch;
     sigset_t old_mask;
     ts_loop_stats stats;
+    /* shaper (--link): pool of held packets and a heap of indices into it */
+    ts_loop_shape_fn shape;
+    void *shape_ctx;
+    held *slots;
+    uint8_t *slot_bytes;
+    uint32_t *heap, *free_slots;
+    size_t nslots, heap_n, nfree;
+    uint64_t held_seq;
     uint8_t pkt[LOOP_PKT_MAX];
 };
 
@@ -111,6 +130,12 @@ void ts_loop_destroy(ts_loop *l)
     if (l->sig_fd >= 0) close(l->sig_fd);
     if (l->ep >= 0) close(l->ep);
     sigprocmask(SIG_SETMASK, &l->old_mask, NULL);
+    for (size_t i = 0; i < l->heap_n; i++)
+        if (l->slots[l->heap[i]].big) free(l->slots[l->heap[i]].data);
+    free(l->slots);
+    free(l->slot_bytes);
+    free(l->heap);
+    free(l->free_slots);
     free(l);
 }
 
@@ -147,10 +172,22 @@ void ts_loop_stop(ts_loop *l)
     l->stop = true;
 }
 
+static void hold(ts_loop *l, bool out, ts_time_t now, const uint8_t *pkt, size_t len);
+static void device_write(ts_loop *l, const uint8_t *pkt, size_t len);
+
 void ts_loop_output(void *loop, const uint8_t *pkt, size_t len)
 {
     ts_loop *l = loop;
-    if (l->tap) l->tap(l->tap_ctx, ts_loop_clock(), pkt, len, true);
+    ts_time_t now = ts_loop_clock();
+    if (l->tap) l->tap(l->tap_ctx, now, pkt, len, true);
+    if (l->shape)
+        hold(l, true, now, pkt, len);
+    else
+        device_write(l, pkt, len);
+}
+
+static void device_write(ts_loop *l, const uint8_t *pkt, size_t len)
+{
     /* A TUN write hands the packet to the kernel's receive path; it does not block. A
      * refusal (queue full, device going down) is a lost packet, which TCP recovers. */
     ssize_t n = write(l->tun_fd, pkt, len);
@@ -219,6 +256,10 @@ static int read_device(ts_loop *l)
         ts_time_t now = ts_loop_clock();
         l->stats.pkts_in++;
         l->stats.bytes_in += (uint64_t)n;
+        if (l->shape) {
+            hold(l, false, now, l->pkt, (size_t)n);
+            continue;
+        }
         if (l->tap) l->tap(l->tap_ctx, now, l->pkt, (size_t)n, false);
         if (l->stack) ts_stack_input(l->stack, now, l->pkt, (size_t)n);
     }
@@ -251,12 +292,114 @@ static int wait_events(ts_loop *l, struct epoll_event *evs, int max, ts_time_t t
     return epoll_wait(l->ep, evs, max, ms);
 }
 
+/* ---- shaper: held packets ---- */
+
+static bool held_before(const ts_loop *l, uint32_t a, uint32_t b)
+{
+    const held *x = &l->slots[a], *y = &l->slots[b];
+    return x->when != y->when ? x->when < y->when : x->seq < y->seq;
+}
+
+static void heap_swap(ts_loop *l, size_t a, size_t b)
+{
+    uint32_t t = l->heap[a];
+    l->heap[a] = l->heap[b];
+    l->heap[b] = t;
+}
+
+static void heap_push(ts_loop *l, uint32_t slot)
+{
+    size_t i = l->heap_n++;
+    l->heap[i] = slot;
+    while (i > 0 && held_before(l, l->heap[i], l->heap[(i - 1) / 2])) {
+        heap_swap(l, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+}
+
+static uint32_t heap_pop(ts_loop *l)
+{
+    uint32_t top = l->heap[0];
+    l->heap[0] = l->heap[--l->heap_n];
+    for (size_t i = 0;;) {
+        size_t a = 2 * i + 1, b = a + 1, m = i;
+        if (a < l->heap_n && held_before(l, l->heap[a], l->heap[m])) m = a;
+        if (b < l->heap_n && held_before(l, l->heap[b], l->heap[m])) m = b;
+        if (m == i) break;
+        heap_swap(l, i, m);
+        i = m;
+    }
+    return top;
+}
+
+int ts_loop_set_shaper(ts_loop *l, ts_loop_shape_fn fn, void *ctx, size_t slots)
+{
+    if (!slots) slots = 1;
+    l->slots = calloc(slots, sizeof *l->slots);
+    l->slot_bytes = malloc(slots * SLOT_BYTES);
+    l->heap = calloc(slots, sizeof *l->heap);
+    l->free_slots = calloc(slots, sizeof *l->free_slots);
+    if (!l->slots || !l->slot_bytes || !l->heap || !l->free_slots) return -ENOMEM;
+    for (size_t i = 0; i < slots; i++) l->free_slots[i] = (uint32_t)(slots - 1 - i);
+    l->nslots = l->nfree = slots;
+    l->shape = fn;
+    l->shape_ctx = ctx;
+    return 0;
+}
+
+static void hold(ts_loop *l, bool out, ts_time_t now, const uint8_t *pkt, size_t len)
+{
+    ts_loop_copy copy[2];
+    unsigned n = l->shape(l->shape_ctx, out, now, pkt, len, copy);
+    for (unsigned i = 0; i < n && i < 2; i++) {
+        if (!l->nfree) {
+            l->stats.held_overflow++;
+            return;
+        }
+        uint32_t slot = l->free_slots[--l->nfree];
+        held *h = &l->slots[slot];
+        h->big = len > SLOT_BYTES;
+        h->data = h->big ? malloc(len) : l->slot_bytes + (size_t)slot * SLOT_BYTES;
+        if (!h->data) {
+            l->free_slots[l->nfree++] = slot;
+            l->stats.held_overflow++;
+            return;
+        }
+        memcpy(h->data, pkt, len);
+        if (copy[i].flip_bit >= 0 && (size_t)(copy[i].flip_bit / 8) < len)
+            h->data[copy[i].flip_bit / 8] ^= (uint8_t)(0x80u >> (copy[i].flip_bit % 8));
+        h->when = copy[i].when;
+        h->seq = l->held_seq++;
+        h->out = out;
+        h->len = (uint32_t)len;
+        heap_push(l, slot);
+    }
+}
+
+/* Deliver every held packet that is due: to the device, or to the stack. */
+static void release_due(ts_loop *l, ts_time_t now)
+{
+    while (l->heap_n && l->slots[l->heap[0]].when <= now) {
+        uint32_t slot = heap_pop(l);
+        held *h = &l->slots[slot];
+        if (h->out) {
+            device_write(l, h->data, h->len);
+        } else {
+            if (l->tap) l->tap(l->tap_ctx, now, h->data, h->len, false);
+            if (l->stack) ts_stack_input(l->stack, now, h->data, h->len);
+        }
+        if (h->big) free(h->data);
+        l->free_slots[l->nfree++] = slot;
+    }
+}
+
 int ts_loop_run(ts_loop *l, ts_time_t deadline)
 {
     struct epoll_event evs[LOOP_MAX_WATCH + 2];
     l->stop = false;
     while (!l->stop) {
         ts_time_t now = ts_loop_clock();
+        release_due(l, now);
         ts_time_t next = l->stack ? ts_stack_poll(l->stack, now) : TS_TIME_NEVER;
         if (l->on_idle) l->on_idle(l, l->idle_ctx);
         if (l->stop) break;
@@ -265,6 +408,7 @@ int ts_loop_run(ts_loop *l, ts_time_t deadline)
             ts_time_t d = ts_stack_next_deadline(l->stack);
             if (d < next) next = d;
         }
+        if (l->heap_n && l->slots[l->heap[0]].when < next) next = l->slots[l->heap[0]].when;
         if (deadline < next) next = deadline;
         now = ts_loop_clock();
         if (deadline != TS_TIME_NEVER && now >= deadline) break;
