@@ -289,7 +289,7 @@ static const struct option long_opts[] = {
 /* 0 to run, 1 after --help (exit 0), 2 on a usage error (already reported). */
 static int parse_args(tun_opts *o, int argc, char **argv)
 {
-    unsigned long v;
+    unsigned long v = 0;
     opterr = 0;
     optind = 1;
     for (;;) {
