@@ -144,9 +144,13 @@ void ts_send_syn(ts_stack *s, ts_conn *c)
     c->snd_nxt = c->snd_max = c->iss + 1;
 }
 
+/* A pure ACK (and a RST) carries the RFC's SND.NXT, which is our snd_max: after an RTO
+ * snd_nxt is rewound to resend from SND.UNA, and an ACK stamped with that old sequence
+ * number would fall left of the peer's window, draw a duplicate ACK, and two such stacks
+ * would trade ACKs forever (found by a lossy zero-window stress run in the simulator). */
 void ts_send_ack(ts_stack *s, ts_conn *c)
 {
-    xmit(s, c, c->snd_nxt, TH_ACK, 0);
+    xmit(s, c, c->snd_max, TH_ACK, 0);
 }
 
 /* RFC 5961 7: challenge ACKs, at most one per 500 ms per connection (as Linux). */
@@ -161,7 +165,7 @@ void ts_send_challenge_ack(ts_stack *s, ts_conn *c)
 
 void ts_send_rst(ts_stack *s, ts_conn *c)
 {
-    xmit(s, c, c->snd_nxt, TH_RST | TH_ACK, 0);
+    xmit(s, c, c->snd_max, TH_RST | TH_ACK, 0);
 }
 
 /* Zero-window probe or keepalive: an already ACKed sequence number draws an ACK. */

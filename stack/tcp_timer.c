@@ -89,15 +89,19 @@ static void tlp_timeout(ts_stack *s, ts_conn *c)
     bool sent_new = false;
     if (len && seq_le(c->snd_nxt + len, c->snd_una + c->snd_wnd)) {
         uint32_t cwnd = c->cwnd, max = c->snd_max;
+        bool nagle = c->p.nagle;
         c->cwnd = c->snd_nxt - c->snd_una + len;
+        c->p.nagle = false; /* Linux sends the probe with TCP_NAGLE_OFF */
         ts_tcp_output(s, c);
         c->cwnd = cwnd;
+        c->p.nagle = nagle;
         sent_new = seq_gt(c->snd_max, max);
         c->tlp_high_seq = c->snd_max;
     }
     if (!sent_new) {
         uint32_t seq = seq_max(c->last_tx_seq, c->snd_una);
-        uint32_t end = c->snd_buf_seq + c->sndq.len;
+        /* the newest segment *sent*: data past snd_max has never gone out */
+        uint32_t end = seq_min(c->snd_max, c->snd_buf_seq + c->sndq.len);
         uint32_t n = seq_lt(seq, end) ? end - seq : 0;
         if (n > c->snd_mss) seq = end - c->snd_mss, n = c->snd_mss;
         ts_send_data(s, c, seq, n, true);
