@@ -167,8 +167,9 @@ static const char *const prof_rfc[] = {
     "quickack=off",       NULL};
 /* The founding chapter's host: 5 SYNs (4 retransmissions), giving up about 31 s in. */
 static const char *const prof_textbook[] = {"syn_retries=4", NULL};
+/* packetdrill's sysctls, on a Linux whose congestion control is its default, CUBIC. */
 static const char *const prof_packetdrill[] = {"wscale=8", "rcvbuf=15728640", "syn_retries=5",
-                                               NULL};
+                                               "cc=cubic", NULL};
 
 static const profile profiles[] = {
     {"linux", prof_none},        {"linux65", prof_linux65},         {"rfc", prof_rfc},

@@ -101,6 +101,7 @@ START_TEST(profiles)
     ck_assert_uint_eq(p.wscale, 8);
     ck_assert_uint_eq(p.rcvbuf, 15728640);
     ck_assert_uint_eq(p.syn_retries, 5);
+    ck_assert_str_eq(p.cc, "cubic"); /* Linux's default congestion control */
 
     int n = 0;
     for (const char *const *name = ts_params_profiles(); *name; name++, n++)
