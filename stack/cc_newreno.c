@@ -16,8 +16,9 @@ static void cc_init(ts_conn *c)
     c->bytes_acked = 0;
 }
 
-static void cc_on_ack(ts_conn *c, uint32_t acked)
+static void cc_on_ack(ts_conn *c, uint32_t acked, ts_time_t now)
 {
+    (void)now;
     if (c->cwnd < c->ssthresh) { /* slow start, RFC 5681 3.1 (2) */
         c->cwnd += acked < mss(c) ? acked : mss(c);
         return;

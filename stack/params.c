@@ -80,7 +80,7 @@ static const param_def defs[] = {
     POLP(rto_policy, "RTO estimator: linux or rfc6298 (Linux linux)"),
     POLP(backoff_policy, "RTO backoff: exponential (Linux exponential)"),
     POLP(delack_policy, "delayed-ACK policy: linux (Linux linux)"),
-    POLP(cc, "congestion control: newreno or reno (Linux newreno)"),
+    POLP(cc, "congestion control: newreno, reno or cubic (default newreno; Linux cubic)"),
     POLP(recovery, "loss recovery: sack (RFC 6675 + PRR when SACK is on) or newreno (Linux sack)"),
 };
 
@@ -91,7 +91,7 @@ static const param_def defs[] = {
 static const char *const rto_names[] = {"linux", "rfc6298", NULL};
 static const char *const backoff_names[] = {"exponential", NULL};
 static const char *const delack_names[] = {"linux", NULL};
-static const char *const cc_names[] = {"newreno", "reno", NULL};
+static const char *const cc_names[] = {"newreno", "reno", "cubic", NULL};
 static const char *const recovery_names[] = {"sack", "newreno", NULL};
 
 const char *const *ts_policy_names(const char *kind)
@@ -167,8 +167,9 @@ static const char *const prof_rfc[] = {
     "quickack=off",       NULL};
 /* The founding chapter's host: 5 SYNs (4 retransmissions), giving up about 31 s in. */
 static const char *const prof_textbook[] = {"syn_retries=4", NULL};
+/* packetdrill's sysctls, on a Linux whose congestion control is its default, CUBIC. */
 static const char *const prof_packetdrill[] = {"wscale=8", "rcvbuf=15728640", "syn_retries=5",
-                                               NULL};
+                                               "cc=cubic", NULL};
 
 static const profile profiles[] = {
     {"linux", prof_none},        {"linux65", prof_linux65},         {"rfc", prof_rfc},

@@ -29,13 +29,14 @@ typedef struct ts_delack_ops {
     void (*on_data_sent)(ts_conn *c, ts_time_t now); /* we sent data (pingpong) */
 } ts_delack_ops;
 
-/* Congestion control (RFC 5681, RFC 6582). Windows are in bytes. */
+/* Congestion control (RFC 5681, RFC 6582, RFC 9438). Windows are in bytes. on_ack gets the
+ * ACK's arrival time (the stack's clock) for time-based growth such as CUBIC's. */
 typedef struct ts_cc_ops {
     const char *name;
     void (*init)(ts_conn *c);
-    void (*on_ack)(ts_conn *c, uint32_t acked); /* new data ACKed, not in recovery */
-    void (*enter_recovery)(ts_conn *c);         /* third duplicate ACK */
-    void (*on_dupack)(ts_conn *c);              /* further dupACK in recovery */
+    void (*on_ack)(ts_conn *c, uint32_t acked, ts_time_t now); /* new data ACKed, not in recovery */
+    void (*enter_recovery)(ts_conn *c);                        /* third duplicate ACK */
+    void (*on_dupack)(ts_conn *c);                             /* further dupACK in recovery */
     /* A new ACK in recovery: returns true when recovery ends (full ACK). */
     bool (*on_recovery_ack)(ts_conn *c, uint32_t acked, bool full);
     void (*on_rto)(ts_conn *c);

@@ -134,7 +134,7 @@ static void new_ack(ts_stack *s, ts_conn *c, const ts_seg *g)
         }
     } else {
         c->dupacks = 0;
-        c->cc_ops->on_ack(c, acked);
+        c->cc_ops->on_ack(c, acked, s->now);
     }
     cwnd_event(s, c, before);
     if (c->snd_una == c->snd_max) {

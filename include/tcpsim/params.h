@@ -58,7 +58,7 @@ typedef struct ts_params {
     char rto_policy[TS_POLICY_NAME_MAX];     /* "linux" (also "rfc6298") */
     char backoff_policy[TS_POLICY_NAME_MAX]; /* "exponential" */
     char delack_policy[TS_POLICY_NAME_MAX];  /* "linux" */
-    char cc[TS_POLICY_NAME_MAX];             /* "newreno" (also "reno") */
+    char cc[TS_POLICY_NAME_MAX];             /* "newreno" (also "reno", "cubic") */
     /* Loss recovery: "sack" (RFC 6675 with PRR, RFC 6937; only when SACK was negotiated,
      * else NewReno) or "newreno" (RFC 6582 even with SACK). */
     char recovery[TS_POLICY_NAME_MAX];

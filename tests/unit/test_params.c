@@ -101,6 +101,7 @@ START_TEST(profiles)
     ck_assert_uint_eq(p.wscale, 8);
     ck_assert_uint_eq(p.rcvbuf, 15728640);
     ck_assert_uint_eq(p.syn_retries, 5);
+    ck_assert_str_eq(p.cc, "cubic"); /* Linux's default congestion control */
 
     int n = 0;
     for (const char *const *name = ts_params_profiles(); *name; name++, n++)
@@ -225,7 +226,7 @@ static const struct {
     {"rto_policy", "rfc6298", "rfc6298"},
     {"backoff_policy", "exponential", "exponential"},
     {"delack_policy", "linux", "linux"},
-    {"cc", "reno", "reno"},
+    {"cc", "cubic", "cubic"},
     {"recovery", "newreno", "newreno"},
 };
 
@@ -320,7 +321,7 @@ static const struct {
     {"keepalive_probes", "0", "keepalive_probes: 0 is out of range 1..255"},
     {"keepalive_probes", "256", "keepalive_probes: 256 is out of range 1..255"},
     {"sack", "maybe", "sack: 'maybe' is not a boolean; use on, off, true, false, yes, no, 1 or 0"},
-    {"cc", "cubic", "cc: 'cubic' is not a known policy; choose one of: newreno reno"},
+    {"cc", "cubc", "cc: 'cubc' is not a known policy; choose one of: newreno reno cubic"},
     {"rto_policy", "bsd", "rto_policy: 'bsd' is not a known policy; choose one of: linux rfc6298"},
     {"backoff_policy", "linear",
      "backoff_policy: 'linear' is not a known policy; choose one of: exponential"},
@@ -360,7 +361,7 @@ START_TEST(validate_block)
     memcpy(p.cc, "0123456789abcdef", TS_POLICY_NAME_MAX); /* no terminator */
     ck_assert_int_eq(ts_params_validate(&p, err, sizeof err), -1);
     ck_assert_str_eq(err, "cc: '0123456789abcdef' is not a known policy; choose one of: newreno "
-                          "reno");
+                          "reno cubic");
     /* order matters only through validation: raise rto_init first, then rto_min */
     ts_params_default(&p);
     ck_assert_int_eq(ts_params_set(&p, "rto_init", "3s", err, sizeof err), 0);
@@ -376,6 +377,7 @@ START_TEST(policy_names)
     ck_assert_str_eq(n[1], "rfc6298");
     ck_assert_ptr_null(n[2]);
     ck_assert_str_eq(ts_policy_names("cc")[1], "reno");
+    ck_assert_str_eq(ts_policy_names("cc")[2], "cubic");
     ck_assert_str_eq(ts_policy_names("backoff_policy")[0], "exponential");
     ck_assert_str_eq(ts_policy_names("delack_policy")[0], "linux");
     /* every accepted name resolves in the core's registry */
