@@ -15,6 +15,13 @@ holds) # every expectation of the scenario holds
     rc=$?
     [ $rc -eq 0 ] || fail "$1: exit $rc, want 0"
     ;;
+stress) # FILE N: every expectation holds on seeds 1..N (no stalls, no lost bytes)
+    for seed in $(seq 1 "$2"); do
+        out=$("$TCPSIM" run "$1" --seed "$seed" --quiet 2>&1)
+        rc=$?
+        [ $rc -eq 0 ] || fail "$1 --seed $seed: exit $rc, want 0; $(echo "$out" | grep -A1 FAIL)"
+    done
+    ;;
 fast) # FILE MS: all expectations hold within MS milliseconds of wall time
     t0=$(date +%s%N)
     "$TCPSIM" run --quiet "$1" || fail "$1 did not hold"
