@@ -397,3 +397,12 @@ void h_app_connect(h_app *a, uint16_t lport, uint16_t port)
     uint32_t peer = a->side == H_A ? H_ADDR_B : H_ADDR_A;
     ck_assert_int_eq(ts_connect(s, a->sd, peer, port), -EINPROGRESS);
 }
+
+int h_run_suite(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

@@ -4,6 +4,7 @@
 #ifndef TS_HARNESS_H
 #define TS_HARNESS_H
 
+#include <check.h>
 #include <stdbool.h>
 #include "tcpsim/checksum.h"
 #include "tcpsim/format.h"
@@ -61,6 +62,9 @@ struct harness {
     size_t nq;
     bool verbose; /* print each packet to stderr */
 };
+
+/* Run one Check suite (a fork per test, as CK_FORK says); the process exit status. */
+int h_run_suite(Suite *s);
 
 /* Create with per-side parameter blocks (NULL = Linux defaults) and seed. */
 harness *h_new(const ts_params *pa, const ts_params *pb);

@@ -6,6 +6,7 @@
 
 #include "tcpsim/event.h"
 #include "tcpsim/types.h"
+#include "harness.h"
 
 START_TEST(ip4_parse_ok)
 {
@@ -86,9 +87,5 @@ int main(void)
     tcase_add_test(tc, ip4_format);
     tcase_add_test(tc, names);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return h_run_suite(s);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "tcpsim/checksum.h"
+#include "harness.h"
 
 /* Slow, obviously right reference: big-endian 16-bit words, odd byte padded. */
 static uint16_t ref_csum(const uint8_t *p, size_t len)
@@ -127,9 +128,5 @@ int main(void)
     tcase_add_test(tc, carry_folding);
     tcase_add_test(tc, pseudo_header);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return h_run_suite(s);
 }

@@ -7,6 +7,7 @@
 
 #include "tcpsim/checksum.h"
 #include "tcpsim/format.h"
+#include "harness.h"
 
 #define CLIENT 0x0a000067u /* 10.0.0.103 */
 #define SERVER 0x0a0000c7u /* 10.0.0.199 */
@@ -306,9 +307,5 @@ int main(void)
     tcase_add_test(tc, small_buffers);
     tcase_add_test(tc, time_stamps);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return h_run_suite(s);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tcpsim/tcp_opt.h"
+#include "harness.h"
 
 /* Parse len bytes copied to the very end of a heap block of exactly len bytes. */
 static int parse_at_end(const uint8_t *bytes, size_t len, ts_tcp_opts *o)
@@ -290,9 +291,5 @@ int main(void)
     tcase_add_test(tc, parse_malformed);
     tcase_add_test(tc, parse_every_truncation);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return h_run_suite(s);
 }

@@ -7,6 +7,7 @@
 #include "internal.h" /* the policy registry, to check the name lists against it */
 #include "policy_names.h"
 #include "tcpsim/params.h"
+#include "harness.h"
 
 static char err[256];
 
@@ -408,9 +409,5 @@ int main(void)
     tcase_add_test(tc, validate_block);
     tcase_add_test(tc, policy_names);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return h_run_suite(s);
 }

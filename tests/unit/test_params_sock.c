@@ -142,9 +142,5 @@ static Suite *params_sock_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(params_sock_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return h_run_suite(params_sock_suite());
 }

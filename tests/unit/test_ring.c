@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ring.h"
+#include "harness.h"
 
 static uint8_t pat(uint32_t i)
 {
@@ -104,9 +105,5 @@ static Suite *ring_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(ring_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return h_run_suite(ring_suite());
 }

@@ -3,6 +3,7 @@
 #include <check.h>
 
 #include "internal.h"
+#include "harness.h"
 
 START_TEST(compare_across_wrap)
 {
@@ -65,9 +66,5 @@ static Suite *seq_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(seq_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return h_run_suite(seq_suite());
 }

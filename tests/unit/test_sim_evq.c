@@ -5,6 +5,7 @@
 
 #include "evq.h"
 #include "rng.h"
+#include "harness.h"
 
 START_TEST(empty_queue)
 {
@@ -146,9 +147,5 @@ int main(void)
     tcase_add_test(tc, rng_reproducible);
     tcase_add_test(tc, rng_ranges);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return h_run_suite(s);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "link.h"
+#include "harness.h"
 
 /* A minimal IPv4/TCP packet: enough for the rules to read flags, seq and payload. */
 static size_t mkpkt(uint8_t *b, uint8_t flags, uint32_t seq, uint32_t payload)
@@ -409,9 +410,5 @@ int main(void)
     tcase_add_test(tc, reproducible);
     tcase_add_test(tc, text_syntax);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return h_run_suite(s);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "scn.h"
+#include "harness.h"
 
 static int known_service(const char *name)
 {
@@ -295,9 +296,5 @@ int main(void)
     tcase_add_test(tc, load_missing_file);
     tcase_add_test(tc, garbage_never_crashes);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return h_run_suite(s);
 }

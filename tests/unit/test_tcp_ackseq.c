@@ -67,9 +67,5 @@ int main(void)
     TCase *tc = tcase_create("ackseq");
     tcase_add_test(tc, pure_ack_after_rto_carries_snd_max);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return h_run_suite(s);
 }

@@ -110,9 +110,5 @@ int main(void)
     tcase_add_test(tc, keepalive_answered_restarts_idle);
     tcase_add_test(tc, keepalive_off_by_default);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return h_run_suite(s);
 }

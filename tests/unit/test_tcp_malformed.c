@@ -610,9 +610,5 @@ static Suite *malformed_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(malformed_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return h_run_suite(malformed_suite());
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "peer.h"
+#include "harness.h"
 
 #define PORT 7100
 #define MS   TS_MSEC
@@ -137,9 +138,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return h_run_suite(suite());
 }

@@ -46,9 +46,5 @@ int main(void)
     TCase *tc = tcase_create("reset_all");
     tcase_add_test(tc, reset_all_resets_sockets_and_orphans);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return h_run_suite(s);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "peer.h"
+#include "harness.h"
 
 #define PORT 9100
 #define MSS  1448 /* 1460 less the timestamp option */
@@ -282,9 +283,5 @@ int main(void)
     tcase_add_test(tc, invalid_sack_blocks_ignored);
     tcase_add_test(tc, ten_megabytes_two_percent_loss);
     suite_add_tcase(s, tc);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? 1 : 0;
+    return h_run_suite(s);
 }

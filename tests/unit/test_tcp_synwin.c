@@ -48,9 +48,5 @@ int main(void)
     TCase *tc = tcase_create("synwin");
     tcase_add_test(tc, synack_window_is_not_scaled);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return h_run_suite(s);
 }

@@ -11,6 +11,7 @@
 #include "pcapw.h"
 #include "tcpsim/checksum.h"
 #include "tcpsim/format.h"
+#include "harness.h"
 
 static char path[64];
 
@@ -139,9 +140,5 @@ int main(void)
     tcase_add_test(tc, tcpdump_agrees_with_format);
     tcase_add_test(tc, open_errors);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return h_run_suite(s);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "trace.h"
+#include "harness.h"
 
 static ts_event ev_for(ts_event_type type, ts_time_t now)
 {
@@ -145,9 +146,5 @@ int main(void)
     tcase_add_test(tc, segments_and_print);
     tcase_add_test(tc, real_time_and_odd_values);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return h_run_suite(s);
 }
