@@ -43,7 +43,30 @@ static void data_timeout(ts_stack *s, ts_conn *c)
     if (c->snd_una == c->snd_max) return;
     bool user_expired = c->p.user_timeout && c->first_unacked_at &&
                         s->now - c->first_unacked_at >= c->p.user_timeout;
-    if (user_expired || c->retries >= c->p.retries2) {
+    if (user_expired) {
+        ts_conn_done(s, c, -ETIMEDOUT);
+        return;
+    }
+    if (c->snd_wnd == 0) {
+        /* RFC 1122 4.2.2.16/17: the peer shrank its window to zero with data outstanding.
+         * A retransmission could send nothing into it, so probe it like any zero window
+         * (the persist timer, which keeps going while the peer answers) and resend from
+         * SND.UNA once it opens, instead of counting silent RTOs up to ETIMEDOUT. */
+        c->snd_nxt = c->snd_una;
+        c->rtt_timing = false;
+        c->in_recovery = false; /* as for any RTO: recovery must not hold SND.NXT */
+        c->dupacks = 0;
+        if (c->reo_armed) ts_timer_clear(s, c, TS_TIMER_TLP);
+        c->reo_armed = false;
+        c->tlp_out = false;
+        c->recover = c->snd_max;
+        c->probes++;
+        ts_send_probe(s, c);
+        ts_time_t t = c->backoff_ops->timeout(c, c->rto, c->probes, 0);
+        ts_timer_set(s, c, TS_TIMER_PERSIST, s->now + t);
+        return;
+    }
+    if (c->retries >= c->p.retries2) {
         ts_conn_done(s, c, -ETIMEDOUT);
         return;
     }
