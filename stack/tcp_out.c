@@ -27,7 +27,12 @@ static uint32_t syn_window(const ts_conn *c, bool synack)
     return space / mss * mss;
 }
 
-static size_t build_options(ts_stack *s, ts_conn *c, uint8_t flags, uint8_t *opt)
+/* max_len bounds the options of a non-SYN segment: with its payload they must fit in the
+ * peer's MSS (RFC 6691, RFC 9293 3.7.1). SACK blocks that do not fit are left out, so a
+ * full-sized data segment never grows past the path MTU; the peer still learns of every
+ * hole from the pure ACKs. (Linux shrinks the payload instead; cutting segments the same
+ * way everywhere keeps our segmentation simple and exact.) */
+static size_t build_options(ts_stack *s, ts_conn *c, uint8_t flags, uint8_t *opt, size_t max_len)
 {
     ts_tcp_opts_out o;
     memset(&o, 0, sizeof o);
@@ -47,6 +52,8 @@ static size_t build_options(ts_stack *s, ts_conn *c, uint8_t flags, uint8_t *opt
         o.ts_on = c->ts_ok;
         if (c->sack_ok && c->ooo_n && !(flags & TH_RST))
             o.nsack = (uint8_t)ts_rcv_sack_blocks(c, o.sack, TS_MAX_SACK_BLOCKS);
+        size_t fixed = o.ts_on ? TS_TS_OPT_LEN : 0;
+        while (o.nsack && fixed + 4 + 8u * o.nsack > max_len) o.nsack--;
     }
     if (o.ts_on) {
         o.tsval = ts_now_ms(s) + c->ts_offset;
@@ -59,7 +66,9 @@ static size_t build_options(ts_stack *s, ts_conn *c, uint8_t flags, uint8_t *opt
 static void xmit(ts_stack *s, ts_conn *c, uint32_t seq, uint8_t flags, uint32_t len)
 {
     uint8_t *pkt = s->pkt, *th = pkt + TS_IP_HLEN;
-    size_t olen = build_options(s, c, flags, th + TS_TCP_HLEN);
+    uint32_t full = c->snd_mss + (c->ts_ok ? TS_TS_OPT_LEN : 0); /* the peer's MSS, ours */
+    size_t room = full > len ? full - len : 0;
+    size_t olen = build_options(s, c, flags, th + TS_TCP_HLEN, room > 40 ? 40 : room);
     size_t hlen = TS_TCP_HLEN + olen;
     if (len) ts_ring_get(&c->sndq, seq - c->snd_buf_seq, th + hlen, len);
     wr16(th, c->local.port);

@@ -273,7 +273,7 @@ START_TEST(set_kv)
     ck_assert_int_eq(ts_params_set_kv(&p, "foo=1", err, sizeof err), -1);
     ck_assert_str_eq(err, "unknown parameter 'foo'; 'tcpsim params' lists them");
     ck_assert_int_eq(ts_params_set_kv(&p, "mss=", err, sizeof err), -1);
-    ck_assert_str_eq(err, "mss: '' is not a whole number; use one in 88..65495");
+    ck_assert_str_eq(err, "mss: '' is not a whole number; use one in 88..65455");
 }
 END_TEST
 
@@ -282,11 +282,11 @@ static const struct {
     const char *name, *value, *msg;
 } rejects[] = {
     {"foo", "1", "unknown parameter 'foo'; 'tcpsim params' lists them"},
-    {"mss", "87", "mss: 87 is out of range 88..65495"},
-    {"mss", "65496", "mss: 65496 is out of range 88..65495"},
-    {"mss", "abc", "mss: 'abc' is not a whole number; use one in 88..65495"},
-    {"mss", "-5", "mss: '-5' is not a whole number; use one in 88..65495"},
-    {"mss", "99999999999", "mss: 99999999999 is out of range 88..65495"},
+    {"mss", "87", "mss: 87 is out of range 88..65455"},
+    {"mss", "65456", "mss: 65456 is out of range 88..65455"},
+    {"mss", "abc", "mss: 'abc' is not a whole number; use one in 88..65455"},
+    {"mss", "-5", "mss: '-5' is not a whole number; use one in 88..65455"},
+    {"mss", "99999999999", "mss: 99999999999 is out of range 88..65455"},
     {"wscale", "15", "wscale: 15 is out of range 0..14"},
     {"syn_retries", "128", "syn_retries: 128 is out of range 0..127"},
     {"synack_retries", "128", "synack_retries: 128 is out of range 0..127"},
