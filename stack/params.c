@@ -40,9 +40,8 @@ typedef struct param_def {
     }
 
 static const param_def defs[] = {
-    UINTP(mss, 88, 65455,
-          "advertised MSS in bytes (Linux 1460 for MTU 1500); at most 65535 - 80 so headers with "
-          "full options fit an IPv4 packet"),
+    /* at most 65535 - 80: IP and TCP headers with full options still fit an IPv4 packet */
+    UINTP(mss, 88, 65455, "advertised MSS in bytes, 88..65455 (Linux 1460 for MTU 1500)"),
     UINTP(wscale, 0, 14, "window scale shift offered, 0..14 (Linux 7 for 6 MiB rmem)"),
     BOOLP(wscale_on, "offer window scaling (Linux on)"),
     BOOLP(sack, "offer SACK-permitted and send SACK blocks (Linux on)"),
