@@ -30,6 +30,7 @@
 #define TS_TS_OPT_LEN 12 /* NOP, NOP, TS */
 #define TS_PUSH_MARKS 16 /* ends of the most recent writes remembered for PSH */
 #define TS_SACK_MAX   32 /* SACKed ranges the sender's scoreboard holds (RFC 6675) */
+#define TS_RXT_MAX    32 /* hole retransmissions remembered per recovery (RACK, RFC 8985) */
 
 /* Sequence arithmetic modulo 2^32 (RFC 9293 3.4): valid across the wrap. */
 static inline bool seq_lt(uint32_t a, uint32_t b)
@@ -190,7 +191,19 @@ struct ts_conn {
     uint32_t high_rxt;     /* RFC 6675 HighRxt: holes below it were retransmitted */
     uint32_t rack_lost;    /* unSACKed data below this is lost (reordering timer fired) */
     bool reo_armed;        /* the TLP slot holds the reordering timer (RFC 8985 6.2) */
-    ts_time_t min_rtt;     /* smallest RTT sample, for the reordering window */
+    /* Hole retransmissions of SACK recovery not yet delivered (tcp_sack.c), kept from
+     * one recovery into the next, forgotten on an RTO: RACK's "sent later and
+     * delivered" test for a lost retransmission (RFC 8985 6.2). */
+    struct ts_rxt {
+        uint32_t start, end; /* the range sent */
+        uint32_t order;      /* transmission order since the last reset, from 1 */
+        uint32_t high;       /* SND.MAX when it went out: data above was sent later */
+        bool lost;           /* lost again: NextSeg resends it before any new hole */
+    } rxt[TS_RXT_MAX];
+    uint32_t rxt_n;
+    uint32_t rxt_order;     /* last order given */
+    uint32_t rxt_delivered; /* highest order seen delivered */
+    ts_time_t min_rtt;      /* smallest RTT sample, for the reordering window */
     /* Proportional rate reduction (RFC 6937), bytes. */
     uint32_t prr_delivered, prr_out, recover_fs;
     /* Delayed ACK. */
@@ -346,6 +359,10 @@ uint32_t ts_sack_below(const ts_conn *c, uint32_t seq); /* SACKed bytes below se
 uint32_t ts_sack_skip(const ts_conn *c, uint32_t seq);
 /* RFC 6675 NextSeg rule 1: the next lost, not yet retransmitted hole segment. */
 bool ts_sack_next_lost(const ts_conn *c, uint32_t *seq, uint32_t *len);
+void ts_rxt_reset(ts_conn *c);                            /* after an RTO, or at open */
+void ts_rxt_sent(ts_conn *c, uint32_t seq, uint32_t len); /* a hole retransmission went out */
+uint32_t ts_rxt_detect(ts_conn *c); /* mark lost retransmissions; returns how many */
+bool ts_rxt_next(const ts_conn *c, uint32_t *seq, uint32_t *len); /* to resend */
 /* RFC 6937 with Linux's SSRB: set cwnd for this ACK of recovery. */
 void ts_prr_ack(ts_conn *c, uint32_t delivered, bool una_advanced);
 

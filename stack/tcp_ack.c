@@ -277,7 +277,11 @@ static void sack_enter_recovery(ts_stack *s, ts_conn *c)
     c->recover = c->snd_max; /* RecoveryPoint = HighData */
     c->recover_fs = c->cwnd; /* Linux's prior_cwnd */
     c->prr_delivered = c->prr_out = 0;
-    c->high_rxt = c->snd_una;
+    /* Holes the last recovery retransmitted above its RecoveryPoint are still in
+     * flight (HighRxt above SND.UNA, and remembered for RACK): a recovery that starts
+     * on the ACK that ended the last must not send them again at once. */
+    if (!seq_gt(c->high_rxt, c->snd_una) || seq_gt(c->high_rxt, c->snd_max))
+        c->high_rxt = c->snd_una;
     if (c->reo_armed) {
         c->reo_armed = false;
         ts_timer_clear(s, c, TS_TIMER_TLP);
@@ -351,6 +355,7 @@ static void sack_ack(ts_stack *s, ts_conn *c, const ts_seg *g, bool dup, uint32_
             if (may && hole_below_sacked(c) && !c->reo_armed && c->srtt) reo_arm(s, c);
         }
     } else {
+        ts_rxt_detect(c); /* before PRR: a lost retransmission leaves the pipe */
         ts_prr_ack(c, delivered, acked > 0);
         /* RACK in recovery too: a hole below SACKed data, too few SACKs above it for
          * DupThresh (the tail of the window), is lost once the reordering window passes */

@@ -341,7 +341,9 @@ static int sack_rexmit(ts_stack *s, ts_conn *c)
 {
     uint32_t seq, len;
     c->snd_nxt = c->snd_max;
-    if (!ts_sack_next_lost(c, &seq, &len)) return 0;
+    /* a retransmission found lost again (RFC 8985) goes first: it is the oldest loss */
+    bool again = ts_rxt_next(c, &seq, &len);
+    if (!again && !ts_sack_next_lost(c, &seq, &len)) return 0;
     uint32_t pipe = ts_sack_pipe(c), need = len ? len : 1;
     if (c->cwnd <= pipe || c->cwnd - pipe < need) return -1;
     ts_event ev = {.type = TS_EV_RETRANSMIT};
@@ -352,7 +354,8 @@ static int sack_rexmit(ts_stack *s, ts_conn *c)
     ev.u.rexmit.rto = c->rto;
     ts_emit_conn(s, c, &ev);
     ts_send_data(s, c, seq, len, true);
-    c->high_rxt = seq + need;
+    if (!again) c->high_rxt = seq + need;
+    ts_rxt_sent(c, seq, len);
     c->prr_out += len;
     return 1;
 }

@@ -3,7 +3,9 @@
  * retransmit (NextSeg rule 1), and the congestion window during recovery by proportional
  * rate reduction (RFC 6937, with Linux's slow-start reduction bound). The scoreboard is a
  * small sorted array of SACKed ranges above SND.UNA, merged as blocks arrive and trimmed
- * as SND.UNA moves: no allocation, at most TS_SACK_MAX ranges walked per call. */
+ * as SND.UNA moves: no allocation, at most TS_SACK_MAX ranges walked per call.
+ * It also remembers recovery's hole retransmissions (up to TS_RXT_MAX) to find a
+ * lost retransmission as RACK does (RFC 8985 6.2), which RFC 6675 alone cannot. */
 #include <string.h>
 
 #include "internal.h"
@@ -19,6 +21,7 @@ void ts_sack_clear(ts_conn *c)
     c->sacked_bytes = 0;
     c->high_rxt = c->snd_una;
     c->rack_lost = c->snd_una;
+    ts_rxt_reset(c);
 }
 
 static void recount(ts_conn *c)
@@ -115,8 +118,17 @@ uint32_t ts_sack_lost_end(const ts_conn *c)
     return lost;
 }
 
+/* Bytes of [s, e) (s at or above SND.UNA) neither ACKed nor SACKed. */
+static uint32_t unsacked_in(const ts_conn *c, uint32_t s, uint32_t e)
+{
+    if (seq_lt(s, c->snd_una)) s = c->snd_una;
+    if (!seq_lt(s, e)) return 0;
+    return (e - s) - (ts_sack_below(c, e) - ts_sack_below(c, s));
+}
+
 /* RFC 6675 SetPipe: every byte in flight not SACKed and not lost, plus every byte
- * retransmitted (below HighRxt) and not SACKed since. */
+ * retransmitted (below HighRxt) and not SACKed since, less retransmissions found lost
+ * again (RFC 8985: they have left the network too). */
 uint32_t ts_sack_pipe(const ts_conn *c)
 {
     uint32_t flight = c->snd_max - c->snd_una;
@@ -124,6 +136,11 @@ uint32_t ts_sack_pipe(const ts_conn *c)
     uint32_t out = flight - c->sacked_bytes - lost;
     if (seq_gt(c->high_rxt, c->snd_una) && seq_le(c->high_rxt, c->snd_max))
         out += unsacked_below(c, c->high_rxt);
+    for (uint32_t i = 0; i < c->rxt_n; i++) {
+        if (!c->rxt[i].lost) continue;
+        uint32_t n = unsacked_in(c, c->rxt[i].start, c->rxt[i].end);
+        out = out > n ? out - n : 0;
+    }
     return out;
 }
 
@@ -154,6 +171,87 @@ bool ts_sack_next_lost(const ts_conn *c, uint32_t *seq, uint32_t *len)
         n = 0;
     else if (n > data_end - s)
         n = data_end - s;
+    *seq = s;
+    *len = n;
+    return true;
+}
+
+void ts_rxt_reset(ts_conn *c)
+{
+    c->rxt_n = 0;
+    c->rxt_order = 0;
+    c->rxt_delivered = 0;
+}
+
+/* A hole retransmission went out: a lost one resent takes a new place in the order;
+ * past TS_RXT_MAX a retransmission goes unrecorded and only the RTO can recover it. */
+void ts_rxt_sent(ts_conn *c, uint32_t seq, uint32_t len)
+{
+    if (!len) return;
+    uint32_t i = c->rxt_n;
+    for (uint32_t k = 0; k < c->rxt_n; k++) /* the one resent, lost ones first */
+        if (seq_le(c->rxt[k].start, seq) && seq_lt(seq, c->rxt[k].end) &&
+            (i == c->rxt_n || c->rxt[k].lost))
+            i = k;
+    if (i == c->rxt_n) {
+        if (c->rxt_n == TS_RXT_MAX) return;
+        c->rxt_n++;
+    }
+    c->rxt[i].start = seq;
+    c->rxt[i].end = seq + len;
+    c->rxt[i].order = ++c->rxt_order;
+    c->rxt[i].high = c->snd_max;
+    c->rxt[i].lost = false;
+}
+
+/* RFC 8985 6.2 for retransmissions: one is lost when data sent after it (a later
+ * retransmission, or data above SND.MAX as it was then) has been delivered while it has
+ * not. The reordering window is 0 here: RFC 8985 6.2 step 4 (and Linux) use 0 during
+ * loss recovery until reordering has been seen, which tcpsim does not track. Delivered
+ * entries leave the array; call after the scoreboard took the ACK's SACK blocks. */
+uint32_t ts_rxt_detect(ts_conn *c)
+{
+    for (uint32_t i = 0; i < c->rxt_n;) {
+        if (unsacked_in(c, c->rxt[i].start, c->rxt[i].end) == 0) {
+            if (c->rxt[i].order > c->rxt_delivered) c->rxt_delivered = c->rxt[i].order;
+            c->rxt[i] = c->rxt[--c->rxt_n];
+        } else {
+            i++;
+        }
+    }
+    uint32_t top = c->sb_n ? c->sb[c->sb_n - 1].end : c->snd_una, n = 0;
+    for (uint32_t i = 0; i < c->rxt_n; i++) {
+        struct ts_rxt *r = &c->rxt[i];
+        if (r->lost || !(c->rxt_delivered > r->order || seq_gt(top, r->high))) continue;
+        r->lost = true;
+        n++;
+    }
+    return n;
+}
+
+/* The lowest retransmission found lost again: its first part not yet ACKed or SACKed,
+ * at most one SMSS. */
+bool ts_rxt_next(const ts_conn *c, uint32_t *seq, uint32_t *len)
+{
+    uint32_t best = c->rxt_n;
+    for (uint32_t i = 0; i < c->rxt_n; i++)
+        if (c->rxt[i].lost && (best == c->rxt_n || seq_lt(c->rxt[i].start, c->rxt[best].start)))
+            best = i;
+    if (best == c->rxt_n) return false;
+    const struct ts_rxt *r = &c->rxt[best];
+    uint32_t s = ts_sack_skip(c, seq_lt(r->start, c->snd_una) ? c->snd_una : r->start);
+    uint32_t end = r->end;
+    for (uint32_t i = 0; i < c->sb_n; i++)
+        if (seq_gt(c->sb[i].start, s)) {
+            end = seq_min(end, c->sb[i].start);
+            break;
+        }
+    if (!seq_lt(s, end)) return false; /* delivered: ts_rxt_detect drops it next ACK */
+    uint32_t data_end = c->snd_buf_seq + c->sndq.len;
+    uint32_t n = end - s;
+    if (n > c->snd_mss) n = c->snd_mss;
+    if (seq_ge(s, data_end)) return false; /* only the FIN: the RTO's */
+    if (n > data_end - s) n = data_end - s;
     *seq = s;
     *len = n;
     return true;

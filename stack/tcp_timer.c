@@ -55,6 +55,7 @@ static void data_timeout(ts_stack *s, ts_conn *c)
         c->snd_nxt = c->snd_una;
         c->rtt_timing = false;
         c->in_recovery = false; /* as for any RTO: recovery must not hold SND.NXT */
+        ts_rxt_reset(c);
         c->dupacks = 0;
         if (c->reo_armed) ts_timer_clear(s, c, TS_TIMER_TLP);
         c->reo_armed = false;
@@ -84,6 +85,7 @@ static void data_timeout(ts_stack *s, ts_conn *c)
      * unless the peer reneged: a SACKed range starting at SND.UNA would have been ACKed */
     if (c->sb_n && c->sb[0].start == c->snd_una) c->sb_n = 0, c->sacked_bytes = 0;
     c->high_rxt = c->rack_lost = c->snd_una;
+    ts_rxt_reset(c);
     c->recover = c->snd_max;
     c->tlp_out = false;
     c->rtt_timing = false;   /* Karn: nothing in flight now can be timed */

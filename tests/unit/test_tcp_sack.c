@@ -265,9 +265,13 @@ START_TEST(ten_megabytes_two_percent_loss)
     ck_assert_uint_gt(ds, 100);
     /* At 2% loss the window stays small (about 9 segments, Mathis et al.), so congestion
      * control, not recovery, sets the pace (~12-16 s here); SACK recovery still saves
-     * the extra round trips of NewReno's one-hole-per-RTT (sack 13.3 s vs 16.7 s). */
-    ck_assert_uint_lt(ts, tn - tn / 8);
-    ck_assert_uint_lt(ts, 14 * TS_SEC); /* the bound */
+     * the extra round trips of NewReno's one-hole-per-RTT (sack 14.6 s vs 16.7 s). A
+     * lost retransmission is found by RACK (RFC 8985), so SACK recovery needs no RTO.
+     * (Before lost retransmissions were detected this drop sequence happened to give
+     * 13.3 s with 3 RTOs; on the seeds 1-8 detection was faster every time, 0.2-0.6 s.) */
+    ck_assert_uint_lt(ts, tn - tn / 10);
+    ck_assert_uint_lt(ts, 15 * TS_SEC); /* the bound */
+    ck_assert_uint_eq(rs, 0);
 }
 END_TEST
 
