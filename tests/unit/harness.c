@@ -406,3 +406,32 @@ int h_run_suite(Suite *s)
     srunner_free(sr);
     return failed ? 1 : 0;
 }
+
+uint32_t h_open_pair(harness *h, h_app *ca, h_app *sb, uint16_t port, uint32_t mss)
+{
+    h_app_init(ca, h, H_A);
+    h_app_init(sb, h, H_B);
+    h_app_listen(sb, port, 4);
+    h_app_connect(ca, 0, port);
+    h_run_until(h, h->now + 1 * TS_SEC);
+    ck_assert(ca->events & TS_SOCK_CONNECTED);
+    ts_tcp_info ai;
+    ts_sock_info(h->st[H_A], ca->sd, &ai);
+    ck_assert_uint_eq(ai.snd_mss, mss);
+    return ai.snd_nxt;
+}
+
+void h_app_send_all(h_app *a, size_t total)
+{
+    a->tx_total = total;
+    a->shut_when_sent = true;
+    h_app_push(a);
+}
+
+ts_time_t h_sent_at(const harness *h, uint32_t seq, int nth)
+{
+    for (size_t i = 0; i < h_nlog(h); i++)
+        if (h->log[i].from == H_A && h->log[i].plen && h->log[i].seq == seq && --nth == 0)
+            return h->log[i].t;
+    return TS_TIME_NEVER;
+}

@@ -146,6 +146,13 @@ static inline uint8_t h_pattern(size_t i)
 }
 /* Index of the first rx byte that differs from the pattern, or rx_len if none. */
 size_t h_app_check(const h_app *a);
+/* Connect ca (side A) to sb (side B, listening on port and reading everything), run until
+ * connected, check A's MSS is mss, and return A's first data sequence number. */
+uint32_t h_open_pair(harness *h, h_app *ca, h_app *sb, uint16_t port, uint32_t mss);
+/* Have a send total pattern bytes, then shut down its write side. */
+void h_app_send_all(h_app *a, size_t total);
+/* When side A sent data at seq for the nth time (1 = first), or TS_TIME_NEVER. */
+ts_time_t h_sent_at(const harness *h, uint32_t seq, int nth);
 
 #define TH_FIN_ 0x01
 #define TH_SYN_ 0x02

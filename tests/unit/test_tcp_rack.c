@@ -52,22 +52,11 @@ static void xfer_start(xfer *x, size_t total, const int *first, int nfirst, int 
     x->h = h_new(NULL, NULL);
     x->h->delay = D;
     x->h->verbose = getenv("H_VERBOSE") != NULL;
-    h_app_init(&x->ca, x->h, H_A);
-    h_app_init(&x->sb, x->h, H_B);
-    h_app_listen(&x->sb, PORT, 4);
-    h_app_connect(&x->ca, 0, PORT);
-    h_run_until(x->h, 1 * TS_SEC);
-    ck_assert(x->ca.events & TS_SOCK_CONNECTED);
-    ts_tcp_info ai;
-    ts_sock_info(x->h->st[H_A], x->ca.sd, &ai);
-    ck_assert_uint_eq(ai.snd_mss, MSS);
-    x->pl.base = ai.snd_nxt;
+    x->pl.base = h_open_pair(x->h, &x->ca, &x->sb, PORT, MSS);
     x->h->user = &x->pl;
     x->h->drop = plan_drop;
     x->t0 = x->h->now;
-    x->ca.tx_total = total;
-    x->ca.shut_when_sent = true;
-    h_app_push(&x->ca);
+    h_app_send_all(&x->ca, total);
 }
 
 static void xfer_free(xfer *x)
@@ -75,15 +64,6 @@ static void xfer_free(xfer *x)
     h_app_free(&x->ca);
     h_app_free(&x->sb);
     h_free(x->h);
-}
-
-/* When A sent the nth copy of the segment starting at seq, or NEVER. */
-static ts_time_t sent_at(const harness *h, uint32_t seq, int nth)
-{
-    for (size_t i = 0; i < h_nlog(h); i++)
-        if (h->log[i].from == H_A && h->log[i].plen && h->log[i].seq == seq && --nth == 0)
-            return h->log[i].t;
-    return TS_TIME_NEVER;
 }
 
 /* When B first ACKed all `total` bytes, or NEVER. */
@@ -109,11 +89,11 @@ START_TEST(later_retransmission_sacked)
     ck_assert_uint_eq(x.sb.rx_len, 10 * MSS);
     ck_assert_uint_eq(h_app_check(&x.sb), 10 * MSS);
     uint32_t b = x.pl.base;
-    ck_assert_uint_eq(sent_at(x.h, b + 1 * MSS, 2), x.t0 + 2 * D);
-    ck_assert_uint_eq(sent_at(x.h, b + 4 * MSS, 2), x.t0 + 2 * D);
-    ck_assert_uint_eq(sent_at(x.h, b + 1 * MSS, 3), x.t0 + 4 * D);
-    ck_assert_uint_eq(sent_at(x.h, b + 1 * MSS, 4), TS_TIME_NEVER);
-    ck_assert_uint_eq(sent_at(x.h, b + 4 * MSS, 3), TS_TIME_NEVER);
+    ck_assert_uint_eq(h_sent_at(x.h, b + 1 * MSS, 2), x.t0 + 2 * D);
+    ck_assert_uint_eq(h_sent_at(x.h, b + 4 * MSS, 2), x.t0 + 2 * D);
+    ck_assert_uint_eq(h_sent_at(x.h, b + 1 * MSS, 3), x.t0 + 4 * D);
+    ck_assert_uint_eq(h_sent_at(x.h, b + 1 * MSS, 4), TS_TIME_NEVER);
+    ck_assert_uint_eq(h_sent_at(x.h, b + 4 * MSS, 3), TS_TIME_NEVER);
     ck_assert_uint_eq(all_acked_at(&x, 10 * MSS), x.t0 + 5 * D);
     const ts_counters *c = ts_stack_counters(x.h->st[H_A]);
     ck_assert_uint_eq(c->tcp_fast_retransmits, 1); /* one recovery episode */
@@ -135,10 +115,10 @@ START_TEST(later_new_data_sacked)
     ck_assert_uint_eq(x.sb.rx_len, 20 * MSS);
     ck_assert_uint_eq(h_app_check(&x.sb), 20 * MSS);
     uint32_t b = x.pl.base;
-    ck_assert_uint_eq(sent_at(x.h, b + 1 * MSS, 2), x.t0 + 2 * D);
-    ck_assert_uint_eq(sent_at(x.h, b + 10 * MSS, 1), x.t0 + 2 * D); /* new, after it */
-    ck_assert_uint_eq(sent_at(x.h, b + 1 * MSS, 3), x.t0 + 4 * D);
-    ck_assert_uint_eq(sent_at(x.h, b + 1 * MSS, 4), TS_TIME_NEVER);
+    ck_assert_uint_eq(h_sent_at(x.h, b + 1 * MSS, 2), x.t0 + 2 * D);
+    ck_assert_uint_eq(h_sent_at(x.h, b + 10 * MSS, 1), x.t0 + 2 * D); /* new, after it */
+    ck_assert_uint_eq(h_sent_at(x.h, b + 1 * MSS, 3), x.t0 + 4 * D);
+    ck_assert_uint_eq(h_sent_at(x.h, b + 1 * MSS, 4), TS_TIME_NEVER);
     const ts_counters *c = ts_stack_counters(x.h->st[H_A]);
     ck_assert_uint_eq(c->tcp_fast_retransmits, 1);
     ck_assert_uint_eq(c->tcp_retransmits, 2);
@@ -156,8 +136,8 @@ START_TEST(delivered_retransmission_not_resent)
     h_run_until(x.h, x.t0 + 5 * TS_SEC);
     ck_assert_uint_eq(h_app_check(&x.sb), 10 * MSS);
     uint32_t b = x.pl.base;
-    ck_assert_uint_eq(sent_at(x.h, b + 1 * MSS, 3), TS_TIME_NEVER);
-    ck_assert_uint_eq(sent_at(x.h, b + 4 * MSS, 3), TS_TIME_NEVER);
+    ck_assert_uint_eq(h_sent_at(x.h, b + 1 * MSS, 3), TS_TIME_NEVER);
+    ck_assert_uint_eq(h_sent_at(x.h, b + 4 * MSS, 3), TS_TIME_NEVER);
     ck_assert_uint_eq(all_acked_at(&x, 10 * MSS), x.t0 + 3 * D);
     const ts_counters *c = ts_stack_counters(x.h->st[H_A]);
     ck_assert_uint_eq(c->tcp_retransmits, 2);

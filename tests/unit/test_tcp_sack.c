@@ -67,22 +67,11 @@ static void xfer_start(xfer *x, const ts_params *pa, ts_time_t delay, size_t tot
     x->pl.rng = 42;
     x->h = h_new(pa, NULL);
     x->h->delay = delay;
-    h_app_init(&x->ca, x->h, H_A);
-    h_app_init(&x->sb, x->h, H_B);
-    h_app_listen(&x->sb, PORT, 4);
-    h_app_connect(&x->ca, 0, PORT);
-    h_run_until(x->h, 1 * TS_SEC);
-    ck_assert(x->ca.events & TS_SOCK_CONNECTED);
-    ts_tcp_info ai;
-    ts_sock_info(x->h->st[H_A], x->ca.sd, &ai);
-    ck_assert_uint_eq(ai.snd_mss, MSS);
-    x->pl.base = ai.snd_nxt;
+    x->pl.base = h_open_pair(x->h, &x->ca, &x->sb, PORT, MSS);
     x->h->user = &x->pl;
     x->h->drop = plan_drop;
     x->t0 = x->h->now;
-    x->ca.tx_total = total;
-    x->ca.shut_when_sent = true;
-    h_app_push(&x->ca);
+    h_app_send_all(&x->ca, total);
 }
 
 static void xfer_free(xfer *x)
@@ -90,14 +79,6 @@ static void xfer_free(xfer *x)
     h_app_free(&x->ca);
     h_app_free(&x->sb);
     h_free(x->h);
-}
-
-static ts_time_t sent_at(const harness *h, uint32_t seq, int nth)
-{
-    for (size_t i = 0; i < h_nlog(h); i++)
-        if (h->log[i].from == H_A && h->log[i].plen && h->log[i].seq == seq && --nth == 0)
-            return h->log[i].t;
-    return TS_TIME_NEVER;
 }
 
 /* When B ACKed everything A sent (its last pure ACK of the data), or NEVER. */
@@ -132,11 +113,11 @@ START_TEST(three_holes_one_round_trip)
     ck_assert_uint_eq(h_app_check(&x.sb), 10 * MSS);
     ck_assert_uint_eq(x.sb.rx_len, 10 * MSS);
     uint32_t b = x.pl.base;
-    ck_assert_uint_eq(sent_at(x.h, b + 1 * MSS, 2), x.t0 + 2 * D);
-    ck_assert_uint_eq(sent_at(x.h, b + 4 * MSS, 2), x.t0 + 2 * D);
+    ck_assert_uint_eq(h_sent_at(x.h, b + 1 * MSS, 2), x.t0 + 2 * D);
+    ck_assert_uint_eq(h_sent_at(x.h, b + 4 * MSS, 2), x.t0 + 2 * D);
     /* hole 7 has only two SACKed segments above it (8 and 9): not lost by DupThresh,
      * but by the reordering timer, 7 ms later (RACK, RFC 8985 6.2) */
-    ck_assert_uint_eq(sent_at(x.h, b + 7 * MSS, 2), x.t0 + 2 * D + 7 * TS_MSEC);
+    ck_assert_uint_eq(h_sent_at(x.h, b + 7 * MSS, 2), x.t0 + 2 * D + 7 * TS_MSEC);
     ck_assert_uint_eq(all_acked_at(&x, 10 * MSS), x.t0 + 3 * D + 7 * TS_MSEC);
     const ts_counters *c = ts_stack_counters(x.h->st[H_A]);
     ck_assert_uint_eq(c->tcp_fast_retransmits, 1); /* one recovery episode */
@@ -155,9 +136,9 @@ static void three_holes_newreno(const ts_params *pa)
     h_run_until(x.h, x.t0 + 5 * TS_SEC);
     ck_assert_uint_eq(h_app_check(&x.sb), 10 * MSS);
     uint32_t b = x.pl.base;
-    ck_assert_uint_eq(sent_at(x.h, b + 1 * MSS, 2), x.t0 + 2 * D);
-    ck_assert_uint_eq(sent_at(x.h, b + 4 * MSS, 2), x.t0 + 4 * D); /* partial ACK */
-    ck_assert_uint_eq(sent_at(x.h, b + 7 * MSS, 2), x.t0 + 6 * D); /* partial ACK */
+    ck_assert_uint_eq(h_sent_at(x.h, b + 1 * MSS, 2), x.t0 + 2 * D);
+    ck_assert_uint_eq(h_sent_at(x.h, b + 4 * MSS, 2), x.t0 + 4 * D); /* partial ACK */
+    ck_assert_uint_eq(h_sent_at(x.h, b + 7 * MSS, 2), x.t0 + 6 * D); /* partial ACK */
     ck_assert_uint_eq(all_acked_at(&x, 10 * MSS), x.t0 + 7 * D);
     const ts_counters *c = ts_stack_counters(x.h->st[H_A]);
     ck_assert_uint_eq(c->tcp_retransmits, 3);
@@ -190,9 +171,9 @@ START_TEST(small_window_lone_sack_no_rto)
     h_run_until(x.h, x.t0 + 5 * TS_SEC);
     ck_assert_uint_eq(h_app_check(&x.sb), 2 * MSS);
     ck_assert_uint_eq(x.sb.rx_len, 2 * MSS);
-    ck_assert_uint_eq(sent_at(x.h, x.pl.base, 2), x.t0 + 2 * D + 7 * TS_MSEC);
-    ck_assert_uint_eq(sent_at(x.h, x.pl.base, 3), TS_TIME_NEVER);
-    ck_assert_uint_eq(sent_at(x.h, x.pl.base + MSS, 2), TS_TIME_NEVER); /* SACKed: not again */
+    ck_assert_uint_eq(h_sent_at(x.h, x.pl.base, 2), x.t0 + 2 * D + 7 * TS_MSEC);
+    ck_assert_uint_eq(h_sent_at(x.h, x.pl.base, 3), TS_TIME_NEVER);
+    ck_assert_uint_eq(h_sent_at(x.h, x.pl.base + MSS, 2), TS_TIME_NEVER); /* SACKed: not again */
     ck_assert_uint_eq(all_acked_at(&x, 2 * MSS), x.t0 + 3 * D + 7 * TS_MSEC);
     const ts_counters *c = ts_stack_counters(x.h->st[H_A]);
     ck_assert_uint_eq(c->tcp_retransmits, 1);

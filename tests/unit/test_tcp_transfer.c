@@ -62,22 +62,11 @@ static void xfer_start(xfer *x, const ts_params *pa, const ts_params *pb, ts_tim
     x->pl.rexmit_drops = rexmit_drops;
     x->h = h_new(pa, pb);
     x->h->delay = delay;
-    h_app_init(&x->ca, x->h, H_A);
-    h_app_init(&x->sb, x->h, H_B);
-    h_app_listen(&x->sb, PORT, 4);
-    h_app_connect(&x->ca, 0, PORT);
-    h_run_until(x->h, 1 * TS_SEC);
-    ck_assert(x->ca.events & TS_SOCK_CONNECTED);
-    ts_tcp_info ai;
-    ts_sock_info(x->h->st[H_A], x->ca.sd, &ai);
-    ck_assert_uint_eq(ai.snd_mss, MSS);
-    x->pl.base = ai.snd_nxt;
+    x->pl.base = h_open_pair(x->h, &x->ca, &x->sb, PORT, MSS);
     x->h->user = &x->pl;
     x->h->drop = plan_drop;
     x->t0 = x->h->now;
-    x->ca.tx_total = total;
-    x->ca.shut_when_sent = true;
-    h_app_push(&x->ca);
+    h_app_send_all(&x->ca, total);
 }
 
 static void xfer_free(xfer *x)
@@ -85,15 +74,6 @@ static void xfer_free(xfer *x)
     h_app_free(&x->ca);
     h_app_free(&x->sb);
     h_free(x->h);
-}
-
-/* The time of the n-th packet from A carrying data at seq (1 = first), or NEVER. */
-static ts_time_t sent_at(const harness *h, uint32_t seq, int nth)
-{
-    for (size_t i = 0; i < h_nlog(h); i++)
-        if (h->log[i].from == H_A && h->log[i].plen && h->log[i].seq == seq && --nth == 0)
-            return h->log[i].t;
-    return TS_TIME_NEVER;
 }
 
 START_TEST(ten_megabytes_with_drops)
@@ -111,7 +91,7 @@ START_TEST(ten_megabytes_with_drops)
     ck_assert_uint_ge(c->tcp_fast_retransmits, 1);
     /* every dropped segment was sent again */
     for (int i = 0; i < 10; i++)
-        ck_assert_uint_ne(sent_at(x.h, x.pl.base + (uint32_t)segs[i] * MSS, 2), TS_TIME_NEVER);
+        ck_assert_uint_ne(h_sent_at(x.h, x.pl.base + (uint32_t)segs[i] * MSS, 2), TS_TIME_NEVER);
     xfer_free(&x);
 }
 END_TEST
@@ -171,8 +151,8 @@ START_TEST(fast_retransmit_third_dupack_no_rto)
     /* segments 3..9 arrive out of order at t0 + d; each draws an immediate duplicate ACK
      * with a SACK block; the third is back at t0 + 2d and triggers the retransmission */
     uint32_t lost = x.pl.base + 2 * MSS;
-    ck_assert_uint_eq(sent_at(x.h, lost, 1), x.t0);
-    ck_assert_uint_eq(sent_at(x.h, lost, 2), x.t0 + 2 * d);
+    ck_assert_uint_eq(h_sent_at(x.h, lost, 1), x.t0);
+    ck_assert_uint_eq(h_sent_at(x.h, lost, 2), x.t0 + 2 * d);
     int dups = 0, plain = 0;
     for (size_t i = 0; i < h_nlog(x.h); i++) {
         const h_pkt *p = &x.h->log[i];
@@ -207,11 +187,11 @@ START_TEST(newreno_partial_ack_resends_next_hole)
     ck_assert_uint_eq(x.sb.rx_len, 20 * MSS);
     ck_assert_uint_eq(h_app_check(&x.sb), 20 * MSS);
     uint32_t s2 = x.pl.base + 2 * MSS, s6 = x.pl.base + 6 * MSS;
-    ck_assert_uint_eq(sent_at(x.h, s2, 2), x.t0 + 2 * d);
+    ck_assert_uint_eq(h_sent_at(x.h, s2, 2), x.t0 + 2 * d);
     /* the retransmitted segment 2 fills the first hole at t0 + 3d; B's ACK for 6 is a
      * partial ACK (below recover) back at t0 + 4d: segment 6 goes again at once
      * (RFC 6582 3.2 step 3), without waiting for more dupACKs or the RTO */
-    ck_assert_uint_eq(sent_at(x.h, s6, 2), x.t0 + 4 * d);
+    ck_assert_uint_eq(h_sent_at(x.h, s6, 2), x.t0 + 4 * d);
     const ts_counters *c = ts_stack_counters(x.h->st[H_A]);
     ck_assert_uint_eq(c->tcp_fast_retransmits, 1);
     ck_assert_uint_eq(c->tcp_rto_timeouts, 0);
@@ -236,7 +216,7 @@ START_TEST(whole_window_lost_rto_backoff)
      * write side), and re-arms the RTO from there: 42 + 220 = 262 ms; then it doubles:
      * 440 ms, 880 ms */
     uint32_t s0 = x.pl.base, fin = x.pl.base + 10 * MSS;
-    ck_assert_uint_eq(sent_at(x.h, s0, 1), x.t0);
+    ck_assert_uint_eq(h_sent_at(x.h, s0, 1), x.t0);
     size_t nfin = 0;
     for (size_t i = 0; i < h_nlog(x.h); i++) {
         const h_pkt *p = &x.h->log[i];
@@ -244,10 +224,10 @@ START_TEST(whole_window_lost_rto_backoff)
             ck_assert_uint_eq(p->t, nfin++ ? x.t0 + 42 * TS_MSEC : x.t0);
     }
     ck_assert_uint_eq(nfin, 2);
-    ck_assert_uint_eq(sent_at(x.h, s0, 2), x.t0 + 262 * TS_MSEC);
-    ck_assert_uint_eq(sent_at(x.h, s0, 3), x.t0 + 702 * TS_MSEC);
-    ck_assert_uint_eq(sent_at(x.h, s0, 4), x.t0 + 1582 * TS_MSEC);
-    ck_assert_uint_eq(sent_at(x.h, s0, 5), TS_TIME_NEVER);
+    ck_assert_uint_eq(h_sent_at(x.h, s0, 2), x.t0 + 262 * TS_MSEC);
+    ck_assert_uint_eq(h_sent_at(x.h, s0, 3), x.t0 + 702 * TS_MSEC);
+    ck_assert_uint_eq(h_sent_at(x.h, s0, 4), x.t0 + 1582 * TS_MSEC);
+    ck_assert_uint_eq(h_sent_at(x.h, s0, 5), TS_TIME_NEVER);
     /* after the probe, only segment 0 went out at each RTO expiry (cwnd one segment) */
     for (size_t i = 0; i < h_nlog(x.h); i++) {
         const h_pkt *p = &x.h->log[i];
