@@ -338,7 +338,6 @@ void ts_send_rst(ts_stack *s, ts_conn *c);   /* reset an existing connection */
 void ts_send_probe(ts_stack *s, ts_conn *c); /* zero-window / keepalive probe */
 /* Send one segment of [seq, seq+len) from the send ring (retransmission or new data). */
 void ts_send_data(ts_stack *s, ts_conn *c, uint32_t seq, uint32_t len, bool rexmit);
-void ts_schedule_ack(ts_stack *s, ts_conn *c);
 void ts_push_mark(ts_conn *c, uint32_t end); /* the user's write ends at `end` */
 uint32_t ts_flight(const ts_conn *c);
 void ts_rto_arm(ts_stack *s, ts_conn *c);

@@ -163,7 +163,6 @@ static bool ack_check(ts_stack *s, ts_conn *c, const ts_seg *g)
             ts_drop(s, TS_DROP_TCP_BAD_ACK, g->pkt, g->pkt_len);
             return false;
         }
-        ts_set_state(s, c, TS_SYN_RECEIVED); /* no-op; establishment follows */
         return true;
     }
     if (seq_gt(g->ack, c->snd_max)) { /* ACKs something not yet sent */

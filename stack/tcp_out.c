@@ -417,10 +417,3 @@ void ts_tcp_output(ts_stack *s, ts_conn *c)
     }
     if (c->ack_now) ts_send_ack(s, c);
 }
-
-/* Queue an ACK: at once if due, else on the delayed-ACK timer. */
-void ts_schedule_ack(ts_stack *s, ts_conn *c)
-{
-    (void)s;
-    c->ack_now = true;
-}
