@@ -165,9 +165,13 @@ static bool ack_check(ts_stack *s, ts_conn *c, const ts_seg *g)
         }
         return true;
     }
-    if (seq_gt(g->ack, c->snd_max)) { /* ACKs something not yet sent */
+    if (seq_gt(g->ack, c->snd_max)) {
+        /* ACKs something not yet sent: RFC 9293 3.10.7.4 and RFC 5961 5.2 say send an ACK
+         * and drop the segment; Linux before 2026 dropped it silently (unsent_ack_reply). In
+         * both cases nothing of the segment is used: not its timestamp (ts_recent), window,
+         * data or FIN. */
         ts_drop(s, TS_DROP_TCP_BAD_ACK, g->pkt, g->pkt_len);
-        ts_send_ack(s, c);
+        if (c->p.unsent_ack_reply) ts_send_ack(s, c);
         return false;
     }
     if (seq_lt(g->ack, c->snd_una - c->max_snd_wnd)) { /* RFC 5961 5.2: too old */
@@ -366,6 +370,14 @@ static void sack_ack(ts_stack *s, ts_conn *c, const ts_seg *g, bool dup, uint32_
 void ts_ack_input(ts_stack *s, ts_conn *c, const ts_seg *g)
 {
     if (!ack_check(s, c, g)) return;
+    /* RFC 7323 4.3: remember the timestamp of the segment at the left edge. RFC 7323 5.3
+     * (R3) records it before the ACK field is looked at; tcpsim waits until the ACK has
+     * passed its checks and is not older than SND.UNA, as Linux's tcp_ack does, so that a
+     * segment ACKing unsent data (a blind injection, RFC 5961 5.2) cannot move TS.Recent:
+     * Linux's own test of this (ts_recent/invalid_ack) checks the echoed value. */
+    if (c->ts_ok && g->opts.has_ts && seq_le(g->seq, c->last_ack_sent) &&
+        seq_ge(g->ack, c->snd_una))
+        c->ts_recent = g->opts.tsval;
     if (c->state == TS_SYN_RECEIVED) ts_synack_acked(s, c, g);
     bool dup = g->ack == c->snd_una && g->len == 0 && !(g->flags & TH_FIN) &&
                ((uint32_t)g->wnd << c->snd_wscale) == c->snd_wnd && c->snd_max != c->snd_una;

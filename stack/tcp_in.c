@@ -250,10 +250,6 @@ void ts_synced_input(ts_stack *s, ts_conn *c, const ts_seg *g)
         rst_input(s, c, g);
         return;
     }
-    /* RFC 7323 4.3: remember the timestamp of the segment at the left edge */
-    if (c->ts_ok && g->opts.has_ts && seq_le(g->seq, c->last_ack_sent)) {
-        c->ts_recent = g->opts.tsval;
-    }
     if (g->flags & TH_SYN) { /* RFC 5961 4.2 (the peer's own SYN was handled above) */
         ts_send_challenge_ack(s, c);
         return;

@@ -36,6 +36,10 @@ typedef struct ts_params {
     uint32_t delack_segs; /* ACK at least every Nth full-sized segment (2) */
     bool quickack;        /* quick-ACK at connection start (on) */
     bool nagle;           /* Nagle's algorithm (on) */
+    /* An ACK for data not yet sent (SEG.ACK > SND.NXT): reply with an ACK before dropping
+     * the segment (on; RFC 9293 3.10.7.4, RFC 5961 5.2, Linux since 2026), or drop it
+     * silently as Linux did before (off). */
+    bool unsent_ack_reply;
     /* Closing. */
     ts_time_t time_wait; /* TIME-WAIT length (60 s; RFC 2MSL 240 s) */
     ts_time_t fin_wait2; /* orphaned FIN-WAIT-2 timeout (60 s) */

@@ -52,6 +52,7 @@ START_TEST(linux_defaults)
     ck_assert_uint_eq(p.delack_max, 200 * TS_MSEC);
     ck_assert_uint_eq(p.delack_segs, 2);
     ck_assert(p.quickack && p.nagle && !p.keepalive);
+    ck_assert(p.unsent_ack_reply);
     ck_assert_uint_eq(p.time_wait, 60 * TS_SEC);
     ck_assert_uint_eq(p.fin_wait2, 60 * TS_SEC);
     ck_assert_uint_eq(p.keepalive_idle, 7200 * TS_SEC);
@@ -81,7 +82,9 @@ START_TEST(profiles)
 
     ck_assert_int_eq(ts_params_profile(&p, "linux65", err, sizeof err), 0);
     ck_assert_uint_eq(p.syn_linear, 4);
+    ck_assert(!p.unsent_ack_reply); /* Linux 6.5 drops an ACK of unsent data silently */
     p.syn_linear = 0;
+    p.unsent_ack_reply = true;
     assert_same(&p, &d);
 
     ck_assert_int_eq(ts_params_profile(&p, "rfc", err, sizeof err), 0);
@@ -103,6 +106,7 @@ START_TEST(profiles)
     ck_assert_uint_eq(p.rcvbuf, 15728640);
     ck_assert_uint_eq(p.syn_retries, 5);
     ck_assert_str_eq(p.cc, "cubic"); /* Linux's default congestion control */
+    ck_assert(!p.unsent_ack_reply);  /* the scripts predate the 2026 reply */
 
     int n = 0;
     for (const char *const *name = ts_params_profiles(); *name; name++, n++)
@@ -219,6 +223,7 @@ static const struct {
     {"keepalive_intvl", "40us", "40us"},
     {"keepalive_probes", "3", "3"},
     {"init_cwnd", "4", "4"},
+    {"unsent_ack_reply", "no", "off"},
     {"limited_transmit", "off", "off"},
     {"rcvbuf", "65536", "65536"},
     {"sndbuf", "1073741824", "1073741824"},

@@ -12,14 +12,19 @@
 
 #define PORT 80
 
-static harness *listening_b(void)
+static harness *listening_b_with(const ts_params *pb)
 {
-    harness *h = h_new(NULL, NULL);
+    harness *h = h_new(NULL, pb);
     int l = ts_socket(h->st[H_B]);
     ck_assert_int_ge(l, 0);
     ck_assert_int_eq(ts_bind(h->st[H_B], l, 0, PORT), 0);
     ck_assert_int_eq(ts_listen(h->st[H_B], l, 8), 0);
     return h;
+}
+
+static harness *listening_b(void)
+{
+    return listening_b_with(NULL);
 }
 
 /* A SYN from A to B's listener with the given options. */
@@ -330,10 +335,11 @@ typedef struct est {
     int csd, ssd;
 } est;
 
-static est establish(void)
+/* A connection from A to B's listener; pb: B's parameters (NULL: the defaults). */
+static est establish_with(const ts_params *pb)
 {
     est e;
-    e.h = listening_b();
+    e.h = listening_b_with(pb);
     e.h->delay = 1 * TS_MSEC;
     e.csd = ts_socket(e.h->st[H_A]);
     ck_assert_int_eq(ts_connect(e.h->st[H_A], e.csd, H_ADDR_B, PORT), -EINPROGRESS);
@@ -342,6 +348,11 @@ static est establish(void)
     ck_assert_int_ge(e.ssd, 0);
     ck_assert(ts_sock_events(e.h->st[H_A], e.csd) & TS_SOCK_CONNECTED);
     return e;
+}
+
+static est establish(void)
+{
+    return establish_with(NULL);
 }
 
 /* A segment from A's socket to B as A would send it now (seq = A's SND.NXT + dseq). */
@@ -479,8 +490,8 @@ START_TEST(syn_on_established_challenge_ack)
 }
 END_TEST
 
-/* The TSval in a logged segment's options (0 if none). */
-static uint32_t pkt_tsval(const h_pkt *p)
+/* The TSval (word 0) or TSecr (word 1) in a logged segment's options (0 if none). */
+static uint32_t pkt_ts_word(const h_pkt *p, int word)
 {
     const uint8_t *th = p->data + 20;
     size_t olen = (size_t)(th[12] >> 4) * 4 - 20;
@@ -491,25 +502,47 @@ static uint32_t pkt_tsval(const h_pkt *p)
             i++;
             continue;
         }
-        if (o[i] == 8 && i + 10 <= olen)
-            return (uint32_t)o[i + 2] << 24 | (uint32_t)o[i + 3] << 16 | (uint32_t)o[i + 4] << 8 |
-                   o[i + 5];
+        if (o[i] == 8 && i + 10 <= olen) {
+            const uint8_t *w = o + i + 2 + 4 * word;
+            return (uint32_t)w[0] << 24 | (uint32_t)w[1] << 16 | (uint32_t)w[2] << 8 | w[3];
+        }
         i += o[i + 1] ? o[i + 1] : 1;
     }
     return 0;
+}
+
+static uint32_t pkt_tsval(const h_pkt *p)
+{
+    return pkt_ts_word(p, 0);
+}
+
+/* A timestamps option (nop, nop, TS val ecr). */
+static void ts_opt(uint8_t opt[12], uint32_t val, uint32_t ecr)
+{
+    opt[0] = 1, opt[1] = 1, opt[2] = 8, opt[3] = 10;
+    for (int i = 0; i < 4; i++) {
+        opt[4 + i] = (uint8_t)(val >> (24 - 8 * i));
+        opt[8 + i] = (uint8_t)(ecr >> (24 - 8 * i));
+    }
+}
+
+/* A's latest TSval as B saw it: B's TS.Recent after the handshake. */
+static uint32_t a_last_tsval(est *e)
+{
+    uint32_t recent = 0;
+    for (size_t i = 0; i < h_nlog(e->h); i++)
+        if (e->h->log[i].from == H_A) recent = pkt_tsval(&e->h->log[i]);
+    ck_assert_uint_ne(recent, 0);
+    return recent;
 }
 
 START_TEST(paws_old_timestamp_dropped_and_acked)
 {
     est e = establish();
     /* A's latest TSval is B's TS.Recent */
-    uint32_t recent = 0;
-    for (size_t i = 0; i < h_nlog(e.h); i++)
-        if (e.h->log[i].from == H_A) recent = pkt_tsval(&e.h->log[i]);
-    ck_assert_uint_ne(recent, 0);
-    uint8_t opt[12] = {1, 1, 8, 10};
-    uint32_t old = recent - 1;
-    for (int i = 0; i < 4; i++) opt[4 + i] = (uint8_t)(old >> (24 - 8 * i));
+    uint32_t recent = a_last_tsval(&e);
+    uint8_t opt[12];
+    ts_opt(opt, recent - 1, 0);
     uint8_t p[1600];
     size_t len = from_a(&e, p, 0, TH_ACK_ | TH_PSH_, opt, sizeof opt, "stale");
     size_t n0 = h_nlog(e.h);
@@ -523,7 +556,7 @@ START_TEST(paws_old_timestamp_dropped_and_acked)
     char buf[8];
     ck_assert_int_eq(ts_recv(e.h->st[H_B], e.ssd, buf, sizeof buf), -EAGAIN);
     /* the same data with the current TSval is taken */
-    for (int i = 0; i < 4; i++) opt[4 + i] = (uint8_t)(recent >> (24 - 8 * i));
+    ts_opt(opt, recent, 0);
     len = from_a(&e, p, 0, TH_ACK_ | TH_PSH_, opt, sizeof opt, "fresh");
     h_inject(e.h, H_B, p, len);
     ck_assert_int_eq(ts_recv(e.h->st[H_B], e.ssd, buf, sizeof buf), 5);
@@ -532,21 +565,65 @@ START_TEST(paws_old_timestamp_dropped_and_acked)
 }
 END_TEST
 
-START_TEST(ack_of_unsent_data_dropped)
+/* A FIN from A whose ACK field is 1000 past B's SND.NXT, with a far-future TSval (the
+ * first packet of packetdrill's ts_recent/invalid_ack). */
+static size_t fin_acking_unsent(est *e, uint8_t *p, uint32_t tsval)
 {
-    est e = establish();
-    uint8_t p[1600];
-    size_t len = from_a(&e, p, 0, TH_ACK_, NULL, 0, NULL);
-    /* ack field 1000 past B's SND.NXT (RFC 9293 3.10.7.4: send an ACK, drop it) */
-    uint32_t bad = b_snd_nxt(&e) + 1000;
+    uint8_t opt[12];
+    ts_opt(opt, tsval, 0);
+    size_t len = from_a(e, p, 0, TH_ACK_ | TH_FIN_, opt, sizeof opt, NULL);
+    uint32_t bad = b_snd_nxt(e) + 1000;
     for (int i = 0; i < 4; i++) p[28 + i] = (uint8_t)(bad >> (24 - 8 * i));
     h_fix_csums(p, len, true);
+    return len;
+}
+
+START_TEST(ack_of_unsent_data_dropped)
+{
+    /* RFC 9293 3.10.7.4 / RFC 5961 5.2: send an ACK, drop the segment. Nothing of it is
+     * used: not its FIN, and not its timestamp, so the reply echoes the old TS.Recent. */
+    est e = establish();
+    uint32_t recent = a_last_tsval(&e);
+    uint8_t p[1600];
+    size_t len = fin_acking_unsent(&e, p, recent + 100000);
     size_t n0 = h_nlog(e.h);
     h_inject(e.h, H_B, p, len);
     ck_assert_uint_eq(ts_stack_counters(e.h->st[H_B])->drops[TS_DROP_TCP_BAD_ACK], 1);
     ck_assert_uint_eq(h_nlog(e.h), n0 + 1);
     ck_assert_uint_eq(e.h->log[n0].flags, TH_ACK_);
     ck_assert_uint_eq(e.h->log[n0].seq, b_snd_nxt(&e));
+    ts_tcp_info a;
+    ts_sock_info(e.h->st[H_A], e.csd, &a);
+    ck_assert_uint_eq(e.h->log[n0].ack, a.snd_nxt); /* the FIN was not taken */
+    ck_assert_uint_eq(pkt_ts_word(&e.h->log[n0], 1), recent);
+    h_free(e.h);
+}
+END_TEST
+
+START_TEST(ack_of_unsent_data_dropped_silently_when_off)
+{
+    /* unsent_ack_reply=off: Linux before 2026 dropped it without a word; the next valid
+     * segment is then answered with its own TSval echoed, TS.Recent untouched in between */
+    ts_params pb;
+    ts_params_default(&pb);
+    pb.unsent_ack_reply = false;
+    est e = establish_with(&pb);
+    uint32_t recent = a_last_tsval(&e);
+    uint8_t p[1600];
+    size_t len = fin_acking_unsent(&e, p, recent + 100000);
+    size_t n0 = h_nlog(e.h);
+    h_inject(e.h, H_B, p, len);
+    ck_assert_uint_eq(ts_stack_counters(e.h->st[H_B])->drops[TS_DROP_TCP_BAD_ACK], 1);
+    ck_assert_uint_eq(h_nlog(e.h), n0); /* silence */
+    uint8_t opt[12];
+    ts_opt(opt, recent + 1, 0);
+    len = from_a(&e, p, 0, TH_ACK_ | TH_PSH_, opt, sizeof opt, "data");
+    h_inject(e.h, H_B, p, len);
+    ck_assert_uint_eq(h_nlog(e.h), n0 + 1); /* quick-ACK of the data */
+    ts_tcp_info a;
+    ts_sock_info(e.h->st[H_A], e.csd, &a);
+    ck_assert_uint_eq(e.h->log[n0].ack, a.snd_nxt + 4);
+    ck_assert_uint_eq(pkt_ts_word(&e.h->log[n0], 1), recent + 1);
     h_free(e.h);
 }
 END_TEST
@@ -604,6 +681,7 @@ static Suite *malformed_suite(void)
     tcase_add_test(t5, syn_on_established_challenge_ack);
     tcase_add_test(t5, paws_old_timestamp_dropped_and_acked);
     tcase_add_test(t5, ack_of_unsent_data_dropped);
+    tcase_add_test(t5, ack_of_unsent_data_dropped_silently_when_off);
     suite_add_tcase(s, t5);
     return s;
 }
