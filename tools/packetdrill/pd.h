@@ -133,5 +133,11 @@ int pd_parse_flags(const char *flags, ts_stack_config *cfg, char *err, size_t er
 void pd_fill_socket_calls(struct packetdrill_interface *ifc);
 /* pd_sockopt.c: socket options, fcntl, ioctl, poll and what is not supported. */
 void pd_fill_option_calls(struct packetdrill_interface *ifc);
+/* pd_host.c: the running instance, for getsockopt calls packetdrill makes on the host. */
+void pd_host_register(pd *p, const struct packetdrill_interface *ifc);
+void pd_host_unregister(pd *p);
+/* Exported for libtcpsim_pdhost.so (tools/packetdrill/host_shim.c). */
+int tcpsim_pd_host_getsockopt(int fd, int level, int name, void *val, socklen_t *len,
+                              int *handled);
 
 #endif

@@ -259,6 +259,7 @@ static void pd_free(void *ud)
 {
     pd *p = ud;
     if (!p) return;
+    pd_host_unregister(p);
     for (int fd = 0; fd < p->nfds; fd++)
         if (p->fds[fd].used) close(fd);
     ts_stack_destroy(p->st);
@@ -307,4 +308,5 @@ packetdrill_interface_init(const char *flags, struct packetdrill_interface *ifc)
     ifc->gettimeofday = pd_gettimeofday;
     pd_fill_socket_calls(ifc);
     pd_fill_option_calls(ifc);
+    pd_host_register(p, ifc);
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "pd.h"
+#include "pd_tcp_info.h"
 
 #define PD_RMEM_MAX 212992 /* Linux net.core.{r,w}mem_max: SO_RCVBUF/SO_SNDBUF clamp */
 #define PD_BUF_MIN  4608   /* Linux's minimum socket buffer (2 * SOCK_MIN_RCVBUF) */
@@ -140,29 +141,33 @@ static uint8_t linux_state(ts_state st)
 static int get_tcp_info(pd *p, pd_fd *f, void *val, socklen_t *len)
 {
     ts_tcp_info ti;
-    struct tcp_info out;
+    pd_tcp_info out;
     memset(&out, 0, sizeof out);
     if (ts_sock_info(p->st, f->sd, &ti) < 0) return pd_err(-EBADF);
     uint32_t mss = ti.snd_mss ? ti.snd_mss : 536;
-    out.tcpi_state = linux_state(ti.state);
-    out.tcpi_ca_state = ti.in_recovery ? 3 : ti.backoff ? 4 : 0; /* Recovery, Loss, Open */
-    out.tcpi_retransmits = (uint8_t)ti.backoff;
-    out.tcpi_backoff = (uint8_t)ti.backoff;
-    out.tcpi_options = (ti.ts_ok ? TCPI_OPT_TIMESTAMPS : 0) | (ti.sack_ok ? TCPI_OPT_SACK : 0) |
-                       (ti.wscale_ok ? TCPI_OPT_WSCALE : 0);
-    out.tcpi_snd_wscale = ti.snd_wscale & 15;
-    out.tcpi_rcv_wscale = ti.rcv_wscale & 15;
-    out.tcpi_rto = (uint32_t)ti.rto;
-    out.tcpi_snd_mss = mss;
-    out.tcpi_rcv_mss = ti.rcv_mss;
-    out.tcpi_unacked = (ti.snd_nxt - ti.snd_una + mss - 1) / mss;
-    out.tcpi_rtt = (uint32_t)ti.srtt;
-    out.tcpi_rttvar = (uint32_t)ti.rttvar;
-    out.tcpi_snd_ssthresh = ti.ssthresh >= 0x7fffffffu / mss ? 0x7fffffff : ti.ssthresh / mss;
-    out.tcpi_snd_cwnd = ti.cwnd / mss;
-    out.tcpi_advmss = ti.rcv_mss;
-    out.tcpi_reordering = 3;
-    out.tcpi_total_retrans = ti.retransmits;
+    out.state = linux_state(ti.state);
+    out.ca_state = ti.in_recovery ? 3 : ti.backoff ? 4 : 0; /* Recovery, Loss, Open */
+    out.retransmits = (uint8_t)ti.backoff;
+    out.backoff = (uint8_t)ti.backoff;
+    out.options = (ti.ts_ok ? TCPI_OPT_TIMESTAMPS : 0) | (ti.sack_ok ? TCPI_OPT_SACK : 0) |
+                  (ti.wscale_ok ? TCPI_OPT_WSCALE : 0);
+    out.snd_wscale = ti.snd_wscale & 15;
+    out.rcv_wscale = ti.rcv_wscale & 15;
+    out.rto = (uint32_t)ti.rto;
+    out.snd_mss = mss;
+    out.rcv_mss = ti.rcv_mss;
+    out.unacked = (ti.snd_nxt - ti.snd_una + mss - 1) / mss;
+    out.rtt = (uint32_t)ti.srtt;
+    out.rttvar = (uint32_t)ti.rttvar;
+    out.snd_ssthresh = ti.ssthresh >= 0x7fffffffu / mss ? 0x7fffffff : ti.ssthresh / mss;
+    out.snd_cwnd = ti.cwnd / mss;
+    out.advmss = ti.rcv_mss;
+    out.reordering = 3;
+    out.total_retrans = ti.retransmits;
+    uint32_t inflight = ti.snd_nxt - ti.snd_una;
+    out.notsent_bytes = ti.snd_queued > inflight ? ti.snd_queued - inflight : 0;
+    out.snd_wnd = ti.snd_wnd;
+    out.rcv_wnd = ti.rcv_wnd;
     return put(val, len, &out, sizeof out);
 }
 
