@@ -47,7 +47,7 @@ typedef struct ts_params {
     /* Timer resolution: 0 = exact microseconds; else Linux's CONFIG_HZ (100, 250, 300,
      * 1000): durations in whole ticks, timers run on tick boundaries by the timer wheel. */
     uint32_t hz;
-    bool timeout_min_ticks; /* RACK/TLP 2 ms floor as 2 ticks after rounding (Linux < 6.6) */
+    bool timeout_min_ticks; /* RACK timer's 2 ms floor: 2 ticks after rounding (Linux < 6.6) */
     /* Congestion control (RFC 5681, 6928). */
     uint32_t init_cwnd;    /* segments (10) */
     bool limited_transmit; /* RFC 3042: a new segment on each of the first 2 dupACKs (on) */
