@@ -369,5 +369,7 @@ void ts_reo_timeout(ts_stack *s, ts_conn *c); /* tcp_ack.c: the reordering timer
 
 /* tcp_timer.c */
 void ts_tcp_timer(ts_stack *s, ts_conn *c, ts_timer_kind k);
+ts_time_t ts_tick_deadline(const ts_conn *c, ts_time_t now, ts_time_t when); /* hz ticks */
+ts_time_t ts_timeout_min(const ts_conn *c, ts_time_t d); /* d + Linux's 2 ms timer floor */
 
 #endif

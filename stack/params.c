@@ -69,6 +69,9 @@ static const param_def defs[] = {
     DURP(keepalive_idle, 1, DUR_MAX, "idle time before the first probe (Linux 7200s)"),
     DURP(keepalive_intvl, 1, DUR_MAX, "time between probes (Linux 75s)"),
     UINTP(keepalive_probes, 1, 255, "unanswered probes before reset (Linux 9)"),
+    UINTP(hz, 0, 10000, "timer ticks per second, 0 = exact us (Linux CONFIG_HZ 100/250/300/1000)"),
+    BOOLP(timeout_min_ticks, "reordering timer's 2 ms floor as 2 ticks after rounding, as Linux "
+                             "< 6.6 and 6.1 < 6.1.60 (off: 2000us before; needs hz)"),
     UINTP(init_cwnd, 1, 1000, "initial congestion window in segments (Linux 10)"),
     BOOLP(unsent_ack_reply,
           "answer an ACK of unsent data with an ACK (on; Linux before 2026 dropped it: off)"),
@@ -147,6 +150,7 @@ void ts_params_default(ts_params *p)
     p->time_wait = 60 * TS_SEC, p->fin_wait2 = 60 * TS_SEC;
     p->keepalive = false, p->keepalive_idle = 7200 * TS_SEC, p->keepalive_intvl = 75 * TS_SEC;
     p->keepalive_probes = 9;
+    p->hz = 0, p->timeout_min_ticks = false; /* exact microsecond timers */
     p->limited_transmit = true;
     p->unsent_ack_reply = true;
     p->init_cwnd = 10, p->rcvbuf = 6291456, p->sndbuf = 4194304, p->backlog = 128;

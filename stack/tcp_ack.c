@@ -300,14 +300,15 @@ static void sack_enter_recovery(ts_stack *s, ts_conn *c)
 }
 
 /* The reordering window of RFC 8985 6.2: min_RTT/4, at most SRTT, plus Linux's 2 ms
- * timer slack. Armed when SACKed data shows a hole that IsLost does not yet call lost:
- * the hole went out no later than the SACKed data, so it is late by then. */
+ * timer slack (2 ticks on older Linux, see ts_timeout_min). Armed when SACKed data shows
+ * a hole that IsLost does not yet call lost: the hole went out no later than the SACKed
+ * data, so it is late by then. */
 static void reo_arm(ts_stack *s, ts_conn *c)
 {
     ts_time_t rtt = c->min_rtt ? c->min_rtt : c->srtt;
     ts_time_t wnd = rtt / 4 < c->srtt ? rtt / 4 : c->srtt;
     c->reo_armed = true;
-    ts_timer_set(s, c, TS_TIMER_TLP, s->now + wnd + 2 * TS_MSEC);
+    ts_timer_set(s, c, TS_TIMER_TLP, s->now + ts_timeout_min(c, wnd));
 }
 
 /* The reordering timer fired: the holes below the highest SACKed range are lost. */

@@ -361,8 +361,10 @@ static void heap_update(ts_stack *s, ts_conn *c)
     heap_down(s, c->heap_idx);
 }
 
+/* Arm timer k for `when`; with the parameter hz, on the tick Linux would run it. */
 void ts_timer_set(ts_stack *s, ts_conn *c, ts_timer_kind k, ts_time_t when)
 {
+    when = ts_tick_deadline(c, s->now, when);
     c->timer[k] = when;
     heap_update(s, c);
     ts_event ev = {.type = TS_EV_TIMER_SET};

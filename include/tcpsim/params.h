@@ -48,6 +48,10 @@ typedef struct ts_params {
     ts_time_t keepalive_idle;  /* 7200 s */
     ts_time_t keepalive_intvl; /* 75 s */
     uint32_t keepalive_probes; /* 9 */
+    /* Timer resolution: 0 = exact microseconds; else Linux's CONFIG_HZ (100, 250, 300,
+     * 1000): durations in whole ticks, timers run on tick boundaries by the timer wheel. */
+    uint32_t hz;
+    bool timeout_min_ticks; /* RACK timer's 2 ms floor: 2 ticks after rounding (Linux < 6.6) */
     /* Congestion control (RFC 5681, 6928). */
     uint32_t init_cwnd;    /* segments (10) */
     bool limited_transmit; /* RFC 3042: a new segment on each of the first 2 dupACKs (on) */

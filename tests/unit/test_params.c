@@ -222,6 +222,8 @@ static const struct {
     {"keepalive_idle", "10s", "10s"},
     {"keepalive_intvl", "40us", "40us"},
     {"keepalive_probes", "3", "3"},
+    {"hz", "250", "250"},
+    {"timeout_min_ticks", "on", "on"},
     {"init_cwnd", "4", "4"},
     {"unsent_ack_reply", "no", "off"},
     {"limited_transmit", "off", "off"},
