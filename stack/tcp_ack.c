@@ -229,10 +229,11 @@ static void fin_input(ts_stack *s, ts_conn *c)
             c->ack_now = true;
         } else {
             /* Before any data arrived Linux's ATO is still 0, so the delayed ACK goes out
-             * on the next timer tick (1 ms at HZ=1000), not after 40 ms; a close() in the
-             * same instant still carries it on our FIN (packetdrill
+             * on the next timer tick (1 ms at HZ=1000; with hz set, a 0-tick timer, which
+             * the wheel runs on the next tick), not after 40 ms; a close() in the same
+             * instant still carries it on our FIN (packetdrill
              * close/close-remote-fin-then-close.pkt). */
-            ts_time_t delay = c->last_rcv_time ? c->p.delack : TS_MSEC;
+            ts_time_t delay = c->last_rcv_time ? c->p.delack : c->p.hz ? 0 : TS_MSEC;
             c->ack_pending = true;
             if (!ts_timer_on(c, TS_TIMER_DELACK))
                 ts_timer_set(s, c, TS_TIMER_DELACK, s->now + delay);

@@ -135,7 +135,8 @@ void ts_tlp_arm(ts_stack *s, ts_conn *c, bool advanced)
         c->retries || c->tlp_out || !c->srtt || seq_lt(c->snd_una, c->recover) || c->reo_armed)
         return;
     uint32_t flight = c->snd_max - c->snd_una - (c->fin_sent ? 1 : 0);
-    ts_time_t pto = 2 * c->srtt + (flight <= c->snd_mss ? c->p.rto_min : 2 * TS_MSEC);
+    ts_time_t pto =
+        flight <= c->snd_mss ? 2 * c->srtt + c->p.rto_min : ts_timeout_min(c, 2 * c->srtt);
     ts_time_t cap = c->rto;
     if (!advanced && ts_timer_on(c, TS_TIMER_RETRANSMIT))
         cap = c->timer[TS_TIMER_RETRANSMIT] > s->now ? c->timer[TS_TIMER_RETRANSMIT] - s->now : 0;

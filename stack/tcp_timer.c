@@ -62,8 +62,8 @@ ts_time_t ts_tick_deadline(const ts_conn *c, ts_time_t now, ts_time_t when)
 /* Linux's 2 ms floor (TCP_TIMEOUT_MIN) on the RACK reordering and TLP timers. Since 6.6
  * (commit 1c2709cfff1d, also in 6.1.60) it is 2000 us added before the rounding to ticks;
  * before, 2 ticks added after it (8 ms at HZ=250), which timeout_min_ticks models. The
- * result is a duration that ts_tick_deadline rounds to exactly that many ticks. tcpsim's
- * reordering timer uses it; its TLP still adds 2000 us. */
+ * result is a duration that ts_tick_deadline rounds to exactly that many ticks. Used by
+ * the reordering timer and by the TLP's PTO with more than one segment in flight. */
 ts_time_t ts_timeout_min(const ts_conn *c, ts_time_t d)
 {
     uint32_t hz = c->p.hz;

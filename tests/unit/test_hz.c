@@ -193,6 +193,70 @@ START_TEST(rack_hz_min_in_ticks)
 }
 END_TEST
 
+/* ---- the tail loss probe (RFC 8985 7.2) ---- */
+
+/* B (10 ms handshake RTT, SACK) sends two segments at `at` and hears nothing: the probe
+ * resends the last after PTO = 2 SRTT + Linux's 2 ms floor. When? */
+static ts_time_t tlp_fires_at(unsigned hz, bool min_ticks, ts_time_t at)
+{
+    ts_params pb = with_hz(hz, min_ticks);
+    harness *h = h_new(NULL, &pb);
+    peer pe;
+    peer_open(&pe, h, PORT, true, false, 10 * MS, 320);
+    h_run_until(h, at);
+    size_t n = h_nlog(h);
+    ck_assert_int_eq(ts_send(h->st[H_B], pe.sd, buf, 2000), 2000);
+    ck_assert_uint_eq(peer_out(&pe, n), 2);
+    h_run_until(h, at + 100 * MS);
+    ck_assert_uint_ge(peer_out(&pe, n), 3);
+    const h_pkt *p = &h->log[n + 2];
+    ck_assert_msg(p->seq - pe.iss == 1001 && p->plen == 1000, "%s", p->line);
+    ts_time_t t = p->t;
+    h_free(h);
+    return t;
+}
+
+/* hz=0: 20 + 2 ms to the us. HZ=250, 6.6+ form: usecs_to_jiffies(22 ms) = 6 ticks, run at
+ * the 7th; pre-6.6 form: 5 ticks + 2, run at the 8th. */
+START_TEST(tlp_floor_in_us_or_ticks)
+{
+    ck_assert_uint_eq(tlp_fires_at(0, false, 21500), 43500);
+    ck_assert_uint_eq(tlp_fires_at(250, false, 21500), 48 * MS); /* tick 5 + 6 + 1 */
+    ck_assert_uint_eq(tlp_fires_at(250, true, 21500), 52 * MS);  /* tick 5 + 7 + 1 */
+}
+END_TEST
+
+/* ---- the ACK of a FIN that comes before any data ---- */
+
+/* Linux's ATO is still 0 then: a 0-tick delayed-ACK timer, which the wheel runs on the
+ * next tick (hz=0: tcpsim's 1 ms stand-in for HZ=1000's next tick). */
+static ts_time_t fin_ack_at(unsigned hz, ts_time_t at)
+{
+    ts_params pb = with_hz(hz, false);
+    harness *h = h_new(NULL, &pb);
+    peer pe;
+    peer_open(&pe, h, PORT, true, false, 10 * MS, 320);
+    h_run_until(h, at);
+    size_t n = h_nlog(h);
+    peer_send(&pe, 1, 1, TH_FIN_ | TH_ACK_, 320, NULL, 0, 0);
+    ck_assert_uint_eq(peer_out(&pe, n), 0);
+    h_run_until(h, at + 100 * MS);
+    ck_assert_uint_ge(peer_out(&pe, n), 1);
+    const h_pkt *p = &h->log[n];
+    ck_assert_msg(p->flags == TH_ACK_ && p->ack == 2, "%s", p->line);
+    ts_time_t t = p->t;
+    h_free(h);
+    return t;
+}
+
+START_TEST(fin_ack_on_the_next_tick)
+{
+    ck_assert_uint_eq(fin_ack_at(0, 21500), 22500);
+    ck_assert_uint_eq(fin_ack_at(250, 21500), 24 * MS);
+    ck_assert_uint_eq(fin_ack_at(1000, 21500), 22 * MS);
+}
+END_TEST
+
 /* ---- the parameters ---- */
 
 START_TEST(hz_param_bounds)
@@ -228,6 +292,8 @@ int main(void)
     tcase_add_test(tc, rack_exact_without_hz);
     tcase_add_test(tc, rack_hz_min_in_us);
     tcase_add_test(tc, rack_hz_min_in_ticks);
+    tcase_add_test(tc, tlp_floor_in_us_or_ticks);
+    tcase_add_test(tc, fin_ack_on_the_next_tick);
     tcase_add_test(tc, hz_param_bounds);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
