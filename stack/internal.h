@@ -152,6 +152,16 @@ struct ts_conn {
      * (tcp_out.c ts_push_mark). A segment ending at or crossing one carries PSH. */
     uint32_t push_mark[TS_PUSH_MARKS];
     uint32_t push_n;
+    /* What the user asked of the send path (socket.c; tcp_out.c honours it). */
+    bool cork;              /* TCP_CORK: partial segments wait */
+    bool more;              /* the running ts_send_flags call has TS_MSG_MORE: as cork, for it */
+    bool push_now;          /* one output pass sends partial segments despite cork and Nagle */
+    bool tail_more;         /* the newest write had TS_MSG_MORE: no PSH just for ending the queue */
+    uint8_t tos;            /* IP_TOS for this connection's packets */
+    uint32_t notsent_lowat; /* TCP_NOTSENT_LOWAT, 0 = off */
+    /* Ends of TS_MSG_EOR writes not yet ACKed, oldest first: segments never cross one. */
+    uint32_t eor_mark[TS_EOR_MAX];
+    uint32_t eor_n;
     /* Receive side. */
     uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge last advertised */
     uint32_t rcv_ssthresh;          /* window budget, grows as data arrives */
@@ -339,6 +349,9 @@ void ts_send_probe(ts_stack *s, ts_conn *c); /* zero-window / keepalive probe */
 /* Send one segment of [seq, seq+len) from the send ring (retransmission or new data). */
 void ts_send_data(ts_stack *s, ts_conn *c, uint32_t seq, uint32_t len, bool rexmit);
 void ts_push_mark(ts_conn *c, uint32_t end); /* the user's write ends at `end` */
+/* len, cut so that [seq, seq+len) crosses no record end (TS_MSG_EOR). */
+uint32_t ts_eor_clamp(const ts_conn *c, uint32_t seq, uint32_t len);
+void ts_eor_trim(ts_conn *c); /* forget record ends at or below SND.UNA */
 uint32_t ts_flight(const ts_conn *c);
 void ts_rto_arm(ts_stack *s, ts_conn *c);
 /* Arm the tail loss probe in place of the RTO if RFC 8985 7.2 allows one; `advanced`:

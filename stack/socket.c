@@ -144,7 +144,64 @@ int ts_connect(ts_stack *s, int sd, uint32_t addr, uint16_t port)
     return -EINPROGRESS;
 }
 
+/* Linux's size_goal: the skb size a write fills before it starts another (half the
+ * peer's largest window, whole segments, at most a 64 KB GSO packet, at least one). */
+static uint32_t size_goal(const ts_conn *c)
+{
+    uint32_t mss = c->snd_mss ? c->snd_mss : 536;
+    uint32_t g = c->max_snd_wnd / 2 < 65535 - 320 ? c->max_snd_wnd / 2 : 65535 - 320;
+    g = g / mss * mss;
+    return g > mss ? g : mss;
+}
+
+/* Bytes queued and never sent. */
+static uint32_t unsent(const ts_conn *c)
+{
+    uint32_t off = c->snd_max - c->snd_buf_seq;
+    if (c->state < TS_ESTABLISHED || seq_lt(c->snd_max, c->snd_buf_seq)) off = 0;
+    return c->sndq.len > off ? c->sndq.len - off : 0;
+}
+
+/* How much of len one step of a send may queue now (before any room check). With
+ * TCP_NOTSENT_LOWAT Linux checks the unsent bytes only when a write starts a new skb of
+ * size_goal bytes, and fills the tail skb regardless; it also sends while it copies (a
+ * full skb at the head of the queue goes out at once). So a write is queued a skb at a
+ * time, each followed by output: e.g. 26000 of a 59000-byte write with lowat 4000, IW10
+ * of 1000-byte segments and a 32 KB window (packetdrill notsent-lowat-setsockopt.pkt). */
+static uint32_t lowat_step(const ts_conn *c, size_t len)
+{
+    uint32_t g = size_goal(c), u = unsent(c);
+    uint32_t step = u % g ? g - u % g : g;
+    if (u % g == 0 && u >= c->notsent_lowat) return 0;
+    return len < step ? (uint32_t)len : step;
+}
+
+/* Queue up to len bytes and send what the windows allow. */
+static uint32_t send_some(ts_stack *s, ts_conn *c, const uint8_t *buf, size_t len, unsigned flags)
+{
+    uint32_t room = c->p.sndbuf > c->sndq.len ? c->p.sndbuf - c->sndq.len : 0;
+    uint32_t n = len < room ? (uint32_t)len : room;
+    if (n == 0 || ts_ring_reserve(&c->sndq, c->sndq.len + n) < 0) return 0;
+    ts_ring_put(&c->sndq, c->sndq.len, buf, n);
+    c->sndq.len += n;
+    /* A write cut short by a full buffer ends there: Linux pushes what it copied before it
+     * waits for room, with PSH, MSG_MORE or not. */
+    bool more = (flags & TS_MSG_MORE) && n == len;
+    c->tail_more = more;
+    if (!more) ts_push_mark(c, c->snd_buf_seq + c->sndq.len);
+    if (n == len && (flags & TS_MSG_EOR)) c->eor_mark[c->eor_n++] = c->snd_buf_seq + c->sndq.len;
+    c->more = more;
+    ts_tcp_output(s, c);
+    c->more = false;
+    return n;
+}
+
 ssize_t ts_send(ts_stack *s, int sd, const void *buf, size_t len)
+{
+    return ts_send_flags(s, sd, buf, len, 0);
+}
+
+ssize_t ts_send_flags(ts_stack *s, int sd, const void *buf, size_t len, unsigned flags)
 {
     GET_CONN(s, sd, c);
     if (c->fatal) return c->fatal;
@@ -158,24 +215,46 @@ ssize_t ts_send(ts_stack *s, int sd, const void *buf, size_t len)
     case TS_CLOSE_WAIT: break;
     default: return -EPIPE;
     }
+    if (len == 0) return 0;
+    ts_eor_trim(c);
+    if ((flags & TS_MSG_EOR) && c->eor_n == TS_EOR_MAX) return -EAGAIN;
     uint32_t room = c->p.sndbuf > c->sndq.len ? c->p.sndbuf - c->sndq.len : 0;
-    uint32_t n = len < room ? (uint32_t)len : room;
-    if (n == 0) return len ? -EAGAIN : 0;
-    if (ts_ring_reserve(&c->sndq, c->sndq.len + n) < 0) return -ENOMEM;
+    if (room == 0) return -EAGAIN;
+    if (c->notsent_lowat && lowat_step(c, len) == 0) return -EAGAIN;
+    if (ts_ring_reserve(&c->sndq, c->sndq.len + (len < room ? (uint32_t)len : room)) < 0)
+        return -ENOMEM;
     ts_enter(s);
     /* RFC 5681 4.1: restart from the initial window after an idle period */
     if (c->snd_una == c->snd_max && c->last_snd_time && s->now - c->last_snd_time > c->rto &&
         c->state == TS_ESTABLISHED)
         c->cc_ops->on_idle(c);
-    ts_ring_put(&c->sndq, c->sndq.len, buf, n);
-    c->sndq.len += n;
-    ts_push_mark(c, c->snd_buf_seq + c->sndq.len);
-    ts_tcp_output(s, c);
+    const uint8_t *p = buf;
+    size_t done = 0;
+    if (!c->notsent_lowat) {
+        done = send_some(s, c, p, len, flags);
+    } else {
+        for (uint32_t step; done < len && (step = lowat_step(c, len - done)) > 0;) {
+            bool last = step == len - done;
+            uint32_t n = send_some(s, c, p + done, step, last ? flags : flags | TS_MSG_MORE);
+            done += n;
+            if (n < step) break; /* the buffer is full */
+        }
+        if (done < len && done) { /* stopped early: the write ends here, as Linux pushes */
+            c->tail_more = (flags & TS_MSG_MORE) != 0;
+            if (!c->tail_more) ts_push_mark(c, c->snd_buf_seq + c->sndq.len);
+            ts_tcp_output(s, c);
+        }
+    }
     ts_leave(s);
-    return n;
+    return (ssize_t)done;
 }
 
 ssize_t ts_recv(ts_stack *s, int sd, void *buf, size_t len)
+{
+    return ts_recv_flags(s, sd, buf, len, 0);
+}
+
+ssize_t ts_recv_flags(ts_stack *s, int sd, void *buf, size_t len, unsigned flags)
 {
     GET_CONN(s, sd, c);
     /* Linux keeps queueing and delivering data after SHUT_RD; the shutdown only makes an
@@ -183,6 +262,7 @@ ssize_t ts_recv(ts_stack *s, int sd, void *buf, size_t len)
     if (c->rcvq.len) {
         uint32_t n = len < c->rcvq.len ? (uint32_t)len : c->rcvq.len;
         ts_ring_get(&c->rcvq, 0, buf, n);
+        if (flags & TS_MSG_PEEK) return n;
         ts_ring_consume(&c->rcvq, n);
         ts_enter(s);
         ts_rcv_read_done(s, c);
@@ -285,6 +365,71 @@ int ts_abort(ts_stack *s, int sd)
     return 0;
 }
 
+int ts_sock_set_cork(ts_stack *s, int sd, bool on)
+{
+    GET_CONN(s, sd, c);
+    bool was = c->cork;
+    c->cork = on;
+    if (was && !on) { /* Linux's uncork pushes the tail now, under Nagle */
+        ts_enter(s);
+        ts_tcp_output(s, c);
+        ts_leave(s);
+    }
+    return 0;
+}
+
+bool ts_sock_cork(ts_stack *s, int sd)
+{
+    ts_conn *c = sock_conn(s, sd);
+    return c && c->cork;
+}
+
+int ts_sock_push(ts_stack *s, int sd)
+{
+    GET_CONN(s, sd, c);
+    ts_enter(s);
+    c->push_now = true;
+    ts_tcp_output(s, c);
+    c->push_now = false;
+    ts_leave(s);
+    return 0;
+}
+
+int ts_sock_set_notsent_lowat(ts_stack *s, int sd, uint32_t bytes)
+{
+    GET_CONN(s, sd, c);
+    c->notsent_lowat = bytes;
+    return 0;
+}
+
+uint32_t ts_sock_notsent_lowat(ts_stack *s, int sd)
+{
+    ts_conn *c = sock_conn(s, sd);
+    return c ? c->notsent_lowat : 0;
+}
+
+int ts_sock_set_tos(ts_stack *s, int sd, uint8_t tos)
+{
+    GET_CONN(s, sd, c);
+    c->tos = tos;
+    return 0;
+}
+
+int ts_sock_tos(ts_stack *s, int sd)
+{
+    GET_CONN(s, sd, c);
+    return c->tos;
+}
+
+/* Room to write: buffer space, a free record mark, and (TCP_NOTSENT_LOWAT) unsent bytes
+ * below half the mark, as Linux's poll tests them (tcp_stream_memory_free, wake = 1). */
+static bool writable(const ts_conn *c)
+{
+    if (c->shut_wr || c->sndq.len >= c->p.sndbuf) return false;
+    if (c->eor_n == TS_EOR_MAX && seq_gt(c->eor_mark[0], c->snd_una)) return false;
+    return !c->notsent_lowat || (uint64_t)unsent(c) * 2 < c->notsent_lowat;
+}
+
 int ts_sock_error(ts_stack *s, int sd)
 {
     GET_CONN(s, sd, c);
@@ -301,7 +446,7 @@ unsigned ts_sock_events(ts_stack *s, int sd)
     if (c->state == TS_LISTEN) return c->aq_head ? TS_SOCK_READABLE : 0;
     if (c->rcvq.len || c->fin_rcvd || c->fatal) ev |= TS_SOCK_READABLE;
     bool open = c->state == TS_ESTABLISHED || c->state == TS_CLOSE_WAIT;
-    if (open && !c->shut_wr && c->sndq.len < c->p.sndbuf) ev |= TS_SOCK_WRITABLE;
+    if (open && writable(c)) ev |= TS_SOCK_WRITABLE;
     if (c->state >= TS_ESTABLISHED) ev |= TS_SOCK_CONNECTED;
     if (c->state == TS_CLOSED && (c->fatal || c->active_open || c->fin_rcvd)) ev |= TS_SOCK_CLOSED;
     if (c->err) ev |= TS_SOCK_ERROR;
@@ -396,6 +541,8 @@ static void fill_info(const ts_conn *c, ts_tcp_info *o)
     o->snd_queued = c->sndq.len;
     o->rcv_queued = c->rcvq.len;
     o->ooo_ranges = c->ooo_n;
+    o->snd_unsent = unsent(c);
+    o->fin_rcvd = c->fin_rcvd;
     memcpy(o->cc, c->p.cc, sizeof o->cc);
 }
 

@@ -150,7 +150,7 @@ void ts_drop(ts_stack *s, ts_drop_reason r, const uint8_t *pkt, size_t len)
 void ts_ip_output(ts_stack *s, ts_conn *c, uint32_t dst, uint8_t proto, uint8_t *pkt, size_t len)
 {
     pkt[0] = 0x45;
-    pkt[1] = 0;
+    pkt[1] = c ? c->tos : 0; /* IP_TOS (RFC 2474 DSCP, RFC 3168 ECN bits) */
     wr16(pkt + 2, (uint16_t)len);
     wr16(pkt + 4, (uint16_t)s->ip_id++);
     wr16(pkt + 6, 0x4000); /* DF (RFC 1191) */

@@ -237,14 +237,37 @@ void ts_push_mark(ts_conn *c, uint32_t end)
         c->push_mark[c->push_n++] = end;
 }
 
-/* Does [seq, seq+len) end at or cross the end of a write (or empty the queue)? */
+/* Does [seq, seq+len) end at or cross the end of a write (or empty the queue)? A queue
+ * whose newest write had TS_MSG_MORE has no push at its end (Linux marks PSH only at the
+ * end of a write without MSG_MORE). */
 static bool push_due(const ts_conn *c, uint32_t seq, uint32_t len)
 {
     if (!len) return false;
-    if (seq + len == c->snd_buf_seq + c->sndq.len) return true;
+    if (seq + len == c->snd_buf_seq + c->sndq.len && !c->tail_more) return true;
     for (uint32_t i = 0; i < c->push_n; i++)
         if (seq_gt(c->push_mark[i], seq) && seq_le(c->push_mark[i], seq + len)) return true;
     return false;
+}
+
+void ts_eor_trim(ts_conn *c)
+{
+    uint32_t drop = 0;
+    while (drop < c->eor_n && seq_le(c->eor_mark[drop], c->snd_una)) drop++;
+    if (!drop) return;
+    memmove(c->eor_mark, c->eor_mark + drop, (c->eor_n - drop) * sizeof c->eor_mark[0]);
+    c->eor_n -= drop;
+}
+
+/* Linux keeps a record's last bytes in an skb marked EOR that nothing is appended to and
+ * that retransmission never merges with its neighbour: a segment ends at a record's end. */
+uint32_t ts_eor_clamp(const ts_conn *c, uint32_t seq, uint32_t len)
+{
+    for (uint32_t i = 0; i < c->eor_n; i++)
+        if (seq_gt(c->eor_mark[i], seq)) {
+            uint32_t room = c->eor_mark[i] - seq;
+            return len < room ? len : room;
+        }
+    return len;
 }
 
 /* Send [seq, seq+len) again (fast retransmit, partial ACK), with the FIN if it ends there. */
@@ -253,6 +276,7 @@ void ts_send_data(ts_stack *s, ts_conn *c, uint32_t seq, uint32_t len, bool rexm
     uint32_t off = seq - c->snd_buf_seq;
     uint32_t avail = c->sndq.len > off ? c->sndq.len - off : 0;
     if (len > avail) len = avail;
+    len = ts_eor_clamp(c, seq, len);
     uint8_t flags = TH_ACK;
     if (c->fin_sent && seq + len == c->snd_buf_seq + c->sndq.len) flags |= TH_FIN;
     if (push_due(c, seq, len)) flags |= TH_PSH;
@@ -301,6 +325,9 @@ static uint32_t next_len(ts_conn *c, bool *fin)
         room = wnd > flight ? wnd - flight : 0;
     }
     uint32_t len = avail < c->snd_mss ? avail : c->snd_mss;
+    uint32_t whole = len;
+    len = ts_eor_clamp(c, c->snd_nxt, len);
+    bool record_end = len < whole; /* more data follows the record: not the queue's tail */
     bool window_limited = len > room;
     if (window_limited) len = room;
     uint32_t fin_seq = c->snd_buf_seq + c->sndq.len;
@@ -311,6 +338,11 @@ static uint32_t next_len(ts_conn *c, bool *fin)
     if (len < c->snd_mss && !retransmission && !*fin) {
         if (window_limited) { /* sender SWS avoidance (RFC 9293 3.8.6.2.1) */
             if ((flight > 0 || len < c->max_snd_wnd / 2) && !c->sws_override) return 0;
+        } else if (record_end || c->push_now || c->sws_override) {
+            /* Linux applies Nagle and the cork to the queue's last skb only; a push
+             * (TCP_NODELAY, uncork) or the persist timer sends the tail regardless */
+        } else if (c->cork || c->more) { /* TCP_CORK / MSG_MORE: wait for a full segment */
+            return 0;
         } else if (c->p.nagle && flight > 0) { /* Nagle: one small segment in flight */
             return 0;
         }
@@ -345,6 +377,7 @@ static int sack_rexmit(ts_stack *s, ts_conn *c)
     /* a retransmission found lost again (RFC 8985) goes first: it is the oldest loss */
     bool again = ts_rxt_next(c, &seq, &len);
     if (!again && !ts_sack_next_lost(c, &seq, &len)) return 0;
+    len = ts_eor_clamp(c, seq, len);
     uint32_t pipe = ts_sack_pipe(c), need = len ? len : 1;
     if (c->cwnd <= pipe || c->cwnd - pipe < need) return -1;
     ts_event ev = {.type = TS_EV_RETRANSMIT};
@@ -383,6 +416,7 @@ void ts_tcp_output(ts_stack *s, ts_conn *c)
             uint32_t off = seq - c->snd_buf_seq;
             uint8_t flags = TH_ACK | (fin ? TH_FIN : 0);
             if (push_due(c, seq, len) || (!rexmit && burst_end(c, off, len, sent))) flags |= TH_PSH;
+            if (c->sws_override && len) flags |= TH_PSH; /* as Linux's tcp_write_wakeup */
             if (!rexmit && (len || fin)) {
                 sent++;
                 c->last_tx_seq = seq;

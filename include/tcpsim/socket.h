@@ -40,6 +40,40 @@ ssize_t ts_send(ts_stack *s, int sd, const void *buf, size_t len);
 /* Bytes read; 0 once the peer's FIN is reached and every byte before it was read;
  * -EAGAIN when nothing is there yet; or the connection's error. */
 ssize_t ts_recv(ts_stack *s, int sd, void *buf, size_t len);
+/* Flags for ts_send_flags and ts_recv_flags (tcpsim's own bits, not Linux's MSG_*).
+ * TS_MSG_MORE: more data follows (Linux MSG_MORE): this call holds a partial segment as
+ *   TCP_CORK does, and marks no PSH at its end.
+ * TS_MSG_EOR: end of record (MSG_EOR): no segment, first transmission or retransmission,
+ *   ever carries bytes from both sides of the record's end.
+ * TS_MSG_PEEK: receive: copy without consuming (MSG_PEEK). */
+#define TS_MSG_MORE 0x01u
+#define TS_MSG_EOR  0x02u
+#define TS_MSG_PEEK 0x04u
+/* ts_send with flags (TS_MSG_MORE, TS_MSG_EOR). With TS_MSG_EOR it returns -EAGAIN while
+ * TS_EOR_MAX record ends wait for their ACK (the socket does not read writable then). */
+ssize_t ts_send_flags(ts_stack *s, int sd, const void *buf, size_t len, unsigned flags);
+#define TS_EOR_MAX 64
+/* ts_recv with flags (TS_MSG_PEEK). */
+ssize_t ts_recv_flags(ts_stack *s, int sd, void *buf, size_t len, unsigned flags);
+
+/* TCP_CORK: while on, partial segments wait (full ones go) until the cork comes off,
+ * which sends what the window allows at once under the Nagle rule; data that waits with
+ * nothing in flight goes out with the persist timer (one RTO later, as Linux's 200 ms
+ * ceiling). */
+int ts_sock_set_cork(ts_stack *s, int sd, bool on);
+bool ts_sock_cork(ts_stack *s, int sd);
+/* Send what waits now, once ignoring the cork and Nagle (Linux pushes this way when
+ * TCP_NODELAY is set, even on a corked socket; the cork itself stays on). */
+int ts_sock_push(ts_stack *s, int sd);
+/* TCP_NOTSENT_LOWAT: 0 = off. With it on, the socket reads writable only while the bytes
+ * queued but not yet sent are below half of it (Linux's poll rule), and a send that finds
+ * them at or above it returns -EAGAIN. */
+int ts_sock_set_notsent_lowat(ts_stack *s, int sd, uint32_t bytes);
+uint32_t ts_sock_notsent_lowat(ts_stack *s, int sd);
+/* IP_TOS: the TOS byte of the connection's packets (DSCP and ECN bits as given). */
+int ts_sock_set_tos(ts_stack *s, int sd, uint8_t tos);
+int ts_sock_tos(ts_stack *s, int sd); /* 0..255, or -EBADF */
+
 /* TS_SHUT_WR sends FIN after queued data (half-close); the socket still receives. */
 int ts_shutdown(ts_stack *s, int sd, int how);
 /* Release the handle. The connection closes gracefully (FIN after queued data) and lives
@@ -83,6 +117,8 @@ typedef struct ts_tcp_info {
     uint32_t quickack_left;
     uint32_t snd_queued, rcv_queued; /* bytes in the send ring (unACKed + unsent), readable */
     uint32_t ooo_ranges;             /* out-of-order ranges held */
+    uint32_t snd_unsent;             /* queued bytes never sent (past SND.MAX) */
+    bool fin_rcvd;                   /* the peer's FIN was reached in order */
     char cc[TS_POLICY_NAME_MAX];
 } ts_tcp_info;
 

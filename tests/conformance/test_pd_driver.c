@@ -2,7 +2,8 @@
  * packetdrill: dlopen it, check every interface pointer is filled, then play the remote
  * side with hand-built IPv4/TCP packets through netdev_send/netdev_receive and make the
  * socket calls, all in virtual time: a handshake with a blocking accept on a second
- * thread, data both ways, a half-close, and a SYN timeout.
+ * thread, data both ways, a half-close, and a SYN timeout; EFAULT for bad buffers, epoll,
+ * and the newer options (TCP_CORK, IP_TOS, TCP_NOTSENT_LOWAT, TCP_INQ).
  * Usage: test_pd_driver PATH/libtcpsim_packetdrill.so */
 #include <check.h>
 #include <dlfcn.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -138,8 +140,6 @@ START_TEST(every_pointer_filled)
     for (size_t i = 0; i < n; i++) ck_assert_msg(fp[i] != NULL, "pointer %zu is NULL", i);
     /* Unsupported calls fail cleanly. */
     errno = 0;
-    ck_assert_int_eq(ifc.epoll_create(ud, 1), -1);
-    ck_assert_int_eq(errno, ENOSYS);
     int pfd[2];
     ck_assert_int_eq(ifc.pipe(ud, pfd), -1);
     ck_assert_int_eq(errno, ENOSYS);
@@ -295,6 +295,145 @@ START_TEST(blocking_connect_times_out_on_main_thread)
 }
 END_TEST
 
+/* An established connection accepted on the main thread; returns the descriptor. */
+static int established(int lfd, uint32_t *iss)
+{
+    inject(TH_SYN_, 100, 0, NULL);
+    seg s;
+    ck_assert(receive(&s));
+    *iss = s.seq;
+    inject(TH_ACK_, 101, *iss + 1, NULL);
+    int fd = ifc.accept(ud, lfd, NULL, NULL);
+    ck_assert_int_ge(fd, 0);
+    return fd;
+}
+
+/* Bad user pointers give -1/EFAULT as on Linux, never a crash, and lose no data. */
+START_TEST(bad_pointers_efault)
+{
+    setup_with("local=192.168.0.1");
+    uint32_t iss;
+    int lfd = listen_socket(), fd = established(lfd, &iss);
+    void *gone = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne(gone, MAP_FAILED); /* mapped, but neither readable nor writable */
+    void *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne(ro, MAP_FAILED);
+    errno = 0;
+    ck_assert_int_eq(ifc.write(ud, fd, NULL, 1000), -1);
+    ck_assert_int_eq(errno, EFAULT);
+    ck_assert_int_eq(ifc.send(ud, fd, gone, 100, 0), -1);
+    ck_assert_int_eq(errno, EFAULT);
+    inject(TH_ACK_ | TH_PSH_, 101, iss + 1, "hello");
+    seg s;
+    ck_assert(receive(&s)); /* its ACK */
+    ck_assert_int_eq(ifc.read(ud, fd, NULL, 100), -1);
+    ck_assert_int_eq(errno, EFAULT);
+    ck_assert_int_eq(ifc.recv(ud, fd, gone, 100, 0), -1);
+    ck_assert_int_eq(errno, EFAULT);
+    ck_assert_int_eq(ifc.recv(ud, fd, ro, 100, 0), -1); /* mapped but not writable */
+    ck_assert_int_eq(errno, EFAULT);
+    socklen_t *badlen = gone;
+    int v;
+    ck_assert_int_eq(ifc.getsockopt(ud, fd, IPPROTO_TCP, TCP_NODELAY, &v, badlen), -1);
+    ck_assert_int_eq(errno, EFAULT);
+    ck_assert_int_eq(ifc.setsockopt(ud, fd, IPPROTO_TCP, TCP_NODELAY, gone, 4), -1);
+    ck_assert_int_eq(errno, EFAULT);
+    char buf[16] = {0};
+    ck_assert_int_eq(ifc.recv(ud, fd, buf, 3, MSG_PEEK), 3); /* nothing was lost */
+    ck_assert_int_eq(ifc.read(ud, fd, buf, sizeof buf), 5);
+    ck_assert_str_eq(buf, "hello");
+    munmap(ro, 4096), munmap(gone, 4096);
+    ifc.close(ud, fd), ifc.close(ud, lfd);
+    teardown();
+}
+END_TEST
+
+/* epoll: edge-triggered items report after each wake-up only, with the whole state;
+ * level-triggered ones while ready; closing the socket removes it. */
+START_TEST(epoll_edge_and_level)
+{
+    setup_with("local=192.168.0.1");
+    uint32_t iss;
+    int lfd = listen_socket(), fd = established(lfd, &iss);
+    int ep = ifc.epoll_create(ud, 1);
+    ck_assert_int_ge(ep, 0);
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLET, .data.fd = fd}, out[4];
+    ck_assert_int_eq(ifc.epoll_ctl(ud, ep, EPOLL_CTL_ADD, fd, &ev), 0);
+    ck_assert_int_eq(ifc.epoll_ctl(ud, ep, EPOLL_CTL_ADD, fd, &ev), -1);
+    ck_assert_int_eq(errno, EEXIST);
+    ck_assert_int_eq(ifc.epoll_wait(ud, ep, out, 4, 0), 1);
+    ck_assert_uint_eq(out[0].events, EPOLLOUT);
+    ck_assert_int_eq(out[0].data.fd, fd);
+    ck_assert_int_eq(ifc.epoll_wait(ud, ep, out, 4, 0), 0);
+    inject(TH_ACK_ | TH_PSH_, 101, iss + 1, "data");
+    ck_assert_int_eq(ifc.epoll_wait(ud, ep, out, 4, 0), 1);
+    ck_assert_uint_eq(out[0].events, EPOLLIN | EPOLLOUT);
+    ck_assert_int_eq(ifc.epoll_wait(ud, ep, out, 4, 0), 0);
+    long long t0 = now_us(); /* a timeout runs in virtual time */
+    ck_assert_int_eq(ifc.epoll_wait(ud, ep, out, 4, 500), 0);
+    ck_assert_int_ge(now_us() - t0, 500000);
+    ev.events = EPOLLIN; /* level-triggered: reported while readable */
+    ck_assert_int_eq(ifc.epoll_ctl(ud, ep, EPOLL_CTL_MOD, fd, &ev), 0);
+    ck_assert_int_eq(ifc.epoll_wait(ud, ep, out, 4, 0), 1);
+    ck_assert_int_eq(ifc.epoll_wait(ud, ep, out, 4, 0), 1);
+    ck_assert_uint_eq(out[0].events, EPOLLIN);
+    char buf[8];
+    ck_assert_int_eq(ifc.read(ud, fd, buf, sizeof buf), 4);
+    ck_assert_int_eq(ifc.epoll_wait(ud, ep, out, 4, 0), 0);
+    ck_assert_int_eq(ifc.close(ud, fd), 0);
+    ck_assert_int_eq(ifc.epoll_ctl(ud, ep, EPOLL_CTL_DEL, fd, NULL), -1);
+    ck_assert_int_eq(errno, EBADF);
+    ck_assert_int_eq(ifc.close(ud, ep), 0);
+    ifc.close(ud, lfd);
+    teardown();
+}
+END_TEST
+
+/* New options round-trip, and do what they say: TCP_CORK holds a write until uncorked,
+ * IP_TOS (a one-byte value, as scripts pass it) marks the packets, TCP_INQ adds the
+ * bytes left to recvmsg's control data, TCP_NOTSENT_LOWAT reads back. */
+START_TEST(option_round_trip)
+{
+    setup_with("local=192.168.0.1");
+    uint32_t iss;
+    int lfd = listen_socket(), fd = established(lfd, &iss);
+    int one = 1, zero = 0, v = -1, lw = 4000;
+    socklen_t vl = sizeof v;
+    uint8_t tos = 0x28;
+    ck_assert_int_eq(ifc.setsockopt(ud, fd, IPPROTO_TCP, TCP_CORK, &one, sizeof one), 0);
+    ck_assert_int_eq(ifc.getsockopt(ud, fd, IPPROTO_TCP, TCP_CORK, &v, &vl), 0);
+    ck_assert_int_eq(v, 1);
+    ck_assert_int_eq(ifc.setsockopt(ud, fd, SOL_IP, IP_TOS, &tos, 1), 0);
+    ck_assert_int_eq(ifc.getsockopt(ud, fd, SOL_IP, IP_TOS, &v, &vl), 0);
+    ck_assert_int_eq(v, 0x28);
+    ck_assert_int_eq(ifc.setsockopt(ud, fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lw, sizeof lw), 0);
+    ck_assert_int_eq(ifc.getsockopt(ud, fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, &vl), 0);
+    ck_assert_int_eq(v, 4000);
+    ck_assert_int_eq(ifc.write(ud, fd, "abc", 3), 3);
+    ck_assert_int_eq(ifc.setsockopt(ud, fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof zero), 0);
+    seg s;
+    ck_assert(receive(&s));
+    ck_assert_uint_eq(s.plen, 3);
+    ck_assert_uint_eq(s.buf[1], 0x28);
+    inject(TH_ACK_, 101, iss + 4, NULL);
+    ck_assert_int_eq(ifc.setsockopt(ud, fd, SOL_TCP, TCP_INQ, &one, sizeof one), 0);
+    inject(TH_ACK_ | TH_PSH_, 101, iss + 4, "0123456789");
+    char buf[4], ctl[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+    ck_assert_int_eq(ifc.recvmsg(ud, fd, &m, 0), 4);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(c->cmsg_level, SOL_TCP);
+    ck_assert_int_eq(c->cmsg_type, TCP_CM_INQ);
+    memcpy(&v, CMSG_DATA(c), sizeof v);
+    ck_assert_int_eq(v, 6);
+    ifc.close(ud, fd), ifc.close(ud, lfd);
+    teardown();
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *su = suite_create("packetdrill_adapter");
@@ -303,6 +442,9 @@ static Suite *suite(void)
     tcase_add_test(tc, handshake_data_half_close);
     tcase_add_test(tc, syn_timeout_in_virtual_time);
     tcase_add_test(tc, blocking_connect_times_out_on_main_thread);
+    tcase_add_test(tc, bad_pointers_efault);
+    tcase_add_test(tc, epoll_edge_and_level);
+    tcase_add_test(tc, option_round_trip);
     suite_add_tcase(su, tc);
     return su;
 }

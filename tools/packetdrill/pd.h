@@ -76,10 +76,18 @@ typedef struct pd_pkt {
     ts_time_t t;
 } pd_pkt;
 
-/* A host descriptor that stands for a tcpsim socket. */
+struct pd_epoll;
+
+/* A host descriptor that stands for a tcpsim socket, or for an epoll instance (ep set;
+ * pd_fd_get finds sockets only, pd_ep_get epoll instances only). */
 typedef struct pd_fd {
     bool used;
+    struct pd_epoll *ep;
     int sd;
+    bool inq;                     /* TCP_INQ: recvmsg reports the bytes left to read (TCP_CM_INQ) */
+    int pmtudisc;                 /* IP_MTU_DISCOVER, kept for getsockopt */
+    uint64_t wakes_in, wakes_out; /* wake-ups of readers and writers so far (EPOLLET) */
+    bool nospace;                 /* a writer found no room: the next writable wake-up counts */
     bool nonblock;
     bool reuseaddr;
     bool linger_zero; /* SO_LINGER {1, 0}: close resets */
@@ -107,8 +115,10 @@ typedef struct pd {
     uint64_t q_dropped;
     pd_fd *fds;
     int nfds;
-    uint8_t *scratch; /* gathers writev/sendmsg pieces into one send */
+    uint8_t *scratch; /* bounce buffer for one receive, used only under mu without waiting */
     size_t scratch_cap;
+    int *sd_fd; /* tcpsim socket -> host descriptor, for readiness callbacks */
+    int nsd_fd;
 } pd;
 
 /* pd_core.c: clock, packets, waits, descriptors. Callers hold pd->mu. */
@@ -124,7 +134,20 @@ pd_fd *pd_fd_get(pd *p, int fd);
 int pd_fd_new(pd *p, int sd);
 void pd_fd_drop(pd *p, int fd);
 int pd_err(int neg_errno); /* sets errno from a negative errno, returns -1 */
+/* Register a tcpsim socket's readiness callback for descriptor fd (pd_fd_new does it). */
+void pd_fd_watch(pd *p, int fd);
 void *pd_scratch(pd *p, size_t len);
+
+/* pd_uaccess.c: copies to and from the script's memory; 0 or -EFAULT, never a crash. */
+int pd_copy_in(void *dst, const void *usrc, size_t n);
+int pd_copy_out(void *udst, const void *src, size_t n);
+
+/* pd_epoll.c: epoll instances over tcpsim sockets. */
+void pd_fill_epoll_calls(struct packetdrill_interface *ifc);
+void pd_epoll_forget(pd *p, int fd); /* fd is closing: drop it from every instance */
+void pd_epoll_free(struct pd_epoll *ep);
+/* The poll(2) bits for a socket descriptor now (POLLIN, POLLOUT, ...; POLLNVAL if none). */
+short pd_revents(pd *p, int fd);
 
 /* pd_flags.c: --so_flags. */
 int pd_parse_flags(const char *flags, ts_stack_config *cfg, char *err, size_t errlen);

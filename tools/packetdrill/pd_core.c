@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include "pd.h"
@@ -146,8 +147,39 @@ bool pd_wait(pd *p, bool (*ready)(pd *, void *), void *arg, ts_time_t deadline)
 
 pd_fd *pd_fd_get(pd *p, int fd)
 {
-    if (fd < 0 || fd >= p->nfds || !p->fds[fd].used) return NULL;
+    if (fd < 0 || fd >= p->nfds || !p->fds[fd].used || p->fds[fd].ep) return NULL;
     return &p->fds[fd];
+}
+
+/* A readiness change of a socket is an epoll wake-up: new data wakes readers; a
+ * connection, an end or an error everyone; room to write wakes writers only after one
+ * found none (Linux wakes writers only then, SOCK_NOSPACE). Runs under mu, at the end of
+ * the stack call that caused it. */
+static void pd_on_ready(ts_stack *st, int sd, unsigned ev, void *ctx)
+{
+    (void)st;
+    pd *p = ctx;
+    if (sd < 0 || sd >= p->nsd_fd) return;
+    pd_fd *f = pd_fd_get(p, p->sd_fd[sd]);
+    if (!f || f->sd != sd) return;
+    if (ev & (TS_SOCK_CONNECTED | TS_SOCK_CLOSED | TS_SOCK_ERROR)) /* a state change */
+        f->wakes_in++, f->wakes_out++, f->nospace = false;
+    if (ev & TS_SOCK_READABLE) f->wakes_in++;
+    if ((ev & TS_SOCK_WRITABLE) && f->nospace) f->wakes_out++, f->nospace = false;
+}
+
+void pd_fd_watch(pd *p, int fd)
+{
+    int sd = p->fds[fd].sd;
+    if (sd >= p->nsd_fd) {
+        int n = sd + 64;
+        int *nm = realloc(p->sd_fd, (size_t)n * sizeof *nm);
+        if (!nm) return; /* no epoll wake-ups for this socket; everything else works */
+        p->sd_fd = nm;
+        p->nsd_fd = n;
+    }
+    p->sd_fd[sd] = fd;
+    ts_sock_set_callback(p->st, sd, pd_on_ready, p);
 }
 
 int pd_fd_new(pd *p, int sd)
@@ -166,14 +198,17 @@ int pd_fd_new(pd *p, int sd)
         p->fds = nf;
         p->nfds = n;
     }
-    p->fds[fd] = (pd_fd){.used = true, .sd = sd};
+    p->fds[fd] = (pd_fd){.used = true, .sd = sd, .pmtudisc = IP_PMTUDISC_WANT};
+    if (sd >= 0) pd_fd_watch(p, fd);
     return fd;
 }
 
 void pd_fd_drop(pd *p, int fd)
 {
-    if (!pd_fd_get(p, fd)) return;
-    p->fds[fd].used = false;
+    if (fd < 0 || fd >= p->nfds || !p->fds[fd].used) return;
+    pd_epoll_forget(p, fd);
+    if (p->fds[fd].ep) pd_epoll_free(p->fds[fd].ep);
+    p->fds[fd] = (pd_fd){.used = false};
     close(fd);
 }
 
@@ -261,7 +296,11 @@ static void pd_free(void *ud)
     if (!p) return;
     pd_host_unregister(p);
     for (int fd = 0; fd < p->nfds; fd++)
-        if (p->fds[fd].used) close(fd);
+        if (p->fds[fd].used) {
+            if (p->fds[fd].ep) pd_epoll_free(p->fds[fd].ep);
+            close(fd);
+        }
+    free(p->sd_fd);
     ts_stack_destroy(p->st);
     for (size_t i = 0; i < PD_QUEUE; i++) free(p->q[i].buf);
     free(p->fds);
@@ -308,5 +347,6 @@ packetdrill_interface_init(const char *flags, struct packetdrill_interface *ifc)
     ifc->gettimeofday = pd_gettimeofday;
     pd_fill_socket_calls(ifc);
     pd_fill_option_calls(ifc);
+    pd_fill_epoll_calls(ifc);
     pd_host_register(p, ifc);
 }

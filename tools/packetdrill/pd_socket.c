@@ -4,7 +4,10 @@
  * Every call takes the adapter's one mutex. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -150,54 +153,108 @@ static int pd_connect(void *ud, int fd, const struct sockaddr *a, socklen_t len)
 
 /* ---- receiving ---- */
 
-typedef struct {
-    int sd;
-    void *buf;
-    size_t len;
-    ssize_t r;
-} io_arg;
+#define PD_IOV_MAX 1024 /* Linux's UIO_MAXIOV */
 
-static bool recv_ready(pd *p, void *arg)
+/* The caller's iovec array, copied in (it is script memory too). */
+static struct iovec *iov_in(const struct iovec *uiov, int n, size_t *total, int *err)
 {
-    io_arg *a = arg;
-    a->r = ts_recv(p->st, a->sd, a->buf, a->len);
-    return a->r != -EAGAIN;
+    *err = 0;
+    if (n < 0 || n > PD_IOV_MAX) {
+        *err = -EINVAL;
+        return NULL;
+    }
+    struct iovec *iov = malloc((size_t)(n ? n : 1) * sizeof *iov);
+    if (!iov) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    if (pd_copy_in(iov, uiov, (size_t)n * sizeof *iov) < 0) {
+        free(iov);
+        *err = -EFAULT;
+        return NULL;
+    }
+    *total = 0;
+    for (int i = 0; i < n; i++) {
+        if (iov[i].iov_len > SSIZE_MAX - *total) {
+            free(iov);
+            *err = -EINVAL;
+            return NULL;
+        }
+        *total += iov[i].iov_len;
+    }
+    return iov;
 }
 
-/* The common receive path; MSG_PEEK and other flags tcpsim cannot honour are refused. */
-static ssize_t do_recv(pd *p, int fd, void *buf, size_t len, int flags)
+typedef struct {
+    int sd;
+    const struct iovec *iov;
+    int n;
+    size_t len;
+    unsigned flags;
+    ssize_t r;
+} rcv_arg;
+
+/* One receive: peek what is there into the bounce buffer, copy it to the caller, and
+ * consume it only if that worked, so a bad buffer fails with EFAULT and loses nothing
+ * (as Linux). The bounce buffer is used and released without waiting, under mu. */
+static bool recv_ready(pd *p, void *arg)
+{
+    rcv_arg *a = arg;
+    ts_tcp_info ti;
+    uint8_t none;
+    if (ts_sock_info(p->st, a->sd, &ti) < 0) {
+        a->r = -EBADF;
+        return true;
+    }
+    size_t n = a->len < ti.rcv_queued ? a->len : ti.rcv_queued;
+    if (n == 0) { /* EOF, an error, nothing yet, or a zero-length read */
+        a->r = ts_recv_flags(p->st, a->sd, &none, 0, a->flags);
+        return a->r != -EAGAIN;
+    }
+    uint8_t *tmp = pd_scratch(p, n);
+    if (!tmp) {
+        a->r = -ENOMEM;
+        return true;
+    }
+    ts_recv_flags(p->st, a->sd, tmp, n, a->flags | TS_MSG_PEEK);
+    size_t off = 0;
+    for (int i = 0; i < a->n && off < n; i++) {
+        size_t k = a->iov[i].iov_len < n - off ? a->iov[i].iov_len : n - off;
+        if (pd_copy_out(a->iov[i].iov_base, tmp + off, k) < 0) {
+            a->r = -EFAULT;
+            return true;
+        }
+        off += k;
+    }
+    a->r = (a->flags & TS_MSG_PEEK) ? (ssize_t)n : ts_recv_flags(p->st, a->sd, tmp, n, 0);
+    return true;
+}
+
+/* The common receive path. MSG_WAITALL is accepted and read as a plain blocking read. */
+static ssize_t do_recv_iov(pd *p, int fd, const struct iovec *uiov, int n, int flags)
 {
     pd_fd *f = pd_fd_get(p, fd);
     if (!f) return pd_err(-EBADF);
-    if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_WAITALL)) return pd_err(-ENOSYS);
-    io_arg a = {.sd = f->sd, .buf = buf, .len = len};
+    if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_WAITALL | MSG_PEEK)) return pd_err(-ENOSYS);
+    size_t total;
+    int err;
+    struct iovec *iov = iov_in(uiov, n, &total, &err);
+    if (!iov) return pd_err(err);
+    rcv_arg a = {.sd = f->sd,
+                 .iov = iov,
+                 .n = n,
+                 .len = total,
+                 .flags = (flags & MSG_PEEK) ? TS_MSG_PEEK : 0};
     bool nonblock = f->nonblock || (flags & MSG_DONTWAIT);
     if (!recv_ready(p, &a) && !nonblock) pd_wait(p, recv_ready, &a, TS_TIME_NEVER);
+    free(iov);
     return a.r < 0 ? pd_err((int)a.r) : a.r;
 }
 
-static size_t iov_total(const struct iovec *iov, int n)
+static ssize_t do_recv(pd *p, int fd, void *buf, size_t len, int flags)
 {
-    size_t t = 0;
-    for (int i = 0; i < n; i++) t += iov[i].iov_len;
-    return t;
-}
-
-/* Receive into one buffer, then scatter, so a readv is one read as in Linux. */
-static ssize_t do_recv_iov(pd *p, int fd, const struct iovec *iov, int n, int flags)
-{
-    if (n < 0) return pd_err(-EINVAL);
-    size_t total = iov_total(iov, n);
-    uint8_t *tmp = pd_scratch(p, total);
-    if (!tmp) return pd_err(-ENOMEM);
-    ssize_t r = do_recv(p, fd, tmp, total, flags);
-    size_t off = 0;
-    for (int i = 0; r > 0 && i < n && off < (size_t)r; i++) {
-        size_t k = iov[i].iov_len < (size_t)r - off ? iov[i].iov_len : (size_t)r - off;
-        memcpy(iov[i].iov_base, tmp + off, k);
-        off += k;
-    }
-    return r;
+    struct iovec one = {.iov_base = buf, .iov_len = len};
+    return do_recv_iov(p, fd, &one, 1, flags);
 }
 
 static ssize_t pd_read(void *ud, int fd, void *buf, size_t count)
@@ -219,7 +276,16 @@ static ssize_t pd_recvfrom(void *ud, int fd, void *buf, size_t len, int flags, s
     ssize_t r = do_recv(p, fd, buf, len, flags);
     pd_fd *f = pd_fd_get(p, fd);
     ts_endpoint ep;
-    if (r >= 0 && f && src && ts_getpeername(p->st, f->sd, &ep) == 0) sin_out(src, srclen, &ep);
+    socklen_t sl;
+    if (r >= 0 && f && src && srclen && pd_copy_in(&sl, srclen, sizeof sl) == 0 &&
+        ts_getpeername(p->st, f->sd, &ep) == 0) {
+        struct sockaddr_in sin;
+        socklen_t tl = sizeof sin;
+        sin_out((struct sockaddr *)&sin, &tl, &ep);
+        if (pd_copy_out(src, &sin, sl < tl ? sl : tl) < 0 ||
+            pd_copy_out(srclen, &tl, sizeof tl) < 0)
+            r = pd_err(-EFAULT);
+    }
     return pd_ret(p, r);
 }
 
@@ -229,57 +295,135 @@ static ssize_t pd_readv(void *ud, int fd, const struct iovec *iov, int n)
     return pd_ret(p, do_recv_iov(p, fd, iov, n, 0));
 }
 
-static ssize_t pd_recvmsg(void *ud, int fd, struct msghdr *msg, int flags)
+/* TCP_INQ's control message (Linux tcp_inq_hint): the bytes left to read after this
+ * call, plus one for a FIN reached (so 1 once only the end of the stream is left). */
+static size_t inq_cmsg(pd *p, pd_fd *f, uint8_t *buf, size_t room, int *mflags)
+{
+    ts_tcp_info ti;
+    if (!f->inq || ts_sock_info(p->st, f->sd, &ti) < 0) return 0;
+    int inq = (int)ti.rcv_queued + (ti.fin_rcvd ? 1 : 0);
+    if (room < CMSG_LEN(sizeof inq)) {
+        *mflags |= MSG_CTRUNC;
+        return 0;
+    }
+    struct cmsghdr h = {
+        .cmsg_len = CMSG_LEN(sizeof inq), .cmsg_level = SOL_TCP, .cmsg_type = TCP_CM_INQ};
+    memset(buf, 0, CMSG_SPACE(sizeof inq));
+    memcpy(buf, &h, sizeof h);
+    memcpy(buf + CMSG_LEN(0), &inq, sizeof inq);
+    return room < CMSG_SPACE(sizeof inq) ? room : CMSG_SPACE(sizeof inq);
+}
+
+static ssize_t pd_recvmsg(void *ud, int fd, struct msghdr *umsg, int flags)
 {
     PD_LOCK(ud);
-    ssize_t r = do_recv_iov(p, fd, msg->msg_iov, (int)msg->msg_iovlen, flags);
-    if (r >= 0) {
-        msg->msg_namelen = 0; /* a connected stream socket: no source address */
-        msg->msg_controllen = 0;
-        msg->msg_flags = 0;
+    struct msghdr msg;
+    if (pd_copy_in(&msg, umsg, sizeof msg) < 0) return fail(p, -EFAULT);
+    ssize_t r = do_recv_iov(p, fd, msg.msg_iov, (int)msg.msg_iovlen, flags);
+    pd_fd *f = pd_fd_get(p, fd);
+    if (r >= 0 && f) {
+        uint8_t cm[CMSG_SPACE(sizeof(int))];
+        int mflags = 0;
+        size_t clen = msg.msg_control ? inq_cmsg(p, f, cm, msg.msg_controllen, &mflags) : 0;
+        msg.msg_namelen = 0; /* a connected stream socket: no source address */
+        msg.msg_controllen = clen;
+        msg.msg_flags = mflags;
+        if (pd_copy_out(msg.msg_control, cm, clen) < 0 || pd_copy_out(umsg, &msg, sizeof msg) < 0)
+            r = pd_err(-EFAULT);
     }
     return pd_ret(p, r);
 }
 
 /* ---- sending ---- */
 
+#define PD_CHUNK 65536 /* bytes copied in per step of a send */
+
+typedef struct {
+    int sd;
+    const void *buf;
+    size_t len;
+    unsigned flags;
+    ssize_t r;
+} snd_arg;
+
 static bool send_ready(pd *p, void *arg)
 {
-    io_arg *a = arg;
-    a->r = ts_send(p->st, a->sd, a->buf, a->len);
+    snd_arg *a = arg;
+    a->r = ts_send_flags(p->st, a->sd, a->buf, a->len, a->flags);
     return a->r != -EAGAIN;
 }
 
-/* A blocking send returns only when every byte is queued (or an error); a non-blocking one
- * queues what fits. */
-static ssize_t do_send(pd *p, int fd, const void *buf, size_t len, int flags)
+/* Queue one chunk, waiting for room if blocking; bytes queued, or a negative errno. */
+static ssize_t send_chunk(pd *p, pd_fd *f, const uint8_t *buf, size_t len, unsigned flags,
+                          bool nonblock)
+{
+    size_t done = 0;
+    while (done < len) {
+        snd_arg a = {.sd = f->sd, .buf = buf + done, .len = len - done, .flags = flags};
+        if (!send_ready(p, &a) && !nonblock) pd_wait(p, send_ready, &a, TS_TIME_NEVER);
+        if (a.r == -EAGAIN) f->nospace = true;
+        if (a.r < 0) return done ? (ssize_t)done : a.r;
+        done += (size_t)a.r;
+        if (nonblock && done < len) break;
+    }
+    return (ssize_t)done;
+}
+
+/* Copy the caller's data in a chunk at a time (a bad buffer is EFAULT, as Linux, or the
+ * bytes queued before it) and queue it. A chunk that is not the last goes as MSG_MORE, so
+ * the pieces of one call make the same segments as one big write. A blocking send returns
+ * only when every byte is queued (or an error); a non-blocking one queues what fits. The
+ * bounce buffer is the call's own: a blocked call must not share one with other threads. */
+static ssize_t do_send_iov(pd *p, int fd, const struct iovec *uiov, int n, int flags)
 {
     pd_fd *f = pd_fd_get(p, fd);
     if (!f) return pd_err(-EBADF);
     if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE | MSG_EOR)) return pd_err(-ENOSYS);
+    size_t total;
+    int err;
+    struct iovec *iov = iov_in(uiov, n, &total, &err);
+    if (!iov) return pd_err(err);
+    uint8_t *bounce = malloc(total < PD_CHUNK ? (total ? total : 1) : PD_CHUNK);
+    if (!bounce) {
+        free(iov);
+        return pd_err(-ENOMEM);
+    }
+    unsigned uflags = ((flags & MSG_MORE) ? TS_MSG_MORE : 0) | ((flags & MSG_EOR) ? TS_MSG_EOR : 0);
     bool nonblock = f->nonblock || (flags & MSG_DONTWAIT);
-    size_t done = 0;
+    size_t done = 0, voff = 0;
+    int vi = 0;
+    ssize_t r = 0;
+    bool fault = false;
     do {
-        io_arg a = {.sd = f->sd, .buf = (uint8_t *)buf + done, .len = len - done};
-        if (!send_ready(p, &a) && !nonblock) pd_wait(p, send_ready, &a, TS_TIME_NEVER);
-        if (a.r < 0) return done ? (ssize_t)done : pd_err((int)a.r);
-        done += (size_t)a.r;
-    } while (done < len && !nonblock);
-    return (ssize_t)done;
+        size_t c = 0;
+        while (c < PD_CHUNK && vi < n) {
+            size_t k = iov[vi].iov_len - voff;
+            if (k > PD_CHUNK - c) k = PD_CHUNK - c;
+            if (pd_copy_in(bounce + c, (uint8_t *)iov[vi].iov_base + voff, k) < 0) {
+                fault = true;
+                break;
+            }
+            c += k, voff += k;
+            if (voff == iov[vi].iov_len) vi++, voff = 0;
+        }
+        bool last = done + c == total;
+        if (c == 0 && !last) break;
+        r = send_chunk(p, f, bounce, c, last ? uflags : fault ? 0 : TS_MSG_MORE, nonblock);
+        if (r < 0) break;
+        done += (size_t)r;
+        if ((size_t)r < c) break;
+    } while (done < total && !fault);
+    free(bounce);
+    free(iov);
+    if (done) return (ssize_t)done;
+    if (fault) return pd_err(-EFAULT);
+    return r < 0 ? pd_err((int)r) : 0;
 }
 
-/* Gather into one buffer, then send once, so a writev is one segment as in Linux. */
-static ssize_t do_send_iov(pd *p, int fd, const struct iovec *iov, int n, int flags)
+static ssize_t do_send(pd *p, int fd, const void *buf, size_t len, int flags)
 {
-    if (n < 0) return pd_err(-EINVAL);
-    size_t total = iov_total(iov, n), off = 0;
-    uint8_t *tmp = pd_scratch(p, total);
-    if (!tmp) return pd_err(-ENOMEM);
-    for (int i = 0; i < n; i++) {
-        memcpy(tmp + off, iov[i].iov_base, iov[i].iov_len);
-        off += iov[i].iov_len;
-    }
-    return do_send(p, fd, tmp, total, flags);
+    struct iovec one = {.iov_base = (void *)buf, .iov_len = len};
+    return do_send_iov(p, fd, &one, 1, flags);
 }
 
 static ssize_t pd_write(void *ud, int fd, const void *buf, size_t count)
@@ -309,11 +453,13 @@ static ssize_t pd_writev(void *ud, int fd, const struct iovec *iov, int n)
     return pd_ret(p, do_send_iov(p, fd, iov, n, 0));
 }
 
-static ssize_t pd_sendmsg(void *ud, int fd, const struct msghdr *msg, int flags)
+static ssize_t pd_sendmsg(void *ud, int fd, const struct msghdr *umsg, int flags)
 {
     PD_LOCK(ud);
-    if (msg->msg_controllen) return fail(p, -ENOSYS); /* no ancillary data */
-    return pd_ret(p, do_send_iov(p, fd, msg->msg_iov, (int)msg->msg_iovlen, flags));
+    struct msghdr msg;
+    if (pd_copy_in(&msg, umsg, sizeof msg) < 0) return fail(p, -EFAULT);
+    if (msg.msg_controllen) return fail(p, -ENOSYS); /* no ancillary data to send */
+    return pd_ret(p, do_send_iov(p, fd, msg.msg_iov, (int)msg.msg_iovlen, flags));
 }
 
 /* ---- ending ---- */
@@ -321,6 +467,10 @@ static ssize_t pd_sendmsg(void *ud, int fd, const struct msghdr *msg, int flags)
 static int pd_close(void *ud, int fd)
 {
     PD_LOCK(ud);
+    if (fd >= 0 && fd < p->nfds && p->fds[fd].used && p->fds[fd].ep) { /* an epoll instance */
+        pd_fd_drop(p, fd);
+        return (int)pd_ret(p, 0);
+    }
     pd_fd *f = pd_fd_get(p, fd);
     if (!f) return fail(p, -EBADF);
     if (f->linger_zero)

@@ -1,6 +1,7 @@
-/* pd_sockopt.c: socket options, fcntl, ioctl and poll with Linux's numbers, mapped onto
- * tcpsim's per-socket parameters and connection snapshot; and the calls tcpsim does not
- * offer (epoll, pipe, splice), which fail with ENOSYS as the interface requires. */
+/* pd_sockopt.c: socket options (SOL_SOCKET, IPPROTO_TCP, SOL_IP), fcntl, ioctl and poll
+ * with Linux's numbers, mapped onto tcpsim's per-socket parameters, send controls and
+ * connection snapshot; and the calls tcpsim does not offer (pipe, splice), which fail
+ * with ENOSYS as the interface requires. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sockios.h>
@@ -70,7 +71,15 @@ static int set_ipproto_tcp(pd *p, pd_fd *f, int name, const void *val, socklen_t
     int v;
     memcpy(&v, val, sizeof v);
     switch (name) {
-    case TCP_NODELAY: return set_param(p, f->sd, "nagle", "%lld", v == 0);
+    case TCP_NODELAY: /* Linux pushes what waits when it is set, through a cork too */
+        if (set_param(p, f->sd, "nagle", "%lld", v == 0) < 0) return -1;
+        return v ? ts_sock_push(p->st, f->sd) : 0;
+    case TCP_CORK: return ts_sock_set_cork(p->st, f->sd, v != 0);
+    case TCP_NOTSENT_LOWAT: return ts_sock_set_notsent_lowat(p->st, f->sd, v > 0 ? (uint32_t)v : 0);
+    case TCP_INQ:
+        if (v < 0 || v > 1) return pd_err(-EINVAL);
+        f->inq = v;
+        return 0;
     case TCP_MAXSEG:
         if (v < 88 || v > 32767) return pd_err(-EINVAL);
         return set_param(p, f->sd, "mss", "%lld", v);
@@ -94,16 +103,45 @@ static int set_ipproto_tcp(pd *p, pd_fd *f, int name, const void *val, socklen_t
     }
 }
 
-static int pd_setsockopt(void *ud, int fd, int level, int name, const void *val, socklen_t len)
+/* SOL_IP. Linux reads an int, or one byte when optlen is shorter (scripts pass 1). */
+static int set_sol_ip(pd *p, pd_fd *f, int name, const void *val, socklen_t len)
+{
+    int v;
+    if (len >= (socklen_t)sizeof(int))
+        memcpy(&v, val, sizeof v);
+    else if (len >= 1)
+        v = *(const uint8_t *)val;
+    else
+        return pd_err(-EINVAL);
+    switch (name) {
+    case IP_TOS: { /* TCP keeps the ECN bits its own (RFC 3168), as Linux */
+        int old = ts_sock_tos(p->st, f->sd);
+        return ts_sock_set_tos(p->st, f->sd, (uint8_t)((v & ~3) | (old & 3)));
+    }
+    case IP_MTU_DISCOVER: /* kept for getsockopt; tcpsim always sets DF */
+        if (v < IP_PMTUDISC_DONT || v > IP_PMTUDISC_OMIT) return pd_err(-EINVAL);
+        f->pmtudisc = v;
+        return 0;
+    default: return pd_err(-ENOPROTOOPT);
+    }
+}
+
+static int pd_setsockopt(void *ud, int fd, int level, int name, const void *uval, socklen_t len)
 {
     pd *p = ud;
     pthread_mutex_lock(&p->mu);
     pd_fd *f = pd_fd_get(p, fd);
+    uint8_t val[256];
+    if (len > sizeof val) len = sizeof val; /* no option tcpsim knows is longer */
     int r;
     if (!f)
         r = pd_err(-EBADF);
-    else if (!val)
+    else if ((int)len < 0)
+        r = pd_err(-EINVAL);
+    else if (!uval || pd_copy_in(val, uval, len) < 0)
         r = pd_err(-EFAULT);
+    else if (level == SOL_IP)
+        r = set_sol_ip(p, f, name, val, len);
     else if (level == SOL_SOCKET)
         r = set_sol_socket(p, f, name, val, len);
     else if (level == IPPROTO_TCP)
@@ -197,6 +235,9 @@ static int get_ipproto_tcp(pd *p, pd_fd *f, int name, void *val, socklen_t *len)
     bool conn = ts_sock_info(p->st, f->sd, &ti) == 0 && ti.state >= TS_ESTABLISHED;
     switch (name) {
     case TCP_NODELAY: return put_int(val, len, !prm.nagle);
+    case TCP_CORK: return put_int(val, len, ts_sock_cork(p->st, f->sd));
+    case TCP_NOTSENT_LOWAT: return put_int(val, len, (int)ts_sock_notsent_lowat(p->st, f->sd));
+    case TCP_INQ: return put_int(val, len, f->inq);
     case TCP_MAXSEG: return put_int(val, len, conn ? (int)ti.snd_mss : 536);
     case TCP_KEEPIDLE: return put_int(val, len, (int)(prm.keepalive_idle / TS_SEC));
     case TCP_KEEPINTVL: return put_int(val, len, (int)(prm.keepalive_intvl / TS_SEC));
@@ -210,22 +251,47 @@ static int get_ipproto_tcp(pd *p, pd_fd *f, int name, void *val, socklen_t *len)
     }
 }
 
-static int pd_getsockopt(void *ud, int fd, int level, int name, void *val, socklen_t *len)
+static int get_sol_ip(pd *p, pd_fd *f, int name, void *val, socklen_t *len)
+{
+    switch (name) {
+    case IP_TOS: return put_int(val, len, ts_sock_tos(p->st, f->sd));
+    case IP_MTU_DISCOVER: return put_int(val, len, f->pmtudisc);
+    default: return pd_err(-ENOPROTOOPT);
+    }
+}
+
+/* The value is built in a local buffer, then copied out: the caller's pointers are script
+ * memory and may be bad (EFAULT, as Linux). */
+static int pd_getsockopt(void *ud, int fd, int level, int name, void *uval, socklen_t *ulen)
 {
     pd *p = ud;
     pthread_mutex_lock(&p->mu);
     pd_fd *f = pd_fd_get(p, fd);
+    union {
+        struct tcp_info ti;
+        uint8_t b[512];
+    } val;
+    socklen_t len = 0;
     int r;
     if (!f)
         r = pd_err(-EBADF);
-    else if (!val || !len)
+    else if (!ulen || pd_copy_in(&len, ulen, sizeof len) < 0)
         r = pd_err(-EFAULT);
-    else if (level == SOL_SOCKET)
-        r = get_sol_socket(p, f, name, val, len);
-    else if (level == IPPROTO_TCP)
-        r = get_ipproto_tcp(p, f, name, val, len);
-    else
-        r = pd_err(-ENOPROTOOPT);
+    else if ((int)len < 0)
+        r = pd_err(-EINVAL);
+    else {
+        if (len > sizeof val) len = sizeof val;
+        if (level == SOL_SOCKET)
+            r = get_sol_socket(p, f, name, &val, &len);
+        else if (level == IPPROTO_TCP)
+            r = get_ipproto_tcp(p, f, name, &val, &len);
+        else if (level == SOL_IP)
+            r = get_sol_ip(p, f, name, &val, &len);
+        else
+            r = pd_err(-ENOPROTOOPT);
+        if (r == 0 && (pd_copy_out(uval, &val, len) < 0 || pd_copy_out(ulen, &len, sizeof len) < 0))
+            r = pd_err(-EFAULT);
+    }
     return unlock_ret(p, r);
 }
 
@@ -284,7 +350,14 @@ static int pd_ioctl(void *ud, int fd, unsigned long req, ...)
     pd *p = ud;
     pthread_mutex_lock(&p->mu);
     pd_fd *f = pd_fd_get(p, fd);
-    int r = !f ? pd_err(-EBADF) : !arg ? pd_err(-EFAULT) : do_ioctl(p, f, req, arg);
+    int v = 0, r;
+    if (!f)
+        r = pd_err(-EBADF);
+    else if (req == FIONBIO && pd_copy_in(&v, arg, sizeof v) < 0)
+        r = pd_err(-EFAULT);
+    else if ((r = do_ioctl(p, f, req, &v)) == 0 && req != FIONBIO &&
+             pd_copy_out(arg, &v, sizeof v) < 0)
+        r = pd_err(-EFAULT);
     return unlock_ret(p, r);
 }
 
@@ -296,18 +369,26 @@ typedef struct {
     int ready;
 } poll_arg;
 
-static short revents_of(pd *p, const struct pollfd *pf)
+short pd_revents(pd *p, int fd)
 {
-    pd_fd *f = pd_fd_get(p, pf->fd);
-    if (pf->fd < 0) return 0;
+    pd_fd *f = pd_fd_get(p, fd);
     if (!f) return POLLNVAL;
     unsigned ev = ts_sock_events(p->st, f->sd);
     short r = 0;
     if (ev & TS_SOCK_READABLE) r |= POLLIN | POLLRDNORM;
-    if (ev & TS_SOCK_WRITABLE) r |= POLLOUT | POLLWRNORM;
+    if (ev & TS_SOCK_WRITABLE)
+        r |= POLLOUT | POLLWRNORM;
+    else
+        f->nospace = true; /* someone saw it full: room is a wake-up again (SOCK_NOSPACE) */
     if (ev & TS_SOCK_ERROR) r |= POLLERR;
     if (ev & TS_SOCK_CLOSED) r |= POLLHUP | POLLIN | POLLRDNORM | POLLRDHUP;
-    return (short)(r & (pf->events | POLLERR | POLLHUP | POLLNVAL));
+    return r;
+}
+
+static short revents_of(pd *p, const struct pollfd *pf)
+{
+    if (pf->fd < 0) return 0;
+    return (short)(pd_revents(p, pf->fd) & (pf->events | POLLERR | POLLHUP | POLLNVAL));
 }
 
 static bool poll_ready(pd *p, void *arg)
@@ -334,24 +415,6 @@ static int pd_poll(void *ud, struct pollfd *fds, nfds_t n, int timeout)
 
 /* ---- not offered by tcpsim ---- */
 
-static int pd_epoll_create(void *ud, int size)
-{
-    (void)ud, (void)size;
-    return pd_err(-ENOSYS);
-}
-
-static int pd_epoll_ctl(void *ud, int epfd, int op, int fd, struct epoll_event *event)
-{
-    (void)ud, (void)epfd, (void)op, (void)fd, (void)event;
-    return pd_err(-ENOSYS);
-}
-
-static int pd_epoll_wait(void *ud, int epfd, struct epoll_event *events, int max, int timeout)
-{
-    (void)ud, (void)epfd, (void)events, (void)max, (void)timeout;
-    return pd_err(-ENOSYS);
-}
-
 static int pd_pipe(void *ud, int pipefd[2])
 {
     (void)ud, (void)pipefd;
@@ -372,9 +435,6 @@ void pd_fill_option_calls(struct packetdrill_interface *ifc)
     ifc->fcntl = pd_fcntl;
     ifc->ioctl = pd_ioctl;
     ifc->poll = pd_poll;
-    ifc->epoll_create = pd_epoll_create;
-    ifc->epoll_ctl = pd_epoll_ctl;
-    ifc->epoll_wait = pd_epoll_wait;
     ifc->pipe = pd_pipe;
     ifc->splice = pd_splice;
 }
