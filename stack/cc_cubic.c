@@ -104,9 +104,9 @@ static void reno_estimate(ts_conn *c, uint32_t acked)
 
 static void cubic_on_ack(ts_conn *c, uint32_t acked, ts_time_t now)
 {
-    if (c->cwnd < c->ssthresh) { /* slow start, RFC 5681 3.1 as Reno (no HyStart) */
-        c->cwnd += acked < mss(c) ? acked : mss(c);
-        return;
+    if (c->cwnd < c->ssthresh) { /* slow start as Reno's (no HyStart) */
+        acked = ts_cc_slow_start(c, acked);
+        if (!acked) return;
     }
     ts_cubic *cu = &c->cubic;
     if (!cu->epoch_on) epoch_start(c, now);

@@ -16,12 +16,30 @@ static void cc_init(ts_conn *c)
     c->bytes_acked = 0;
 }
 
+/* Slow start, RFC 5681 3.1 (2): cwnd grows by the bytes newly ACKed, at most abc SMSS per
+ * ACK (RFC 3465's L; RFC 5681 says one SMSS). With abc = 0 there is no limit but ssthresh,
+ * as Linux's tcp_slow_start: an ACK that covers ten segments (a stretch ACK, or the
+ * ACK after a delayed one) opens ten, and what crosses ssthresh goes on to congestion
+ * avoidance. Returns the ACKed bytes left for congestion avoidance. */
+uint32_t ts_cc_slow_start(ts_conn *c, uint32_t acked)
+{
+    if (c->p.abc) {
+        uint32_t lim = c->p.abc * mss(c);
+        c->cwnd += acked < lim ? acked : lim;
+        return 0;
+    }
+    uint32_t room = c->ssthresh - c->cwnd; /* callers are in slow start: cwnd < ssthresh */
+    uint32_t inc = acked < room ? acked : room;
+    c->cwnd += inc;
+    return acked - inc;
+}
+
 static void cc_on_ack(ts_conn *c, uint32_t acked, ts_time_t now)
 {
     (void)now;
-    if (c->cwnd < c->ssthresh) { /* slow start, RFC 5681 3.1 (2) */
-        c->cwnd += acked < mss(c) ? acked : mss(c);
-        return;
+    if (c->cwnd < c->ssthresh) {
+        acked = ts_cc_slow_start(c, acked);
+        if (!acked) return;
     }
     c->bytes_acked += acked; /* congestion avoidance: one SMSS per window ACKed (3.1) */
     if (c->bytes_acked >= c->cwnd) {

@@ -73,6 +73,8 @@ static const param_def defs[] = {
     BOOLP(timeout_min_ticks, "reordering timer's 2 ms floor as 2 ticks after rounding, as Linux "
                              "< 6.6 and 6.1 < 6.1.60 (off: 2000us before; needs hz)"),
     UINTP(init_cwnd, 1, 1000, "initial congestion window in segments (Linux 10)"),
+    UINTP(abc, 0, 1000,
+          "slow start: at most this many SMSS per ACK (RFC 5681: 1; RFC 3465: 2; Linux: 0, all)"),
     BOOLP(unsent_ack_reply,
           "answer an ACK of unsent data with an ACK (on; Linux before 2026 dropped it: off)"),
     BOOLP(limited_transmit, "RFC 3042 limited transmit on the first two dupACKs (Linux on)"),
@@ -153,7 +155,7 @@ void ts_params_default(ts_params *p)
     p->hz = 0, p->timeout_min_ticks = false; /* exact microsecond timers */
     p->limited_transmit = true;
     p->unsent_ack_reply = true;
-    p->init_cwnd = 10, p->rcvbuf = 6291456, p->sndbuf = 4194304, p->backlog = 128;
+    p->init_cwnd = 10, p->abc = 1, p->rcvbuf = 6291456, p->sndbuf = 4194304, p->backlog = 128;
     p->isn_fixed = false, p->isn = 0;
     set_name(p->rto_policy, "linux");
     set_name(p->backoff_policy, "exponential");
@@ -177,11 +179,12 @@ static const char *const prof_rfc[] = {
     "quickack=off",       NULL};
 /* The founding chapter's host: 5 SYNs (4 retransmissions), giving up about 31 s in. */
 static const char *const prof_textbook[] = {"syn_retries=4", NULL};
-/* packetdrill's sysctls, on a Linux whose congestion control is its default, CUBIC. Its
- * scripts (gtests/net/tcp, tested on Linux 6.1) predate the 2026 change that answers an
- * ACK of unsent data (ts_recent/invalid_ack expects silence), hence unsent_ack_reply=off. */
-static const char *const prof_packetdrill[] = {"wscale=8", "rcvbuf=15728640",      "syn_retries=5",
-                                               "cc=cubic", "unsent_ack_reply=off", NULL};
+/* packetdrill's sysctls, on the Linux its scripts were recorded on: CUBIC (its default),
+ * slow start by segments delivered (abc=0, tcp_slow_start), and no reply to an ACK of
+ * unsent data (the 2026 change came after them; ts_recent/invalid_ack expects silence). */
+static const char *const prof_packetdrill[] = {
+    "wscale=8", "rcvbuf=15728640", "syn_retries=5", "cc=cubic", "abc=0", "unsent_ack_reply=off",
+    NULL};
 
 static const profile profiles[] = {
     {"linux", prof_none},        {"linux65", prof_linux65},         {"rfc", prof_rfc},

@@ -43,6 +43,10 @@ typedef struct ts_cc_ops {
     void (*on_idle)(ts_conn *c); /* restart after idle > RTO */
 } ts_cc_ops;
 
+/* Slow start's growth for one ACK (cc_newreno.c; shared with CUBIC): returns the bytes
+ * left for congestion avoidance. */
+uint32_t ts_cc_slow_start(ts_conn *c, uint32_t acked);
+
 const ts_rto_ops *ts_rto_find(const char *name);
 const ts_backoff_ops *ts_backoff_find(const char *name);
 const ts_delack_ops *ts_delack_find(const char *name);

@@ -94,10 +94,24 @@ static void take_rtt_sample(ts_stack *s, ts_conn *c, const ts_seg *g)
     }
 }
 
+/* What a new ACK delivered, as Linux counts it for cwnd growth (abc = 0): segments reach
+ * the receiver once, when first SACKed, or, without SACK, when a dupACK reported them (one
+ * per dupACK, Linux's Reno emulation of SACK). Bytes that arrived earlier do not count
+ * again at the cumulative ACK; at least one segment does (the hole it filled). RFC 5681
+ * counts every byte the ACK newly acknowledges (abc >= 1). sacked0: SACKed bytes before
+ * the ACK's trim of the scoreboard. */
+static uint32_t delivered(const ts_conn *c, uint32_t acked, uint32_t sacked0, bool sack)
+{
+    uint32_t seen = sack ? (sacked0 > c->sacked_bytes ? sacked0 - c->sacked_bytes : 0)
+                         : c->dupacks * c->snd_mss;
+    uint32_t hole = acked < c->snd_mss ? acked : c->snd_mss;
+    return seen < acked - hole ? acked - seen : hole;
+}
+
 /* New data ACKed: advance SND.UNA, free the ring, feed CC and recovery. */
 static void new_ack(ts_stack *s, ts_conn *c, const ts_seg *g)
 {
-    uint32_t acked = g->ack - c->snd_una, before = c->cwnd;
+    uint32_t acked = g->ack - c->snd_una, before = c->cwnd, sacked0 = c->sacked_bytes;
     take_rtt_sample(s, c, g);
     if (seq_gt(g->ack, c->snd_buf_seq)) {
         uint32_t n = g->ack - c->snd_buf_seq;
@@ -133,8 +147,9 @@ static void new_ack(ts_stack *s, ts_conn *c, const ts_seg *g)
             ts_send_data(s, c, c->snd_una, len, true);
         }
     } else {
+        uint32_t grow = c->p.abc ? acked : delivered(c, acked, sacked0, sack);
         c->dupacks = 0;
-        c->cc_ops->on_ack(c, acked, s->now);
+        c->cc_ops->on_ack(c, grow, s->now);
     }
     cwnd_event(s, c, before);
     if (c->snd_una == c->snd_max) {

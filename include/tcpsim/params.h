@@ -53,7 +53,11 @@ typedef struct ts_params {
     uint32_t hz;
     bool timeout_min_ticks; /* RACK timer's 2 ms floor: 2 ticks after rounding (Linux < 6.6) */
     /* Congestion control (RFC 5681, 6928). */
-    uint32_t init_cwnd;    /* segments (10) */
+    uint32_t init_cwnd; /* segments (10) */
+    /* Slow start grows cwnd by the bytes ACKed, at most abc SMSS per ACK (RFC 3465's L):
+     * 1 = RFC 5681 (tcpsim's default), 2 = RFC 3465; 0 = no limit, up to ssthresh, as
+     * Linux's tcp_slow_start (the packetdrill profile). */
+    uint32_t abc;
     bool limited_transmit; /* RFC 3042: a new segment on each of the first 2 dupACKs (on) */
     /* Buffers. */
     uint32_t rcvbuf;  /* receive buffer limit, bytes */

@@ -59,6 +59,7 @@ START_TEST(linux_defaults)
     ck_assert_uint_eq(p.keepalive_intvl, 75 * TS_SEC);
     ck_assert_uint_eq(p.keepalive_probes, 9);
     ck_assert_uint_eq(p.init_cwnd, 10);
+    ck_assert_uint_eq(p.abc, 1);
     ck_assert_uint_eq(p.rcvbuf, 6291456);
     ck_assert_uint_eq(p.sndbuf, 4194304);
     ck_assert_uint_eq(p.backlog, 128);
@@ -107,6 +108,7 @@ START_TEST(profiles)
     ck_assert_uint_eq(p.syn_retries, 5);
     ck_assert_str_eq(p.cc, "cubic"); /* Linux's default congestion control */
     ck_assert(!p.unsent_ack_reply);  /* the scripts predate the 2026 reply */
+    ck_assert_uint_eq(p.abc, 0);      /* Linux's slow start */
 
     int n = 0;
     for (const char *const *name = ts_params_profiles(); *name; name++, n++)
@@ -225,6 +227,7 @@ static const struct {
     {"hz", "250", "250"},
     {"timeout_min_ticks", "on", "on"},
     {"init_cwnd", "4", "4"},
+    {"abc", "2", "2"},
     {"unsent_ack_reply", "no", "off"},
     {"limited_transmit", "off", "off"},
     {"rcvbuf", "65536", "65536"},
