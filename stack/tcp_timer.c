@@ -180,12 +180,12 @@ static void tlp_timeout(ts_stack *s, ts_conn *c)
     bool sent_new = false;
     if (len && seq_le(c->snd_nxt + len, c->snd_una + c->snd_wnd)) {
         uint32_t cwnd = c->cwnd, max = c->snd_max;
-        bool nagle = c->p.nagle;
         c->cwnd = c->snd_nxt - c->snd_una + len;
-        c->p.nagle = false; /* Linux sends the probe with TCP_NAGLE_OFF */
+        /* Linux sends the probe with TCP_NAGLE_OFF, which overrides Nagle and the cork */
+        c->push_now = true;
         ts_tcp_output(s, c);
+        c->push_now = false;
         c->cwnd = cwnd;
-        c->p.nagle = nagle;
         sent_new = seq_gt(c->snd_max, max);
         c->tlp_high_seq = c->snd_max;
     }

@@ -200,11 +200,33 @@ START_TEST(peek_and_tos)
 }
 END_TEST
 
+/* The tail loss probe sends new data through a cork, as Linux's does (TCP_NAGLE_OFF
+ * replaces the socket's cork for the probe): two full segments go at once, 500 bytes
+ * wait; PTO = 2 SRTT + 2 ms later the probe is those 500 bytes, not a resend. */
+START_TEST(tlp_probe_through_cork)
+{
+    harness *h = h_new(NULL, NULL);
+    peer pe;
+    peer_open(&pe, h, PORT, true, false, 10 * MS, 257);
+    ts_stack *b = h->st[H_B];
+    ts_sock_set_cork(b, pe.sd, true);
+    size_t n = h_nlog(h);
+    ts_time_t t0 = h->now;
+    ck_assert_int_eq(ts_send(b, pe.sd, big, 2500), 2500);
+    ck_assert_uint_eq(peer_out(&pe, n), 2);
+    h_run_until(h, t0 + 30 * MS);
+    ck_assert_uint_eq(peer_out(&pe, n), 3);
+    peer_expect(&pe, n + 2, 2001, 2501, 0x18, t0 + 22 * MS);
+    h_free(h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sendflags");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, cork_holds_until_uncork);
+    tcase_add_test(tc, tlp_probe_through_cork);
     tcase_add_test(tc, push_through_cork);
     tcase_add_test(tc, msg_more_per_call);
     tcase_add_test(tc, eor_boundary);
