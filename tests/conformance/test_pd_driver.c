@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "pd.h"
+#include "pd_load.h"
 #include "tcpsim/checksum.h"
 
 /* TCP flags (own names: <netinet/tcp.h> has its own TH_* macros). */
@@ -50,16 +51,7 @@ typedef struct {
 
 static void setup_with(const char *flags)
 {
-    void *h = dlopen(so_path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
-    ck_assert_msg(h != NULL, "dlopen: %s", dlerror());
-    void (*init)(const char *, struct packetdrill_interface *) =
-        (void (*)(const char *, struct packetdrill_interface *))dlsym(h,
-                                                                      "packetdrill_interface_init");
-    ck_assert_ptr_nonnull(init);
-    memset(&ifc, 0, sizeof ifc);
-    init(flags, &ifc);
-    ud = ifc.userdata;
-    ck_assert_ptr_nonnull(ud);
+    ud = pd_load(so_path, flags, &ifc);
 }
 
 static void teardown(void)

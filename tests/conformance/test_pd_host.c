@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "pd.h"
+#include "pd_load.h"
 #include "pd_tcp_info.h"
 
 static const char *so_path;
@@ -22,14 +23,7 @@ static void *ud;
 
 static void setup(void)
 {
-    void *h = dlopen(so_path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
-    ck_assert_msg(h != NULL, "dlopen: %s", dlerror());
-    void (*init)(const char *, struct packetdrill_interface *) =
-        (void (*)(const char *, struct packetdrill_interface *))dlsym(h,
-                                                                      "packetdrill_interface_init");
-    ck_assert_ptr_nonnull(init);
-    init("local=192.168.0.1", &ifc);
-    ud = ifc.userdata;
+    ud = pd_load(so_path, "local=192.168.0.1", &ifc);
 }
 
 /* A tcpsim socket listening on port 8080. */

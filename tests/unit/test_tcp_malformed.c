@@ -565,17 +565,22 @@ START_TEST(paws_old_timestamp_dropped_and_acked)
 }
 END_TEST
 
-/* A FIN from A whose ACK field is 1000 past B's SND.NXT, with a far-future TSval (the
- * first packet of packetdrill's ts_recent/invalid_ack). */
-static size_t fin_acking_unsent(est *e, uint8_t *p, uint32_t tsval)
+/* Inject a FIN from A whose ACK field is 1000 past B's SND.NXT, with a far-future TSval
+ * (the first packet of packetdrill's ts_recent/invalid_ack), and check B dropped it.
+ * Returns B's log length before it; *recent: A's TSval before it, B's TS.Recent. */
+static size_t inject_fin_acking_unsent(est *e, uint32_t *recent)
 {
-    uint8_t opt[12];
-    ts_opt(opt, tsval, 0);
+    *recent = a_last_tsval(e);
+    uint8_t opt[12], p[1600];
+    ts_opt(opt, *recent + 100000, 0);
     size_t len = from_a(e, p, 0, TH_ACK_ | TH_FIN_, opt, sizeof opt, NULL);
     uint32_t bad = b_snd_nxt(e) + 1000;
     for (int i = 0; i < 4; i++) p[28 + i] = (uint8_t)(bad >> (24 - 8 * i));
     h_fix_csums(p, len, true);
-    return len;
+    size_t n0 = h_nlog(e->h);
+    h_inject(e->h, H_B, p, len);
+    ck_assert_uint_eq(ts_stack_counters(e->h->st[H_B])->drops[TS_DROP_TCP_BAD_ACK], 1);
+    return n0;
 }
 
 START_TEST(ack_of_unsent_data_dropped)
@@ -583,12 +588,8 @@ START_TEST(ack_of_unsent_data_dropped)
     /* RFC 9293 3.10.7.4 / RFC 5961 5.2: send an ACK, drop the segment. Nothing of it is
      * used: not its FIN, and not its timestamp, so the reply echoes the old TS.Recent. */
     est e = establish();
-    uint32_t recent = a_last_tsval(&e);
-    uint8_t p[1600];
-    size_t len = fin_acking_unsent(&e, p, recent + 100000);
-    size_t n0 = h_nlog(e.h);
-    h_inject(e.h, H_B, p, len);
-    ck_assert_uint_eq(ts_stack_counters(e.h->st[H_B])->drops[TS_DROP_TCP_BAD_ACK], 1);
+    uint32_t recent;
+    size_t n0 = inject_fin_acking_unsent(&e, &recent);
     ck_assert_uint_eq(h_nlog(e.h), n0 + 1);
     ck_assert_uint_eq(e.h->log[n0].flags, TH_ACK_);
     ck_assert_uint_eq(e.h->log[n0].seq, b_snd_nxt(&e));
@@ -608,16 +609,12 @@ START_TEST(ack_of_unsent_data_dropped_silently_when_off)
     ts_params_default(&pb);
     pb.unsent_ack_reply = false;
     est e = establish_with(&pb);
-    uint32_t recent = a_last_tsval(&e);
-    uint8_t p[1600];
-    size_t len = fin_acking_unsent(&e, p, recent + 100000);
-    size_t n0 = h_nlog(e.h);
-    h_inject(e.h, H_B, p, len);
-    ck_assert_uint_eq(ts_stack_counters(e.h->st[H_B])->drops[TS_DROP_TCP_BAD_ACK], 1);
+    uint32_t recent;
+    size_t n0 = inject_fin_acking_unsent(&e, &recent);
     ck_assert_uint_eq(h_nlog(e.h), n0); /* silence */
-    uint8_t opt[12];
+    uint8_t opt[12], p[1600];
     ts_opt(opt, recent + 1, 0);
-    len = from_a(&e, p, 0, TH_ACK_ | TH_PSH_, opt, sizeof opt, "data");
+    size_t len = from_a(&e, p, 0, TH_ACK_ | TH_PSH_, opt, sizeof opt, "data");
     h_inject(e.h, H_B, p, len);
     ck_assert_uint_eq(h_nlog(e.h), n0 + 1); /* quick-ACK of the data */
     ts_tcp_info a;
