@@ -70,7 +70,7 @@ static const param_def defs[] = {
     DURP(keepalive_intvl, 1, DUR_MAX, "time between probes (Linux 75s)"),
     UINTP(keepalive_probes, 1, 255, "unanswered probes before reset (Linux 9)"),
     UINTP(hz, 0, 10000, "timer ticks per second, 0 = exact us (Linux CONFIG_HZ 100/250/300/1000)"),
-    BOOLP(timeout_min_ticks, "reordering timer's 2 ms floor as 2 ticks after rounding, as Linux "
+    BOOLP(timeout_min_ticks, "RACK and TLP timers' 2 ms floor as 2 ticks after rounding, as Linux "
                              "< 6.6 and 6.1 < 6.1.60 (off: 2000us before; needs hz)"),
     UINTP(init_cwnd, 1, 1000, "initial congestion window in segments (Linux 10)"),
     UINTP(abc, 0, 1000,

@@ -51,7 +51,7 @@ typedef struct ts_params {
     /* Timer resolution: 0 = exact microseconds; else Linux's CONFIG_HZ (100, 250, 300,
      * 1000): durations in whole ticks, timers run on tick boundaries by the timer wheel. */
     uint32_t hz;
-    bool timeout_min_ticks; /* RACK timer's 2 ms floor: 2 ticks after rounding (Linux < 6.6) */
+    bool timeout_min_ticks; /* RACK and TLP 2 ms floor: 2 ticks after rounding (Linux < 6.6) */
     /* Congestion control (RFC 5681, 6928). */
     uint32_t init_cwnd; /* segments (10) */
     /* Slow start grows cwnd by the bytes ACKed, at most abc SMSS per ACK (RFC 3465's L):
