@@ -189,7 +189,8 @@ static uint32_t send_some(ts_stack *s, ts_conn *c, const uint8_t *buf, size_t le
     bool more = (flags & TS_MSG_MORE) && n == len;
     c->tail_more = more;
     if (!more) ts_push_mark(c, c->snd_buf_seq + c->sndq.len);
-    if (n == len && (flags & TS_MSG_EOR)) c->eor_mark[c->eor_n++] = c->snd_buf_seq + c->sndq.len;
+    if (n == len && (flags & TS_MSG_EOR) && c->eor_n < TS_EOR_MAX)
+        c->eor_mark[c->eor_n++] = c->snd_buf_seq + c->sndq.len;
     c->more = more;
     ts_tcp_output(s, c);
     c->more = false;
@@ -235,7 +236,10 @@ ssize_t ts_send_flags(ts_stack *s, int sd, const void *buf, size_t len, unsigned
     } else {
         for (uint32_t step; done < len && (step = lowat_step(c, len - done)) > 0;) {
             bool last = step == len - done;
-            uint32_t n = send_some(s, c, p + done, step, last ? flags : flags | TS_MSG_MORE);
+            /* only the write's last step ends the record (the caller checked for a free
+             * record mark once, for one mark) */
+            unsigned f = last ? flags : (flags & ~TS_MSG_EOR) | TS_MSG_MORE;
+            uint32_t n = send_some(s, c, p + done, step, f);
             done += n;
             if (n < step) break; /* the buffer is full */
         }
