@@ -84,6 +84,10 @@ static void listen_input(ts_stack *s, ts_conn *l, const ts_seg *g)
     c->remote.port = g->sport;
     c->listener = l;
     l->n_children++;
+    /* What the user set on the listener carries over, as Linux clones the listening
+     * socket: IP_TOS (the SYN-ACK's too), TCP_CORK, TCP_NOTSENT_LOWAT (TCP_NODELAY rides
+     * in c->p). */
+    c->tos = l->tos, c->cork = l->cork, c->notsent_lowat = l->notsent_lowat;
     ts_rcv_init(c, g->seq);
     negotiate(c, g);
     c->snd_wnd = g->wnd; /* a SYN's window is never scaled */
