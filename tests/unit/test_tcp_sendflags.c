@@ -176,6 +176,32 @@ START_TEST(notsent_lowat)
 }
 END_TEST
 
+/* A write cut into steps by TCP_NOTSENT_LOWAT ends one record, not one per step: 64000
+ * bytes with TS_MSG_EOR through a 2048-byte window (size_goal 1000, so 64 steps) leave
+ * 63 record marks free, and a 100000-byte one (100 steps, more than TS_EOR_MAX) neither
+ * overruns the mark array nor fails. */
+START_TEST(eor_one_mark_per_lowat_write)
+{
+    harness *h = h_new(NULL, NULL);
+    peer pe;
+    peer_open(&pe, h, PORT, false, false, 10 * MS, 16);
+    ts_stack *b = h->st[H_B];
+    ck_assert_int_eq(ts_sock_set_notsent_lowat(b, pe.sd, 1000000), 0);
+    size_t n = h_nlog(h);
+    ck_assert_int_eq(ts_send_flags(b, pe.sd, big, 60000, TS_MSG_EOR), 60000);
+    ck_assert_int_eq(ts_send_flags(b, pe.sd, big, 4000, 0), 4000);
+    ck_assert_uint_eq(peer_out(&pe, n), 2); /* the window: two full segments, no cut */
+    peer_expect(&pe, n, 1, 1001, 0x10, h->now);
+    peer_expect(&pe, n + 1, 1001, 2001, 0x10, h->now);
+    ck_assert_int_eq(ts_send_flags(b, pe.sd, big, 1, TS_MSG_EOR), 1);
+    ck_assert_uint_ne(ts_sock_events(b, pe.sd) & TS_SOCK_WRITABLE, 0);
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(ts_send_flags(b, pe.sd, big, 50000, TS_MSG_EOR), 50000);
+    ck_assert_uint_ne(ts_sock_events(b, pe.sd) & TS_SOCK_WRITABLE, 0);
+    h_free(h);
+}
+END_TEST
+
 /* MSG_PEEK copies without consuming; IP_TOS goes into every packet of the connection. */
 START_TEST(peek_and_tos)
 {
@@ -196,6 +222,44 @@ START_TEST(peek_and_tos)
     ts_send(b, pe.sd, big, 10);
     ck_assert_uint_eq(peer_out(&pe, n), 1);
     ck_assert_uint_eq(h->log[n].data[1], 0x10);
+    h_free(h);
+}
+END_TEST
+
+/* IP_TOS, TCP_CORK and TCP_NOTSENT_LOWAT set on a listener carry over to the connections
+ * it accepts (Linux clones the listening socket), the SYN-ACK's TOS too. */
+START_TEST(listener_options_inherited)
+{
+    harness *h = h_new(NULL, NULL);
+    peer pe;
+    peer_open(&pe, h, PORT, false, false, 10 * MS, 257);
+    ts_stack *b = h->st[H_B];
+    ck_assert_int_eq(ts_sock_set_tos(b, pe.lsd, 0x20), 0);
+    ck_assert_int_eq(ts_sock_set_cork(b, pe.lsd, true), 0);
+    ck_assert_int_eq(ts_sock_set_notsent_lowat(b, pe.lsd, 3000), 0);
+    uint8_t opt[4] = {2, 4, 0x03, 0xe8}, pkt[200];
+    h_seg g = {.src = H_ADDR_A,
+               .dst = H_ADDR_B,
+               .sport = 40001,
+               .dport = PORT,
+               .seq = 0,
+               .flags = 0x02,
+               .win = 65535,
+               .opt = opt,
+               .optlen = sizeof opt};
+    size_t n = h_nlog(h);
+    h_inject(h, H_B, pkt, h_build(pkt, &g));
+    ck_assert_uint_eq(peer_out(&pe, n), 1);
+    const h_pkt *sa = &h->log[n];
+    ck_assert_uint_eq(sa->flags, 0x12);
+    ck_assert_uint_eq(sa->data[1], 0x20);
+    g.seq = 1, g.ack = sa->seq + 1, g.flags = 0x10, g.optlen = 0;
+    h_inject(h, H_B, pkt, h_build(pkt, &g));
+    int sd = ts_accept(b, pe.lsd, NULL);
+    ck_assert_int_ge(sd, 0);
+    ck_assert_int_eq(ts_sock_tos(b, sd), 0x20);
+    ck_assert(ts_sock_cork(b, sd));
+    ck_assert_uint_eq(ts_sock_notsent_lowat(b, sd), 3000);
     h_free(h);
 }
 END_TEST
@@ -231,7 +295,9 @@ static Suite *suite(void)
     tcase_add_test(tc, msg_more_per_call);
     tcase_add_test(tc, eor_boundary);
     tcase_add_test(tc, notsent_lowat);
+    tcase_add_test(tc, eor_one_mark_per_lowat_write);
     tcase_add_test(tc, peek_and_tos);
+    tcase_add_test(tc, listener_options_inherited);
     suite_add_tcase(s, tc);
     return s;
 }
