@@ -353,15 +353,21 @@ static bool send_ready(pd *p, void *arg)
     return a->r != -EAGAIN;
 }
 
-/* Queue one chunk, waiting for room if blocking; bytes queued, or a negative errno. */
-static ssize_t send_chunk(pd *p, pd_fd *f, const uint8_t *buf, size_t len, unsigned flags,
+/* Queue one chunk of socket sd (descriptor fd), waiting for room if blocking; bytes
+ * queued, or a negative errno. The descriptor is looked up again after every wait: other
+ * threads may close it or grow the table (realloc) meanwhile, so no pd_fd pointer is kept
+ * across one. */
+static ssize_t send_chunk(pd *p, int fd, int sd, const uint8_t *buf, size_t len, unsigned flags,
                           bool nonblock)
 {
     size_t done = 0;
     while (done < len) {
-        snd_arg a = {.sd = f->sd, .buf = buf + done, .len = len - done, .flags = flags};
+        pd_fd *f = pd_fd_get(p, fd);
+        if (!f || f->sd != sd) return done ? (ssize_t)done : -EBADF; /* closed meanwhile */
+        snd_arg a = {.sd = sd, .buf = buf + done, .len = len - done, .flags = flags};
         if (!send_ready(p, &a) && !nonblock) pd_wait(p, send_ready, &a, TS_TIME_NEVER);
-        if (a.r == -EAGAIN) f->nospace = true;
+        f = pd_fd_get(p, fd);
+        if (a.r == -EAGAIN && f && f->sd == sd) f->nospace = true;
         if (a.r < 0) return done ? (ssize_t)done : a.r;
         done += (size_t)a.r;
         if (nonblock && done < len) break;
@@ -390,6 +396,7 @@ static ssize_t do_send_iov(pd *p, int fd, const struct iovec *uiov, int n, int f
     }
     unsigned uflags = ((flags & MSG_MORE) ? TS_MSG_MORE : 0) | ((flags & MSG_EOR) ? TS_MSG_EOR : 0);
     bool nonblock = f->nonblock || (flags & MSG_DONTWAIT);
+    int sd = f->sd; /* f is not used past the first wait */
     size_t done = 0, voff = 0;
     int vi = 0;
     ssize_t r = 0;
@@ -408,7 +415,7 @@ static ssize_t do_send_iov(pd *p, int fd, const struct iovec *uiov, int n, int f
         }
         bool last = done + c == total;
         if (c == 0 && !last) break;
-        r = send_chunk(p, f, bounce, c, last ? uflags : fault ? 0 : TS_MSG_MORE, nonblock);
+        r = send_chunk(p, fd, sd, bounce, c, last ? uflags : fault ? 0 : TS_MSG_MORE, nonblock);
         if (r < 0) break;
         done += (size_t)r;
         if ((size_t)r < c) break;
