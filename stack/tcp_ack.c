@@ -102,10 +102,10 @@ static void take_rtt_sample(ts_stack *s, ts_conn *c, const ts_seg *g)
  * the ACK's trim of the scoreboard. */
 static uint32_t delivered(const ts_conn *c, uint32_t acked, uint32_t sacked0, bool sack)
 {
-    uint32_t seen = sack ? (sacked0 > c->sacked_bytes ? sacked0 - c->sacked_bytes : 0)
-                         : c->dupacks * c->snd_mss;
+    uint64_t seen = sack ? (sacked0 > c->sacked_bytes ? sacked0 - c->sacked_bytes : 0)
+                         : (uint64_t)c->dupacks * c->snd_mss; /* no wrap, however many */
     uint32_t hole = acked < c->snd_mss ? acked : c->snd_mss;
-    return seen < acked - hole ? acked - seen : hole;
+    return seen < acked - hole ? acked - (uint32_t)seen : hole;
 }
 
 /* New data ACKed: advance SND.UNA, free the ring, feed CC and recovery. */

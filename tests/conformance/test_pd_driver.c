@@ -330,6 +330,17 @@ START_TEST(bad_pointers_efault)
     ck_assert_int_eq(errno, EFAULT);
     ck_assert_int_eq(ifc.setsockopt(ud, fd, IPPROTO_TCP, TCP_NODELAY, gone, 4), -1);
     ck_assert_int_eq(errno, EFAULT);
+    /* addresses: bind and connect read one, accept writes one back */
+    int s2 = ifc.socket(ud, AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    ck_assert_int_ge(s2, 0);
+    ck_assert_int_eq(ifc.bind(ud, s2, gone, sizeof(struct sockaddr_in)), -1);
+    ck_assert_int_eq(errno, EFAULT);
+    ck_assert_int_eq(ifc.connect(ud, s2, gone, sizeof(struct sockaddr_in)), -1);
+    ck_assert_int_eq(errno, EFAULT);
+    struct sockaddr_in peer;
+    ck_assert_int_eq(ifc.accept(ud, lfd, (struct sockaddr *)&peer, badlen), -1);
+    ck_assert_int_eq(errno, EFAULT);
+    ifc.close(ud, s2);
     char buf[16] = {0};
     ck_assert_int_eq(ifc.recv(ud, fd, buf, 3, MSG_PEEK), 3); /* nothing was lost */
     ck_assert_int_eq(ifc.read(ud, fd, buf, sizeof buf), 5);

@@ -10,6 +10,7 @@
  *  - EPOLLERR and EPOLLHUP are always reported; closing a socket removes it everywhere.
  * An instance is a host descriptor (like the sockets' ones) whose pd_fd has `ep` set. */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,13 +179,15 @@ static int pd_epoll_wait(void *ud, int epfd, struct epoll_event *events, int max
     int r;
     if (!ep) {
         r = epfd >= 0 && epfd < p->nfds && p->fds[epfd].used ? -EINVAL : -EBADF;
-    } else if (max <= 0 || max > 65536) {
-        r = -EINVAL;
+    } else if (max <= 0 || (size_t)max > INT_MAX / sizeof(struct epoll_event)) {
+        r = -EINVAL; /* Linux's EP_MAX_EVENTS */
     } else {
+        /* no more events than items: the buffer need not be as large as the caller's */
+        int cap = max < ep->n ? max : ep->n > 0 ? ep->n : 1;
         ep_wait_arg a = {.epfd = epfd,
                          .ep = ep,
-                         .out = calloc((size_t)max, sizeof(struct epoll_event)),
-                         .max = max};
+                         .out = calloc((size_t)cap, sizeof(struct epoll_event)),
+                         .max = cap};
         if (!a.out) {
             r = -ENOMEM;
         } else {

@@ -33,24 +33,32 @@ static int fail(pd *p, int neg_errno)
     return (int)pd_ret(p, pd_err(neg_errno));
 }
 
+/* The caller's address, copied in through pd_copy_in (a bad pointer is EFAULT, as Linux). */
 static int sin_in(const struct sockaddr *a, socklen_t len, uint32_t *addr, uint16_t *port)
 {
-    if (!a || len < (socklen_t)sizeof(struct sockaddr_in)) return -EINVAL;
-    if (a->sa_family != AF_INET) return -EAFNOSUPPORT;
-    const struct sockaddr_in *sin = (const struct sockaddr_in *)a;
-    *addr = ntohl(sin->sin_addr.s_addr);
-    *port = ntohs(sin->sin_port);
+    struct sockaddr_in sin;
+    if (len < (socklen_t)sizeof sin) return -EINVAL;
+    if (pd_copy_in(&sin, a, sizeof sin) < 0) return -EFAULT;
+    if (sin.sin_family != AF_INET) return -EAFNOSUPPORT;
+    *addr = ntohl(sin.sin_addr.s_addr);
+    *port = ntohs(sin.sin_port);
     return 0;
 }
 
-static void sin_out(struct sockaddr *a, socklen_t *len, const ts_endpoint *ep)
+/* The peer's address out to the caller (accept): NULL addr means "not wanted"; a bad
+ * pointer is EFAULT. */
+static int sin_out(struct sockaddr *a, socklen_t *len, const ts_endpoint *ep)
 {
-    if (!a || !len) return;
+    if (!a) return 0;
+    socklen_t have;
+    if (pd_copy_in(&have, len, sizeof have) < 0) return -EFAULT;
+    if ((int)have < 0) return -EINVAL;
     struct sockaddr_in sin = {
         .sin_family = AF_INET, .sin_port = htons(ep->port), .sin_addr.s_addr = htonl(ep->addr)};
-    size_t n = *len < sizeof sin ? *len : sizeof sin;
-    memcpy(a, &sin, n);
-    *len = sizeof sin;
+    size_t n = have < sizeof sin ? have : sizeof sin;
+    socklen_t full = sizeof sin;
+    if (pd_copy_out(a, &sin, n) < 0 || pd_copy_out(len, &full, sizeof full) < 0) return -EFAULT;
+    return 0;
 }
 
 static int pd_socket(void *ud, int domain, int type, int protocol)
@@ -112,6 +120,11 @@ static int pd_accept(void *ud, int fd, struct sockaddr *addr, socklen_t *addrlen
     PD_LOCK(ud);
     pd_fd *f = pd_fd_get(p, fd);
     if (!f) return fail(p, -EBADF);
+    if (addr) { /* Linux checks the length before it waits or takes a connection */
+        socklen_t have;
+        if (pd_copy_in(&have, addrlen, sizeof have) < 0) return fail(p, -EFAULT);
+        if ((int)have < 0) return fail(p, -EINVAL);
+    }
     acc_arg a = {.sd = f->sd};
     if (!accept_ready(p, &a) && !f->nonblock) pd_wait(p, accept_ready, &a, TS_TIME_NEVER);
     if (a.r < 0) return fail(p, a.r);
@@ -121,7 +134,12 @@ static int pd_accept(void *ud, int fd, struct sockaddr *addr, socklen_t *addrlen
         ts_abort(p->st, a.r);
         return fail(p, -e);
     }
-    sin_out(addr, addrlen, &a.peer);
+    int r = sin_out(addr, addrlen, &a.peer);
+    if (r < 0) { /* the address could not be written back: Linux closes the new socket */
+        ts_close(p->st, a.r);
+        pd_fd_drop(p, nfd);
+        return fail(p, r);
+    }
     return (int)pd_ret(p, nfd);
 }
 

@@ -202,8 +202,7 @@ static int get_tcp_info(pd *p, pd_fd *f, void *val, socklen_t *len)
     out.advmss = ti.rcv_mss;
     out.reordering = 3;
     out.total_retrans = ti.retransmits;
-    uint32_t inflight = ti.snd_nxt - ti.snd_una;
-    out.notsent_bytes = ti.snd_queued > inflight ? ti.snd_queued - inflight : 0;
+    out.notsent_bytes = ti.snd_unsent; /* never sent, even after an RTO rewound snd_nxt */
     out.snd_wnd = ti.snd_wnd;
     out.rcv_wnd = ti.rcv_wnd;
     return put(val, len, &out, sizeof out);

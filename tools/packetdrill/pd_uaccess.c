@@ -11,6 +11,7 @@
  * (ENOSYS, or EPERM under a seccomp filter), the fallback catches NULL and the first page
  * only and copies directly: a sound answer for what scripts pass, not for wild pointers. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -18,7 +19,7 @@
 
 #include "pd.h"
 
-static bool vm_unavailable; /* the system refused process_vm_*: use the fallback */
+static _Atomic bool vm_unavailable; /* the system refused process_vm_*: use the fallback */
 
 static bool obviously_bad(const void *p, size_t n)
 {
