@@ -108,7 +108,7 @@ START_TEST(profiles)
     ck_assert_uint_eq(p.syn_retries, 5);
     ck_assert_str_eq(p.cc, "cubic"); /* Linux's default congestion control */
     ck_assert(!p.unsent_ack_reply);  /* the scripts predate the 2026 reply */
-    ck_assert_uint_eq(p.abc, 0);      /* Linux's slow start */
+    ck_assert_uint_eq(p.abc, 0);     /* Linux's slow start */
 
     int n = 0;
     for (const char *const *name = ts_params_profiles(); *name; name++, n++)

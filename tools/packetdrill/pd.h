@@ -160,7 +160,6 @@ void pd_fill_option_calls(struct packetdrill_interface *ifc);
 void pd_host_register(pd *p, const struct packetdrill_interface *ifc);
 void pd_host_unregister(pd *p);
 /* Exported for libtcpsim_pdhost.so (tools/packetdrill/host_shim.c). */
-int tcpsim_pd_host_getsockopt(int fd, int level, int name, void *val, socklen_t *len,
-                              int *handled);
+int tcpsim_pd_host_getsockopt(int fd, int level, int name, void *val, socklen_t *len, int *handled);
 
 #endif
