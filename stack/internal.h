@@ -264,6 +264,8 @@ struct ts_stack {
     void *output_ctx;
     ts_event_fn event;
     void *event_ctx;
+    const ts_conn *ev_conn; /* the connection of the event being delivered (conn_info) */
+    const char *out_why;    /* SEG_OUT's why for the packet being sent, or NULL */
     ts_time_t now;
     ts_counters cnt;
     uint64_t key[2]; /* SipHash key for ISNs and TS offsets (RFC 6528) */

@@ -64,3 +64,9 @@ const char *ts_drop_reason_name(ts_drop_reason r)
 {
     return (unsigned)r < TS_DROP_NUM_REASONS ? drop_names[r] : "?";
 }
+
+const char *ts_ca_state_name(ts_ca_state st)
+{
+    static const char *const names[] = {"open", "disorder", "recovery", "loss"};
+    return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
+}

@@ -548,6 +548,23 @@ static void fill_info(const ts_conn *c, ts_tcp_info *o)
     o->snd_unsent = unsent(c);
     o->fin_rcvd = c->fin_rcvd;
     memcpy(o->cc, c->p.cc, sizeof o->cc);
+    o->snd_max = c->snd_max;
+    o->sacked = c->sacked_bytes;
+    bool sack_rec = c->in_recovery && ts_sack_mode(c);
+    o->flight = sack_rec ? ts_sack_pipe(c) : ts_flight(c);
+    if (sack_rec || c->retries) {
+        uint32_t end = ts_sack_lost_end(c);
+        o->lost = end - c->snd_una - ts_sack_below(c, end);
+    }
+    if (c->retries && c->state >= TS_ESTABLISHED)
+        o->ca_state = TS_CA_LOSS;
+    else if (c->in_recovery)
+        o->ca_state = TS_CA_RECOVERY;
+    else if (c->dupacks || c->sacked_bytes)
+        o->ca_state = TS_CA_DISORDER;
+    else
+        o->ca_state = TS_CA_OPEN;
+    memcpy(o->timer, c->timer, sizeof o->timer);
 }
 
 int ts_sock_info(ts_stack *s, int sd, ts_tcp_info *out)
@@ -572,6 +589,22 @@ size_t ts_stack_conns(ts_stack *s, ts_tcp_info *out, size_t max)
         n++;
     }
     return n;
+}
+
+int ts_stack_conn_info(ts_stack *s, uint32_t conn_id, ts_tcp_info *out)
+{
+    if (s->ev_conn && s->ev_conn->id == conn_id) {
+        fill_info(s->ev_conn, out);
+        return 0;
+    }
+    for (uint32_t i = 0; i <= s->hmask; i++)
+        for (ts_conn *c = s->htab[i]; c; c = c->hnext)
+            if (c->id == conn_id) return fill_info(c, out), 0;
+    for (uint32_t i = 0; i < s->nsocks; i++) {
+        ts_conn *c = s->socks[i].conn;
+        if (c && c->id == conn_id) return fill_info(c, out), 0;
+    }
+    return -ENOENT;
 }
 
 size_t ts_stack_reset_all(ts_stack *s)

@@ -131,7 +131,10 @@ void ts_emit_conn(ts_stack *s, ts_conn *c, ts_event *ev)
     ev->conn.id = c->id;
     ev->conn.local = c->local;
     ev->conn.remote = c->remote;
+    const ts_conn *prev = s->ev_conn;
+    s->ev_conn = c;
     ts_emit(s, ev);
+    s->ev_conn = prev;
 }
 
 void ts_drop(ts_stack *s, ts_drop_reason r, const uint8_t *pkt, size_t len)
@@ -165,6 +168,7 @@ void ts_ip_output(ts_stack *s, ts_conn *c, uint32_t dst, uint8_t proto, uint8_t 
         ts_event ev = {.type = TS_EV_SEG_OUT};
         ev.u.seg.pkt = pkt;
         ev.u.seg.len = len;
+        ev.u.seg.why = s->out_why;
         if (c)
             ts_emit_conn(s, c, &ev);
         else

@@ -170,7 +170,9 @@ void ts_send_challenge_ack(ts_stack *s, ts_conn *c)
     c->challenge_sent = true;
     c->last_challenge = s->now;
     s->cnt.tcp_challenge_acks++;
+    s->out_why = "challenge ACK (RFC 5961)";
     ts_send_ack(s, c);
+    s->out_why = NULL;
 }
 
 void ts_send_rst(ts_stack *s, ts_conn *c)

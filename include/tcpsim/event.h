@@ -24,6 +24,12 @@ typedef enum {
 
 const char *ts_state_name(ts_state st); /* "ESTABLISHED", ... */
 
+/* The sender's congestion state, as Linux's tcp_ca_state names it (and gVisor's snd.go):
+ * OPEN nothing wrong; DISORDER dupACKs or SACKs seen, no recovery yet; RECOVERY fast
+ * recovery (NewReno or SACK); LOSS after an RTO, until the data sent before it is ACKed. */
+typedef enum { TS_CA_OPEN, TS_CA_DISORDER, TS_CA_RECOVERY, TS_CA_LOSS } ts_ca_state;
+const char *ts_ca_state_name(ts_ca_state st); /* "open", "disorder", "recovery", "loss" */
+
 /* Why a packet was dropped: every malformed or unwanted packet is counted by reason. */
 typedef enum {
     TS_DROP_IP_SHORT,          /* shorter than an IPv4 header */
@@ -106,6 +112,10 @@ typedef struct ts_event {
         struct {
             const uint8_t *pkt; /* the whole IPv4 packet */
             size_t len;
+            /* SEG_OUT: why the core sent it when neither the packet, nor the RETRANSMIT or
+             * TIMER_FIRE event just before it, says so ("challenge ACK (RFC 5961)"); a
+             * static string, or NULL. */
+            const char *why;
         } seg;
         struct {
             ts_state from, to;

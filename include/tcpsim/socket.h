@@ -120,6 +120,12 @@ typedef struct ts_tcp_info {
     uint32_t snd_unsent;             /* queued bytes never sent (past SND.MAX) */
     bool fin_rcvd;                   /* the peer's FIN was reached in order */
     char cc[TS_POLICY_NAME_MAX];
+    /* For the views (series export, plots, live look): */
+    uint32_t snd_max;      /* highest sequence number sent + 1 */
+    uint32_t flight;       /* bytes in flight: RFC 6675 pipe when SACK recovery runs */
+    uint32_t sacked, lost; /* bytes SACKed above SND.UNA; unSACKed bytes deemed lost */
+    ts_ca_state ca_state;
+    ts_time_t timer[TS_NUM_TIMERS]; /* absolute deadline of each timer, TS_TIME_NEVER off */
 } ts_tcp_info;
 
 int ts_sock_info(ts_stack *s, int sd, ts_tcp_info *out);
@@ -127,5 +133,9 @@ int ts_sock_info(ts_stack *s, int sd, ts_tcp_info *out);
 /* Snapshots of every connection in the stack (sockets, orphans, listeners), for `conns`.
  * Returns the total number; fills at most max. */
 size_t ts_stack_conns(ts_stack *s, ts_tcp_info *out, size_t max);
+/* The snapshot of one connection by its id (ts_conn_id.id in events): O(1) for the
+ * connection of the event being delivered to the observer (so a series writer can record
+ * the sender's variables at every event), a scan otherwise. 0, or -ENOENT. */
+int ts_stack_conn_info(ts_stack *s, uint32_t conn_id, ts_tcp_info *out);
 
 #endif

@@ -1,0 +1,126 @@
+/* test_tcp_conn_info.c: what the views read from the core: ts_stack_conn_info from inside
+ * the observer gives the event's own connection at that moment (the series export records
+ * the sender's variables at every event), the congestion state goes OPEN -> DISORDER ->
+ * RECOVERY -> OPEN around a fast retransmit, the timers' deadlines match TIMER_SET, and a
+ * challenge ACK says why it was sent. */
+#include <check.h>
+#include <errno.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define PORT 9100
+#define MSS  1448
+
+typedef struct obs {
+    ts_stack *s;
+    unsigned events, mismatches;
+    bool seen[4];          /* congestion states seen */
+    ts_ca_state order[16]; /* distinct successive congestion states */
+    int norder;
+    unsigned timer_checked; /* TIMER_SET events whose deadline the snapshot showed */
+    unsigned flight_bad;
+    const char *why; /* last non-NULL SEG_OUT why */
+} obs;
+
+static void on_event(void *ctx, const ts_event *ev)
+{
+    obs *o = ctx;
+    if (ev->type == TS_EV_SEG_OUT && ev->u.seg.why) o->why = ev->u.seg.why;
+    if (!ev->conn.id) return;
+    ts_tcp_info ti;
+    if (ts_stack_conn_info(o->s, ev->conn.id, &ti) < 0 || ti.conn_id != ev->conn.id ||
+        ti.local.port != ev->conn.local.port) {
+        o->mismatches++;
+        return;
+    }
+    o->events++;
+    if (ti.state == TS_ESTABLISHED || ti.state == TS_FIN_WAIT_1) {
+        o->seen[ti.ca_state] = true;
+        if (o->norder == 0 || o->order[o->norder - 1] != ti.ca_state)
+            if (o->norder < 16) o->order[o->norder++] = ti.ca_state;
+        if (ti.flight > ti.snd_max - ti.snd_una) o->flight_bad++;
+    }
+    if (ev->type == TS_EV_TIMER_SET && ti.timer[ev->u.timer.kind] == ev->u.timer.when)
+        o->timer_checked++;
+}
+
+typedef struct once {
+    uint32_t base;
+    bool dropped;
+} once;
+
+static bool drop_fifth(harness *h, int from, const h_pkt *p, unsigned idx)
+{
+    once *d = h->user;
+    (void)idx;
+    if (from != H_A || !p->plen || p->seq != d->base + 5 * MSS || d->dropped) return false;
+    return d->dropped = true;
+}
+
+START_TEST(conn_info_follows_a_fast_retransmit)
+{
+    harness *h = h_new(NULL, NULL);
+    h_app ca, sb;
+    once d = {.base = h_open_pair(h, &ca, &sb, PORT, MSS)};
+    obs o = {.s = h->st[H_A]};
+    ts_stack_set_event_fn(h->st[H_A], on_event, &o);
+    h->user = &d;
+    h->drop = drop_fifth;
+    h_app_send_all(&ca, 40 * MSS);
+    h_run(h, h->now + 5 * TS_SEC);
+    ck_assert(d.dropped);
+    ck_assert_uint_eq(sb.rx_len, 40 * MSS);
+    ck_assert_uint_eq(o.mismatches, 0);
+    ck_assert_uint_gt(o.events, 100);
+    ck_assert_uint_eq(o.flight_bad, 0);
+    ck_assert_uint_gt(o.timer_checked, 10);
+    /* OPEN, then dupACKs/SACKs (DISORDER), then fast recovery, then OPEN again */
+    ck_assert(o.seen[TS_CA_OPEN] && o.seen[TS_CA_DISORDER] && o.seen[TS_CA_RECOVERY]);
+    ck_assert(!o.seen[TS_CA_LOSS]); /* no RTO */
+    int rec = -1;
+    for (int i = 0; i < o.norder; i++)
+        if (o.order[i] == TS_CA_RECOVERY) rec = i;
+    ck_assert_int_ge(rec, 2);
+    ck_assert_int_eq(o.order[rec - 1], TS_CA_DISORDER);
+    ck_assert_int_eq(o.order[o.norder - 1], TS_CA_OPEN);
+    ck_assert_int_eq(ts_stack_conn_info(h->st[H_A], 9999, &(ts_tcp_info){0}), -ENOENT);
+    ck_assert_str_eq(ts_ca_state_name(TS_CA_RECOVERY), "recovery");
+    ck_assert_str_eq(ts_ca_state_name((ts_ca_state)9), "?");
+    h_app_free(&ca), h_app_free(&sb), h_free(h);
+}
+END_TEST
+
+START_TEST(challenge_ack_says_why)
+{
+    harness *h = h_new(NULL, NULL);
+    h_app ca, sb;
+    h_open_pair(h, &ca, &sb, PORT, MSS);
+    obs o = {.s = h->st[H_B]};
+    ts_stack_set_event_fn(h->st[H_B], on_event, &o);
+    ts_tcp_info bi;
+    ck_assert_int_eq(ts_sock_info(h->st[H_B], sb.sd, &bi), 0);
+    uint8_t pkt[1600];
+    h_seg g = {.src = H_ADDR_A,
+               .dst = H_ADDR_B,
+               .sport = bi.remote.port,
+               .dport = PORT,
+               .seq = bi.rcv_nxt + 100,
+               .flags = TH_RST_};
+    size_t n = h_build(pkt, &g);
+    h_inject(h, H_B, pkt, n); /* in window, not exact: RFC 5961 3.2 */
+    ck_assert_ptr_nonnull(o.why);
+    ck_assert_str_eq(o.why, "challenge ACK (RFC 5961)");
+    h_app_free(&ca), h_app_free(&sb), h_free(h);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("conn_info");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, conn_info_follows_a_fast_retransmit);
+    tcase_add_test(tc, challenge_ack_says_why);
+    suite_add_tcase(s, tc);
+    return h_run_suite(s);
+}
