@@ -361,8 +361,8 @@ int ts_ladder_layout(const ts_view *v, const ts_ladder_opts *o, ts_layout *L, ch
         /* One label row when it all fits between the lifelines, else two: the flags and
          * numbers, then the options and the cause. */
         size_t w = strlen(ls->label[0]) + strlen(ls->label[1]) + strlen(ls->cause) + 2;
-        unsigned inside = o->width > 61 ? o->width - 45 : 16;
-        ls->nlabel = w > inside && (ls->label[1][0] || ls->cause[0]) ? 2 : 1;
+        ls->nlabel =
+            w > (size_t)ts_ladder_label_room(L) - 2 && (ls->label[1][0] || ls->cause[0]) ? 2 : 1;
     }
     int cap = 0;
     for (size_t a = 0; a < ne;) {
@@ -382,6 +382,28 @@ oom:
     ts_ladder_layout_free(L);
     snprintf(err, errlen, "out of memory laying out the ladder");
     return -1;
+}
+
+int ts_ladder_label_room(const ts_layout *L)
+{
+    /* The text's lifelines stand at 26 and width - 16; a label keeps a blank either side. */
+    return (int)L->o.width - 16 - 26 - 3;
+}
+
+void ts_ladder_label_rows(const ts_layout *L, const ts_lseg *ls, char rows[2][TS_LROW_MAX])
+{
+    const char *m = ls->label[0], *o = ls->label[1], *c = ls->cause;
+    size_t room = (size_t)ts_ladder_label_room(L) - 2;
+    rows[1][0] = '\0';
+    if (ls->nlabel == 1) {
+        snprintf(rows[0], TS_LROW_MAX, "%s%s%s%s%s", m, o[0] ? " " : "", o, c[0] ? " " : "", c);
+    } else if (strlen(m) + strlen(c) + 1 <= room) {
+        snprintf(rows[0], TS_LROW_MAX, "%s%s%s", m, c[0] ? " " : "", c);
+        snprintf(rows[1], TS_LROW_MAX, "%s", o);
+    } else {
+        snprintf(rows[0], TS_LROW_MAX, "%s", m);
+        snprintf(rows[1], TS_LROW_MAX, "%s%s%s", o, o[0] && c[0] ? " " : "", c);
+    }
 }
 
 void ts_ladder_layout_free(ts_layout *L)

@@ -74,6 +74,14 @@ const char *ts_ladder_dur(ts_time_t dt, char *buf, size_t len);
 /* A sequence number as the ladder shows it: absolute, or relative to end's ISN. */
 uint32_t ts_ladder_seq(const ts_layout *L, int end, uint32_t seq);
 
+/* The text of an arrow's label rows (nlabel of them): all on one row when it fits between
+ * the lifelines; else the flags and numbers with the cause, then the options, or when that
+ * is still too wide the flags and numbers, then the options with the cause. */
+#define TS_LROW_MAX (2 * TS_LLABEL_MAX + 80)
+void ts_ladder_label_rows(const ts_layout *L, const ts_lseg *ls, char rows[2][TS_LROW_MAX]);
+/* The columns between the lifelines a label may use in the text (the SVG matches it). */
+int ts_ladder_label_room(const ts_layout *L);
+
 /* The renderers. */
 int ts_ladder_text(const ts_layout *L, FILE *f);
 int ts_ladder_svg(const ts_layout *L, FILE *f, bool html);

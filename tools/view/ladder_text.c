@@ -139,21 +139,10 @@ static void draw_segs(canvas *cv, const ts_layout *L, int xl, int xr)
     int mid = (xl + xr) / 2, room = xr - xl - 3;
     for (size_t i = 0; i < L->nsegs; i++) {
         const ts_lseg *ls = &L->segs[i];
-        char b[2 * TS_LLABEL_MAX + 80];
-        const char *o = ls->label[1], *c = ls->cause;
-        const char *sp = o[0] && c[0] ? " " : "";
-        if (ls->nlabel == 1) {
-            snprintf(b, sizeof b, "%s%s%s%s%s", ls->label[0], o[0] || c[0] ? " " : "", o, sp, c);
-            text_at(cv, ls->row_label, mid, b, 2, room, true);
-        } else if (strlen(ls->label[0]) + strlen(c) + 1 <= (size_t)room - 2) {
-            snprintf(b, sizeof b, "%s%s%s", ls->label[0], c[0] ? " " : "", c);
-            text_at(cv, ls->row_label, mid, b, 2, room, true);
-            text_at(cv, ls->row_label + 1, mid, o, 2, room, true);
-        } else {
-            text_at(cv, ls->row_label, mid, ls->label[0], 2, room, true);
-            snprintf(b, sizeof b, "%s%s%s", o, sp, c);
-            text_at(cv, ls->row_label + 1, mid, b, 2, room, true);
-        }
+        char rows[2][2 * TS_LLABEL_MAX + 80];
+        ts_ladder_label_rows(L, ls, rows);
+        for (int k = 0; k < ls->nlabel; k++)
+            text_at(cv, ls->row_label + k, mid, rows[k], 2, room, true);
     }
 }
 
