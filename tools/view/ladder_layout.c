@@ -258,10 +258,21 @@ static int place_tick(ts_layout *L, int *cap, const ev *e, size_t a, size_t b, s
 {
     const ts_view *v = L->v;
     int r0 = L->nrows, inside = 0, side[2] = {0, 0};
+    const ts_lseg *prev = NULL; /* the last arrival placed in this tick */
     for (size_t k = a; k < b; k++) {
         const ev *x = &e[k];
         if (x->kind == EV_RECV) {
-            L->segs[x->idx - first].row_recv = r0 + inside++;
+            /* Segments that left together and arrive together keep their spacing, so
+             * their arrows run parallel instead of tangling. */
+            ts_lseg *ls = &L->segs[x->idx - first];
+            int row = r0 + inside;
+            if (prev && prev->seg->from == ls->seg->from && prev->seg->t_send == ls->seg->t_send) {
+                int want = prev->row_recv + (ls->row_send - prev->row_send);
+                if (want > row) row = want;
+            }
+            ls->row_recv = row;
+            inside = row - r0 + 1;
+            prev = ls;
         } else if (x->kind == EV_STATE) {
             const ts_view_state *st = &v->states[x->idx];
             ts_lnote *nt = &L->notes[L->nnotes++];
