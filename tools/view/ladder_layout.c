@@ -315,6 +315,7 @@ static int place_tick(ts_layout *L, int *cap, const ev *e, size_t a, size_t b, s
             ls->row_label = r0 + inside;
             inside += ls->nlabel;
             ls->row_send = r0 + inside++;
+            if (ls->lost) inside++; /* a row of its own for where it ends mid-air */
             if (!ls->lost && ls->seg->t_recv <= ls->seg->t_send) ls->row_recv = ls->row_send;
         }
     }

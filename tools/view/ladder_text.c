@@ -165,6 +165,10 @@ static void draw_segs(canvas *cv, const ts_layout *L, cursor *cu, int xl, int xr
         for (int k = 0; k < ls->nlabel; k++)
             text_at(cv, ls->row_label + k, mid, rows[k], 2, room, true);
     }
+    /* A loss's cross last of all: where segments leave together the next one's label
+     * stands on the row a lost arrow ends on. */
+    for (size_t i = cu->seg; i < end; i++)
+        if (L->segs[i].lost) put(cv, L->segs[i].row_recv, mid, g->lost);
 }
 
 static void draw_notes(canvas *cv, const ts_layout *L, cursor *cu, int xl, int xr)
