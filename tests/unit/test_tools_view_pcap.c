@@ -74,7 +74,7 @@ static size_t ip_packet(const pkt *p, uint8_t *o)
     t[12] = (uint8_t)((thl / 4) << 4);
     t[13] = p->flags;
     t[14] = (uint8_t)(p->win >> 8), t[15] = (uint8_t)p->win;
-    memcpy(t + 20, p->opt, p->optlen);
+    if (p->optlen) memcpy(t + 20, p->opt, p->optlen);
     return tot;
 }
 
