@@ -237,11 +237,15 @@ static int on_send(ts_vb *b, ts_state *st, int end, const ts_view_seg *s)
 }
 
 /* What receiving s does to the receiver's state: its ACK first, then its FIN. */
-static int on_recv(ts_vb *b, ts_state *st, int end, const ts_vwire_end *me, const ts_view_seg *s)
+static int on_recv(ts_vb *b, ts_state *st, int end, const ts_vwire_end *me,
+                   const ts_vwire_end *them, const ts_view_seg *s)
 {
     ts_time_t t = s->t_recv;
     if (s->flags & TS_TH_RST) {
-        if (*st != TS_LISTEN && *st != TS_TIME_WAIT) return set_state(b, st, end, t, TS_CLOSED);
+        /* Taken only at exactly the next sequence number once synchronized (RFC 5961 3.2) */
+        bool ok = *st == TS_SYN_SENT || !them->max_known || s->seq == them->snd_max;
+        if (ok && *st != TS_LISTEN && *st != TS_TIME_WAIT && *st != TS_CLOSED)
+            return set_state(b, st, end, t, TS_CLOSED);
         return 0;
     }
     bool acks_syn = (s->flags & TS_TH_ACK) && me->syn && SEQ_GEQ(s->ack, me->isn + 1);
@@ -293,14 +297,19 @@ static int infer_states(pconn *c)
                 me->syn = true;
                 me->isn = s->seq;
             }
+            uint32_t seqlen = s->len + !!(s->flags & TS_TH_SYN) + !!(s->flags & TS_TH_FIN);
             if (s->flags & TS_TH_FIN) {
                 me->fin = true;
-                me->fin_end = s->seq + s->len + 1 + !!(s->flags & TS_TH_SYN);
+                me->fin_end = s->seq + seqlen;
+            }
+            if (seqlen && (!me->max_known || (int32_t)(s->seq + seqlen - me->snd_max) > 0)) {
+                me->max_known = true;
+                me->snd_max = s->seq + seqlen;
             }
             rc = on_send(&c->b, &st[s->from], s->from, s);
         } else {
             int to = !s->from;
-            rc = on_recv(&c->b, &st[to], to, &seen[to], s);
+            rc = on_recv(&c->b, &st[to], to, &seen[to], &seen[s->from], s);
         }
     }
     free(steps);
