@@ -402,6 +402,21 @@ static void open_error(const char *name, const char *pcap_err, long size, char *
         snprintf(err, errlen, "%s: cannot read it as a capture (libpcap: %s)", name, pcap_err);
 }
 
+/* Whether the file's first bytes (n of them, n <= 4) could start a pcap or pcapng file:
+ * libpcap calls a short text file "truncated", which is not the problem. */
+static bool capture_magic(const uint8_t *b, size_t n)
+{
+    static const uint8_t magic[][4] = {
+        {0xa1, 0xb2, 0xc3, 0xd4}, {0xd4, 0xc3, 0xb2, 0xa1}, /* pcap, microseconds */
+        {0xa1, 0xb2, 0x3c, 0x4d}, {0x4d, 0x3c, 0xb2, 0xa1}, /* pcap, nanoseconds */
+        {0xa1, 0xb2, 0xcd, 0x34}, {0x34, 0xcd, 0xb2, 0xa1}, /* Kuznetsov's modified pcap */
+        {0x0a, 0x0d, 0x0d, 0x0a},                           /* pcapng section header */
+    };
+    for (size_t i = 0; i < sizeof magic / sizeof magic[0]; i++)
+        if (!memcmp(b, magic[i], n)) return true;
+    return false;
+}
+
 int ts_view_read_pcap_fp(FILE *f, const char *name, ts_view_set *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -409,6 +424,15 @@ int ts_view_read_pcap_fp(FILE *f, const char *name, ts_view_set *out, char *err,
     if (fseek(f, 0, SEEK_END) == 0) {
         size = ftell(f);
         rewind(f);
+        uint8_t head[4];
+        size_t n = fread(head, 1, sizeof head, f);
+        rewind(f);
+        if (n && !capture_magic(head, n)) {
+            fclose(f);
+            snprintf(err, errlen, "%s: not a pcap or pcapng capture (write one with tcpdump -w)",
+                     name);
+            return -1;
+        }
     }
     char perr[PCAP_ERRBUF_SIZE] = "";
     pcap_t *p = pcap_fopen_offline(f, perr);
