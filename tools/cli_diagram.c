@@ -156,6 +156,7 @@ int ts_diagram_write(const ts_view_set *set, const ts_diagram_opts *d, const cha
         rc = -1;
     }
     if (rc < 0) {
+        if (f != stdout) remove(d->out); /* no half-written picture left behind */
         fprintf(stderr, "%s: %s\n", cmd, err);
         return 2;
     }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "diagram.h"
 #include "pcapw.h"
 #include "services.h"
 #include "sim.h"
@@ -15,7 +16,7 @@
 static void usage(FILE *f)
 {
     fputs("usage: tcpsim run FILE.scn [--seed N] [--pcap FILE] [--trace] [--quiet]\n"
-          "                           [--set NAME=VALUE]...\n"
+          "                           [--set NAME=VALUE]... [--diagram OUT [--conn N]]\n"
           "\n"
           "Run a scenario in virtual time: a 31-second SYN timeout takes milliseconds and the\n"
           "same seed gives the same bytes. Prints every packet as tcpdump does, stamped with\n"
@@ -26,6 +27,9 @@ static void usage(FILE *f)
           "  --trace            show state changes, timers, retransmissions and socket calls\n"
           "  --quiet            print only failed expectations and the verdict\n"
           "  --set NAME=VALUE   set a stack parameter on every host, after the file's settings\n"
+          "  --diagram OUT      draw the first connection's ladder into OUT (.txt, .svg,\n"
+          "                     .html; '-' for text on stdout); --conn N or A:P picks another\n"
+          "                     (see tcpsim diagram --help)\n"
           "\n"
           "Exit status: 0 every expectation holds, 1 one does not, 2 a usage or file error.\n"
           "The scenario language: docs/scenarios.md; ready scenarios: sim/scenarios/.\n",
@@ -61,6 +65,7 @@ static void svc_stop(void *ctx, void *svc)
 
 typedef struct run_args {
     const char *file, *pcap;
+    ts_diagram_opts diagram;
     uint64_t seed;
     bool seed_set, trace, quiet;
     char **sets;
@@ -96,6 +101,13 @@ static int parse_args(int argc, char **argv, run_args *a)
                 return 2;
             }
             a->pcap = argv[++i];
+        } else if (!strcmp(s, "--diagram") || !strcmp(s, "--conn")) {
+            if (!has_next || !argv[i + 1][0]) {
+                fprintf(stderr, "tcpsim run: %s needs a value, e.g. %s\n", s,
+                        s[2] == 'd' ? "--diagram close.svg" : "--conn 2");
+                return 2;
+            }
+            *(s[2] == 'd' ? &a->diagram.out : &a->diagram.conn) = argv[++i];
         } else if (!strcmp(s, "--set")) {
             if (!has_next || !strchr(argv[i + 1], '=')) {
                 fprintf(stderr, "tcpsim run: --set needs NAME=VALUE, e.g. --set delack=0\n");
@@ -113,6 +125,12 @@ static int parse_args(int argc, char **argv, run_args *a)
             a->file = s;
         }
     }
+    if (a->diagram.conn && !a->diagram.out) {
+        fprintf(stderr, "tcpsim run: --conn picks the connection --diagram draws; add "
+                        "--diagram OUT\n");
+        return 2;
+    }
+    if (a->diagram.out && ts_diagram_check(&a->diagram, "tcpsim run: --diagram")) return 2;
     if (!a->file) {
         fprintf(stderr, "tcpsim run: which scenario? e.g. tcpsim run "
                         "sim/scenarios/chapter-close.scn (tcpsim run --help)\n");
@@ -136,6 +154,21 @@ static int apply_sets(ts_scn *scn, const run_args *a)
     return 0;
 }
 
+/* --diagram: after the report, so the run's own output stays as it was. */
+static int write_diagram(ts_view_rec *rec, const ts_diagram_opts *d)
+{
+    char err[256];
+    ts_view_set set;
+    fflush(stdout);
+    if (ts_view_rec_finish(rec, &set, err, sizeof err) < 0) {
+        fprintf(stderr, "tcpsim run: --diagram: %s\n", err);
+        return 2;
+    }
+    int rc = ts_diagram_write(&set, d, "tcpsim run: --diagram");
+    ts_view_set_free(&set);
+    return rc;
+}
+
 int ts_cli_run(int argc, char **argv)
 {
     run_args a;
@@ -157,6 +190,7 @@ int ts_cli_run(int argc, char **argv)
     }
     ts_pcapw *pw = NULL;
     ts_sim *w = NULL;
+    ts_view_rec *rec = NULL;
     rc = 2;
     if (apply_sets(scn, &a) < 0) goto out;
     if (a.pcap && !(pw = ts_pcapw_open(a.pcap, err, sizeof err))) {
@@ -175,14 +209,24 @@ int ts_cli_run(int argc, char **argv)
         o.hooks.packet_ctx = pw;
     }
     o.hooks.event = on_event;
+    if (a.diagram.out) {
+        if (!(rec = ts_view_rec_new(TS_VIEW_SIM))) goto out;
+        ts_diagram_sim_hooks(&o, rec);
+    }
     w = ts_sim_create(scn, &o, err, sizeof err);
     if (!w) {
         fprintf(stderr, "%s\n", err);
         goto out;
     }
+    if (rec && ts_diagram_sim_hosts(rec, w) < 0) goto out;
     ts_sim_run(w);
     rc = ts_sim_report(w);
+    if (rec) {
+        int drc = write_diagram(rec, &a.diagram);
+        if (drc) rc = drc;
+    }
 out:
+    ts_view_rec_free(rec);
     ts_sim_destroy(w);
     if (pw) ts_pcapw_close(pw);
     fflush(stdout);

@@ -301,10 +301,13 @@ void vwire_account(ts_vwire *w, ts_view *v, int d, ts_view_seg *s, ts_time_t t)
     uint32_t seqlen = s->len + !!(s->flags & TS_TH_SYN) + !!(s->flags & TS_TH_FIN);
     bool rexmit = false;
     if (s->flags & TS_TH_SYN) {
-        if (me->syn_count++ && me->isn == s->seq) {
+        me->syn_count++;
+        if (me->syn && me->isn == s->seq) {
             s->cause = TS_VCAUSE_SYN;
             s->rexmit_no = me->syn_count - 1;
             rexmit = true;
+        } else if (me->syn) {
+            return; /* another ISN on a live connection: answered, not adopted (RFC 5961 4) */
         } else {
             me->syn = true;
             me->isn = s->seq;
@@ -341,7 +344,12 @@ void vwire_account(ts_vwire *w, ts_view *v, int d, ts_view_seg *s, ts_time_t t)
         if (gap < peer->min_gap) peer->min_gap = gap;
         peer->sample = false;
     }
-    if (s->flags & TS_TH_RST) w->ended = true;
+    /* A reset ends the connection when its receiver would take it: at exactly the next
+     * sequence number (RFC 5961 3.2; a blind one is answered with a challenge ACK), or
+     * before the connection is synchronized. */
+    if ((s->flags & TS_TH_RST) &&
+        (!me->max_known || s->seq == me->snd_max || !peer->syn || !me->syn))
+        w->ended = true;
     if (w->e[0].fin && w->e[1].fin) w->ended = true;
 }
 

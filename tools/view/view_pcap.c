@@ -237,11 +237,15 @@ static int on_send(ts_vb *b, ts_state *st, int end, const ts_view_seg *s)
 }
 
 /* What receiving s does to the receiver's state: its ACK first, then its FIN. */
-static int on_recv(ts_vb *b, ts_state *st, int end, const ts_vwire_end *me, const ts_view_seg *s)
+static int on_recv(ts_vb *b, ts_state *st, int end, const ts_vwire_end *me,
+                   const ts_vwire_end *them, const ts_view_seg *s)
 {
     ts_time_t t = s->t_recv;
     if (s->flags & TS_TH_RST) {
-        if (*st != TS_LISTEN && *st != TS_TIME_WAIT) return set_state(b, st, end, t, TS_CLOSED);
+        /* Taken only at exactly the next sequence number once synchronized (RFC 5961 3.2) */
+        bool ok = *st == TS_SYN_SENT || !them->max_known || s->seq == them->snd_max;
+        if (ok && *st != TS_LISTEN && *st != TS_TIME_WAIT && *st != TS_CLOSED)
+            return set_state(b, st, end, t, TS_CLOSED);
         return 0;
     }
     bool acks_syn = (s->flags & TS_TH_ACK) && me->syn && SEQ_GEQ(s->ack, me->isn + 1);
@@ -293,14 +297,19 @@ static int infer_states(pconn *c)
                 me->syn = true;
                 me->isn = s->seq;
             }
+            uint32_t seqlen = s->len + !!(s->flags & TS_TH_SYN) + !!(s->flags & TS_TH_FIN);
             if (s->flags & TS_TH_FIN) {
                 me->fin = true;
-                me->fin_end = s->seq + s->len + 1 + !!(s->flags & TS_TH_SYN);
+                me->fin_end = s->seq + seqlen;
+            }
+            if (seqlen && (!me->max_known || (int32_t)(s->seq + seqlen - me->snd_max) > 0)) {
+                me->max_known = true;
+                me->snd_max = s->seq + seqlen;
             }
             rc = on_send(&c->b, &st[s->from], s->from, s);
         } else {
             int to = !s->from;
-            rc = on_recv(&c->b, &st[to], to, &seen[to], s);
+            rc = on_recv(&c->b, &st[to], to, &seen[to], &seen[s->from], s);
         }
     }
     free(steps);
@@ -393,6 +402,21 @@ static void open_error(const char *name, const char *pcap_err, long size, char *
         snprintf(err, errlen, "%s: cannot read it as a capture (libpcap: %s)", name, pcap_err);
 }
 
+/* Whether the file's first bytes (n of them, n <= 4) could start a pcap or pcapng file:
+ * libpcap calls a short text file "truncated", which is not the problem. */
+static bool capture_magic(const uint8_t *b, size_t n)
+{
+    static const uint8_t magic[][4] = {
+        {0xa1, 0xb2, 0xc3, 0xd4}, {0xd4, 0xc3, 0xb2, 0xa1}, /* pcap, microseconds */
+        {0xa1, 0xb2, 0x3c, 0x4d}, {0x4d, 0x3c, 0xb2, 0xa1}, /* pcap, nanoseconds */
+        {0xa1, 0xb2, 0xcd, 0x34}, {0x34, 0xcd, 0xb2, 0xa1}, /* Kuznetsov's modified pcap */
+        {0x0a, 0x0d, 0x0d, 0x0a},                           /* pcapng section header */
+    };
+    for (size_t i = 0; i < sizeof magic / sizeof magic[0]; i++)
+        if (!memcmp(b, magic[i], n)) return true;
+    return false;
+}
+
 int ts_view_read_pcap_fp(FILE *f, const char *name, ts_view_set *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -400,6 +424,15 @@ int ts_view_read_pcap_fp(FILE *f, const char *name, ts_view_set *out, char *err,
     if (fseek(f, 0, SEEK_END) == 0) {
         size = ftell(f);
         rewind(f);
+        uint8_t head[4];
+        size_t n = fread(head, 1, sizeof head, f);
+        rewind(f);
+        if (n && !capture_magic(head, n)) {
+            fclose(f);
+            snprintf(err, errlen, "%s: not a pcap or pcapng capture (write one with tcpdump -w)",
+                     name);
+            return -1;
+        }
     }
     char perr[PCAP_ERRBUF_SIZE] = "";
     pcap_t *p = pcap_fopen_offline(f, perr);

@@ -18,6 +18,11 @@
 typedef struct rend {
     int host; /* -1: not known yet */
     uint32_t id;
+    /* the last RTO or fast recovery: resends below its end, unannounced, belong to it
+     * (Linux's high_seq) */
+    bool rec;
+    uint32_t rec_end;
+    ts_view_cause rec_cause;
     uint32_t timer[TS_NUM_TIMERS]; /* the armed timer's record + 1, 0 = none */
 } rend;
 
@@ -342,6 +347,17 @@ static int remember_packet(ts_view_rec *r, uint64_t no, uint32_t conn, uint32_t 
     return 0;
 }
 
+static ts_view_cause recovery_cause(const rconn *c, int d, int32_t tcb, const ts_view_seg *s)
+{
+    if (tcb < 0 || (s->flags & TS_TH_SYN)) return TS_VCAUSE_REXMIT;
+    const rend *e = &c->e[d];
+    if (e->rec && (int32_t)(s->seq - e->rec_end) < 0) return e->rec_cause;
+    ts_ca_state ca = c->b.v->tcbs[tcb].info.ca_state;
+    return ca == TS_CA_LOSS       ? TS_VCAUSE_RTO
+           : ca == TS_CA_RECOVERY ? TS_VCAUSE_FAST
+                                  : TS_VCAUSE_REXMIT;
+}
+
 static rconn *conn_for_packet(ts_view_rec *r, rhost *h, const ts_vtcp *g, uint8_t flags)
 {
     if (h && h->out_pending && h->out_conn) return &r->c[h->out_conn - 1];
@@ -378,9 +394,20 @@ void ts_view_rec_packet(ts_view_rec *r, uint64_t no, int from, ts_time_t t, cons
     if (arrive == TS_TIME_NEVER) s->lost = vb_str(&c->b, lost ? lost : "lost", SIZE_MAX);
     vwire_account(&c->w, c->b.v, s->from, s, t);
     if (h && h->out_pending) {
-        /* The stack said why: that outranks what the wire suggests, except that a
-         * retransmission the events did not announce stays one. */
-        if (h->out_cause != TS_VCAUSE_NEW || s->cause == TS_VCAUSE_NEW) s->cause = h->out_cause;
+        /* The stack said why: that outranks what the wire suggests. A resend no timer or
+         * RETRANSMIT announced takes its cause from the recovery the sender is in (the
+         * rest of the window after an RTO, more holes in fast recovery), or stays a
+         * retransmission of no named cause (a SYN-ACK answering a repeated SYN). */
+        if (h->out_cause != TS_VCAUSE_NEW)
+            s->cause = h->out_cause;
+        else if (s->cause != TS_VCAUSE_NEW)
+            s->cause = recovery_cause(c, s->from, h->out_tcb, s);
+        if ((h->out_cause == TS_VCAUSE_RTO || h->out_cause == TS_VCAUSE_FAST) && h->out_tcb >= 0) {
+            rend *e = &c->e[s->from];
+            e->rec = true;
+            e->rec_end = c->b.v->tcbs[h->out_tcb].info.snd_max;
+            e->rec_cause = h->out_cause;
+        }
         if (s->cause == TS_VCAUSE_NEW) s->rexmit_no = 0;
         s->tcb[s->from] = h->out_tcb;
         if (h->out_why_set) s->why = vb_str(&c->b, h->out_why, SIZE_MAX);
