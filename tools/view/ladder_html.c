@@ -20,8 +20,13 @@ static void js_str(FILE *f, const char *s)
             fputs("\\u003c", f);
         else if (*p < 0x20)
             fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
+        else if (!ts_ladder_utf8_len((const char *)p))
+            fputc('?', f);
+        else {
+            size_t n = ts_ladder_utf8_len((const char *)p);
+            fwrite(p, 1, n, f);
+            p += n - 1;
+        }
     }
     fputc('"', f);
 }
@@ -29,7 +34,12 @@ static void js_str(FILE *f, const char *s)
 static void html_esc(FILE *f, const char *s)
 {
     for (; *s; s++) {
-        if (*s == '&')
+        size_t n = ts_ladder_utf8_len(s);
+        if (!n)
+            fputc('?', f);
+        else if (n > 1)
+            fwrite(s, 1, n, f), s += n - 1;
+        else if (*s == '&')
             fputs("&amp;", f);
         else if (*s == '<')
             fputs("&lt;", f);

@@ -33,12 +33,14 @@ static void esc(FILE *f, const char *s)
         case '<': fputs("&lt;", f); break;
         case '>': fputs("&gt;", f); break;
         case '"': fputs("&quot;", f); break;
-        default:
-            /* XML 1.0 refuses most control characters; a capture's line should have none. */
-            if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
+        default: {
+            /* XML 1.0 refuses most control characters and broken UTF-8: '?' for them. */
+            size_t n = ts_ladder_utf8_len(s);
+            if (!n || ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t'))
                 fputc('?', f);
             else
-                fputc(*s, f);
+                fwrite(s, 1, n, f), s += n - 1;
+        }
         }
     }
 }
