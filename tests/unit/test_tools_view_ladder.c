@@ -135,6 +135,7 @@ START_TEST(capture_text_golden)
     ck_assert_ptr_nonnull(strstr(t, "inferred from the segments"));
     ck_assert_ptr_nonnull(strstr(t, "[sack 2001:3001]"));
     ck_assert_ptr_nonnull(strstr(t, "(retransmission after 21 ms)"));
+    ck_assert_ptr_nonnull(strstr(t, "\n  captured between the ends; both ends' times estimated"));
     free(t);
 }
 END_TEST

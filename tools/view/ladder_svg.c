@@ -254,6 +254,7 @@ static int legend(FILE *f, const ts_layout *L, const geo *g, int y)
     text(f, x + 30, y, "legend", "start",
          L->o.relative ? "seq/ack relative to each end's ISN; thick lines carry data"
                        : "seq/ack absolute, as on the wire; thick lines carry data");
+    if (L->v->note) y += 20, text(f, x + 30, y, "legend", "start", L->v->note);
     (void)g;
     return y + 20;
 }
@@ -265,8 +266,8 @@ int ts_ladder_svg(const ts_layout *L, FILE *f, bool html)
     g.xl = XL;
     g.xr = g.w - GAP_XR;
     g.mid = (g.xl + g.xr) / 2;
-    int legend_rows =
-        1 + (L->ngaps > 0) + L->any_rexmit + L->any_lost + L->any_timer + L->any_inferred;
+    int legend_rows = (L->v->note != NULL) + 1 + (L->ngaps > 0) + L->any_rexmit + L->any_lost +
+                      L->any_timer + L->any_inferred;
     g.h = TOP + L->nrows * RH + 20 + legend_rows * 20;
     if (!html) fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
     fprintf(f,
