@@ -25,6 +25,15 @@ typedef struct ts_sim_hooks {
      * Called only when trace is on. */
     void (*event)(void *ctx, FILE *out, const char *host, const ts_event *ev);
     void *event_ctx;
+    /* Every event of every stack host, trace or not (NULL: none), for annotated captures
+     * and for services that watch events; host indexes the scenario's hosts. */
+    void (*observe)(void *ctx, int host, ts_stack *s, const ts_event *ev);
+    void *observe_ctx;
+    /* After each step of the world, when no stack is inside a call: socket calls made here
+     * are allowed; return true after making some (every host's timers are then
+     * rescheduled). NULL: none. */
+    bool (*settle)(void *ctx);
+    void *settle_ctx;
 } ts_sim_hooks;
 
 typedef struct ts_sim_opts {

@@ -245,6 +245,7 @@ static void host_event(void *ctx, const ts_event *ev)
     sim_host *h = ctx;
     ts_sim *w = h->w;
     sim_flows_event(w, h, ev);
+    if (w->o.hooks.observe) w->o.hooks.observe(w->o.hooks.observe_ctx, h->idx, h->stack, ev);
     if (w->o.trace && w->o.hooks.event)
         w->o.hooks.event(w->o.hooks.event_ctx, w->out, h->cfg->name, ev);
 }
@@ -428,6 +429,10 @@ void ts_sim_run(ts_sim *w)
         case EV_POLL: on_poll(w, &w->hosts[e.arg], (uint32_t)(uintptr_t)e.ptr); break;
         case EV_ACTION: run_action(w, &w->scn->acts[e.arg]); break;
         case EV_CHECK: sim_expect_check(w, e.arg); break;
+        }
+        if (w->o.hooks.settle && w->o.hooks.settle(w->o.hooks.settle_ctx)) {
+            for (size_t i = 0; i < w->nhosts; i++)
+                if (w->hosts[i].stack) sim_host_resched(&w->hosts[i]);
         }
     }
     if (w->scn->end != TS_TIME_NEVER) {
