@@ -30,8 +30,10 @@ void ts_capture_event(ts_capture *c, int stack, const ts_event *ev);
 /* A packet at the capture point, at the runner's time now. For a packet a stack sent,
  * call it right after that stack's SEG_OUT event (the output callback does). */
 void ts_capture_packet(ts_capture *c, ts_time_t now, const uint8_t *pkt, size_t len);
-/* Time has moved on to now: write the packets whose comments are settled, flush. */
+/* Time has moved on to now: write the packets whose comments are settled. */
 void ts_capture_tick(ts_capture *c, ts_time_t now);
+/* Push what was written to the file (a live run does it every second). */
+void ts_capture_flush(ts_capture *c);
 /* Write everything still queued and close; -1 if writing failed. */
 int ts_capture_close(ts_capture *c);
 

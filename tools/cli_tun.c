@@ -15,10 +15,11 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "cli.h"
+#include "evfan.h"
 #include "link.h"
 #include "rng.h"
-#include "pcapw.h"
 #include "services.h"
 #include "trace.h"
 #include "tun.h"
@@ -57,8 +58,9 @@ typedef struct tun_run {
     ts_tun *tun;
     ts_loop *loop;
     ts_stack *stack;
-    ts_pcapw *pcap;
+    ts_capture *pcap; /* --pcap: plain pcap, or pcapng with comments (events) */
     ts_time_t pcap_flushed;
+    ts_evfan *fan;          /* stack events for the services that ask (telnet's trace) */
     ts_time_t mono0, wall0; /* to turn the stack's monotonic stamps into wall clock */
     ts_service *svcs[MAX_LISTEN];
     size_t nsvc;
@@ -111,7 +113,10 @@ static void usage(FILE *f)
           "                        (100Mbit), queue (packets), loss (1%), ge=P,R (bursty),\n"
           "                        corrupt, dup, reorder=P[,GAP]; see docs/scenarios.md\n"
           "observing:\n"
-          "  --pcap FILE           write every packet received and sent (tcpdump -r FILE)\n"
+          "  --pcap FILE           write every packet received and sent (tcpdump -r FILE);\n"
+          "                        FILE.pcapng: each packet commented with why the stack\n"
+          "                        sent it or the state change it caused (Wireshark shows\n"
+          "                        them; tshark -r FILE -Y frame.comment)\n"
           "  --trace               state changes, timers, retransmissions on stderr\n"
           "  --grace DURATION      on SIGINT/SIGTERM, wait this long for FINs to finish\n"
           "                        before resetting what is left (1s)\n"
@@ -373,16 +378,28 @@ static void tap(void *ctx, ts_time_t now, const uint8_t *pkt, size_t len, bool o
 {
     tun_run *r = ctx;
     (void)out;
-    ts_pcapw_write(r->pcap, r->wall0 + (now - r->mono0), pkt, len);
+    ts_capture_packet(r->pcap, now, pkt, len);
 }
 
 static void on_event(void *ctx, const ts_event *ev)
 {
     tun_run *r = ctx;
+    ts_capture_event(r->pcap, 0, ev);
+    ts_evfan_emit(r->fan, ev);
     if (!r->o->trace) return;
     ts_event e = *ev;
     e.now = r->wall0 + (ev->now - r->mono0);
     ts_trace_print(stderr, &e, false, true);
+}
+
+/* The stack gets an observer only while someone wants its events: --trace, a pcapng
+ * capture, or a service subscribed to the fan-out. */
+static void observe_update(void *ctx, bool on)
+{
+    tun_run *r = ctx;
+    (void)on;
+    bool want = r->o->trace || ts_capture_annotated(r->pcap) || ts_evfan_active(r->fan);
+    ts_stack_set_event_fn(r->stack, want ? on_event : NULL, r);
 }
 
 /* ---- client mode --------------------------------------------------------------------- */
@@ -558,10 +575,12 @@ static bool stack_quiet(ts_stack *s)
 static void idle_cb(ts_loop *l, void *ctx)
 {
     tun_run *r = ctx;
+    ts_evfan_settle(r->fan); /* services show the events they gathered */
     if (r->pcap) {
         ts_time_t now = ts_loop_clock();
+        ts_capture_tick(r->pcap, now);
         if (now - r->pcap_flushed >= PCAP_FLUSH) {
-            ts_pcapw_flush(r->pcap);
+            ts_capture_flush(r->pcap);
             r->pcap_flushed = now;
         }
     }
@@ -623,7 +642,7 @@ static int setup(tun_run *r, ts_params *params)
     char err[ERR_LEN];
     tun_opts *o = r->o;
     if (o->pcap) {
-        r->pcap = ts_pcapw_open(o->pcap, err, sizeof err);
+        r->pcap = ts_capture_open(o->pcap, err, sizeof err);
         if (!r->pcap) return fail_usage("--pcap %s: %s", o->pcap, err);
     }
     r->tun = ts_tun_open(&o->tun, err, sizeof err);
@@ -637,20 +656,21 @@ static int setup(tun_run *r, ts_params *params)
     cfg.params = *params;
     cfg.output = ts_loop_output;
     cfg.output_ctx = r->loop;
-    if (o->trace) {
-        cfg.event = on_event;
-        cfg.event_ctx = r;
-    }
     cfg.seed = o->seed;
     if (!o->seed_set && getrandom(&cfg.seed, sizeof cfg.seed, 0) != sizeof cfg.seed)
         cfg.seed = (uint64_t)ts_loop_wallclock() ^ ((uint64_t)getpid() << 32);
     r->stack = ts_stack_create(&cfg, err, sizeof err);
     if (!r->stack) return fail_usage("creating the stack: %s", err);
     ts_loop_set_stack(r->loop, r->stack);
+    if (ts_capture_annotated(r->pcap) && ts_capture_add_stack(r->pcap, "stack", cfg.addr) < 0)
+        return fail_usage("--pcap: out of memory");
+    r->fan = ts_evfan_attach(r->stack, observe_update, r);
+    observe_update(r, false);
     ts_loop_set_signal(r->loop, on_signal, r);
     ts_loop_set_idle(r->loop, idle_cb, r);
     r->mono0 = ts_loop_clock();
     r->wall0 = ts_loop_wallclock();
+    ts_capture_set_offset(r->pcap, r->wall0 - r->mono0);
     ts_stack_poll(r->stack, r->mono0);
     if (r->pcap) ts_loop_set_tap(r->loop, tap, r);
     if (o->link) {
@@ -715,9 +735,11 @@ static void teardown(tun_run *r)
     r->sd = -1;
     if (r->stack) ts_stack_reset_all(r->stack);
     if (r->stack) ts_stack_destroy(r->stack);
+    ts_evfan_detach(r->fan);
     if (r->loop) ts_loop_destroy(r->loop);
     if (r->tun) ts_tun_close(r->tun); /* the device disappears with its descriptor */
-    if (r->pcap) ts_pcapw_close(r->pcap);
+    if (r->pcap && ts_capture_close(r->pcap) < 0)
+        fprintf(stderr, "tcpsim: --pcap %s: writing failed (disk full?)\n", r->o->pcap);
 }
 
 int ts_cli_tun(int argc, char **argv)

@@ -116,7 +116,7 @@ int ts_capture_add_stack(ts_capture *c, const char *name, uint32_t addr)
 
 void ts_capture_set_offset(ts_capture *c, ts_time_t offset)
 {
-    c->offset = offset;
+    if (c) c->offset = offset;
 }
 
 /* ---- the queue --------------------------------------------------------------------------- */
@@ -350,13 +350,13 @@ void ts_capture_event(ts_capture *c, int stack, const ts_event *ev)
 
 void ts_capture_tick(ts_capture *c, ts_time_t now)
 {
-    if (!c) return;
-    if (c->pcap) {
-        ts_pcapw_flush(c->pcap);
-        return;
-    }
-    settle(c, now);
-    ts_pcapng_flush(c->ng);
+    if (c && c->ng) settle(c, now);
+}
+
+void ts_capture_flush(ts_capture *c)
+{
+    if (c && c->pcap) ts_pcapw_flush(c->pcap);
+    if (c && c->ng) ts_pcapng_flush(c->ng);
 }
 
 int ts_capture_close(ts_capture *c)
