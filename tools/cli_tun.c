@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -61,6 +62,7 @@ typedef struct tun_run {
     ts_capture *pcap; /* --pcap: plain pcap, or pcapng with comments (events) */
     ts_time_t pcap_flushed;
     ts_evfan *fan;          /* stack events for the services that ask (telnet's trace) */
+    int wake_fd;            /* a timerfd for the fan-out's timed settles (telnet's watch) */
     ts_time_t mono0, wall0; /* to turn the stack's monotonic stamps into wall clock */
     ts_service *svcs[MAX_LISTEN];
     size_t nsvc;
@@ -402,6 +404,26 @@ static void observe_update(void *ctx, bool on)
     ts_stack_set_event_fn(r->stack, want ? on_event : NULL, r);
 }
 
+/* The fan-out asks to settle at `when` (CLOCK_MONOTONIC, as the stack's clock). */
+static void waker(void *ctx, ts_time_t when)
+{
+    tun_run *r = ctx;
+    struct itimerspec it = {0};
+    it.it_value.tv_sec = (time_t)(when / TS_SEC);
+    it.it_value.tv_nsec = (long)(when % TS_SEC) * 1000 + 1; /* never 0: that disarms */
+    timerfd_settime(r->wake_fd, TFD_TIMER_ABSTIME, &it, NULL);
+}
+
+static void wake_cb(ts_loop *l, int fd, uint32_t events, void *ctx)
+{
+    tun_run *r = ctx;
+    uint64_t n;
+    (void)l;
+    (void)events;
+    if (read(fd, &n, sizeof n) < 0) return;
+    ts_evfan_woke(r->fan); /* idle_cb settles right after this iteration */
+}
+
 /* ---- client mode --------------------------------------------------------------------- */
 
 static void client_finish(tun_run *r, int code)
@@ -666,6 +688,9 @@ static int setup(tun_run *r, ts_params *params)
         return fail_usage("--pcap: out of memory");
     r->fan = ts_evfan_attach(r->stack, observe_update, r);
     observe_update(r, false);
+    r->wake_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (r->wake_fd >= 0 && ts_loop_watch(r->loop, r->wake_fd, EPOLLIN, wake_cb, r) == 0)
+        ts_evfan_set_waker(r->fan, waker, r);
     ts_loop_set_signal(r->loop, on_signal, r);
     ts_loop_set_idle(r->loop, idle_cb, r);
     r->mono0 = ts_loop_clock();
@@ -736,6 +761,10 @@ static void teardown(tun_run *r)
     if (r->stack) ts_stack_reset_all(r->stack);
     if (r->stack) ts_stack_destroy(r->stack);
     ts_evfan_detach(r->fan);
+    if (r->wake_fd >= 0) {
+        if (r->loop) ts_loop_unwatch(r->loop, r->wake_fd);
+        close(r->wake_fd);
+    }
     if (r->loop) ts_loop_destroy(r->loop);
     if (r->tun) ts_tun_close(r->tun); /* the device disappears with its descriptor */
     if (r->pcap && ts_capture_close(r->pcap) < 0)
@@ -774,6 +803,7 @@ int ts_cli_tun(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     r.o = &o;
     r.sd = -1;
+    r.wake_fd = -1;
     if ((rc = setup(&r, &params))) {
         teardown(&r);
         return rc;

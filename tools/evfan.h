@@ -39,4 +39,12 @@ bool ts_evfan_active(const ts_evfan *f);
 void ts_evfan_emit(ts_evfan *f, const ts_event *ev);
 void ts_evfan_settle(ts_evfan *f);
 
+/* Timed settles, for services that redraw (the telnet shell's `watch`): a subscriber asks
+ * for a settle at `when` (the stack's clock) even if nothing happens by then. A runner that
+ * can honour it sets a waker (the TUN runner arms a timerfd), and calls ts_evfan_woke when
+ * it went off; a runner without one settles often enough anyway (the simulator). */
+void ts_evfan_set_waker(ts_evfan *f, void (*waker)(void *ctx, ts_time_t when), void *ctx);
+void ts_evfan_wake_at(ts_evfan *f, ts_time_t when);
+void ts_evfan_woke(ts_evfan *f);
+
 #endif

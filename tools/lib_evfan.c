@@ -15,6 +15,9 @@ struct ts_evfan {
     size_t n, cap;
     size_t live; /* subscribers not removed */
     int running; /* inside emit or settle */
+    void (*waker)(void *ctx, ts_time_t when);
+    void *waker_ctx;
+    ts_time_t armed; /* the waker's pending time, TS_TIME_NEVER: none */
     ts_evfan *next;
 };
 
@@ -27,6 +30,7 @@ ts_evfan *ts_evfan_attach(ts_stack *s, void (*wanted)(void *ctx, bool on), void 
     f->stack = s;
     f->wanted = wanted;
     f->wanted_ctx = ctx;
+    f->armed = TS_TIME_NEVER;
     f->next = registry;
     registry = f;
     return f;
@@ -108,4 +112,23 @@ void ts_evfan_settle(ts_evfan *f)
         if (f->subs[i].ctx && f->subs[i].settle) f->subs[i].settle(f->subs[i].ctx);
     f->running--;
     if (!f->running) compact(f);
+}
+
+void ts_evfan_set_waker(ts_evfan *f, void (*waker)(void *ctx, ts_time_t when), void *ctx)
+{
+    if (!f) return;
+    f->waker = waker;
+    f->waker_ctx = ctx;
+}
+
+void ts_evfan_wake_at(ts_evfan *f, ts_time_t when)
+{
+    if (!f || !f->waker || when >= f->armed) return;
+    f->armed = when;
+    f->waker(f->waker_ctx, when);
+}
+
+void ts_evfan_woke(ts_evfan *f)
+{
+    if (f) f->armed = TS_TIME_NEVER;
 }
