@@ -49,6 +49,7 @@ static void run(const char *name, ts_view_rec *rec, char **out, size_t *outlen)
         o.hooks.fate = on_fate;
         o.hooks.arrived = on_arrived;
         o.hooks.observe_ctx = rec;
+        o.hooks.rec_ctx = rec;
     }
     ts_sim *w = ts_sim_create(scn, &o, err, sizeof err);
     ck_assert_msg(w != NULL, "%s", err);
