@@ -151,8 +151,9 @@ START_TEST(svg_escapes)
     write_file(v, TS_LADDER_SVG, false, "escape.svg", path, sizeof path);
     check_svg_tools(path);
     char *t = slurp(path);
-    ck_assert_ptr_nonnull(
-        strstr(t, "IP &lt;weird&gt; &amp; &quot;odd&quot; ? ?" "?( ??" "? caf\xc3\xa9"));
+    ck_assert_ptr_nonnull(strstr(t, "IP &lt;weird&gt; &amp; &quot;odd&quot; ? ?"
+                                    "?( ??"
+                                    "? caf\xc3\xa9"));
     ck_assert_ptr_nonnull(strstr(t, ">\xe6\x9c\x8d\xe5\x8a\xa1\xe5\x99\xa8?<")); /* 服务器 */
     free(t);
     /* The HTML keeps valid UTF-8 and the script's strings intact. */
