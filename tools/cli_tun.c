@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "link.h"
-#include "rng.h"
+#include "ts_link.h"
+#include "ts_rng.h"
 #include "pcapw.h"
 #include "services.h"
 #include "trace.h"
@@ -147,7 +147,7 @@ static unsigned shape(void *ctx, bool out, ts_time_t now, const uint8_t *pkt, si
 
 /* ---- parsing ------------------------------------------------------------------------- */
 
-/* --link 'loss=2% delay=20ms': space-separated KEY=VALUE items for sim/link.h. */
+/* --link 'loss=2% delay=20ms': space-separated KEY=VALUE items for sim/ts_link.h. */
 static int parse_link(tun_opts *o, const char *spec)
 {
     char buf[512], err[256];
