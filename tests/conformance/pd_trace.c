@@ -16,14 +16,20 @@
 #include <string.h>
 
 #include "pd.h"
-#include "tcpsim/checksum.h"
+#include "tcpsim/wire.h"
 
 #define LOCAL  TS_IP4(192, 168, 0, 1)
 #define REMOTE TS_IP4(192, 0, 2, 1)
 #define RPORT  40000
 #define LPORT  8080
 
-enum { F_FIN = 0x01, F_SYN = 0x02, F_RST = 0x04, F_PSH = 0x08, F_ACK = 0x10 };
+enum {
+    F_FIN = TS_TH_FIN,
+    F_SYN = TS_TH_SYN,
+    F_RST = TS_TH_RST,
+    F_PSH = TS_TH_PSH,
+    F_ACK = TS_TH_ACK
+};
 
 static struct packetdrill_interface ifc;
 static void *ud;
@@ -37,24 +43,21 @@ static void wr32(uint8_t *p, uint32_t v)
     wr16(p, v >> 16), wr16(p + 2, v);
 }
 
-/* Build a segment from the remote side with options opt (padded by the caller to a
- * multiple of 4) and payload data; returns its length. */
+/* Build a segment from the remote side from sport to dport with options opt (padded by
+ * the caller to a multiple of 4) and payload data; returns its length. */
+static size_t build_to(uint8_t *pkt, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t sport,
+                       uint16_t dport, const uint8_t *opt, size_t olen, const char *data)
+{
+    ts_ip4_hdr ip = {.ttl = 64, .src = REMOTE, .dst = LOCAL};
+    ts_tcp_hdr th = {
+        .sport = sport, .dport = dport, .seq = seq, .ack = ack, .flags = flags, .win = 1000};
+    return ts_tcp_build(pkt, 1600, &ip, &th, opt, olen, data, data ? strlen(data) : 0);
+}
+
 static size_t build(uint8_t *pkt, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t sport,
                     const uint8_t *opt, size_t olen, const char *data)
 {
-    size_t dlen = data ? strlen(data) : 0, thl = 20 + olen, len = 20 + thl + dlen;
-    memset(pkt, 0, len);
-    pkt[0] = 0x45, wr16(pkt + 2, (uint32_t)len), pkt[8] = 64, pkt[9] = 6;
-    wr32(pkt + 12, REMOTE), wr32(pkt + 16, LOCAL);
-    wr16(pkt + 10, ts_csum(pkt, 20));
-    uint8_t *t = pkt + 20;
-    wr16(t, sport), wr16(t + 2, LPORT), wr32(t + 4, seq), wr32(t + 8, ack);
-    t[12] = (uint8_t)((thl / 4) << 4), t[13] = flags, wr16(t + 14, 1000);
-    if (olen) memcpy(t + 20, opt, olen);
-    if (dlen) memcpy(t + thl, data, dlen);
-    uint32_t sum = ts_csum_pseudo(REMOTE, LOCAL, 6, (uint16_t)(thl + dlen));
-    wr16(t + 16, ts_csum_fold(ts_csum_add(sum, t, thl + dlen)));
-    return len;
+    return build_to(pkt, flags, seq, ack, sport, LPORT, opt, olen, data);
 }
 
 static void send_raw(const char *what, const uint8_t *pkt, size_t len)
@@ -106,8 +109,9 @@ static uint32_t out_iss(void)
     printf("out %lld %zu ", t, len);
     for (size_t k = 0; k < len; k++) printf("%02x", buf[k]);
     printf("\n");
-    const uint8_t *s = buf + (buf[0] & 15) * 4;
-    return (uint32_t)s[4] << 24 | (uint32_t)s[5] << 16 | (uint32_t)s[6] << 8 | s[7];
+    ts_pkt_view v;
+    ts_pkt_view_parse(&v, buf, len);
+    return v.th.seq;
 }
 
 static void passive_transfer(void)
@@ -226,26 +230,19 @@ static void active_open(void)
     printf("out %lld %zu ", t, len);
     for (size_t k = 0; k < len; k++) printf("%02x", buf[k]);
     printf("\n");
-    const uint8_t *s = buf + 20;
-    uint32_t iss = (uint32_t)s[4] << 24 | (uint32_t)s[5] << 16 | (uint32_t)s[6] << 8 | s[7];
-    uint16_t lport = (uint16_t)(s[0] << 8 | s[1]);
-    /* Answer from RPORT to the ephemeral port: swap the roles in build(). */
+    ts_pkt_view v;
+    ts_pkt_view_parse(&v, buf, len);
+    uint32_t iss = v.th.seq;
+    uint16_t lport = v.th.sport;
+    /* Answer from RPORT to the ephemeral port. */
     static const uint8_t opt[] = {2, 4, 0x02, 0x00, 1, 3, 3, 2, 4, 2, 1, 1};
     uint8_t pkt[1600];
-    size_t plen = build(pkt, F_SYN | F_ACK, 5000, iss + 1, RPORT, opt, sizeof opt, NULL);
-    wr16(pkt + 22, lport);
-    pkt[36] = pkt[37] = 0;
-    uint32_t sum = ts_csum_pseudo(REMOTE, LOCAL, 6, (uint16_t)(plen - 20));
-    wr16(pkt + 36, ts_csum_fold(ts_csum_add(sum, pkt + 20, plen - 20)));
+    size_t plen = build_to(pkt, F_SYN | F_ACK, 5000, iss + 1, RPORT, lport, opt, sizeof opt, NULL);
     send_raw("synack", pkt, plen);
     out(1);
     printf("write %zd\n", ifc.write(ud, fd, "ping", 4));
     out(1);
-    plen = build(pkt, F_RST, 5001, 0, RPORT, NULL, 0, NULL);
-    wr16(pkt + 22, lport);
-    pkt[36] = pkt[37] = 0;
-    sum = ts_csum_pseudo(REMOTE, LOCAL, 6, (uint16_t)(plen - 20));
-    wr16(pkt + 36, ts_csum_fold(ts_csum_add(sum, pkt + 20, plen - 20)));
+    plen = build_to(pkt, F_RST, 5001, 0, RPORT, lport, NULL, 0, NULL);
     send_raw("rst", pkt, plen);
     int err = 0;
     socklen_t elen = sizeof err;
