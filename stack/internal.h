@@ -292,7 +292,9 @@ void ts_notify(ts_stack *s, ts_conn *c, unsigned bits);
 void ts_icmp_input(ts_stack *s, uint32_t src, const uint8_t *icmp, size_t len);
 
 /* tcp_conn.c: connection life, lookup, state, ISN, timers. */
-ts_conn *ts_conn_new(ts_stack *s, const ts_params *p);
+/* A new CLOSED connection with parameters p, or NULL with *err (may be NULL) set to
+ * -EMFILE (max_sockets reached), -ENOMEM or -EINVAL (a policy name not found). */
+ts_conn *ts_conn_new(ts_stack *s, const ts_params *p, int *err);
 void ts_conn_release(ts_stack *s, ts_conn *c); /* queue for freeing (deferred) */
 void ts_conn_destroy(ts_stack *s, ts_conn *c); /* free now (teardown) */
 void ts_conn_hash(ts_stack *s, ts_conn *c);

@@ -24,15 +24,22 @@ static void set_err(char *err, size_t errlen, const char *msg)
     }
 }
 
+/* The checks ts_stack_create makes: ranges and order, then that every policy is known. */
+static int check_params(const ts_params *p, char *err, size_t errlen)
+{
+    if (ts_params_validate(p, err, errlen) < 0) return -EINVAL;
+    ts_conn probe = {.p = *p};
+    if (ts_conn_policies(&probe, err, errlen) < 0) return -EINVAL;
+    return 0;
+}
+
 ts_stack *ts_stack_create(const ts_stack_config *cfg, char *err, size_t errlen)
 {
     if (!cfg->output) {
         set_err(err, errlen, "no output callback given");
         return NULL;
     }
-    if (ts_params_validate(&cfg->params, err, errlen) < 0) return NULL;
-    ts_conn probe = {.p = cfg->params};
-    if (ts_conn_policies(&probe, err, errlen) < 0) return NULL;
+    if (check_params(&cfg->params, err, errlen) < 0) return NULL;
     ts_stack *s = calloc(1, sizeof *s);
     if (!s) {
         set_err(err, errlen, "out of memory");
@@ -108,9 +115,16 @@ const ts_counters *ts_stack_counters(const ts_stack *s)
 {
     return &s->cnt;
 }
-ts_params *ts_stack_params(ts_stack *s)
+const ts_params *ts_stack_params(const ts_stack *s)
 {
     return &s->defaults;
+}
+
+int ts_stack_set_params(ts_stack *s, const ts_params *p, char *err, size_t errlen)
+{
+    int rc = check_params(p, err, errlen);
+    if (rc == 0) s->defaults = *p;
+    return rc;
 }
 
 ts_time_t ts_stack_next_deadline(const ts_stack *s)

@@ -66,7 +66,7 @@ static void listen_input(ts_stack *s, ts_conn *l, const ts_seg *g)
         ts_drop(s, TS_DROP_TCP_BACKLOG, g->pkt, g->pkt_len);
         return;
     }
-    ts_conn *c = ts_conn_new(s, &l->p);
+    ts_conn *c = ts_conn_new(s, &l->p, NULL);
     if (!c) {
         ts_drop(s, TS_DROP_TCP_NO_MEMORY, g->pkt, g->pkt_len);
         return;
