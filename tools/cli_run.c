@@ -9,6 +9,7 @@
 #include "capture.h"
 #include "cli.h"
 #include "evfan.h"
+#include "diagram.h"
 #include "services.h"
 #include "sim.h"
 #include "trace.h"
@@ -16,7 +17,7 @@
 static void usage(FILE *f)
 {
     fputs("usage: tcpsim run FILE.scn [--seed N] [--pcap FILE] [--trace] [--quiet]\n"
-          "                           [--set NAME=VALUE]...\n"
+          "                           [--set NAME=VALUE]... [--diagram OUT [--conn N]]\n"
           "\n"
           "Run a scenario in virtual time: a 31-second SYN timeout takes milliseconds and the\n"
           "same seed gives the same bytes. Prints every packet as tcpdump does, stamped with\n"
@@ -31,6 +32,9 @@ static void usage(FILE *f)
           "  --trace            show state changes, timers, retransmissions and socket calls\n"
           "  --quiet            print only failed expectations and the verdict\n"
           "  --set NAME=VALUE   set a stack parameter on every host, after the file's settings\n"
+          "  --diagram OUT      draw the first connection's ladder into OUT (.txt, .svg,\n"
+          "                     .html; '-' for text on stdout); --conn N or A:P picks another\n"
+          "                     (see tcpsim diagram --help)\n"
           "\n"
           "Exit status: 0 every expectation holds, 1 one does not, 2 a usage or file error.\n"
           "The scenario language: docs/scenarios.md; ready scenarios: sim/scenarios/.\n",
@@ -39,6 +43,7 @@ static void usage(FILE *f)
 
 /* What watches every stack event: the annotated capture, and the services' fan-outs. */
 typedef struct run_obs {
+    ts_sim_hooks rec; /* --diagram's recorder hooks, called first */
     ts_capture *cap;
     int *cap_stack; /* per scenario host: its index in the capture, -1 none */
     ts_evfan *fans[16];
@@ -54,8 +59,21 @@ static void on_packet(void *ctx, ts_time_t t, const uint8_t *pkt, size_t len)
 static void on_observe(void *ctx, int host, ts_stack *s, const ts_event *ev)
 {
     run_obs *o = ctx;
+    if (o->rec.observe) o->rec.observe(o->rec.observe_ctx, host, s, ev);
     if (o->cap_stack) ts_capture_event(o->cap, o->cap_stack[host], ev);
     if (o->nfans) ts_evfan_emit(ts_evfan_of(s), ev);
+}
+
+static void on_fate(void *ctx, const ts_sim_fate *f)
+{
+    run_obs *o = ctx;
+    o->rec.fate(o->rec.observe_ctx, f);
+}
+
+static void on_arrived(void *ctx, uint64_t no, int host, ts_time_t t)
+{
+    run_obs *o = ctx;
+    o->rec.arrived(o->rec.observe_ctx, no, host, t);
 }
 
 static bool on_settle(void *ctx)
@@ -98,6 +116,7 @@ static void svc_stop(void *ctx, void *svc)
 
 typedef struct run_args {
     const char *file, *pcap;
+    ts_diagram_opts diagram;
     uint64_t seed;
     bool seed_set, trace, quiet;
     char **sets;
@@ -133,6 +152,13 @@ static int parse_args(int argc, char **argv, run_args *a)
                 return 2;
             }
             a->pcap = argv[++i];
+        } else if (!strcmp(s, "--diagram") || !strcmp(s, "--conn")) {
+            if (!has_next || !argv[i + 1][0]) {
+                fprintf(stderr, "tcpsim run: %s needs a value, e.g. %s\n", s,
+                        s[2] == 'd' ? "--diagram close.svg" : "--conn 2");
+                return 2;
+            }
+            *(s[2] == 'd' ? &a->diagram.out : &a->diagram.conn) = argv[++i];
         } else if (!strcmp(s, "--set")) {
             if (!has_next || !strchr(argv[i + 1], '=')) {
                 fprintf(stderr, "tcpsim run: --set needs NAME=VALUE, e.g. --set delack=0\n");
@@ -150,6 +176,12 @@ static int parse_args(int argc, char **argv, run_args *a)
             a->file = s;
         }
     }
+    if (a->diagram.conn && !a->diagram.out) {
+        fprintf(stderr, "tcpsim run: --conn picks the connection --diagram draws; add "
+                        "--diagram OUT\n");
+        return 2;
+    }
+    if (a->diagram.out && ts_diagram_check(&a->diagram, "tcpsim run: --diagram")) return 2;
     if (!a->file) {
         fprintf(stderr, "tcpsim run: which scenario? e.g. tcpsim run "
                         "sim/scenarios/chapter-close.scn (tcpsim run --help)\n");
@@ -173,6 +205,21 @@ static int apply_sets(ts_scn *scn, const run_args *a)
     return 0;
 }
 
+/* --diagram: after the report, so the run's own output stays as it was. */
+static int write_diagram(ts_view_rec *rec, const ts_diagram_opts *d)
+{
+    char err[256];
+    ts_view_set set;
+    fflush(stdout);
+    if (ts_view_rec_finish(rec, &set, err, sizeof err) < 0) {
+        fprintf(stderr, "tcpsim run: --diagram: %s\n", err);
+        return 2;
+    }
+    int rc = ts_diagram_write(&set, d, "tcpsim run: --diagram");
+    ts_view_set_free(&set);
+    return rc;
+}
+
 int ts_cli_run(int argc, char **argv)
 {
     run_args a;
@@ -194,6 +241,7 @@ int ts_cli_run(int argc, char **argv)
     }
     run_obs obs = {0};
     ts_sim *w = NULL;
+    ts_view_rec *rec = NULL;
     rc = 2;
     if (apply_sets(scn, &a) < 0) goto out;
     if (a.pcap && !(obs.cap = ts_capture_open(a.pcap, err, sizeof err))) {
@@ -225,14 +273,28 @@ int ts_cli_run(int argc, char **argv)
     o.hooks.settle = on_settle;
     o.hooks.settle_ctx = &obs;
     o.hooks.event = on_event;
+    if (a.diagram.out) { /* the recorder's hooks, chained through on_observe */
+        if (!(rec = ts_view_rec_new(TS_VIEW_SIM))) goto out;
+        ts_sim_opts ro = {0};
+        ts_diagram_sim_hooks(&ro, rec);
+        obs.rec = ro.hooks;
+        o.hooks.fate = obs.rec.fate ? on_fate : NULL;
+        o.hooks.arrived = obs.rec.arrived ? on_arrived : NULL;
+    }
     w = ts_sim_create(scn, &o, err, sizeof err);
     if (!w) {
         fprintf(stderr, "%s\n", err);
         goto out;
     }
+    if (rec && ts_diagram_sim_hosts(rec, w) < 0) goto out;
     ts_sim_run(w);
     rc = ts_sim_report(w);
+    if (rec) {
+        int drc = write_diagram(rec, &a.diagram);
+        if (drc) rc = drc;
+    }
 out:
+    ts_view_rec_free(rec);
     ts_sim_destroy(w);
     if (obs.cap && ts_capture_close(obs.cap) < 0 && rc != 2) {
         fprintf(stderr, "tcpsim run: --pcap %s: writing failed (disk full?)\n", a.pcap);
