@@ -205,6 +205,51 @@ START_TEST(degenerate)
 }
 END_TEST
 
+/* A long run is drawn a window of rows at a time: arrows that cross from one window into
+ * the next (one of them in flight for 1 s while 400 others come and go) arrive whole, and
+ * every row keeps both lifelines. */
+START_TEST(long_run_windows)
+{
+    ts_view *v = fx_new(TS_VIEW_SIM, 1, 1, "a", 2, 2, "b");
+    free(v->segs);
+    v->segs = calloc(420, sizeof *v->segs);
+    fx_seg(v, 1, 0, 1000, TS_TH_ACK, 1, 1, 100, 500); /* the slow one */
+    int lost = 0;
+    for (int i = 1; i < 420; i++) {
+        bool drop = i % 37 == 0;
+        fx_seg(v, i % 2, i * 2.0, drop ? -1 : i * 2.0 + 9, TS_TH_ACK, (uint32_t)i, 1, 0, 500);
+        lost += drop;
+    }
+    ts_ladder_opts o = opts();
+    char *t = render(v, &o);
+    ck_assert_int_eq(count(t, "\u25B6") + count(t, "\u25C0"), 420 - lost);
+    ck_assert_int_eq(count(t, "\u2715"), lost + 1);
+    /* Body rows: from the one after the names to the blank line before the legend. */
+    const char *p = strstr(t, "time (s)");
+    p = strchr(p, '\n') + 1;
+    int rows = 0;
+    for (; *p != '\n'; rows++) {
+        const char *e = strchr(p, '\n');
+        uint32_t cells[200];
+        int n = 0;
+        for (const unsigned char *q = (const unsigned char *)p;
+             q < (const unsigned char *)e && n < 200;) {
+            uint32_t ch = *q++;
+            if (ch >= 0xE0)
+                ch = (ch & 0x0F) << 12 | (uint32_t)(q[0] & 0x3F) << 6 | (q[1] & 0x3F), q += 2;
+            else if (ch >= 0xC0)
+                ch = (ch & 0x1F) << 6 | (q[0] & 0x3F), q++;
+            cells[n++] = ch;
+        }
+        ck_assert_int_ge(n, 85);
+        ck_assert_msg(cells[26] != ' ' && cells[84] != ' ', "row %d lost a lifeline", rows);
+        p = e + 1;
+    }
+    ck_assert_int_gt(rows, 1024); /* more than two windows */
+    free(t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("ladder_text");
@@ -217,6 +262,7 @@ static Suite *suite(void)
     tcase_add_test(tc, last_n);
     tcase_add_test(tc, format_from_name);
     tcase_add_test(tc, degenerate);
+    tcase_add_test(tc, long_run_windows);
     suite_add_tcase(s, tc);
     return s;
 }

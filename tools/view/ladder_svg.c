@@ -81,9 +81,9 @@ static void style(FILE *f)
           f);
 }
 
-static void header(FILE *f, const ts_layout *L, const geo *g)
+static void header(FILE *f, const ts_layout *L, const geo *g, bool html)
 {
-    text(f, 12, 18, "title", "start", L->title);
+    if (!html) text(f, 12, 18, "title", "start", L->title); /* HTML has it as its heading */
     for (int e = 0; e < 2; e++) {
         double x = e ? g->xr : g->xl, w = (double)strlen(L->addr[e]) * CHARW + 16;
         if (L->v->end[e].name[0]) text(f, x, 40, "name", "middle", L->v->end[e].name);
@@ -212,14 +212,18 @@ static int legend(FILE *f, const ts_layout *L, const geo *g, int y)
         y += 20;
     }
     if (L->any_rexmit) {
-        fprintf(f, "<g class=\"seg rexmit\"><line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/></g>\n",
+        fprintf(f,
+                "<line stroke=\"#000\" stroke-width=\"1.3\" stroke-dasharray=\"7 4\" "
+                "x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n",
                 x, y, x + 24, y);
         text(f, x + 30, y, "legend", "start",
              "a retransmission (dashed), its cause and the time it waited");
         y += 20;
     }
     if (L->any_lost) {
-        fprintf(f, "<g class=\"seg\"><path class=\"cross\" d=\"M%d %dl12 12m0 -12l-12 12\"/></g>\n",
+        fprintf(f,
+                "<path class=\"cross\" stroke=\"#000\" stroke-width=\"2.4\" "
+                "d=\"M%d %dl12 12m0 -12l-12 12\"/>\n",
                 x + 4, y - 6);
         text(f, x + 30, y, "legend", "start", "a segment lost on the way");
         y += 20;
@@ -263,7 +267,7 @@ int ts_ladder_svg(const ts_layout *L, FILE *f, bool html)
     fputs("</title>\n", f);
     style(f);
     fprintf(f, "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n", g.w, g.h);
-    header(f, L, &g);
+    header(f, L, &g, html);
     lifelines(f, L, &g);
     times(f, L);
     notes(f, L, &g);
