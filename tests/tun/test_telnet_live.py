@@ -2,8 +2,8 @@
 `timers` lists this connection's armed timers with their time left (keepalive, and the
 delayed ACK the stack holds while it works on the line), `timers ID` and `tcb ID` look at
 another connection (an echo connection whose reply nftables keeps dropping, so its RTO is
-armed), `trace on` streams this connection's events as keys are typed, and `watch N`
-redraws the TCB until a key is pressed."""
+armed), `trace on` streams this connection's events as keys are typed, `watch N` redraws
+the TCB until a key is pressed, and `ladder N` draws the last N segments."""
 import re
 import socket
 import subprocess
@@ -101,6 +101,16 @@ def test():
         t.check(b"watch: every" not in tn.buf, "watch went on after a key: %r" % tn.buf[-300:])
         r = cmd(tn, "stats")
         t.check("tcp segments in" in r, "after watch: " + r)
+        # ladder: the last segments of this connection, drawn as tcpsim diagram draws them
+        r = cmd(tn, "ladder 4")
+        t.log(r)
+        t.check(re.search(r"TCP 10\.0\.0\.1:\d+ > 10\.0\.0\.2:23: 4 segments, live", r),
+                "ladder 4: no caption:\n" + r)
+        t.check(re.search(r"you +tcpsim", r), "ladder 4: no lifelines:\n" + r)
+        arrows = r.count("-->|") + r.count("|<--")
+        t.check(arrows == 4, "ladder 4 drew %d arrows:\n%s" % (arrows, r))
+        r = cmd(tn, "ladder 0")
+        t.check("give 1..200" in r, "ladder 0: " + r)
         tn.send("\x1d")
         tn.expect(r"telnet> ", 5)
         tn.send("quit\r")
