@@ -431,9 +431,18 @@ static void live_settle(void *ctx)
 {
     telnet_conn *t = ctx;
     if (t->write_shut || t->quit) return;
-    bool wrote = false;
+    bool wrote = false, hold = false;
+    ts_tcp_info i;
+    /* The stack holds an ACK for its delayed-ACK timer: lines sent now would carry it and
+     * change what they show. They wait for the timer (the echo of a key still carries the
+     * ACK at once, as in the chapter). */
+    if (t->tracing && t->pending.len && ts_sock_info(t->base.stack, t->base.sd, &i) == 0 &&
+        i.delack_pending && i.timer[TS_TIMER_DELACK] != TS_TIME_NEVER) {
+        ts_evfan_wake_at(t->fan, i.timer[TS_TIMER_DELACK]);
+        hold = true;
+    }
     t->trace_text = true; /* all of it is output the trace leaves out */
-    if (t->tracing && (t->pending.len || t->lost_lines)) {
+    if (t->tracing && !hold && (t->pending.len || t->lost_lines)) {
         out(t, "\r\033[K"); /* over the prompt */
         out_text(t, t->pending.data, t->pending.len);
         if (t->lost_lines) out(t, "[%u trace lines dropped: too many at once]\n", t->lost_lines);
