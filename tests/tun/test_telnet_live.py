@@ -33,7 +33,7 @@ def test():
     try:
         tn.expect(r"tcpsim> ", 5)
         r = cmd(tn, "help")
-        for c in ("timers [ID]", "watch [N]", "trace on|off", "tcb [ID]"):
+        for c in ("timers [ID]", "watch [N]", "trace on|off", "tcb [ID]", "ladder [N]"):
             t.check(c in r, "help lacks %r:\n%s" % (c, r))
         r = cmd(tn, "timers")
         t.log(r)
