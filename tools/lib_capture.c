@@ -248,7 +248,8 @@ void ts_capture_packet(ts_capture *c, ts_time_t now, const uint8_t *pkt, size_t 
     r->len = len;
     memcpy(data, pkt, len);
     if (ip_key(pkt, len, &r->src, &r->dst, &r->id)) {
-        r->to_stack = is_stack_addr(c, r->dst);
+        /* only TCP is reported back (SEG_IN or DROP): an ICMP echo need not wait */
+        r->to_stack = len > 9 && pkt[9] == 6 && is_stack_addr(c, r->dst);
         hash_put(c, r, no);
     }
     if (c->out_set && (pkt == c->out_pkt || (len == c->out_len && c->out_len))) {
