@@ -8,8 +8,8 @@
 
 #include "capture.h"
 #include "cli.h"
-#include "evfan.h"
 #include "diagram.h"
+#include "evfan.h"
 #include "services.h"
 #include "sim.h"
 #include "trace.h"
@@ -43,11 +43,11 @@ static void usage(FILE *f)
 
 /* What watches every stack event: the annotated capture, and the services' fan-outs. */
 typedef struct run_obs {
-    ts_sim_hooks rec; /* --diagram's recorder hooks, called first */
     ts_capture *cap;
     int *cap_stack; /* per scenario host: its index in the capture, -1 none */
     ts_evfan *fans[16];
     size_t nfans;
+    ts_view_rec *rec; /* --diagram */
 } run_obs;
 
 static void on_packet(void *ctx, ts_time_t t, const uint8_t *pkt, size_t len)
@@ -59,21 +59,9 @@ static void on_packet(void *ctx, ts_time_t t, const uint8_t *pkt, size_t len)
 static void on_observe(void *ctx, int host, ts_stack *s, const ts_event *ev)
 {
     run_obs *o = ctx;
-    if (o->rec.observe) o->rec.observe(o->rec.observe_ctx, host, s, ev);
     if (o->cap_stack) ts_capture_event(o->cap, o->cap_stack[host], ev);
     if (o->nfans) ts_evfan_emit(ts_evfan_of(s), ev);
-}
-
-static void on_fate(void *ctx, const ts_sim_fate *f)
-{
-    run_obs *o = ctx;
-    o->rec.fate(o->rec.observe_ctx, f);
-}
-
-static void on_arrived(void *ctx, uint64_t no, int host, ts_time_t t)
-{
-    run_obs *o = ctx;
-    o->rec.arrived(o->rec.observe_ctx, no, host, t);
+    if (o->rec) ts_view_rec_event(o->rec, host, ev);
 }
 
 static bool on_settle(void *ctx)
@@ -241,7 +229,6 @@ int ts_cli_run(int argc, char **argv)
     }
     run_obs obs = {0};
     ts_sim *w = NULL;
-    ts_view_rec *rec = NULL;
     rc = 2;
     if (apply_sets(scn, &a) < 0) goto out;
     if (a.pcap && !(obs.cap = ts_capture_open(a.pcap, err, sizeof err))) {
@@ -273,28 +260,24 @@ int ts_cli_run(int argc, char **argv)
     o.hooks.settle = on_settle;
     o.hooks.settle_ctx = &obs;
     o.hooks.event = on_event;
-    if (a.diagram.out) { /* the recorder's hooks, chained through on_observe */
-        if (!(rec = ts_view_rec_new(TS_VIEW_SIM))) goto out;
-        ts_sim_opts ro = {0};
-        ts_diagram_sim_hooks(&ro, rec);
-        obs.rec = ro.hooks;
-        o.hooks.fate = obs.rec.fate ? on_fate : NULL;
-        o.hooks.arrived = obs.rec.arrived ? on_arrived : NULL;
+    if (a.diagram.out) {
+        if (!(obs.rec = ts_view_rec_new(TS_VIEW_SIM))) goto out;
+        ts_diagram_sim_hooks(&o, obs.rec);
     }
     w = ts_sim_create(scn, &o, err, sizeof err);
     if (!w) {
         fprintf(stderr, "%s\n", err);
         goto out;
     }
-    if (rec && ts_diagram_sim_hosts(rec, w) < 0) goto out;
+    if (obs.rec && ts_diagram_sim_hosts(obs.rec, w) < 0) goto out;
     ts_sim_run(w);
     rc = ts_sim_report(w);
-    if (rec) {
-        int drc = write_diagram(rec, &a.diagram);
+    if (obs.rec) {
+        int drc = write_diagram(obs.rec, &a.diagram);
         if (drc) rc = drc;
     }
 out:
-    ts_view_rec_free(rec);
+    ts_view_rec_free(obs.rec);
     ts_sim_destroy(w);
     if (obs.cap && ts_capture_close(obs.cap) < 0 && rc != 2) {
         fprintf(stderr, "tcpsim run: --pcap %s: writing failed (disk full?)\n", a.pcap);

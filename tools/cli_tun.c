@@ -18,8 +18,8 @@
 
 #include "capture.h"
 #include "cli.h"
-#include "evfan.h"
 #include "diagram.h"
+#include "evfan.h"
 #include "link.h"
 #include "rng.h"
 #include "services.h"
@@ -436,8 +436,7 @@ static void observe_update(void *ctx, bool on)
 {
     tun_run *r = ctx;
     (void)on;
-    bool want = r->o->trace || r->o->diagram.out || ts_capture_annotated(r->pcap) ||
-                ts_evfan_active(r->fan);
+    bool want = r->o->trace || ts_capture_annotated(r->pcap) || ts_evfan_active(r->fan) || r->rec;
     ts_stack_set_event_fn(r->stack, want ? on_event : NULL, r);
 }
 
@@ -634,8 +633,8 @@ static bool stack_quiet(ts_stack *s)
 static void idle_cb(ts_loop *l, void *ctx)
 {
     tun_run *r = ctx;
-    rec_flush(r);
     ts_evfan_settle(r->fan); /* services show the events they gathered */
+    rec_flush(r);
     if (r->pcap) {
         ts_time_t now = ts_loop_clock();
         ts_capture_tick(r->pcap, now);
@@ -739,6 +738,7 @@ static int setup(tun_run *r, ts_params *params)
                            ts_view_rec_host(r->rec, 0, "stack", o->tun.stack_addr, r->stack) < 0 ||
                            ts_view_rec_host(r->rec, 1, "linux", o->tun.peer_addr, NULL) < 0))
         return fail_usage("--diagram: out of memory");
+    if (r->rec) observe_update(r, true); /* the recorder wants every event */
     if (r->pcap || r->rec) ts_loop_set_tap(r->loop, tap, r);
     if (o->link) {
         ts_link_init(&r->links[0], &o->link_params);

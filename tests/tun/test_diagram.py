@@ -109,5 +109,22 @@ def test():
     t.check(s_live[1][:4] == ["SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK"],
             "live: the stack's states %s" % s_live[1])
 
+    # With --link the shaper says when each packet arrives: the arrows slope, and a packet
+    # it drops ends in a cross. Plain Python sockets, to the discard service.
+    live = t.tmpfile("link.txt")
+    p = t.tcpsim("--listen", "9:discard", "--link", "delay=20ms", "--diagram", live)
+    s = t.connect(9)
+    s.sendall(b"hello\n")
+    time.sleep(0.2)
+    s.close()
+    time.sleep(0.3)
+    t.stop_tcpsim(p)
+    with open(live) as f:
+        text = f.read()
+    t.log(text)
+    t.check("╮" in text and "╯" in text, "with --link delay=20ms the arrows should slope")
+    a_link, _ = parse(text)
+    t.check(len(a_link) >= 6, "with --link: %d arrows" % len(a_link))
+
 
 t.main(test)

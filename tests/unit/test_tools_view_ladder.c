@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ladder.h"
+#include "ladder_layout.h"
 #include "ladder_fixtures.h"
 
 #define GOLDEN TS_SRC_DIR "/tests/unit/golden/"
@@ -135,6 +136,7 @@ START_TEST(capture_text_golden)
     ck_assert_ptr_nonnull(strstr(t, "inferred from the segments"));
     ck_assert_ptr_nonnull(strstr(t, "[sack 2001:3001]"));
     ck_assert_ptr_nonnull(strstr(t, "(retransmission after 21 ms)"));
+    ck_assert_ptr_nonnull(strstr(t, "\n  captured between the ends; both ends' times estimated"));
     free(t);
 }
 END_TEST
@@ -250,6 +252,48 @@ START_TEST(long_run_windows)
 }
 END_TEST
 
+/* Durations as the gaps and timers are labelled. */
+START_TEST(durations)
+{
+    char b[32];
+    ck_assert_str_eq(ts_ladder_dur(TS_SEC, b, sizeof b), "1 s");
+    ck_assert_str_eq(ts_ladder_dur(7196 * TS_MSEC, b, sizeof b), "7.196 s");
+    ck_assert_str_eq(ts_ladder_dur(16 * TS_SEC, b, sizeof b), "16 s");
+    ck_assert_str_eq(ts_ladder_dur(59998 * TS_MSEC, b, sizeof b), "59.998 s");
+    ck_assert_str_eq(ts_ladder_dur(1500 * TS_MSEC, b, sizeof b), "1.5 s");
+    ck_assert_str_eq(ts_ladder_dur(40 * TS_MSEC, b, sizeof b), "40 ms");
+    ck_assert_str_eq(ts_ladder_dur(1500, b, sizeof b), "1.5 ms");
+    ck_assert_str_eq(ts_ladder_dur(250, b, sizeof b), "250 us");
+    ck_assert_str_eq(ts_ladder_dur(0, b, sizeof b), "0 us");
+}
+END_TEST
+
+/* A width too narrow for two lifelines and a label is widened to 64; zero means 100. */
+START_TEST(width_limits)
+{
+    ts_ladder_opts o = opts();
+    o.width = 10;
+    char *t = render(fx_close(), &o);
+    size_t longest = 0, cols = 0;
+    for (const unsigned char *p = (const unsigned char *)t; *p; p++) {
+        if (*p == '\n')
+            cols = 0;
+        else if ((*p & 0xC0) != 0x80 && ++cols > longest)
+            longest = cols;
+    }
+    ck_assert_uint_le(longest, 64);
+    ck_assert_uint_ge(longest, 60); /* not the 10 asked for */
+    free(t);
+    o.width = 0;
+    char *a = render(fx_close(), &o);
+    o.width = 100;
+    char *b = render(fx_close(), &o);
+    ck_assert_str_eq(a, b);
+    free(a);
+    free(b);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("ladder_text");
@@ -263,6 +307,8 @@ static Suite *suite(void)
     tcase_add_test(tc, format_from_name);
     tcase_add_test(tc, degenerate);
     tcase_add_test(tc, long_run_windows);
+    tcase_add_test(tc, durations);
+    tcase_add_test(tc, width_limits);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -145,10 +145,25 @@ START_TEST(svg_escapes)
 {
     ts_view *v = fx_close();
     snprintf(v->end[0].name, sizeof v->end[0].name, "a<b>&\"c\"");
-    v->segs[0].line = fx_str(v, "IP <weird> & \"odd\" \x01");
+    v->segs[0].line = fx_str(v, "IP <weird> & \"odd\" \x01 \xff\xc3( \xed\xa0\x80 caf\xc3\xa9");
+    snprintf(v->end[1].name, sizeof v->end[1].name, "\xe6\x9c\x8d\xe5\x8a\xa1\xe5\x99\xa8\xc0");
     char path[600];
     write_file(v, TS_LADDER_SVG, false, "escape.svg", path, sizeof path);
     check_svg_tools(path);
+    char *t = slurp(path);
+    ck_assert_ptr_nonnull(strstr(t, "IP &lt;weird&gt; &amp; &quot;odd&quot; ? ?"
+                                    "?( ??"
+                                    "? caf\xc3\xa9"));
+    ck_assert_ptr_nonnull(strstr(t, ">\xe6\x9c\x8d\xe5\x8a\xa1\xe5\x99\xa8?<")); /* 服务器 */
+    free(t);
+    /* The HTML keeps valid UTF-8 and the script's strings intact. */
+    v = fx_close();
+    v->segs[1].line = fx_str(v, "a</script>b\xff\\\"");
+    write_file(v, TS_LADDER_HTML, false, "escape.html", path, sizeof path);
+    t = slurp(path);
+    ck_assert_ptr_null(strstr(t, "a</script>"));
+    ck_assert_ptr_nonnull(strstr(t, "line:\"a\\u003c/script>b?\\\\\\\"\""));
+    free(t);
 }
 END_TEST
 

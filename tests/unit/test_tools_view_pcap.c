@@ -520,6 +520,8 @@ START_TEST(bad_input)
     expect_error(&b, "empty file");
     put(&b, "hello, this is not a capture at all\n", 36);
     expect_error(&b, "not a pcap or pcapng capture");
+    b.n = 2; /* shorter than any header: still not a capture, not "truncated" */
+    expect_error(&b, "not a pcap or pcapng capture");
     pcap_of(&b, LT_RAW, close6, 6);
     b.n = 10; /* inside the file header */
     expect_error(&b, "truncated");

@@ -20,8 +20,13 @@ static void js_str(FILE *f, const char *s)
             fputs("\\u003c", f);
         else if (*p < 0x20)
             fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
+        else if (!ts_ladder_utf8_len((const char *)p))
+            fputc('?', f);
+        else {
+            size_t n = ts_ladder_utf8_len((const char *)p);
+            fwrite(p, 1, n, f);
+            p += n - 1;
+        }
     }
     fputc('"', f);
 }
@@ -29,7 +34,12 @@ static void js_str(FILE *f, const char *s)
 static void html_esc(FILE *f, const char *s)
 {
     for (; *s; s++) {
-        if (*s == '&')
+        size_t n = ts_ladder_utf8_len(s);
+        if (!n)
+            fputc('?', f);
+        else if (n > 1)
+            fwrite(s, 1, n, f), s += n - 1;
+        else if (*s == '&')
             fputs("&amp;", f);
         else if (*s == '<')
             fputs("&lt;", f);
@@ -120,7 +130,9 @@ static const char *const script =
     "function show(n) {\n"
     "  if (!steps.length) return;\n"
     "  n = Math.max(1, Math.min(steps.length, n | 0));\n"
-    "  document.querySelectorAll('.seg.current').forEach(e => e.classList.remove('current'));\n"
+    "  document.querySelectorAll('.current').forEach(e => e.classList.remove('current'));\n"
+    "  const x = document.getElementById('lost-' + n);\n"
+    "  if (x) x.classList.add('current');\n"
     "  const g = document.getElementById('seg-' + n);\n"
     "  if (g) { g.classList.add('current'); if (g.scrollIntoView) g.scrollIntoView({block: "
     "'nearest'}); }\n"

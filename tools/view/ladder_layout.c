@@ -315,6 +315,7 @@ static int place_tick(ts_layout *L, int *cap, const ev *e, size_t a, size_t b, s
             ls->row_label = r0 + inside;
             inside += ls->nlabel;
             ls->row_send = r0 + inside++;
+            if (ls->lost) inside++; /* a row of its own for where it ends mid-air */
             if (!ls->lost && ls->seg->t_recv <= ls->seg->t_send) ls->row_recv = ls->row_send;
         }
     }
@@ -436,6 +437,23 @@ oom:
     ts_ladder_layout_free(L);
     snprintf(err, errlen, "out of memory laying out the ladder");
     return -1;
+}
+
+size_t ts_ladder_utf8_len(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    if (p[0] < 0x80) return 1;
+    size_t n = p[0] >= 0xC2 && p[0] <= 0xDF   ? 2
+               : p[0] >= 0xE0 && p[0] <= 0xEF ? 3
+               : p[0] >= 0xF0 && p[0] <= 0xF4 ? 4
+                                              : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80) return 0;
+    /* Overlong three-byte forms, surrogates and code points past U+10FFFF. */
+    if ((n == 3 && ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0))) ||
+        (n == 4 && ((p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90))))
+        return 0;
+    return n;
 }
 
 int ts_ladder_label_room(const ts_layout *L)

@@ -85,6 +85,10 @@ void ts_ladder_label_rows(const ts_layout *L, const ts_lseg *ls, char rows[2][TS
 /* The columns between the lifelines a label may use in the text (the SVG matches it). */
 int ts_ladder_label_room(const ts_layout *L);
 
+/* The length of the valid UTF-8 sequence at p (1 to 4), or 0 when it is not one: SVG and
+ * HTML must not carry a stray byte from a host name or a capture. */
+size_t ts_ladder_utf8_len(const char *p);
+
 /* The renderers. */
 int ts_ladder_text(const ts_layout *L, FILE *f);
 int ts_ladder_svg(const ts_layout *L, FILE *f, bool html);

@@ -33,12 +33,14 @@ static void esc(FILE *f, const char *s)
         case '<': fputs("&lt;", f); break;
         case '>': fputs("&gt;", f); break;
         case '"': fputs("&quot;", f); break;
-        default:
-            /* XML 1.0 refuses most control characters; a capture's line should have none. */
-            if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
+        default: {
+            /* XML 1.0 refuses most control characters and broken UTF-8: '?' for them. */
+            size_t n = ts_ladder_utf8_len(s);
+            if (!n || ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t'))
                 fputc('?', f);
             else
-                fputc(*s, f);
+                fwrite(s, 1, n, f), s += n - 1;
+        }
         }
     }
 }
@@ -72,10 +74,11 @@ static void style(FILE *f)
           ".seg polygon{fill:#000}\n"
           ".seg.data line{stroke-width:2.4}\n"
           ".seg.rexmit line{stroke-dasharray:7 4}\n"
-          ".seg .cross{stroke-width:2.4}\n"
+          ".seg .cross,.lostmark path{stroke:#000;stroke-width:2.4;fill:none}\n"
           ".bracket{stroke:#000;stroke-width:1;fill:none}\n"
           ".seg.current line,.seg.current path{stroke:#c00;stroke-width:3.5}\n"
           ".seg.current polygon{fill:#c00}\n"
+          ".lostmark.current path{stroke:#c00;stroke-width:3.5}\n"
           ".seg.current text{fill:#c00;font-weight:bold}\n"
           "</style>\n",
           f);
@@ -161,10 +164,7 @@ static void seg(FILE *f, const ts_layout *L, const geo *g, size_t i)
     if (s->lost) fputs("\nlost: ", f), esc(f, s->lost);
     fputs("</title>\n", f);
     fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", x0, y0, x1, y1);
-    if (ls->lost)
-        fprintf(f, "<path class=\"cross\" d=\"M%.1f %.1fl12 12m0 -12l-12 12\"/>\n", x1 - 6, y1 - 6);
-    else
-        head(f, x0, y0, x1, y1);
+    if (!ls->lost) head(f, x0, y0, x1, y1); /* a loss's cross: see crosses() */
     char rows[2][TS_LROW_MAX];
     ts_ladder_label_rows(L, ls, rows);
     /* The label stands above the arrow's start, by its sender, so it is clear whose it is
@@ -173,6 +173,18 @@ static void seg(FILE *f, const ts_layout *L, const geo *g, size_t i)
         text(f, right ? g->xl + 14 : g->xr - 14, row_y(ls->row_label + k), "lbl",
              right ? "start" : "end", rows[k]);
     fputs("</g>\n", f);
+}
+
+/* The crosses of lost segments, over every label (the next segment's label often stands
+ * where a lost arrow ends); lost-N goes with seg-N for the step-through. */
+static void crosses(FILE *f, const ts_layout *L, const geo *g)
+{
+    for (size_t i = 0; i < L->nsegs; i++)
+        if (L->segs[i].lost)
+            fprintf(f,
+                    "<g class=\"lostmark\" id=\"lost-%zu\"><path class=\"cross\" "
+                    "d=\"M%.1f %.1fl12 12m0 -12l-12 12\"/></g>\n",
+                    i + 1, g->mid - 6.0, row_y(L->segs[i].row_recv) - 6);
 }
 
 static void notes(FILE *f, const ts_layout *L, const geo *g)
@@ -242,6 +254,7 @@ static int legend(FILE *f, const ts_layout *L, const geo *g, int y)
     text(f, x + 30, y, "legend", "start",
          L->o.relative ? "seq/ack relative to each end's ISN; thick lines carry data"
                        : "seq/ack absolute, as on the wire; thick lines carry data");
+    if (L->v->note) y += 20, text(f, x + 30, y, "legend", "start", L->v->note);
     (void)g;
     return y + 20;
 }
@@ -253,8 +266,8 @@ int ts_ladder_svg(const ts_layout *L, FILE *f, bool html)
     g.xl = XL;
     g.xr = g.w - GAP_XR;
     g.mid = (g.xl + g.xr) / 2;
-    int legend_rows =
-        1 + (L->ngaps > 0) + L->any_rexmit + L->any_lost + L->any_timer + L->any_inferred;
+    int legend_rows = (L->v->note != NULL) + 1 + (L->ngaps > 0) + L->any_rexmit + L->any_lost +
+                      L->any_timer + L->any_inferred;
     g.h = TOP + L->nrows * RH + 20 + legend_rows * 20;
     if (!html) fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
     fprintf(f,
@@ -272,6 +285,7 @@ int ts_ladder_svg(const ts_layout *L, FILE *f, bool html)
     times(f, L);
     notes(f, L, &g);
     for (size_t i = 0; i < L->nsegs; i++) seg(f, L, &g, i);
+    crosses(f, L, &g);
     legend(f, L, &g, TOP + L->nrows * RH + 20);
     fputs("</svg>\n", f);
     return ferror(f) ? -1 : 0;

@@ -165,6 +165,10 @@ static void draw_segs(canvas *cv, const ts_layout *L, cursor *cu, int xl, int xr
         for (int k = 0; k < ls->nlabel; k++)
             text_at(cv, ls->row_label + k, mid, rows[k], 2, room, true);
     }
+    /* A loss's cross last of all: where segments leave together the next one's label
+     * stands on the row a lost arrow ends on. */
+    for (size_t i = cu->seg; i < end; i++)
+        if (L->segs[i].lost) put(cv, L->segs[i].row_recv, mid, g->lost);
 }
 
 static void draw_notes(canvas *cv, const ts_layout *L, cursor *cu, int xl, int xr)
@@ -247,6 +251,27 @@ static int header(FILE *f, const ts_layout *L, int w, int xl, int xr)
     return 0;
 }
 
+/* A sentence (the source's note on its times) over lines of at most w columns, indented. */
+static void wrap(FILE *f, const char *s, int w, bool ascii)
+{
+    uint32_t buf[1024];
+    int n = decode(s, buf, 1024, ascii), i = 0;
+    while (i < n) {
+        int end = i + w - 2 < n ? i + w - 2 : n;
+        if (end < n) { /* break at the last blank that fits */
+            int b = end;
+            while (b > i && buf[b] != ' ') b--;
+            if (b > i) end = b;
+        }
+        char line[4 * 1024];
+        size_t k = 0;
+        for (int j = i; j < end; j++) k += utf8(line + k, buf[j]);
+        fprintf(f, "  %.*s\n", (int)k, line);
+        i = end;
+        while (i < n && buf[i] == ' ') i++;
+    }
+}
+
 static void legend(FILE *f, const ts_layout *L)
 {
     bool a = L->o.ascii;
@@ -259,6 +284,7 @@ static void legend(FILE *f, const ts_layout *L)
     if (L->any_inferred) fprintf(f, "  [STATE]  a state inferred from the segments\n");
     fprintf(f, "  seq/ack %s\n",
             L->o.relative ? "relative to each end's ISN" : "absolute, as on the wire");
+    if (L->v->note) wrap(f, L->v->note, (int)L->o.width - 2, a);
 }
 
 #define WINDOW 512 /* rows drawn at a time */
