@@ -372,30 +372,39 @@ static bool in_trace(const telnet_conn *t, uint32_t lo, uint32_t hi)
 
 /* Decide whether the events from here on come from our own trace output: the segments
  * that carry it, the ACKs of those bytes and what follows them (timers, RTT, cwnd). */
+/* The client ACKed up to stream offset off: did it ACK only trace text? Ranges below it go. */
+static bool acked_trace_only(telnet_conn *t, uint32_t off)
+{
+    if ((int32_t)(off - t->acked) <= 0) return false; /* nothing new */
+    bool only = in_trace(t, t->acked, off);
+    t->acked = off;
+    size_t k = 0;
+    while (k < t->ntr && (int32_t)(t->tr[k].hi - off) <= 0) k++;
+    memmove(t->tr, t->tr + k, (t->ntr - k) * sizeof t->tr[0]);
+    t->ntr -= k;
+    return only;
+}
+
 static void classify(telnet_conn *t, const ts_event *ev)
 {
-    uint32_t seq = 0, ack = 0, len = 0;
-    uint8_t flags = 0;
+    uint32_t seq, ack, len;
+    uint8_t flags;
     if (ev->type == TS_EV_TIMER_FIRE) {
         t->mute = false;
         return;
     }
     if (ev->type != TS_EV_SEG_IN && ev->type != TS_EV_SEG_OUT) return;
-    if (!seg_fields(ev, &seq, &ack, &flags, &len) || len || (flags & 0x07)) {
-        t->mute = ev->type == TS_EV_SEG_OUT && len &&
-                  in_trace(t, seq - t->stream0, seq - t->stream0 + len);
+    if (!seg_fields(ev, &seq, &ack, &flags, &len)) {
+        t->mute = false;
         return;
     }
-    t->mute = false;
-    if (ev->type == TS_EV_SEG_OUT || !(flags & 0x10)) return;
-    uint32_t off = ack - t->stream0;
-    if ((int32_t)(off - t->acked) <= 0) return;
-    t->mute = in_trace(t, t->acked, off);
-    t->acked = off;
-    size_t k = 0; /* drop the ranges now ACKed */
-    while (k < t->ntr && (int32_t)(t->tr[k].hi - off) <= 0) k++;
-    memmove(t->tr, t->tr + k, (t->ntr - k) * sizeof t->tr[0]);
-    t->ntr -= k;
+    if (ev->type == TS_EV_SEG_OUT) { /* muted when it carries nothing but trace text */
+        t->mute = len && !(flags & 0x07) && in_trace(t, seq - t->stream0, seq - t->stream0 + len);
+        return;
+    }
+    /* in: a pure ACK of trace text only is the trace's own doing; anything else is news */
+    bool only = (flags & 0x10) && acked_trace_only(t, ack - t->stream0);
+    t->mute = only && !len && !(flags & 0x07);
 }
 
 /* During the stack's call: gather, never send. */
