@@ -232,7 +232,7 @@ int ts_cli_run(int argc, char **argv)
     rc = 2;
     if (apply_sets(scn, &a) < 0) goto out;
     if (a.pcap && !(obs.cap = ts_capture_open(a.pcap, err, sizeof err))) {
-        fprintf(stderr, "tcpsim run: --pcap %s: %s\n", a.pcap, err);
+        fprintf(stderr, "tcpsim run: %s\n", err);
         goto out;
     }
     if (ts_capture_annotated(obs.cap)) { /* pcapng: every stack's events explain packets */

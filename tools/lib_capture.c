@@ -37,9 +37,10 @@ typedef struct cap_stack {
     uint64_t in_no; /* the packet it is taking now (record number + 1), 0: none */
     uint32_t in_conn;
     ts_time_t in_now;
-    /* a state change made by a call (close, connect), for the packet it sends next */
+    /* a state change made by a call (close, connect) or a timer, for the next packet that
+     * connection sends (the FIN may wait behind queued data) */
     uint32_t st_conn;
-    ts_time_t st_now;
+    uint8_t st_flag; /* the packet it waits for carries this TCP flag (FIN, SYN), or 0 */
     char st_note[96];
 } cap_stack;
 
@@ -247,7 +248,8 @@ void ts_capture_packet(ts_capture *c, ts_time_t now, const uint8_t *pkt, size_t 
     r->len = len;
     memcpy(data, pkt, len);
     if (ip_key(pkt, len, &r->src, &r->dst, &r->id)) {
-        r->to_stack = is_stack_addr(c, r->dst);
+        /* only TCP is reported back (SEG_IN or DROP): an ICMP echo need not wait */
+        r->to_stack = len > 9 && pkt[9] == 6 && is_stack_addr(c, r->dst);
         hash_put(c, r, no);
     }
     if (c->out_set && (pkt == c->out_pkt || (len == c->out_len && c->out_len))) {
@@ -277,9 +279,14 @@ static void seg_out(ts_capture *c, cap_stack *s, const ts_event *ev, const char 
     char p[40];
     c->out_note[0] = '\0';
     if (why) append(c->out_note, sizeof c->out_note, prefix(c, s, p, sizeof p), why);
-    if (s->st_note[0] && s->st_conn == ev->conn.id && s->st_now == ev->now)
+    const uint8_t *pk = ev->u.seg.pkt;
+    uint8_t flags = pk && ev->u.seg.len >= 40 && (size_t)(pk[0] & 15) * 4 + 14 <= ev->u.seg.len
+                        ? pk[(pk[0] & 15) * 4 + 13]
+                        : 0;
+    if (s->st_note[0] && s->st_conn == ev->conn.id && (!s->st_flag || (flags & s->st_flag))) {
         append(c->out_note, sizeof c->out_note, why ? "" : prefix(c, s, p, sizeof p), s->st_note);
-    s->st_note[0] = '\0';
+        s->st_note[0] = '\0';
+    }
     c->out_set = c->out_note[0] != '\0';
     c->out_pkt = ev->u.seg.pkt;
     c->out_len = ev->u.seg.len;
@@ -326,9 +333,12 @@ static void state(ts_capture *c, cap_stack *s, const ts_event *ev)
         append(r->note, sizeof r->note, prefix(c, s, p, sizeof p), text);
         return;
     }
-    if (s->st_conn != ev->conn.id || s->st_now != ev->now) s->st_note[0] = '\0';
+    if (s->st_conn != ev->conn.id) s->st_note[0] = '\0';
     s->st_conn = ev->conn.id;
-    s->st_now = ev->now;
+    /* a close goes with the FIN it sends (after any data still queued), a connect with
+     * its SYN; anything else with the next packet */
+    ts_state to = ev->u.state.to;
+    s->st_flag = to == TS_FIN_WAIT_1 || to == TS_LAST_ACK ? 0x01 : to == TS_SYN_SENT ? 0x02 : 0;
     append(s->st_note, sizeof s->st_note, "", text);
 }
 

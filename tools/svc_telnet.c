@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "connhist.h"
 #include "evfan.h"
 #include "svc_common.h"
 #include "trace.h"
@@ -29,6 +30,7 @@
 #define TN_TRACE_MAX (64u << 10) /* trace text gathered between settles, at most */
 #define TN_RANGES    32          /* output ranges that hold trace text, not yet ACKed */
 #define TN_WATCH_MAX 20          /* watch redraws at most this many times a second */
+#define TN_HIST_SEGS 200         /* ladder N draws at most this many of the last segments */
 
 typedef struct telnet_conn {
     svc_conn base;
@@ -59,7 +61,8 @@ typedef struct telnet_conn {
         uint32_t lo, hi; /* stream offsets [lo, hi) that hold trace text */
     } tr[TN_RANGES];
     size_t ntr;
-    bool watching; /* watch: redraw the TCB until a key */
+    ts_connhist *hist; /* this connection's recent segments and events, for ladder */
+    bool watching;     /* watch: redraw the TCB until a key */
     ts_time_t watch_every, watch_next;
 } telnet_conn;
 
@@ -73,13 +76,40 @@ static void tn_handler(telnet_t *tn, telnet_event_t *ev, void *ctx);
 static void live_update(telnet_conn *t);
 
 static void out(telnet_conn *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Text to the client: \n becomes CR LF and IAC is escaped by libtelnet. Long text goes in
+ * pieces: libtelnet 0.21's telnet_vprintf reuses its va_list when the text passes its
+ * buffer, which printed "(null)" or crashed for a whole ladder. */
+static void out_text(telnet_conn *t, const char *p, size_t n)
+{
+    if (t->write_shut) return;
+    while (n) {
+        int k = n > 512 ? 512 : (int)n;
+        telnet_printf(t->tn, "%.*s", k, p);
+        p += k;
+        n -= (size_t)k;
+    }
+}
+
 static void out(telnet_conn *t, const char *fmt, ...)
 {
     if (t->write_shut) return;
-    va_list ap;
+    char small[512];
+    va_list ap, ap2;
     va_start(ap, fmt);
-    telnet_vprintf(t->tn, fmt, ap); /* turns \n into CR LF, escapes IAC */
+    va_copy(ap2, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
     va_end(ap);
+    if (n >= 0 && (size_t)n < sizeof small) {
+        out_text(t, small, (size_t)n);
+    } else if (n > 0) {
+        char *big = malloc((size_t)n + 1);
+        if (big) {
+            vsnprintf(big, (size_t)n + 1, fmt, ap2);
+            out_text(t, big, (size_t)n);
+            free(big);
+        }
+    }
+    va_end(ap2);
 }
 
 static void prompt(telnet_conn *t)
@@ -97,6 +127,7 @@ static void cmd_help(telnet_conn *t)
            "  watch [N]        redraw the tcb N times a second (1) until you press a key\n"
            "  trace on|off     stream this connection's events as they happen: segments,\n"
            "                   states, timers, retransmissions, RTT samples, cwnd\n"
+           "  ladder [N]       this connection's last N segments (20) as a sequence diagram\n"
            "  conns            every connection in the stack with its state (and its ID)\n"
            "  stats            the stack's counters\n"
            "  set              this connection's parameters\n"
@@ -341,37 +372,48 @@ static bool in_trace(const telnet_conn *t, uint32_t lo, uint32_t hi)
 
 /* Decide whether the events from here on come from our own trace output: the segments
  * that carry it, the ACKs of those bytes and what follows them (timers, RTT, cwnd). */
+/* The client ACKed up to stream offset off: did it ACK only trace text? Ranges below it go. */
+static bool acked_trace_only(telnet_conn *t, uint32_t off)
+{
+    if ((int32_t)(off - t->acked) <= 0) return false; /* nothing new */
+    bool only = in_trace(t, t->acked, off);
+    t->acked = off;
+    size_t k = 0;
+    while (k < t->ntr && (int32_t)(t->tr[k].hi - off) <= 0) k++;
+    memmove(t->tr, t->tr + k, (t->ntr - k) * sizeof t->tr[0]);
+    t->ntr -= k;
+    return only;
+}
+
 static void classify(telnet_conn *t, const ts_event *ev)
 {
-    uint32_t seq = 0, ack = 0, len = 0;
-    uint8_t flags = 0;
+    uint32_t seq, ack, len;
+    uint8_t flags;
     if (ev->type == TS_EV_TIMER_FIRE) {
         t->mute = false;
         return;
     }
     if (ev->type != TS_EV_SEG_IN && ev->type != TS_EV_SEG_OUT) return;
-    if (!seg_fields(ev, &seq, &ack, &flags, &len) || len || (flags & 0x07)) {
-        t->mute = ev->type == TS_EV_SEG_OUT && len &&
-                  in_trace(t, seq - t->stream0, seq - t->stream0 + len);
+    if (!seg_fields(ev, &seq, &ack, &flags, &len)) {
+        t->mute = false;
         return;
     }
-    t->mute = false;
-    if (ev->type == TS_EV_SEG_OUT || !(flags & 0x10)) return;
-    uint32_t off = ack - t->stream0;
-    if ((int32_t)(off - t->acked) <= 0) return;
-    t->mute = in_trace(t, t->acked, off);
-    t->acked = off;
-    size_t k = 0; /* drop the ranges now ACKed */
-    while (k < t->ntr && (int32_t)(t->tr[k].hi - off) <= 0) k++;
-    memmove(t->tr, t->tr + k, (t->ntr - k) * sizeof t->tr[0]);
-    t->ntr -= k;
+    if (ev->type == TS_EV_SEG_OUT) { /* muted when it carries nothing but trace text */
+        t->mute = len && !(flags & 0x07) && in_trace(t, seq - t->stream0, seq - t->stream0 + len);
+        return;
+    }
+    /* in: a pure ACK of trace text only is the trace's own doing; anything else is news */
+    bool only = (flags & 0x10) && acked_trace_only(t, ack - t->stream0);
+    t->mute = only && !len && !(flags & 0x07);
 }
 
 /* During the stack's call: gather, never send. */
 static void live_event(void *ctx, const ts_event *ev)
 {
     telnet_conn *t = ctx;
-    if (!t->tracing || ev->conn.id != t->conn_id) return;
+    if (ev->conn.id != t->conn_id) return;
+    ts_connhist_event(t->hist, ev);
+    if (!t->tracing) return;
     classify(t, ev);
     if (t->mute) return;
     char line[640];
@@ -398,10 +440,20 @@ static void live_settle(void *ctx)
 {
     telnet_conn *t = ctx;
     if (t->write_shut || t->quit) return;
-    bool wrote = false;
+    bool wrote = false, hold = false;
+    ts_tcp_info i;
+    /* The stack holds an ACK for its delayed-ACK timer: lines sent now would carry it and
+     * change what they show. They wait for the timer (the echo of a key still carries the
+     * ACK at once, as in the chapter). */
+    if (t->tracing && t->pending.len && ts_sock_info(t->base.stack, t->base.sd, &i) == 0 &&
+        i.delack_pending && i.timer[TS_TIMER_DELACK] != TS_TIME_NEVER) {
+        ts_evfan_wake_at(t->fan, i.timer[TS_TIMER_DELACK]);
+        hold = true;
+    }
     t->trace_text = true; /* all of it is output the trace leaves out */
-    if (t->tracing && (t->pending.len || t->lost_lines)) {
-        out(t, "\r\033[K%.*s", (int)t->pending.len, t->pending.data); /* over the prompt */
+    if (t->tracing && !hold && (t->pending.len || t->lost_lines)) {
+        out(t, "\r\033[K"); /* over the prompt */
+        out_text(t, t->pending.data, t->pending.len);
         if (t->lost_lines) out(t, "[%u trace lines dropped: too many at once]\n", t->lost_lines);
         t->pending.len = 0;
         t->lost_lines = 0;
@@ -420,10 +472,11 @@ static void live_settle(void *ctx)
     if (wrote) svc_out_flush(&t->out, t->base.stack, t->base.sd); /* errors: the socket's */
 }
 
-/* Subscribed to the fan-out exactly while trace or watch needs it. */
+/* Subscribed to the fan-out while the session lives (ladder's history) or trace or watch
+ * needs it. */
 static void live_update(telnet_conn *t)
 {
-    bool want = t->tracing || t->watching;
+    bool want = t->tracing || t->watching || t->hist;
     if (want && !t->subscribed) {
         ts_evfan_sub sub = {live_event, live_settle, t};
         t->subscribed = ts_evfan_subscribe(t->fan, &sub) == 0;
@@ -494,6 +547,37 @@ static void cmd_watch(telnet_conn *t, const char *arg)
     ts_evfan_wake_at(t->fan, t->watch_next);
 }
 
+static void cmd_ladder(telnet_conn *t, const char *arg)
+{
+    unsigned long n = 20;
+    char *end, err[200];
+    if (arg && (n = strtoul(arg, &end, 10), *end || *arg == '-' || n < 1 || n > TN_HIST_SEGS)) {
+        out(t, "ladder %s: give 1..%d segments, e.g. ladder 10\n", arg, TN_HIST_SEGS);
+        return;
+    }
+    if (!have_events(t, "ladder")) return;
+    if (!t->hist) {
+        out(t, "ladder: out of memory when you logged in; nothing was recorded\n");
+        return;
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) {
+        out(t, "ladder: out of memory\n");
+        return;
+    }
+    /* ASCII: a telnet session without the BINARY option is 7-bit */
+    err[0] = '\0';
+    int r = ts_connhist_ladder(t->hist, n, true, "tcpsim", "you", f, err, sizeof err);
+    fclose(f);
+    if (r < 0)
+        out(t, "ladder: %s\n", err);
+    else
+        out_text(t, buf, len);
+    free(buf);
+}
+
 static void watch_stop(telnet_conn *t)
 {
     t->watching = false;
@@ -519,6 +603,8 @@ static void run_command(telnet_conn *t, char *line)
         cmd_trace(t, a1);
     else if (!strcmp(cmd, "watch"))
         cmd_watch(t, a1);
+    else if (!strcmp(cmd, "ladder"))
+        cmd_ladder(t, a1);
     else if (!strcmp(cmd, "conns"))
         cmd_conns(t);
     else if (!strcmp(cmd, "stats"))
@@ -640,6 +726,10 @@ static bool telnet_open(svc_conn *c)
         t->conn_id = i.conn_id;
         t->stream0 = i.iss + 1;
     }
+    if (t->fan) { /* record from the login on, so ladder can draw what came before */
+        t->hist = ts_connhist_new(t->conn_id, TN_HIST_SEGS);
+        live_update(t);
+    }
     t->tn = telnet_init(telopts, tn_handler, 0, t);
     if (!t->tn) return false;
     telnet_negotiate(t->tn, TELNET_WILL, TELNET_TELOPT_ECHO);
@@ -689,6 +779,8 @@ static void telnet_release(svc_conn *c)
 {
     telnet_conn *t = (telnet_conn *)c;
     t->tracing = t->watching = false;
+    ts_connhist_free(t->hist);
+    t->hist = NULL;
     live_update(t);
     if (t->tn) telnet_free(t->tn);
     svc_out_free(&t->out);

@@ -240,6 +240,21 @@ pcapng) # FILE.pcapng explains itself: comments on the right packets (tshark); t
         echo "$name: $(wc -l <"$tmp/$name.txt") packets, as in the pcap"
     done
     ;;
+telnet_trace) # the telnet shell's trace in the simulator: the events reach the service
+    command -v tcpdump >/dev/null || fail "tcpdump is not installed"
+    "$TCPSIM" run "$1" --pcap "$tmp/t.pcap" >"$tmp/out" 2>&1 || fail "$1 did not hold: $(grep FAIL "$tmp/out")"
+    tcpdump -A -r "$tmp/t.pcap" 2>/dev/null | tr -d '\r' >"$tmp/text"
+    # the "x" arrives at 1.005 s; the trace waits for the delayed ACK instead of carrying it
+    grep -q '^ *[0-9]*  1.045000 IP 10.0.0.199.23 > 10.0.0.103.[0-9]*: Flags \[\.\], ack [0-9]*, .*length 0$' "$tmp/out" ||
+        fail "no delayed ACK at 1.045 s: $(grep ' 1.0[0-9]*000 ' "$tmp/out")"
+    for want in "trace on: connection 2's events" \
+        "0.890000 conn 2 10.0.0.199.23>10.0.0.103.[0-9]* in IP 10.0.0.103.[0-9]* > 10.0.0.199.23: Flags \[P.\], seq [0-9:]*, .*length 1" \
+        "0.890000 conn 2 .* timer delack set +40ms" "0.930000 conn 2 .* timer delack fire" \
+        "0.930000 conn 2 .* out IP 10.0.0.199.23 > .*Flags \[.\], ack .*length 0"; do
+        grep -q "$want" "$tmp/text" || fail "the session lacks '$want'"
+    done
+    echo "the trace shows the keystroke, its delayed-ACK timer and the ACK it sent"
+    ;;
 *) fail "unknown mode $mode" ;;
 esac
 exit 0

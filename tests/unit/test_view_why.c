@@ -279,6 +279,52 @@ START_TEST(tail_loss_probe)
 }
 END_TEST
 
+START_TEST(tail_loss_probe_new_data)
+{
+    harness *h = setup(NULL, NULL);
+    h_app ca, sb;
+    uint32_t base = h_open_pair(h, &ca, &sb, PORT, MSS);
+    g.n = 0;
+    g.drop_side = H_A;
+    g.drop_left = 10; /* the whole first flight (cwnd 10): no ACK comes back */
+    h_app_send_all(&ca, 30 * MSS);
+    h_run_until(h, h->now + 3 * TS_SEC);
+    ck_assert_uint_eq(sb.rx_len, 30 * MSS);
+    ck_assert_uint_ge(count(H_A), 1);
+    const said *s = nth(H_A, 0);
+    /* the probe sends the 11th segment, never sent before (RFC 8985 7.3) */
+    ck_assert(!strncmp(s->why, "tail loss probe (new data), pto ", 32));
+    ck_assert_uint_eq(s->seq, base + 10 * MSS);
+    h_app_free(&ca);
+    h_app_free(&sb);
+    teardown(h);
+}
+END_TEST
+
+START_TEST(rack_reordering_timer)
+{
+    harness *h = setup(NULL, NULL);
+    h_app ca, sb;
+    uint32_t base = h_open_pair(h, &ca, &sb, PORT, MSS);
+    g.n = 0;
+    g.drop_side = H_A;
+    g.drop_seq = base;
+    g.drop_left = 1;
+    /* two segments, the first lost: one SACK, too few for the dupACK rule, so RACK's
+     * reordering timer decides (RFC 8985 6.2) */
+    h_app_send_all(&ca, 2 * MSS);
+    h_run_until(h, h->now + 2 * TS_SEC);
+    ck_assert_uint_eq(sb.rx_len, 2 * MSS);
+    ck_assert_uint_eq(count(H_A), 1);
+    ck_assert_str_eq(nth(H_A, 0)->why,
+                     "RACK reordering timer: retransmission of a segment deemed lost (RFC 8985)");
+    ck_assert_uint_eq(nth(H_A, 0)->seq, base);
+    h_app_free(&ca);
+    h_app_free(&sb);
+    teardown(h);
+}
+END_TEST
+
 START_TEST(zero_window_probe)
 {
     ts_params pb;
@@ -452,10 +498,11 @@ END_TEST
 
 int main(void)
 {
-    const TTest *all[] = {syn_retransmissions, synack_retransmission, rto_retransmissions,
-                          fast_retransmission, newreno_partial_ack,   tail_loss_probe,
-                          zero_window_probe,   keepalive_probe,       delayed_ack,
-                          challenge_ack,       reset_no_listener,     many_connections};
+    const TTest *all[] = {syn_retransmissions,      synack_retransmission, rto_retransmissions,
+                          fast_retransmission,      newreno_partial_ack,   tail_loss_probe,
+                          tail_loss_probe_new_data, rack_reordering_timer, zero_window_probe,
+                          keepalive_probe,          delayed_ack,           challenge_ack,
+                          reset_no_listener,        many_connections};
     const char *only = getenv("WHY_ONLY"); /* run one test by name, for debugging */
     Suite *s = suite_create("view_why");
     TCase *tc = tcase_create("why");

@@ -30,7 +30,8 @@ typedef struct why_conn {
     /* a fast or partial-ACK retransmission announced for the next packet */
     bool rexmit;
     ts_rexmit_kind rexmit_kind;
-    ts_time_t reo_at; /* the RACK reordering timer fired then: its retransmissions */
+    ts_time_t rexmit_at; /* announced then: only a packet at that instant is it */
+    ts_time_t reo_at;    /* the RACK reordering timer fired then: its retransmissions */
     bool reo;
     uint32_t rto_count, syn_count; /* retransmissions in a row, as the stack counts them */
     uint32_t keepalives;           /* keepalive probes since the last segment received */
@@ -257,7 +258,7 @@ static const char *seg_out(ts_why *w, why_conn *c, const ts_event *ev)
 {
     tcp_view v = parse(ev->u.seg.pkt, ev->u.seg.len);
     const char *s = NULL;
-    if (c->rexmit) {
+    if (c->rexmit && c->rexmit_at == ev->now) {
         s = rexmit_sentence(c, ev->now);
         c->rexmit = false;
     } else if (c->fired && c->fired_at == ev->now && v.ok) {
@@ -266,7 +267,7 @@ static const char *seg_out(ts_why *w, why_conn *c, const ts_event *ev)
     } else if (ev->u.seg.why) {
         s = ev->u.seg.why;
     }
-    c->fired = false;
+    c->fired = c->rexmit = false; /* said of the first packet after them, or of none */
     if (v.ok) {
         uint32_t end = v.seq + v.len + ((v.flags & F_SYN) ? 1 : 0) + ((v.flags & F_FIN) ? 1 : 0);
         if (!c->sent || seq_gt(end, c->snd_max)) c->snd_max = end;
@@ -296,6 +297,7 @@ static void rexmit(why_conn *c, const ts_event *ev)
     case TS_REXMIT_PARTIAL: /* announced before the packet */
         c->rexmit = true;
         c->rexmit_kind = ev->u.rexmit.kind;
+        c->rexmit_at = ev->now;
         if (c->fired && c->fired_kind == TS_TIMER_TLP && c->fired_at == ev->now) {
             c->reo = true;
             c->reo_at = ev->now;
