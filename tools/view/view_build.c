@@ -26,11 +26,17 @@ void ts_vb_discard(ts_vb *b)
     memset(b, 0, sizeof *b);
 }
 
+/* Small first sizes: a capture of many short connections (a SYN scan: 100,000 of one
+ * segment each) holds one view per connection, so what an empty one costs is paid that
+ * many times; doubling keeps long connections linear. */
+#define FIRST_ELEMS 2
+#define FIRST_STR   128
+
 /* Room for one more element of size sz in *arr holding n of cap; a zeroed element. */
 static void *grow(void **arr, size_t n, size_t *cap, size_t sz)
 {
     if (n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 16;
+        size_t nc = *cap ? *cap * 2 : FIRST_ELEMS;
         void *p = realloc(*arr, nc * sz);
         if (!p) return NULL;
         *arr = p;
@@ -79,7 +85,7 @@ const char *ts_vb_str(ts_vb *b, const char *s, size_t len)
     if (!s) return NULL;
     if (len == SIZE_MAX) len = strlen(s);
     if (b->nstr + len + 1 > b->capstr) {
-        size_t nc = b->capstr ? b->capstr : 4096;
+        size_t nc = b->capstr ? b->capstr : FIRST_STR;
         while (nc < b->nstr + len + 1) nc *= 2;
         char *p = realloc(b->str, nc);
         if (!p) return NULL;
