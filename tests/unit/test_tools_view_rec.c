@@ -273,6 +273,38 @@ START_TEST(scripted_peer)
 }
 END_TEST
 
+/* A long run stops recording at the limit (memory stays bounded) and the view says so;
+ * what it kept is whole and what came after is not half-recorded. */
+START_TEST(stops_at_the_limit)
+{
+    ts_view_rec *rec = ts_view_rec_new(TS_VIEW_SIM);
+    ck_assert_ptr_nonnull(rec);
+    ts_view_rec_limit(rec, 3);
+    char *out;
+    size_t n;
+    run("chapter-close.scn", rec, &out, &n);
+    free(out);
+    ts_view_set set;
+    char err[256];
+    ck_assert_int_eq(ts_view_rec_finish(rec, &set, err, sizeof err), 0);
+    ck_assert_uint_eq(set.n, 1);
+    const ts_view *v = set.conns[0];
+    ck_assert_uint_eq(v->nsegs, 3); /* the handshake */
+    ck_assert_ptr_nonnull(v->note);
+    ck_assert_ptr_nonnull(strstr(v->note, "recording stopped after 3 segments"));
+    for (size_t i = 0; i < v->nstates; i++) /* nothing of the close */
+        ck_assert_int_le(v->states[i].to, TS_ESTABLISHED);
+    ts_view_set_free(&set);
+    /* the recorder starts over after finish, with the same limit */
+    run("chapter-close.scn", rec, &out, &n);
+    free(out);
+    ck_assert_int_eq(ts_view_rec_finish(rec, &set, err, sizeof err), 0);
+    ck_assert_uint_eq(set.conns[0]->nsegs, 3);
+    ts_view_set_free(&set);
+    ts_view_rec_free(rec);
+}
+END_TEST
+
 /* The hooks change nothing the run prints. */
 START_TEST(output_unchanged)
 {
@@ -307,6 +339,7 @@ int main(void)
     tcase_add_test(tc, causes);
     tcase_add_test(tc, scripted_peer);
     tcase_add_test(tc, output_unchanged);
+    tcase_add_test(tc, stops_at_the_limit);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }

@@ -71,14 +71,23 @@ struct ts_view_rec {
     size_t npk, cappk;
     uint64_t pk_base;
     bool pk_based, oom;
+    size_t nsegs, max_segs; /* recorded so far; the limit (ts_view_rec_limit) */
+    bool full;              /* the limit was reached: nothing more is recorded */
     char line[1024];
 };
 
 ts_view_rec *ts_view_rec_new(ts_view_origin origin)
 {
     ts_view_rec *r = calloc(1, sizeof *r);
-    if (r) r->origin = origin;
+    if (!r) return NULL;
+    r->origin = origin;
+    r->max_segs = TS_VIEW_REC_MAX_SEGS;
     return r;
+}
+
+void ts_view_rec_limit(ts_view_rec *r, size_t max_segs)
+{
+    r->max_segs = max_segs;
 }
 
 void ts_view_rec_free(ts_view_rec *r)
@@ -284,7 +293,7 @@ static void on_rexmit(ts_view_rec *r, rhost *h, rconn *c, const ts_event *ev)
 void ts_view_rec_event(ts_view_rec *r, int host, const ts_event *ev)
 {
     rhost *h = host_get(r, host);
-    if (!h || r->oom) return;
+    if (!h || r->oom || r->full) return;
     const char *why = h->why ? ts_why_event(h->why, ev) : NULL;
     rconn *c = NULL;
     int d = -1;
@@ -374,7 +383,12 @@ void ts_view_rec_packet(ts_view_rec *r, uint64_t no, int from, ts_time_t t, cons
 {
     rhost *h = host_get(r, from);
     ts_vtcp g;
-    if (r->oom || !ts_vtcp_parse(pkt, len, len, &g)) {
+    if (r->oom || r->full || !ts_vtcp_parse(pkt, len, len, &g)) {
+        if (h) h->out_pending = false;
+        return;
+    }
+    if (r->nsegs >= r->max_segs) {
+        r->full = true;
         if (h) h->out_pending = false;
         return;
     }
@@ -384,6 +398,9 @@ void ts_view_rec_packet(ts_view_rec *r, uint64_t no, int from, ts_time_t t, cons
         r->oom = true;
         return;
     }
+    /* Full from the last segment kept on, so the events that lead to the next one (its
+     * state change, its timers) are not kept without it. */
+    if (++r->nsegs >= r->max_segs) r->full = true;
     int d = end_of(c->b.v, g.src, g.sport);
     s->no = (uint32_t)no;
     s->from = d < 0 ? 0 : d;
@@ -450,10 +467,16 @@ int ts_view_rec_finish(ts_view_rec *r, ts_view_set *out, char *err, size_t errle
     }
     out->conns = calloc(r->n ? r->n : 1, sizeof *out->conns);
     if (!out->conns) goto oom;
+    char note[160];
+    snprintf(note, sizeof note,
+             "recording stopped after %zu segments (the recorder's limit); what came later "
+             "is not drawn",
+             r->nsegs);
     for (size_t i = 0; i < r->n; i++) {
         rconn *c = &r->c[i];
         ts_view *v = c->b.v;
         if (!v->nsegs) continue; /* a socket that never sent or received a segment */
+        if (r->full && !(v->note = ts_vb_str(&c->b, note, SIZE_MAX))) goto oom;
         for (int e = 0; e < 2; e++)
             for (size_t k = 0; k < r->nhosts; k++)
                 if (r->hosts[k].known && r->hosts[k].addr == v->end[e].ep.addr)
@@ -466,6 +489,8 @@ int ts_view_rec_finish(ts_view_rec *r, ts_view_set *out, char *err, size_t errle
     r->n = 0;
     r->npk = 0;
     r->pk_based = false;
+    r->nsegs = 0;
+    r->full = false;
     for (size_t k = 0; k < r->nhosts; k++) {
         r->hosts[k].last_conn = 0;
         r->hosts[k].out_pending = false;

@@ -14,6 +14,12 @@
 typedef struct ts_view_rec ts_view_rec;
 
 ts_view_rec *ts_view_rec_new(ts_view_origin origin); /* NULL when out of memory */
+/* The most segments recorded, all connections together. A run that goes on (tun
+ * --diagram left open for hours) stops recording there instead of growing by about a
+ * kilobyte a packet until it runs out of memory; the views it drew say where it
+ * stopped. 100,000 segments by default (the size a ladder is still worth drawing). */
+#define TS_VIEW_REC_MAX_SEGS 100000
+void ts_view_rec_limit(ts_view_rec *r, size_t max_segs);
 void ts_view_rec_free(ts_view_rec *r);
 /* Host number host (the index the calls below use): its name, address, and its stack
  * (NULL for a host seen only through its packets). 0, or -1 out of memory. */
