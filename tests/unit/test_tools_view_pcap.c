@@ -548,6 +548,35 @@ START_TEST(a_directory)
 }
 END_TEST
 
+/* A simultaneous open (RFC 9293 3.5, figure 8): each end's SYN-ACK repeats its SYN's ISN
+ * as the handshake's next step, not as a retransmission; a second SYN-ACK on it is one. */
+START_TEST(simultaneous_open_is_no_retransmission)
+{
+    static buf b;
+    static const pkt ps[] = {
+        {0, A_CLI, A_SRV, 5000, 6000, ISN_C, 0, TS_TH_SYN, 64240, syn_opt, sizeof syn_opt, 0, 0},
+        {0, A_SRV, A_CLI, 6000, 5000, ISN_S, 0, TS_TH_SYN, 64240, syn_opt, sizeof syn_opt, 0, 0},
+        {5000, A_CLI, A_SRV, 5000, 6000, ISN_C, ISN_S + 1, TS_TH_SYN | TS_TH_ACK, 64240, syn_opt,
+         sizeof syn_opt, 0, 0},
+        {5000, A_SRV, A_CLI, 6000, 5000, ISN_S, ISN_C + 1, TS_TH_SYN | TS_TH_ACK, 64240, syn_opt,
+         sizeof syn_opt, 0, 0},
+        {1005000, A_SRV, A_CLI, 6000, 5000, ISN_S, ISN_C + 1, TS_TH_SYN | TS_TH_ACK, 64240, syn_opt,
+         sizeof syn_opt, 0, 0},
+    };
+    pcap_of(&b, LT_RAW, ps, 5);
+    ts_view_set set;
+    char err[256];
+    ck_assert_int_eq(read_buf(&b, &set, err, sizeof err), 0);
+    ck_assert_uint_eq(set.n, 1);
+    const ts_view *v = set.conns[0];
+    ck_assert_uint_eq(v->nsegs, 5);
+    for (int i = 0; i < 4; i++) ck_assert_int_eq(v->segs[i].cause, TS_VCAUSE_NEW);
+    ck_assert_int_eq(v->segs[4].cause, TS_VCAUSE_SYN);
+    ck_assert_uint_eq(v->segs[4].rexmit_no, 1);
+    ts_view_set_free(&set);
+}
+END_TEST
+
 /* ---- stamps a tap can write ---- */
 
 static void check_sane_times(const ts_view_set *set)
@@ -712,6 +741,7 @@ int main(void)
     tcase_add_test(tc, skips_what_is_not_tcp_over_ipv4);
     tcase_add_test(tc, bad_input);
     tcase_add_test(tc, a_directory);
+    tcase_add_test(tc, simultaneous_open_is_no_retransmission);
     tcase_add_test(tc, stamps_out_of_order);
     tcase_add_test(tc, stamps_far_future);
     tcase_add_test(tc, one_segment_connection_is_small);

@@ -273,6 +273,24 @@ START_TEST(scripted_peer)
 }
 END_TEST
 
+/* The crossed SYN-ACKs of a simultaneous open are the handshake, not retransmissions
+ * (they were drawn dashed, "retransmission after 5 ms"). */
+START_TEST(simultaneous_open)
+{
+    ts_view_set set = record("simultaneous-open.scn");
+    ck_assert_uint_ge(set.n, 1);
+    const ts_view *v = set.conns[0];
+    size_t synacks = 0;
+    for (size_t i = 0; i < v->nsegs; i++) {
+        ck_assert_msg(v->segs[i].cause == TS_VCAUSE_NEW, "segment %zu: cause %d", i,
+                      v->segs[i].cause);
+        synacks += (v->segs[i].flags & (TS_TH_SYN | TS_TH_ACK)) == (TS_TH_SYN | TS_TH_ACK);
+    }
+    ck_assert_uint_eq(synacks, 2);
+    ts_view_set_free(&set);
+}
+END_TEST
+
 /* A long run stops recording at the limit (memory stays bounded) and the view says so;
  * what it kept is whole and what came after is not half-recorded. */
 START_TEST(stops_at_the_limit)
@@ -340,6 +358,7 @@ int main(void)
     tcase_add_test(tc, scripted_peer);
     tcase_add_test(tc, output_unchanged);
     tcase_add_test(tc, stops_at_the_limit);
+    tcase_add_test(tc, simultaneous_open);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }

@@ -308,7 +308,13 @@ void ts_vwire_account(ts_vwire *w, ts_view *v, int d, ts_view_seg *s, ts_time_t 
     bool rexmit = false;
     if (s->flags & TS_TH_SYN) {
         me->syn_count++;
-        if (me->syn && me->isn == s->seq) {
+        if (me->syn && me->isn == s->seq && (s->flags & TS_TH_ACK) && !me->synack) {
+            /* A simultaneous open (RFC 9293 3.5, figure 8): the end that sent a SYN and got
+             * one answers with SYN-ACK on the same ISN; that is the handshake's next step,
+             * not a retransmission. Its own retransmissions count from here. */
+            me->synack = true;
+            me->syn_count = 1;
+        } else if (me->syn && me->isn == s->seq) {
             s->cause = TS_VCAUSE_SYN;
             s->rexmit_no = me->syn_count - 1;
             rexmit = true;
@@ -316,6 +322,7 @@ void ts_vwire_account(ts_vwire *w, ts_view *v, int d, ts_view_seg *s, ts_time_t 
             return; /* another ISN on a live connection: answered, not adopted (RFC 5961 4) */
         } else {
             me->syn = true;
+            me->synack = (s->flags & TS_TH_ACK) != 0;
             me->isn = s->seq;
             me->wscale = s->wscale;
             v->end[d].isn = s->seq;

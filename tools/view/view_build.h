@@ -73,6 +73,7 @@ typedef struct ts_vwire_end {
     bool syn;
     uint32_t isn;
     int8_t wscale;
+    bool synack;        /* it has sent a SYN-ACK (its SYNs are counted from that one) */
     uint32_t syn_count; /* SYNs sent: the 2nd and later are retransmissions */
     bool max_known;
     uint32_t snd_max; /* highest seq + seqlen sent */
