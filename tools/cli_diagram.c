@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "diagram.h"
@@ -131,6 +132,14 @@ int ts_diagram_check(const ts_diagram_opts *d, const char *cmd)
     return resolve_format(d, &fmt, cmd);
 }
 
+/* No half-written picture left behind, but only a regular file is ours to remove: -o
+ * /dev/full or /dev/null (or a link to one) names something that must stay. */
+static void remove_partial(const char *path)
+{
+    struct stat sb;
+    if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode)) remove(path);
+}
+
 int ts_diagram_write(const ts_view_set *set, const ts_diagram_opts *d, const char *cmd)
 {
     char err[512];
@@ -155,7 +164,7 @@ int ts_diagram_write(const ts_view_set *set, const ts_diagram_opts *d, const cha
         rc = -1;
     }
     if (rc < 0) {
-        if (f != stdout) remove(d->out); /* no half-written picture left behind */
+        if (f != stdout) remove_partial(d->out);
         fprintf(stderr, "%s: %s\n", cmd, err);
         return 2;
     }

@@ -48,5 +48,21 @@ html) # SCN STEP TEXT...: opened at #step=STEP in headless chromium, that arrow 
         grep -qF -- "$text" "$tmp/dom.html" || fail "$scn step $step: no \"$text\" in the page"
     done
     ;;
+full) # SCN: a diagram that cannot be written is one line and exit 2, and what -o named
+      # is left alone unless it is a regular file: /dev/full or a link to it was removed
+      # (a failing -o /dev/null took /dev/null with it)
+    scn=$1
+    ln -s /dev/full "$tmp/full.svg"
+    "$TCPSIM" diagram "$scn" -o "$tmp/full.svg" 2>"$tmp/err"
+    rc=$?
+    [ "$rc" -eq 2 ] || fail "-o a full device: exit $rc, want 2"
+    [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "-o a full device: want one line, got: $(cat "$tmp/err")"
+    grep -q "No space left" "$tmp/err" || fail "-o a full device: $(cat "$tmp/err")"
+    [ -L "$tmp/full.svg" ] || fail "-o a link to /dev/full: the link was removed"
+    [ -c /dev/full ] || fail "/dev/full is gone"
+    "$TCPSIM" run "$scn" --diagram "$tmp/full.svg" >/dev/null 2>"$tmp/err"
+    [ $? -eq 2 ] || fail "run --diagram a full device: want exit 2"
+    [ -L "$tmp/full.svg" ] || fail "run --diagram a link to /dev/full: the link was removed"
+    ;;
 *) fail "unknown mode $mode" ;;
 esac
