@@ -300,6 +300,36 @@ void ts_vtcp_options(const uint8_t *o, size_t n, ts_view_seg *s)
     }
 }
 
+typedef enum { SYN_NEW, SYN_AGAIN, SYN_OTHER_ISN } syn_kind;
+
+/* A SYN from end d: its first (the ISN into v->end), a retransmission of it (cause and
+ * count set), or another ISN on a live connection (answered, not adopted: RFC 5961 4). */
+static syn_kind syn_seen(ts_vwire_end *me, ts_view *v, int d, ts_view_seg *s)
+{
+    me->syn_count++;
+    if (me->syn && me->isn == s->seq && (s->flags & TS_TH_ACK) && !me->synack) {
+        /* A simultaneous open (RFC 9293 3.5, figure 8): the end that sent a SYN and got
+         * one answers with SYN-ACK on the same ISN; that is the handshake's next step,
+         * not a retransmission. Its own retransmissions count from here. */
+        me->synack = true;
+        me->syn_count = 1;
+        return SYN_NEW;
+    }
+    if (me->syn && me->isn == s->seq) {
+        s->cause = TS_VCAUSE_SYN;
+        s->rexmit_no = me->syn_count - 1;
+        return SYN_AGAIN;
+    }
+    if (me->syn) return SYN_OTHER_ISN;
+    me->syn = true;
+    me->synack = (s->flags & TS_TH_ACK) != 0;
+    me->isn = s->seq;
+    me->wscale = s->wscale;
+    v->end[d].isn = s->seq;
+    v->end[d].isn_known = true;
+    return SYN_NEW;
+}
+
 /* Retransmission, window scale and round-trip bookkeeping for one segment from end d. */
 void ts_vwire_account(ts_vwire *w, ts_view *v, int d, ts_view_seg *s, ts_time_t t)
 {
@@ -307,27 +337,9 @@ void ts_vwire_account(ts_vwire *w, ts_view *v, int d, ts_view_seg *s, ts_time_t 
     uint32_t seqlen = s->len + !!(s->flags & TS_TH_SYN) + !!(s->flags & TS_TH_FIN);
     bool rexmit = false;
     if (s->flags & TS_TH_SYN) {
-        me->syn_count++;
-        if (me->syn && me->isn == s->seq && (s->flags & TS_TH_ACK) && !me->synack) {
-            /* A simultaneous open (RFC 9293 3.5, figure 8): the end that sent a SYN and got
-             * one answers with SYN-ACK on the same ISN; that is the handshake's next step,
-             * not a retransmission. Its own retransmissions count from here. */
-            me->synack = true;
-            me->syn_count = 1;
-        } else if (me->syn && me->isn == s->seq) {
-            s->cause = TS_VCAUSE_SYN;
-            s->rexmit_no = me->syn_count - 1;
-            rexmit = true;
-        } else if (me->syn) {
-            return; /* another ISN on a live connection: answered, not adopted (RFC 5961 4) */
-        } else {
-            me->syn = true;
-            me->synack = (s->flags & TS_TH_ACK) != 0;
-            me->isn = s->seq;
-            me->wscale = s->wscale;
-            v->end[d].isn = s->seq;
-            v->end[d].isn_known = true;
-        }
+        syn_kind k = syn_seen(me, v, d, s);
+        if (k == SYN_OTHER_ISN) return;
+        rexmit = k == SYN_AGAIN;
     } else if (seqlen && me->max_known && SEQ_LT(s->seq, me->snd_max)) {
         s->cause = TS_VCAUSE_REXMIT;
         me->rx_count = me->rx_seq == s->seq && me->rx_count ? me->rx_count + 1 : 1;
@@ -364,6 +376,11 @@ void ts_vwire_account(ts_vwire *w, ts_view *v, int d, ts_view_seg *s, ts_time_t 
         (!me->max_known || s->seq == me->snd_max || !peer->syn || !me->syn))
         w->ended = true;
     if (w->e[0].fin && w->e[1].fin) w->ended = true;
+}
+
+bool ts_vwire_continues(const ts_vwire *w, uint8_t flags)
+{
+    return !(w->ended && (flags & (TS_TH_SYN | TS_TH_ACK)) == TS_TH_SYN);
 }
 
 void ts_vwire_init(ts_vwire *w)

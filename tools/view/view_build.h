@@ -92,6 +92,9 @@ typedef struct ts_vwire {
 } ts_vwire;
 
 void ts_vwire_init(ts_vwire *w);
+/* Whether a segment with these flags continues a 4-tuple's newest incarnation (whose wire
+ * is w) rather than starting another: only a bare SYN after the old one ended starts one. */
+bool ts_vwire_continues(const ts_vwire *w, uint8_t flags);
 /* Retransmissions seen (cause TS_VCAUSE_SYN or _REXMIT, rexmit_no), ISNs into v->end,
  * window scaling, round trips at this point of the path, the end of the connection: for
  * segment s from end d seen at t. */

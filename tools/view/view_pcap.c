@@ -129,8 +129,7 @@ static pconn *conn_for(reader *r, const ts_vtcp *g, uint8_t flags)
 {
     ts_vflow_key k = ts_vflow_key_of(g->src, g->sport, g->dst, g->dport);
     uint32_t i = ts_vflows_get(&r->flows, &k);
-    bool new_syn = (flags & (TS_TH_SYN | TS_TH_ACK)) == TS_TH_SYN;
-    if (i && !(r->c[i - 1].w.ended && new_syn)) return &r->c[i - 1];
+    if (i && ts_vwire_continues(&r->c[i - 1].w, flags)) return &r->c[i - 1];
     return conn_new(r, g, i);
 }
 

@@ -373,8 +373,7 @@ static rconn *conn_for_packet(ts_view_rec *r, rhost *h, const ts_vtcp *g, uint8_
     if (h && h->out_pending && h->out_conn) return &r->c[h->out_conn - 1];
     ts_vflow_key k = ts_vflow_key_of(g->src, g->sport, g->dst, g->dport);
     uint32_t i = ts_vflows_get(&r->flows, &k);
-    bool new_syn = (flags & (TS_TH_SYN | TS_TH_ACK)) == TS_TH_SYN;
-    if (i && !(r->c[i - 1].w.ended && new_syn)) return &r->c[i - 1];
+    if (i && ts_vwire_continues(&r->c[i - 1].w, flags)) return &r->c[i - 1];
     return conn_new(r, (ts_endpoint){g->src, g->sport}, (ts_endpoint){g->dst, g->dport}, i);
 }
 
