@@ -207,6 +207,25 @@ START_TEST(degenerate)
 }
 END_TEST
 
+/* A zero-window or keepalive probe is a pure ACK whose point is its sequence number
+ * (SND.UNA - 1, or the next byte): the label shows it, where an ordinary ACK's would not. */
+START_TEST(probe_shows_its_seq)
+{
+    ts_ladder_opts o = opts();
+    ts_view *v = fx_new(TS_VIEW_SIM, C_ADDR, 1000, "client", S_ADDR, 80, "server");
+    fx_seg(v, 0, 0, 10, TS_TH_ACK, C_ISN + 100, S_ISN + 1, 0, 1000);
+    ts_view_seg *p = fx_seg(v, 0, 300, 310, TS_TH_ACK, C_ISN + 99, S_ISN + 1, 0, 1000);
+    p->cause = TS_VCAUSE_PROBE;
+    char *t = render(v, &o);
+    char want[96];
+    snprintf(want, sizeof want, ". seq %u ack %u (probe)", C_ISN + 99, S_ISN + 1);
+    ck_assert_msg(strstr(t, want) != NULL, "no '%s' in:\n%s", want, t);
+    snprintf(want, sizeof want, ". seq %u ack", C_ISN + 100);
+    ck_assert_ptr_null(strstr(t, want)); /* an ordinary ACK keeps its short label */
+    free(t);
+}
+END_TEST
+
 /* A long run is drawn a window of rows at a time: arrows that cross from one window into
  * the next (one of them in flight for 1 s while 400 others come and go) arrive whole, and
  * every row keeps both lifelines. */
@@ -309,6 +328,7 @@ static Suite *suite(void)
     tcase_add_test(tc, long_run_windows);
     tcase_add_test(tc, durations);
     tcase_add_test(tc, width_limits);
+    tcase_add_test(tc, probe_shows_its_seq);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -114,7 +114,8 @@ static void seg_label(const ts_layout *L, const ts_lseg *ls, char *m, char *o)
     uint32_t seq = ts_ladder_seq(L, me, s->seq);
     if (s->len)
         n = cat(m, TS_LLABEL_MAX, n, " seq %u:%u", seq, seq + s->len);
-    else if (s->flags & (TS_TH_SYN | TS_TH_FIN | TS_TH_RST) || !(s->flags & TS_TH_ACK))
+    else if (s->flags & (TS_TH_SYN | TS_TH_FIN | TS_TH_RST) || !(s->flags & TS_TH_ACK) ||
+             s->cause == TS_VCAUSE_PROBE) /* a probe's point is its seq (SND.UNA - 1) */
         n = cat(m, TS_LLABEL_MAX, n, " seq %u", seq);
     if (s->flags & TS_TH_ACK)
         n = cat(m, TS_LLABEL_MAX, n, " ack %u", ts_ladder_seq(L, peer, s->ack));
