@@ -377,7 +377,7 @@ int ts_capture_close(ts_capture *c)
         while (c->head < c->tail) write_head(c);
         rc = ts_pcapng_close(c->ng);
     }
-    if (c->pcap) ts_pcapw_close(c->pcap);
+    if (c->pcap && ts_pcapw_close(c->pcap) < 0) rc = -1;
     for (size_t i = 0; i < c->nstacks; i++) ts_why_free(c->stacks[i].why);
     for (size_t i = 0; i < c->npool; i++) free(c->pool[i]);
     free(c->stacks);

@@ -53,10 +53,14 @@ void ts_pcapw_flush(ts_pcapw *w)
     if (w) pcap_dump_flush(w->dump);
 }
 
-void ts_pcapw_close(ts_pcapw *w)
+int ts_pcapw_close(ts_pcapw *w)
 {
-    if (!w) return;
+    if (!w) return 0;
+    /* pcap_dump_close says nothing of a failed write: ask the stream before it goes. */
+    FILE *f = pcap_dump_file(w->dump);
+    int rc = fflush(f) != 0 || ferror(f) ? -1 : 0;
     pcap_dump_close(w->dump);
     pcap_close(w->dead);
     free(w);
+    return rc;
 }

@@ -14,6 +14,7 @@ ts_pcapw *ts_pcapw_open(const char *path, char *err, size_t errlen);
 /* Append one packet stamped t microseconds (since the epoch, or virtual since 0). */
 void ts_pcapw_write(ts_pcapw *w, ts_time_t t, const uint8_t *pkt, size_t len);
 void ts_pcapw_flush(ts_pcapw *w);
-void ts_pcapw_close(ts_pcapw *w);
+/* Close; -1 when a write failed (a full disk), so the caller can say the file is short. */
+int ts_pcapw_close(ts_pcapw *w);
 
 #endif

@@ -63,6 +63,13 @@ full) # SCN: a diagram that cannot be written is one line and exit 2, and what -
     "$TCPSIM" run "$scn" --diagram "$tmp/full.svg" >/dev/null 2>"$tmp/err"
     [ $? -eq 2 ] || fail "run --diagram a full device: want exit 2"
     [ -L "$tmp/full.svg" ] || fail "run --diagram a link to /dev/full: the link was removed"
+    for ext in pcap pcapng; do # a capture that could not be written is said so, exit 2
+        ln -s /dev/full "$tmp/full.$ext"
+        "$TCPSIM" run "$scn" --pcap "$tmp/full.$ext" >/dev/null 2>"$tmp/err"
+        rc=$?
+        [ "$rc" -eq 2 ] || fail "run --pcap full.$ext on a full device: exit $rc, want 2"
+        grep -q "writing failed" "$tmp/err" || fail "run --pcap full.$ext: $(cat "$tmp/err")"
+    done
     ;;
 *) fail "unknown mode $mode" ;;
 esac

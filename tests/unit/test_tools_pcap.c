@@ -132,11 +132,26 @@ START_TEST(open_errors)
 }
 END_TEST
 
+/* A write that fails (a full disk) is reported at close, not lost in silence. */
+START_TEST(full_disk)
+{
+    char err[256] = "";
+    ts_pcapw *w = ts_pcapw_open("/dev/full", err, sizeof err);
+    ck_assert_msg(w != NULL, "%s", err);
+    uint8_t p[128];
+    size_t n = packet(0, p);
+    ts_pcapw_write(w, 0, p, n);
+    ck_assert_int_eq(ts_pcapw_close(w), -1);
+    ck_assert_int_eq(ts_pcapw_close(NULL), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tools_pcap");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, write_and_read_back);
+    tcase_add_test(tc, full_disk);
     tcase_add_test(tc, tcpdump_agrees_with_format);
     tcase_add_test(tc, open_errors);
     suite_add_tcase(s, tc);
