@@ -226,6 +226,25 @@ START_TEST(probe_shows_its_seq)
 }
 END_TEST
 
+/* A label too wide for two rows (a retransmitted SYN-ACK with its options and cause)
+ * takes a third instead of losing its end: "(SYN retry #1 after 1 …" told no interval. */
+START_TEST(wide_label_whole)
+{
+    ts_ladder_opts o = opts();
+    ts_view *v = fx_new(TS_VIEW_SIM, C_ADDR, 38843, "client", S_ADDR, 6379, "server");
+    fx_seg(v, 0, 0, 10, TS_TH_SYN, 550582782u, 0, 0, 64240);
+    fx_seg(v, 1, 10, -1, TS_TH_SYN | TS_TH_ACK, 1619746891u, 550582783u, 0, 65160);
+    ts_view_seg *r =
+        fx_seg(v, 1, 1010, 1020, TS_TH_SYN | TS_TH_ACK, 1619746891u, 550582783u, 0, 65160);
+    r->cause = TS_VCAUSE_SYN;
+    r->rexmit_no = 1;
+    char *t = render(v, &o);
+    ck_assert_msg(strstr(t, "(SYN retry #1 after 1 s)") != NULL, "cut:\n%s", t);
+    ck_assert_int_eq(count(t, "[mss 1460,sackOK,TS,wscale 7]"), 3);
+    free(t);
+}
+END_TEST
+
 /* A long run is drawn a window of rows at a time: arrows that cross from one window into
  * the next (one of them in flight for 1 s while 400 others come and go) arrive whole, and
  * every row keeps both lifelines. */
@@ -329,6 +348,7 @@ static Suite *suite(void)
     tcase_add_test(tc, durations);
     tcase_add_test(tc, width_limits);
     tcase_add_test(tc, probe_shows_its_seq);
+    tcase_add_test(tc, wide_label_whole);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -389,6 +389,17 @@ static void title(ts_layout *L)
              (unsigned)v->origin < 3 ? from[v->origin] : "");
 }
 
+/* One label row when it all fits between the lifelines; two when the cause fits beside
+ * the numbers or the options; else three. */
+static int label_rows_needed(const ts_layout *L, const char *m, const char *o, const char *c)
+{
+    size_t room = (size_t)ts_ladder_label_room(L) - 2, lm = strlen(m), lo = strlen(o),
+           lc = strlen(c);
+    if (lm + lo + lc + 2 <= room || (!o[0] && !c[0])) return 1;
+    if (!o[0] || !c[0] || lm + lc + 1 <= room || lo + lc + 1 <= room) return 2;
+    return 3;
+}
+
 int ts_ladder_layout(const ts_view *v, const ts_ladder_opts *o, ts_layout *L, char *err,
                      size_t errlen)
 {
@@ -415,10 +426,7 @@ int ts_ladder_layout(const ts_view *v, const ts_ladder_opts *o, ts_layout *L, ch
         ts_ladder_seg_text(L, ls, m, op, c);
         L->any_lost |= ls->lost;
         L->any_rexmit |= ls->seg->cause != TS_VCAUSE_NEW;
-        /* One label row when it all fits between the lifelines, else two: the flags and
-         * numbers, then the options and the cause. */
-        size_t w = strlen(m) + strlen(op) + strlen(c) + 2;
-        ls->nlabel = w > (size_t)ts_ladder_label_room(L) - 2 && (op[0] || c[0]) ? 2 : 1;
+        ls->nlabel = label_rows_needed(L, m, op, c);
     }
     int cap = 0;
     for (size_t a = 0; a < ne;) {
@@ -470,13 +478,18 @@ void ts_ladder_seg_text(const ts_layout *L, const ts_lseg *ls, char main[TS_LLAB
     cause_text(L->v, ls->index, cause, 64);
 }
 
-void ts_ladder_label_rows(const ts_layout *L, const ts_lseg *ls, char rows[2][TS_LROW_MAX])
+void ts_ladder_label_rows(const ts_layout *L, const ts_lseg *ls,
+                          char rows[TS_LLABEL_ROWS][TS_LROW_MAX])
 {
     char m[TS_LLABEL_MAX], o[TS_LLABEL_MAX], c[64];
     ts_ladder_seg_text(L, ls, m, o, c);
     size_t room = (size_t)ts_ladder_label_room(L) - 2;
-    rows[1][0] = '\0';
-    if (ls->nlabel == 1) {
+    rows[1][0] = rows[2][0] = '\0';
+    if (ls->nlabel == 3) {
+        snprintf(rows[0], TS_LROW_MAX, "%s", m);
+        snprintf(rows[1], TS_LROW_MAX, "%s", o);
+        snprintf(rows[2], TS_LROW_MAX, "%s", c);
+    } else if (ls->nlabel == 1) {
         snprintf(rows[0], TS_LROW_MAX, "%s%s%s%s%s", m, o[0] ? " " : "", o, c[0] ? " " : "", c);
     } else if (strlen(m) + strlen(c) + 1 <= room) {
         snprintf(rows[0], TS_LROW_MAX, "%s%s%s", m, c[0] ? " " : "", c);

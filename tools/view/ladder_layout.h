@@ -23,7 +23,7 @@ typedef struct ts_lseg {
     const ts_view_seg *seg;
     size_t index;  /* in v->segs */
     int row_label; /* first label row (nlabel rows, then the arrow) */
-    int nlabel;    /* 1 or 2 */
+    int nlabel;    /* 1 to TS_LLABEL_ROWS */
     int row_send;  /* the arrow leaves here */
     int row_recv;  /* and lands here; lost: where it ends mid-air */
     bool lost;     /* t_recv == TS_TIME_NEVER */
@@ -79,9 +79,13 @@ void ts_ladder_seg_text(const ts_layout *L, const ts_lseg *ls, char main[TS_LLAB
                         char opts[TS_LLABEL_MAX], char cause[64]);
 /* The text of an arrow's label rows (nlabel of them): all on one row when it fits between
  * the lifelines; else the flags and numbers with the cause, then the options, or when that
- * is still too wide the flags and numbers, then the options with the cause. */
-#define TS_LROW_MAX (2 * TS_LLABEL_MAX + 80)
-void ts_ladder_label_rows(const ts_layout *L, const ts_lseg *ls, char rows[2][TS_LROW_MAX]);
+ * is still too wide the flags and numbers, then the options with the cause; when even that
+ * is too wide (a retransmitted SYN-ACK: "(SYN retry #1 after 1 s)" was cut to "after 1 …")
+ * the cause on a third row. */
+#define TS_LROW_MAX    (2 * TS_LLABEL_MAX + 80)
+#define TS_LLABEL_ROWS 3
+void ts_ladder_label_rows(const ts_layout *L, const ts_lseg *ls,
+                          char rows[TS_LLABEL_ROWS][TS_LROW_MAX]);
 /* The columns between the lifelines a label may use in the text (the SVG matches it). */
 int ts_ladder_label_room(const ts_layout *L);
 

@@ -165,7 +165,7 @@ static void seg(FILE *f, const ts_layout *L, const geo *g, size_t i)
     fputs("</title>\n", f);
     fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", x0, y0, x1, y1);
     if (!ls->lost) head(f, x0, y0, x1, y1); /* a loss's cross: see crosses() */
-    char rows[2][TS_LROW_MAX];
+    char rows[TS_LLABEL_ROWS][TS_LROW_MAX];
     ts_ladder_label_rows(L, ls, rows);
     /* The label stands above the arrow's start, by its sender, so it is clear whose it is
      * where arrows are dense. */

@@ -160,7 +160,7 @@ static void draw_segs(canvas *cv, const ts_layout *L, cursor *cu, int xl, int xr
     int mid = (xl + xr) / 2, room = xr - xl - 3;
     for (size_t i = cu->seg; i < end; i++) {
         const ts_lseg *ls = &L->segs[i];
-        char rows[2][TS_LROW_MAX];
+        char rows[TS_LLABEL_ROWS][TS_LROW_MAX];
         ts_ladder_label_rows(L, ls, rows);
         for (int k = 0; k < ls->nlabel; k++)
             text_at(cv, ls->row_label + k, mid, rows[k], 2, room, true);
