@@ -25,6 +25,10 @@ typedef struct ts_sim_hooks {
      * Called only when trace is on. */
     void (*event)(void *ctx, FILE *out, const char *host, const ts_event *ev);
     void *event_ctx;
+    /* Every stack event, trace or not, with the stack that raised it, so an observer can
+     * read the connection's variables at that moment (ts_stack_conn_info): --series. */
+    void (*observe)(void *ctx, ts_stack *s, const char *host, const ts_event *ev);
+    void *observe_ctx;
 } ts_sim_hooks;
 
 typedef struct ts_sim_opts {

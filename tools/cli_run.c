@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "pcapw.h"
+#include "series.h"
 #include "services.h"
 #include "sim.h"
 #include "trace.h"
@@ -15,7 +16,7 @@
 static void usage(FILE *f)
 {
     fputs("usage: tcpsim run FILE.scn [--seed N] [--pcap FILE] [--trace] [--quiet]\n"
-          "                           [--set NAME=VALUE]...\n"
+          "                           [--set NAME=VALUE]... [--series OUT.csv|OUT.jsonl]\n"
           "\n"
           "Run a scenario in virtual time: a 31-second SYN timeout takes milliseconds and the\n"
           "same seed gives the same bytes. Prints every packet as tcpdump does, stamped with\n"
@@ -26,6 +27,8 @@ static void usage(FILE *f)
           "  --trace            show state changes, timers, retransmissions and socket calls\n"
           "  --quiet            print only failed expectations and the verdict\n"
           "  --set NAME=VALUE   set a stack parameter on every host, after the file's settings\n"
+          "  --series OUT.csv   one row per stack event with the sender's variables (cwnd,\n"
+          "                     ssthresh, srtt, rto, ...); .jsonl for JSON lines; docs/series.md\n"
           "\n"
           "Exit status: 0 every expectation holds, 1 one does not, 2 a usage or file error.\n"
           "The scenario language: docs/scenarios.md; ready scenarios: sim/scenarios/.\n",
@@ -60,7 +63,7 @@ static void svc_stop(void *ctx, void *svc)
 }
 
 typedef struct run_args {
-    const char *file, *pcap;
+    const char *file, *pcap, *series;
     uint64_t seed;
     bool seed_set, trace, quiet;
     char **sets;
@@ -96,6 +99,12 @@ static int parse_args(int argc, char **argv, run_args *a)
                 return 2;
             }
             a->pcap = argv[++i];
+        } else if (!strcmp(s, "--series")) {
+            if (!has_next || !argv[i + 1][0]) {
+                fprintf(stderr, "tcpsim run: --series needs a file name, e.g. --series run.csv\n");
+                return 2;
+            }
+            a->series = argv[++i];
         } else if (!strcmp(s, "--set")) {
             if (!has_next || !strchr(argv[i + 1], '=')) {
                 fprintf(stderr, "tcpsim run: --set needs NAME=VALUE, e.g. --set delack=0\n");
@@ -156,10 +165,15 @@ int ts_cli_run(int argc, char **argv)
         return 2;
     }
     ts_pcapw *pw = NULL;
+    ts_series *sw = NULL;
     ts_sim *w = NULL;
     rc = 2;
     if (apply_sets(scn, &a) < 0) goto out;
     if (a.pcap && !(pw = ts_pcapw_open(a.pcap, err, sizeof err))) {
+        fprintf(stderr, "tcpsim run: %s\n", err);
+        goto out;
+    }
+    if (a.series && !(sw = ts_series_open(a.series, 0, err, sizeof err))) {
         fprintf(stderr, "tcpsim run: %s\n", err);
         goto out;
     }
@@ -175,6 +189,10 @@ int ts_cli_run(int argc, char **argv)
         o.hooks.packet_ctx = pw;
     }
     o.hooks.event = on_event;
+    if (sw) {
+        o.hooks.observe = ts_series_observe;
+        o.hooks.observe_ctx = sw;
+    }
     w = ts_sim_create(scn, &o, err, sizeof err);
     if (!w) {
         fprintf(stderr, "%s\n", err);
@@ -185,6 +203,10 @@ int ts_cli_run(int argc, char **argv)
 out:
     ts_sim_destroy(w);
     if (pw) ts_pcapw_close(pw);
+    if (sw && ts_series_close(sw, err, sizeof err) < 0) {
+        fprintf(stderr, "tcpsim run: %s\n", err);
+        rc = 2;
+    }
     fflush(stdout);
     ts_scn_free(scn);
     free(a.sets);

@@ -19,6 +19,7 @@
 #include "link.h"
 #include "rng.h"
 #include "pcapw.h"
+#include "series.h"
 #include "services.h"
 #include "trace.h"
 #include "tun.h"
@@ -44,6 +45,7 @@ typedef struct tun_opts {
     const char *sets[MAX_SETS];
     size_t nsets;
     const char *pcap;
+    const char *series; /* --series FILE.csv|.jsonl */
     bool trace;
     bool seed_set;
     uint64_t seed;
@@ -58,6 +60,7 @@ typedef struct tun_run {
     ts_loop *loop;
     ts_stack *stack;
     ts_pcapw *pcap;
+    ts_series *series;
     ts_time_t pcap_flushed;
     ts_time_t mono0, wall0; /* to turn the stack's monotonic stamps into wall clock */
     ts_service *svcs[MAX_LISTEN];
@@ -113,6 +116,9 @@ static void usage(FILE *f)
           "observing:\n"
           "  --pcap FILE           write every packet received and sent (tcpdump -r FILE)\n"
           "  --trace               state changes, timers, retransmissions on stderr\n"
+          "  --series FILE.csv     one row per stack event with the sender's variables\n"
+          "                        (cwnd, ssthresh, srtt, rto, ...; .jsonl: JSON lines;\n"
+          "                        time_s counts from start-up); see docs/series.md\n"
           "  --grace DURATION      on SIGINT/SIGTERM, wait this long for FINs to finish\n"
           "                        before resetting what is left (1s)\n"
           "  -h, --help            this text\n"
@@ -266,6 +272,7 @@ enum {
     OPT_SEED,
     OPT_GRACE,
     OPT_LINK,
+    OPT_SERIES,
 };
 
 static const struct option long_opts[] = {
@@ -282,6 +289,7 @@ static const struct option long_opts[] = {
     {"seed", required_argument, NULL, OPT_SEED},
     {"grace", required_argument, NULL, OPT_GRACE},
     {"link", required_argument, NULL, OPT_LINK},
+    {"series", required_argument, NULL, OPT_SERIES},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -326,6 +334,7 @@ static int parse_args(tun_opts *o, int argc, char **argv)
         case OPT_PROFILE: o->profile = optarg; break;
         case OPT_PCAP: o->pcap = optarg; break;
         case OPT_TRACE: o->trace = true; break;
+        case OPT_SERIES: o->series = optarg; break;
         case OPT_SEED:
             if (!parse_uint(optarg, ULONG_MAX, &v))
                 r = fail_usage("--seed '%s': use a non-negative number, e.g. --seed 1", optarg);
@@ -379,6 +388,7 @@ static void tap(void *ctx, ts_time_t now, const uint8_t *pkt, size_t len, bool o
 static void on_event(void *ctx, const ts_event *ev)
 {
     tun_run *r = ctx;
+    if (r->series) ts_series_observe(r->series, r->stack, "stack", ev);
     if (!r->o->trace) return;
     ts_event e = *ev;
     e.now = r->wall0 + (ev->now - r->mono0);
@@ -626,6 +636,8 @@ static int setup(tun_run *r, ts_params *params)
         r->pcap = ts_pcapw_open(o->pcap, err, sizeof err);
         if (!r->pcap) return fail_usage("--pcap %s: %s", o->pcap, err);
     }
+    if (o->series && !(r->series = ts_series_open(o->series, ts_loop_clock(), err, sizeof err)))
+        return fail_usage("%s", err);
     r->tun = ts_tun_open(&o->tun, err, sizeof err);
     if (!r->tun) return fail_usage("%s", err);
     r->loop = ts_loop_create(ts_tun_fd(r->tun), err, sizeof err);
@@ -637,7 +649,7 @@ static int setup(tun_run *r, ts_params *params)
     cfg.params = *params;
     cfg.output = ts_loop_output;
     cfg.output_ctx = r->loop;
-    if (o->trace) {
+    if (o->trace || o->series) {
         cfg.event = on_event;
         cfg.event_ctx = r;
     }
@@ -714,6 +726,10 @@ static void teardown(tun_run *r)
     if (r->stack && r->sd >= 0) ts_abort(r->stack, r->sd);
     r->sd = -1;
     if (r->stack) ts_stack_reset_all(r->stack);
+    char err[ERR_LEN]; /* the series ends here: destroying the stack is not an event */
+    ts_series *sw = r->series;
+    r->series = NULL;
+    if (sw && ts_series_close(sw, err, sizeof err) < 0) fprintf(stderr, "tcpsim: %s\n", err);
     if (r->stack) ts_stack_destroy(r->stack);
     if (r->loop) ts_loop_destroy(r->loop);
     if (r->tun) ts_tun_close(r->tun); /* the device disappears with its descriptor */

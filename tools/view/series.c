@@ -1,0 +1,376 @@
+/* series.c: the series export: a row per stack event with the connection's variables at
+ * that moment, formatted by hand (no printf) into a large buffer, because a bulk transfer
+ * raises millions of events and the export may cost at most a quarter of the run. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "series.h"
+#include "view.h"
+
+#define SERIES_BUF (256 * 1024)
+
+struct ts_series {
+    FILE *f;
+    ts_series_format fmt;
+    ts_time_t t0;
+    bool failed;
+    int err_no;
+    size_t used;
+    char buf[SERIES_BUF];
+};
+
+static const char *const event_names[] = {
+    "seg_in",     "seg_out",    "state", "timer_set", "timer_fire", "timer_cancel",
+    "retransmit", "rtt_sample", "cwnd",  "drop",      "conn_new",   "conn_free",
+};
+
+static const char *const rexmit_names[] = {"syn", "rto", "fast", "partial", "probe"};
+
+/* ---- rows ---------------------------------------------------------------------------- */
+
+static inline uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Sequence, ACK, flags and payload length of a TCP/IPv4 packet; false if it is none. */
+static bool parse_seg(ts_series_row *r, const uint8_t *pkt, size_t len)
+{
+    if (!pkt || len < 20 || (pkt[0] >> 4) != 4 || pkt[9] != 6) return false;
+    size_t ihl = (size_t)(pkt[0] & 15) * 4;
+    size_t tot = (size_t)pkt[2] << 8 | pkt[3];
+    if (tot > len) tot = len;
+    if (ihl < 20 || tot < ihl + 20) return false;
+    const uint8_t *t = pkt + ihl;
+    size_t doff = (size_t)(t[12] >> 4) * 4;
+    if (doff < 20 || ihl + doff > tot) return false;
+    r->seg_seq = be32(t + 4);
+    r->seg_ack = be32(t + 8);
+    r->flags = t[13] & 0x1f;
+    r->has_ack = (t[13] & TS_TH_ACK) != 0;
+    r->seg_len = (uint32_t)(tot - ihl - doff);
+    return true;
+}
+
+static void fill_event(ts_series_row *r, const ts_event *ev)
+{
+    switch (ev->type) {
+    case TS_EV_SEG_IN:
+    case TS_EV_SEG_OUT: r->has_seg = parse_seg(r, ev->u.seg.pkt, ev->u.seg.len); break;
+    case TS_EV_STATE:
+        r->d1 = (uint8_t)ev->u.state.from;
+        r->d2 = (uint8_t)ev->u.state.to;
+        break;
+    case TS_EV_TIMER_SET:
+    case TS_EV_TIMER_FIRE:
+    case TS_EV_TIMER_CANCEL: r->d1 = (uint8_t)ev->u.timer.kind; break;
+    case TS_EV_RETRANSMIT:
+        r->d1 = (uint8_t)ev->u.rexmit.kind;
+        r->has_seg = true;
+        r->seg_seq = ev->u.rexmit.seq;
+        r->seg_len = ev->u.rexmit.len;
+        break;
+    case TS_EV_RTT_SAMPLE: r->sample = ev->u.rtt.sample; break;
+    case TS_EV_DROP: r->d1 = (uint8_t)ev->u.drop.reason; break;
+    default: break;
+    }
+}
+
+void ts_series_fill(ts_series_row *r, ts_stack *s, const char *host, const ts_event *ev,
+                    ts_time_t t0)
+{
+    memset(r, 0, sizeof *r);
+    r->t = ev->now >= t0 ? ev->now - t0 : 0;
+    r->host = host;
+    r->conn = ev->conn;
+    r->event = (uint8_t)ev->type;
+    fill_event(r, ev);
+    ts_tcp_info in;
+    if (!s || !ev->conn.id || ts_stack_conn_info(s, ev->conn.id, &in) < 0) return;
+    r->known = true;
+    r->state = (uint8_t)in.state;
+    r->ca_state = (uint8_t)in.ca_state;
+    r->snd_una = in.snd_una;
+    r->snd_nxt = in.snd_nxt;
+    r->snd_max = in.snd_max;
+    r->snd_wnd = in.snd_wnd;
+    r->cwnd = in.cwnd;
+    r->ssthresh = in.ssthresh;
+    r->flight = in.flight;
+    r->sacked = in.sacked;
+    r->lost = in.lost;
+    r->backoff = in.backoff;
+    r->srtt = in.srtt;
+    r->rttvar = in.rttvar;
+    r->rto = in.rto;
+}
+
+/* ---- formatting ---------------------------------------------------------------------- */
+
+static char *put_u64(char *p, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n) *p++ = tmp[--n];
+    return p;
+}
+
+static char *put_str(char *p, const char *s)
+{
+    size_t n = strlen(s);
+    memcpy(p, s, n);
+    return p + n;
+}
+
+/* Seconds with six decimals: virtual time is exact to the µs. */
+static char *put_time(char *p, ts_time_t t)
+{
+    p = put_u64(p, t / TS_SEC);
+    *p++ = '.';
+    uint32_t us = (uint32_t)(t % TS_SEC);
+    for (uint32_t d = 100000; d; d /= 10) *p++ = (char)('0' + us / d % 10);
+    return p;
+}
+
+static char *put_ep(char *p, ts_endpoint ep)
+{
+    for (int i = 3; i >= 0; i--) {
+        p = put_u64(p, (ep.addr >> (8 * i)) & 255);
+        *p++ = i ? '.' : ':';
+    }
+    return put_u64(p, ep.port);
+}
+
+/* A string cell: host names come from a scenario or the command line, so escape what
+ * could break a line (CSV: quote the cell; JSON: always quoted), bounded to 64 bytes. */
+static char *put_text(char *p, const char *s, ts_series_format fmt)
+{
+    bool quote = fmt == TS_SERIES_JSONL || strpbrk(s, ",\"\n\r") != NULL;
+    if (quote) *p++ = '"';
+    for (size_t i = 0; s[i] && i < 64; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"') *p++ = fmt == TS_SERIES_CSV ? '"' : '\\';
+        if (c == '\\' && fmt == TS_SERIES_JSONL) *p++ = '\\';
+        *p++ = c < 0x20 ? '?' : (char)c;
+    }
+    if (quote) *p++ = '"';
+    return p;
+}
+
+typedef struct cols {
+    char *p;
+    ts_series_format fmt;
+    int n;
+} cols;
+
+static const char *const col_names[] = {
+    "time_s",  "host",      "conn",    "local",    "remote",   "event",   "detail",
+    "seg_seq", "seg_ack",   "seg_len", "state",    "ca_state", "snd_una", "snd_nxt",
+    "snd_max", "snd_wnd",   "cwnd",    "ssthresh", "flight",   "sacked",  "lost",
+    "srtt_us", "rttvar_us", "rto_us",  "backoff",  "rtt_us",
+};
+#define NCOLS (sizeof col_names / sizeof col_names[0])
+
+/* Start the next cell: the separator and, for JSON, the key. */
+static void next(cols *c)
+{
+    if (c->fmt == TS_SERIES_CSV) {
+        if (c->n) *c->p++ = ',';
+    } else {
+        *c->p++ = c->n ? ',' : '{';
+        *c->p++ = '"';
+        c->p = put_str(c->p, col_names[c->n]);
+        *c->p++ = '"';
+        *c->p++ = ':';
+    }
+    c->n++;
+}
+
+static void cell_none(cols *c)
+{
+    next(c);
+    if (c->fmt == TS_SERIES_JSONL) c->p = put_str(c->p, "null");
+}
+
+static void cell_u64(cols *c, bool have, uint64_t v)
+{
+    if (!have) return cell_none(c);
+    next(c);
+    c->p = put_u64(c->p, v);
+}
+
+static void cell_text(cols *c, const char *s)
+{
+    if (!s || !*s) return cell_none(c);
+    next(c);
+    c->p = put_text(c->p, s, c->fmt);
+}
+
+static void cell_ep(cols *c, bool have, ts_endpoint ep)
+{
+    if (!have) return cell_none(c);
+    next(c);
+    if (c->fmt == TS_SERIES_JSONL) *c->p++ = '"';
+    c->p = put_ep(c->p, ep);
+    if (c->fmt == TS_SERIES_JSONL) *c->p++ = '"';
+}
+
+/* The detail cell: what kind of timer, retransmission or drop; the state left; the flags. */
+static void cell_detail(cols *c, const ts_series_row *r)
+{
+    char fl[8];
+    switch (r->event) {
+    case TS_EV_SEG_IN:
+    case TS_EV_SEG_OUT: return cell_text(c, r->has_seg ? ts_view_flags(r->flags, fl) : NULL);
+    case TS_EV_STATE: return cell_text(c, ts_state_name((ts_state)r->d1));
+    case TS_EV_TIMER_SET:
+    case TS_EV_TIMER_FIRE:
+    case TS_EV_TIMER_CANCEL: return cell_text(c, ts_timer_name((ts_timer_kind)r->d1));
+    case TS_EV_RETRANSMIT:
+        return cell_text(c, r->d1 < sizeof rexmit_names / sizeof *rexmit_names ? rexmit_names[r->d1]
+                                                                               : NULL);
+    case TS_EV_DROP: return cell_text(c, ts_drop_reason_name((ts_drop_reason)r->d1));
+    default: return cell_none(c);
+    }
+}
+
+size_t ts_series_format_row(const ts_series_row *r, ts_series_format fmt, char *buf)
+{
+    cols c = {buf, fmt, 0};
+    next(&c);
+    c.p = put_time(c.p, r->t);
+    cell_text(&c, r->host);
+    cell_u64(&c, r->conn.id != 0, r->conn.id);
+    cell_ep(&c, r->conn.id != 0, r->conn.local);
+    cell_ep(&c, r->conn.id != 0, r->conn.remote);
+    cell_text(&c,
+              r->event < sizeof event_names / sizeof *event_names ? event_names[r->event] : NULL);
+    cell_detail(&c, r);
+    cell_u64(&c, r->has_seg, r->seg_seq);
+    cell_u64(&c, r->has_seg && r->has_ack, r->seg_ack);
+    cell_u64(&c, r->has_seg, r->seg_len);
+    bool k = r->known;
+    cell_text(&c, k ? ts_state_name((ts_state)r->state) : NULL);
+    cell_text(&c, k ? ts_ca_state_name((ts_ca_state)r->ca_state) : NULL);
+    cell_u64(&c, k, r->snd_una);
+    cell_u64(&c, k, r->snd_nxt);
+    cell_u64(&c, k, r->snd_max);
+    cell_u64(&c, k, r->snd_wnd);
+    cell_u64(&c, k, r->cwnd);
+    cell_u64(&c, k && r->ssthresh != UINT32_MAX, r->ssthresh); /* unset: infinite */
+    cell_u64(&c, k, r->flight);
+    cell_u64(&c, k, r->sacked);
+    cell_u64(&c, k, r->lost);
+    bool rtt = k && (r->srtt || r->rttvar); /* no RTT sample yet: unknown */
+    cell_u64(&c, rtt, r->srtt);
+    cell_u64(&c, rtt, r->rttvar);
+    cell_u64(&c, k, r->rto);
+    cell_u64(&c, k, r->backoff);
+    cell_u64(&c, r->event == TS_EV_RTT_SAMPLE, r->sample);
+    if (fmt == TS_SERIES_JSONL) *c.p++ = '}';
+    *c.p++ = '\n';
+    return (size_t)(c.p - buf);
+}
+
+const char *ts_series_header(ts_series_format fmt)
+{
+    static char csv[512];
+    if (fmt != TS_SERIES_CSV) return "";
+    if (!csv[0]) {
+        char *p = csv;
+        for (size_t i = 0; i < NCOLS; i++) {
+            if (i) *p++ = ',';
+            p = put_str(p, col_names[i]);
+        }
+        *p++ = '\n';
+        *p = '\0';
+    }
+    return csv;
+}
+
+/* ---- the writer ---------------------------------------------------------------------- */
+
+int ts_series_format_from_name(const char *path, ts_series_format *out)
+{
+    const char *dot = strrchr(path, '.');
+    if (!dot || strchr(dot, '/')) return -1;
+    if (!strcasecmp(dot, ".csv")) {
+        *out = TS_SERIES_CSV;
+        return 0;
+    }
+    if (!strcasecmp(dot, ".jsonl") || !strcasecmp(dot, ".ndjson") || !strcasecmp(dot, ".json")) {
+        *out = TS_SERIES_JSONL;
+        return 0;
+    }
+    return -1;
+}
+
+static void flush_buf(ts_series *w)
+{
+    if (w->used && !w->failed && fwrite(w->buf, 1, w->used, w->f) != w->used) {
+        w->failed = true;
+        w->err_no = errno;
+    }
+    w->used = 0;
+}
+
+ts_series *ts_series_open(const char *path, ts_time_t t0, char *err, size_t errlen)
+{
+    ts_series_format fmt;
+    if (ts_series_format_from_name(path, &fmt) < 0) {
+        snprintf(err, errlen, "--series %s: name the file .csv or .jsonl, e.g. --series run.csv",
+                 path);
+        return NULL;
+    }
+    ts_series *w = calloc(1, sizeof *w);
+    if (!w) {
+        snprintf(err, errlen, "--series %s: out of memory", path);
+        return NULL;
+    }
+    w->f = fopen(path, "wb");
+    if (!w->f) {
+        snprintf(err, errlen, "--series %s: %s", path, strerror(errno));
+        free(w);
+        return NULL;
+    }
+    setvbuf(w->f, NULL, _IONBF, 0); /* our own buffer is the only one */
+    w->fmt = fmt;
+    w->t0 = t0;
+    const char *h = ts_series_header(fmt);
+    w->used = strlen(h);
+    memcpy(w->buf, h, w->used);
+    return w;
+}
+
+void ts_series_observe(void *ctx, ts_stack *s, const char *host, const ts_event *ev)
+{
+    ts_series *w = ctx;
+    if (w->used > SERIES_BUF - TS_SERIES_LINE_MAX) flush_buf(w);
+    ts_series_row r;
+    ts_series_fill(&r, s, host, ev, w->t0);
+    w->used += ts_series_format_row(&r, w->fmt, w->buf + w->used);
+}
+
+int ts_series_close(ts_series *w, char *err, size_t errlen)
+{
+    if (!w) return 0;
+    flush_buf(w);
+    int rc = 0;
+    if (fclose(w->f) != 0 && !w->failed) {
+        w->failed = true;
+        w->err_no = errno;
+    }
+    if (w->failed) {
+        snprintf(err, errlen, "--series: writing failed: %s", strerror(w->err_no));
+        rc = -1;
+    }
+    free(w);
+    return rc;
+}

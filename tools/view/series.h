@@ -1,0 +1,61 @@
+/* series.h: the numbers behind the graphs: one row per stack event with the sender's
+ * variables at that moment (state, sequence numbers, cwnd, ssthresh, bytes in flight,
+ * SACKed and lost bytes, srtt, rttvar, rto, backoff, the peer's window, the congestion
+ * state), read with ts_stack_conn_info from inside the event observer. Written as CSV or
+ * JSON lines for people who plot in their own tools (`--series OUT.csv|OUT.jsonl`), and
+ * kept in memory for tcpsim's own cwnd and rtt plots. The columns: docs/series.md. */
+#ifndef TS_SERIES_H
+#define TS_SERIES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "tcpsim/event.h"
+#include "tcpsim/socket.h"
+
+typedef enum { TS_SERIES_CSV, TS_SERIES_JSONL } ts_series_format;
+
+/* One event and the connection's variables just after it. */
+typedef struct ts_series_row {
+    ts_time_t t; /* the event's time (µs, from the writer's origin) */
+    const char *host;
+    ts_conn_id conn;
+    uint8_t event;    /* ts_event_type */
+    uint8_t d1, d2;   /* event detail: timer kind, rexmit kind, drop reason, state from/to */
+    uint8_t flags;    /* segment events: TCP flags */
+    bool has_seg;     /* seg_seq/seg_ack/seg_len hold a segment (or a retransmitted range) */
+    bool has_ack;     /* seg_ack is meaningful (ACK flag set) */
+    bool known;       /* the variables below are the connection's (false: no connection) */
+    uint8_t state;    /* ts_state */
+    uint8_t ca_state; /* ts_ca_state */
+    uint32_t seg_seq, seg_ack, seg_len;
+    uint32_t snd_una, snd_nxt, snd_max, snd_wnd;
+    uint32_t cwnd, ssthresh, flight, sacked, lost, backoff;
+    ts_time_t srtt, rttvar, rto;
+    ts_time_t sample; /* RTT_SAMPLE: the sample; else 0 */
+} ts_series_row;
+
+/* The row for ev raised by stack s (NULL: no variables), stamped ev->now - t0. */
+void ts_series_fill(ts_series_row *r, ts_stack *s, const char *host, const ts_event *ev,
+                    ts_time_t t0);
+
+/* The format a file name asks for: .csv, or .jsonl/.ndjson/.json (JSON lines). 0, or -1. */
+int ts_series_format_from_name(const char *path, ts_series_format *out);
+/* The header line (CSV only; "" for JSON lines), newline included. */
+const char *ts_series_header(ts_series_format fmt);
+/* Format one row with its newline into buf (at least TS_SERIES_LINE_MAX bytes); returns
+ * its length. */
+#define TS_SERIES_LINE_MAX 1024
+size_t ts_series_format_row(const ts_series_row *r, ts_series_format fmt, char *buf);
+
+/* A writer: rows are formatted into a buffer and written in large blocks, so the cost
+ * per event is the formatting alone (no allocation, no system call). */
+typedef struct ts_series ts_series;
+/* Open path for writing, the format by its extension. NULL with a one-line message. */
+ts_series *ts_series_open(const char *path, ts_time_t t0, char *err, size_t errlen);
+/* The observer: write the row for ev (the signature of the simulator's observe hook). */
+void ts_series_observe(void *ctx, ts_stack *s, const char *host, const ts_event *ev);
+/* Flush and close; 0, or -1 with a one-line message (a write error, e.g. disk full). */
+int ts_series_close(ts_series *w, char *err, size_t errlen);
+
+#endif
