@@ -58,4 +58,33 @@ void ts_series_observe(void *ctx, ts_stack *s, const char *host, const ts_event 
 /* Flush and close; 0, or -1 with a one-line message (a write error, e.g. disk full). */
 int ts_series_close(ts_series *w, char *err, size_t errlen);
 
+/* In memory, for the plots: every connection of a run, each end's rows (only rows where a
+ * plotted variable changed, every RTT sample and retransmission: the same picture, fewer
+ * rows). Connections in order of first appearance, both ends of one connection matched
+ * by their addresses. */
+typedef struct ts_series_end {
+    const char *host; /* NULL: this end is not a stack (a scripted peer) */
+    ts_endpoint ep;
+    ts_series_row *rows;
+    size_t n, cap;
+    uint64_t bytes_out; /* payload bytes sent, retransmissions included */
+} ts_series_end;
+
+typedef struct ts_series_conn {
+    ts_series_end end[2]; /* end[0]: the first end seen (usually the client) */
+} ts_series_conn;
+
+typedef struct ts_series_set ts_series_set;
+ts_series_set *ts_series_set_new(void);
+void ts_series_set_free(ts_series_set *set);
+/* The observer that fills the set (the simulator's observe hook signature). */
+void ts_series_collect(void *ctx, ts_stack *s, const char *host, const ts_event *ev);
+/* False when memory ran out while collecting (the set is incomplete). */
+bool ts_series_set_ok(const ts_series_set *set);
+size_t ts_series_set_count(const ts_series_set *set);
+/* Choose a connection as ts_view_set_pick does: "" the first, "N", or "A.B.C.D:PORT" of
+ * either end. NULL with one line in err naming what exists. */
+const ts_series_conn *ts_series_set_pick(const ts_series_set *set, const char *which, char *err,
+                                         size_t errlen);
+
 #endif
