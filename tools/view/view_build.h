@@ -1,0 +1,53 @@
+/* view_build.h: growing a ts_view while a source reads (view_pcap.c, view_rec.c): append
+ * segments, states, timers and control blocks, keep strings in one buffer, and finish the
+ * view (strings moved into its arena, pointers fixed, segments and states in time order).
+ * Also the table from a connection's 4-tuple to its newest view. Internal to tools/view. */
+#ifndef TS_VIEW_BUILD_H
+#define TS_VIEW_BUILD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "view.h"
+
+typedef struct ts_vb {
+    ts_view *v;
+    size_t cap_segs, cap_states, cap_timers, cap_tcbs;
+    char *str; /* strings; segments hold offset + 1 until vb_finish (0 = NULL) */
+    size_t nstr, capstr;
+} ts_vb;
+
+int vb_init(ts_vb *b, ts_view_origin origin); /* 0, or -1 out of memory */
+void vb_discard(ts_vb *b);                    /* free what was built (not finished) */
+ts_view_seg *vb_seg(ts_vb *b);                /* a zeroed segment appended, or NULL */
+ts_view_state *vb_state(ts_vb *b);
+ts_view_timer *vb_timer(ts_vb *b);
+ts_view_tcb *vb_tcb(ts_vb *b, int32_t *index);
+/* Keep a copy of s (len bytes, or up to its NUL when len is SIZE_MAX): the value to store
+ * in a string field until vb_finish; NULL when s is NULL or memory ran out. */
+const char *vb_str(ts_vb *b, const char *s, size_t len);
+/* Fix the strings, sort segments by t_send and states by time (both stable). The view is
+ * then b->v, owned by the caller. 0, or -1 out of memory. */
+int vb_finish(ts_vb *b);
+
+/* A connection's identity on the wire, either direction. */
+typedef struct ts_vflow_key {
+    uint32_t a_addr, b_addr;
+    uint16_t a_port, b_port; /* a is the lower (addr, port) */
+} ts_vflow_key;
+
+ts_vflow_key vflow_key(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport);
+
+/* Open addressing from a key to a value (an index + 1 into the source's connections; the
+ * newest incarnation of that 4-tuple). */
+typedef struct ts_vflows {
+    ts_vflow_key *keys;
+    uint32_t *vals; /* 0 = empty */
+    size_t n, nslots;
+} ts_vflows;
+
+uint32_t vflows_get(const ts_vflows *t, const ts_vflow_key *k);    /* 0 when absent */
+int vflows_put(ts_vflows *t, const ts_vflow_key *k, uint32_t val); /* 0, or -1 */
+void vflows_free(ts_vflows *t);
+
+#endif
