@@ -25,9 +25,10 @@ typedef struct ts_sim_hooks {
      * Called only when trace is on. */
     void (*event)(void *ctx, FILE *out, const char *host, const ts_event *ev);
     void *event_ctx;
-    /* Every stack event, trace or not, with the stack that raised it, so an observer can
-     * read the connection's variables at that moment (ts_stack_conn_info): --series. */
-    void (*observe)(void *ctx, ts_stack *s, const char *host, const ts_event *ev);
+    /* Recorders (diagrams, series): every stack event whether or not trace is on, with the
+     * host's index (the scenario's order) and stack (ts_stack_conn_info on ev's connection
+     * is O(1) from here). It changes nothing the run prints or writes. */
+    void (*observe)(void *ctx, int host, ts_stack *s, const ts_event *ev);
     void *observe_ctx;
 } ts_sim_hooks;
 

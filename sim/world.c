@@ -245,7 +245,7 @@ static void host_event(void *ctx, const ts_event *ev)
     sim_host *h = ctx;
     ts_sim *w = h->w;
     sim_flows_event(w, h, ev);
-    if (w->o.hooks.observe) w->o.hooks.observe(w->o.hooks.observe_ctx, h->stack, h->cfg->name, ev);
+    if (w->o.hooks.observe) w->o.hooks.observe(w->o.hooks.observe_ctx, h->idx, h->stack, ev);
     if (w->o.trace && w->o.hooks.event)
         w->o.hooks.event(w->o.hooks.event_ctx, w->out, h->cfg->name, ev);
 }

@@ -145,38 +145,62 @@ static void svc_stop(void *ctx, void *svc)
     ts_service_stop(svc);
 }
 
-/* Run the scenario with the given observer; 0, or 2 with the message printed. */
-static int run_scenario(const plot_args *a,
-                        void (*observe)(void *, ts_stack *, const char *, const ts_event *),
-                        void *ctx, ts_scn **scn_out)
+static ts_scn *load_scenario(const plot_args *a)
 {
     char err[600];
     ts_scn_parse_opts po = {ts_service_known};
     ts_scn *scn = ts_scn_load(a->source, &po, err, sizeof err);
-    if (!scn) return fprintf(stderr, "%s\n", err), 2;
-    *scn_out = scn;
+    if (!scn) {
+        fprintf(stderr, "%s\n", err);
+        return NULL;
+    }
     for (size_t k = 0; k < a->nsets; k++)
         for (size_t i = 0; i < scn->nhosts; i++)
             if (!scn->hosts[i].peer &&
-                ts_params_set_kv(&scn->hosts[i].params, a->sets[k], err, sizeof err) < 0)
-                return fail("--set %s: %s", a->sets[k], err);
+                ts_params_set_kv(&scn->hosts[i].params, a->sets[k], err, sizeof err) < 0) {
+                fail("--set %s: %s", a->sets[k], err);
+                ts_scn_free(scn);
+                return NULL;
+            }
+    return scn;
+}
+
+/* Run the scenario quietly with the recorders' hooks; ready (may be NULL) is told the
+ * world before it runs. 0, or 2 with the message printed. */
+static int run_scenario(const plot_args *a, const ts_scn *scn, const ts_sim_hooks *rec,
+                        int (*ready)(void *ctx, ts_sim *w), void *ctx)
+{
+    char err[600];
     FILE *devnull = fopen("/dev/null", "w");
     if (!devnull) return fail("/dev/null: %s", strerror(errno), NULL);
     ts_sim_opts o = {.seed = a->seed, .seed_set = a->seed_set, .out = devnull, .quiet = true};
+    o.hooks = *rec;
     o.hooks.service_known = ts_service_known;
     o.hooks.service_start = svc_start;
     o.hooks.service_stop = svc_stop;
-    o.hooks.observe = observe;
-    o.hooks.observe_ctx = ctx;
     ts_sim *w = ts_sim_create(scn, &o, err, sizeof err);
+    int rc = 0;
     if (!w) {
-        fclose(devnull);
-        return fprintf(stderr, "%s\n", err), 2;
+        fprintf(stderr, "%s\n", err);
+        rc = 2;
+    } else if (ready && ready(ctx, w) < 0) {
+        rc = fail("out of memory", NULL, NULL);
     }
-    ts_sim_run(w);
+    if (!rc) ts_sim_run(w);
     ts_sim_destroy(w);
     fclose(devnull);
-    return 0;
+    return rc;
+}
+
+typedef struct collect_ctx {
+    ts_series_set *set;
+    const ts_scn *scn;
+} collect_ctx;
+
+static void collect(void *ctx, int host, ts_stack *s, const ts_event *ev)
+{
+    collect_ctx *c = ctx;
+    ts_series_collect(c->set, s, c->scn->hosts[host].name, ev);
 }
 
 static FILE *open_out(const plot_args *a)
@@ -203,10 +227,12 @@ static int plot_state(const plot_args *a)
                     "RTT estimate; plot them from a scenario (FILE.scn), or draw 'tseq' "
                     "from the capture",
                     a->source, NULL);
-    ts_series_set *set = ts_series_set_new();
-    ts_scn *scn = NULL;
-    if (!set) return fail("out of memory", NULL, NULL);
-    int rc = run_scenario(a, ts_series_collect, set, &scn);
+    ts_scn *scn = load_scenario(a);
+    if (!scn) return 2;
+    collect_ctx cc = {ts_series_set_new(), scn};
+    ts_sim_hooks h = {.observe = collect, .observe_ctx = &cc};
+    int rc = cc.set ? run_scenario(a, scn, &h, NULL, NULL) : fail("out of memory", NULL, NULL);
+    ts_series_set *set = cc.set;
     char err[300];
     const ts_series_conn *c = NULL;
     if (!rc && !ts_series_set_ok(set)) rc = fail("out of memory recording the run", NULL, NULL);
@@ -225,6 +251,35 @@ static int plot_state(const plot_args *a)
     return rc;
 }
 
+#ifdef TS_HAVE_VIEW_REC
+/* The scenario recorder's glue: every event, each packet's fate, each arrival. */
+static void rec_observe(void *ctx, int host, ts_stack *s, const ts_event *ev)
+{
+    (void)s;
+    ts_view_rec_event(ctx, host, ev);
+}
+
+static void rec_fate(void *ctx, const ts_sim_fate *f)
+{
+    ts_view_rec_packet(ctx, f->no, f->from, f->t, f->pkt, f->len,
+                       f->ncopies ? f->arrive[0] : TS_TIME_NEVER, f->lost);
+}
+
+static void rec_arrived(void *ctx, uint64_t no, int host, ts_time_t t)
+{
+    ts_view_rec_arrived(ctx, no, host, t);
+}
+
+static int rec_ready(void *ctx, ts_sim *w)
+{
+    for (size_t i = 0; i < ts_sim_nhosts(w); i++)
+        if (ts_view_rec_host(ctx, (int)i, ts_sim_host_name(w, i), ts_sim_host_addr(w, i),
+                             ts_sim_host_stack(w, i)) < 0)
+            return -1;
+    return 0;
+}
+#endif
+
 /* The connection models of the source: a capture through libpcap, a scenario through the
  * simulator's recorder. */
 static int load_views(const plot_args *a, ts_view_set *set)
@@ -242,10 +297,12 @@ static int load_views(const plot_args *a, ts_view_set *set)
 #endif
     }
 #ifdef TS_HAVE_VIEW_REC
-    ts_view_rec *rec = ts_view_rec_new();
-    ts_scn *scn = NULL;
-    if (!rec) return fail("out of memory", NULL, NULL);
-    int rc = run_scenario(a, ts_view_rec_observe, rec, &scn);
+    ts_scn *scn = load_scenario(a);
+    if (!scn) return 2;
+    ts_view_rec *rec = ts_view_rec_new(TS_VIEW_SIM);
+    ts_sim_hooks h = {
+        .observe = rec_observe, .fate = rec_fate, .arrived = rec_arrived, .observe_ctx = rec};
+    int rc = rec ? run_scenario(a, scn, &h, rec_ready, rec) : fail("out of memory", NULL, NULL);
     if (!rc && ts_view_rec_finish(rec, set, err, sizeof err) < 0) rc = fail("%s", err, NULL);
     ts_view_rec_free(rec);
     ts_scn_free(scn);

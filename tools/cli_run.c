@@ -49,6 +49,18 @@ static void on_event(void *ctx, FILE *out, const char *host, const ts_event *ev)
     fprintf(out, "       %s  (%s)\n", line, host);
 }
 
+/* --series: the scenario names the hosts, in the order the hook numbers them. */
+typedef struct series_ctx {
+    ts_series *w;
+    const ts_scn *scn;
+} series_ctx;
+
+static void on_observe(void *ctx, int host, ts_stack *s, const ts_event *ev)
+{
+    series_ctx *c = ctx;
+    ts_series_event(c->w, s, c->scn->hosts[host].name, ev);
+}
+
 static void *svc_start(void *ctx, ts_stack *s, const char *name, uint16_t port, char *err,
                        size_t errlen)
 {
@@ -189,9 +201,10 @@ int ts_cli_run(int argc, char **argv)
         o.hooks.packet_ctx = pw;
     }
     o.hooks.event = on_event;
+    series_ctx sc = {sw, scn};
     if (sw) {
-        o.hooks.observe = ts_series_observe;
-        o.hooks.observe_ctx = sw;
+        o.hooks.observe = on_observe;
+        o.hooks.observe_ctx = &sc;
     }
     w = ts_sim_create(scn, &o, err, sizeof err);
     if (!w) {

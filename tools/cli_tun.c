@@ -388,7 +388,7 @@ static void tap(void *ctx, ts_time_t now, const uint8_t *pkt, size_t len, bool o
 static void on_event(void *ctx, const ts_event *ev)
 {
     tun_run *r = ctx;
-    if (r->series) ts_series_observe(r->series, r->stack, "stack", ev);
+    if (r->series) ts_series_event(r->series, r->stack, "stack", ev);
     if (!r->o->trace) return;
     ts_event e = *ev;
     e.now = r->wall0 + (ev->now - r->mono0);

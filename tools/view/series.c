@@ -349,9 +349,8 @@ ts_series *ts_series_open(const char *path, ts_time_t t0, char *err, size_t errl
     return w;
 }
 
-void ts_series_observe(void *ctx, ts_stack *s, const char *host, const ts_event *ev)
+void ts_series_event(ts_series *w, ts_stack *s, const char *host, const ts_event *ev)
 {
-    ts_series *w = ctx;
     if (w->used > SERIES_BUF - TS_SERIES_LINE_MAX) flush_buf(w);
     ts_series_row r;
     ts_series_fill(&r, s, host, ev, w->t0);

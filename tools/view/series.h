@@ -53,8 +53,8 @@ size_t ts_series_format_row(const ts_series_row *r, ts_series_format fmt, char *
 typedef struct ts_series ts_series;
 /* Open path for writing, the format by its extension. NULL with a one-line message. */
 ts_series *ts_series_open(const char *path, ts_time_t t0, char *err, size_t errlen);
-/* The observer: write the row for ev (the signature of the simulator's observe hook). */
-void ts_series_observe(void *ctx, ts_stack *s, const char *host, const ts_event *ev);
+/* Write the row for ev, raised by stack s of host (call it from the stack's observer). */
+void ts_series_event(ts_series *w, ts_stack *s, const char *host, const ts_event *ev);
 /* Flush and close; 0, or -1 with a one-line message (a write error, e.g. disk full). */
 int ts_series_close(ts_series *w, char *err, size_t errlen);
 
@@ -77,8 +77,8 @@ typedef struct ts_series_conn {
 typedef struct ts_series_set ts_series_set;
 ts_series_set *ts_series_set_new(void);
 void ts_series_set_free(ts_series_set *set);
-/* The observer that fills the set (the simulator's observe hook signature). */
-void ts_series_collect(void *ctx, ts_stack *s, const char *host, const ts_event *ev);
+/* Keep the row for ev, raised by stack s of host (call it from the stack's observer). */
+void ts_series_collect(ts_series_set *set, ts_stack *s, const char *host, const ts_event *ev);
 /* False when memory ran out while collecting (the set is incomplete). */
 bool ts_series_set_ok(const ts_series_set *set);
 size_t ts_series_set_count(const ts_series_set *set);

@@ -111,9 +111,8 @@ static bool worth(const ts_series_end *e, const ts_series_row *r)
            l->rto != r->rto || l->backoff != r->backoff || l->state != r->state;
 }
 
-void ts_series_collect(void *ctx, ts_stack *s, const char *host, const ts_event *ev)
+void ts_series_collect(ts_series_set *set, ts_stack *s, const char *host, const ts_event *ev)
 {
-    ts_series_set *set = ctx;
     uint32_t id = ev->conn.id;
     if (!id || !s || set->failed) return;
     host_map *h = host_of(set, host);
