@@ -14,6 +14,7 @@ static const char state_css[] =
     ".srtt{stroke:#1f4fb4;stroke-width:2;fill:none}"
     ".rto{stroke:#c0392b;stroke-width:1.6;stroke-dasharray:9 5;fill:none}"
     ".sample{stroke:#000;stroke-width:1;fill:none}"
+    ".mk{font-size:15px;font-weight:bold}.armed{fill:#c0392b}"
     ".rec{fill:#d0d0d0;stroke:none}.loss{fill:url(#hatch);stroke:#777;stroke-width:0.5}";
 
 static const char hatch_def[] =
@@ -160,8 +161,12 @@ int ts_plot_cwnd(const ts_series_conn *c, FILE *f, char *err, size_t errlen)
     ts_plot_key(&p, PLOT_KEY_LINE, "cwnd", "cwnd (solid)", NULL);
     ts_plot_key(&p, PLOT_KEY_LINE, "ssth", "ssthresh (dashed)", NULL);
     ts_plot_key(&p, PLOT_KEY_LINE, "flight", "bytes in flight (dotted)", NULL);
-    ts_plot_key(&p, PLOT_KEY_PATCH, "rec", "fast recovery (grey)", NULL);
-    ts_plot_key(&p, PLOT_KEY_PATCH, "loss", "RTO loss recovery (hatched)", NULL);
+    bool ca_seen[4] = {false};
+    for (size_t i = s.first; i <= s.last; i++) ca_seen[rows[i].ca_state & 3] = true;
+    if (ca_seen[TS_CA_RECOVERY])
+        ts_plot_key(&p, PLOT_KEY_PATCH, "rec", "fast recovery (grey)", NULL);
+    if (ca_seen[TS_CA_LOSS])
+        ts_plot_key(&p, PLOT_KEY_PATCH, "loss", "RTO loss recovery (hatched)", NULL);
     char cap[2][200];
     caption_common(cap[0], sizeof cap[0], c, &s);
     snprintf(cap[1], sizeof cap[1],
@@ -170,6 +175,35 @@ int ts_plot_cwnd(const ts_series_conn *c, FILE *f, char *err, size_t errlen)
     const char *caps[2] = {cap[0], cap[1]};
     ts_plot_end(&p, caps, 2);
     return ferror(f) ? (snprintf(err, errlen, "writing the SVG failed"), -1) : 0;
+}
+
+static bool is_rto_set(const ts_series_row *r)
+{
+    return r->event == TS_EV_TIMER_SET && r->d1 == TS_TIMER_RETRANSMIT;
+}
+
+/* Point marks (circles or a text glyph), one per pixel so crowds stay small. */
+static void marks(ts_plot *p, const span *s, bool rto_sets)
+{
+    const ts_series_row *rows = s->e->rows;
+    int lastx = -1, lasty = -1;
+    for (size_t i = rto_sets ? s->first : 0; i <= s->last; i++) {
+        const ts_series_row *r = &rows[i];
+        if (rto_sets ? !is_rto_set(r) : r->event != TS_EV_RTT_SAMPLE) continue;
+        if ((double)r->t / 1e6 < s->t0) continue;
+        double x = ts_plot_px(p, (double)r->t / 1e6);
+        double y = ts_plot_py(p, (double)(rto_sets ? r->timer : r->sample) / 1e6);
+        if ((int)x == lastx && (int)y == lasty) continue;
+        lastx = (int)x;
+        lasty = (int)y;
+        if (rto_sets)
+            fprintf(p->f,
+                    "<text class=\"mk armed\" x=\"%.1f\" y=\"%.1f\" "
+                    "text-anchor=\"middle\">+</text>\n",
+                    x, y + 4);
+        else
+            fprintf(p->f, "<circle class=\"sample\" cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\"/>\n", x, y);
+    }
 }
 
 int ts_plot_rtt(const ts_series_conn *c, FILE *f, char *err, size_t errlen)
@@ -187,6 +221,7 @@ int ts_plot_rtt(const ts_series_conn *c, FILE *f, char *err, size_t errlen)
             if ((double)r->sample > ymax) ymax = (double)r->sample;
         }
         if (i >= s.first && (double)r->rto > ymax) ymax = (double)r->rto;
+        if (i >= s.first && is_rto_set(r) && (double)r->timer > ymax) ymax = (double)r->timer;
         if (i >= s.first && (double)r->srtt > ymax) ymax = (double)r->srtt;
     }
     ymax = ymax / 1e6 * 1.08;
@@ -211,26 +246,18 @@ int ts_plot_rtt(const ts_series_conn *c, FILE *f, char *err, size_t errlen)
         ts_plot_line_add(&l, s.t1, (double)(k == 0 ? rows[s.last].srtt : rows[s.last].rto) / 1e6);
         ts_plot_line_end(&l);
     }
-    /* Samples as open circles; where they crowd, one per pixel column and height. */
-    int lastx = -1, lasty = -1;
-    for (size_t i = 0; i <= s.last; i++) {
-        if (rows[i].event != TS_EV_RTT_SAMPLE || (double)rows[i].t / 1e6 < s.t0) continue;
-        double x = ts_plot_px(&p, (double)rows[i].t / 1e6);
-        double y = ts_plot_py(&p, (double)rows[i].sample / 1e6);
-        if ((int)x == lastx && (int)y == lasty) continue;
-        lastx = (int)x;
-        lasty = (int)y;
-        fprintf(f, "<circle class=\"sample\" cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\"/>\n", x, y);
-    }
+    marks(&p, &s, true);
+    marks(&p, &s, false);
     ts_plot_clip_end(&p);
     ts_plot_key(&p, PLOT_KEY_MARK, "sample", "RTT sample (circle)", NULL);
     ts_plot_key(&p, PLOT_KEY_LINE, "srtt", "SRTT (solid)", NULL);
     ts_plot_key(&p, PLOT_KEY_LINE, "rto", "RTO (dashed)", NULL);
+    ts_plot_key(&p, PLOT_KEY_MARK, "armed", "retransmission timer armed for (+)", "+");
     char cap[2][200];
     caption_common(cap[0], sizeof cap[0], c, &s);
     snprintf(cap[1], sizeof cap[1],
-             "%zu RTT samples (RFC 6298; Karn: none from retransmitted data); RTO is the "
-             "computed timeout, before backoff.",
+             "%zu RTT samples (RFC 6298; Karn: none from retransmitted data). The RTO line is "
+             "before backoff; + marks the timer as armed, backoff included.",
              nsamples);
     const char *caps[2] = {cap[0], cap[1]};
     ts_plot_end(&p, caps, 2);

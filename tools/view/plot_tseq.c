@@ -22,7 +22,7 @@ static const char tseq_css[] =
     "text.probe{fill:#16a085}text.syn{fill:#7f8c8d}text.lostmk{fill:#000;font-size:13px}"
     ".ackl{stroke:#1e8449;stroke-width:1.4;fill:none}"
     ".winl{stroke:#1f4fb4;stroke-width:1.2;stroke-dasharray:8 4;fill:none}"
-    ".sack{stroke:#777;stroke-width:3;stroke-opacity:0.8;stroke-dasharray:3 1}";
+    ".sack{stroke:#aaa;stroke-width:2.5}";
 
 /* Bar classes: index 0 new data, then one per retransmission cause. */
 enum { C_NEW, C_RTO, C_FAST, C_TLP, C_PROBE, C_SYN, C_REXMIT, C_SACK, NCLS };
@@ -57,6 +57,7 @@ typedef struct tseq {
     uint32_t base;       /* sequence number drawn as 0 */
     ts_time_t torig;     /* time drawn as 0 (µs) */
     double t0, t1, ymax; /* the ranges (s, bytes) */
+    double wtop;         /* the window line's highest point (bytes) */
     bar *bars;
     size_t nbars, nsegs, nsacks;
     bool thinned;
@@ -123,6 +124,7 @@ static int setup(tseq *g, const ts_view *v, char *err, size_t errlen)
     if (top <= 0) top = wtop > 0 ? wtop : 1000;
     if (wtop > top && wtop < 1.5 * top) top = wtop; /* the window line when it fits */
     g->ymax = top * 1.04;
+    g->wtop = wtop;
     g->t0 = secs(g, v->segs[0].t_send);
     double span = secs(g, tend) - g->t0;
     g->t1 = g->t0 + span + (span > 0 ? span * 0.02 : 1e-3);
@@ -261,7 +263,7 @@ static void keys(ts_plot *p, const tseq *g)
                                              "probe (P)",
                                              "SYN retransmission (S)",
                                              "retransmission, cause unknown (X)",
-                                             "SACK block (grey, dashed)"};
+                                             "SACK block (light grey, right of the ACK)"};
     ts_plot_key(p, PLOT_KEY_BAR, "seg new", labels[C_NEW], NULL);
     for (int k = 1; k < NCLS; k++)
         if (used[k])
@@ -294,6 +296,15 @@ static void captions(const tseq *g, char cap[3][300], const char *caps[3], size_
                  g->nsegs);
     caps[*n] = cap[*n];
     (*n)++;
+    if (g->wtop > g->ymax) {
+        ts_plot_unit u = ts_plot_byte_unit(g->wtop);
+        snprintf(cap[*n], 300,
+                 "The receive window runs above the frame (up to %.1f %s): the window never "
+                 "limited this transfer.",
+                 g->wtop * u.factor, u.name);
+        caps[*n] = cap[*n];
+        (*n)++;
+    }
 }
 
 int ts_plot_tseq(const ts_view *v, FILE *f, ts_plot_info *info, char *err, size_t errlen)

@@ -65,6 +65,9 @@ static void fill_event(ts_series_row *r, const ts_event *ev)
         r->d2 = (uint8_t)ev->u.state.to;
         break;
     case TS_EV_TIMER_SET:
+        r->timer = ev->u.timer.when > ev->now ? ev->u.timer.when - ev->now : 0;
+        r->d1 = (uint8_t)ev->u.timer.kind;
+        break;
     case TS_EV_TIMER_FIRE:
     case TS_EV_TIMER_CANCEL: r->d1 = (uint8_t)ev->u.timer.kind; break;
     case TS_EV_RETRANSMIT:
@@ -171,10 +174,10 @@ typedef struct cols {
 } cols;
 
 static const char *const col_names[] = {
-    "time_s",  "host",      "conn",    "local",    "remote",   "event",   "detail",
-    "seg_seq", "seg_ack",   "seg_len", "state",    "ca_state", "snd_una", "snd_nxt",
-    "snd_max", "snd_wnd",   "cwnd",    "ssthresh", "flight",   "sacked",  "lost",
-    "srtt_us", "rttvar_us", "rto_us",  "backoff",  "rtt_us",
+    "time_s",  "host",      "conn",    "local",    "remote",   "event",    "detail",
+    "seg_seq", "seg_ack",   "seg_len", "state",    "ca_state", "snd_una",  "snd_nxt",
+    "snd_max", "snd_wnd",   "cwnd",    "ssthresh", "flight",   "sacked",   "lost",
+    "srtt_us", "rttvar_us", "rto_us",  "backoff",  "rtt_us",   "timer_us",
 };
 #define NCOLS (sizeof col_names / sizeof col_names[0])
 
@@ -274,6 +277,7 @@ size_t ts_series_format_row(const ts_series_row *r, ts_series_format fmt, char *
     cell_u64(&c, k, r->rto);
     cell_u64(&c, k, r->backoff);
     cell_u64(&c, r->event == TS_EV_RTT_SAMPLE, r->sample);
+    cell_u64(&c, r->event == TS_EV_TIMER_SET, r->timer);
     if (fmt == TS_SERIES_JSONL) *c.p++ = '}';
     *c.p++ = '\n';
     return (size_t)(c.p - buf);

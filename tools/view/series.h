@@ -33,6 +33,7 @@ typedef struct ts_series_row {
     uint32_t cwnd, ssthresh, flight, sacked, lost, backoff;
     ts_time_t srtt, rttvar, rto;
     ts_time_t sample; /* RTT_SAMPLE: the sample; else 0 */
+    ts_time_t timer;  /* TIMER_SET: the time from now to its deadline; else 0 */
 } ts_series_row;
 
 /* The row for ev raised by stack s (NULL: no variables), stamped ev->now - t0. */
@@ -59,9 +60,9 @@ void ts_series_event(ts_series *w, ts_stack *s, const char *host, const ts_event
 int ts_series_close(ts_series *w, char *err, size_t errlen);
 
 /* In memory, for the plots: every connection of a run, each end's rows (only rows where a
- * plotted variable changed, every RTT sample and retransmission: the same picture, fewer
- * rows). Connections in order of first appearance, both ends of one connection matched
- * by their addresses. */
+ * plotted variable changed, every RTT sample, retransmission and RTO timer set: the same
+ * picture, fewer rows). Connections in order of first appearance, both ends of one
+ * connection matched by their addresses. */
 typedef struct ts_series_end {
     const char *host; /* NULL: this end is not a stack (a scripted peer) */
     ts_endpoint ep;

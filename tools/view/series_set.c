@@ -103,7 +103,7 @@ static uint32_t attach(ts_series_set *set, const char *host, const ts_conn_id *i
 static bool worth(const ts_series_end *e, const ts_series_row *r)
 {
     if (!e->n || r->event == TS_EV_RTT_SAMPLE || r->event == TS_EV_RETRANSMIT ||
-        r->event == TS_EV_STATE)
+        r->event == TS_EV_STATE || (r->event == TS_EV_TIMER_SET && r->d1 == TS_TIMER_RETRANSMIT))
         return true;
     const ts_series_row *l = &e->rows[e->n - 1];
     return l->cwnd != r->cwnd || l->ssthresh != r->ssthresh || l->flight != r->flight ||
