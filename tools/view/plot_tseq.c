@@ -288,8 +288,8 @@ static void captions(const tseq *g, char cap[3][300], const char *caps[3], size_
     (*n)++;
     if (g->thinned)
         snprintf(cap[*n], 300,
-                 "Thinned to the output's resolution: %zu data segments and %zu SACK blocks "
-                 "drawn as %zu bars (bars under 3 px in one pixel column merged).",
+                 "Thinned to the output's resolution: %zu data segments, %zu SACK blocks drawn "
+                 "as %zu bars (under 3 px in one pixel column: merged).",
                  g->nsegs, g->nsacks, g->nbars);
     else
         snprintf(cap[*n], 300, "%zu data segments, one bar each; hover a bar for its line.",
