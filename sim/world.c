@@ -177,6 +177,34 @@ static void link_note(const ts_sim *w, const ts_link *l, const ts_link_verdict *
     if (v->copy[0].held && n < len) snprintf(buf + n, len - n, "  [held back]");
 }
 
+/* The link's verdict to the recorders' fate hook. */
+static void report_fate(ts_sim *w, const sim_host *h, int dst, const ts_link *l,
+                        const ts_link_verdict *v, const uint8_t *pkt, size_t len)
+{
+    char lost[96] = "";
+    ts_sim_fate f = {
+        .no = w->pkt_no, .t = w->now, .from = h->idx, .to = dst, .pkt = pkt, .len = len};
+    if (!l) {
+        f.lost = "no link to the destination";
+    } else {
+        f.ncopies = v->ncopies;
+        for (unsigned c = 0; c < v->ncopies && c < 2; c++) {
+            f.arrive[c] = v->copy[c].when;
+            f.corrupt[c] = v->copy[c].corrupt;
+        }
+        if (!v->ncopies) {
+            const ts_scn_dir *d = &w->scn->dirs[l - w->links];
+            if (v->drop == TS_LINK_DROP_RULE && v->rule >= 0)
+                snprintf(lost, sizeof lost, "%s (line %u)", ts_link_drop_name(v->drop),
+                         d->rules[v->rule].line);
+            else
+                snprintf(lost, sizeof lost, "%s", ts_link_drop_name(v->drop));
+            f.lost = lost;
+        }
+    }
+    w->o.hooks.fate(w->o.hooks.observe_ctx, &f);
+}
+
 /* Every packet a host sends passes here: number it, account for it, check expectations,
  * print it, hand it to the tap, then let the link decide its fate. */
 static void send_packet(ts_sim *w, sim_host *h, const uint8_t *pkt, size_t len)
@@ -198,9 +226,11 @@ static void send_packet(ts_sim *w, sim_host *h, const uint8_t *pkt, size_t len)
     ts_link_verdict verdict;
     if (!r) {
         if (!w->o.quiet) print_packet(w, pkt, len, "  [dropped: no link to the destination]");
+        if (w->o.hooks.fate) report_fate(w, h, dst, NULL, NULL, pkt, len);
         return;
     }
     ts_link_send(r->link, &w->rng, w->now, pkt, len, &verdict);
+    if (w->o.hooks.fate) report_fate(w, h, dst, r->link, &verdict, pkt, len);
     if (!w->o.quiet) {
         char note[96];
         link_note(w, r->link, &verdict, note, sizeof note);
@@ -213,6 +243,7 @@ static void send_packet(ts_sim *w, sim_host *h, const uint8_t *pkt, size_t len)
             return;
         }
         memcpy(p->data, pkt, len);
+        p->no = w->pkt_no;
         if (verdict.copy[c].corrupt) ts_link_flip(p->data, len, verdict.copy[c].bit);
         if (ts_evq_push(&w->q, verdict.copy[c].when, PRIO_NORMAL, EV_DELIVER, (uint32_t)dst, p) <
             0) {
@@ -237,6 +268,7 @@ static void on_deliver(ts_sim *w, sim_host *h, sim_pkt *p)
     } else {
         sim_peer_receive(w, h, p->data, p->len);
     }
+    if (w->o.hooks.arrived) w->o.hooks.arrived(w->o.hooks.observe_ctx, p->no, h->idx, w->now);
     pkt_free(w, p);
 }
 
@@ -356,6 +388,7 @@ void ts_sim_destroy(ts_sim *w)
 {
     if (!w) return;
     w->o.trace = false; /* stacks report their teardown; that is not part of the run */
+    w->o.hooks.observe = NULL;
     ts_evq_entry e;
     while (ts_evq_pop(&w->q, &e))
         if (e.kind == EV_DELIVER) pkt_free(w, e.ptr);
@@ -468,4 +501,24 @@ void ts_sim_get_stats(const ts_sim *w, ts_sim_stats *st)
     st->expectations = w->scn->nexps;
     for (size_t i = 0; w->res && i < w->scn->nexps; i++)
         if (w->res[i].state != 1) st->failed++;
+}
+
+size_t ts_sim_nhosts(const ts_sim *w)
+{
+    return w->nhosts;
+}
+
+const char *ts_sim_host_name(const ts_sim *w, size_t i)
+{
+    return i < w->nhosts ? w->hosts[i].cfg->name : NULL;
+}
+
+uint32_t ts_sim_host_addr(const ts_sim *w, size_t i)
+{
+    return i < w->nhosts ? w->hosts[i].cfg->addr : 0;
+}
+
+ts_stack *ts_sim_host_stack(const ts_sim *w, size_t i)
+{
+    return i < w->nhosts ? w->hosts[i].stack : NULL;
 }

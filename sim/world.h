@@ -23,6 +23,7 @@ enum { PRIO_NORMAL = 0, PRIO_ACTION = 1, PRIO_CHECK = 2 };
 #define SIM_PKT_CAP 2048
 typedef struct sim_pkt {
     struct sim_pkt *next;
+    uint64_t no; /* the packet's number (for the arrived hook) */
     uint32_t len, cap;
     uint8_t data[];
 } sim_pkt;

@@ -8,19 +8,14 @@
 #include <string.h>
 
 #include "cli.h"
+#include "diagram.h"
 #include "plot.h"
 #include "series.h"
 #include "services.h"
 #include "sim.h"
 #include "view.h"
-#if __has_include("view_pcap.h") /* helper views-src's capture reader */
 #include "view_pcap.h"
-#define TS_HAVE_VIEW_PCAP 1
-#endif
-#if __has_include("view_rec.h") /* helper views-src's scenario recorder */
 #include "view_rec.h"
-#define TS_HAVE_VIEW_REC 1
-#endif
 
 static void usage(FILE *f)
 {
@@ -251,34 +246,11 @@ static int plot_state(const plot_args *a)
     return rc;
 }
 
-#ifdef TS_HAVE_VIEW_REC
-/* The scenario recorder's glue: every event, each packet's fate, each arrival. */
-static void rec_observe(void *ctx, int host, ts_stack *s, const ts_event *ev)
-{
-    (void)s;
-    ts_view_rec_event(ctx, host, ev);
-}
-
-static void rec_fate(void *ctx, const ts_sim_fate *f)
-{
-    ts_view_rec_packet(ctx, f->no, f->from, f->t, f->pkt, f->len,
-                       f->ncopies ? f->arrive[0] : TS_TIME_NEVER, f->lost);
-}
-
-static void rec_arrived(void *ctx, uint64_t no, int host, ts_time_t t)
-{
-    ts_view_rec_arrived(ctx, no, host, t);
-}
-
+/* The recorder as tcpsim diagram drives it: its hooks, then the world's hosts. */
 static int rec_ready(void *ctx, ts_sim *w)
 {
-    for (size_t i = 0; i < ts_sim_nhosts(w); i++)
-        if (ts_view_rec_host(ctx, (int)i, ts_sim_host_name(w, i), ts_sim_host_addr(w, i),
-                             ts_sim_host_stack(w, i)) < 0)
-            return -1;
-    return 0;
+    return ts_diagram_sim_hosts(ctx, w);
 }
-#endif
 
 /* The connection models of the source: a capture through libpcap, a scenario through the
  * simulator's recorder. */
@@ -286,33 +258,20 @@ static int load_views(const plot_args *a, ts_view_set *set)
 {
     char err[600];
     if (!is_scenario(a->source)) {
-#ifdef TS_HAVE_VIEW_PCAP
         if (ts_view_read_pcap(a->source, set, err, sizeof err) < 0) return fail("%s", err, NULL);
         return 0;
-#else
-        (void)set;
-        (void)err;
-        return fail("%s: this build has no capture reader (tools/view/view_pcap.c)", a->source,
-                    NULL);
-#endif
     }
-#ifdef TS_HAVE_VIEW_REC
     ts_scn *scn = load_scenario(a);
     if (!scn) return 2;
     ts_view_rec *rec = ts_view_rec_new(TS_VIEW_SIM);
-    ts_sim_hooks h = {
-        .observe = rec_observe, .fate = rec_fate, .arrived = rec_arrived, .observe_ctx = rec};
-    int rc = rec ? run_scenario(a, scn, &h, rec_ready, rec) : fail("out of memory", NULL, NULL);
+    ts_sim_opts ho = {0};
+    if (rec) ts_diagram_sim_hooks(&ho, rec);
+    int rc =
+        rec ? run_scenario(a, scn, &ho.hooks, rec_ready, rec) : fail("out of memory", NULL, NULL);
     if (!rc && ts_view_rec_finish(rec, set, err, sizeof err) < 0) rc = fail("%s", err, NULL);
     ts_view_rec_free(rec);
     ts_scn_free(scn);
     return rc;
-#else
-    (void)set;
-    return fail("%s: this build has no scenario recorder (tools/view/view_rec.c); run it "
-                "with --pcap and plot the capture",
-                a->source, NULL);
-#endif
 }
 
 static int plot_tseq(const plot_args *a)

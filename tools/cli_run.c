@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "diagram.h"
 #include "pcapw.h"
 #include "series.h"
 #include "services.h"
@@ -16,7 +17,8 @@
 static void usage(FILE *f)
 {
     fputs("usage: tcpsim run FILE.scn [--seed N] [--pcap FILE] [--trace] [--quiet]\n"
-          "                           [--set NAME=VALUE]... [--series OUT.csv|OUT.jsonl]\n"
+          "                           [--set NAME=VALUE]... [--diagram OUT [--conn N]]\n"
+          "                           [--series OUT.csv|OUT.jsonl]\n"
           "\n"
           "Run a scenario in virtual time: a 31-second SYN timeout takes milliseconds and the\n"
           "same seed gives the same bytes. Prints every packet as tcpdump does, stamped with\n"
@@ -27,6 +29,9 @@ static void usage(FILE *f)
           "  --trace            show state changes, timers, retransmissions and socket calls\n"
           "  --quiet            print only failed expectations and the verdict\n"
           "  --set NAME=VALUE   set a stack parameter on every host, after the file's settings\n"
+          "  --diagram OUT      draw the first connection's ladder into OUT (.txt, .svg,\n"
+          "                     .html; '-' for text on stdout); --conn N or A:P picks another\n"
+          "                     (see tcpsim diagram --help)\n"
           "  --series OUT.csv   one row per stack event with the sender's variables (cwnd,\n"
           "                     ssthresh, srtt, rto, ...); .jsonl for JSON lines; docs/series.md\n"
           "\n"
@@ -49,16 +54,31 @@ static void on_event(void *ctx, FILE *out, const char *host, const ts_event *ev)
     fprintf(out, "       %s  (%s)\n", line, host);
 }
 
-/* --series: the scenario names the hosts, in the order the hook numbers them. */
+/* --series: the scenario names the hosts, in the order the hook numbers them. The
+ * recorders' hooks share one context, so with --diagram too ours pass each call on. */
 typedef struct series_ctx {
     ts_series *w;
     const ts_scn *scn;
+    ts_sim_hooks next; /* the diagram recorder's hooks (NULL when there is none) */
 } series_ctx;
 
 static void on_observe(void *ctx, int host, ts_stack *s, const ts_event *ev)
 {
     series_ctx *c = ctx;
     ts_series_event(c->w, s, c->scn->hosts[host].name, ev);
+    if (c->next.observe) c->next.observe(c->next.observe_ctx, host, s, ev);
+}
+
+static void on_fate(void *ctx, const ts_sim_fate *f)
+{
+    series_ctx *c = ctx;
+    c->next.fate(c->next.observe_ctx, f);
+}
+
+static void on_arrived(void *ctx, uint64_t no, int host, ts_time_t t)
+{
+    series_ctx *c = ctx;
+    c->next.arrived(c->next.observe_ctx, no, host, t);
 }
 
 static void *svc_start(void *ctx, ts_stack *s, const char *name, uint16_t port, char *err,
@@ -76,6 +96,7 @@ static void svc_stop(void *ctx, void *svc)
 
 typedef struct run_args {
     const char *file, *pcap, *series;
+    ts_diagram_opts diagram;
     uint64_t seed;
     bool seed_set, trace, quiet;
     char **sets;
@@ -117,6 +138,13 @@ static int parse_args(int argc, char **argv, run_args *a)
                 return 2;
             }
             a->series = argv[++i];
+        } else if (!strcmp(s, "--diagram") || !strcmp(s, "--conn")) {
+            if (!has_next || !argv[i + 1][0]) {
+                fprintf(stderr, "tcpsim run: %s needs a value, e.g. %s\n", s,
+                        s[2] == 'd' ? "--diagram close.svg" : "--conn 2");
+                return 2;
+            }
+            *(s[2] == 'd' ? &a->diagram.out : &a->diagram.conn) = argv[++i];
         } else if (!strcmp(s, "--set")) {
             if (!has_next || !strchr(argv[i + 1], '=')) {
                 fprintf(stderr, "tcpsim run: --set needs NAME=VALUE, e.g. --set delack=0\n");
@@ -134,6 +162,12 @@ static int parse_args(int argc, char **argv, run_args *a)
             a->file = s;
         }
     }
+    if (a->diagram.conn && !a->diagram.out) {
+        fprintf(stderr, "tcpsim run: --conn picks the connection --diagram draws; add "
+                        "--diagram OUT\n");
+        return 2;
+    }
+    if (a->diagram.out && ts_diagram_check(&a->diagram, "tcpsim run: --diagram")) return 2;
     if (!a->file) {
         fprintf(stderr, "tcpsim run: which scenario? e.g. tcpsim run "
                         "sim/scenarios/chapter-close.scn (tcpsim run --help)\n");
@@ -155,6 +189,21 @@ static int apply_sets(ts_scn *scn, const run_args *a)
             }
         }
     return 0;
+}
+
+/* --diagram: after the report, so the run's own output stays as it was. */
+static int write_diagram(ts_view_rec *rec, const ts_diagram_opts *d)
+{
+    char err[256];
+    ts_view_set set;
+    fflush(stdout);
+    if (ts_view_rec_finish(rec, &set, err, sizeof err) < 0) {
+        fprintf(stderr, "tcpsim run: --diagram: %s\n", err);
+        return 2;
+    }
+    int rc = ts_diagram_write(&set, d, "tcpsim run: --diagram");
+    ts_view_set_free(&set);
+    return rc;
 }
 
 int ts_cli_run(int argc, char **argv)
@@ -179,6 +228,7 @@ int ts_cli_run(int argc, char **argv)
     ts_pcapw *pw = NULL;
     ts_series *sw = NULL;
     ts_sim *w = NULL;
+    ts_view_rec *rec = NULL;
     rc = 2;
     if (apply_sets(scn, &a) < 0) goto out;
     if (a.pcap && !(pw = ts_pcapw_open(a.pcap, err, sizeof err))) {
@@ -201,9 +251,15 @@ int ts_cli_run(int argc, char **argv)
         o.hooks.packet_ctx = pw;
     }
     o.hooks.event = on_event;
-    series_ctx sc = {sw, scn};
+    if (a.diagram.out) {
+        if (!(rec = ts_view_rec_new(TS_VIEW_SIM))) goto out;
+        ts_diagram_sim_hooks(&o, rec);
+    }
+    series_ctx sc = {sw, scn, o.hooks};
     if (sw) {
         o.hooks.observe = on_observe;
+        o.hooks.fate = sc.next.fate ? on_fate : NULL;
+        o.hooks.arrived = sc.next.arrived ? on_arrived : NULL;
         o.hooks.observe_ctx = &sc;
     }
     w = ts_sim_create(scn, &o, err, sizeof err);
@@ -211,9 +267,15 @@ int ts_cli_run(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         goto out;
     }
+    if (rec && ts_diagram_sim_hosts(rec, w) < 0) goto out;
     ts_sim_run(w);
     rc = ts_sim_report(w);
+    if (rec) {
+        int drc = write_diagram(rec, &a.diagram);
+        if (drc) rc = drc;
+    }
 out:
+    ts_view_rec_free(rec);
     ts_sim_destroy(w);
     if (pw) ts_pcapw_close(pw);
     if (sw && ts_series_close(sw, err, sizeof err) < 0) {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "diagram.h"
 #include "link.h"
 #include "rng.h"
 #include "pcapw.h"
@@ -45,7 +46,8 @@ typedef struct tun_opts {
     const char *sets[MAX_SETS];
     size_t nsets;
     const char *pcap;
-    const char *series; /* --series FILE.csv|.jsonl */
+    const char *series;      /* --series FILE.csv|.jsonl */
+    ts_diagram_opts diagram; /* --diagram OUT [--conn N]: written when tcpsim exits */
     bool trace;
     bool seed_set;
     uint64_t seed;
@@ -62,6 +64,9 @@ typedef struct tun_run {
     ts_pcapw *pcap;
     ts_series *series;
     ts_time_t pcap_flushed;
+    ts_view_rec *rec;       /* --diagram: the recorder */
+    uint64_t rec_no;        /* packets recorded */
+    uint64_t rec_arrived;   /* a received packet whose TCB is still to be read (0: none) */
     ts_time_t mono0, wall0; /* to turn the stack's monotonic stamps into wall clock */
     ts_service *svcs[MAX_LISTEN];
     size_t nsvc;
@@ -119,6 +124,9 @@ static void usage(FILE *f)
           "  --series FILE.csv     one row per stack event with the sender's variables\n"
           "                        (cwnd, ssthresh, srtt, rto, ...; .jsonl: JSON lines;\n"
           "                        time_s counts from start-up); see docs/series.md\n"
+          "  --diagram OUT         when tcpsim exits (SIGINT too), draw the first connection's\n"
+          "                        ladder into OUT (.txt .svg .html); --conn N|A:P picks\n"
+          "                        another (tcpsim diagram --help)\n"
           "  --grace DURATION      on SIGINT/SIGTERM, wait this long for FINs to finish\n"
           "                        before resetting what is left (1s)\n"
           "  -h, --help            this text\n"
@@ -273,6 +281,8 @@ enum {
     OPT_GRACE,
     OPT_LINK,
     OPT_SERIES,
+    OPT_DIAGRAM,
+    OPT_CONN,
 };
 
 static const struct option long_opts[] = {
@@ -290,6 +300,8 @@ static const struct option long_opts[] = {
     {"grace", required_argument, NULL, OPT_GRACE},
     {"link", required_argument, NULL, OPT_LINK},
     {"series", required_argument, NULL, OPT_SERIES},
+    {"diagram", required_argument, NULL, OPT_DIAGRAM},
+    {"conn", required_argument, NULL, OPT_CONN},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -342,6 +354,8 @@ static int parse_args(tun_opts *o, int argc, char **argv)
             o->seed_set = true;
             break;
         case OPT_LINK: r = parse_link(o, optarg); break;
+        case OPT_DIAGRAM: o->diagram.out = optarg; break;
+        case OPT_CONN: o->diagram.conn = optarg; break;
         case OPT_GRACE:
             if (ts_duration_parse(optarg, &o->grace) < 0)
                 r = fail_usage("--grace '%s': use a duration such as 1s or 500ms", optarg);
@@ -351,6 +365,9 @@ static int parse_args(tun_opts *o, int argc, char **argv)
         }
         if (r) return r;
     }
+    if (o->diagram.conn && !o->diagram.out)
+        return fail_usage("--conn picks the connection --diagram draws; add --diagram OUT");
+    if (o->diagram.out && ts_diagram_check(&o->diagram, "tcpsim: --diagram")) return 2;
     if (optind < argc)
         return fail_usage("unexpected argument '%s'; options start with --, see tcpsim tun "
                           "--help",
@@ -378,17 +395,36 @@ static int build_params(const tun_opts *o, ts_params *p)
 
 /* ---- observing ----------------------------------------------------------------------- */
 
+/* --diagram: the stack is host 0, Linux host 1. The TUN device adds no delay: a packet
+ * arrives when it is written or read; with --link the shaper's verdict says when. The
+ * stack's TCB for a received packet is read once it has taken it in, i.e. at the next
+ * packet or idle moment. */
+static void rec_flush(tun_run *r)
+{
+    if (r->rec && r->rec_arrived) ts_view_rec_arrived(r->rec, r->rec_arrived, 0, ts_loop_clock());
+    r->rec_arrived = 0;
+}
+
+static void rec_packet(tun_run *r, bool out, ts_time_t now, const uint8_t *pkt, size_t len,
+                       ts_time_t arrive, const char *lost)
+{
+    rec_flush(r);
+    ts_view_rec_packet(r->rec, ++r->rec_no, out ? 0 : 1, now, pkt, len, arrive, lost);
+    if (!out && !r->o->link) r->rec_arrived = r->rec_no;
+}
+
 static void tap(void *ctx, ts_time_t now, const uint8_t *pkt, size_t len, bool out)
 {
     tun_run *r = ctx;
-    (void)out;
-    ts_pcapw_write(r->pcap, r->wall0 + (now - r->mono0), pkt, len);
+    if (r->pcap) ts_pcapw_write(r->pcap, r->wall0 + (now - r->mono0), pkt, len);
+    if (r->rec && !r->o->link) rec_packet(r, out, now, pkt, len, now, NULL);
 }
 
 static void on_event(void *ctx, const ts_event *ev)
 {
     tun_run *r = ctx;
     if (r->series) ts_series_event(r->series, r->stack, "stack", ev);
+    if (r->rec) ts_view_rec_event(r->rec, 0, ev);
     if (!r->o->trace) return;
     ts_event e = *ev;
     e.now = r->wall0 + (ev->now - r->mono0);
@@ -568,6 +604,7 @@ static bool stack_quiet(ts_stack *s)
 static void idle_cb(ts_loop *l, void *ctx)
 {
     tun_run *r = ctx;
+    rec_flush(r);
     if (r->pcap) {
         ts_time_t now = ts_loop_clock();
         if (now - r->pcap_flushed >= PCAP_FLUSH) {
@@ -649,7 +686,7 @@ static int setup(tun_run *r, ts_params *params)
     cfg.params = *params;
     cfg.output = ts_loop_output;
     cfg.output_ctx = r->loop;
-    if (o->trace || o->series) {
+    if (o->trace || o->series || o->diagram.out) {
         cfg.event = on_event;
         cfg.event_ctx = r;
     }
@@ -664,7 +701,11 @@ static int setup(tun_run *r, ts_params *params)
     r->mono0 = ts_loop_clock();
     r->wall0 = ts_loop_wallclock();
     ts_stack_poll(r->stack, r->mono0);
-    if (r->pcap) ts_loop_set_tap(r->loop, tap, r);
+    if (o->diagram.out && (!(r->rec = ts_view_rec_new(TS_VIEW_LIVE)) ||
+                           ts_view_rec_host(r->rec, 0, "stack", o->tun.stack_addr, r->stack) < 0 ||
+                           ts_view_rec_host(r->rec, 1, "linux", o->tun.peer_addr, NULL) < 0))
+        return fail_usage("--diagram: out of memory");
+    if (r->pcap || r->rec) ts_loop_set_tap(r->loop, tap, r);
     if (o->link) {
         ts_link_init(&r->links[0], &o->link_params);
         ts_link_init(&r->links[1], &o->link_params);
@@ -690,6 +731,13 @@ static unsigned shape(void *ctx, bool out, ts_time_t now, const uint8_t *pkt, si
     tun_run *r = ctx;
     ts_link_verdict v;
     unsigned n = ts_link_send(&r->links[out ? 0 : 1], &r->rng, now, pkt, len, &v);
+    if (r->rec) {
+        ts_time_t arrive = TS_TIME_NEVER;
+        for (unsigned i = 0; i < n; i++)
+            if (!v.copy[i].corrupt && v.copy[i].when < arrive) arrive = v.copy[i].when;
+        rec_packet(r, out, now, pkt, len, arrive,
+                   n ? "corrupted on the link" : ts_link_drop_name(v.drop));
+    }
     for (unsigned i = 0; i < n; i++) {
         copy[i].when = v.copy[i].when;
         copy[i].flip_bit = v.copy[i].corrupt ? (int64_t)v.copy[i].bit : -1;
@@ -712,6 +760,25 @@ static void link_summary(tun_run *r)
     }
 }
 
+/* --diagram, once the last packet (the resets of teardown included) has gone. */
+static void write_diagram(tun_run *r)
+{
+    if (!r->rec) return;
+    rec_flush(r);
+    char err[256];
+    ts_view_set set;
+    if (ts_view_rec_finish(r->rec, &set, err, sizeof err) < 0)
+        fprintf(stderr, "tcpsim: --diagram: %s\n", err);
+    else if (!set.n)
+        fprintf(stderr, "tcpsim: --diagram %s: no TCP connection was seen; nothing drawn\n",
+                r->o->diagram.out);
+    else
+        ts_diagram_write(&set, &r->o->diagram, "tcpsim: --diagram");
+    ts_view_set_free(&set);
+    ts_view_rec_free(r->rec);
+    r->rec = NULL;
+}
+
 static void teardown(tun_run *r)
 {
     if (r->o->link && r->loop) {
@@ -730,6 +797,7 @@ static void teardown(tun_run *r)
     ts_series *sw = r->series;
     r->series = NULL;
     if (sw && ts_series_close(sw, err, sizeof err) < 0) fprintf(stderr, "tcpsim: %s\n", err);
+    write_diagram(r);
     if (r->stack) ts_stack_destroy(r->stack);
     if (r->loop) ts_loop_destroy(r->loop);
     if (r->tun) ts_tun_close(r->tun); /* the device disappears with its descriptor */

@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 #define PLOT_W      1000
-#define PLOT_H      640
+#define PLOT_H      700
 #define PLOT_LEFT   90.0
 #define PLOT_RIGHT  970.0
 #define PLOT_TOP    56.0

@@ -6,6 +6,9 @@
 
 #include "view_build.h"
 
+#define SEQ_LT(a, b)  ((int32_t)((a) - (b)) < 0)
+#define SEQ_GEQ(a, b) ((int32_t)((a) - (b)) >= 0)
+
 int vb_init(ts_vb *b, ts_view_origin origin)
 {
     memset(b, 0, sizeof *b);
@@ -215,4 +218,149 @@ void vflows_free(ts_vflows *t)
     free(t->keys);
     free(t->vals);
     memset(t, 0, sizeof *t);
+}
+
+/* ---- the wire ---- */
+
+static uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* ---- one TCP segment ---- */
+
+/* Take the IPv4 and TCP headers apart; false for anything that is not a whole TCP header
+ * over an unfragmented IPv4 packet. wirelen: the packet's length on the wire. */
+bool vtcp_parse(const uint8_t *ip, size_t caplen, size_t wirelen, ts_vtcp *g)
+{
+    if (caplen < 20 || ip[0] >> 4 != 4) return false;
+    size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
+    size_t tot = rd16(ip + 2);
+    if (tot == 0) tot = wirelen; /* segmentation offload: the length is left for the NIC */
+    if (tot > wirelen) tot = wirelen;
+    if (ihl < 20 || tot < ihl || ip[9] != 6) return false;
+    if (rd16(ip + 6) & 0x3fff) return false; /* a fragment: not reassembled */
+    if (caplen < ihl + 20 || tot < ihl + 20) return false;
+    const uint8_t *th = ip + ihl;
+    size_t doff = (size_t)(th[12] >> 4) * 4;
+    if (doff < 20 || ihl + doff > tot || ihl + doff > caplen) return false;
+    g->ip = ip;
+    g->th = th;
+    g->src = rd32(ip + 12);
+    g->dst = rd32(ip + 16);
+    g->sport = rd16(th);
+    g->dport = rd16(th + 2);
+    g->doff = doff;
+    g->payload = (uint32_t)(tot - ihl - doff);
+    g->iplen = caplen < tot ? caplen : tot;
+    return true;
+}
+
+/* Options (RFC 9293 3.1, RFC 7323, RFC 2018) into the segment; a malformed list stops the
+ * reading where it goes wrong, as tcpdump does. */
+void vtcp_options(const uint8_t *o, size_t n, ts_view_seg *s)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint8_t kind = o[i];
+        if (kind == 0) break;
+        if (kind == 1) {
+            i++;
+            continue;
+        }
+        if (i + 1 >= n || o[i + 1] < 2 || i + o[i + 1] > n) break;
+        size_t len = o[i + 1];
+        const uint8_t *p = o + i + 2;
+        if (kind == 2 && len == 4) s->mss = rd16(p);
+        if (kind == 3 && len == 3) s->wscale = (int8_t)(p[0] > 14 ? 14 : p[0]);
+        if (kind == 4 && len == 2) s->sack_ok = true;
+        if (kind == 8 && len == 10) {
+            s->has_ts = true;
+            s->tsval = rd32(p);
+            s->tsecr = rd32(p + 4);
+        }
+        if (kind == 5 && len >= 10 && (len - 2) % 8 == 0)
+            for (size_t k = 0; k < (len - 2) / 8 && s->nsack < TS_VIEW_SACK_MAX; k++) {
+                s->sack[s->nsack][0] = rd32(p + 8 * k);
+                s->sack[s->nsack][1] = rd32(p + 8 * k + 4);
+                s->nsack++;
+            }
+        i += len;
+    }
+}
+
+/* Retransmission, window scale and round-trip bookkeeping for one segment from end d. */
+void vwire_account(ts_vwire *w, ts_view *v, int d, ts_view_seg *s, ts_time_t t)
+{
+    ts_vwire_end *me = &w->e[d], *peer = &w->e[!d];
+    uint32_t seqlen = s->len + !!(s->flags & TS_TH_SYN) + !!(s->flags & TS_TH_FIN);
+    bool rexmit = false;
+    if (s->flags & TS_TH_SYN) {
+        if (me->syn_count++ && me->isn == s->seq) {
+            s->cause = TS_VCAUSE_SYN;
+            s->rexmit_no = me->syn_count - 1;
+            rexmit = true;
+        } else {
+            me->syn = true;
+            me->isn = s->seq;
+            me->wscale = s->wscale;
+            v->end[d].isn = s->seq;
+            v->end[d].isn_known = true;
+        }
+    } else if (seqlen && me->max_known && SEQ_LT(s->seq, me->snd_max)) {
+        s->cause = TS_VCAUSE_REXMIT;
+        me->rx_count = me->rx_seq == s->seq && me->rx_count ? me->rx_count + 1 : 1;
+        me->rx_seq = s->seq;
+        s->rexmit_no = me->rx_count;
+        rexmit = true;
+    }
+    if (seqlen && (!me->max_known || SEQ_LT(me->snd_max, s->seq + seqlen))) {
+        me->snd_max = s->seq + seqlen;
+        me->max_known = true;
+    }
+    if (s->flags & TS_TH_FIN) {
+        me->fin = true;
+        me->fin_end = s->seq + seqlen;
+    }
+    if (!(s->flags & TS_TH_SYN) && w->e[0].wscale >= 0 && w->e[1].wscale >= 0)
+        s->win = (uint32_t)s->win_raw << me->wscale;
+    /* Round trips at the tap, one sample at a time per direction. */
+    if (rexmit && me->sample && SEQ_LT(s->seq, me->sample_end)) me->sample = false;
+    if (!rexmit && seqlen && !me->sample) {
+        me->sample = true;
+        me->sample_end = s->seq + seqlen;
+        me->sample_t = t;
+    }
+    if ((s->flags & TS_TH_ACK) && peer->sample && SEQ_GEQ(s->ack, peer->sample_end)) {
+        ts_time_t gap = t - peer->sample_t;
+        if (gap < peer->min_gap) peer->min_gap = gap;
+        peer->sample = false;
+    }
+    if (s->flags & TS_TH_RST) w->ended = true;
+    if (w->e[0].fin && w->e[1].fin) w->ended = true;
+}
+
+void vwire_init(ts_vwire *w)
+{
+    memset(w, 0, sizeof *w);
+    for (int e = 0; e < 2; e++) {
+        w->e[e].wscale = -1;
+        w->e[e].min_gap = TS_TIME_NEVER;
+    }
+}
+
+void vtcp_fill(const ts_vtcp *g, ts_view_seg *s)
+{
+    s->flags = g->th[13] & 0x1f;
+    s->seq = rd32(g->th + 4);
+    s->ack = rd32(g->th + 8);
+    s->len = g->payload;
+    s->win_raw = rd16(g->th + 14);
+    s->win = s->win_raw;
+    vtcp_options(g->th + 20, g->doff - 20, s);
 }

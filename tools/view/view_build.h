@@ -50,4 +50,50 @@ uint32_t vflows_get(const ts_vflows *t, const ts_vflow_key *k);    /* 0 when abs
 int vflows_put(ts_vflows *t, const ts_vflow_key *k, uint32_t val); /* 0, or -1 */
 void vflows_free(ts_vflows *t);
 
+/* ---- the wire: TCP over IPv4 taken apart, and what each end did on it ---- */
+
+typedef struct ts_vtcp {
+    uint32_t src, dst;
+    uint16_t sport, dport;
+    const uint8_t *ip, *th;
+    size_t iplen; /* bytes of the IP packet captured (for the tcpdump line) */
+    uint32_t payload;
+    size_t doff;
+} ts_vtcp;
+
+/* False for anything that is not a whole TCP header over an unfragmented IPv4 packet.
+ * caplen: bytes at ip; wirelen: the packet's length on the wire. */
+bool vtcp_parse(const uint8_t *ip, size_t caplen, size_t wirelen, ts_vtcp *g);
+/* Flags, numbers, window as sent and options into s. */
+void vtcp_fill(const ts_vtcp *g, ts_view_seg *s);
+void vtcp_options(const uint8_t *o, size_t n, ts_view_seg *s);
+
+/* What one end did on the wire, as far as this connection's reading needs. */
+typedef struct ts_vwire_end {
+    bool syn;
+    uint32_t isn;
+    int8_t wscale;
+    uint32_t syn_count; /* SYNs sent: the 2nd and later are retransmissions */
+    bool max_known;
+    uint32_t snd_max; /* highest seq + seqlen sent */
+    bool fin;
+    uint32_t fin_end; /* seq just past its FIN */
+    uint32_t rx_seq, rx_count;
+    bool sample; /* one round-trip sample at a time (Karn: none across a retransmission) */
+    uint32_t sample_end;
+    ts_time_t sample_t;
+    ts_time_t min_gap; /* shortest time at the tap from a segment to the ACK covering it */
+} ts_vwire_end;
+
+typedef struct ts_vwire {
+    ts_vwire_end e[2];
+    bool ended; /* RST or both FINs: a new SYN starts a new incarnation */
+} ts_vwire;
+
+void vwire_init(ts_vwire *w);
+/* Retransmissions seen (cause TS_VCAUSE_SYN or _REXMIT, rexmit_no), ISNs into v->end,
+ * window scaling, round trips at this point of the path, the end of the connection: for
+ * segment s from end d seen at t. */
+void vwire_account(ts_vwire *w, ts_view *v, int d, ts_view_seg *s, ts_time_t t);
+
 #endif

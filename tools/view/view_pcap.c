@@ -16,6 +16,18 @@
 #include "view_build.h"
 #include "view_pcap.h"
 
+#define SEQ_GEQ(a, b) ((int32_t)((a) - (b)) >= 0)
+
+static uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 #ifndef DLT_IPV4
 #define DLT_IPV4 228
 #endif
@@ -23,30 +35,9 @@
 #define DLT_LINUX_SLL2 276
 #endif
 
-#define SEQ_LT(a, b)  ((int32_t)((a) - (b)) < 0)
-#define SEQ_GEQ(a, b) ((int32_t)((a) - (b)) >= 0)
-
-/* What one end did on the wire, as far as this connection's reading needs. */
-typedef struct pend {
-    bool syn;
-    uint32_t isn;
-    int8_t wscale;
-    uint32_t syn_count; /* SYNs sent: the 2nd and later are retransmissions */
-    bool max_known;
-    uint32_t snd_max; /* highest seq + seqlen sent */
-    bool fin;
-    uint32_t fin_end; /* seq just past its FIN */
-    uint32_t rx_seq, rx_count;
-    bool sample; /* one round-trip sample at a time (Karn: none across a retransmission) */
-    uint32_t sample_end;
-    ts_time_t sample_t;
-    ts_time_t min_gap; /* shortest time at the tap from a segment to the ACK covering it */
-} pend;
-
 typedef struct pconn {
     ts_vb b;
-    pend e[2];
-    bool ended;    /* RST or both FINs: a new SYN starts a new incarnation */
+    ts_vwire w;
     uint32_t prev; /* an older incarnation of the same 4-tuple (index + 1) */
 } pconn;
 
@@ -60,16 +51,6 @@ typedef struct reader {
 } reader;
 
 /* ---- link layers ---- */
-
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 static bool link_supported(int dlt)
 {
@@ -118,80 +99,9 @@ static long ip_offset(int dlt, const uint8_t *p, size_t caplen)
     }
 }
 
-/* ---- one TCP segment ---- */
-
-typedef struct tcpseg {
-    uint32_t src, dst;
-    uint16_t sport, dport;
-    const uint8_t *ip, *th;
-    size_t iplen; /* bytes of the IP packet captured (for the tcpdump line) */
-    uint32_t payload;
-    size_t doff;
-} tcpseg;
-
-/* Take the IPv4 and TCP headers apart; false for anything that is not a whole TCP header
- * over an unfragmented IPv4 packet. wirelen: the packet's length on the wire. */
-static bool parse_ip_tcp(const uint8_t *ip, size_t caplen, size_t wirelen, tcpseg *g)
-{
-    if (caplen < 20 || ip[0] >> 4 != 4) return false;
-    size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
-    size_t tot = rd16(ip + 2);
-    if (tot == 0) tot = wirelen; /* segmentation offload: the length is left for the NIC */
-    if (tot > wirelen) tot = wirelen;
-    if (ihl < 20 || tot < ihl || ip[9] != 6) return false;
-    if (rd16(ip + 6) & 0x3fff) return false; /* a fragment: not reassembled */
-    if (caplen < ihl + 20 || tot < ihl + 20) return false;
-    const uint8_t *th = ip + ihl;
-    size_t doff = (size_t)(th[12] >> 4) * 4;
-    if (doff < 20 || ihl + doff > tot || ihl + doff > caplen) return false;
-    g->ip = ip;
-    g->th = th;
-    g->src = rd32(ip + 12);
-    g->dst = rd32(ip + 16);
-    g->sport = rd16(th);
-    g->dport = rd16(th + 2);
-    g->doff = doff;
-    g->payload = (uint32_t)(tot - ihl - doff);
-    g->iplen = caplen < tot ? caplen : tot;
-    return true;
-}
-
-/* Options (RFC 9293 3.1, RFC 7323, RFC 2018) into the segment; a malformed list stops the
- * reading where it goes wrong, as tcpdump does. */
-static void parse_options(const uint8_t *o, size_t n, ts_view_seg *s)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint8_t kind = o[i];
-        if (kind == 0) break;
-        if (kind == 1) {
-            i++;
-            continue;
-        }
-        if (i + 1 >= n || o[i + 1] < 2 || i + o[i + 1] > n) break;
-        size_t len = o[i + 1];
-        const uint8_t *p = o + i + 2;
-        if (kind == 2 && len == 4) s->mss = rd16(p);
-        if (kind == 3 && len == 3) s->wscale = (int8_t)(p[0] > 14 ? 14 : p[0]);
-        if (kind == 4 && len == 2) s->sack_ok = true;
-        if (kind == 8 && len == 10) {
-            s->has_ts = true;
-            s->tsval = rd32(p);
-            s->tsecr = rd32(p + 4);
-        }
-        if (kind == 5 && len >= 10 && (len - 2) % 8 == 0)
-            for (size_t k = 0; k < (len - 2) / 8 && s->nsack < TS_VIEW_SACK_MAX; k++) {
-                s->sack[s->nsack][0] = rd32(p + 8 * k);
-                s->sack[s->nsack][1] = rd32(p + 8 * k + 4);
-                s->nsack++;
-            }
-        i += len;
-    }
-}
-
 /* ---- connections ---- */
 
-static pconn *conn_new(reader *r, const tcpseg *g, uint32_t prev)
+static pconn *conn_new(reader *r, const ts_vtcp *g, uint32_t prev)
 {
     if (r->n == r->cap) {
         size_t nc = r->cap ? r->cap * 2 : 8;
@@ -205,10 +115,7 @@ static pconn *conn_new(reader *r, const tcpseg *g, uint32_t prev)
     if (vb_init(&c->b, TS_VIEW_CAPTURE) < 0) return NULL;
     r->n++;
     c->prev = prev;
-    for (int e = 0; e < 2; e++) {
-        c->e[e].wscale = -1;
-        c->e[e].min_gap = TS_TIME_NEVER;
-    }
+    vwire_init(&c->w);
     ts_view *v = c->b.v;
     v->end[0].ep = (ts_endpoint){g->src, g->sport};
     v->end[1].ep = (ts_endpoint){g->dst, g->dport};
@@ -218,67 +125,16 @@ static pconn *conn_new(reader *r, const tcpseg *g, uint32_t prev)
     return c;
 }
 
-static pconn *conn_for(reader *r, const tcpseg *g, uint8_t flags)
+static pconn *conn_for(reader *r, const ts_vtcp *g, uint8_t flags)
 {
     ts_vflow_key k = vflow_key(g->src, g->sport, g->dst, g->dport);
     uint32_t i = vflows_get(&r->flows, &k);
     bool new_syn = (flags & (TS_TH_SYN | TS_TH_ACK)) == TS_TH_SYN;
-    if (i && !(r->c[i - 1].ended && new_syn)) return &r->c[i - 1];
+    if (i && !(r->c[i - 1].w.ended && new_syn)) return &r->c[i - 1];
     return conn_new(r, g, i);
 }
 
-/* Retransmission, window scale and round-trip bookkeeping for one segment from end d. */
-static void account(pconn *c, int d, ts_view_seg *s, ts_time_t t)
-{
-    pend *me = &c->e[d], *peer = &c->e[!d];
-    uint32_t seqlen = s->len + !!(s->flags & TS_TH_SYN) + !!(s->flags & TS_TH_FIN);
-    bool rexmit = false;
-    if (s->flags & TS_TH_SYN) {
-        if (me->syn_count++ && me->isn == s->seq) {
-            s->cause = TS_VCAUSE_SYN;
-            s->rexmit_no = me->syn_count - 1;
-            rexmit = true;
-        } else {
-            me->syn = true;
-            me->isn = s->seq;
-            me->wscale = s->wscale;
-            c->b.v->end[d].isn = s->seq;
-            c->b.v->end[d].isn_known = true;
-        }
-    } else if (seqlen && me->max_known && SEQ_LT(s->seq, me->snd_max)) {
-        s->cause = TS_VCAUSE_REXMIT;
-        me->rx_count = me->rx_seq == s->seq && me->rx_count ? me->rx_count + 1 : 1;
-        me->rx_seq = s->seq;
-        s->rexmit_no = me->rx_count;
-        rexmit = true;
-    }
-    if (seqlen && (!me->max_known || SEQ_LT(me->snd_max, s->seq + seqlen))) {
-        me->snd_max = s->seq + seqlen;
-        me->max_known = true;
-    }
-    if (s->flags & TS_TH_FIN) {
-        me->fin = true;
-        me->fin_end = s->seq + seqlen;
-    }
-    if (!(s->flags & TS_TH_SYN) && c->e[0].wscale >= 0 && c->e[1].wscale >= 0)
-        s->win = (uint32_t)s->win_raw << me->wscale;
-    /* Round trips at the tap, one sample at a time per direction. */
-    if (rexmit && me->sample && SEQ_LT(s->seq, me->sample_end)) me->sample = false;
-    if (!rexmit && seqlen && !me->sample) {
-        me->sample = true;
-        me->sample_end = s->seq + seqlen;
-        me->sample_t = t;
-    }
-    if ((s->flags & TS_TH_ACK) && peer->sample && SEQ_GEQ(s->ack, peer->sample_end)) {
-        ts_time_t gap = t - peer->sample_t;
-        if (gap < peer->min_gap) peer->min_gap = gap;
-        peer->sample = false;
-    }
-    if (s->flags & TS_TH_RST) c->ended = true;
-    if (c->e[0].fin && c->e[1].fin) c->ended = true;
-}
-
-static int add_segment(reader *r, const tcpseg *g, ts_time_t t)
+static int add_segment(reader *r, const ts_vtcp *g, ts_time_t t)
 {
     uint8_t flags = g->th[13] & 0x1f;
     pconn *c = conn_for(r, g, flags);
@@ -290,17 +146,11 @@ static int add_segment(reader *r, const tcpseg *g, ts_time_t t)
     s->no = (uint32_t)r->packets;
     s->from = d;
     s->t_send = t;
-    s->flags = flags;
-    s->seq = rd32(g->th + 4);
-    s->ack = rd32(g->th + 8);
-    s->len = g->payload;
-    s->win_raw = rd16(g->th + 14);
-    s->win = s->win_raw;
-    parse_options(g->th + 20, g->doff - 20, s);
+    vtcp_fill(g, s);
     ts_format_packet(g->ip, g->iplen, r->line, sizeof r->line);
     s->line = vb_str(&c->b, r->line, SIZE_MAX);
     if (!s->line) return -1;
-    account(c, d, s, t);
+    vwire_account(&c->w, c->b.v, d, s, t);
     return 0;
 }
 
@@ -313,7 +163,7 @@ static int add_segment(reader *r, const tcpseg *g, ts_time_t t)
 static void estimate_times(pconn *c)
 {
     ts_view *v = c->b.v;
-    ts_time_t g0 = c->e[0].min_gap, g1 = c->e[1].min_gap;
+    ts_time_t g0 = c->w.e[0].min_gap, g1 = c->w.e[1].min_gap;
     ts_time_t y = g0 != TS_TIME_NEVER ? g0 / 2 : 0, x = g1 != TS_TIME_NEVER ? g1 / 2 : 0;
     for (size_t i = 0; i < v->nsegs; i++) {
         ts_view_seg *s = &v->segs[i];
@@ -387,7 +237,7 @@ static int on_send(ts_vb *b, ts_state *st, int end, const ts_view_seg *s)
 }
 
 /* What receiving s does to the receiver's state: its ACK first, then its FIN. */
-static int on_recv(ts_vb *b, ts_state *st, int end, const pend *me, const ts_view_seg *s)
+static int on_recv(ts_vb *b, ts_state *st, int end, const ts_vwire_end *me, const ts_view_seg *s)
 {
     ts_time_t t = s->t_recv;
     if (s->flags & TS_TH_RST) {
@@ -432,13 +282,13 @@ static int infer_states(pconn *c)
     ts_state st[2] = {opens ? TS_CLOSED : TS_ESTABLISHED, opens ? TS_LISTEN : TS_ESTABLISHED};
     /* The FIN and SYN bookkeeping is redone in time order: a receipt may only see what its
      * receiver had sent by then. */
-    pend seen[2];
+    ts_vwire_end seen[2];
     memset(seen, 0, sizeof seen);
     int rc = 0;
     for (size_t i = 0; i < 2 * v->nsegs && !rc; i++) {
         const ts_view_seg *s = &v->segs[steps[i].seg];
         if (!steps[i].recv) {
-            pend *me = &seen[s->from];
+            ts_vwire_end *me = &seen[s->from];
             if ((s->flags & TS_TH_SYN) && !me->syn) {
                 me->syn = true;
                 me->isn = s->seq;
@@ -483,9 +333,9 @@ static int read_packets(reader *r, pcap_t *p, char *err, size_t errlen)
     while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
         r->packets++;
         long off = ip_offset(dlt, data, h->caplen);
-        tcpseg g;
+        ts_vtcp g;
         if (off < 0 || h->len < (size_t)off ||
-            !parse_ip_tcp(data + off, h->caplen - (size_t)off, h->len - (size_t)off, &g))
+            !vtcp_parse(data + off, h->caplen - (size_t)off, h->len - (size_t)off, &g))
             continue;
         r->tcp++;
         ts_time_t t = (ts_time_t)h->ts.tv_sec * TS_SEC + (ts_time_t)h->ts.tv_usec;
