@@ -74,6 +74,17 @@ plots)
     grep -q 'Thinned' "$tmp/tseq.svg" && fail "tseq: a 27-packet capture thinned"
     grep -q 'class="ackl"' "$tmp/tseq.svg" || fail "tseq: no ACK line"
     grep -q 'class="sackb sack"\|class="seg sack"' "$tmp/tseq.svg" || fail "tseq: no SACK blocks"
+    # From the scenario: the stacks' own causes and the link's losses.
+    "$TCPSIM" plot tseq "$scn/fast-retransmit.scn" -o "$tmp/tseqs.svg" || fail "plot tseq .scn"
+    xmllint --noout "$tmp/tseqs.svg" || fail "tseq of a scenario: not well-formed"
+    [ "$(grep -c '<path class="seg fast"' "$tmp/tseqs.svg")" -eq 1 ] || fail "tseq .scn: not one fast retransmission"
+    [ "$(grep -c '<text class="mk lostmk" x="[0-9.]*" y="[0-9.]*">' "$tmp/tseqs.svg")" -eq 1 ] || fail "tseq .scn: not one lost segment marked"
+    [ "$(grep -c '<path class="seg ' "$tmp/tseqs.svg")" -eq "$want" ] || fail "tseq .scn: bars differ from the capture's"
+    # --series beside --diagram: the same rows as alone.
+    "$TCPSIM" run "$scn/fast-retransmit.scn" --series "$tmp/a.csv" >/dev/null
+    "$TCPSIM" run "$scn/fast-retransmit.scn" --series "$tmp/b.csv" --diagram "$tmp/d.txt" >/dev/null
+    cmp "$tmp/a.csv" "$tmp/b.csv" || fail "--series changed by --diagram"
+    [ -s "$tmp/d.txt" ] || fail "--diagram beside --series wrote nothing"
     echo "plots: cwnd, rtt, tseq well formed and rendered; tseq $got bars for $want data segments"
     ;;
 refuse)
