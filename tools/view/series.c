@@ -2,6 +2,7 @@
  * that moment, formatted by hand (no printf) into a large buffer, because a bulk transfer
  * raises millions of events and the export may cost at most a quarter of the run. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,16 +12,6 @@
 #include "view.h"
 
 #define SERIES_BUF (256 * 1024)
-
-struct ts_series {
-    FILE *f;
-    ts_series_format fmt;
-    ts_time_t t0;
-    bool failed;
-    int err_no;
-    size_t used;
-    char buf[SERIES_BUF];
-};
 
 static const char *const event_names[] = {
     "seg_in",     "seg_out",    "state", "timer_set", "timer_fire", "timer_cancel",
@@ -113,23 +104,54 @@ void ts_series_fill(ts_series_row *r, ts_stack *s, const char *host, const ts_ev
 
 /* ---- formatting ---------------------------------------------------------------------- */
 
+static const char digits2[] = "00010203040506070809101112131415161718192021222324252627282930313233"
+                              "34353637383940414243444546474849505152535455565758596061626364656667"
+                              "6869707172737475767778798081828384858687888990919293949596979899";
+
+/* Decimal digits by pairs, written backwards into their place: the hottest code of a
+ * series run (about twenty numbers a row, millions of rows). */
+static char *put_u32(char *p, uint32_t v)
+{
+    unsigned n = v < 10           ? 1
+                 : v < 100        ? 2
+                 : v < 1000       ? 3
+                 : v < 10000      ? 4
+                 : v < 100000     ? 5
+                 : v < 1000000    ? 6
+                 : v < 10000000   ? 7
+                 : v < 100000000  ? 8
+                 : v < 1000000000 ? 9
+                                  : 10;
+    char *end = p + n, *q = end;
+    while (v >= 100) {
+        uint32_t r = (v % 100) * 2;
+        v /= 100;
+        q -= 2;
+        q[0] = digits2[r];
+        q[1] = digits2[r + 1];
+    }
+    if (v >= 10) {
+        q[-2] = digits2[v * 2];
+        q[-1] = digits2[v * 2 + 1];
+    } else {
+        q[-1] = (char)('0' + v);
+    }
+    return end;
+}
+
 static char *put_u64(char *p, uint64_t v)
 {
-    char tmp[20];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n) *p++ = tmp[--n];
+    if (v <= UINT32_MAX) return put_u32(p, (uint32_t)v);
+    p = put_u64(p, v / 1000000000u);
+    uint32_t low = (uint32_t)(v % 1000000000u);
+    for (uint32_t d = 100000000u; d; d /= 10) *p++ = (char)('0' + low / d % 10);
     return p;
 }
 
 static char *put_str(char *p, const char *s)
 {
-    size_t n = strlen(s);
-    memcpy(p, s, n);
-    return p + n;
+    while (*s) *p++ = *s++; /* short names: a call to memcpy costs more */
+    return p;
 }
 
 /* Seconds with six decimals: virtual time is exact to the µs. */
@@ -138,8 +160,11 @@ static char *put_time(char *p, ts_time_t t)
     p = put_u64(p, t / TS_SEC);
     *p++ = '.';
     uint32_t us = (uint32_t)(t % TS_SEC);
-    for (uint32_t d = 100000; d; d /= 10) *p++ = (char)('0' + us / d % 10);
-    return p;
+    for (int i = 2; i >= 0; i--, us /= 100) {
+        p[2 * i] = digits2[us % 100 * 2];
+        p[2 * i + 1] = digits2[us % 100 * 2 + 1];
+    }
+    return p + 6;
 }
 
 static char *put_ep(char *p, ts_endpoint ep)
@@ -167,11 +192,49 @@ static char *put_text(char *p, const char *s, ts_series_format fmt)
     return p;
 }
 
+#define VARS_BEGIN offsetof(ts_series_row, known)
+#define VARS_SIZE  (offsetof(ts_series_row, rto) + sizeof(ts_time_t) - VARS_BEGIN)
+
+/* What repeats from row to row, formatted once: the host's cell and the connection's
+ * address cells (events come in runs on one connection). */
+typedef struct fmt_slot {
+    ts_conn_id conn;
+    size_t conn_len;
+    char conn_txt[96];
+    bool vars_ok;
+    size_t vars_len;
+    char vars[VARS_SIZE]; /* the row's variables, and their cells as text */
+    char vars_txt[512];
+} fmt_slot;
+
+/* One slot per (host, connection), hashed: the two ends of a transfer alternate. */
+#define FMT_SLOTS 8
+typedef struct fmt_cache {
+    const char *host;
+    size_t host_len;
+    char host_txt[160];
+    fmt_slot slot[FMT_SLOTS];
+} fmt_cache;
+
+static fmt_slot *slot_of(fmt_cache *fc, const ts_series_row *r)
+{
+    if (!fc) return NULL;
+    uintptr_t h = (uintptr_t)r->host >> 3;
+    return &fc->slot[(h * 31 + r->conn.id) % FMT_SLOTS];
+}
+
 typedef struct cols {
     char *p;
     ts_series_format fmt;
     int n;
+    fmt_cache *fc; /* NULL: format everything */
 } cols;
+
+static char *put_bytes(char *p, const char *s, size_t n)
+{
+    memcpy(p, s, n);
+    return p + n;
+}
 
 static const char *const col_names[] = {
     "time_s",  "host",      "conn",    "local",    "remote",   "event",    "detail",
@@ -216,6 +279,16 @@ static void cell_text(cols *c, const char *s)
     c->p = put_text(c->p, s, c->fmt);
 }
 
+/* A name of the stack's own (state, event, timer): never needs escaping. */
+static void cell_name(cols *c, const char *s)
+{
+    if (!s || !*s) return cell_none(c);
+    next(c);
+    if (c->fmt == TS_SERIES_JSONL) *c->p++ = '"';
+    c->p = put_str(c->p, s);
+    if (c->fmt == TS_SERIES_JSONL) *c->p++ = '"';
+}
+
 static void cell_ep(cols *c, bool have, ts_endpoint ep)
 {
     if (!have) return cell_none(c);
@@ -225,62 +298,197 @@ static void cell_ep(cols *c, bool have, ts_endpoint ep)
     if (c->fmt == TS_SERIES_JSONL) *c->p++ = '"';
 }
 
-/* The detail cell: what kind of timer, retransmission or drop; the state left; the flags. */
-static void cell_detail(cols *c, const ts_series_row *r)
+static void cell_host(cols *c, const char *host)
 {
-    char fl[8];
-    switch (r->event) {
-    case TS_EV_SEG_IN:
-    case TS_EV_SEG_OUT: return cell_text(c, r->has_seg ? ts_view_flags(r->flags, fl) : NULL);
-    case TS_EV_STATE: return cell_text(c, ts_state_name((ts_state)r->d1));
-    case TS_EV_TIMER_SET:
-    case TS_EV_TIMER_FIRE:
-    case TS_EV_TIMER_CANCEL: return cell_text(c, ts_timer_name((ts_timer_kind)r->d1));
-    case TS_EV_RETRANSMIT:
-        return cell_text(c, r->d1 < sizeof rexmit_names / sizeof *rexmit_names ? rexmit_names[r->d1]
-                                                                               : NULL);
-    case TS_EV_DROP: return cell_text(c, ts_drop_reason_name((ts_drop_reason)r->d1));
-    default: return cell_none(c);
+    fmt_cache *fc = c->fc;
+    if (!fc || !host) return cell_text(c, host);
+    char *start = c->p;
+    if (fc->host == host) {
+        c->p = put_bytes(c->p, fc->host_txt, fc->host_len);
+        c->n++;
+        return;
+    }
+    cell_text(c, host);
+    fc->host = host;
+    fc->host_len = (size_t)(c->p - start);
+    memcpy(fc->host_txt, start, fc->host_len);
+}
+
+/* conn, local, remote */
+static void cells_conn(cols *c, const ts_conn_id *id, fmt_slot *fc)
+{
+    if (fc && fc->conn_len && fc->conn.id == id->id && fc->conn.local.addr == id->local.addr &&
+        fc->conn.local.port == id->local.port && fc->conn.remote.addr == id->remote.addr &&
+        fc->conn.remote.port == id->remote.port) {
+        c->p = put_bytes(c->p, fc->conn_txt, fc->conn_len);
+        c->n += 3;
+        return;
+    }
+    char *start = c->p;
+    cell_u64(c, id->id != 0, id->id);
+    cell_ep(c, id->id != 0, id->local);
+    cell_ep(c, id->id != 0, id->remote);
+    if (fc) {
+        fc->conn = *id;
+        fc->conn_len = (size_t)(c->p - start);
+        memcpy(fc->conn_txt, start, fc->conn_len);
     }
 }
 
-size_t ts_series_format_row(const ts_series_row *r, ts_series_format fmt, char *buf)
+/* The detail cell: what kind of timer, retransmission or drop; the state left; the flags.
+ * NULL when there is none. fl: 8 bytes for the flags. */
+static const char *detail_text(const ts_series_row *r, char *fl)
 {
-    cols c = {buf, fmt, 0};
+    switch (r->event) {
+    case TS_EV_SEG_IN:
+    case TS_EV_SEG_OUT: return r->has_seg ? ts_view_flags(r->flags, fl) : NULL;
+    case TS_EV_STATE: return ts_state_name((ts_state)r->d1);
+    case TS_EV_TIMER_SET:
+    case TS_EV_TIMER_FIRE:
+    case TS_EV_TIMER_CANCEL: return ts_timer_name((ts_timer_kind)r->d1);
+    case TS_EV_RETRANSMIT:
+        return r->d1 < sizeof rexmit_names / sizeof *rexmit_names ? rexmit_names[r->d1] : NULL;
+    case TS_EV_DROP: return ts_drop_reason_name((ts_drop_reason)r->d1);
+    default: return NULL;
+    }
+}
+
+static const char *event_name(const ts_series_row *r)
+{
+    return r->event < sizeof event_names / sizeof *event_names ? event_names[r->event] : NULL;
+}
+
+static void cells_vars(cols *c, const ts_series_row *r, fmt_slot *fc);
+
+static char *csv_u32(char *p, bool have, uint32_t v)
+{
+    *p++ = ',';
+    return have ? put_u32(p, v) : p;
+}
+
+static char *csv_u64(char *p, bool have, uint64_t v)
+{
+    *p++ = ',';
+    return have ? put_u64(p, v) : p;
+}
+
+static char *csv_name(char *p, const char *s)
+{
+    *p++ = ',';
+    return s ? put_str(p, s) : p;
+}
+
+/* state .. backoff as CSV cells, each with its leading comma. */
+static char *vars_csv(char *p, const ts_series_row *r)
+{
+    bool k = r->known, rtt = k && (r->srtt || r->rttvar);
+    p = csv_name(p, k ? ts_state_name((ts_state)r->state) : NULL);
+    p = csv_name(p, k ? ts_ca_state_name((ts_ca_state)r->ca_state) : NULL);
+    p = csv_u32(p, k, r->snd_una);
+    p = csv_u32(p, k, r->snd_nxt);
+    p = csv_u32(p, k, r->snd_max);
+    p = csv_u32(p, k, r->snd_wnd);
+    p = csv_u32(p, k, r->cwnd);
+    p = csv_u32(p, k && r->ssthresh != UINT32_MAX, r->ssthresh);
+    p = csv_u32(p, k, r->flight);
+    p = csv_u32(p, k, r->sacked);
+    p = csv_u32(p, k, r->lost);
+    p = csv_u64(p, rtt, r->srtt);
+    p = csv_u64(p, rtt, r->rttvar);
+    p = csv_u64(p, k, r->rto);
+    return csv_u32(p, k, r->backoff);
+}
+
+/* The CSV row written straight, the repeating parts copied from the cache: the hot path
+ * of a series run. The same bytes as format_row's general path. */
+static size_t format_csv(const ts_series_row *r, char *buf, fmt_cache *fc)
+{
+    cols c = {put_time(buf, r->t), TS_SERIES_CSV, 1, fc};
+    cell_host(&c, r->host);
+    fmt_slot *slot = slot_of(fc, r);
+    cells_conn(&c, &r->conn, slot);
+    char fl[8], *p = c.p;
+    p = csv_name(p, event_name(r));
+    p = csv_name(p, detail_text(r, fl));
+    p = csv_u32(p, r->has_seg, r->seg_seq);
+    p = csv_u32(p, r->has_seg && r->has_ack, r->seg_ack);
+    p = csv_u32(p, r->has_seg, r->seg_len);
+    c.p = p;
+    c.n = 10;
+    cells_vars(&c, r, slot);
+    p = csv_u64(c.p, r->event == TS_EV_RTT_SAMPLE, r->sample);
+    p = csv_u64(p, r->event == TS_EV_TIMER_SET, r->timer);
+    *p++ = '\n';
+    return (size_t)(p - buf);
+}
+
+static size_t format_row(const ts_series_row *r, ts_series_format fmt, char *buf, fmt_cache *fc)
+{
+    cols c = {buf, fmt, 0, fc};
     next(&c);
     c.p = put_time(c.p, r->t);
-    cell_text(&c, r->host);
-    cell_u64(&c, r->conn.id != 0, r->conn.id);
-    cell_ep(&c, r->conn.id != 0, r->conn.local);
-    cell_ep(&c, r->conn.id != 0, r->conn.remote);
-    cell_text(&c,
-              r->event < sizeof event_names / sizeof *event_names ? event_names[r->event] : NULL);
-    cell_detail(&c, r);
+    cell_host(&c, r->host);
+    fmt_slot *slot = slot_of(fc, r);
+    cells_conn(&c, &r->conn, slot);
+    char fl[8];
+    cell_name(&c, event_name(r));
+    cell_name(&c, detail_text(r, fl));
     cell_u64(&c, r->has_seg, r->seg_seq);
     cell_u64(&c, r->has_seg && r->has_ack, r->seg_ack);
     cell_u64(&c, r->has_seg, r->seg_len);
-    bool k = r->known;
-    cell_text(&c, k ? ts_state_name((ts_state)r->state) : NULL);
-    cell_text(&c, k ? ts_ca_state_name((ts_ca_state)r->ca_state) : NULL);
-    cell_u64(&c, k, r->snd_una);
-    cell_u64(&c, k, r->snd_nxt);
-    cell_u64(&c, k, r->snd_max);
-    cell_u64(&c, k, r->snd_wnd);
-    cell_u64(&c, k, r->cwnd);
-    cell_u64(&c, k && r->ssthresh != UINT32_MAX, r->ssthresh); /* unset: infinite */
-    cell_u64(&c, k, r->flight);
-    cell_u64(&c, k, r->sacked);
-    cell_u64(&c, k, r->lost);
-    bool rtt = k && (r->srtt || r->rttvar); /* no RTT sample yet: unknown */
-    cell_u64(&c, rtt, r->srtt);
-    cell_u64(&c, rtt, r->rttvar);
-    cell_u64(&c, k, r->rto);
-    cell_u64(&c, k, r->backoff);
+    cells_vars(&c, r, slot);
     cell_u64(&c, r->event == TS_EV_RTT_SAMPLE, r->sample);
     cell_u64(&c, r->event == TS_EV_TIMER_SET, r->timer);
     if (fmt == TS_SERIES_JSONL) *c.p++ = '}';
     *c.p++ = '\n';
     return (size_t)(c.p - buf);
+}
+
+/* state .. backoff: the connection's variables, as the last row wrote them when they
+ * have not changed (timer rows, most of a bulk run's, change nothing). */
+static void cells_vars(cols *c, const ts_series_row *r, fmt_slot *fc)
+{
+    const char *key = (const char *)r + VARS_BEGIN;
+    if (fc && fc->vars_ok && !memcmp(fc->vars, key, VARS_SIZE)) {
+        c->p = put_bytes(c->p, fc->vars_txt, fc->vars_len);
+        c->n += 15;
+        return;
+    }
+    char *start = c->p;
+    bool k = r->known;
+    if (c->fmt == TS_SERIES_CSV) {
+        c->p = vars_csv(c->p, r);
+        c->n += 15;
+        goto keep;
+    }
+    cell_name(c, k ? ts_state_name((ts_state)r->state) : NULL);
+    cell_name(c, k ? ts_ca_state_name((ts_ca_state)r->ca_state) : NULL);
+    cell_u64(c, k, r->snd_una);
+    cell_u64(c, k, r->snd_nxt);
+    cell_u64(c, k, r->snd_max);
+    cell_u64(c, k, r->snd_wnd);
+    cell_u64(c, k, r->cwnd);
+    cell_u64(c, k && r->ssthresh != UINT32_MAX, r->ssthresh); /* unset: infinite */
+    cell_u64(c, k, r->flight);
+    cell_u64(c, k, r->sacked);
+    cell_u64(c, k, r->lost);
+    bool rtt = k && (r->srtt || r->rttvar); /* no RTT sample yet: unknown */
+    cell_u64(c, rtt, r->srtt);
+    cell_u64(c, rtt, r->rttvar);
+    cell_u64(c, k, r->rto);
+    cell_u64(c, k, r->backoff);
+keep:
+    if (fc) {
+        memcpy(fc->vars, key, VARS_SIZE);
+        fc->vars_len = (size_t)(c->p - start);
+        memcpy(fc->vars_txt, start, fc->vars_len);
+        fc->vars_ok = true;
+    }
+}
+
+size_t ts_series_format_row(const ts_series_row *r, ts_series_format fmt, char *buf)
+{
+    return format_row(r, fmt, buf, NULL);
 }
 
 const char *ts_series_header(ts_series_format fmt)
@@ -298,6 +506,17 @@ const char *ts_series_header(ts_series_format fmt)
     }
     return csv;
 }
+
+struct ts_series {
+    FILE *f;
+    ts_series_format fmt;
+    ts_time_t t0;
+    bool failed;
+    int err_no;
+    fmt_cache fc;
+    size_t used;
+    char buf[SERIES_BUF];
+};
 
 /* ---- the writer ---------------------------------------------------------------------- */
 
@@ -358,7 +577,9 @@ void ts_series_event(ts_series *w, ts_stack *s, const char *host, const ts_event
     if (w->used > SERIES_BUF - TS_SERIES_LINE_MAX) flush_buf(w);
     ts_series_row r;
     ts_series_fill(&r, s, host, ev, w->t0);
-    w->used += ts_series_format_row(&r, w->fmt, w->buf + w->used);
+    char *at = w->buf + w->used;
+    w->used +=
+        w->fmt == TS_SERIES_CSV ? format_csv(&r, at, &w->fc) : format_row(&r, w->fmt, at, &w->fc);
 }
 
 int ts_series_close(ts_series *w, char *err, size_t errlen)

@@ -20,20 +20,22 @@ typedef struct ts_series_row {
     ts_time_t t; /* the event's time (µs, from the writer's origin) */
     const char *host;
     ts_conn_id conn;
-    uint8_t event;    /* ts_event_type */
-    uint8_t d1, d2;   /* event detail: timer kind, rexmit kind, drop reason, state from/to */
-    uint8_t flags;    /* segment events: TCP flags */
-    bool has_seg;     /* seg_seq/seg_ack/seg_len hold a segment (or a retransmitted range) */
-    bool has_ack;     /* seg_ack is meaningful (ACK flag set) */
+    uint8_t event;  /* ts_event_type */
+    uint8_t d1, d2; /* event detail: timer kind, rexmit kind, drop reason, state from/to */
+    uint8_t flags;  /* segment events: TCP flags */
+    bool has_seg;   /* seg_seq/seg_ack/seg_len hold a segment (or a retransmitted range) */
+    bool has_ack;   /* seg_ack is meaningful (ACK flag set) */
+    uint32_t seg_seq, seg_ack, seg_len;
+    ts_time_t sample; /* RTT_SAMPLE: the sample; else 0 */
+    ts_time_t timer;  /* TIMER_SET: the time from now to its deadline; else 0 */
+    /* The connection's variables, from `known` to `rto` (kept together: the writer reuses
+     * their text while they stay the same from one row to the next). */
     bool known;       /* the variables below are the connection's (false: no connection) */
     uint8_t state;    /* ts_state */
     uint8_t ca_state; /* ts_ca_state */
-    uint32_t seg_seq, seg_ack, seg_len;
     uint32_t snd_una, snd_nxt, snd_max, snd_wnd;
     uint32_t cwnd, ssthresh, flight, sacked, lost, backoff;
     ts_time_t srtt, rttvar, rto;
-    ts_time_t sample; /* RTT_SAMPLE: the sample; else 0 */
-    ts_time_t timer;  /* TIMER_SET: the time from now to its deadline; else 0 */
 } ts_series_row;
 
 /* The row for ev raised by stack s (NULL: no variables), stamped ev->now - t0. */
