@@ -20,7 +20,7 @@
 static void usage(FILE *f)
 {
     fputs("usage: tcpsim plot KIND SOURCE [-o OUT.svg] [--conn N|A.B.C.D:PORT]\n"
-          "                               [--seed N] [--set NAME=VALUE]...\n"
+          "                               [--from S] [--to S] [--seed N] [--set NAME=VALUE]...\n"
           "\n"
           "Draw a graph of one connection as SVG (to stdout without -o). KIND:\n"
           "  tseq   sequence number against time (Stevens/tcptrace style): a bar per data\n"
@@ -36,12 +36,16 @@ static void usage(FILE *f)
           "  -o OUT.svg         write there (render it: rsvg-convert -o out.png OUT.svg)\n"
           "  --conn N|ADDR:PORT which connection: the Nth (from 1) or either end's address\n"
           "                     and port; default the first\n"
+          "  --from S, --to S   draw only that window of time, in seconds on the graph's\n"
+          "                     clock (a scenario's virtual time; a capture's from its\n"
+          "                     first segment), e.g. --from 0.09 --to 0.16\n"
           "  --seed N, --set NAME=VALUE   as for tcpsim run (scenarios only)\n"
           "\n"
           "examples:\n"
           "  tcpsim plot cwnd sim/scenarios/bulk-loss.scn -o cwnd.svg   # recovery shaded\n"
           "  tcpsim plot rtt sim/scenarios/rto-backoff.scn -o rtt.svg\n"
           "  tcpsim plot tseq sim/scenarios/fast-retransmit.scn -o tseq.svg\n"
+          "  tcpsim plot tseq sim/scenarios/fast-retransmit.scn --from 0.09 --to 0.16 -o z.svg\n"
           "  tcpsim run sim/scenarios/bulk-loss.scn --pcap bulk.pcap\n"
           "  tcpsim plot tseq bulk.pcap --conn 10.0.0.103:5001 -o bulk.svg\n"
           "Exit status: 0 drawn, 2 a usage, file or source error (one line on stderr).\n",
@@ -55,6 +59,7 @@ typedef struct plot_args {
     const char *kind_name, *source, *out, *conn;
     uint64_t seed;
     bool seed_set;
+    ts_plot_opts po;
     const char **sets;
     size_t nsets;
 } plot_args;
@@ -83,13 +88,19 @@ static int parse_args(int argc, char **argv, plot_args *a)
             return 1;
         }
         if (!strcmp(s, "-o") || !strcmp(s, "--conn") || !strcmp(s, "--seed") ||
-            !strcmp(s, "--set")) {
+            !strcmp(s, "--set") || !strcmp(s, "--from") || !strcmp(s, "--to")) {
             if (!val || !*val) return fail("%s needs a value; see tcpsim plot --help", s, NULL);
             i++;
             if (!strcmp(s, "-o")) {
                 a->out = val;
             } else if (!strcmp(s, "--conn")) {
                 a->conn = val;
+            } else if (!strcmp(s, "--from") || !strcmp(s, "--to")) {
+                char *end;
+                double t = strtod(val, &end);
+                if (*end || end == val || !(t >= 0) || t > 1e9)
+                    return fail("%s needs seconds, e.g. %s 0.1", s, s);
+                *(s[2] == 'f' ? &a->po.from : &a->po.to) = t;
             } else if (!strcmp(s, "--set")) {
                 if (!strchr(val, '='))
                     return fail("--set needs NAME=VALUE, e.g. --set delack=0", NULL, NULL);
@@ -236,8 +247,8 @@ static int plot_state(const plot_args *a)
     FILE *f = rc ? NULL : open_out(a);
     if (!rc && !f) rc = 2;
     if (!rc) {
-        int r = a->kind == K_CWND ? ts_plot_cwnd(c, f, err, sizeof err)
-                                  : ts_plot_rtt(c, f, err, sizeof err);
+        int r = a->kind == K_CWND ? ts_plot_cwnd(c, &a->po, f, err, sizeof err)
+                                  : ts_plot_rtt(c, &a->po, f, err, sizeof err);
         if (r < 0) rc = fail("%s: %s", a->source, err);
         rc = close_out(a, f, rc);
     }
@@ -285,7 +296,8 @@ static int plot_tseq(const plot_args *a)
     FILE *f = rc ? NULL : open_out(a);
     if (!rc && !f) rc = 2;
     if (!rc) {
-        if (ts_plot_tseq(v, f, NULL, err, sizeof err) < 0) rc = fail("%s: %s", a->source, err);
+        if (ts_plot_tseq(v, &a->po, f, NULL, err, sizeof err) < 0)
+            rc = fail("%s: %s", a->source, err);
         rc = close_out(a, f, rc);
     }
     ts_view_set_free(&set);
@@ -296,6 +308,7 @@ int ts_cli_plot(int argc, char **argv)
 {
     plot_args a;
     memset(&a, 0, sizeof a);
+    ts_plot_opts_init(&a.po);
     a.sets = calloc((size_t)argc + 1, sizeof *a.sets);
     if (!a.sets) return 2;
     int rc = parse_args(argc, argv, &a);

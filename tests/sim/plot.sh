@@ -80,6 +80,11 @@ plots)
     [ "$(grep -c '<path class="seg fast"' "$tmp/tseqs.svg")" -eq 1 ] || fail "tseq .scn: not one fast retransmission"
     [ "$(grep -c '<text class="mk lostmk" x="[0-9.]*" y="[0-9.]*">' "$tmp/tseqs.svg")" -eq 1 ] || fail "tseq .scn: not one lost segment marked"
     [ "$(grep -c '<path class="seg ' "$tmp/tseqs.svg")" -eq "$want" ] || fail "tseq .scn: bars differ from the capture's"
+    # A window of time: only the segments inside it, the axis from its start.
+    "$TCPSIM" plot tseq "$scn/fast-retransmit.scn" --from 0.115 --to 0.2 -o "$tmp/zoom.svg" || fail "--from/--to"
+    [ "$(grep -c '<path class="seg ' "$tmp/zoom.svg")" -eq 1 ] || fail "zoom: want the retransmission alone"
+    grep -q 'text-anchor="middle">120</text>' "$tmp/zoom.svg" &&
+        ! grep -q 'text-anchor="middle">110</text>' "$tmp/zoom.svg" || fail "zoom: the time axis does not start at 115 ms"
     # --series beside --diagram: the same rows as alone.
     "$TCPSIM" run "$scn/fast-retransmit.scn" --series "$tmp/a.csv" >/dev/null
     "$TCPSIM" run "$scn/fast-retransmit.scn" --series "$tmp/b.csv" --diagram "$tmp/d.txt" >/dev/null
@@ -97,7 +102,7 @@ refuse)
         local rc=$?
         [ $rc -eq 2 ] || fail "$*: exit $rc, want 2"
         [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "$*: want one line, got: $(cat "$tmp/err")"
-        grep -q "$want" "$tmp/err" || fail "$*: '$(cat "$tmp/err")' does not say '$want'"
+        grep -q -- "$want" "$tmp/err" || fail "$*: '$(cat "$tmp/err")' does not say '$want'"
     }
     check "a capture shows only the wire" "$TCPSIM" plot cwnd "$tmp/fr.pcap" -o "$tmp/x.svg"
     check "a capture shows only the wire" "$TCPSIM" plot rtt "$tmp/fr.pcap"
@@ -108,6 +113,9 @@ refuse)
     check "which graph" "$TCPSIM" plot tseq
     check "name the file .csv or .jsonl" "$TCPSIM" run "$scn/fast-retransmit.scn" --series "$tmp/x.txt"
     check "series needs a file" "$TCPSIM" run "$scn/fast-retransmit.scn" --series
+    check "nothing to draw there; the connection runs from" "$TCPSIM" plot tseq "$tmp/fr.pcap" --from 50
+    check "nothing to draw there; the data runs from" "$TCPSIM" plot cwnd "$scn/bulk-loss.scn" --from 0.5 --to 0.4
+    check "--to needs seconds" "$TCPSIM" plot tseq "$tmp/fr.pcap" --to soon
     [ ! -e "$tmp/x.svg" ] || fail "a refused plot left a file"
     "$TCPSIM" plot --help | grep -q '^examples:' || fail "plot --help has no examples"
     echo "refusals: one line, exit 2"

@@ -61,7 +61,7 @@ static char *draw(const ts_view *v, ts_plot_info *info, size_t *len)
 {
     char *buf = NULL, err[200];
     FILE *f = open_memstream(&buf, len);
-    ck_assert_int_eq(ts_plot_tseq(v, f, info, err, sizeof err), 0);
+    ck_assert_int_eq(ts_plot_tseq(v, NULL, f, info, err, sizeof err), 0);
     fclose(f);
     const char *dump = getenv("TS_PLOT_DUMP"); /* to look at it: TS_PLOT_DUMP=x.svg */
     FILE *d = dump ? fopen(dump, "w") : NULL;
@@ -134,7 +134,7 @@ START_TEST(empty_view_refused)
     ts_view v = {.origin = TS_VIEW_CAPTURE};
     char err[200];
     FILE *f = fopen("/dev/null", "w");
-    ck_assert_int_eq(ts_plot_tseq(&v, f, NULL, err, sizeof err), -1);
+    ck_assert_int_eq(ts_plot_tseq(&v, NULL, f, NULL, err, sizeof err), -1);
     fclose(f);
     ck_assert_str_eq(err, "the connection has no segments: nothing to plot");
 }

@@ -1,6 +1,7 @@
 /* plot_state.c: the sender's state graphs from the stack's own variables (a series): cwnd,
  * ssthresh and bytes in flight with recovery and loss episodes shaded; RTT samples, SRTT
  * and RTO. The values are ground truth, read from ts_tcp_info at each event. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -48,7 +49,8 @@ typedef struct span {
     double t0, t1;      /* seconds: the x range */
 } span;
 
-static int find_span(const ts_series_conn *c, span *s, char *err, size_t errlen)
+static int find_span(const ts_series_conn *c, const ts_plot_opts *o, span *s, char *err,
+                     size_t errlen)
 {
     s->e = &c->end[ts_plot_sender(c)];
     size_t i = 0, last = 0;
@@ -65,6 +67,19 @@ static int find_span(const ts_series_conn *c, span *s, char *err, size_t errlen)
     s->t1 = (double)s->e->rows[last].t / 1e6;
     double pad = (s->t1 - s->t0) * 0.03;
     s->t1 += pad > 1e-4 ? pad : 1e-3;
+    if (!o || (isnan(o->from) && isnan(o->to))) return 0;
+    /* A window: start from the row in force at its left edge, end at its right. */
+    double first = s->t0, lastt = (double)s->e->rows[last].t / 1e6;
+    if (!isnan(o->from)) s->t0 = o->from;
+    if (!isnan(o->to)) s->t1 = o->to;
+    if (!(s->t1 > s->t0) || s->t0 > lastt || s->t1 < first) {
+        snprintf(err, errlen,
+                 "--from/--to: nothing to draw there; the data runs from %.6f to %.6f s", first,
+                 lastt);
+        return -1;
+    }
+    while (s->first < s->last && (double)s->e->rows[s->first + 1].t / 1e6 <= s->t0) s->first++;
+    while (s->last > s->first && (double)s->e->rows[s->last].t / 1e6 > s->t1) s->last--;
     return 0;
 }
 
@@ -113,10 +128,10 @@ static void caption_common(char *buf, size_t n, const ts_series_conn *c, const s
              s->last - s->first + 1);
 }
 
-int ts_plot_cwnd(const ts_series_conn *c, FILE *f, char *err, size_t errlen)
+int ts_plot_cwnd(const ts_series_conn *c, const ts_plot_opts *o, FILE *f, char *err, size_t errlen)
 {
     span s;
-    if (find_span(c, &s, err, errlen) < 0) return -1;
+    if (find_span(c, o, &s, err, errlen) < 0) return -1;
     const ts_series_row *rows = s.e->rows;
     double ymax = 0;
     for (size_t i = s.first; i <= s.last; i++) {
@@ -206,17 +221,17 @@ static void marks(ts_plot *p, const span *s, bool rto_sets)
     }
 }
 
-int ts_plot_rtt(const ts_series_conn *c, FILE *f, char *err, size_t errlen)
+int ts_plot_rtt(const ts_series_conn *c, const ts_plot_opts *o, FILE *f, char *err, size_t errlen)
 {
     span s;
-    if (find_span(c, &s, err, errlen) < 0) return -1;
+    if (find_span(c, o, &s, err, errlen) < 0) return -1;
     const ts_series_row *rows = s.e->rows;
     /* RTT samples may come before ESTABLISHED (the SYN's), so look at every row. */
     double ymax = 0;
     size_t nsamples = 0;
     for (size_t i = 0; i <= s.last; i++) {
         const ts_series_row *r = &rows[i];
-        if (r->event == TS_EV_RTT_SAMPLE) {
+        if (r->event == TS_EV_RTT_SAMPLE && (double)r->t / 1e6 >= s.t0) {
             nsamples++;
             if ((double)r->sample > ymax) ymax = (double)r->sample;
         }

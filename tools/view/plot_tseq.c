@@ -53,11 +53,11 @@ typedef struct bar {
 
 typedef struct tseq {
     const ts_view *v;
-    int snd;             /* the data sender: 0 or 1 */
-    uint32_t base;       /* sequence number drawn as 0 */
-    ts_time_t torig;     /* time drawn as 0 (µs) */
-    double t0, t1, ymax; /* the ranges (s, bytes) */
-    double wtop;         /* the window line's highest point (bytes) */
+    int snd;                   /* the data sender: 0 or 1 */
+    uint32_t base;             /* sequence number drawn as 0 */
+    ts_time_t torig;           /* time drawn as 0 (µs) */
+    double t0, t1, ymin, ymax; /* the ranges (s, bytes) */
+    double wtop;               /* the window line's highest point (bytes) */
     bar *bars;
     size_t nbars, nsegs, nsacks;
     bool thinned;
@@ -85,7 +85,38 @@ static bool ack_time(const tseq *g, const ts_view_seg *s, ts_time_t *t)
 }
 
 /* Which end sent the data, where zero is, and how far the axes go. */
-static int setup(tseq *g, const ts_view *v, char *err, size_t errlen)
+static bool in_window(const tseq *g, double t)
+{
+    return t >= g->t0 - 1e-9 && t <= g->t1 + 1e-9;
+}
+
+/* The time range: the data's, or the window asked for. */
+static int time_range(tseq *g, const ts_plot_opts *o, char *err, size_t errlen)
+{
+    const ts_view *v = g->v;
+    ts_time_t tend = v->segs[0].t_send;
+    for (size_t i = 0; i < v->nsegs; i++) {
+        ts_time_t t = v->segs[i].t_send;
+        if (v->segs[i].from != g->snd && !ack_time(g, &v->segs[i], &t)) t = v->segs[i].t_send;
+        if (t > tend) tend = t;
+    }
+    double first = secs(g, v->segs[0].t_send), last = secs(g, tend);
+    double span = last - first;
+    g->t0 = first;
+    g->t1 = last + (span > 0 ? span * 0.02 : 1e-3);
+    if (o && !isnan(o->from)) g->t0 = o->from;
+    if (o && !isnan(o->to)) g->t1 = o->to;
+    if (!(g->t1 > g->t0) || g->t0 > last || g->t1 < first) {
+        snprintf(err, errlen,
+                 "--from/--to: nothing to draw there; the connection runs from %.6f to %.6f s",
+                 first, last);
+        return -1;
+    }
+    return 0;
+}
+
+/* Which end sent the data, where zero is, and how far the axes go. */
+static int setup(tseq *g, const ts_view *v, const ts_plot_opts *o, char *err, size_t errlen)
 {
     memset(g, 0, sizeof *g);
     g->v = v;
@@ -105,29 +136,32 @@ static int setup(tseq *g, const ts_view *v, char *err, size_t errlen)
                 break;
             }
     g->torig = v->origin == TS_VIEW_SIM ? 0 : v->segs[0].t_send;
-    ts_time_t tend = v->segs[0].t_send;
-    double top = 0, wtop = 0;
+    if (time_range(g, o, err, errlen) < 0) return -1;
+    bool zoom = o && (!isnan(o->from) || !isnan(o->to));
+    double top = 0, wtop = 0, low = 4e9;
     for (size_t i = 0; i < v->nsegs; i++) {
         const ts_view_seg *s = &v->segs[i];
         ts_time_t t = s->t_send;
-        if (s->from != g->snd && !ack_time(g, s, &t)) t = s->t_send;
-        if (t > tend) tend = t;
+        if (s->from != g->snd && !ack_time(g, s, &t)) continue;
+        if (!in_window(g, secs(g, t))) continue;
         if (s->from == g->snd && s->len) {
-            double y = rel(g, s->seq + s->len);
+            double y = rel(g, s->seq + s->len), y0 = rel(g, s->seq);
             if (y > top && y < 4e9) top = y;
+            if (y0 < low) low = y0;
         } else if (s->from != g->snd && (s->flags & TS_TH_ACK)) {
             double a = rel(g, s->ack), w = a + s->win;
-            if (a > top && a < 4e9) top = a;
+            if (a > 4e9) continue;
+            if (a > top) top = a;
+            if (a < low) low = a;
             if (w > wtop && w < 4e9) wtop = w;
         }
     }
     if (top <= 0) top = wtop > 0 ? wtop : 1000;
     if (wtop > top && wtop < 1.5 * top) top = wtop; /* the window line when it fits */
-    g->ymax = top * 1.04;
+    g->ymin = zoom && low < top ? low - (top - low) * 0.04 : 0;
+    if (g->ymin < 0) g->ymin = 0;
+    g->ymax = top + (top - g->ymin) * 0.04;
     g->wtop = wtop;
-    g->t0 = secs(g, v->segs[0].t_send);
-    double span = secs(g, tend) - g->t0;
-    g->t1 = g->t0 + span + (span > 0 ? span * 0.02 : 1e-3);
     return 0;
 }
 
@@ -175,7 +209,7 @@ static int build_bars(tseq *g, ts_plot *p, char *err, size_t errlen)
     for (size_t i = 0; i < v->nsegs; i++) {
         const ts_view_seg *s = &v->segs[i];
         if (s->from == g->snd) {
-            if (!s->len) continue;
+            if (!s->len || !in_window(g, secs(g, s->t_send))) continue;
             g->nsegs++;
             bool lost = s->t_recv == TS_TIME_NEVER && v->origin != TS_VIEW_CAPTURE;
             add_bar(g, p, open, &col, secs(g, s->t_send), rel(g, s->seq), rel(g, s->seq + s->len),
@@ -183,7 +217,7 @@ static int build_bars(tseq *g, ts_plot *p, char *err, size_t errlen)
             continue;
         }
         ts_time_t t;
-        if (!ack_time(g, s, &t)) continue;
+        if (!ack_time(g, s, &t) || !in_window(g, secs(g, t))) continue;
         for (unsigned k = 0; k < s->nsack && k < TS_VIEW_SACK_MAX; k++) {
             g->nsacks++;
             add_bar(g, p, open, &col, secs(g, t), rel(g, s->sack[k][0]), rel(g, s->sack[k][1]),
@@ -307,24 +341,30 @@ static void captions(const tseq *g, char cap[3][300], const char *caps[3], size_
     }
 }
 
-int ts_plot_tseq(const ts_view *v, FILE *f, ts_plot_info *info, char *err, size_t errlen)
+void ts_plot_opts_init(ts_plot_opts *o)
+{
+    o->from = o->to = NAN;
+}
+
+int ts_plot_tseq(const ts_view *v, const ts_plot_opts *o, FILE *f, ts_plot_info *info, char *err,
+                 size_t errlen)
 {
     tseq g;
-    if (setup(&g, v, err, errlen) < 0) return -1;
+    if (setup(&g, v, o, err, errlen) < 0) return -1;
     ts_plot p;
     char a[16], b[16], title[160];
     const ts_view_end *s = &v->end[g.snd], *r = &v->end[!g.snd];
     snprintf(title, sizeof title, "time-sequence: %s:%u \xe2\x86\x92 %s:%u",
              ts_ip4_format(s->ep.addr, a), s->ep.port, ts_ip4_format(r->ep.addr, b), r->ep.port);
     ts_plot_begin(&p, f, title, tseq_css);
-    ts_plot_unit tu = ts_plot_time_unit(g.t1 - g.t0), yu = ts_plot_byte_unit(g.ymax);
+    ts_plot_unit tu = ts_plot_time_unit(g.t1 - g.t0), yu = ts_plot_byte_unit(g.ymax - g.ymin);
     p.xscale = tu.factor;
     p.yscale = yu.factor;
     char xt[80], yt[80];
     snprintf(xt, sizeof xt, "time (%s%s)", tu.name,
              v->origin == TS_VIEW_SIM ? ", virtual" : " since the first segment");
     snprintf(yt, sizeof yt, "sequence number (%s from the ISN)", yu.name);
-    ts_plot_axes(&p, g.t0, g.t1, 0, g.ymax, xt, yt);
+    ts_plot_axes(&p, g.t0, g.t1, g.ymin, g.ymax, xt, yt);
     if (build_bars(&g, &p, err, errlen) < 0) return -1;
     ts_plot_clip_begin(&p);
     draw_lines(&g, &p);
