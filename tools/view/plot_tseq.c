@@ -333,8 +333,8 @@ static void captions(const tseq *g, char cap[3][300], const char *caps[3], size_
     if (g->wtop > g->ymax) {
         ts_plot_unit u = ts_plot_byte_unit(g->wtop);
         snprintf(cap[*n], 300,
-                 "The receive window runs above the frame (up to %.1f %s): the window never "
-                 "limited this transfer.",
+                 "The ACK + receive window line leaves the frame at the top (it reaches %.1f "
+                 "%s).",
                  g->wtop * u.factor, u.name);
         caps[*n] = cap[*n];
         (*n)++;
