@@ -43,24 +43,33 @@ static bool synced(const ts_series_row *r)
     return r->state >= TS_ESTABLISHED && r->state != TS_TIME_WAIT;
 }
 
+/* For the RTT graph the handshake counts too: a SYN's timer backs off (1, 2, 4, 8 s). */
+static bool timing(const ts_series_row *r)
+{
+    return r->state != TS_CLOSED && r->state != TS_LISTEN && r->state != TS_TIME_WAIT;
+}
+
 typedef struct span {
     const ts_series_end *e;
     size_t first, last; /* rows [first, last] in the data phase */
     double t0, t1;      /* seconds: the x range */
 } span;
 
-static int find_span(const ts_series_conn *c, const ts_plot_opts *o, span *s, char *err,
-                     size_t errlen)
+static int find_span(const ts_series_conn *c, const ts_plot_opts *o, bool handshake, span *s,
+                     char *err, size_t errlen)
 {
+    bool (*in)(const ts_series_row *) = handshake ? timing : synced;
     s->e = &c->end[ts_plot_sender(c)];
     size_t i = 0, last = 0;
-    while (i < s->e->n && !synced(&s->e->rows[i])) i++;
+    while (i < s->e->n && !in(&s->e->rows[i])) i++;
     if (i == s->e->n) {
-        snprintf(err, errlen, "the connection never reached ESTABLISHED: nothing to plot");
+        snprintf(err, errlen, "%s: nothing to plot",
+                 handshake ? "the connection never opened"
+                           : "the connection never reached ESTABLISHED");
         return -1;
     }
     for (size_t k = i; k < s->e->n; k++)
-        if (synced(&s->e->rows[k])) last = k;
+        if (in(&s->e->rows[k])) last = k;
     s->first = i;
     s->last = last;
     s->t0 = (double)s->e->rows[i].t / 1e6;
@@ -131,7 +140,7 @@ static void caption_common(char *buf, size_t n, const ts_series_conn *c, const s
 int ts_plot_cwnd(const ts_series_conn *c, const ts_plot_opts *o, FILE *f, char *err, size_t errlen)
 {
     span s;
-    if (find_span(c, o, &s, err, errlen) < 0) return -1;
+    if (find_span(c, o, false, &s, err, errlen) < 0) return -1;
     const ts_series_row *rows = s.e->rows;
     double ymax = 0;
     for (size_t i = s.first; i <= s.last; i++) {
@@ -224,7 +233,7 @@ static void marks(ts_plot *p, const span *s, bool rto_sets)
 int ts_plot_rtt(const ts_series_conn *c, const ts_plot_opts *o, FILE *f, char *err, size_t errlen)
 {
     span s;
-    if (find_span(c, o, &s, err, errlen) < 0) return -1;
+    if (find_span(c, o, true, &s, err, errlen) < 0) return -1;
     const ts_series_row *rows = s.e->rows;
     /* RTT samples may come before ESTABLISHED (the SYN's), so look at every row. */
     double ymax = 0;
@@ -247,7 +256,7 @@ int ts_plot_rtt(const ts_series_conn *c, const ts_plot_opts *o, FILE *f, char *e
     p.yscale = yu.factor;
     char xt[64], yt[64];
     snprintf(xt, sizeof xt, "time (%s)", tu.name);
-    snprintf(yt, sizeof yt, "round-trip time (%s)", yu.name);
+    snprintf(yt, sizeof yt, "RTT and RTO (%s)", yu.name);
     ts_plot_axes(&p, s.t0, s.t1, 0, ymax > 0 ? ymax : 1e-3, xt, yt);
     ts_plot_clip_begin(&p);
     for (int k = 0; k < 2; k++) {
