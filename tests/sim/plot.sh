@@ -68,7 +68,8 @@ plots)
     grep -q 'class="mk armed"' "$tmp/rtt.svg" || fail "rtt: no armed timer marks"
     # The SYN's timer backing off, 1 2 4 8 16 s, on the RTT graph of a connect timeout.
     "$TCPSIM" plot rtt "$scn/connect-timeout.scn" -o "$tmp/ct.svg" || fail "plot rtt connect-timeout"
-    [ "$(grep -c "<text class=\"mk armed\" x" "$tmp/ct.svg")" -eq 6 ] # 5 and the legend's || fail "connect timeout: not 5 SYN timers"
+    # five marks and the legend's own
+    [ "$(grep -c '<text class="mk armed" x' "$tmp/ct.svg")" -eq 6 ] || fail "connect timeout: not 5 SYN timers"
     # One bar per data segment: as many as tcpdump shows carrying payload from the client.
     want=$(tcpdump -n -r "$tmp/fr.pcap" 'src port 6379 or dst port 6379' 2>/dev/null |
         grep -c '10.0.0.103.[0-9]* > .* length [1-9]')
