@@ -40,14 +40,23 @@ typedef struct ts_sim_hooks {
      * Called only when trace is on. */
     void (*event)(void *ctx, FILE *out, const char *host, const ts_event *ev);
     void *event_ctx;
-    /* Recorders (diagrams, series): every stack event whether or not trace is on, with the
-     * host's index and stack (ts_stack_conn_info on ev's connection is O(1) from here);
-     * each packet's fate, right after `packet`; and each copy once its host has taken it
-     * in (stack input done). None of them changes what the run prints or writes. */
+    /* Every event of every stack host, trace or not (NULL: none), for annotated captures
+     * and for services that watch events; host indexes the scenario's hosts. */
     void (*observe)(void *ctx, int host, ts_stack *s, const ts_event *ev);
+    void *observe_ctx;
+    /* After each step of the world, when no stack is inside a call: socket calls made here
+     * are allowed; return true after making some (every host's timers are then
+     * rescheduled). NULL: none. */
+    bool (*settle)(void *ctx);
+    void *settle_ctx;
+    /* Recorders (diagrams): each packet's fate, right after `packet`; and each copy once
+     * its host has taken it in (its stack's input done, so the receiver's control block
+     * can be read). With observe (the stack's events, from inside the observer, where
+     * ts_stack_conn_info is O(1)) they see a run whole. None of them changes what the run
+     * prints or writes. */
     void (*fate)(void *ctx, const ts_sim_fate *f);
     void (*arrived)(void *ctx, uint64_t no, int host, ts_time_t t);
-    void *observe_ctx;
+    void *rec_ctx;
 } ts_sim_hooks;
 
 typedef struct ts_sim_opts {

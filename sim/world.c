@@ -202,7 +202,7 @@ static void report_fate(ts_sim *w, const sim_host *h, int dst, const ts_link *l,
             f.lost = lost;
         }
     }
-    w->o.hooks.fate(w->o.hooks.observe_ctx, &f);
+    w->o.hooks.fate(w->o.hooks.rec_ctx, &f);
 }
 
 /* Every packet a host sends passes here: number it, account for it, check expectations,
@@ -268,7 +268,7 @@ static void on_deliver(ts_sim *w, sim_host *h, sim_pkt *p)
     } else {
         sim_peer_receive(w, h, p->data, p->len);
     }
-    if (w->o.hooks.arrived) w->o.hooks.arrived(w->o.hooks.observe_ctx, p->no, h->idx, w->now);
+    if (w->o.hooks.arrived) w->o.hooks.arrived(w->o.hooks.rec_ctx, p->no, h->idx, w->now);
     pkt_free(w, p);
 }
 
@@ -462,6 +462,10 @@ void ts_sim_run(ts_sim *w)
         case EV_POLL: on_poll(w, &w->hosts[e.arg], (uint32_t)(uintptr_t)e.ptr); break;
         case EV_ACTION: run_action(w, &w->scn->acts[e.arg]); break;
         case EV_CHECK: sim_expect_check(w, e.arg); break;
+        }
+        if (w->o.hooks.settle && w->o.hooks.settle(w->o.hooks.settle_ctx)) {
+            for (size_t i = 0; i < w->nhosts; i++)
+                if (w->hosts[i].stack) sim_host_resched(&w->hosts[i]);
         }
     }
     if (w->scn->end != TS_TIME_NEVER) {

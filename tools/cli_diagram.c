@@ -91,10 +91,9 @@ static void on_arrived(void *ctx, uint64_t no, int host, ts_time_t t)
 
 void ts_diagram_sim_hooks(ts_sim_opts *o, ts_view_rec *rec)
 {
-    o->hooks.observe = on_observe;
     o->hooks.fate = on_fate;
     o->hooks.arrived = on_arrived;
-    o->hooks.observe_ctx = rec;
+    o->hooks.rec_ctx = rec;
 }
 
 int ts_diagram_sim_hosts(ts_view_rec *rec, const ts_sim *w)
@@ -156,6 +155,7 @@ int ts_diagram_write(const ts_view_set *set, const ts_diagram_opts *d, const cha
         rc = -1;
     }
     if (rc < 0) {
+        if (f != stdout) remove(d->out); /* no half-written picture left behind */
         fprintf(stderr, "%s: %s\n", cmd, err);
         return 2;
     }
@@ -289,6 +289,8 @@ static int record_scenario(const diag_args *a, ts_view_set *set)
     o.hooks.service_start = svc_start;
     o.hooks.service_stop = svc_stop;
     ts_diagram_sim_hooks(&o, rec);
+    o.hooks.observe = on_observe;
+    o.hooks.observe_ctx = rec;
     w = ts_sim_create(scn, &o, err, sizeof err);
     if (!w) {
         fprintf(stderr, "%s\n", err);

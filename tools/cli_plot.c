@@ -257,7 +257,14 @@ static int plot_state(const plot_args *a)
     return rc;
 }
 
-/* The recorder as tcpsim diagram drives it: its hooks, then the world's hosts. */
+/* The recorder as tcpsim diagram drives it: every event, the packets' fates (its hooks),
+ * then the world's hosts. */
+static void rec_observe(void *ctx, int host, ts_stack *s, const ts_event *ev)
+{
+    (void)s;
+    ts_view_rec_event(ctx, host, ev);
+}
+
 static int rec_ready(void *ctx, ts_sim *w)
 {
     return ts_diagram_sim_hosts(ctx, w);
@@ -277,6 +284,8 @@ static int load_views(const plot_args *a, ts_view_set *set)
     ts_view_rec *rec = ts_view_rec_new(TS_VIEW_SIM);
     ts_sim_opts ho = {0};
     if (rec) ts_diagram_sim_hooks(&ho, rec);
+    ho.hooks.observe = rec_observe;
+    ho.hooks.observe_ctx = rec;
     int rc =
         rec ? run_scenario(a, scn, &ho.hooks, rec_ready, rec) : fail("out of memory", NULL, NULL);
     if (!rc && ts_view_rec_finish(rec, set, err, sizeof err) < 0) rc = fail("%s", err, NULL);

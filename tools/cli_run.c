@@ -6,9 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture.h"
 #include "cli.h"
 #include "diagram.h"
-#include "pcapw.h"
+#include "evfan.h"
 #include "series.h"
 #include "services.h"
 #include "sim.h"
@@ -25,7 +26,11 @@ static void usage(FILE *f)
           "virtual seconds, then each connection and each expectation (held or not).\n"
           "\n"
           "  --seed N           seed for every random choice (overrides the file's 'seed')\n"
-          "  --pcap FILE        write the packets to FILE (pcap, raw IPv4, virtual time)\n"
+          "  --pcap FILE        write the packets to FILE (pcap, raw IPv4, virtual time);\n"
+          "                     FILE.pcapng: each packet commented with why it was sent\n"
+          "                     (\"RTO retransmission #1, rto 200 ms\") or the state change\n"
+          "                     it caused: tshark -r FILE -Y frame.comment -T fields\n"
+          "                     -e frame.comment\n"
           "  --trace            show state changes, timers, retransmissions and socket calls\n"
           "  --quiet            print only failed expectations and the verdict\n"
           "  --set NAME=VALUE   set a stack parameter on every host, after the file's settings\n"
@@ -40,9 +45,42 @@ static void usage(FILE *f)
           f);
 }
 
+/* What watches every stack event: the annotated capture, and the services' fan-outs. */
+typedef struct run_obs {
+    ts_capture *cap;
+    int *cap_stack; /* per scenario host: its index in the capture, -1 none */
+    ts_evfan *fans[16];
+    size_t nfans;
+    ts_view_rec *rec;  /* --diagram */
+    ts_series *series; /* --series: rows name their hosts as the scenario does */
+    const ts_scn *scn;
+} run_obs;
+
 static void on_packet(void *ctx, ts_time_t t, const uint8_t *pkt, size_t len)
 {
-    ts_pcapw_write(ctx, t, pkt, len);
+    run_obs *o = ctx;
+    ts_capture_packet(o->cap, t, pkt, len);
+}
+
+static void on_observe(void *ctx, int host, ts_stack *s, const ts_event *ev)
+{
+    run_obs *o = ctx;
+    if (o->cap_stack) ts_capture_event(o->cap, o->cap_stack[host], ev);
+    if (o->nfans) ts_evfan_emit(ts_evfan_of(s), ev);
+    if (o->rec) ts_view_rec_event(o->rec, host, ev);
+    if (o->series) ts_series_event(o->series, s, o->scn->hosts[host].name, ev);
+}
+
+static bool on_settle(void *ctx)
+{
+    run_obs *o = ctx;
+    bool any = false;
+    for (size_t i = 0; i < o->nfans; i++)
+        if (ts_evfan_active(o->fans[i])) {
+            ts_evfan_settle(o->fans[i]);
+            any = true;
+        }
+    return any;
 }
 
 static void on_event(void *ctx, FILE *out, const char *host, const ts_event *ev)
@@ -54,37 +92,14 @@ static void on_event(void *ctx, FILE *out, const char *host, const ts_event *ev)
     fprintf(out, "       %s  (%s)\n", line, host);
 }
 
-/* --series: the scenario names the hosts, in the order the hook numbers them. The
- * recorders' hooks share one context, so with --diagram too ours pass each call on. */
-typedef struct series_ctx {
-    ts_series *w;
-    const ts_scn *scn;
-    ts_sim_hooks next; /* the diagram recorder's hooks (NULL when there is none) */
-} series_ctx;
-
-static void on_observe(void *ctx, int host, ts_stack *s, const ts_event *ev)
-{
-    series_ctx *c = ctx;
-    ts_series_event(c->w, s, c->scn->hosts[host].name, ev);
-    if (c->next.observe) c->next.observe(c->next.observe_ctx, host, s, ev);
-}
-
-static void on_fate(void *ctx, const ts_sim_fate *f)
-{
-    series_ctx *c = ctx;
-    c->next.fate(c->next.observe_ctx, f);
-}
-
-static void on_arrived(void *ctx, uint64_t no, int host, ts_time_t t)
-{
-    series_ctx *c = ctx;
-    c->next.arrived(c->next.observe_ctx, no, host, t);
-}
-
 static void *svc_start(void *ctx, ts_stack *s, const char *name, uint16_t port, char *err,
                        size_t errlen)
 {
-    (void)ctx;
+    run_obs *o = ctx; /* services may watch their stack's events (telnet's trace) */
+    if (!ts_evfan_of(s) && o->nfans < sizeof o->fans / sizeof o->fans[0]) {
+        ts_evfan *f = ts_evfan_attach(s, NULL, NULL);
+        if (f) o->fans[o->nfans++] = f;
+    }
     return ts_service_start(s, name, port, err, errlen);
 }
 
@@ -225,17 +240,24 @@ int ts_cli_run(int argc, char **argv)
         free(a.sets);
         return 2;
     }
-    ts_pcapw *pw = NULL;
-    ts_series *sw = NULL;
+    run_obs obs = {0};
     ts_sim *w = NULL;
-    ts_view_rec *rec = NULL;
     rc = 2;
     if (apply_sets(scn, &a) < 0) goto out;
-    if (a.pcap && !(pw = ts_pcapw_open(a.pcap, err, sizeof err))) {
-        fprintf(stderr, "tcpsim run: %s\n", err);
+    if (a.pcap && !(obs.cap = ts_capture_open(a.pcap, err, sizeof err))) {
+        fprintf(stderr, "tcpsim run: --pcap %s: %s\n", a.pcap, err);
         goto out;
     }
-    if (a.series && !(sw = ts_series_open(a.series, 0, err, sizeof err))) {
+    if (ts_capture_annotated(obs.cap)) { /* pcapng: every stack's events explain packets */
+        obs.cap_stack = calloc(scn->nhosts + 1, sizeof *obs.cap_stack);
+        for (size_t i = 0; obs.cap_stack && i < scn->nhosts; i++)
+            obs.cap_stack[i] =
+                scn->hosts[i].peer
+                    ? -1
+                    : ts_capture_add_stack(obs.cap, scn->hosts[i].name, scn->hosts[i].addr);
+    }
+    obs.scn = scn;
+    if (a.series && !(obs.series = ts_series_open(a.series, 0, err, sizeof err))) {
         fprintf(stderr, "tcpsim run: %s\n", err);
         goto out;
     }
@@ -246,42 +268,45 @@ int ts_cli_run(int argc, char **argv)
     o.hooks.service_known = ts_service_known;
     o.hooks.service_start = svc_start;
     o.hooks.service_stop = svc_stop;
-    if (pw) {
+    o.hooks.service_ctx = &obs;
+    if (obs.cap) {
         o.hooks.packet = on_packet;
-        o.hooks.packet_ctx = pw;
+        o.hooks.packet_ctx = &obs;
     }
+    o.hooks.observe = on_observe;
+    o.hooks.observe_ctx = &obs;
+    o.hooks.settle = on_settle;
+    o.hooks.settle_ctx = &obs;
     o.hooks.event = on_event;
     if (a.diagram.out) {
-        if (!(rec = ts_view_rec_new(TS_VIEW_SIM))) goto out;
-        ts_diagram_sim_hooks(&o, rec);
-    }
-    series_ctx sc = {sw, scn, o.hooks};
-    if (sw) {
-        o.hooks.observe = on_observe;
-        o.hooks.fate = sc.next.fate ? on_fate : NULL;
-        o.hooks.arrived = sc.next.arrived ? on_arrived : NULL;
-        o.hooks.observe_ctx = &sc;
+        if (!(obs.rec = ts_view_rec_new(TS_VIEW_SIM))) goto out;
+        ts_diagram_sim_hooks(&o, obs.rec);
     }
     w = ts_sim_create(scn, &o, err, sizeof err);
     if (!w) {
         fprintf(stderr, "%s\n", err);
         goto out;
     }
-    if (rec && ts_diagram_sim_hosts(rec, w) < 0) goto out;
+    if (obs.rec && ts_diagram_sim_hosts(obs.rec, w) < 0) goto out;
     ts_sim_run(w);
     rc = ts_sim_report(w);
-    if (rec) {
-        int drc = write_diagram(rec, &a.diagram);
+    if (obs.rec) {
+        int drc = write_diagram(obs.rec, &a.diagram);
         if (drc) rc = drc;
     }
 out:
-    ts_view_rec_free(rec);
+    ts_view_rec_free(obs.rec);
     ts_sim_destroy(w);
-    if (pw) ts_pcapw_close(pw);
-    if (sw && ts_series_close(sw, err, sizeof err) < 0) {
+    if (obs.cap && ts_capture_close(obs.cap) < 0 && rc != 2) {
+        fprintf(stderr, "tcpsim run: --pcap %s: writing failed (disk full?)\n", a.pcap);
+        rc = 2;
+    }
+    if (obs.series && ts_series_close(obs.series, err, sizeof err) < 0) {
         fprintf(stderr, "tcpsim run: %s\n", err);
         rc = 2;
     }
+    free(obs.cap_stack);
+    for (size_t i = 0; i < obs.nfans; i++) ts_evfan_detach(obs.fans[i]);
     fflush(stdout);
     ts_scn_free(scn);
     free(a.sets);

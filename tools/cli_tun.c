@@ -13,13 +13,15 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "cli.h"
 #include "diagram.h"
+#include "evfan.h"
 #include "link.h"
 #include "rng.h"
-#include "pcapw.h"
 #include "series.h"
 #include "services.h"
 #include "trace.h"
@@ -61,9 +63,11 @@ typedef struct tun_run {
     ts_tun *tun;
     ts_loop *loop;
     ts_stack *stack;
-    ts_pcapw *pcap;
-    ts_series *series;
+    ts_capture *pcap;  /* --pcap: plain pcap, or pcapng with comments (events) */
+    ts_series *series; /* --series */
     ts_time_t pcap_flushed;
+    ts_evfan *fan;          /* stack events for the services that ask (telnet's trace) */
+    int wake_fd;            /* a timerfd for the fan-out's timed settles (telnet's watch) */
     ts_view_rec *rec;       /* --diagram: the recorder */
     uint64_t rec_no;        /* packets recorded */
     uint64_t rec_arrived;   /* a received packet whose TCB is still to be read (0: none) */
@@ -119,7 +123,10 @@ static void usage(FILE *f)
           "                        (100Mbit), queue (packets), loss (1%), ge=P,R (bursty),\n"
           "                        corrupt, dup, reorder=P[,GAP]; see docs/scenarios.md\n"
           "observing:\n"
-          "  --pcap FILE           write every packet received and sent (tcpdump -r FILE)\n"
+          "  --pcap FILE           write every packet received and sent (tcpdump -r FILE);\n"
+          "                        FILE.pcapng: each packet commented with why the stack\n"
+          "                        sent it or the state change it caused (Wireshark shows\n"
+          "                        them; tshark -r FILE -Y frame.comment)\n"
           "  --trace               state changes, timers, retransmissions on stderr\n"
           "  --series FILE.csv     one row per stack event with the sender's variables\n"
           "                        (cwnd, ssthresh, srtt, rto, ...; .jsonl: JSON lines;\n"
@@ -416,19 +423,52 @@ static void rec_packet(tun_run *r, bool out, ts_time_t now, const uint8_t *pkt, 
 static void tap(void *ctx, ts_time_t now, const uint8_t *pkt, size_t len, bool out)
 {
     tun_run *r = ctx;
-    if (r->pcap) ts_pcapw_write(r->pcap, r->wall0 + (now - r->mono0), pkt, len);
+    ts_capture_packet(r->pcap, now, pkt, len);
     if (r->rec && !r->o->link) rec_packet(r, out, now, pkt, len, now, NULL);
 }
 
 static void on_event(void *ctx, const ts_event *ev)
 {
     tun_run *r = ctx;
+    ts_capture_event(r->pcap, 0, ev);
+    ts_evfan_emit(r->fan, ev);
     if (r->series) ts_series_event(r->series, r->stack, "stack", ev);
     if (r->rec) ts_view_rec_event(r->rec, 0, ev);
     if (!r->o->trace) return;
     ts_event e = *ev;
     e.now = r->wall0 + (ev->now - r->mono0);
     ts_trace_print(stderr, &e, false, true);
+}
+
+/* The stack gets an observer only while someone wants its events: --trace, a pcapng
+ * capture, or a service subscribed to the fan-out. */
+static void observe_update(void *ctx, bool on)
+{
+    tun_run *r = ctx;
+    (void)on;
+    bool want = r->o->trace || ts_capture_annotated(r->pcap) || ts_evfan_active(r->fan) || r->rec ||
+                r->series;
+    ts_stack_set_event_fn(r->stack, want ? on_event : NULL, r);
+}
+
+/* The fan-out asks to settle at `when` (CLOCK_MONOTONIC, as the stack's clock). */
+static void waker(void *ctx, ts_time_t when)
+{
+    tun_run *r = ctx;
+    struct itimerspec it = {0};
+    it.it_value.tv_sec = (time_t)(when / TS_SEC);
+    it.it_value.tv_nsec = (long)(when % TS_SEC) * 1000 + 1; /* never 0: that disarms */
+    timerfd_settime(r->wake_fd, TFD_TIMER_ABSTIME, &it, NULL);
+}
+
+static void wake_cb(ts_loop *l, int fd, uint32_t events, void *ctx)
+{
+    tun_run *r = ctx;
+    uint64_t n;
+    (void)l;
+    (void)events;
+    if (read(fd, &n, sizeof n) < 0) return;
+    ts_evfan_woke(r->fan); /* idle_cb settles right after this iteration */
 }
 
 /* ---- client mode --------------------------------------------------------------------- */
@@ -604,11 +644,13 @@ static bool stack_quiet(ts_stack *s)
 static void idle_cb(ts_loop *l, void *ctx)
 {
     tun_run *r = ctx;
+    ts_evfan_settle(r->fan); /* services show the events they gathered */
     rec_flush(r);
     if (r->pcap) {
         ts_time_t now = ts_loop_clock();
+        ts_capture_tick(r->pcap, now);
         if (now - r->pcap_flushed >= PCAP_FLUSH) {
-            ts_pcapw_flush(r->pcap);
+            ts_capture_flush(r->pcap);
             r->pcap_flushed = now;
         }
     }
@@ -670,7 +712,7 @@ static int setup(tun_run *r, ts_params *params)
     char err[ERR_LEN];
     tun_opts *o = r->o;
     if (o->pcap) {
-        r->pcap = ts_pcapw_open(o->pcap, err, sizeof err);
+        r->pcap = ts_capture_open(o->pcap, err, sizeof err);
         if (!r->pcap) return fail_usage("--pcap %s: %s", o->pcap, err);
     }
     if (o->series && !(r->series = ts_series_open(o->series, ts_loop_clock(), err, sizeof err)))
@@ -686,25 +728,30 @@ static int setup(tun_run *r, ts_params *params)
     cfg.params = *params;
     cfg.output = ts_loop_output;
     cfg.output_ctx = r->loop;
-    if (o->trace || o->series || o->diagram.out) {
-        cfg.event = on_event;
-        cfg.event_ctx = r;
-    }
     cfg.seed = o->seed;
     if (!o->seed_set && getrandom(&cfg.seed, sizeof cfg.seed, 0) != sizeof cfg.seed)
         cfg.seed = (uint64_t)ts_loop_wallclock() ^ ((uint64_t)getpid() << 32);
     r->stack = ts_stack_create(&cfg, err, sizeof err);
     if (!r->stack) return fail_usage("creating the stack: %s", err);
     ts_loop_set_stack(r->loop, r->stack);
+    if (ts_capture_annotated(r->pcap) && ts_capture_add_stack(r->pcap, "stack", cfg.addr) < 0)
+        return fail_usage("--pcap: out of memory");
+    r->fan = ts_evfan_attach(r->stack, observe_update, r);
+    observe_update(r, false);
+    r->wake_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (r->wake_fd >= 0 && ts_loop_watch(r->loop, r->wake_fd, EPOLLIN, wake_cb, r) == 0)
+        ts_evfan_set_waker(r->fan, waker, r);
     ts_loop_set_signal(r->loop, on_signal, r);
     ts_loop_set_idle(r->loop, idle_cb, r);
     r->mono0 = ts_loop_clock();
     r->wall0 = ts_loop_wallclock();
+    ts_capture_set_offset(r->pcap, r->wall0 - r->mono0);
     ts_stack_poll(r->stack, r->mono0);
     if (o->diagram.out && (!(r->rec = ts_view_rec_new(TS_VIEW_LIVE)) ||
                            ts_view_rec_host(r->rec, 0, "stack", o->tun.stack_addr, r->stack) < 0 ||
                            ts_view_rec_host(r->rec, 1, "linux", o->tun.peer_addr, NULL) < 0))
         return fail_usage("--diagram: out of memory");
+    if (r->rec) observe_update(r, true); /* the recorder wants every event */
     if (r->pcap || r->rec) ts_loop_set_tap(r->loop, tap, r);
     if (o->link) {
         ts_link_init(&r->links[0], &o->link_params);
@@ -799,9 +846,15 @@ static void teardown(tun_run *r)
     if (sw && ts_series_close(sw, err, sizeof err) < 0) fprintf(stderr, "tcpsim: %s\n", err);
     write_diagram(r);
     if (r->stack) ts_stack_destroy(r->stack);
+    ts_evfan_detach(r->fan);
+    if (r->wake_fd >= 0) {
+        if (r->loop) ts_loop_unwatch(r->loop, r->wake_fd);
+        close(r->wake_fd);
+    }
     if (r->loop) ts_loop_destroy(r->loop);
     if (r->tun) ts_tun_close(r->tun); /* the device disappears with its descriptor */
-    if (r->pcap) ts_pcapw_close(r->pcap);
+    if (r->pcap && ts_capture_close(r->pcap) < 0)
+        fprintf(stderr, "tcpsim: --pcap %s: writing failed (disk full?)\n", r->o->pcap);
 }
 
 int ts_cli_tun(int argc, char **argv)
@@ -836,6 +889,7 @@ int ts_cli_tun(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     r.o = &o;
     r.sd = -1;
+    r.wake_fd = -1;
     if ((rc = setup(&r, &params))) {
         teardown(&r);
         return rc;

@@ -19,7 +19,8 @@ typedef struct ts_diagram_opts {
 
 /* --format NAME: 0, or -1 when NAME is not text, svg or html. */
 int ts_diagram_format_parse(const char *name, ts_ladder_format *out);
-/* Point the simulator's recorder hooks at rec (before ts_sim_create). */
+/* Point the simulator's packet hooks (fate, arrived) at rec, before ts_sim_create; the
+ * caller's observe hook passes every stack event to ts_view_rec_event(rec, host, ev). */
 void ts_diagram_sim_hooks(ts_sim_opts *o, ts_view_rec *rec);
 /* Name the world's hosts to rec (after ts_sim_create). 0, or -1 out of memory. */
 int ts_diagram_sim_hosts(ts_view_rec *rec, const ts_sim *w);

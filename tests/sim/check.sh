@@ -195,6 +195,51 @@ PY
     "$TCPSIM" run "$1" --conn 2 >"$tmp/out" 2>"$tmp/err"
     [ $? -eq 2 ] && grep -q "add --diagram" "$tmp/err" || fail "run --conn without --diagram"
     ;;
+pcapng) # FILE.pcapng explains itself: comments on the right packets (tshark); tcpdump
+    # reads the same packets from every scenario's pcapng as from its plain pcap
+    command -v tshark >/dev/null || fail "tshark is not installed"
+    command -v tcpdump >/dev/null || fail "tcpdump is not installed"
+    explain=$1
+    "$TCPSIM" run "$explain" --pcap "$tmp/e.pcapng" >"$tmp/e.out" 2>&1 || fail "$explain did not hold"
+    tshark -r "$tmp/e.pcapng" -Y frame.comment -T fields -e frame.number -e frame.time_relative \
+        -e frame.comment >"$tmp/e.tsv" 2>"$tmp/e.err" || fail "tshark -r failed: $(cat "$tmp/e.err")"
+    cat "$tmp/e.tsv"
+    n=$(tshark -r "$tmp/e.pcapng" 2>/dev/null | wc -l)
+    [ "$n" -eq 9 ] || fail "tshark read $n packets, want 9"
+    want() { # NUMBER TIME COMMENT: packet NUMBER at TIME carries exactly COMMENT
+        line=$(awk -F'\t' -v n="$1" '$1 == n' "$tmp/e.tsv")
+        [ -n "$line" ] || fail "packet $1 has no comment; want '$3'"
+        t=$(echo "$line" | cut -f2)
+        c=$(echo "$line" | cut -f3-)
+        awk -v a="$t" -v b="$2" 'BEGIN { exit !(a - b < 1e-6 && b - a < 1e-6) }' ||
+            fail "packet $1 at $t, want $2"
+        [ "$c" = "$3" ] || fail "packet $1: comment '$c', want '$3'"
+    }
+    want 1 0.000 "client: CLOSED -> SYN_SENT; server: CLOSED -> SYN_RECEIVED"
+    want 2 0.010 "client: SYN_SENT -> ESTABLISHED"
+    want 3 0.020 "server: SYN_RECEIVED -> ESTABLISHED"
+    want 5 0.320 "client: RTO retransmission #1, rto 220 ms"
+    want 6 0.370 "server: delayed ACK timer fired after 40 ms"
+    want 7 1.000 "client: ESTABLISHED -> FIN_WAIT_1; server: ESTABLISHED -> CLOSE_WAIT; server: CLOSE_WAIT -> LAST_ACK"
+    # the lost segment and the plain ones carry none
+    for n in 4; do
+        if awk -F'\t' -v n=$n '$1 == n { f = 1 } END { exit !f }' "$tmp/e.tsv"; then
+            fail "packet $n should carry no comment"
+        fi
+    done
+    shift
+    for scn in "$explain" "$@"; do # the same packets as the plain pcap, in the same order
+        name=$(basename "$scn" .scn)
+        "$TCPSIM" run "$scn" --pcap "$tmp/$name.pcapng" >/dev/null 2>&1
+        "$TCPSIM" run "$scn" --pcap "$tmp/$name.pcap" >/dev/null 2>&1
+        tcpdump -n -S -r "$tmp/$name.pcapng" >"$tmp/$name.ng.txt" 2>"$tmp/$name.err" ||
+            fail "$name: tcpdump -r FILE.pcapng failed: $(cat "$tmp/$name.err")"
+        tcpdump -n -S -r "$tmp/$name.pcap" >"$tmp/$name.txt" 2>/dev/null
+        cmp -s "$tmp/$name.ng.txt" "$tmp/$name.txt" ||
+            fail "$name: the pcapng and the pcap differ: $(diff "$tmp/$name.ng.txt" "$tmp/$name.txt" | head -4)"
+        echo "$name: $(wc -l <"$tmp/$name.txt") packets, as in the pcap"
+    done
+    ;;
 *) fail "unknown mode $mode" ;;
 esac
 exit 0

@@ -214,6 +214,9 @@ static inline ts_view *fx_capture(void)
     fx_seg(v, 0, 2000, 2010, R | A, c + 101, s + 3501, 0, 0);
     fx_state(v, 0, 2000, TS_ESTABLISHED, TS_CLOSED, true);
     fx_state(v, 1, 2010, TS_ESTABLISHED, TS_CLOSED, true);
+    v->times_estimated = true;
+    v->note = fx_str(v, "captured between the ends; both ends' times estimated (5.000 ms to "
+                        "192.168.1.2:40000, 5.000 ms to 192.168.1.9:80)");
     return v;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ladder.h"
+#include "ladder_layout.h"
 #include "ladder_fixtures.h"
 
 #define GOLDEN TS_SRC_DIR "/tests/unit/golden/"
@@ -135,6 +136,7 @@ START_TEST(capture_text_golden)
     ck_assert_ptr_nonnull(strstr(t, "inferred from the segments"));
     ck_assert_ptr_nonnull(strstr(t, "[sack 2001:3001]"));
     ck_assert_ptr_nonnull(strstr(t, "(retransmission after 21 ms)"));
+    ck_assert_ptr_nonnull(strstr(t, "\n  captured between the ends; both ends' times estimated"));
     free(t);
 }
 END_TEST
@@ -205,6 +207,93 @@ START_TEST(degenerate)
 }
 END_TEST
 
+/* A long run is drawn a window of rows at a time: arrows that cross from one window into
+ * the next (one of them in flight for 1 s while 400 others come and go) arrive whole, and
+ * every row keeps both lifelines. */
+START_TEST(long_run_windows)
+{
+    ts_view *v = fx_new(TS_VIEW_SIM, 1, 1, "a", 2, 2, "b");
+    free(v->segs);
+    v->segs = calloc(420, sizeof *v->segs);
+    fx_seg(v, 1, 0, 1000, TS_TH_ACK, 1, 1, 100, 500); /* the slow one */
+    int lost = 0;
+    for (int i = 1; i < 420; i++) {
+        bool drop = i % 37 == 0;
+        fx_seg(v, i % 2, i * 2.0, drop ? -1 : i * 2.0 + 9, TS_TH_ACK, (uint32_t)i, 1, 0, 500);
+        lost += drop;
+    }
+    ts_ladder_opts o = opts();
+    char *t = render(v, &o);
+    ck_assert_int_eq(count(t, "\u25B6") + count(t, "\u25C0"), 420 - lost);
+    ck_assert_int_eq(count(t, "\u2715"), lost + 1);
+    /* Body rows: from the one after the names to the blank line before the legend. */
+    const char *p = strstr(t, "time (s)");
+    p = strchr(p, '\n') + 1;
+    int rows = 0;
+    for (; *p != '\n'; rows++) {
+        const char *e = strchr(p, '\n');
+        uint32_t cells[200];
+        int n = 0;
+        for (const unsigned char *q = (const unsigned char *)p;
+             q < (const unsigned char *)e && n < 200;) {
+            uint32_t ch = *q++;
+            if (ch >= 0xE0)
+                ch = (ch & 0x0F) << 12 | (uint32_t)(q[0] & 0x3F) << 6 | (q[1] & 0x3F), q += 2;
+            else if (ch >= 0xC0)
+                ch = (ch & 0x1F) << 6 | (q[0] & 0x3F), q++;
+            cells[n++] = ch;
+        }
+        ck_assert_int_ge(n, 85);
+        ck_assert_msg(cells[26] != ' ' && cells[84] != ' ', "row %d lost a lifeline", rows);
+        p = e + 1;
+    }
+    ck_assert_int_gt(rows, 1024); /* more than two windows */
+    free(t);
+}
+END_TEST
+
+/* Durations as the gaps and timers are labelled. */
+START_TEST(durations)
+{
+    char b[32];
+    ck_assert_str_eq(ts_ladder_dur(TS_SEC, b, sizeof b), "1 s");
+    ck_assert_str_eq(ts_ladder_dur(7196 * TS_MSEC, b, sizeof b), "7.196 s");
+    ck_assert_str_eq(ts_ladder_dur(16 * TS_SEC, b, sizeof b), "16 s");
+    ck_assert_str_eq(ts_ladder_dur(59998 * TS_MSEC, b, sizeof b), "59.998 s");
+    ck_assert_str_eq(ts_ladder_dur(1500 * TS_MSEC, b, sizeof b), "1.5 s");
+    ck_assert_str_eq(ts_ladder_dur(40 * TS_MSEC, b, sizeof b), "40 ms");
+    ck_assert_str_eq(ts_ladder_dur(1500, b, sizeof b), "1.5 ms");
+    ck_assert_str_eq(ts_ladder_dur(250, b, sizeof b), "250 us");
+    ck_assert_str_eq(ts_ladder_dur(0, b, sizeof b), "0 us");
+}
+END_TEST
+
+/* A width too narrow for two lifelines and a label is widened to 64; zero means 100. */
+START_TEST(width_limits)
+{
+    ts_ladder_opts o = opts();
+    o.width = 10;
+    char *t = render(fx_close(), &o);
+    size_t longest = 0, cols = 0;
+    for (const unsigned char *p = (const unsigned char *)t; *p; p++) {
+        if (*p == '\n')
+            cols = 0;
+        else if ((*p & 0xC0) != 0x80 && ++cols > longest)
+            longest = cols;
+    }
+    ck_assert_uint_le(longest, 64);
+    ck_assert_uint_ge(longest, 60); /* not the 10 asked for */
+    free(t);
+    o.width = 0;
+    char *a = render(fx_close(), &o);
+    o.width = 100;
+    char *b = render(fx_close(), &o);
+    ck_assert_str_eq(a, b);
+    free(a);
+    free(b);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("ladder_text");
@@ -217,6 +306,9 @@ static Suite *suite(void)
     tcase_add_test(tc, last_n);
     tcase_add_test(tc, format_from_name);
     tcase_add_test(tc, degenerate);
+    tcase_add_test(tc, long_run_windows);
+    tcase_add_test(tc, durations);
+    tcase_add_test(tc, width_limits);
     suite_add_tcase(s, tc);
     return s;
 }

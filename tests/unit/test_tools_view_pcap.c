@@ -74,7 +74,7 @@ static size_t ip_packet(const pkt *p, uint8_t *o)
     t[12] = (uint8_t)((thl / 4) << 4);
     t[13] = p->flags;
     t[14] = (uint8_t)(p->win >> 8), t[15] = (uint8_t)p->win;
-    memcpy(t + 20, p->opt, p->optlen);
+    if (p->optlen) memcpy(t + 20, p->opt, p->optlen);
     return tot;
 }
 
@@ -389,6 +389,39 @@ START_TEST(connections_and_incarnations)
 }
 END_TEST
 
+/* RFC 5961: a reset off the next sequence number and a SYN with another ISN are answered
+ * with challenge ACKs; the connection lives on, and its ISN stays. The exact reset ends it. */
+START_TEST(blind_reset_keeps_the_connection)
+{
+    pkt ps[8];
+    size_t n = 0;
+    uint32_t a = TS_IP4(10, 0, 0, 1), z = TS_IP4(10, 0, 0, 2);
+    ps[n++] = (pkt){0, a, z, 4000, 80, 100, 0, TS_TH_SYN, 1000, NULL, 0, 0, 0};
+    ps[n++] = (pkt){10, z, a, 80, 4000, 500, 101, TS_TH_SYN | TS_TH_ACK, 1000, NULL, 0, 0, 0};
+    ps[n++] = (pkt){20, a, z, 4000, 80, 101, 501, TS_TH_ACK, 1000, NULL, 0, 0, 0};
+    ps[n++] = (pkt){30, z, a, 80, 4000, 600, 0, TS_TH_RST, 0, NULL, 0, 0, 0};
+    ps[n++] = (pkt){40, a, z, 4000, 80, 101, 501, TS_TH_ACK, 1000, NULL, 0, 0, 0};
+    ps[n++] = (pkt){50, z, a, 80, 4000, 9000, 0, TS_TH_SYN, 1000, NULL, 0, 0, 0};
+    ps[n++] = (pkt){60, a, z, 4000, 80, 101, 501, TS_TH_ACK, 1000, NULL, 0, 0, 0};
+    ps[n++] = (pkt){70, z, a, 80, 4000, 501, 0, TS_TH_RST, 0, NULL, 0, 0, 0};
+    static buf b;
+    pcap_of(&b, LT_RAW, ps, n);
+    ts_view_set set;
+    char err[256] = "";
+    ck_assert_msg(read_buf(&b, &set, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(set.n, 1);
+    const ts_view *v = set.conns[0];
+    ck_assert_uint_eq(v->nsegs, 8);
+    ck_assert_uint_eq(v->end[1].isn, 500);
+    /* end 0 stays ESTABLISHED through the blind reset; the exact one closes it */
+    for (size_t i = 0; i < v->nstates; i++)
+        if (v->states[i].end == 0 && v->states[i].to == TS_CLOSED)
+            ck_assert_uint_ge(v->states[i].t, 70);
+    ck_assert_int_eq(v->states[v->nstates - 1].to, TS_CLOSED);
+    ts_view_set_free(&set);
+}
+END_TEST
+
 START_TEST(retransmissions)
 {
     pkt ps[16];
@@ -486,6 +519,8 @@ START_TEST(bad_input)
     b.n = 0;
     expect_error(&b, "empty file");
     put(&b, "hello, this is not a capture at all\n", 36);
+    expect_error(&b, "not a pcap or pcapng capture");
+    b.n = 2; /* shorter than any header: still not a capture, not "truncated" */
     expect_error(&b, "not a pcap or pcapng capture");
     pcap_of(&b, LT_RAW, close6, 6);
     b.n = 10; /* inside the file header */
@@ -592,6 +627,7 @@ int main(void)
     tcase_add_test(tc, from_a_file);
     tcase_add_test(tc, connections_and_incarnations);
     tcase_add_test(tc, retransmissions);
+    tcase_add_test(tc, blind_reset_keeps_the_connection);
     tcase_add_test(tc, skips_what_is_not_tcp_over_ipv4);
     tcase_add_test(tc, bad_input);
     tcase_add_test(tc, a_directory);

@@ -49,6 +49,7 @@ static void run(const char *name, ts_view_rec *rec, char **out, size_t *outlen)
         o.hooks.fate = on_fate;
         o.hooks.arrived = on_arrived;
         o.hooks.observe_ctx = rec;
+        o.hooks.rec_ctx = rec;
     }
     ts_sim *w = ts_sim_create(scn, &o, err, sizeof err);
     ck_assert_msg(w != NULL, "%s", err);
@@ -208,6 +209,49 @@ START_TEST(scripted_drop_and_rto)
 }
 END_TEST
 
+/* Causes from the stack: the RTO backoff's resends (the timer's own and the rest of the
+ * window resent in the recovery that follows), the SYN timer, a SYN-ACK that answers a
+ * repeated SYN (a resend no timer sent), zero-window probes. */
+START_TEST(causes)
+{
+    ts_view_set set = record("rto-backoff.scn");
+    const ts_view *v = set.conns[0];
+    size_t rto = 0, other = 0;
+    uint32_t nos[2] = {0, 0};
+    for (size_t i = 0; i < v->nsegs; i++) {
+        const ts_view_seg *s = &v->segs[i];
+        if (s->cause == TS_VCAUSE_RTO) {
+            if (rto < 2) nos[rto] = s->rexmit_no;
+            rto++;
+        } else if (s->cause != TS_VCAUSE_NEW) {
+            other++;
+        }
+    }
+    ck_assert_uint_eq(rto, 11);
+    ck_assert_uint_eq(other, 0);
+    ck_assert_uint_eq(nos[0], 1);
+    ck_assert_uint_eq(nos[1], 2);
+    ts_view_set_free(&set);
+
+    set = record("lost-synack.scn");
+    v = set.conns[0];
+    ck_assert_int_eq(v->segs[2].cause, TS_VCAUSE_SYN); /* the client's SYN, by its timer */
+    ck_assert_uint_eq(v->segs[2].rexmit_no, 1);
+    ck_assert_uint_eq(v->segs[2].rto, 2 * TS_SEC);
+    ck_assert_int_eq(v->segs[3].cause, TS_VCAUSE_SYN);    /* the server's SYN-ACK, by its timer */
+    ck_assert_int_eq(v->segs[4].cause, TS_VCAUSE_REXMIT); /* answering the repeated SYN */
+    ck_assert_uint_eq(v->segs[4].rexmit_no, 2);
+    ts_view_set_free(&set);
+
+    set = record("zero-window.scn");
+    v = set.conns[0];
+    size_t probes = 0;
+    for (size_t i = 0; i < v->nsegs; i++) probes += v->segs[i].cause == TS_VCAUSE_PROBE;
+    ck_assert_uint_eq(probes, 5);
+    ts_view_set_free(&set);
+}
+END_TEST
+
 START_TEST(scripted_peer)
 {
     ts_view_set set = record("rst-window.scn");
@@ -260,6 +304,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, chapter_close);
     tcase_add_test(tc, scripted_drop_and_rto);
+    tcase_add_test(tc, causes);
     tcase_add_test(tc, scripted_peer);
     tcase_add_test(tc, output_unchanged);
     suite_add_tcase(s, tc);

@@ -60,7 +60,8 @@ uint32_t ts_ladder_seq(const ts_layout *L, int end, uint32_t seq)
 static ts_time_t rexmit_wait(const ts_view *v, size_t i)
 {
     const ts_view_seg *s = &v->segs[i];
-    for (size_t j = i; j-- > 0;) {
+    /* Bounded, so a long capture with many retransmissions stays linear. */
+    for (size_t j = i, k = 0; j-- > 0 && k < 4096; k++) {
         const ts_view_seg *p = &v->segs[j];
         if (p->from == s->from && p->seq == s->seq &&
             (p->flags & (TS_TH_SYN | TS_TH_FIN)) == (s->flags & (TS_TH_SYN | TS_TH_FIN)) &&
@@ -74,7 +75,7 @@ static void cause_text(const ts_view *v, size_t i, char *buf, size_t len)
 {
     const ts_view_seg *s = &v->segs[i];
     char d[24] = "";
-    ts_time_t w = rexmit_wait(v, i);
+    ts_time_t w = s->cause == TS_VCAUSE_NEW ? 0 : rexmit_wait(v, i);
     if (w) ts_ladder_dur(w, d, sizeof d);
     const char *after = w ? " after " : "";
     char no[16] = "";
@@ -104,11 +105,11 @@ __attribute__((format(printf, 4, 5))) static size_t cat(char *buf, size_t len, s
 
 /* The arrow's label as the chapter writes it: "S. seq 0 ack 1" and, on SYNs, the options
  * "[mss 1460,sackOK,TS,wscale 7]"; SACK blocks on ACKs. */
-static void seg_label(const ts_layout *L, ts_lseg *ls)
+static void seg_label(const ts_layout *L, const ts_lseg *ls, char *m, char *o)
 {
     const ts_view_seg *s = ls->seg;
     int me = s->from, peer = 1 - s->from;
-    char fl[8], *m = ls->label[0], *o = ls->label[1];
+    char fl[8];
     size_t n = cat(m, TS_LLABEL_MAX, 0, "%s", ts_view_flags(s->flags, fl));
     uint32_t seq = ts_ladder_seq(L, me, s->seq);
     if (s->len)
@@ -154,19 +155,42 @@ static int gap_rows(ts_time_t dt, bool *compressed)
     return n;
 }
 
+/* The first segment sent at or after t (segments are in order of t_send). */
+static size_t seg_at(const ts_view *v, ts_time_t t)
+{
+    size_t lo = 0, hi = v->nsegs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v->segs[mid].t_send < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* Is this timer worth a note? Those that fired, and the delayed ACK that a departing
  * segment made unnecessary (the chapter's ACK riding on the FIN). Timers cancelled by the
  * ordinary course of things (an RTO cleared by its ACK) are not. */
 static const ts_view_seg *rides_on(const ts_view *v, const ts_view_timer *tm)
 {
-    for (size_t i = 0; i < v->nsegs; i++) {
+    for (size_t i = seg_at(v, tm->stop); i < v->nsegs && v->segs[i].t_send == tm->stop; i++) {
         const ts_view_seg *s = &v->segs[i];
-        if (s->t_send > tm->stop) break;
-        if (s->t_send == tm->stop && s->from == tm->end && (s->flags & TS_TH_ACK) &&
+        if (s->from == tm->end && (s->flags & TS_TH_ACK) &&
             (s->len || (s->flags & (TS_TH_SYN | TS_TH_FIN))))
             return s;
     }
     return NULL;
+}
+
+/* Was the last segment this end sent by t (inclusive) a SYN? */
+static bool syn_by(const ts_view *v, int end, ts_time_t t)
+{
+    size_t i = seg_at(v, t);
+    while (i < v->nsegs && v->segs[i].t_send == t) i++;
+    for (size_t k = 0; i-- > 0 && k < 4096; k++)
+        if (v->segs[i].from == end) return v->segs[i].flags & TS_TH_SYN;
+    return false;
 }
 
 static bool timer_note(const ts_view *v, const ts_view_timer *tm, char *buf, size_t len)
@@ -184,10 +208,7 @@ static bool timer_note(const ts_view *v, const ts_view_timer *tm, char *buf, siz
     switch (tm->kind) {
     case TS_TIMER_RETRANSMIT: {
         /* The SYN's timer and the RTO are one timer in the stack; say which it was. */
-        bool syn = false;
-        for (size_t i = 0; i < v->nsegs && v->segs[i].t_send <= tm->stop; i++)
-            if (v->segs[i].from == tm->end) syn = v->segs[i].flags & TS_TH_SYN;
-        what = syn ? "SYN timer" : "RTO timer";
+        what = syn_by(v, tm->end, tm->stop) ? "SYN timer" : "RTO timer";
         break;
     }
     case TS_TIMER_DELACK: what = "delayed-ACK timer"; break;
@@ -258,10 +279,21 @@ static int place_tick(ts_layout *L, int *cap, const ev *e, size_t a, size_t b, s
 {
     const ts_view *v = L->v;
     int r0 = L->nrows, inside = 0, side[2] = {0, 0};
+    const ts_lseg *prev = NULL; /* the last arrival placed in this tick */
     for (size_t k = a; k < b; k++) {
         const ev *x = &e[k];
         if (x->kind == EV_RECV) {
-            L->segs[x->idx - first].row_recv = r0 + inside++;
+            /* Segments that left together and arrive together keep their spacing, so
+             * their arrows run parallel instead of tangling. */
+            ts_lseg *ls = &L->segs[x->idx - first];
+            int row = r0 + inside;
+            if (prev && prev->seg->from == ls->seg->from && prev->seg->t_send == ls->seg->t_send) {
+                int want = prev->row_recv + (ls->row_send - prev->row_send);
+                if (want > row) row = want;
+            }
+            ls->row_recv = row;
+            inside = row - r0 + 1;
+            prev = ls;
         } else if (x->kind == EV_STATE) {
             const ts_view_state *st = &v->states[x->idx];
             ts_lnote *nt = &L->notes[L->nnotes++];
@@ -283,6 +315,7 @@ static int place_tick(ts_layout *L, int *cap, const ev *e, size_t a, size_t b, s
             ls->row_label = r0 + inside;
             inside += ls->nlabel;
             ls->row_send = r0 + inside++;
+            if (ls->lost) inside++; /* a row of its own for where it ends mid-air */
             if (!ls->lost && ls->seg->t_recv <= ls->seg->t_send) ls->row_recv = ls->row_send;
         }
     }
@@ -292,25 +325,48 @@ static int place_tick(ts_layout *L, int *cap, const ev *e, size_t a, size_t b, s
     return push_rows(L, cap, n ? n : 1, e[a].t, -1, true);
 }
 
+static int note_cmp(const void *a, const void *b)
+{
+    const ts_lnote *x = a, *y = b;
+    if (x->row != y->row) return x->row < y->row ? -1 : 1;
+    return x->end - y->end;
+}
+
 /* A timer's bracket starts where it was armed: on the arrow of the segment that armed it,
  * or on the first tick at or after that time. Lost arrows end one row below their start. */
 static void finish(ts_layout *L)
 {
+    const ts_view *v = L->v;
+    size_t first = L->nsegs ? L->segs[0].index : 0;
     for (size_t i = 0; i < L->nnotes; i++) {
         ts_lnote *nt = &L->notes[i];
         if (nt->kind != TS_LNOTE_TIMER) continue;
         int r = -1;
-        for (size_t k = 0; k < L->nsegs && r < 0; k++)
-            if (L->segs[k].seg->from == nt->end && L->segs[k].seg->t_send == nt->t_set)
-                r = L->segs[k].row_send;
-        for (int k = 0; k < L->nrows && r < 0; k++)
-            if (L->rows[k].tick && L->rows[k].t >= nt->t_set) r = k;
-        nt->row_from = r < 0 || r > nt->row ? nt->row : r;
+        for (size_t k = seg_at(v, nt->t_set); k < v->nsegs && v->segs[k].t_send == nt->t_set; k++)
+            if (k >= first && v->segs[k].from == nt->end) {
+                r = L->segs[k - first].row_send;
+                break;
+            }
+        if (r < 0) { /* the first tick at or after t_set: rows are in order of time */
+            int lo = 0, hi = L->nrows;
+            while (lo < hi) {
+                int mid = lo + (hi - lo) / 2;
+                if (L->rows[mid].t < nt->t_set)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            while (lo < L->nrows && !L->rows[lo].tick) lo++;
+            r = lo;
+        }
+        nt->row_from = r > nt->row ? nt->row : r;
     }
     for (size_t i = 0; i < L->nsegs; i++) {
         ts_lseg *ls = &L->segs[i];
         if (ls->lost) ls->row_recv = ls->row_send + 1;
     }
+    /* Renderers that draw a window at a time want the notes in order of rows. */
+    qsort(L->notes, L->nnotes, sizeof *L->notes, note_cmp);
 }
 
 static void title(ts_layout *L)
@@ -354,15 +410,14 @@ int ts_ladder_layout(const ts_view *v, const ts_ladder_opts *o, ts_layout *L, ch
         ls->index = first + i;
         ls->lost = ls->seg->t_recv == TS_TIME_NEVER;
         ls->row_recv = -1;
-        seg_label(L, ls);
-        cause_text(v, first + i, ls->cause, sizeof ls->cause);
+        char m[TS_LLABEL_MAX], op[TS_LLABEL_MAX], c[64];
+        ts_ladder_seg_text(L, ls, m, op, c);
         L->any_lost |= ls->lost;
         L->any_rexmit |= ls->seg->cause != TS_VCAUSE_NEW;
         /* One label row when it all fits between the lifelines, else two: the flags and
          * numbers, then the options and the cause. */
-        size_t w = strlen(ls->label[0]) + strlen(ls->label[1]) + strlen(ls->cause) + 2;
-        ls->nlabel =
-            w > (size_t)ts_ladder_label_room(L) - 2 && (ls->label[1][0] || ls->cause[0]) ? 2 : 1;
+        size_t w = strlen(m) + strlen(op) + strlen(c) + 2;
+        ls->nlabel = w > (size_t)ts_ladder_label_room(L) - 2 && (op[0] || c[0]) ? 2 : 1;
     }
     int cap = 0;
     for (size_t a = 0; a < ne;) {
@@ -384,15 +439,40 @@ oom:
     return -1;
 }
 
+size_t ts_ladder_utf8_len(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    if (p[0] < 0x80) return 1;
+    size_t n = p[0] >= 0xC2 && p[0] <= 0xDF   ? 2
+               : p[0] >= 0xE0 && p[0] <= 0xEF ? 3
+               : p[0] >= 0xF0 && p[0] <= 0xF4 ? 4
+                                              : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80) return 0;
+    /* Overlong three-byte forms, surrogates and code points past U+10FFFF. */
+    if ((n == 3 && ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0))) ||
+        (n == 4 && ((p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90))))
+        return 0;
+    return n;
+}
+
 int ts_ladder_label_room(const ts_layout *L)
 {
     /* The text's lifelines stand at 26 and width - 16; a label keeps a blank either side. */
     return (int)L->o.width - 16 - 26 - 3;
 }
 
+void ts_ladder_seg_text(const ts_layout *L, const ts_lseg *ls, char main[TS_LLABEL_MAX],
+                        char opts[TS_LLABEL_MAX], char cause[64])
+{
+    seg_label(L, ls, main, opts);
+    cause_text(L->v, ls->index, cause, 64);
+}
+
 void ts_ladder_label_rows(const ts_layout *L, const ts_lseg *ls, char rows[2][TS_LROW_MAX])
 {
-    const char *m = ls->label[0], *o = ls->label[1], *c = ls->cause;
+    char m[TS_LLABEL_MAX], o[TS_LLABEL_MAX], c[64];
+    ts_ladder_seg_text(L, ls, m, o, c);
     size_t room = (size_t)ts_ladder_label_room(L) - 2;
     rows[1][0] = '\0';
     if (ls->nlabel == 1) {

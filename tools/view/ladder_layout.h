@@ -21,15 +21,13 @@ typedef struct ts_lrow {
 
 typedef struct ts_lseg {
     const ts_view_seg *seg;
-    size_t index;                 /* in v->segs */
-    int row_label;                /* first label row (nlabel rows, then the arrow) */
-    int nlabel;                   /* 1 or 2 */
-    int row_send;                 /* the arrow leaves here */
-    int row_recv;                 /* and lands here; lost: where it ends mid-air */
-    bool lost;                    /* t_recv == TS_TIME_NEVER */
-    char label[2][TS_LLABEL_MAX]; /* "F. seq 1 ack 1", "[mss 1460,...]" */
-    char cause[64];               /* "SYN retry #1 after 1 s", or "" */
-} ts_lseg;
+    size_t index;  /* in v->segs */
+    int row_label; /* first label row (nlabel rows, then the arrow) */
+    int nlabel;    /* 1 or 2 */
+    int row_send;  /* the arrow leaves here */
+    int row_recv;  /* and lands here; lost: where it ends mid-air */
+    bool lost;     /* t_recv == TS_TIME_NEVER */
+} ts_lseg; /* small: a 100,000-packet capture lays out in a few MB; labels are made when drawn */
 
 typedef enum { TS_LNOTE_STATE, TS_LNOTE_TIMER } ts_lnote_kind;
 
@@ -74,6 +72,11 @@ const char *ts_ladder_dur(ts_time_t dt, char *buf, size_t len);
 /* A sequence number as the ladder shows it: absolute, or relative to end's ISN. */
 uint32_t ts_ladder_seq(const ts_layout *L, int end, uint32_t seq);
 
+/* An arrow's label in three parts: "F. seq 1 ack 1"; on SYNs the options "[mss 1460,
+ * sackOK,TS,wscale 7]" (SACK blocks on ACKs); the cause of a retransmission "(SYN retry
+ * #1 after 1 s)" or "". */
+void ts_ladder_seg_text(const ts_layout *L, const ts_lseg *ls, char main[TS_LLABEL_MAX],
+                        char opts[TS_LLABEL_MAX], char cause[64]);
 /* The text of an arrow's label rows (nlabel of them): all on one row when it fits between
  * the lifelines; else the flags and numbers with the cause, then the options, or when that
  * is still too wide the flags and numbers, then the options with the cause. */
@@ -81,6 +84,10 @@ uint32_t ts_ladder_seq(const ts_layout *L, int end, uint32_t seq);
 void ts_ladder_label_rows(const ts_layout *L, const ts_lseg *ls, char rows[2][TS_LROW_MAX]);
 /* The columns between the lifelines a label may use in the text (the SVG matches it). */
 int ts_ladder_label_room(const ts_layout *L);
+
+/* The length of the valid UTF-8 sequence at p (1 to 4), or 0 when it is not one: SVG and
+ * HTML must not carry a stray byte from a host name or a capture. */
+size_t ts_ladder_utf8_len(const char *p);
 
 /* The renderers. */
 int ts_ladder_text(const ts_layout *L, FILE *f);

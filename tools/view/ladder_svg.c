@@ -33,12 +33,14 @@ static void esc(FILE *f, const char *s)
         case '<': fputs("&lt;", f); break;
         case '>': fputs("&gt;", f); break;
         case '"': fputs("&quot;", f); break;
-        default:
-            /* XML 1.0 refuses most control characters; a capture's line should have none. */
-            if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
+        default: {
+            /* XML 1.0 refuses most control characters and broken UTF-8: '?' for them. */
+            size_t n = ts_ladder_utf8_len(s);
+            if (!n || ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t'))
                 fputc('?', f);
             else
-                fputc(*s, f);
+                fwrite(s, 1, n, f), s += n - 1;
+        }
         }
     }
 }
@@ -72,18 +74,19 @@ static void style(FILE *f)
           ".seg polygon{fill:#000}\n"
           ".seg.data line{stroke-width:2.4}\n"
           ".seg.rexmit line{stroke-dasharray:7 4}\n"
-          ".seg .cross{stroke-width:2.4}\n"
+          ".seg .cross,.lostmark path{stroke:#000;stroke-width:2.4;fill:none}\n"
           ".bracket{stroke:#000;stroke-width:1;fill:none}\n"
           ".seg.current line,.seg.current path{stroke:#c00;stroke-width:3.5}\n"
           ".seg.current polygon{fill:#c00}\n"
+          ".lostmark.current path{stroke:#c00;stroke-width:3.5}\n"
           ".seg.current text{fill:#c00;font-weight:bold}\n"
           "</style>\n",
           f);
 }
 
-static void header(FILE *f, const ts_layout *L, const geo *g)
+static void header(FILE *f, const ts_layout *L, const geo *g, bool html)
 {
-    text(f, 12, 18, "title", "start", L->title);
+    if (!html) text(f, 12, 18, "title", "start", L->title); /* HTML has it as its heading */
     for (int e = 0; e < 2; e++) {
         double x = e ? g->xr : g->xl, w = (double)strlen(L->addr[e]) * CHARW + 16;
         if (L->v->end[e].name[0]) text(f, x, 40, "name", "middle", L->v->end[e].name);
@@ -161,10 +164,7 @@ static void seg(FILE *f, const ts_layout *L, const geo *g, size_t i)
     if (s->lost) fputs("\nlost: ", f), esc(f, s->lost);
     fputs("</title>\n", f);
     fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", x0, y0, x1, y1);
-    if (ls->lost)
-        fprintf(f, "<path class=\"cross\" d=\"M%.1f %.1fl12 12m0 -12l-12 12\"/>\n", x1 - 6, y1 - 6);
-    else
-        head(f, x0, y0, x1, y1);
+    if (!ls->lost) head(f, x0, y0, x1, y1); /* a loss's cross: see crosses() */
     char rows[2][TS_LROW_MAX];
     ts_ladder_label_rows(L, ls, rows);
     /* The label stands above the arrow's start, by its sender, so it is clear whose it is
@@ -173,6 +173,18 @@ static void seg(FILE *f, const ts_layout *L, const geo *g, size_t i)
         text(f, right ? g->xl + 14 : g->xr - 14, row_y(ls->row_label + k), "lbl",
              right ? "start" : "end", rows[k]);
     fputs("</g>\n", f);
+}
+
+/* The crosses of lost segments, over every label (the next segment's label often stands
+ * where a lost arrow ends); lost-N goes with seg-N for the step-through. */
+static void crosses(FILE *f, const ts_layout *L, const geo *g)
+{
+    for (size_t i = 0; i < L->nsegs; i++)
+        if (L->segs[i].lost)
+            fprintf(f,
+                    "<g class=\"lostmark\" id=\"lost-%zu\"><path class=\"cross\" "
+                    "d=\"M%.1f %.1fl12 12m0 -12l-12 12\"/></g>\n",
+                    i + 1, g->mid - 6.0, row_y(L->segs[i].row_recv) - 6);
 }
 
 static void notes(FILE *f, const ts_layout *L, const geo *g)
@@ -212,14 +224,18 @@ static int legend(FILE *f, const ts_layout *L, const geo *g, int y)
         y += 20;
     }
     if (L->any_rexmit) {
-        fprintf(f, "<g class=\"seg rexmit\"><line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/></g>\n",
+        fprintf(f,
+                "<line stroke=\"#000\" stroke-width=\"1.3\" stroke-dasharray=\"7 4\" "
+                "x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n",
                 x, y, x + 24, y);
         text(f, x + 30, y, "legend", "start",
              "a retransmission (dashed), its cause and the time it waited");
         y += 20;
     }
     if (L->any_lost) {
-        fprintf(f, "<g class=\"seg\"><path class=\"cross\" d=\"M%d %dl12 12m0 -12l-12 12\"/></g>\n",
+        fprintf(f,
+                "<path class=\"cross\" stroke=\"#000\" stroke-width=\"2.4\" "
+                "d=\"M%d %dl12 12m0 -12l-12 12\"/>\n",
                 x + 4, y - 6);
         text(f, x + 30, y, "legend", "start", "a segment lost on the way");
         y += 20;
@@ -238,6 +254,7 @@ static int legend(FILE *f, const ts_layout *L, const geo *g, int y)
     text(f, x + 30, y, "legend", "start",
          L->o.relative ? "seq/ack relative to each end's ISN; thick lines carry data"
                        : "seq/ack absolute, as on the wire; thick lines carry data");
+    if (L->v->note) y += 20, text(f, x + 30, y, "legend", "start", L->v->note);
     (void)g;
     return y + 20;
 }
@@ -249,8 +266,8 @@ int ts_ladder_svg(const ts_layout *L, FILE *f, bool html)
     g.xl = XL;
     g.xr = g.w - GAP_XR;
     g.mid = (g.xl + g.xr) / 2;
-    int legend_rows =
-        1 + (L->ngaps > 0) + L->any_rexmit + L->any_lost + L->any_timer + L->any_inferred;
+    int legend_rows = (L->v->note != NULL) + 1 + (L->ngaps > 0) + L->any_rexmit + L->any_lost +
+                      L->any_timer + L->any_inferred;
     g.h = TOP + L->nrows * RH + 20 + legend_rows * 20;
     if (!html) fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
     fprintf(f,
@@ -263,11 +280,12 @@ int ts_ladder_svg(const ts_layout *L, FILE *f, bool html)
     fputs("</title>\n", f);
     style(f);
     fprintf(f, "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n", g.w, g.h);
-    header(f, L, &g);
+    header(f, L, &g, html);
     lifelines(f, L, &g);
     times(f, L);
     notes(f, L, &g);
     for (size_t i = 0; i < L->nsegs; i++) seg(f, L, &g, i);
+    crosses(f, L, &g);
     legend(f, L, &g, TOP + L->nrows * RH + 20);
     fputs("</svg>\n", f);
     return ferror(f) ? -1 : 0;

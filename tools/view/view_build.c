@@ -9,7 +9,7 @@
 #define SEQ_LT(a, b)  ((int32_t)((a) - (b)) < 0)
 #define SEQ_GEQ(a, b) ((int32_t)((a) - (b)) >= 0)
 
-int vb_init(ts_vb *b, ts_view_origin origin)
+int ts_vb_init(ts_vb *b, ts_view_origin origin)
 {
     memset(b, 0, sizeof *b);
     b->v = calloc(1, sizeof *b->v);
@@ -19,7 +19,7 @@ int vb_init(ts_vb *b, ts_view_origin origin)
     return 0;
 }
 
-void vb_discard(ts_vb *b)
+void ts_vb_discard(ts_vb *b)
 {
     ts_view_free(b->v);
     free(b->str);
@@ -41,7 +41,7 @@ static void *grow(void **arr, size_t n, size_t *cap, size_t sz)
     return e;
 }
 
-ts_view_seg *vb_seg(ts_vb *b)
+ts_view_seg *ts_vb_seg(ts_vb *b)
 {
     ts_view_seg *s = grow((void **)&b->v->segs, b->v->nsegs, &b->cap_segs, sizeof *s);
     if (!s) return NULL;
@@ -52,21 +52,21 @@ ts_view_seg *vb_seg(ts_vb *b)
     return s;
 }
 
-ts_view_state *vb_state(ts_vb *b)
+ts_view_state *ts_vb_state(ts_vb *b)
 {
     ts_view_state *s = grow((void **)&b->v->states, b->v->nstates, &b->cap_states, sizeof *s);
     if (s) b->v->nstates++;
     return s;
 }
 
-ts_view_timer *vb_timer(ts_vb *b)
+ts_view_timer *ts_vb_timer(ts_vb *b)
 {
     ts_view_timer *t = grow((void **)&b->v->timers, b->v->ntimers, &b->cap_timers, sizeof *t);
     if (t) b->v->ntimers++;
     return t;
 }
 
-ts_view_tcb *vb_tcb(ts_vb *b, int32_t *index)
+ts_view_tcb *ts_vb_tcb(ts_vb *b, int32_t *index)
 {
     ts_view_tcb *t = grow((void **)&b->v->tcbs, b->v->ntcbs, &b->cap_tcbs, sizeof *t);
     if (!t) return NULL;
@@ -74,7 +74,7 @@ ts_view_tcb *vb_tcb(ts_vb *b, int32_t *index)
     return t;
 }
 
-const char *vb_str(ts_vb *b, const char *s, size_t len)
+const char *ts_vb_str(ts_vb *b, const char *s, size_t len)
 {
     if (!s) return NULL;
     if (len == SIZE_MAX) len = strlen(s);
@@ -124,7 +124,7 @@ static const char *fix(const ts_vb *b, const char *p)
 DEFINE_SORT(sort_segs, ts_view_seg, t_send)
 DEFINE_SORT(sort_states, ts_view_state, t)
 
-int vb_finish(ts_vb *b)
+int ts_vb_finish(ts_vb *b)
 {
     ts_view *v = b->v;
     for (size_t i = 0; i < v->nsegs; i++) {
@@ -142,7 +142,7 @@ int vb_finish(ts_vb *b)
 
 /* ---- the 4-tuple table ---- */
 
-ts_vflow_key vflow_key(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
+ts_vflow_key ts_vflow_key_of(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
 {
     ts_vflow_key k;
     memset(&k, 0, sizeof k);
@@ -168,7 +168,7 @@ static bool key_eq(const ts_vflow_key *a, const ts_vflow_key *b)
            a->b_port == b->b_port;
 }
 
-uint32_t vflows_get(const ts_vflows *t, const ts_vflow_key *k)
+uint32_t ts_vflows_get(const ts_vflows *t, const ts_vflow_key *k)
 {
     if (!t->nslots) return 0;
     for (size_t i = key_hash(k) & (t->nslots - 1);; i = (i + 1) & (t->nslots - 1)) {
@@ -202,7 +202,7 @@ static int rehash(ts_vflows *t)
     return 0;
 }
 
-int vflows_put(ts_vflows *t, const ts_vflow_key *k, uint32_t val)
+int ts_vflows_put(ts_vflows *t, const ts_vflow_key *k, uint32_t val)
 {
     if ((t->n + 1) * 2 > t->nslots && rehash(t) < 0) return -1;
     size_t i = key_hash(k) & (t->nslots - 1);
@@ -213,7 +213,7 @@ int vflows_put(ts_vflows *t, const ts_vflow_key *k, uint32_t val)
     return 0;
 }
 
-void vflows_free(ts_vflows *t)
+void ts_vflows_free(ts_vflows *t)
 {
     free(t->keys);
     free(t->vals);
@@ -236,7 +236,7 @@ static uint32_t rd32(const uint8_t *p)
 
 /* Take the IPv4 and TCP headers apart; false for anything that is not a whole TCP header
  * over an unfragmented IPv4 packet. wirelen: the packet's length on the wire. */
-bool vtcp_parse(const uint8_t *ip, size_t caplen, size_t wirelen, ts_vtcp *g)
+bool ts_vtcp_parse(const uint8_t *ip, size_t caplen, size_t wirelen, ts_vtcp *g)
 {
     if (caplen < 20 || ip[0] >> 4 != 4) return false;
     size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
@@ -263,7 +263,7 @@ bool vtcp_parse(const uint8_t *ip, size_t caplen, size_t wirelen, ts_vtcp *g)
 
 /* Options (RFC 9293 3.1, RFC 7323, RFC 2018) into the segment; a malformed list stops the
  * reading where it goes wrong, as tcpdump does. */
-void vtcp_options(const uint8_t *o, size_t n, ts_view_seg *s)
+void ts_vtcp_options(const uint8_t *o, size_t n, ts_view_seg *s)
 {
     size_t i = 0;
     while (i < n) {
@@ -295,16 +295,19 @@ void vtcp_options(const uint8_t *o, size_t n, ts_view_seg *s)
 }
 
 /* Retransmission, window scale and round-trip bookkeeping for one segment from end d. */
-void vwire_account(ts_vwire *w, ts_view *v, int d, ts_view_seg *s, ts_time_t t)
+void ts_vwire_account(ts_vwire *w, ts_view *v, int d, ts_view_seg *s, ts_time_t t)
 {
     ts_vwire_end *me = &w->e[d], *peer = &w->e[!d];
     uint32_t seqlen = s->len + !!(s->flags & TS_TH_SYN) + !!(s->flags & TS_TH_FIN);
     bool rexmit = false;
     if (s->flags & TS_TH_SYN) {
-        if (me->syn_count++ && me->isn == s->seq) {
+        me->syn_count++;
+        if (me->syn && me->isn == s->seq) {
             s->cause = TS_VCAUSE_SYN;
             s->rexmit_no = me->syn_count - 1;
             rexmit = true;
+        } else if (me->syn) {
+            return; /* another ISN on a live connection: answered, not adopted (RFC 5961 4) */
         } else {
             me->syn = true;
             me->isn = s->seq;
@@ -341,11 +344,16 @@ void vwire_account(ts_vwire *w, ts_view *v, int d, ts_view_seg *s, ts_time_t t)
         if (gap < peer->min_gap) peer->min_gap = gap;
         peer->sample = false;
     }
-    if (s->flags & TS_TH_RST) w->ended = true;
+    /* A reset ends the connection when its receiver would take it: at exactly the next
+     * sequence number (RFC 5961 3.2; a blind one is answered with a challenge ACK), or
+     * before the connection is synchronized. */
+    if ((s->flags & TS_TH_RST) &&
+        (!me->max_known || s->seq == me->snd_max || !peer->syn || !me->syn))
+        w->ended = true;
     if (w->e[0].fin && w->e[1].fin) w->ended = true;
 }
 
-void vwire_init(ts_vwire *w)
+void ts_vwire_init(ts_vwire *w)
 {
     memset(w, 0, sizeof *w);
     for (int e = 0; e < 2; e++) {
@@ -354,7 +362,7 @@ void vwire_init(ts_vwire *w)
     }
 }
 
-void vtcp_fill(const ts_vtcp *g, ts_view_seg *s)
+void ts_vtcp_fill(const ts_vtcp *g, ts_view_seg *s)
 {
     s->flags = g->th[13] & 0x1f;
     s->seq = rd32(g->th + 4);
@@ -362,5 +370,5 @@ void vtcp_fill(const ts_vtcp *g, ts_view_seg *s)
     s->len = g->payload;
     s->win_raw = rd16(g->th + 14);
     s->win = s->win_raw;
-    vtcp_options(g->th + 20, g->doff - 20, s);
+    ts_vtcp_options(g->th + 20, g->doff - 20, s);
 }

@@ -17,18 +17,18 @@ typedef struct ts_vb {
     size_t nstr, capstr;
 } ts_vb;
 
-int vb_init(ts_vb *b, ts_view_origin origin); /* 0, or -1 out of memory */
-void vb_discard(ts_vb *b);                    /* free what was built (not finished) */
-ts_view_seg *vb_seg(ts_vb *b);                /* a zeroed segment appended, or NULL */
-ts_view_state *vb_state(ts_vb *b);
-ts_view_timer *vb_timer(ts_vb *b);
-ts_view_tcb *vb_tcb(ts_vb *b, int32_t *index);
+int ts_vb_init(ts_vb *b, ts_view_origin origin); /* 0, or -1 out of memory */
+void ts_vb_discard(ts_vb *b);                    /* free what was built (not finished) */
+ts_view_seg *ts_vb_seg(ts_vb *b);                /* a zeroed segment appended, or NULL */
+ts_view_state *ts_vb_state(ts_vb *b);
+ts_view_timer *ts_vb_timer(ts_vb *b);
+ts_view_tcb *ts_vb_tcb(ts_vb *b, int32_t *index);
 /* Keep a copy of s (len bytes, or up to its NUL when len is SIZE_MAX): the value to store
  * in a string field until vb_finish; NULL when s is NULL or memory ran out. */
-const char *vb_str(ts_vb *b, const char *s, size_t len);
+const char *ts_vb_str(ts_vb *b, const char *s, size_t len);
 /* Fix the strings, sort segments by t_send and states by time (both stable). The view is
  * then b->v, owned by the caller. 0, or -1 out of memory. */
-int vb_finish(ts_vb *b);
+int ts_vb_finish(ts_vb *b);
 
 /* A connection's identity on the wire, either direction. */
 typedef struct ts_vflow_key {
@@ -36,7 +36,7 @@ typedef struct ts_vflow_key {
     uint16_t a_port, b_port; /* a is the lower (addr, port) */
 } ts_vflow_key;
 
-ts_vflow_key vflow_key(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport);
+ts_vflow_key ts_vflow_key_of(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport);
 
 /* Open addressing from a key to a value (an index + 1 into the source's connections; the
  * newest incarnation of that 4-tuple). */
@@ -46,9 +46,9 @@ typedef struct ts_vflows {
     size_t n, nslots;
 } ts_vflows;
 
-uint32_t vflows_get(const ts_vflows *t, const ts_vflow_key *k);    /* 0 when absent */
-int vflows_put(ts_vflows *t, const ts_vflow_key *k, uint32_t val); /* 0, or -1 */
-void vflows_free(ts_vflows *t);
+uint32_t ts_vflows_get(const ts_vflows *t, const ts_vflow_key *k);    /* 0 when absent */
+int ts_vflows_put(ts_vflows *t, const ts_vflow_key *k, uint32_t val); /* 0, or -1 */
+void ts_vflows_free(ts_vflows *t);
 
 /* ---- the wire: TCP over IPv4 taken apart, and what each end did on it ---- */
 
@@ -63,10 +63,10 @@ typedef struct ts_vtcp {
 
 /* False for anything that is not a whole TCP header over an unfragmented IPv4 packet.
  * caplen: bytes at ip; wirelen: the packet's length on the wire. */
-bool vtcp_parse(const uint8_t *ip, size_t caplen, size_t wirelen, ts_vtcp *g);
+bool ts_vtcp_parse(const uint8_t *ip, size_t caplen, size_t wirelen, ts_vtcp *g);
 /* Flags, numbers, window as sent and options into s. */
-void vtcp_fill(const ts_vtcp *g, ts_view_seg *s);
-void vtcp_options(const uint8_t *o, size_t n, ts_view_seg *s);
+void ts_vtcp_fill(const ts_vtcp *g, ts_view_seg *s);
+void ts_vtcp_options(const uint8_t *o, size_t n, ts_view_seg *s);
 
 /* What one end did on the wire, as far as this connection's reading needs. */
 typedef struct ts_vwire_end {
@@ -90,10 +90,10 @@ typedef struct ts_vwire {
     bool ended; /* RST or both FINs: a new SYN starts a new incarnation */
 } ts_vwire;
 
-void vwire_init(ts_vwire *w);
+void ts_vwire_init(ts_vwire *w);
 /* Retransmissions seen (cause TS_VCAUSE_SYN or _REXMIT, rexmit_no), ISNs into v->end,
  * window scaling, round trips at this point of the path, the end of the connection: for
  * segment s from end d seen at t. */
-void vwire_account(ts_vwire *w, ts_view *v, int d, ts_view_seg *s, ts_time_t t);
+void ts_vwire_account(ts_vwire *w, ts_view *v, int d, ts_view_seg *s, ts_time_t t);
 
 #endif

@@ -112,23 +112,23 @@ static pconn *conn_new(reader *r, const ts_vtcp *g, uint32_t prev)
     }
     pconn *c = &r->c[r->n];
     memset(c, 0, sizeof *c);
-    if (vb_init(&c->b, TS_VIEW_CAPTURE) < 0) return NULL;
+    if (ts_vb_init(&c->b, TS_VIEW_CAPTURE) < 0) return NULL;
     r->n++;
     c->prev = prev;
-    vwire_init(&c->w);
+    ts_vwire_init(&c->w);
     ts_view *v = c->b.v;
     v->end[0].ep = (ts_endpoint){g->src, g->sport};
     v->end[1].ep = (ts_endpoint){g->dst, g->dport};
     v->times_estimated = true;
-    ts_vflow_key k = vflow_key(g->src, g->sport, g->dst, g->dport);
-    if (vflows_put(&r->flows, &k, (uint32_t)r->n) < 0) return NULL;
+    ts_vflow_key k = ts_vflow_key_of(g->src, g->sport, g->dst, g->dport);
+    if (ts_vflows_put(&r->flows, &k, (uint32_t)r->n) < 0) return NULL;
     return c;
 }
 
 static pconn *conn_for(reader *r, const ts_vtcp *g, uint8_t flags)
 {
-    ts_vflow_key k = vflow_key(g->src, g->sport, g->dst, g->dport);
-    uint32_t i = vflows_get(&r->flows, &k);
+    ts_vflow_key k = ts_vflow_key_of(g->src, g->sport, g->dst, g->dport);
+    uint32_t i = ts_vflows_get(&r->flows, &k);
     bool new_syn = (flags & (TS_TH_SYN | TS_TH_ACK)) == TS_TH_SYN;
     if (i && !(r->c[i - 1].w.ended && new_syn)) return &r->c[i - 1];
     return conn_new(r, g, i);
@@ -141,16 +141,16 @@ static int add_segment(reader *r, const ts_vtcp *g, ts_time_t t)
     if (!c) return -1;
     ts_view *v = c->b.v;
     int d = v->end[0].ep.addr == g->src && v->end[0].ep.port == g->sport ? 0 : 1;
-    ts_view_seg *s = vb_seg(&c->b);
+    ts_view_seg *s = ts_vb_seg(&c->b);
     if (!s) return -1;
     s->no = (uint32_t)r->packets;
     s->from = d;
     s->t_send = t;
-    vtcp_fill(g, s);
+    ts_vtcp_fill(g, s);
     ts_format_packet(g->ip, g->iplen, r->line, sizeof r->line);
-    s->line = vb_str(&c->b, r->line, SIZE_MAX);
+    s->line = ts_vb_str(&c->b, r->line, SIZE_MAX);
     if (!s->line) return -1;
-    vwire_account(&c->w, c->b.v, d, s, t);
+    ts_vwire_account(&c->w, c->b.v, d, s, t);
     return 0;
 }
 
@@ -192,7 +192,7 @@ static void estimate_times(pconn *c)
                  "%.3f ms to %s:%u)",
                  (double)x / 1000.0, a0, e0->port, (double)y / 1000.0, a1, e1->port);
     }
-    v->note = vb_str(&c->b, msg, SIZE_MAX);
+    v->note = ts_vb_str(&c->b, msg, SIZE_MAX);
 }
 
 typedef struct step {
@@ -212,7 +212,7 @@ static int step_cmp(const void *a, const void *b)
 static int set_state(ts_vb *b, ts_state *st, int end, ts_time_t t, ts_state to)
 {
     if (*st == to) return 0;
-    ts_view_state *s = vb_state(b);
+    ts_view_state *s = ts_vb_state(b);
     if (!s) return -1;
     *s = (ts_view_state){end, t, *st, to, true};
     *st = to;
@@ -237,11 +237,15 @@ static int on_send(ts_vb *b, ts_state *st, int end, const ts_view_seg *s)
 }
 
 /* What receiving s does to the receiver's state: its ACK first, then its FIN. */
-static int on_recv(ts_vb *b, ts_state *st, int end, const ts_vwire_end *me, const ts_view_seg *s)
+static int on_recv(ts_vb *b, ts_state *st, int end, const ts_vwire_end *me,
+                   const ts_vwire_end *them, const ts_view_seg *s)
 {
     ts_time_t t = s->t_recv;
     if (s->flags & TS_TH_RST) {
-        if (*st != TS_LISTEN && *st != TS_TIME_WAIT) return set_state(b, st, end, t, TS_CLOSED);
+        /* Taken only at exactly the next sequence number once synchronized (RFC 5961 3.2) */
+        bool ok = *st == TS_SYN_SENT || !them->max_known || s->seq == them->snd_max;
+        if (ok && *st != TS_LISTEN && *st != TS_TIME_WAIT && *st != TS_CLOSED)
+            return set_state(b, st, end, t, TS_CLOSED);
         return 0;
     }
     bool acks_syn = (s->flags & TS_TH_ACK) && me->syn && SEQ_GEQ(s->ack, me->isn + 1);
@@ -293,14 +297,19 @@ static int infer_states(pconn *c)
                 me->syn = true;
                 me->isn = s->seq;
             }
+            uint32_t seqlen = s->len + !!(s->flags & TS_TH_SYN) + !!(s->flags & TS_TH_FIN);
             if (s->flags & TS_TH_FIN) {
                 me->fin = true;
-                me->fin_end = s->seq + s->len + 1 + !!(s->flags & TS_TH_SYN);
+                me->fin_end = s->seq + seqlen;
+            }
+            if (seqlen && (!me->max_known || (int32_t)(s->seq + seqlen - me->snd_max) > 0)) {
+                me->max_known = true;
+                me->snd_max = s->seq + seqlen;
             }
             rc = on_send(&c->b, &st[s->from], s->from, s);
         } else {
             int to = !s->from;
-            rc = on_recv(&c->b, &st[to], to, &seen[to], s);
+            rc = on_recv(&c->b, &st[to], to, &seen[to], &seen[s->from], s);
         }
     }
     free(steps);
@@ -311,9 +320,9 @@ static int infer_states(pconn *c)
 
 static void reader_free(reader *r)
 {
-    for (size_t i = 0; i < r->n; i++) vb_discard(&r->c[i].b);
+    for (size_t i = 0; i < r->n; i++) ts_vb_discard(&r->c[i].b);
     free(r->c);
-    vflows_free(&r->flows);
+    ts_vflows_free(&r->flows);
 }
 
 static int read_packets(reader *r, pcap_t *p, char *err, size_t errlen)
@@ -335,7 +344,7 @@ static int read_packets(reader *r, pcap_t *p, char *err, size_t errlen)
         long off = ip_offset(dlt, data, h->caplen);
         ts_vtcp g;
         if (off < 0 || h->len < (size_t)off ||
-            !vtcp_parse(data + off, h->caplen - (size_t)off, h->len - (size_t)off, &g))
+            !ts_vtcp_parse(data + off, h->caplen - (size_t)off, h->len - (size_t)off, &g))
             continue;
         r->tcp++;
         ts_time_t t = (ts_time_t)h->ts.tv_sec * TS_SEC + (ts_time_t)h->ts.tv_usec;
@@ -370,7 +379,7 @@ static int finish(reader *r, ts_view_set *out, char *err, size_t errlen)
     for (size_t i = 0; i < r->n; i++) {
         pconn *c = &r->c[i];
         estimate_times(c);
-        if (infer_states(c) < 0 || vb_finish(&c->b) < 0) goto oom;
+        if (infer_states(c) < 0 || ts_vb_finish(&c->b) < 0) goto oom;
         out->conns[out->n++] = c->b.v;
         c->b.v = NULL;
     }
@@ -393,6 +402,21 @@ static void open_error(const char *name, const char *pcap_err, long size, char *
         snprintf(err, errlen, "%s: cannot read it as a capture (libpcap: %s)", name, pcap_err);
 }
 
+/* Whether the file's first bytes (n of them, n <= 4) could start a pcap or pcapng file:
+ * libpcap calls a short text file "truncated", which is not the problem. */
+static bool capture_magic(const uint8_t *b, size_t n)
+{
+    static const uint8_t magic[][4] = {
+        {0xa1, 0xb2, 0xc3, 0xd4}, {0xd4, 0xc3, 0xb2, 0xa1}, /* pcap, microseconds */
+        {0xa1, 0xb2, 0x3c, 0x4d}, {0x4d, 0x3c, 0xb2, 0xa1}, /* pcap, nanoseconds */
+        {0xa1, 0xb2, 0xcd, 0x34}, {0x34, 0xcd, 0xb2, 0xa1}, /* Kuznetsov's modified pcap */
+        {0x0a, 0x0d, 0x0d, 0x0a},                           /* pcapng section header */
+    };
+    for (size_t i = 0; i < sizeof magic / sizeof magic[0]; i++)
+        if (!memcmp(b, magic[i], n)) return true;
+    return false;
+}
+
 int ts_view_read_pcap_fp(FILE *f, const char *name, ts_view_set *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -400,6 +424,15 @@ int ts_view_read_pcap_fp(FILE *f, const char *name, ts_view_set *out, char *err,
     if (fseek(f, 0, SEEK_END) == 0) {
         size = ftell(f);
         rewind(f);
+        uint8_t head[4];
+        size_t n = fread(head, 1, sizeof head, f);
+        rewind(f);
+        if (n && !capture_magic(head, n)) {
+            fclose(f);
+            snprintf(err, errlen, "%s: not a pcap or pcapng capture (write one with tcpdump -w)",
+                     name);
+            return -1;
+        }
     }
     char perr[PCAP_ERRBUF_SIZE] = "";
     pcap_t *p = pcap_fopen_offline(f, perr);

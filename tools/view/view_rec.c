@@ -18,6 +18,11 @@
 typedef struct rend {
     int host; /* -1: not known yet */
     uint32_t id;
+    /* the last RTO or fast recovery: resends below its end, unannounced, belong to it
+     * (Linux's high_seq) */
+    bool rec;
+    uint32_t rec_end;
+    ts_view_cause rec_cause;
     uint32_t timer[TS_NUM_TIMERS]; /* the armed timer's record + 1, 0 = none */
 } rend;
 
@@ -79,12 +84,12 @@ ts_view_rec *ts_view_rec_new(ts_view_origin origin)
 void ts_view_rec_free(ts_view_rec *r)
 {
     if (!r) return;
-    for (size_t i = 0; i < r->n; i++) vb_discard(&r->c[i].b);
+    for (size_t i = 0; i < r->n; i++) ts_vb_discard(&r->c[i].b);
     for (size_t i = 0; i < r->nhosts; i++) ts_why_free(r->hosts[i].why);
     free(r->c);
     free(r->hosts);
     free(r->pk);
-    vflows_free(&r->flows);
+    ts_vflows_free(&r->flows);
     free(r);
 }
 
@@ -132,15 +137,15 @@ static rconn *conn_new(ts_view_rec *r, ts_endpoint first, ts_endpoint second, ui
     }
     rconn *c = &r->c[r->n];
     memset(c, 0, sizeof *c);
-    if (vb_init(&c->b, r->origin) < 0) return NULL;
+    if (ts_vb_init(&c->b, r->origin) < 0) return NULL;
     r->n++;
-    vwire_init(&c->w);
+    ts_vwire_init(&c->w);
     c->prev = prev;
     c->e[0].host = c->e[1].host = -1;
     c->b.v->end[0].ep = first;
     c->b.v->end[1].ep = second;
-    ts_vflow_key k = vflow_key(first.addr, first.port, second.addr, second.port);
-    if (vflows_put(&r->flows, &k, (uint32_t)r->n) < 0) return NULL;
+    ts_vflow_key k = ts_vflow_key_of(first.addr, first.port, second.addr, second.port);
+    if (ts_vflows_put(&r->flows, &k, (uint32_t)r->n) < 0) return NULL;
     return c;
 }
 
@@ -150,8 +155,9 @@ static rconn *conn_new(ts_view_rec *r, ts_endpoint first, ts_endpoint second, ui
 static rconn *conn_for_event(ts_view_rec *r, int host, const ts_event *ev)
 {
     const ts_conn_id *id = &ev->conn;
-    ts_vflow_key k = vflow_key(id->local.addr, id->local.port, id->remote.addr, id->remote.port);
-    uint32_t newest = vflows_get(&r->flows, &k);
+    ts_vflow_key k =
+        ts_vflow_key_of(id->local.addr, id->local.port, id->remote.addr, id->remote.port);
+    uint32_t newest = ts_vflows_get(&r->flows, &k);
     for (uint32_t i = newest; i; i = r->c[i - 1].prev) {
         rconn *c = &r->c[i - 1];
         int d = end_of(c->b.v, id->local.addr, id->local.port);
@@ -181,7 +187,7 @@ static void record_tcb(ts_view_rec *r, rconn *c, int d, ts_stack *s, uint32_t id
     ts_tcp_info info;
     *out = -1;
     if (!s || !id || ts_stack_conn_info(s, id, &info) < 0) return;
-    ts_view_tcb *tcb = vb_tcb(&c->b, out);
+    ts_view_tcb *tcb = ts_vb_tcb(&c->b, out);
     if (!tcb) {
         r->oom = true;
         return;
@@ -212,7 +218,7 @@ static void on_timer(ts_view_rec *r, rconn *c, int d, const ts_event *ev)
         return;
     }
     timer_close(c, d, k, ev->now, TS_VTIMER_CANCELLED); /* re-armed: the old wait ends */
-    ts_view_timer *tm = vb_timer(&c->b);
+    ts_view_timer *tm = ts_vb_timer(&c->b);
     if (!tm) {
         r->oom = true;
         return;
@@ -305,7 +311,7 @@ void ts_view_rec_event(ts_view_rec *r, int host, const ts_event *ev)
         break;
     case TS_EV_STATE:
         if (c && d >= 0) {
-            ts_view_state *s = vb_state(&c->b);
+            ts_view_state *s = ts_vb_state(&c->b);
             if (!s) {
                 r->oom = true;
                 return;
@@ -342,11 +348,22 @@ static int remember_packet(ts_view_rec *r, uint64_t no, uint32_t conn, uint32_t 
     return 0;
 }
 
+static ts_view_cause recovery_cause(const rconn *c, int d, int32_t tcb, const ts_view_seg *s)
+{
+    if (tcb < 0 || (s->flags & TS_TH_SYN)) return TS_VCAUSE_REXMIT;
+    const rend *e = &c->e[d];
+    if (e->rec && (int32_t)(s->seq - e->rec_end) < 0) return e->rec_cause;
+    ts_ca_state ca = c->b.v->tcbs[tcb].info.ca_state;
+    return ca == TS_CA_LOSS       ? TS_VCAUSE_RTO
+           : ca == TS_CA_RECOVERY ? TS_VCAUSE_FAST
+                                  : TS_VCAUSE_REXMIT;
+}
+
 static rconn *conn_for_packet(ts_view_rec *r, rhost *h, const ts_vtcp *g, uint8_t flags)
 {
     if (h && h->out_pending && h->out_conn) return &r->c[h->out_conn - 1];
-    ts_vflow_key k = vflow_key(g->src, g->sport, g->dst, g->dport);
-    uint32_t i = vflows_get(&r->flows, &k);
+    ts_vflow_key k = ts_vflow_key_of(g->src, g->sport, g->dst, g->dport);
+    uint32_t i = ts_vflows_get(&r->flows, &k);
     bool new_syn = (flags & (TS_TH_SYN | TS_TH_ACK)) == TS_TH_SYN;
     if (i && !(r->c[i - 1].w.ended && new_syn)) return &r->c[i - 1];
     return conn_new(r, (ts_endpoint){g->src, g->sport}, (ts_endpoint){g->dst, g->dport}, i);
@@ -357,12 +374,12 @@ void ts_view_rec_packet(ts_view_rec *r, uint64_t no, int from, ts_time_t t, cons
 {
     rhost *h = host_get(r, from);
     ts_vtcp g;
-    if (r->oom || !vtcp_parse(pkt, len, len, &g)) {
+    if (r->oom || !ts_vtcp_parse(pkt, len, len, &g)) {
         if (h) h->out_pending = false;
         return;
     }
     rconn *c = conn_for_packet(r, h, &g, g.th[13] & 0x1f);
-    ts_view_seg *s = c ? vb_seg(&c->b) : NULL;
+    ts_view_seg *s = c ? ts_vb_seg(&c->b) : NULL;
     if (!s) {
         r->oom = true;
         return;
@@ -372,18 +389,29 @@ void ts_view_rec_packet(ts_view_rec *r, uint64_t no, int from, ts_time_t t, cons
     s->from = d < 0 ? 0 : d;
     s->t_send = t;
     s->t_recv = arrive;
-    vtcp_fill(&g, s);
+    ts_vtcp_fill(&g, s);
     ts_format_packet(pkt, len, r->line, sizeof r->line);
-    s->line = vb_str(&c->b, r->line, SIZE_MAX);
-    if (arrive == TS_TIME_NEVER) s->lost = vb_str(&c->b, lost ? lost : "lost", SIZE_MAX);
-    vwire_account(&c->w, c->b.v, s->from, s, t);
+    s->line = ts_vb_str(&c->b, r->line, SIZE_MAX);
+    if (arrive == TS_TIME_NEVER) s->lost = ts_vb_str(&c->b, lost ? lost : "lost", SIZE_MAX);
+    ts_vwire_account(&c->w, c->b.v, s->from, s, t);
     if (h && h->out_pending) {
-        /* The stack said why: that outranks what the wire suggests, except that a
-         * retransmission the events did not announce stays one. */
-        if (h->out_cause != TS_VCAUSE_NEW || s->cause == TS_VCAUSE_NEW) s->cause = h->out_cause;
+        /* The stack said why: that outranks what the wire suggests. A resend no timer or
+         * RETRANSMIT announced takes its cause from the recovery the sender is in (the
+         * rest of the window after an RTO, more holes in fast recovery), or stays a
+         * retransmission of no named cause (a SYN-ACK answering a repeated SYN). */
+        if (h->out_cause != TS_VCAUSE_NEW)
+            s->cause = h->out_cause;
+        else if (s->cause != TS_VCAUSE_NEW)
+            s->cause = recovery_cause(c, s->from, h->out_tcb, s);
+        if ((h->out_cause == TS_VCAUSE_RTO || h->out_cause == TS_VCAUSE_FAST) && h->out_tcb >= 0) {
+            rend *e = &c->e[s->from];
+            e->rec = true;
+            e->rec_end = c->b.v->tcbs[h->out_tcb].info.snd_max;
+            e->rec_cause = h->out_cause;
+        }
         if (s->cause == TS_VCAUSE_NEW) s->rexmit_no = 0;
         s->tcb[s->from] = h->out_tcb;
-        if (h->out_why_set) s->why = vb_str(&c->b, h->out_why, SIZE_MAX);
+        if (h->out_why_set) s->why = ts_vb_str(&c->b, h->out_why, SIZE_MAX);
         h->out_pending = false;
     }
     uint32_t ci = (uint32_t)(c - r->c) + 1, si = (uint32_t)(c->b.v->nsegs - 1);
@@ -430,11 +458,11 @@ int ts_view_rec_finish(ts_view_rec *r, ts_view_set *out, char *err, size_t errle
             for (size_t k = 0; k < r->nhosts; k++)
                 if (r->hosts[k].known && r->hosts[k].addr == v->end[e].ep.addr)
                     snprintf(v->end[e].name, sizeof v->end[e].name, "%s", r->hosts[k].name);
-        if (vb_finish(&c->b) < 0) goto oom;
+        if (ts_vb_finish(&c->b) < 0) goto oom;
         out->conns[out->n++] = v;
         c->b.v = NULL;
     }
-    for (size_t i = 0; i < r->n; i++) vb_discard(&r->c[i].b);
+    for (size_t i = 0; i < r->n; i++) ts_vb_discard(&r->c[i].b);
     r->n = 0;
     r->npk = 0;
     r->pk_based = false;
@@ -442,7 +470,7 @@ int ts_view_rec_finish(ts_view_rec *r, ts_view_set *out, char *err, size_t errle
         r->hosts[k].last_conn = 0;
         r->hosts[k].out_pending = false;
     }
-    vflows_free(&r->flows);
+    ts_vflows_free(&r->flows);
     return 0;
 oom:
     ts_view_set_free(out);
