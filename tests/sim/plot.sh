@@ -21,6 +21,8 @@ series)
             fail "run --series exit $?"
     done
     cmp "$tmp/a1.csv" "$tmp/a2.csv" || fail "same seed, different series"
+    TS_SERIES_SYNC=1 "$TCPSIM" run "$scn/bulk-loss.scn" --quiet --seed 3 --series "$tmp/s.csv" >/dev/null
+    cmp "$tmp/a1.csv" "$tmp/s.csv" || fail "the writer's thread and formatting in line differ"
     "$TCPSIM" run "$scn/bulk-loss.scn" --quiet --seed 3 --series "$tmp/a.jsonl" >/dev/null ||
         fail "run --series .jsonl exit $?"
     head -1 "$tmp/a1.csv" | grep -qx 'time_s,host,conn,local,remote,event,detail,seg_seq,seg_ack,seg_len,state,ca_state,snd_una,snd_nxt,snd_max,snd_wnd,cwnd,ssthresh,flight,sacked,lost,srtt_us,rttvar_us,rto_us,backoff,rtt_us,timer_us' ||

@@ -11,8 +11,6 @@
 #include "series.h"
 #include "view.h"
 
-#define SERIES_BUF (256 * 1024)
-
 static const char *const event_names[] = {
     "seg_in",     "seg_out",    "state", "timer_set", "timer_fire", "timer_cancel",
     "retransmit", "rtt_sample", "cwnd",  "drop",      "conn_new",   "conn_free",
@@ -514,19 +512,6 @@ const char *ts_series_header(ts_series_format fmt)
     return csv;
 }
 
-struct ts_series {
-    FILE *f;
-    ts_series_format fmt;
-    ts_time_t t0;
-    bool failed;
-    int err_no;
-    fmt_cache fc;
-    size_t used;
-    char buf[SERIES_BUF];
-};
-
-/* ---- the writer ---------------------------------------------------------------------- */
-
 int ts_series_format_from_name(const char *path, ts_series_format *out)
 {
     const char *dot = strrchr(path, '.');
@@ -542,67 +527,29 @@ int ts_series_format_from_name(const char *path, ts_series_format *out)
     return -1;
 }
 
-static void flush_buf(ts_series *w)
-{
-    if (w->used && !w->failed && fwrite(w->buf, 1, w->used, w->f) != w->used) {
-        w->failed = true;
-        w->err_no = errno;
-    }
-    w->used = 0;
-}
+/* ---- a formatter with memory -------------------------------------------------------- */
 
-ts_series *ts_series_open(const char *path, ts_time_t t0, char *err, size_t errlen)
-{
+struct ts_series_fmt {
     ts_series_format fmt;
-    if (ts_series_format_from_name(path, &fmt) < 0) {
-        snprintf(err, errlen, "--series %s: name the file .csv or .jsonl, e.g. --series run.csv",
-                 path);
-        return NULL;
-    }
-    ts_series *w = calloc(1, sizeof *w);
-    if (!w) {
-        snprintf(err, errlen, "--series %s: out of memory", path);
-        return NULL;
-    }
-    w->f = fopen(path, "wb");
-    if (!w->f) {
-        snprintf(err, errlen, "--series %s: %s", path, strerror(errno));
-        free(w);
-        return NULL;
-    }
-    setvbuf(w->f, NULL, _IONBF, 0); /* our own buffer is the only one */
+    fmt_cache fc;
+};
+
+ts_series_fmt *ts_series_fmt_new(ts_series_format fmt)
+{
+    ts_series_fmt *f = calloc(1, sizeof *f);
+    if (!f) return NULL;
+    f->fmt = fmt;
     digits4_init();
-    w->fmt = fmt;
-    w->t0 = t0;
-    const char *h = ts_series_header(fmt);
-    w->used = strlen(h);
-    memcpy(w->buf, h, w->used);
-    return w;
+    return f;
 }
 
-void ts_series_event(ts_series *w, ts_stack *s, const char *host, const ts_event *ev)
+void ts_series_fmt_free(ts_series_fmt *f)
 {
-    if (w->used > SERIES_BUF - TS_SERIES_LINE_MAX) flush_buf(w);
-    ts_series_row r;
-    ts_series_fill(&r, s, host, ev, w->t0);
-    char *at = w->buf + w->used;
-    w->used +=
-        w->fmt == TS_SERIES_CSV ? format_csv(&r, at, &w->fc) : format_row(&r, w->fmt, at, &w->fc);
+    free(f);
 }
 
-int ts_series_close(ts_series *w, char *err, size_t errlen)
+size_t ts_series_fmt_row(ts_series_fmt *f, const ts_series_row *r, char *buf)
 {
-    if (!w) return 0;
-    flush_buf(w);
-    int rc = 0;
-    if (fclose(w->f) != 0 && !w->failed) {
-        w->failed = true;
-        w->err_no = errno;
-    }
-    if (w->failed) {
-        snprintf(err, errlen, "--series: writing failed: %s", strerror(w->err_no));
-        rc = -1;
-    }
-    free(w);
-    return rc;
+    return f->fmt == TS_SERIES_CSV ? format_csv(r, buf, &f->fc)
+                                   : format_row(r, f->fmt, buf, &f->fc);
 }
