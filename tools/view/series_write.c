@@ -6,6 +6,7 @@
  * environment sets TS_SERIES_SYNC, for tests and measurements). */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,7 +107,13 @@ static bool start_thread(ts_series *w)
     if (pthread_mutex_init(&w->mu, NULL)) goto no_mutex;
     if (pthread_cond_init(&w->wake, NULL)) goto no_wake;
     if (pthread_cond_init(&w->room, NULL)) goto no_room;
-    if (pthread_create(&w->thread, NULL, writer_main, w)) goto no_thread;
+    /* The thread takes no signals: they stay the runner's (tun's SIGINT, its signalfd). */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int e = pthread_create(&w->thread, NULL, writer_main, w);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (e) goto no_thread;
     return true;
 no_thread:
     pthread_cond_destroy(&w->room);
