@@ -20,6 +20,7 @@ static const char tseq_css[] =
     ".mk{font-size:11px;font-weight:bold;stroke:none}"
     "text.rto,text.rexmit{fill:#c0392b}text.fast{fill:#d35400}text.tlp{fill:#8e44ad}"
     "text.probe{fill:#16a085}text.syn{fill:#7f8c8d}text.lostmk{fill:#000;font-size:13px}"
+    "text.ctl{font-size:10px;font-weight:bold;fill:#000}"
     ".ackl{stroke:#1e8449;stroke-width:1.4;fill:none}"
     ".winl{stroke:#1f4fb4;stroke-width:1.2;stroke-dasharray:8 4;fill:none}"
     ".sack{stroke:#aaa;stroke-width:2.5}";
@@ -102,7 +103,7 @@ static int time_range(tseq *g, const ts_plot_opts *o, char *err, size_t errlen)
     }
     double first = secs(g, v->segs[0].t_send), last = secs(g, tend);
     double span = last - first;
-    g->t0 = first;
+    g->t0 = first - (span > 0 ? span * 0.01 : 1e-4); /* marks at the edges stay whole */
     g->t1 = last + (span > 0 ? span * 0.02 : 1e-3);
     if (o && !isnan(o->from)) g->t0 = o->from;
     if (o && !isnan(o->to)) g->t1 = o->to;
@@ -157,6 +158,7 @@ static int setup(tseq *g, const ts_view *v, const ts_plot_opts *o, char *err, si
         }
     }
     if (top <= 0) top = wtop > 0 ? wtop : 1000;
+    if (top < 10) top = 10; /* whole bytes on the axis when nothing is sent */
     if (wtop > top && wtop < 1.5 * top) top = wtop; /* the window line when it fits */
     g->ymin = zoom && low < top ? low - (top - low) * 0.04 : 0;
     if (g->ymin < 0) g->ymin = 0;
@@ -263,6 +265,23 @@ static void draw_bar(const tseq *g, FILE *f, const bar *b)
 }
 
 /* The ACK line and the window line (ACK + advertised window), as steps. */
+/* The sender's SYN and FIN where they sit in sequence space (each takes one number). */
+static size_t draw_ctl(const tseq *g, ts_plot *p)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < g->v->nsegs; i++) {
+        const ts_view_seg *s = &g->v->segs[i];
+        if (s->from != g->snd || !(s->flags & (TS_TH_SYN | TS_TH_FIN))) continue;
+        double t = secs(g, s->t_send);
+        if (!in_window(g, t)) continue;
+        uint32_t at = (s->flags & TS_TH_SYN) ? s->seq : s->seq + s->len;
+        fprintf(p->f, "<text class=\"ctl\" x=\"%.1f\" y=\"%.1f\">%s</text>\n", ts_plot_px(p, t) + 2,
+                ts_plot_py(p, rel(g, at)) - 4, (s->flags & TS_TH_SYN) ? "SYN" : "FIN");
+        n++;
+    }
+    return n;
+}
+
 static void draw_lines(const tseq *g, ts_plot *p)
 {
     const ts_view *v = g->v;
@@ -284,7 +303,7 @@ static void draw_lines(const tseq *g, ts_plot *p)
     }
 }
 
-static void keys(ts_plot *p, const tseq *g)
+static void keys(ts_plot *p, const tseq *g, size_t nctl)
 {
     bool used[NCLS] = {false};
     for (size_t i = 0; i < g->nbars; i++) used[g->bars[i].cls] = true;
@@ -303,6 +322,7 @@ static void keys(ts_plot *p, const tseq *g)
         if (used[k])
             ts_plot_key(p, PLOT_KEY_BAR, k == C_SACK ? "sack" : cls_name[k], labels[k],
                         cls_glyph[k]);
+    if (nctl) ts_plot_key(p, PLOT_KEY_MARK, "ctl", "the sender's SYN, FIN", "SYN");
     ts_plot_key(p, PLOT_KEY_LINE, "ackl", "ACK (solid line)", NULL);
     ts_plot_key(p, PLOT_KEY_LINE, "winl", "ACK + receive window (dashed)", NULL);
     if (lost) ts_plot_key(p, PLOT_KEY_MARK, "lostmk", "lost on the link (\xc3\x97)", "\xc3\x97");
@@ -368,9 +388,10 @@ int ts_plot_tseq(const ts_view *v, const ts_plot_opts *o, FILE *f, ts_plot_info 
     if (build_bars(&g, &p, err, errlen) < 0) return -1;
     ts_plot_clip_begin(&p);
     draw_lines(&g, &p);
+    size_t nctl = draw_ctl(&g, &p);
     for (size_t i = 0; i < g.nbars; i++) draw_bar(&g, f, &g.bars[i]);
     ts_plot_clip_end(&p);
-    keys(&p, &g);
+    keys(&p, &g, nctl);
     char cap[3][300];
     const char *caps[3];
     size_t ncap;
