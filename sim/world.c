@@ -117,29 +117,25 @@ static void on_poll(ts_sim *w, sim_host *h, uint32_t gen)
 void sim_view_parse(sim_view *v, const uint8_t *pkt, size_t len)
 {
     memset(v, 0, sizeof *v);
-    if (len < 20 || (pkt[0] >> 4) != 4) return;
-    size_t ihl = (size_t)(pkt[0] & 0x0f) * 4;
-    size_t tot = (size_t)pkt[2] << 8 | pkt[3];
-    if (ihl < 20 || tot < ihl || tot > len) return;
+    ts_pkt_view pv;
+    ts_pkt_view_parse(&pv, pkt, len);
+    if (!pv.ip) return;
     v->ip = true;
-    v->proto = pkt[9];
-    v->src = (uint32_t)pkt[12] << 24 | (uint32_t)pkt[13] << 16 | (uint32_t)pkt[14] << 8 | pkt[15];
-    v->dst = (uint32_t)pkt[16] << 24 | (uint32_t)pkt[17] << 16 | (uint32_t)pkt[18] << 8 | pkt[19];
-    if (v->proto != 6 || tot - ihl < 20) return;
-    const uint8_t *th = pkt + ihl;
-    size_t doff = (size_t)(th[12] >> 4) * 4;
-    if (doff < 20 || doff > tot - ihl) return;
+    v->proto = pv.ip4.proto;
+    v->src = pv.ip4.src;
+    v->dst = pv.ip4.dst;
+    if (!pv.tcp) return;
     v->tcp = true;
-    v->sport = (uint16_t)(th[0] << 8 | th[1]);
-    v->dport = (uint16_t)(th[2] << 8 | th[3]);
-    v->seq = (uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 | (uint32_t)th[6] << 8 | th[7];
-    v->ack = (uint32_t)th[8] << 24 | (uint32_t)th[9] << 16 | (uint32_t)th[10] << 8 | th[11];
-    v->flags = th[13];
-    v->win = (uint16_t)(th[14] << 8 | th[15]);
-    v->opt = th + 20;
-    v->optlen = doff - 20;
-    v->data = th + doff;
-    v->payload = (uint32_t)(tot - ihl - doff);
+    v->sport = pv.th.sport;
+    v->dport = pv.th.dport;
+    v->seq = pv.th.seq;
+    v->ack = pv.th.ack;
+    v->flags = pv.th.flags;
+    v->win = pv.th.win;
+    v->opt = pv.th.opt;
+    v->optlen = pv.th.optlen;
+    v->data = pv.th.data;
+    v->payload = (uint32_t)pv.th.len;
 }
 
 static const sim_route *route(const sim_host *h, uint32_t dst)
@@ -220,7 +216,7 @@ static void send_packet(ts_sim *w, sim_host *h, const uint8_t *pkt, size_t len)
         sim_flow *f = sim_flows_packet(w, &v, h->idx, &from);
         (void)f;
     }
-    if (w->have_seg_exps) sim_expect_packet(w, &v, pkt, len, h->idx, dst);
+    if (w->have_seg_exps) sim_expect_packet(w, &v, h->idx, dst);
     if (w->o.hooks.packet) w->o.hooks.packet(w->o.hooks.packet_ctx, w->now, pkt, len);
 
     ts_link_verdict verdict;

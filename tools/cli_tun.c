@@ -20,8 +20,8 @@
 #include "cli.h"
 #include "diagram.h"
 #include "evfan.h"
-#include "link.h"
-#include "rng.h"
+#include "ts_link.h"
+#include "ts_rng.h"
 #include "series.h"
 #include "services.h"
 #include "trace.h"
@@ -168,7 +168,7 @@ static unsigned shape(void *ctx, bool out, ts_time_t now, const uint8_t *pkt, si
 
 /* ---- parsing ------------------------------------------------------------------------- */
 
-/* --link 'loss=2% delay=20ms': space-separated KEY=VALUE items for sim/link.h. */
+/* --link 'loss=2% delay=20ms': space-separated KEY=VALUE items for sim/ts_link.h. */
 static int parse_link(tun_opts *o, const char *spec)
 {
     char buf[512], err[256];

@@ -103,7 +103,7 @@ START_TEST(syn_retransmissions)
 {
     harness *h = setup(NULL, NULL);
     g.drop_side = H_A;
-    g.drop_flags = TH_SYN_;
+    g.drop_flags = TS_TH_SYN;
     g.drop_left = 3;
     h_app ca, sb;
     h_app_init(&ca, h, H_A);
@@ -119,7 +119,7 @@ START_TEST(syn_retransmissions)
     for (size_t i = 0; i < 3; i++) {
         const said *s = nth(H_A, i);
         ck_assert_str_eq(s->why, want[i]);
-        ck_assert_uint_eq(s->flags, TH_SYN_);
+        ck_assert_uint_eq(s->flags, TS_TH_SYN);
         ck_assert_int_eq(s->t, at[i]);
     }
     ck_assert_uint_eq(count(H_B), 0); /* the SYN-ACK and the data: nothing special */
@@ -133,7 +133,7 @@ START_TEST(synack_retransmission)
 {
     harness *h = setup(NULL, NULL);
     g.drop_side = H_B;
-    g.drop_flags = TH_SYN_ | TH_ACK_;
+    g.drop_flags = TS_TH_SYN | TS_TH_ACK;
     g.drop_left = 1;
     h_app ca, sb;
     h_app_init(&ca, h, H_A);
@@ -326,7 +326,7 @@ START_TEST(keepalive_probe)
     ck_assert_str_eq(nth(H_A, 0)->why, "keepalive probe #1, idle 10 s");
     /* the next one only if unanswered: drop the answers */
     g.drop_side = H_B;
-    g.drop_flags = TH_ACK_;
+    g.drop_flags = TS_TH_ACK;
     g.drop_left = 100;
     h_run_until(h, h->now + 11 * TS_SEC);
     ck_assert_uint_ge(count(H_A), 2);
@@ -352,7 +352,7 @@ START_TEST(delayed_ack)
     ck_assert_uint_ge(count(H_B), 1);
     const said *s = nth(H_B, 0);
     ck_assert_str_eq(s->why, "delayed ACK timer fired after 40 ms");
-    ck_assert_uint_eq(s->flags, TH_ACK_);
+    ck_assert_uint_eq(s->flags, TS_TH_ACK);
     ck_assert_uint_eq(s->len, 0);
     /* it left 40 ms after the data arrived */
     ts_time_t arrived = TS_TIME_NEVER;
@@ -381,14 +381,14 @@ START_TEST(challenge_ack)
                 .sport = l.port,
                 .dport = PORT,
                 .seq = base + 100,
-                .flags = TH_SYN_,
+                .flags = TS_TH_SYN,
                 .win = 1000};
     size_t n = h_build(pkt, &sg);
     h_inject(h, H_B, pkt, n);
     h_run_until(h, h->now + 100 * TS_MSEC);
     ck_assert_uint_eq(count(H_B), 1);
     ck_assert_str_eq(nth(H_B, 0)->why, "challenge ACK (RFC 5961)");
-    ck_assert_uint_eq(nth(H_B, 0)->flags, TH_ACK_);
+    ck_assert_uint_eq(nth(H_B, 0)->flags, TS_TH_ACK);
     h_app_free(&ca);
     h_app_free(&sb);
     teardown(h);
