@@ -418,15 +418,38 @@ void h_conn_open(h_conn *c, const h_conn_opts *o)
 {
     memset(c, 0, sizeof *c);
     c->own_h = !o->h;
-    c->h = o->h ? o->h : h_new(o->pa, o->pb);
-    if (c->own_h) c->h->delay = o->delay;
-    c->base = h_open_pair(c->h, &c->ca, &c->sb, o->port ? o->port : 9000, o->mss);
+    harness *h = c->h = o->h ? o->h : h_new(o->pa, o->pb);
+    if (c->own_h) h->delay = o->delay;
+    uint16_t port = o->port ? o->port : 9000;
+    h_app_init(&c->ca, h, H_A);
+    h_app_init(&c->sb, h, H_B);
+    h_app_listen(&c->sb, port, 4);
+    if (o->plan) { /* base and mss are learnt from the SYN and the connection */
+        c->pl = *o->plan;
+        c->pl.base = c->pl.mss = 0;
+        h->user = c;
+        h->drop = h_plan_drop;
+    }
+    c->ca.tx_total = o->a_send;
+    c->ca.shut_when_sent = o->a_shut;
+    size_t n0 = h_nlog(h);
+    h_app_connect(&c->ca, 0, port);
+    h_run_until(h, h->now + (o->wait ? o->wait : 1 * TS_SEC));
+    ck_assert(c->ca.events & TS_SOCK_CONNECTED);
+    bool syn = false, synack = false;
+    for (size_t i = n0; i < h_nlog(h) && !(syn && synack); i++) {
+        const h_pkt *p = &h->log[i];
+        if (!syn && p->from == H_A && p->flags == TS_TH_SYN) syn = true, c->isn_a = p->seq;
+        if (!synack && p->from == H_B && p->flags == (TS_TH_SYN | TS_TH_ACK))
+            synack = true, c->isn_b = p->seq;
+    }
+    ck_assert(syn && synack);
+    c->base = c->isn_a + 1;
     ts_tcp_info ai;
-    ck_assert_int_eq(ts_sock_info(c->h->st[H_A], c->ca.sd, &ai), 0);
-    c->isn_a = c->base - 1;
-    c->isn_b = ai.rcv_nxt - 1;
+    ck_assert_int_eq(ts_sock_info(h->st[H_A], c->ca.sd, &ai), 0);
     c->mss = ai.snd_mss;
-    c->t0 = c->h->now;
+    if (o->mss) ck_assert_uint_eq(ai.snd_mss, o->mss);
+    c->t0 = h->now;
 }
 
 void h_bulk_start(h_conn *c, const h_drop_plan *plan, size_t total)
@@ -485,7 +508,17 @@ bool h_plan_drop(harness *h, int from, const h_pkt *p, unsigned idx)
 {
     (void)idx;
     h_conn *c = h->user;
-    if (!c || from != c->pl.from || p->plen == 0) return false;
+    if (!c || from != c->pl.from) return false;
+    if (p->flags & TS_TH_SYN) { /* a plan installed before the handshake */
+        c->pl.base = p->seq + 1;
+        return false;
+    }
+    if (p->plen == 0) return false;
+    if (!c->pl.mss) {
+        ts_tcp_info i;
+        ck_assert_int_eq(ts_sock_info(h->st[from], from == H_A ? c->ca.sd : c->sb.sd, &i), 0);
+        c->pl.mss = i.snd_mss;
+    }
     bool drop = plan_decide(&c->pl, p);
     c->pl.drops += drop;
     return drop;

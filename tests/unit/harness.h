@@ -61,7 +61,7 @@ struct harness {
         size_t idx;
     } q[H_MAX_QUEUE];
     size_t nq;
-    bool verbose; /* print each packet to stderr */
+    bool verbose; /* print each packet to stderr (h_new sets it when H_VERBOSE is set) */
 };
 
 /* Run one Check suite (a fork per test, as CK_FORK says); the process exit status. */
@@ -186,6 +186,11 @@ typedef struct h_conn_opts {
     uint16_t port;            /* B listens here (0 = 9000) */
     uint32_t mss;             /* A's MSS to check once established (0 = any) */
     harness *h;               /* open on this harness instead (the caller keeps it) */
+    ts_time_t wait;           /* virtual time given to the handshake (0 = 1 s) */
+    /* a transfer that starts with the connection instead of after it: */
+    size_t a_send;           /* A sends this many pattern bytes as soon as it connects */
+    bool a_shut;             /* ... then shuts its write side */
+    const h_drop_plan *plan; /* drops from the first packet on (copied into h_conn.pl) */
 } h_conn_opts;
 
 /* An established connection: A connected, B accepted and reading everything (h_app). */
@@ -200,8 +205,8 @@ typedef struct h_conn {
     bool own_h;
 } h_conn;
 
-/* Create the harness (unless o->h), connect A to B on o->port, run one second of virtual
- * time, check A is connected (and its MSS if o->mss). */
+/* Create the harness (unless o->h), connect A to B on o->port, run o->wait of virtual
+ * time, check A is connected (and its MSS if o->mss). The ISNs are read from the SYNs. */
 void h_conn_open(h_conn *c, const h_conn_opts *o);
 /* Install the drop plan (NULL = none) and have plan->from's side send total pattern bytes,
  * then shut its write side; t0 is now. */
