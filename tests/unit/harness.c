@@ -452,7 +452,7 @@ void h_conn_open(h_conn *c, const h_conn_opts *o)
     c->t0 = h->now;
 }
 
-void h_bulk_start(h_conn *c, const h_drop_plan *plan, size_t total)
+void h_conn_drop(h_conn *c, const h_drop_plan *plan)
 {
     if (plan)
         c->pl = *plan;
@@ -468,8 +468,13 @@ void h_bulk_start(h_conn *c, const h_drop_plan *plan, size_t total)
     }
     c->h->user = c;
     c->h->drop = h_plan_drop;
+}
+
+void h_bulk_start(h_conn *c, const h_drop_plan *plan, size_t total)
+{
+    h_conn_drop(c, plan);
     c->t0 = c->h->now;
-    h_app_send_all(from_b ? &c->sb : &c->ca, total);
+    h_app_send_all(c->pl.from == H_B ? &c->sb : &c->ca, total);
 }
 
 void h_bulk_open(h_conn *c, const h_conn_opts *o, const h_drop_plan *plan, size_t total)

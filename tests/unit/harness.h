@@ -211,6 +211,8 @@ void h_conn_open(h_conn *c, const h_conn_opts *o);
 /* Install the drop plan (NULL = none) and have plan->from's side send total pattern bytes,
  * then shut its write side; t0 is now. */
 void h_bulk_start(h_conn *c, const h_drop_plan *plan, size_t total);
+/* Install the drop plan (NULL = none) on the connection's data from now on. */
+void h_conn_drop(h_conn *c, const h_drop_plan *plan);
 /* h_conn_open then h_bulk_start. */
 void h_bulk_open(h_conn *c, const h_conn_opts *o, const h_drop_plan *plan, size_t total);
 /* The drop hook h_bulk_start installs (h->user = the h_conn), for tests that set it later. */
