@@ -383,20 +383,6 @@ int h_run_suite(Suite *s)
     return failed ? 1 : 0;
 }
 
-uint32_t h_open_pair(harness *h, h_app *ca, h_app *sb, uint16_t port, uint32_t mss)
-{
-    h_app_init(ca, h, H_A);
-    h_app_init(sb, h, H_B);
-    h_app_listen(sb, port, 4);
-    h_app_connect(ca, 0, port);
-    h_run_until(h, h->now + 1 * TS_SEC);
-    ck_assert(ca->events & TS_SOCK_CONNECTED);
-    ts_tcp_info ai;
-    ts_sock_info(h->st[H_A], ca->sd, &ai);
-    if (mss) ck_assert_uint_eq(ai.snd_mss, mss);
-    return ai.snd_nxt;
-}
-
 void h_app_send_all(h_app *a, size_t total)
 {
     a->tx_total = total;

@@ -147,9 +147,6 @@ static inline uint8_t h_pattern(size_t i)
 }
 /* Index of the first rx byte that differs from the pattern, or rx_len if none. */
 size_t h_app_check(const h_app *a);
-/* Connect ca (side A) to sb (side B, listening on port and reading everything), run until
- * connected, check A's MSS is mss (0: any), and return A's first data sequence number. */
-uint32_t h_open_pair(harness *h, h_app *ca, h_app *sb, uint16_t port, uint32_t mss);
 /* Have a send total pattern bytes, then shut down its write side. */
 void h_app_send_all(h_app *a, size_t total);
 /* When side A sent data at seq for the nth time (1 = first), or TS_TIME_NEVER. */
