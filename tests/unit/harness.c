@@ -419,7 +419,7 @@ void h_conn_open(h_conn *c, const h_conn_opts *o)
     c->ca.tx_total = o->a_send;
     c->ca.shut_when_sent = o->a_shut;
     size_t n0 = h_nlog(h);
-    h_app_connect(&c->ca, 0, port);
+    h_app_connect(&c->ca, o->lport, port);
     h_run_until(h, h->now + (o->wait ? o->wait : 1 * TS_SEC));
     ck_assert(c->ca.events & TS_SOCK_CONNECTED);
     bool syn = false, synack = false;

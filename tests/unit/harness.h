@@ -181,6 +181,7 @@ typedef struct h_conn_opts {
                                * MSS, SACK, timestamps, window scale, cc, ... per side */
     ts_time_t delay;          /* one-way delay */
     uint16_t port;            /* B listens here (0 = 9000) */
+    uint16_t lport;           /* A's local port (0 = ephemeral) */
     uint32_t mss;             /* A's MSS to check once established (0 = any) */
     harness *h;               /* open on this harness instead (the caller keeps it) */
     ts_time_t wait;           /* virtual time given to the handshake (0 = 1 s) */
