@@ -416,6 +416,11 @@ void h_conn_open(h_conn *c, const h_conn_opts *o)
         h->user = c;
         h->drop = h_plan_drop;
     }
+    if (o->drop) {
+        ck_assert_ptr_null(o->plan); /* one or the other */
+        h->drop = o->drop;
+        h->user = o->user;
+    }
     c->ca.tx_total = o->a_send;
     c->ca.shut_when_sent = o->a_shut;
     size_t n0 = h_nlog(h);

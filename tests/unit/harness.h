@@ -189,6 +189,8 @@ typedef struct h_conn_opts {
     size_t a_send;           /* A sends this many pattern bytes as soon as it connects */
     bool a_shut;             /* ... then shuts its write side */
     const h_drop_plan *plan; /* drops from the first packet on (copied into h_conn.pl) */
+    h_drop_fn drop;          /* or a drop hook of the suite's own, from the first SYN */
+    void *user;              /* ... with this h->user */
 } h_conn_opts;
 
 /* An established connection: A connected, B accepted and reading everything (h_app). */
