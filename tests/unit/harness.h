@@ -1,6 +1,8 @@
 /* harness.h: two tcpsim stacks wired back to back through their output callbacks, with a
  * manual virtual clock, a one-way delay, a drop hook and a log of every segment as tcpdump
- * prints it. Used by the TCP unit tests to assert exact segments at exact times. */
+ * prints it. Used by the TCP unit tests to assert exact segments at exact times. Its two
+ * fixtures (at the end) give a suite "a connection established with these options"
+ * (h_conn_open) and "a bulk transfer with this drop plan" (h_bulk_start, h_bulk_open). */
 #ifndef TS_HARNESS_H
 #define TS_HARNESS_H
 
@@ -193,7 +195,8 @@ typedef struct h_conn_opts {
     void *user;              /* ... with this h->user */
 } h_conn_opts;
 
-/* An established connection: A connected, B accepted and reading everything (h_app). */
+/* An established connection: A connected, B accepted and reading everything (h_app).
+ * About 17 KB with the plan's table: fine on a test's stack. */
 typedef struct h_conn {
     harness *h;
     h_app ca, sb;          /* A's socket; B's listener and accepted socket */
@@ -215,7 +218,7 @@ void h_bulk_start(h_conn *c, const h_drop_plan *plan, size_t total);
 void h_conn_drop(h_conn *c, const h_drop_plan *plan);
 /* h_conn_open then h_bulk_start. */
 void h_bulk_open(h_conn *c, const h_conn_opts *o, const h_drop_plan *plan, size_t total);
-/* The drop hook h_bulk_start installs (h->user = the h_conn), for tests that set it later. */
+/* The plan's drop hook (h->user = the h_conn), as h_conn_drop and h_bulk_start install it. */
 bool h_plan_drop(harness *h, int from, const h_pkt *p, unsigned idx);
 /* When B first ACKed `total` bytes of A's data, or TS_TIME_NEVER. */
 ts_time_t h_conn_acked_at(const h_conn *c, size_t total);
