@@ -120,11 +120,42 @@ static void draw_times(canvas *cv, const ts_layout *L, ts_time_t t0)
     }
 }
 
-/* Where each kind of thing starts to matter for the current window. */
+/* Where each kind of thing starts to matter for the current window. Segments reach over
+ * rows (an arrow in flight crosses windows), so those that may still reach the window are
+ * kept in a list: each window looks only at them and the ones that start in it, never at
+ * every segment since the longest arrow began. */
 typedef struct cursor {
-    size_t seg, note, gap;
-    int span; /* the most rows any arrow or label reaches below its first row */
+    size_t seg, note, gap; /* seg: the first segment not yet taken into live */
+    size_t *live, nlive, caplive;
 } cursor;
+
+/* The last row a segment draws on: its arrow's end or its last label row. */
+static int seg_bottom(const ts_lseg *ls)
+{
+    int b = ls->row_recv > ls->row_send ? ls->row_recv : ls->row_send;
+    return b > ls->row_label + ls->nlabel - 1 ? b : ls->row_label + ls->nlabel - 1;
+}
+
+/* The segments that draw in this window, in order: 0, or -1 out of memory. */
+static int live_update(canvas *cv, const ts_layout *L, cursor *cu)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < cu->nlive; i++)
+        if (seg_bottom(&L->segs[cu->live[i]]) >= cv->base) cu->live[k++] = cu->live[i];
+    cu->nlive = k;
+    for (; cu->seg < L->nsegs && L->segs[cu->seg].row_label < cv->base + cv->h; cu->seg++) {
+        if (seg_bottom(&L->segs[cu->seg]) < cv->base) continue;
+        if (cu->nlive == cu->caplive) {
+            size_t nc = cu->caplive ? 2 * cu->caplive : 256;
+            size_t *p = realloc(cu->live, nc * sizeof *p);
+            if (!p) return -1;
+            cu->live = p;
+            cu->caplive = nc;
+        }
+        cu->live[cu->nlive++] = cu->seg;
+    }
+    return 0;
+}
 
 static void draw_gaps(canvas *cv, const ts_layout *L, cursor *cu, int xl, int xr)
 {
@@ -139,14 +170,11 @@ static void draw_gaps(canvas *cv, const ts_layout *L, cursor *cu, int xl, int xr
     }
 }
 
-static void draw_segs(canvas *cv, const ts_layout *L, cursor *cu, int xl, int xr)
+static void draw_segs(canvas *cv, const ts_layout *L, const cursor *cu, int xl, int xr)
 {
     const glyphs *g = cv->g;
-    while (cu->seg < L->nsegs && L->segs[cu->seg].row_label + cu->span < cv->base) cu->seg++;
-    size_t end = cu->seg;
-    while (end < L->nsegs && L->segs[end].row_label < cv->base + cv->h) end++;
-    for (size_t i = cu->seg; i < end; i++) {
-        const ts_lseg *ls = &L->segs[i];
+    for (size_t k = 0; k < cu->nlive; k++) {
+        const ts_lseg *ls = &L->segs[cu->live[k]];
         bool right = ls->seg->from == 0;
         int xs = right ? xl + 1 : xr - 1, xe = right ? xr - 1 : xl + 1;
         if (ls->lost) xe = (xl + xr) / 2;
@@ -156,19 +184,21 @@ static void draw_segs(canvas *cv, const ts_layout *L, cursor *cu, int xl, int xr
                        : g->head_l);
         put(cv, ls->row_send, right ? xl : xr, right ? g->tee_l : g->tee_r);
     }
-    /* Labels after every arrow, so a label stays whole where another arrow crosses. */
+    /* Labels after every arrow, so a label stays whole where another arrow crosses; made
+     * only for the labels this window shows. */
     int mid = (xl + xr) / 2, room = xr - xl - 3;
-    for (size_t i = cu->seg; i < end; i++) {
-        const ts_lseg *ls = &L->segs[i];
+    for (size_t k = 0; k < cu->nlive; k++) {
+        const ts_lseg *ls = &L->segs[cu->live[k]];
+        if (ls->row_label + ls->nlabel <= cv->base || ls->row_label >= cv->base + cv->h) continue;
         char rows[2][TS_LROW_MAX];
         ts_ladder_label_rows(L, ls, rows);
-        for (int k = 0; k < ls->nlabel; k++)
-            text_at(cv, ls->row_label + k, mid, rows[k], 2, room, true);
+        for (int i = 0; i < ls->nlabel; i++)
+            text_at(cv, ls->row_label + i, mid, rows[i], 2, room, true);
     }
     /* A loss's cross last of all: where segments leave together the next one's label
      * stands on the row a lost arrow ends on. */
-    for (size_t i = cu->seg; i < end; i++)
-        if (L->segs[i].lost) put(cv, L->segs[i].row_recv, mid, g->lost);
+    for (size_t k = 0; k < cu->nlive; k++)
+        if (L->segs[cu->live[k]].lost) put(cv, L->segs[cu->live[k]].row_recv, mid, g->lost);
 }
 
 static void draw_notes(canvas *cv, const ts_layout *L, cursor *cu, int xl, int xr)
@@ -294,17 +324,20 @@ int ts_ladder_text(const ts_layout *L, FILE *f)
     int w = (int)L->o.width;
     int xl = TIME_W + 1 + MARGIN_W + 1, xr = w - MARGIN_W - 2;
     canvas cv;
-    if (header(f, L, w, xl, xr) || new_canvas(&cv, WINDOW, w, L->o.ascii)) return -1;
+    if (header(f, L, w, xl, xr) ||
+        new_canvas(&cv, L->nrows < WINDOW ? L->nrows : WINDOW, w, L->o.ascii))
+        return -1;
     ts_time_t t0 = L->v->nsegs ? L->v->segs[0].t_send : 0;
     if (L->v->nstates && L->v->states[0].t < t0) t0 = L->v->states[0].t;
-    cursor cu = {0, 0, 0, 0};
-    for (size_t i = 0; i < L->nsegs; i++) {
-        const ts_lseg *ls = &L->segs[i];
-        int span = (ls->row_recv > ls->row_send ? ls->row_recv : ls->row_send) - ls->row_label;
-        if (span > cu.span) cu.span = span;
-    }
-    for (cv.base = 0; cv.base < L->nrows; cv.base += WINDOW) {
-        for (int i = 0; i < WINDOW * w; i++) cv.c[i] = ' ';
+    cursor cu;
+    memset(&cu, 0, sizeof cu);
+    int rc = 0;
+    for (cv.base = 0; cv.base < L->nrows && !rc; cv.base += cv.h) {
+        for (int i = 0; i < cv.h * w; i++) cv.c[i] = ' ';
+        if (live_update(&cv, L, &cu) < 0) {
+            rc = -1;
+            break;
+        }
         draw_lifelines(&cv, L, xl, xr);
         draw_times(&cv, L, t0);
         draw_gaps(&cv, L, &cu, xl, xr);
@@ -313,6 +346,8 @@ int ts_ladder_text(const ts_layout *L, FILE *f)
         emit(f, &cv, win_end(&cv, L) - cv.base);
     }
     free(cv.c);
+    free(cu.live);
+    if (rc) return -1;
     legend(f, L);
     return ferror(f) ? -1 : 0;
 }
