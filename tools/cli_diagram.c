@@ -332,8 +332,12 @@ int ts_cli_diagram(int argc, char **argv)
                 a.source);
         rc = 2;
     } else {
+        /* The text ladder does not show the segments' tcpdump lines (SVG and HTML do). */
         char err[600];
-        rc = ts_view_read_pcap(a.source, &set, err, sizeof err);
+        ts_ladder_format fmt;
+        resolve_format(&a.d, &fmt, CMD);
+        unsigned flags = fmt == TS_LADDER_TEXT ? TS_VREAD_NO_LINES : 0;
+        rc = ts_view_read_pcap_flags(a.source, flags, &set, err, sizeof err);
         if (rc < 0) {
             fprintf(stderr, CMD ": %s\n", err);
             rc = 2;
