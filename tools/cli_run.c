@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "diagram.h"
 #include "evfan.h"
+#include "series.h"
 #include "services.h"
 #include "sim.h"
 #include "trace.h"
@@ -18,6 +19,7 @@ static void usage(FILE *f)
 {
     fputs("usage: tcpsim run FILE.scn [--seed N] [--pcap FILE] [--trace] [--quiet]\n"
           "                           [--set NAME=VALUE]... [--diagram OUT [--conn N]]\n"
+          "                           [--series OUT.csv|OUT.jsonl]\n"
           "\n"
           "Run a scenario in virtual time: a 31-second SYN timeout takes milliseconds and the\n"
           "same seed gives the same bytes. Prints every packet as tcpdump does, stamped with\n"
@@ -35,6 +37,8 @@ static void usage(FILE *f)
           "  --diagram OUT      draw the first connection's ladder into OUT (.txt, .svg,\n"
           "                     .html; '-' for text on stdout); --conn N or A:P picks another\n"
           "                     (see tcpsim diagram --help)\n"
+          "  --series OUT.csv   one row per stack event with the sender's variables (cwnd,\n"
+          "                     ssthresh, srtt, rto, ...); .jsonl for JSON lines; docs/series.md\n"
           "\n"
           "Exit status: 0 every expectation holds, 1 one does not, 2 a usage or file error.\n"
           "The scenario language: docs/scenarios.md; ready scenarios: sim/scenarios/.\n",
@@ -47,7 +51,9 @@ typedef struct run_obs {
     int *cap_stack; /* per scenario host: its index in the capture, -1 none */
     ts_evfan *fans[16];
     size_t nfans;
-    ts_view_rec *rec; /* --diagram */
+    ts_view_rec *rec;  /* --diagram */
+    ts_series *series; /* --series: rows name their hosts as the scenario does */
+    const ts_scn *scn;
 } run_obs;
 
 static void on_packet(void *ctx, ts_time_t t, const uint8_t *pkt, size_t len)
@@ -62,6 +68,7 @@ static void on_observe(void *ctx, int host, ts_stack *s, const ts_event *ev)
     if (o->cap_stack) ts_capture_event(o->cap, o->cap_stack[host], ev);
     if (o->nfans) ts_evfan_emit(ts_evfan_of(s), ev);
     if (o->rec) ts_view_rec_event(o->rec, host, ev);
+    if (o->series) ts_series_event(o->series, s, o->scn->hosts[host].name, ev);
 }
 
 static bool on_settle(void *ctx)
@@ -103,7 +110,7 @@ static void svc_stop(void *ctx, void *svc)
 }
 
 typedef struct run_args {
-    const char *file, *pcap;
+    const char *file, *pcap, *series;
     ts_diagram_opts diagram;
     uint64_t seed;
     bool seed_set, trace, quiet;
@@ -140,6 +147,12 @@ static int parse_args(int argc, char **argv, run_args *a)
                 return 2;
             }
             a->pcap = argv[++i];
+        } else if (!strcmp(s, "--series")) {
+            if (!has_next || !argv[i + 1][0]) {
+                fprintf(stderr, "tcpsim run: --series needs a file name, e.g. --series run.csv\n");
+                return 2;
+            }
+            a->series = argv[++i];
         } else if (!strcmp(s, "--diagram") || !strcmp(s, "--conn")) {
             if (!has_next || !argv[i + 1][0]) {
                 fprintf(stderr, "tcpsim run: %s needs a value, e.g. %s\n", s,
@@ -243,6 +256,11 @@ int ts_cli_run(int argc, char **argv)
                     ? -1
                     : ts_capture_add_stack(obs.cap, scn->hosts[i].name, scn->hosts[i].addr);
     }
+    obs.scn = scn;
+    if (a.series && !(obs.series = ts_series_open(a.series, 0, err, sizeof err))) {
+        fprintf(stderr, "tcpsim run: %s\n", err);
+        goto out;
+    }
     static char obuf[1 << 16];
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
     ts_sim_opts o = {
@@ -281,6 +299,10 @@ out:
     ts_sim_destroy(w);
     if (obs.cap && ts_capture_close(obs.cap) < 0 && rc != 2) {
         fprintf(stderr, "tcpsim run: --pcap %s: writing failed (disk full?)\n", a.pcap);
+        rc = 2;
+    }
+    if (obs.series && ts_series_close(obs.series, err, sizeof err) < 0) {
+        fprintf(stderr, "tcpsim run: %s\n", err);
         rc = 2;
     }
     free(obs.cap_stack);

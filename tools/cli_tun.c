@@ -22,6 +22,7 @@
 #include "evfan.h"
 #include "ts_link.h"
 #include "ts_rng.h"
+#include "series.h"
 #include "services.h"
 #include "trace.h"
 #include "tun.h"
@@ -47,6 +48,7 @@ typedef struct tun_opts {
     const char *sets[MAX_SETS];
     size_t nsets;
     const char *pcap;
+    const char *series;      /* --series FILE.csv|.jsonl */
     ts_diagram_opts diagram; /* --diagram OUT [--conn N]: written when tcpsim exits */
     bool trace;
     bool seed_set;
@@ -61,7 +63,8 @@ typedef struct tun_run {
     ts_tun *tun;
     ts_loop *loop;
     ts_stack *stack;
-    ts_capture *pcap; /* --pcap: plain pcap, or pcapng with comments (events) */
+    ts_capture *pcap;  /* --pcap: plain pcap, or pcapng with comments (events) */
+    ts_series *series; /* --series */
     ts_time_t pcap_flushed;
     ts_evfan *fan;          /* stack events for the services that ask (telnet's trace) */
     int wake_fd;            /* a timerfd for the fan-out's timed settles (telnet's watch) */
@@ -125,6 +128,9 @@ static void usage(FILE *f)
           "                        sent it or the state change it caused (Wireshark shows\n"
           "                        them; tshark -r FILE -Y frame.comment)\n"
           "  --trace               state changes, timers, retransmissions on stderr\n"
+          "  --series FILE.csv     one row per stack event with the sender's variables\n"
+          "                        (cwnd, ssthresh, srtt, rto, ...; .jsonl: JSON lines;\n"
+          "                        time_s counts from start-up); see docs/series.md\n"
           "  --diagram OUT         when tcpsim exits (SIGINT too), draw the first connection's\n"
           "                        ladder into OUT (.txt .svg .html); --conn N|A:P picks\n"
           "                        another (tcpsim diagram --help)\n"
@@ -281,6 +287,7 @@ enum {
     OPT_SEED,
     OPT_GRACE,
     OPT_LINK,
+    OPT_SERIES,
     OPT_DIAGRAM,
     OPT_CONN,
 };
@@ -299,6 +306,7 @@ static const struct option long_opts[] = {
     {"seed", required_argument, NULL, OPT_SEED},
     {"grace", required_argument, NULL, OPT_GRACE},
     {"link", required_argument, NULL, OPT_LINK},
+    {"series", required_argument, NULL, OPT_SERIES},
     {"diagram", required_argument, NULL, OPT_DIAGRAM},
     {"conn", required_argument, NULL, OPT_CONN},
     {"help", no_argument, NULL, 'h'},
@@ -345,6 +353,7 @@ static int parse_args(tun_opts *o, int argc, char **argv)
         case OPT_PROFILE: o->profile = optarg; break;
         case OPT_PCAP: o->pcap = optarg; break;
         case OPT_TRACE: o->trace = true; break;
+        case OPT_SERIES: o->series = optarg; break;
         case OPT_SEED:
             if (!parse_uint(optarg, ULONG_MAX, &v))
                 r = fail_usage("--seed '%s': use a non-negative number, e.g. --seed 1", optarg);
@@ -423,6 +432,7 @@ static void on_event(void *ctx, const ts_event *ev)
     tun_run *r = ctx;
     ts_capture_event(r->pcap, 0, ev);
     ts_evfan_emit(r->fan, ev);
+    if (r->series) ts_series_event(r->series, r->stack, "stack", ev);
     if (r->rec) ts_view_rec_event(r->rec, 0, ev);
     if (!r->o->trace) return;
     ts_event e = *ev;
@@ -436,7 +446,8 @@ static void observe_update(void *ctx, bool on)
 {
     tun_run *r = ctx;
     (void)on;
-    bool want = r->o->trace || ts_capture_annotated(r->pcap) || ts_evfan_active(r->fan) || r->rec;
+    bool want = r->o->trace || ts_capture_annotated(r->pcap) || ts_evfan_active(r->fan) || r->rec ||
+                r->series;
     ts_stack_set_event_fn(r->stack, want ? on_event : NULL, r);
 }
 
@@ -704,6 +715,8 @@ static int setup(tun_run *r, ts_params *params)
         r->pcap = ts_capture_open(o->pcap, err, sizeof err);
         if (!r->pcap) return fail_usage("--pcap %s: %s", o->pcap, err);
     }
+    if (o->series && !(r->series = ts_series_open(o->series, ts_loop_clock(), err, sizeof err)))
+        return fail_usage("%s", err);
     r->tun = ts_tun_open(&o->tun, err, sizeof err);
     if (!r->tun) return fail_usage("%s", err);
     r->loop = ts_loop_create(ts_tun_fd(r->tun), err, sizeof err);
@@ -827,6 +840,10 @@ static void teardown(tun_run *r)
     if (r->stack && r->sd >= 0) ts_abort(r->stack, r->sd);
     r->sd = -1;
     if (r->stack) ts_stack_reset_all(r->stack);
+    char err[ERR_LEN]; /* the series ends here: destroying the stack is not an event */
+    ts_series *sw = r->series;
+    r->series = NULL;
+    if (sw && ts_series_close(sw, err, sizeof err) < 0) fprintf(stderr, "tcpsim: %s\n", err);
     write_diagram(r);
     if (r->stack) ts_stack_destroy(r->stack);
     ts_evfan_detach(r->fan);
