@@ -104,18 +104,6 @@ static inline uint32_t seg_seqlen(const ts_seg *g)
     return g->len + !!(g->flags & TH_SYN) + !!(g->flags & TH_FIN);
 }
 
-/* CUBIC's per-connection state (cc_cubic.c, RFC 9438), in bytes and microseconds. */
-typedef struct ts_cubic {
-    uint32_t w_max;      /* W_max: cwnd before the last reduction, less fast convergence (4.7) */
-    uint32_t cwnd_prior; /* cwnd before the last reduction: alpha becomes 1 there (4.3) */
-    uint32_t origin;     /* W_cubic's plateau this epoch: W_max, or cwnd_epoch if above it */
-    uint32_t w_est;      /* the Reno-friendly estimate W_est (4.3) */
-    uint64_t est_rem, cub_rem; /* fractions of a byte carried from ACK to ACK */
-    ts_time_t epoch;           /* start of the current congestion avoidance stage */
-    ts_time_t k;               /* K: time from the epoch to the plateau */
-    bool epoch_on;             /* an epoch is running (cleared by every reduction) */
-} ts_cubic;
-
 struct ts_conn {
     uint32_t id;
     ts_state state;
@@ -193,7 +181,7 @@ struct ts_conn {
     /* Congestion control. */
     uint32_t cwnd, ssthresh, bytes_acked, dupacks, recover;
     bool in_recovery;
-    ts_cubic cubic; /* cc=cubic only */
+    _Alignas(TS_CC_PRIV_ALIGN) unsigned char cc_priv[TS_CC_PRIV_SIZE]; /* the cc's own state */
     /* SACK scoreboard (RFC 6675, tcp_sack.c): SACKed ranges above SND.UNA, sorted. */
     ts_sack_block sb[TS_SACK_MAX];
     uint32_t sb_n;

@@ -67,7 +67,7 @@ static void dupack(ts_stack *s, ts_conn *c)
     if (c->dupacks == 3 && !c->in_recovery && seq_ge(c->snd_una, c->recover)) {
         c->in_recovery = true;
         c->recover = c->snd_max;
-        c->cc_ops->enter_recovery(c);
+        c->cc_ops->cong_signal(c, TS_CC_SIG_DUPACK);
         s->cnt.tcp_fast_retransmits++;
         uint32_t len = resend_len(c);
         rexmit_event(s, c, TS_REXMIT_FAST, c->snd_una, len);
@@ -134,7 +134,7 @@ static void new_ack(ts_stack *s, ts_conn *c, const ts_seg *g)
         if (seq_ge(g->ack, c->recover)) {
             c->in_recovery = false;
             c->dupacks = 0;
-            c->cwnd = c->ssthresh;
+            c->cc_ops->post_recovery(c);
         }
     } else if (c->in_recovery) {
         bool full = seq_ge(g->ack, c->recover);
@@ -311,7 +311,7 @@ static void sack_enter_recovery(ts_stack *s, ts_conn *c)
         uint32_t end = c->sb_n ? c->sb[0].start : c->snd_max;
         c->rack_lost = seq_min(end, c->snd_una + c->snd_mss);
     }
-    c->cc_ops->enter_recovery(c); /* ssthresh; PRR sets cwnd */
+    c->cc_ops->cong_signal(c, TS_CC_SIG_DUPACK); /* ssthresh; PRR sets cwnd */
     s->cnt.tcp_fast_retransmits++;
 }
 

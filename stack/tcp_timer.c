@@ -139,7 +139,7 @@ static void data_timeout(ts_stack *s, ts_conn *c)
     }
     s->cnt.tcp_rto_timeouts++;
     if (c->retries == 0)
-        c->cc_ops->on_rto(c); /* once per loss episode (RFC 5681 3.1) */
+        c->cc_ops->cong_signal(c, TS_CC_SIG_RTO); /* once per loss episode (RFC 5681 3.1) */
     else
         c->cwnd = c->snd_mss;
     c->retries++;
