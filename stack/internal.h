@@ -178,9 +178,10 @@ struct ts_conn {
     uint32_t last_tx_seq;  /* start of the newest new-data (or FIN) segment sent */
     uint32_t tlp_high_seq; /* SND.NXT when the probe went out */
     bool tlp_out;          /* a probe is outstanding: no other until it is ACKed */
-    /* Congestion control. */
+    /* Congestion control and loss recovery (tcp_loss.c writes these, and the cc cwnd). */
     uint32_t cwnd, ssthresh, bytes_acked, dupacks, recover;
-    bool in_recovery;
+    ts_ca_state ca_state; /* OPEN, DISORDER, RECOVERY (fast recovery), LOSS (after an RTO) */
+    bool sack_rec;        /* SACK recovery (RFC 6675), else NewReno: chosen by ts_loss_policy */
     _Alignas(TS_CC_PRIV_ALIGN) unsigned char cc_priv[TS_CC_PRIV_SIZE]; /* the cc's own state */
     /* SACK scoreboard (RFC 6675, tcp_sack.c): SACKed ranges above SND.UNA, sorted. */
     ts_sack_block sb[TS_SACK_MAX];
@@ -281,6 +282,8 @@ struct ts_stack {
 /* stack.c */
 void ts_emit(ts_stack *s, ts_event *ev);
 void ts_emit_conn(ts_stack *s, ts_conn *c, ts_event *ev);
+void ts_emit_rexmit(ts_stack *s, ts_conn *c, ts_rexmit_kind k, uint32_t seq, uint32_t len,
+                    uint32_t count, ts_time_t rto);
 void ts_drop(ts_stack *s, ts_drop_reason r, const uint8_t *pkt, size_t len);
 void ts_ip_output(ts_stack *s, ts_conn *c, uint32_t dst, uint8_t proto, uint8_t *pkt, size_t len);
 void ts_enter(ts_stack *s);
@@ -344,12 +347,8 @@ uint32_t ts_eor_clamp(const ts_conn *c, uint32_t seq, uint32_t len);
 void ts_eor_trim(ts_conn *c); /* forget record ends at or below SND.UNA */
 uint32_t ts_flight(const ts_conn *c);
 void ts_rto_arm(ts_stack *s, ts_conn *c);
-/* Arm the tail loss probe in place of the RTO if RFC 8985 7.2 allows one; `advanced`:
- * an ACK just advanced SND.UNA (cap at a full RTO), else cap at the RTO's time left. */
-void ts_tlp_arm(ts_stack *s, ts_conn *c, bool advanced);
 
 /* tcp_sack.c: the sender's SACK scoreboard, RFC 6675 loss detection and PRR. */
-bool ts_sack_mode(const ts_conn *c); /* SACK negotiated and recovery=sack */
 void ts_sack_clear(ts_conn *c);
 void ts_sack_trim(ts_conn *c); /* drop what SND.UNA has passed */
 /* Merge the segment's valid SACK blocks (within (SND.UNA, SND.MAX], D-SACKs ignored). */
@@ -365,10 +364,26 @@ void ts_rxt_reset(ts_conn *c);                            /* after an RTO, or at
 void ts_rxt_sent(ts_conn *c, uint32_t seq, uint32_t len); /* a hole retransmission went out */
 uint32_t ts_rxt_detect(ts_conn *c); /* mark lost retransmissions; returns how many */
 bool ts_rxt_next(const ts_conn *c, uint32_t *seq, uint32_t *len); /* to resend */
-/* RFC 6937 with Linux's SSRB: set cwnd for this ACK of recovery. */
-void ts_prr_ack(ts_conn *c, uint32_t delivered, bool una_advanced);
 
-void ts_reo_timeout(ts_stack *s, ts_conn *c); /* tcp_ack.c: the reordering timer */
+/* tcp_loss.c: loss recovery: the congestion state, dupACKs, NewReno, SACK recovery with
+ * PRR, RACK's reordering timer, the TLP, the RTO's reset. */
+static inline bool ts_in_recovery(const ts_conn *c)
+{
+    return c->ca_state == TS_CA_RECOVERY;
+}
+void ts_loss_start(ts_conn *c);  /* the connection is established: OPEN, policy chosen */
+void ts_loss_policy(ts_conn *c); /* choose SACK or NewReno recovery (again after set_params) */
+/* SND.UNA just advanced by `acked` (sacked0: SACKed bytes before): recovery, cc, cwnd. */
+void ts_loss_new_ack(ts_stack *s, ts_conn *c, uint32_t acked, uint32_t sacked0);
+/* Every acceptable ACK, after ts_loss_new_ack: dupACKs, SACK blocks, recovery entry, PRR. */
+void ts_loss_ack(ts_stack *s, ts_conn *c, const ts_seg *g, bool dup, uint32_t una0,
+                 uint32_t sacked0);
+/* An RTO (rto true) or a zero window with data out: the one reset (see tcp_loss.c). */
+void ts_loss_reset(ts_stack *s, ts_conn *c, bool rto);
+void ts_loss_probe_timer(ts_stack *s, ts_conn *c); /* the TLP slot: RACK reordering or TLP */
+/* Arm the tail loss probe in place of the RTO if RFC 8985 7.2 allows one; `advanced`:
+ * an ACK just advanced SND.UNA (cap at a full RTO), else cap at the RTO's time left. */
+void ts_tlp_arm(ts_stack *s, ts_conn *c, bool advanced);
 
 /* tcp_timer.c */
 void ts_tcp_timer(ts_stack *s, ts_conn *c, ts_timer_kind k);

@@ -121,32 +121,6 @@ void ts_rto_arm(ts_stack *s, ts_conn *c)
     ts_timer_set(s, c, TS_TIMER_RETRANSMIT, s->now + t);
 }
 
-/* RFC 8985 7.2 with Linux's numbers (tcp_schedule_loss_probe): PTO = 2*SRTT, plus the
- * worst-case delayed ACK (rto_min, 200 ms) when one segment is in flight or 2 ms
- * otherwise, capped by the RTO. Linux keeps one timer for both, so an armed probe stands
- * in for the RTO, which the probe (or its failure to qualify) re-arms. Only with SACK,
- * in the open state (no recovery or RTO episode), one probe per tail. */
-void ts_tlp_arm(ts_stack *s, ts_conn *c, bool advanced)
-{
-    bool open_state = c->state == TS_ESTABLISHED || c->state == TS_CLOSE_WAIT ||
-                      c->state == TS_FIN_WAIT_1 || c->state == TS_CLOSING ||
-                      c->state == TS_LAST_ACK;
-    if (!c->p.tlp || !c->sack_ok || !open_state || c->snd_una == c->snd_max || c->in_recovery ||
-        c->retries || c->tlp_out || !c->srtt || seq_lt(c->snd_una, c->recover) || c->reo_armed)
-        return;
-    uint32_t flight = c->snd_max - c->snd_una - (c->fin_sent ? 1 : 0);
-    ts_time_t pto =
-        flight <= c->snd_mss ? 2 * c->srtt + c->p.rto_min : ts_timeout_min(c, 2 * c->srtt);
-    ts_time_t cap = c->rto;
-    if (!advanced && ts_timer_on(c, TS_TIMER_RETRANSMIT))
-        cap = c->timer[TS_TIMER_RETRANSMIT] > s->now ? c->timer[TS_TIMER_RETRANSMIT] - s->now : 0;
-    else if (!advanced && c->first_unacked_at) /* the RTO counts from the oldest send */
-        cap = c->first_unacked_at + c->rto > s->now ? c->first_unacked_at + c->rto - s->now : 0;
-    if (pto > cap) pto = cap;
-    ts_timer_clear(s, c, TS_TIMER_RETRANSMIT);
-    ts_timer_set(s, c, TS_TIMER_TLP, s->now + pto);
-}
-
 void ts_send_syn(ts_stack *s, ts_conn *c)
 {
     bool synack = c->state == TS_SYN_RECEIVED;
@@ -311,7 +285,7 @@ static uint32_t next_len(ts_conn *c, bool *fin)
     uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
     uint32_t flight = ts_flight(c);
     uint32_t room;
-    if (c->in_recovery && ts_sack_mode(c)) {
+    if (ts_in_recovery(c) && c->sack_rec) {
         /* RFC 6675: cwnd bounds the pipe; the peer's window still counts from SND.UNA */
         uint32_t pipe = ts_sack_pipe(c), out = c->snd_max - c->snd_una;
         room = c->cwnd > pipe ? c->cwnd - pipe : 0;
@@ -319,9 +293,9 @@ static uint32_t next_len(ts_conn *c, bool *fin)
         if (rroom < room) room = rroom;
         flight = out;
     } else {
-        if (c->in_recovery)
+        if (ts_in_recovery(c))
             flight = c->snd_max - c->snd_una;
-        else if (c->sb_n && (c->p.limited_transmit || c->retries))
+        else if (c->sb_n && (c->p.limited_transmit || c->ca_state == TS_CA_LOSS))
             flight -= ts_sack_below(c, c->snd_nxt); /* SACKed data is not in flight:
                                                      * RFC 3042 with SACK, as Linux */
         room = wnd > flight ? wnd - flight : 0;
@@ -364,7 +338,7 @@ static bool burst_end(const ts_conn *c, uint32_t off, uint32_t len, uint32_t sen
     uint32_t left = c->sndq.len - off - len; /* data still waiting after this segment */
     if (left == 0) return false;
     uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
-    uint32_t flight = (c->in_recovery ? c->snd_max : c->snd_nxt) - c->snd_una + len;
+    uint32_t flight = (ts_in_recovery(c) ? c->snd_max : c->snd_nxt) - c->snd_una + len;
     uint32_t next = left < c->snd_mss ? left : c->snd_mss;
     return wnd <= flight || wnd - flight < next;
 }
@@ -382,13 +356,7 @@ static int sack_rexmit(ts_stack *s, ts_conn *c)
     len = ts_eor_clamp(c, seq, len);
     uint32_t pipe = ts_sack_pipe(c), need = len ? len : 1;
     if (c->cwnd <= pipe || c->cwnd - pipe < need) return -1;
-    ts_event ev = {.type = TS_EV_RETRANSMIT};
-    ev.u.rexmit.kind = TS_REXMIT_FAST;
-    ev.u.rexmit.seq = seq;
-    ev.u.rexmit.len = len;
-    ev.u.rexmit.count = 1;
-    ev.u.rexmit.rto = c->rto;
-    ts_emit_conn(s, c, &ev);
+    ts_emit_rexmit(s, c, TS_REXMIT_FAST, seq, len, 1, c->rto);
     ts_send_data(s, c, seq, len, true);
     if (!again) c->high_rxt = seq + need;
     ts_rxt_sent(c, seq, len);
@@ -401,9 +369,9 @@ void ts_tcp_output(ts_stack *s, ts_conn *c)
 {
     if (can_send_data(c)) {
         uint32_t sent = 0; /* new-data segments sent by this call */
-        bool sack = ts_sack_mode(c);
+        bool sack = c->sack_rec;
         for (int guard = 0; guard < 65536; guard++) {
-            if (sack && c->in_recovery) {
+            if (sack && ts_in_recovery(c)) {
                 int r = sack_rexmit(s, c);
                 if (r > 0) continue;
                 if (r < 0) break; /* a lost hole waits for room in the pipe */
@@ -432,7 +400,7 @@ void ts_tcp_output(ts_stack *s, ts_conn *c)
                 c->rtt_timed_at = s->now;
             }
             if (c->snd_una == c->snd_max) c->first_unacked_at = s->now;
-            if (c->in_recovery) c->prr_out += len;
+            if (ts_in_recovery(c)) c->prr_out += len;
             xmit(s, c, seq, flags, len);
             c->snd_nxt = seq + len + (fin ? 1 : 0);
             if (fin) c->fin_sent = true;

@@ -1,7 +1,7 @@
 /* tcp_sack.c: the sender's SACK scoreboard and what RFC 6675 derives from it: which
  * unSACKed data is lost (IsLost), the data in flight (SetPipe), the next hole to
- * retransmit (NextSeg rule 1), and the congestion window during recovery by proportional
- * rate reduction (RFC 6937, with Linux's slow-start reduction bound). The scoreboard is a
+ * retransmit (NextSeg rule 1). It decides nothing and writes no cwnd: tcp_loss.c does,
+ * from what this file answers. The scoreboard is a
  * small sorted array of SACKed ranges above SND.UNA, merged as blocks arrive and trimmed
  * as SND.UNA moves: no allocation, at most TS_SACK_MAX ranges walked per call.
  * It also remembers recovery's hole retransmissions (up to TS_RXT_MAX) to find a
@@ -9,11 +9,6 @@
 #include <string.h>
 
 #include "internal.h"
-
-bool ts_sack_mode(const ts_conn *c)
-{
-    return c->sack_ok && c->p.recovery[0] == 's'; /* "sack" */
-}
 
 void ts_sack_clear(ts_conn *c)
 {
@@ -255,30 +250,4 @@ bool ts_rxt_next(const ts_conn *c, uint32_t *seq, uint32_t *len)
     *seq = s;
     *len = n;
     return true;
-}
-
-/* RFC 6937 section 3, in Linux's form (tcp_cwnd_reduction): above ssthresh, send in
- * proportion to what was delivered; at or below it, grow back toward ssthresh no faster
- * than slow start (SSRB: what was delivered, plus one SMSS when SND.UNA advanced). The
- * first ACK of recovery always lets the fast retransmission out. */
-void ts_prr_ack(ts_conn *c, uint32_t delivered, bool una_advanced)
-{
-    uint32_t mss = c->snd_mss ? c->snd_mss : 536;
-    c->prr_delivered += delivered;
-    uint32_t pipe = ts_sack_pipe(c);
-    int64_t sndcnt;
-    if (pipe > c->ssthresh) {
-        uint64_t fs = c->recover_fs ? c->recover_fs : 1;
-        sndcnt = (int64_t)(((uint64_t)c->prr_delivered * c->ssthresh + fs - 1) / fs) -
-                 (int64_t)c->prr_out;
-    } else {
-        int64_t limit = (int64_t)c->prr_delivered - (int64_t)c->prr_out;
-        if (limit < (int64_t)delivered) limit = delivered;
-        if (una_advanced) limit += mss;
-        sndcnt = c->ssthresh - pipe;
-        if (sndcnt > limit) sndcnt = limit;
-    }
-    if (sndcnt < 0) sndcnt = 0;
-    if (!c->prr_out && sndcnt < mss) sndcnt = mss;
-    c->cwnd = pipe + (uint32_t)sndcnt;
 }
