@@ -142,8 +142,6 @@ struct ts_conn {
     uint32_t push_n;
     /* What the user asked of the send path (socket.c; tcp_out.c honours it). */
     bool cork;              /* TCP_CORK: partial segments wait */
-    bool more;              /* the running ts_send_flags call has TS_MSG_MORE: as cork, for it */
-    bool push_now;          /* one output pass sends partial segments despite cork and Nagle */
     bool tail_more;         /* the newest write had TS_MSG_MORE: no PSH just for ending the queue */
     uint8_t tos;            /* IP_TOS for this connection's packets */
     uint32_t notsent_lowat; /* TCP_NOTSENT_LOWAT, 0 = off */
@@ -218,7 +216,6 @@ struct ts_conn {
     bool challenge_sent;
     /* Keepalive / persist. */
     uint32_t probes;
-    bool sws_override; /* the persist timer fired: send what the window allows, however small */
     /* Timers: absolute deadlines, TS_TIME_NEVER when off; the earliest keys the heap. */
     ts_time_t timer[TS_NUM_TIMERS];
     ts_time_t deadline;
@@ -332,7 +329,16 @@ size_t ts_rcv_sack_blocks(const ts_conn *c, ts_sack_block *out, size_t max);
 void ts_rcv_read_done(ts_stack *s, ts_conn *c);
 
 /* tcp_out.c */
-void ts_tcp_output(ts_stack *s, ts_conn *c);
+/* What one output pass may do beyond the connection's standing rules: its callers say
+ * so here instead of changing the connection and changing it back. */
+typedef struct ts_out_opts {
+    uint32_t cwnd;     /* the congestion window for this pass (0: c->cwnd) */
+    bool push;         /* partial segments go despite Nagle and the cork (TCP_NAGLE_OFF) */
+    bool sws_override; /* send into a window however small, with PSH (the persist timer) */
+    bool more;         /* the running send has TS_MSG_MORE: a partial segment waits */
+} ts_out_opts;
+void ts_tcp_output(ts_stack *s, ts_conn *c); /* no options */
+void ts_tcp_output_opts(ts_stack *s, ts_conn *c, const ts_out_opts *o);
 void ts_send_syn(ts_stack *s, ts_conn *c);
 void ts_send_ack(ts_stack *s, ts_conn *c);
 void ts_send_challenge_ack(ts_stack *s, ts_conn *c);

@@ -191,9 +191,7 @@ static uint32_t send_some(ts_stack *s, ts_conn *c, const uint8_t *buf, size_t le
     if (!more) ts_push_mark(c, c->snd_buf_seq + c->sndq.len);
     if (n == len && (flags & TS_MSG_EOR) && c->eor_n < TS_EOR_MAX)
         c->eor_mark[c->eor_n++] = c->snd_buf_seq + c->sndq.len;
-    c->more = more;
-    ts_tcp_output(s, c);
-    c->more = false;
+    ts_tcp_output_opts(s, c, &(ts_out_opts){.more = more});
     return n;
 }
 
@@ -392,9 +390,7 @@ int ts_sock_push(ts_stack *s, int sd)
 {
     GET_CONN(s, sd, c);
     ts_enter(s);
-    c->push_now = true;
-    ts_tcp_output(s, c);
-    c->push_now = false;
+    ts_tcp_output_opts(s, c, &(ts_out_opts){.push = true});
     ts_leave(s);
     return 0;
 }

@@ -68,10 +68,7 @@ static void resend_una(ts_stack *s, ts_conn *c, ts_rexmit_kind k)
  * dupACKs as SACKed segments without SACK) */
 static void limited_transmit(ts_stack *s, ts_conn *c)
 {
-    uint32_t cwnd = c->cwnd;
-    c->cwnd += c->dupacks * c->snd_mss;
-    ts_tcp_output(s, c);
-    c->cwnd = cwnd;
+    ts_tcp_output_opts(s, c, &(ts_out_opts){.cwnd = c->cwnd + c->dupacks * c->snd_mss});
 }
 
 /* RFC 5681 3.2 and RFC 6582 3.2: a duplicate ACK. */
@@ -353,13 +350,11 @@ static void tlp_timeout(ts_stack *s, ts_conn *c)
     uint32_t len = avail < c->snd_mss ? avail : c->snd_mss;
     bool sent_new = false;
     if (len && seq_le(c->snd_nxt + len, c->snd_una + c->snd_wnd)) {
-        uint32_t cwnd = c->cwnd, max = c->snd_max;
-        c->cwnd = c->snd_nxt - c->snd_una + len;
-        /* Linux sends the probe with TCP_NAGLE_OFF, which overrides Nagle and the cork */
-        c->push_now = true;
-        ts_tcp_output(s, c);
-        c->push_now = false;
-        c->cwnd = cwnd;
+        uint32_t max = c->snd_max;
+        /* exactly one segment past the flight, cwnd notwithstanding; Linux sends the
+         * probe with TCP_NAGLE_OFF, which overrides Nagle and the cork */
+        ts_out_opts o = {.cwnd = c->snd_nxt - c->snd_una + len, .push = true};
+        ts_tcp_output_opts(s, c, &o);
         sent_new = seq_gt(c->snd_max, max);
         c->tlp_high_seq = c->snd_max;
     }

@@ -278,17 +278,17 @@ static bool can_send_data(const ts_conn *c)
 }
 
 /* How much of the ring may go out at snd_nxt now; 0 means wait. Sets *fin. */
-static uint32_t next_len(ts_conn *c, bool *fin)
+static uint32_t next_len(ts_conn *c, const ts_out_opts *o, uint32_t cwnd, bool *fin)
 {
     uint32_t off = c->snd_nxt - c->snd_buf_seq;
     uint32_t avail = c->sndq.len > off ? c->sndq.len - off : 0;
-    uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+    uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
     uint32_t flight = ts_flight(c);
     uint32_t room;
     if (ts_in_recovery(c) && c->sack_rec) {
         /* RFC 6675: cwnd bounds the pipe; the peer's window still counts from SND.UNA */
         uint32_t pipe = ts_sack_pipe(c), out = c->snd_max - c->snd_una;
-        room = c->cwnd > pipe ? c->cwnd - pipe : 0;
+        room = cwnd > pipe ? cwnd - pipe : 0;
         uint32_t rroom = c->snd_wnd > out ? c->snd_wnd - out : 0;
         if (rroom < room) room = rroom;
         flight = out;
@@ -313,11 +313,11 @@ static uint32_t next_len(ts_conn *c, bool *fin)
     bool retransmission = seq_lt(c->snd_nxt, c->snd_max);
     if (len < c->snd_mss && !retransmission && !*fin) {
         if (window_limited) { /* sender SWS avoidance (RFC 9293 3.8.6.2.1) */
-            if ((flight > 0 || len < c->max_snd_wnd / 2) && !c->sws_override) return 0;
-        } else if (record_end || c->push_now || c->sws_override) {
+            if ((flight > 0 || len < c->max_snd_wnd / 2) && !o->sws_override) return 0;
+        } else if (record_end || o->push || o->sws_override) {
             /* Linux applies Nagle and the cork to the queue's last skb only; a push
              * (TCP_NODELAY, uncork) or the persist timer sends the tail regardless */
-        } else if (c->cork || c->more) { /* TCP_CORK / MSG_MORE: wait for a full segment */
+        } else if (c->cork || o->more) { /* TCP_CORK / MSG_MORE: wait for a full segment */
             return 0;
         } else if (c->p.nagle && flight > 0) { /* Nagle: one small segment in flight */
             return 0;
@@ -332,12 +332,12 @@ static uint32_t next_len(ts_conn *c, bool *fin)
  * expect `P.` there), while single segments sent into a freed slot (limited transmit,
  * TLP) and bursts in congestion avoidance do not. Modelled as: the 2nd or later new
  * segment of one output pass, in slow start, after which the window blocks more data. */
-static bool burst_end(const ts_conn *c, uint32_t off, uint32_t len, uint32_t sent)
+static bool burst_end(const ts_conn *c, uint32_t cwnd, uint32_t off, uint32_t len, uint32_t sent)
 {
-    if (sent == 0 || !len || c->cwnd >= c->ssthresh) return false;
+    if (sent == 0 || !len || cwnd >= c->ssthresh) return false;
     uint32_t left = c->sndq.len - off - len; /* data still waiting after this segment */
     if (left == 0) return false;
-    uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+    uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
     uint32_t flight = (ts_in_recovery(c) ? c->snd_max : c->snd_nxt) - c->snd_una + len;
     uint32_t next = left < c->snd_mss ? left : c->snd_mss;
     return wnd <= flight || wnd - flight < next;
@@ -346,7 +346,7 @@ static bool burst_end(const ts_conn *c, uint32_t off, uint32_t len, uint32_t sen
 /* SACK recovery (RFC 6675 NextSeg rule 1): retransmit the next lost hole if cwnd leaves
  * room in the pipe. Returns 1 when it sent one, 0 when no hole is lost (new data may
  * follow, from SND.NXT = SND.MAX), -1 when a lost hole waits for room. */
-static int sack_rexmit(ts_stack *s, ts_conn *c)
+static int sack_rexmit(ts_stack *s, ts_conn *c, uint32_t cwnd)
 {
     uint32_t seq, len;
     c->snd_nxt = c->snd_max;
@@ -355,7 +355,7 @@ static int sack_rexmit(ts_stack *s, ts_conn *c)
     if (!again && !ts_sack_next_lost(c, &seq, &len)) return 0;
     len = ts_eor_clamp(c, seq, len);
     uint32_t pipe = ts_sack_pipe(c), need = len ? len : 1;
-    if (c->cwnd <= pipe || c->cwnd - pipe < need) return -1;
+    if (cwnd <= pipe || cwnd - pipe < need) return -1;
     ts_emit_rexmit(s, c, TS_REXMIT_FAST, seq, len, 1, c->rto);
     ts_send_data(s, c, seq, len, true);
     if (!again) c->high_rxt = seq + need;
@@ -367,26 +367,33 @@ static int sack_rexmit(ts_stack *s, ts_conn *c)
 /* Send what the windows allow; any pending ACK rides along, or goes out alone if due. */
 void ts_tcp_output(ts_stack *s, ts_conn *c)
 {
+    ts_tcp_output_opts(s, c, &(ts_out_opts){0});
+}
+
+void ts_tcp_output_opts(ts_stack *s, ts_conn *c, const ts_out_opts *o)
+{
+    uint32_t cwnd = o->cwnd ? o->cwnd : c->cwnd;
     if (can_send_data(c)) {
         uint32_t sent = 0; /* new-data segments sent by this call */
         bool sack = c->sack_rec;
         for (int guard = 0; guard < 65536; guard++) {
             if (sack && ts_in_recovery(c)) {
-                int r = sack_rexmit(s, c);
+                int r = sack_rexmit(s, c, cwnd);
                 if (r > 0) continue;
                 if (r < 0) break; /* a lost hole waits for room in the pipe */
             }
             if (sack && c->sb_n && seq_lt(c->snd_nxt, c->snd_max)) /* after an RTO: skip */
                 c->snd_nxt = ts_sack_skip(c, c->snd_nxt);          /* what the peer holds */
             bool fin;
-            uint32_t len = next_len(c, &fin);
+            uint32_t len = next_len(c, o, cwnd, &fin);
             if (len == 0 && !fin) break;
             uint32_t seq = c->snd_nxt;
             bool rexmit = seq_lt(seq, c->snd_max);
             uint32_t off = seq - c->snd_buf_seq;
             uint8_t flags = TH_ACK | (fin ? TH_FIN : 0);
-            if (push_due(c, seq, len) || (!rexmit && burst_end(c, off, len, sent))) flags |= TH_PSH;
-            if (c->sws_override && len) flags |= TH_PSH; /* as Linux's tcp_write_wakeup */
+            if (push_due(c, seq, len) || (!rexmit && burst_end(c, cwnd, off, len, sent)))
+                flags |= TH_PSH;
+            if (o->sws_override && len) flags |= TH_PSH; /* as Linux's tcp_write_wakeup */
             if (!rexmit && (len || fin)) {
                 sent++;
                 c->last_tx_seq = seq;

@@ -139,9 +139,7 @@ static void data_timeout(ts_stack *s, ts_conn *c)
 static void persist_timeout(ts_stack *s, ts_conn *c)
 {
     if (c->snd_wnd > 0) { /* RFC 1122 4.2.3.4 override timeout: send what fits */
-        c->sws_override = true;
-        ts_tcp_output(s, c);
-        c->sws_override = false;
+        ts_tcp_output_opts(s, c, &(ts_out_opts){.sws_override = true});
         return;
     }
     c->probes++;
