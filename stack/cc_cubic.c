@@ -17,7 +17,8 @@
  *   idle time does not count as growth time.
  * Not implemented: HyStart (Linux's delay-based exit from slow start; here slow start ends
  * only at ssthresh or a loss), undo of spurious reductions (4.9), and the rule that an
- * application-limited flow must not grow cwnd (neither does tcpsim's Reno). */
+ * application-limited flow must not grow cwnd (neither does tcpsim's Reno).
+ * The per-connection state (ts_cubic, cc_cubic.h) lives in the connection's cc_priv area. */
 #include "cc_cubic.h"
 
 extern const ts_cc_ops ts_cc_newreno;

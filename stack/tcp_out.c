@@ -2,7 +2,10 @@
  * windows, data under the peer's window and cwnd with Nagle (RFC 896) and sender-side
  * silly-window avoidance, ACKs (which carry any pending delayed ACK), RSTs (RFC 9293
  * 3.10.7.1), challenge ACKs (RFC 5961) and probes. Each segment is built once, in place,
- * in the stack's scratch buffer, with one copy of the payload from the send ring. */
+ * in the stack's scratch buffer, with one copy of the payload from the send ring.
+ * One output pass (ts_tcp_output_opts) sends what the windows allow, SACK recovery's hole
+ * retransmissions first; what the pass may do beyond the connection's own rules (a
+ * larger cwnd, a push, the SWS override) its caller says in a ts_out_opts. */
 #include <errno.h>
 #include <string.h>
 
