@@ -172,7 +172,8 @@ struct ts_conn {
     uint32_t total_retrans;
     bool synack_retransmitted;  /* handshake was retransmitted: RFC 6298 5.7 */
     ts_time_t first_unacked_at; /* for user_timeout */
-    /* Tail loss probe (RFC 8985 7). */
+    /* Tail loss probe (RFC 8985 7), tcp_loss.c's. tlp_out and reo_armed describe the TLP
+     * timer slot, not the congestion state: either may hold in any ca_state, both at once. */
     uint32_t last_tx_seq;  /* start of the newest new-data (or FIN) segment sent */
     uint32_t tlp_high_seq; /* SND.NXT when the probe went out */
     bool tlp_out;          /* a probe is outstanding: no other until it is ACKed */
