@@ -363,13 +363,14 @@ void ts_sack_add(ts_conn *c, const ts_sack_block *blk, uint32_t n);
 uint32_t ts_sack_lost_end(const ts_conn *c);            /* unSACKed bytes below it are lost */
 uint32_t ts_sack_pipe(const ts_conn *c);                /* RFC 6675 SetPipe, bytes */
 uint32_t ts_sack_below(const ts_conn *c, uint32_t seq); /* SACKed bytes below seq */
+/* Bytes of [s, e) (s at or above SND.UNA) neither ACKed nor SACKed. */
+uint32_t ts_sack_unsacked_in(const ts_conn *c, uint32_t s, uint32_t e);
 /* If `seq` lies in a SACKed range, the end of that range, else seq. */
 uint32_t ts_sack_skip(const ts_conn *c, uint32_t seq);
 /* RFC 6675 NextSeg rule 1: the next lost, not yet retransmitted hole segment. */
 bool ts_sack_next_lost(const ts_conn *c, uint32_t *seq, uint32_t *len);
 void ts_rxt_reset(ts_conn *c);                            /* after an RTO, or at open */
 void ts_rxt_sent(ts_conn *c, uint32_t seq, uint32_t len); /* a hole retransmission went out */
-uint32_t ts_rxt_detect(ts_conn *c); /* mark lost retransmissions; returns how many */
 bool ts_rxt_next(const ts_conn *c, uint32_t *seq, uint32_t *len); /* to resend */
 
 /* tcp_loss.c: loss recovery: the congestion state, dupACKs, NewReno, SACK recovery with

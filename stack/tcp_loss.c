@@ -227,6 +227,28 @@ static void reo_timeout(ts_stack *s, ts_conn *c)
     ts_rto_arm(s, c);
 }
 
+/* RFC 8985 6.2 for retransmissions: one is lost when data sent after it (a later
+ * retransmission, or data above SND.MAX as it was then) has been delivered while it has
+ * not. The reordering window is 0 here: RFC 8985 6.2 step 4 (and Linux) use 0 during
+ * loss recovery until reordering has been seen, which tcpsim does not track. Delivered
+ * entries leave the array; call after the scoreboard took the ACK's SACK blocks. */
+static void rxt_detect(ts_conn *c)
+{
+    for (uint32_t i = 0; i < c->rxt_n;) {
+        if (ts_sack_unsacked_in(c, c->rxt[i].start, c->rxt[i].end) == 0) {
+            if (c->rxt[i].order > c->rxt_delivered) c->rxt_delivered = c->rxt[i].order;
+            c->rxt[i] = c->rxt[--c->rxt_n];
+        } else {
+            i++;
+        }
+    }
+    uint32_t top = c->sb_n ? c->sb[c->sb_n - 1].end : c->snd_una;
+    for (uint32_t i = 0; i < c->rxt_n; i++) {
+        struct ts_rxt *r = &c->rxt[i];
+        if (!r->lost && (c->rxt_delivered > r->order || seq_gt(top, r->high))) r->lost = true;
+    }
+}
+
 /* A hole below the highest SACKed range that IsLost does not (yet) call lost? */
 static bool hole_below_sacked(const ts_conn *c)
 {
@@ -258,7 +280,7 @@ static void sack_ack(ts_stack *s, ts_conn *c, const ts_seg *g, bool dup, uint32_
             if (may && hole_below_sacked(c) && !c->reo_armed && c->srtt) reo_arm(s, c);
         }
     } else {
-        ts_rxt_detect(c); /* before PRR: a lost retransmission leaves the pipe */
+        rxt_detect(c); /* before PRR: a lost retransmission leaves the pipe */
         prr_ack(c, delivered, acked > 0);
         /* RACK in recovery too: a hole below SACKed data, too few SACKs above it for
          * DupThresh (the tail of the window), is lost once the reordering window passes */
