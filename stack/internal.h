@@ -383,9 +383,16 @@ void ts_loss_start(ts_conn *c);  /* the connection is established: OPEN, policy 
 void ts_loss_policy(ts_conn *c); /* choose SACK or NewReno recovery (again after set_params) */
 /* SND.UNA just advanced by `acked` (sacked0: SACKed bytes before): recovery, cc, cwnd. */
 void ts_loss_new_ack(ts_stack *s, ts_conn *c, uint32_t acked, uint32_t sacked0);
+/* What tcp_ack.c tells tcp_loss.c of an acceptable ACK (no segment: the wire is not ours). */
+typedef struct ts_ack_info {
+    const ts_sack_block *sack; /* the segment's SACK blocks */
+    uint32_t nsack;
+    bool dup;         /* a duplicate ACK (RFC 5681 2) */
+    uint32_t una0;    /* SND.UNA before the ACK */
+    uint32_t sacked0; /* SACKed bytes before the ACK */
+} ts_ack_info;
 /* Every acceptable ACK, after ts_loss_new_ack: dupACKs, SACK blocks, recovery entry, PRR. */
-void ts_loss_ack(ts_stack *s, ts_conn *c, const ts_seg *g, bool dup, uint32_t una0,
-                 uint32_t sacked0);
+void ts_loss_ack(ts_stack *s, ts_conn *c, const ts_ack_info *a);
 /* An RTO (rto true) or a zero window with data out: the one reset (see tcp_loss.c). */
 void ts_loss_reset(ts_stack *s, ts_conn *c, bool rto);
 void ts_loss_probe_timer(ts_stack *s, ts_conn *c); /* the TLP slot: RACK reordering or TLP */

@@ -204,7 +204,8 @@ void ts_ack_input(ts_stack *s, ts_conn *c, const ts_seg *g)
                ((uint32_t)g->wnd << c->snd_wscale) == c->snd_wnd && c->snd_max != c->snd_una;
     uint32_t una0 = c->snd_una, sacked0 = c->sacked_bytes;
     if (seq_gt(g->ack, c->snd_una)) new_ack(s, c, g);
-    ts_loss_ack(s, c, g, dup, una0, sacked0); /* dupACKs, SACK, recovery (tcp_loss.c) */
+    ts_ack_info a = {g->opts.sack, g->opts.nsack, dup, una0, sacked0};
+    ts_loss_ack(s, c, &a); /* dupACKs, SACK, recovery (tcp_loss.c) */
     window_update(s, c, g);
     if (!closing_transitions(s, c)) return;
     if (g->len) {

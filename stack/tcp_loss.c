@@ -258,15 +258,14 @@ static bool hole_below_sacked(const ts_conn *c)
 
 /* An ACK on a connection with SACK recovery: the scoreboard, then RFC 6675's decision to
  * enter recovery (DupThresh dupACKs, or IsLost(SND.UNA)), then PRR's cwnd. */
-static void sack_ack(ts_stack *s, ts_conn *c, const ts_seg *g, bool dup, uint32_t una0,
-                     uint32_t sacked0)
+static void sack_ack(ts_stack *s, ts_conn *c, const ts_ack_info *a)
 {
     uint32_t before = c->cwnd;
-    ts_sack_add(c, g->opts.sack, g->opts.nsack);
-    uint32_t acked = c->snd_una - una0;
-    int64_t d = (int64_t)acked + c->sacked_bytes - sacked0;
+    ts_sack_add(c, a->sack, a->nsack);
+    uint32_t acked = c->snd_una - a->una0;
+    int64_t d = (int64_t)acked + c->sacked_bytes - a->sacked0;
     uint32_t delivered = d > 0 ? (uint32_t)d : 0;
-    if (dup) c->dupacks++;
+    if (a->dup) c->dupacks++;
     if (c->ca_state != TS_CA_RECOVERY) {
         bool may =
             c->snd_una != c->snd_max && seq_ge(c->snd_una, c->recover) && c->ca_state != TS_CA_LOSS;
@@ -289,12 +288,11 @@ static void sack_ack(ts_stack *s, ts_conn *c, const ts_seg *g, bool dup, uint32_
     cwnd_event(s, c, before);
 }
 
-void ts_loss_ack(ts_stack *s, ts_conn *c, const ts_seg *g, bool dup, uint32_t una0,
-                 uint32_t sacked0)
+void ts_loss_ack(ts_stack *s, ts_conn *c, const ts_ack_info *a)
 {
     if (c->sack_rec && c->state != TS_SYN_RECEIVED)
-        sack_ack(s, c, g, dup, una0, sacked0);
-    else if (dup)
+        sack_ack(s, c, a);
+    else if (a->dup)
         dupack(s, c);
     settle(c);
 }
