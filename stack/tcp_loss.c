@@ -1,6 +1,6 @@
 /* tcp_loss.c: loss recovery, in one place. It owns the sender's congestion state
  * (c->ca_state: OPEN, DISORDER, RECOVERY, LOSS, as Linux's tcp_ca_state and gVisor's
- * snd.go), the choice between SACK and NewReno recovery (made once, ts_loss_start), and
+ * snd.go), the choice between SACK and NewReno recovery (made once, ts_loss_policy), and
  * every decision built on them:
  * - duplicate ACKs, limited transmit (RFC 3042), fast retransmit and NewReno recovery
  *   (RFC 5681 3.2, RFC 6582) for connections without SACK recovery;
@@ -11,9 +11,11 @@
  * - the one reset after a retransmission timeout or a zero window.
  * cwnd is written here and in the cc modules (cc_*.c) only: this file reports congestion
  * signals and the end of recovery to the cc (policy.h) and sets cwnd itself only where
- * recovery, not the algorithm, decides it (PRR, limited transmit's allowance, an RTO's
- * second and later timeouts). The SACK scoreboard it reads is tcp_sack.c's; output
- * (tcp_out.c) sends what it asks for. */
+ * recovery, not the algorithm, decides it (PRR, an RTO's second and later timeouts).
+ * Limited transmit and the TLP send past cwnd by asking one output pass for a larger
+ * window (ts_out_opts), leaving cwnd alone. The SACK scoreboard it reads is tcp_sack.c's;
+ * output (tcp_out.c) sends what it asks for. tlp_out and reo_armed say what the TLP timer
+ * slot holds; they are not congestion states. */
 #include "internal.h"
 
 /* ---- state ---- */
