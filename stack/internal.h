@@ -363,8 +363,14 @@ void ts_sack_add(ts_conn *c, const ts_sack_block *blk, uint32_t n);
 uint32_t ts_sack_lost_end(const ts_conn *c);            /* unSACKed bytes below it are lost */
 uint32_t ts_sack_pipe(const ts_conn *c);                /* RFC 6675 SetPipe, bytes */
 uint32_t ts_sack_below(const ts_conn *c, uint32_t seq); /* SACKed bytes below seq */
-/* Bytes of [s, e) (s at or above SND.UNA) neither ACKed nor SACKed. */
-uint32_t ts_sack_unsacked_in(const ts_conn *c, uint32_t s, uint32_t e);
+/* Bytes of [s, e) (s at or above SND.UNA) neither ACKed nor SACKed (inline: per ACK,
+ * per remembered retransmission). */
+static inline uint32_t ts_sack_unsacked_in(const ts_conn *c, uint32_t s, uint32_t e)
+{
+    if (seq_lt(s, c->snd_una)) s = c->snd_una;
+    if (!seq_lt(s, e)) return 0;
+    return (e - s) - (ts_sack_below(c, e) - ts_sack_below(c, s));
+}
 /* If `seq` lies in a SACKed range, the end of that range, else seq. */
 uint32_t ts_sack_skip(const ts_conn *c, uint32_t seq);
 /* RFC 6675 NextSeg rule 1: the next lost, not yet retransmitted hole segment. */

@@ -370,7 +370,8 @@ static int sack_rexmit(ts_stack *s, ts_conn *c, uint32_t cwnd)
 /* Send what the windows allow; any pending ACK rides along, or goes out alone if due. */
 void ts_tcp_output(ts_stack *s, ts_conn *c)
 {
-    ts_tcp_output_opts(s, c, &(ts_out_opts){0});
+    static const ts_out_opts none;
+    ts_tcp_output_opts(s, c, &none);
 }
 
 void ts_tcp_output_opts(ts_stack *s, ts_conn *c, const ts_out_opts *o)

@@ -114,14 +114,6 @@ uint32_t ts_sack_lost_end(const ts_conn *c)
     return lost;
 }
 
-/* Bytes of [s, e) (s at or above SND.UNA) neither ACKed nor SACKed. */
-uint32_t ts_sack_unsacked_in(const ts_conn *c, uint32_t s, uint32_t e)
-{
-    if (seq_lt(s, c->snd_una)) s = c->snd_una;
-    if (!seq_lt(s, e)) return 0;
-    return (e - s) - (ts_sack_below(c, e) - ts_sack_below(c, s));
-}
-
 /* RFC 6675 SetPipe: every byte in flight not SACKed and not lost, plus every byte
  * retransmitted (below HighRxt) and not SACKed since, less retransmissions found lost
  * again (RFC 8985: they have left the network too). */
