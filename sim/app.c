@@ -411,6 +411,7 @@ static void do_send(ts_sim *w, sim_conn *c, const ts_scn_action *a)
 static void do_set(ts_sim *w, sim_host *h, const ts_scn_action *a)
 {
     char err[256];
+    ts_params defaults = *ts_stack_params(h->stack); /* `default`: set together, then checked */
     for (size_t i = 0; i < a->nkv; i++) {
         const char *kv = a->kv[i];
         const char *eq = strchr(kv, '=');
@@ -420,7 +421,7 @@ static void do_set(ts_sim *w, sim_host *h, const ts_scn_action *a)
         name[nl] = '\0';
         int rc;
         if (a->kind == TS_ACT_DEFAULT) {
-            rc = ts_params_set_kv(ts_stack_params(h->stack), kv, err, sizeof err);
+            rc = ts_params_set_kv(&defaults, kv, err, sizeof err);
         } else {
             sim_conn *c = need_conn(w, h, a, "set parameters on");
             if (!c) return;
@@ -436,6 +437,8 @@ static void do_set(ts_sim *w, sim_host *h, const ts_scn_action *a)
         else
             sim_tracef(w, "%s: set %s", h->cfg->name, kv);
     }
+    if (a->kind == TS_ACT_DEFAULT && ts_stack_set_params(h->stack, &defaults, err, sizeof err) < 0)
+        sim_runtime_error(w, a->line, "%s: default: %s", h->cfg->name, err);
 }
 
 void sim_app_action(ts_sim *w, const ts_scn_action *a)

@@ -66,8 +66,8 @@ static void flag_str(uint8_t f, char *out)
     static const struct {
         uint8_t bit;
         char c;
-    } order[] = {{0x01, 'F'}, {0x02, 'S'}, {0x04, 'R'}, {0x08, 'P'},
-                 {0x20, 'U'}, {0x40, 'E'}, {0x80, 'W'}, {0x10, '.'}};
+    } order[] = {{TS_TH_FIN, 'F'}, {TS_TH_SYN, 'S'}, {TS_TH_RST, 'R'}, {TS_TH_PSH, 'P'},
+                 {TS_TH_URG, 'U'}, {TS_TH_ECE, 'E'}, {TS_TH_CWR, 'W'}, {TS_TH_ACK, '.'}};
     size_t n = 0;
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
         if (f & order[i].bit) out[n++] = order[i].c;
@@ -84,25 +84,15 @@ static void isns(ts_sim *w, const sim_view *v, uint32_t *snd, uint32_t *rcv)
     *rcv = fl && fl->end[!from].isn_known ? fl->end[!from].isn : 0;
 }
 
-/* "options [...]" as ts_format_packet prints them, or "" when there are none. */
-static void opts_text(const uint8_t *pkt, size_t len, char *out, size_t outlen)
+/* The segment's options as ts_format_packet prints them inside "options [...]", read from
+ * the parsed view; "" when there are none. */
+static void opts_text(const sim_view *v, char *out, size_t outlen)
 {
-    char line[1024];
-    ts_format_packet(pkt, len, line, sizeof line);
     out[0] = '\0';
-    const char *o = strstr(line, "options [");
-    if (!o) return;
-    o += 9;
-    const char *end = strchr(o, ']');
-    if (!end) return;
-    size_t n = (size_t)(end - o);
-    if (n >= outlen) n = outlen - 1;
-    memcpy(out, o, n);
-    out[n] = '\0';
+    if (v->optlen) ts_format_tcp_options(v->opt, v->optlen, out, outlen);
 }
 
-static void describe(ts_sim *w, const sim_view *v, const uint8_t *pkt, size_t len, int src,
-                     char *out, size_t outlen)
+static void describe(ts_sim *w, const sim_view *v, int src, char *out, size_t outlen)
 {
     char t[32], fl[12], a[16], b[16];
     if (!v->tcp) {
@@ -114,7 +104,7 @@ static void describe(ts_sim *w, const sim_view *v, const uint8_t *pkt, size_t le
     isns(w, v, &si, &ri);
     flag_str(v->flags, fl);
     char opts[256];
-    opts_text(pkt, len, opts, sizeof opts);
+    opts_text(v, opts, sizeof opts);
     const char *dn = NULL;
     for (size_t i = 0; i < w->nhosts; i++)
         if (w->scn->hosts[i].addr == v->dst) dn = w->scn->hosts[i].name;
@@ -123,8 +113,8 @@ static void describe(ts_sim *w, const sim_view *v, const uint8_t *pkt, size_t le
                  (unsigned long long)w->pkt_no, tstr(w->now, t),
                  src >= 0 ? w->scn->hosts[src].name : ts_ip4_format(v->src, a),
                  dn ? dn : ts_ip4_format(v->dst, b), fl, v->seq - si, "",
-                 (v->flags & 0x10) ? v->ack - ri : 0, v->win, v->payload, opts[0] ? " opts [" : "",
-                 opts, opts[0] ? "]" : "") < 0)
+                 (v->flags & TS_TH_ACK) ? v->ack - ri : 0, v->win, v->payload,
+                 opts[0] ? " opts [" : "", opts, opts[0] ? "]" : "") < 0)
         out[0] = '\0';
 }
 
@@ -169,8 +159,8 @@ static bool opts_match(const char *want, const char *got)
 }
 
 /* Does the packet match the pattern? On a mismatch, why names the first field that differs. */
-static bool seg_match(ts_sim *w, const ts_scn_seg *g, const sim_view *v, const uint8_t *pkt,
-                      size_t len, int src, char *why, size_t whylen)
+static bool seg_match(ts_sim *w, const ts_scn_seg *g, const sim_view *v, int src, char *why,
+                      size_t whylen)
 {
     const ts_scn *s = w->scn;
     why[0] = '\0';
@@ -201,7 +191,7 @@ static bool seg_match(ts_sim *w, const ts_scn_seg *g, const sim_view *v, const u
         snprintf(why, whylen, "seq end differs (want %u:%u)", g->seq, g->seq_end);
         return false;
     }
-    if (g->has_ack && (!(v->flags & 0x10) || v->ack - ri != g->ack)) {
+    if (g->has_ack && (!(v->flags & TS_TH_ACK) || v->ack - ri != g->ack)) {
         snprintf(why, whylen, "ack differs (want %u)", g->ack);
         return false;
     }
@@ -223,7 +213,7 @@ static bool seg_match(ts_sim *w, const ts_scn_seg *g, const sim_view *v, const u
     }
     if (g->opts) {
         char got[256];
-        opts_text(pkt, len, got, sizeof got);
+        opts_text(v, got, sizeof got);
         if (!opts_match(g->opts, got)) {
             snprintf(why, whylen, "options differ (want [%s])", g->opts);
             return false;
@@ -233,10 +223,10 @@ static bool seg_match(ts_sim *w, const ts_scn_seg *g, const sim_view *v, const u
 }
 
 static void judge_segment(ts_sim *w, const ts_scn_expect *e, sim_result *r, const sim_view *v,
-                          const uint8_t *pkt, size_t len, int src)
+                          int src)
 {
     char why[160], desc[300];
-    bool ok = seg_match(w, &e->seg, v, pkt, len, src, why, sizeof why);
+    bool ok = seg_match(w, &e->seg, v, src, why, sizeof why);
     if (ok && !time_ok(e, w->now)) {
         char t[32];
         snprintf(why, sizeof why, "time differs (want %s", tstr(e->at, t));
@@ -248,15 +238,14 @@ static void judge_segment(ts_sim *w, const ts_scn_expect *e, sim_result *r, cons
         ok = false;
     }
     r->state = ok ? 1 : 2;
-    describe(w, v, pkt, len, src, desc, sizeof desc);
+    describe(w, v, src, desc, sizeof desc);
     if (ok)
         seenf(r, "%s", desc);
     else
         seenf(r, "%s -- %s", desc, why);
 }
 
-void sim_expect_packet(ts_sim *w, const sim_view *v, const uint8_t *pkt, size_t len, int src,
-                       int dst)
+void sim_expect_packet(ts_sim *w, const sim_view *v, int src, int dst)
 {
     char why[160];
     for (size_t k = 0; k < w->npkt_exps; k++) {
@@ -265,21 +254,21 @@ void sim_expect_packet(ts_sim *w, const sim_view *v, const uint8_t *pkt, size_t 
         sim_result *r = &w->res[i];
         switch (e->kind) {
         case TS_EXP_SEG:
-            if (e->nth == w->pkt_no) judge_segment(w, e, r, v, pkt, len, src);
+            if (e->nth == w->pkt_no) judge_segment(w, e, r, v, src);
             break;
         case TS_EXP_SEG_DIR:
             if (src == e->seg.src && dst == e->seg.dst &&
                 w->dir_count[(size_t)src * w->nhosts + (size_t)dst] == e->nth)
-                judge_segment(w, e, r, v, pkt, len, src);
+                judge_segment(w, e, r, v, src);
             break;
         case TS_EXP_COUNT:
         case TS_EXP_NONE:
             if (w->now < e->after || w->now > e->before) break;
-            if (!seg_match(w, &e->seg, v, pkt, len, src, why, sizeof why)) break;
+            if (!seg_match(w, &e->seg, v, src, why, sizeof why)) break;
             r->count++;
             if (e->kind == TS_EXP_NONE && r->state == 0) {
                 r->state = 2;
-                describe(w, v, pkt, len, src, r->seen, sizeof r->seen);
+                describe(w, v, src, r->seen, sizeof r->seen);
             }
             break;
         default: break;

@@ -135,8 +135,8 @@ sim_flow *sim_flows_packet(ts_sim *w, const sim_view *v, int src_host, int *from
     /* A SYN gives this end's ISN. A stack in SYN_SENT may send a new one on a reused
      * 4-tuple (a new incarnation after a FIN or RST); any other SYN on a synchronized
      * connection is a stray (RFC 5961 4) and relative numbers stay as they were. */
-    if (v->flags & 0x02) {
-        bool restart = !(v->flags & 0x10) && e->state_known && e->state == TS_SYN_SENT;
+    if (v->flags & TS_TH_SYN) {
+        bool restart = !(v->flags & TS_TH_ACK) && e->state_known && e->state == TS_SYN_SENT;
         if (restart && fl->ended) {
             sim_end *o = &fl->end[!*from];
             fl->ended = false;
@@ -147,7 +147,7 @@ sim_flow *sim_flows_packet(ts_sim *w, const sim_view *v, int src_host, int *from
             e->isn = v->seq;
         }
     }
-    if (v->flags & 0x05) fl->ended = true; /* FIN or RST */
+    if (v->flags & (TS_TH_FIN | TS_TH_RST)) fl->ended = true; /* FIN or RST */
     e->segs++;
     if (v->payload) {
         e->data_segs++;

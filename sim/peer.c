@@ -6,24 +6,10 @@
 
 #include <string.h>
 
-#include "tcpsim/checksum.h"
 #include "tcpsim/tcp_opt.h"
+#include "tcpsim/wire.h"
 
 static uint8_t obuf[65536 + 128];
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
 
 /* Where the injected segment goes: explicit ports win, then the connection the peer has
  * seen; the address is the partner's, or the only host the peer has a link to. */
@@ -75,14 +61,14 @@ void sim_peer_inject(ts_sim *w, sim_host *h, const ts_scn_action *a)
     uint16_t sport, dport;
     if (resolve(w, h, g, &dst, &sport, &dport, a->line) < 0) return;
 
-    uint8_t *ip = obuf, *th = obuf + 20;
-    size_t optlen = build_options(pf, g, th + 20);
+    uint8_t *ip = obuf, *th = obuf + TS_IP4_HLEN;
+    size_t optlen = build_options(pf, g, th + TS_TCP_HLEN);
     size_t plen = g->has_data ? g->data_len : g->has_len ? g->len : 0;
-    size_t tcplen = 20 + optlen + plen;
+    size_t tcplen = TS_TCP_HLEN + optlen + plen;
     if (g->has_data)
-        memcpy(th + 20 + optlen, g->data, plen);
+        memcpy(th + TS_TCP_HLEN + optlen, g->data, plen);
     else if (plen)
-        memcpy(th + 20 + optlen, sim_pattern(), plen);
+        memcpy(th + TS_TCP_HLEN + optlen, sim_pattern(), plen);
 
     uint32_t seq = g->has_seq ? pf->iss + g->seq : pf->snd_nxt;
     uint32_t ack = 0;
@@ -91,31 +77,27 @@ void sim_peer_inject(ts_sim *w, sim_host *h, const ts_scn_action *a)
     else if (g->flags & TS_TH_ACK)
         ack = pf->rcv_nxt;
 
-    put16(th, sport);
-    put16(th + 2, dport);
-    put32(th + 4, seq);
-    put32(th + 8, ack);
-    th[12] = (uint8_t)(((20 + optlen) / 4) << 4);
-    th[13] = g->flags;
-    put16(th + 14, (uint16_t)(g->has_win ? g->win : 65535));
-    put16(th + 16, 0);
-    put16(th + 18, 0);
-    uint32_t sum = ts_csum_pseudo(h->cfg->addr, dst, 6, (uint16_t)tcplen);
-    uint16_t csum = ts_csum_fold(ts_csum_add(sum, th, tcplen));
-    if (g->bad_csum) csum ^= 0x5a5a; /* never the equivalent 0x0000/0xffff of a good sum */
-    put16(th + 16, csum);
-
-    ip[0] = 0x45;
-    ip[1] = 0;
-    put16(ip + 2, (uint16_t)(20 + tcplen));
-    put16(ip + 4, pf->ip_id++);
-    put16(ip + 6, 0x4000); /* DF */
-    ip[8] = 64;
-    ip[9] = 6;
-    put16(ip + 10, 0);
-    put32(ip + 12, h->cfg->addr);
-    put32(ip + 16, dst);
-    put16(ip + 10, ts_csum(ip, 20));
+    ts_tcp_hdr th_fields = {
+        .sport = sport,
+        .dport = dport,
+        .seq = seq,
+        .ack = ack,
+        .flags = g->flags,
+        .win = (uint16_t)(g->has_win ? g->win : 65535),
+    };
+    ts_tcp_write(th, &th_fields, optlen);
+    ts_tcp_write_csum(th, tcplen, h->cfg->addr, dst);
+    if (g->bad_csum) { /* never the equivalent 0x0000/0xffff of a good sum */
+        th[16] ^= 0x5a;
+        th[17] ^= 0x5a;
+    }
+    ts_ip4_hdr ip_fields = {.ttl = 64,
+                            .proto = TS_IPPROTO_TCP,
+                            .id = pf->ip_id++,
+                            .frag = TS_IP4_DF,
+                            .src = h->cfg->addr,
+                            .dst = dst};
+    ts_ip4_write(ip, &ip_fields, (uint16_t)(TS_IP4_HLEN + tcplen));
 
     /* Remember the connection, and advance snd_nxt past what this segment occupies. */
     if (!pf->have) {
@@ -128,7 +110,7 @@ void sim_peer_inject(ts_sim *w, sim_host *h, const ts_scn_action *a)
                    ((g->flags & TS_TH_FIN) ? 1u : 0u);
     if ((int32_t)(end - pf->snd_nxt) > 0) pf->snd_nxt = end;
     sim_tracef(w, "%s: inject (line %u)", h->cfg->name, a->line);
-    sim_host_output(h, obuf, 20 + tcplen);
+    sim_host_output(h, obuf, TS_IP4_HLEN + tcplen);
 }
 
 void sim_peer_receive(ts_sim *w, sim_host *h, const uint8_t *pkt, size_t len)

@@ -11,7 +11,7 @@
 #include "tcpsim/params.h"
 #include "tcpsim/tcp_opt.h"
 #include "tcpsim/types.h"
-#include "link.h"
+#include "ts_link.h"
 
 #define TS_SCN_NAME_MAX    32
 #define TS_SCN_MAX_HOSTS   64

@@ -459,16 +459,16 @@ static int parse_flags(const char *s, bool *any, uint8_t *mask, uint8_t *flags)
         case 'R': f |= TS_TH_RST; break;
         case 'P': f |= TS_TH_PSH; break;
         case 'U': f |= TS_TH_URG; break;
-        case 'E': f |= 0x40; break;
-        case 'W': f |= 0x80; break;
+        case 'E': f |= TS_TH_ECE; break;
+        case 'W': f |= TS_TH_CWR; break;
         case '.': f |= TS_TH_ACK; break;
         default: return -1;
         }
     }
     *any = false;
     /* PSH is compared only when written: "." matches a data segment with or without it. */
-    *mask = (uint8_t)(TS_TH_SYN | TS_TH_FIN | TS_TH_RST | TS_TH_ACK | TS_TH_URG | 0xc0 |
-                      (f & TS_TH_PSH));
+    *mask = (uint8_t)(TS_TH_SYN | TS_TH_FIN | TS_TH_RST | TS_TH_ACK | TS_TH_URG | TS_TH_ECE |
+                      TS_TH_CWR | (f & TS_TH_PSH));
     *flags = f;
     return 0;
 }

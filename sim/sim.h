@@ -11,6 +11,21 @@
 #include "tcpsim/tcpsim.h"
 #include "scn.h"
 
+/* One packet's fate on its link, for recorders (tools/view): who sent it, to whom, and
+ * when each copy arrives, or why none does. */
+typedef struct ts_sim_fate {
+    uint64_t no;  /* the packet's number, as the packet lines print it */
+    ts_time_t t;  /* sent */
+    int from, to; /* host indices; to is -1 when there is no link to the destination */
+    const uint8_t *pkt;
+    size_t len;
+    unsigned ncopies;    /* 0: lost; 2: duplicated */
+    ts_time_t arrive[2]; /* when each copy reaches its host */
+    bool corrupt[2];     /* a bit of that copy was flipped on the way */
+    const char *lost;    /* ncopies 0: "random loss", "queue full", "scripted drop (line 12)",
+                            "no link to the destination"; valid during the call */
+} ts_sim_fate;
+
 typedef struct ts_sim_hooks {
     /* Services (echo, discard, ...) for `serve`; all NULL = `serve` unavailable. */
     int (*service_known)(const char *name);
@@ -25,6 +40,23 @@ typedef struct ts_sim_hooks {
      * Called only when trace is on. */
     void (*event)(void *ctx, FILE *out, const char *host, const ts_event *ev);
     void *event_ctx;
+    /* Every event of every stack host, trace or not (NULL: none), for annotated captures
+     * and for services that watch events; host indexes the scenario's hosts. */
+    void (*observe)(void *ctx, int host, ts_stack *s, const ts_event *ev);
+    void *observe_ctx;
+    /* After each step of the world, when no stack is inside a call: socket calls made here
+     * are allowed; return true after making some (every host's timers are then
+     * rescheduled). NULL: none. */
+    bool (*settle)(void *ctx);
+    void *settle_ctx;
+    /* Recorders (diagrams): each packet's fate, right after `packet`; and each copy once
+     * its host has taken it in (its stack's input done, so the receiver's control block
+     * can be read). With observe (the stack's events, from inside the observer, where
+     * ts_stack_conn_info is O(1)) they see a run whole. None of them changes what the run
+     * prints or writes. */
+    void (*fate)(void *ctx, const ts_sim_fate *f);
+    void (*arrived)(void *ctx, uint64_t no, int host, ts_time_t t);
+    void *rec_ctx;
 } ts_sim_hooks;
 
 typedef struct ts_sim_opts {
@@ -56,6 +88,11 @@ void ts_sim_run(ts_sim *w);
  * 1 otherwise. */
 int ts_sim_report(ts_sim *w);
 void ts_sim_get_stats(const ts_sim *w, ts_sim_stats *st);
+/* The world's hosts, in the scenario's order (the indices the hooks pass). */
+size_t ts_sim_nhosts(const ts_sim *w);
+const char *ts_sim_host_name(const ts_sim *w, size_t i);
+uint32_t ts_sim_host_addr(const ts_sim *w, size_t i);
+ts_stack *ts_sim_host_stack(const ts_sim *w, size_t i); /* NULL for a scripted peer */
 void ts_sim_destroy(ts_sim *w);
 
 #endif

@@ -117,29 +117,25 @@ static void on_poll(ts_sim *w, sim_host *h, uint32_t gen)
 void sim_view_parse(sim_view *v, const uint8_t *pkt, size_t len)
 {
     memset(v, 0, sizeof *v);
-    if (len < 20 || (pkt[0] >> 4) != 4) return;
-    size_t ihl = (size_t)(pkt[0] & 0x0f) * 4;
-    size_t tot = (size_t)pkt[2] << 8 | pkt[3];
-    if (ihl < 20 || tot < ihl || tot > len) return;
+    ts_pkt_view pv;
+    ts_pkt_view_parse(&pv, pkt, len);
+    if (!pv.ip) return;
     v->ip = true;
-    v->proto = pkt[9];
-    v->src = (uint32_t)pkt[12] << 24 | (uint32_t)pkt[13] << 16 | (uint32_t)pkt[14] << 8 | pkt[15];
-    v->dst = (uint32_t)pkt[16] << 24 | (uint32_t)pkt[17] << 16 | (uint32_t)pkt[18] << 8 | pkt[19];
-    if (v->proto != 6 || tot - ihl < 20) return;
-    const uint8_t *th = pkt + ihl;
-    size_t doff = (size_t)(th[12] >> 4) * 4;
-    if (doff < 20 || doff > tot - ihl) return;
+    v->proto = pv.ip4.proto;
+    v->src = pv.ip4.src;
+    v->dst = pv.ip4.dst;
+    if (!pv.tcp) return;
     v->tcp = true;
-    v->sport = (uint16_t)(th[0] << 8 | th[1]);
-    v->dport = (uint16_t)(th[2] << 8 | th[3]);
-    v->seq = (uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 | (uint32_t)th[6] << 8 | th[7];
-    v->ack = (uint32_t)th[8] << 24 | (uint32_t)th[9] << 16 | (uint32_t)th[10] << 8 | th[11];
-    v->flags = th[13];
-    v->win = (uint16_t)(th[14] << 8 | th[15]);
-    v->opt = th + 20;
-    v->optlen = doff - 20;
-    v->data = th + doff;
-    v->payload = (uint32_t)(tot - ihl - doff);
+    v->sport = pv.th.sport;
+    v->dport = pv.th.dport;
+    v->seq = pv.th.seq;
+    v->ack = pv.th.ack;
+    v->flags = pv.th.flags;
+    v->win = pv.th.win;
+    v->opt = pv.th.opt;
+    v->optlen = pv.th.optlen;
+    v->data = pv.th.data;
+    v->payload = (uint32_t)pv.th.len;
 }
 
 static const sim_route *route(const sim_host *h, uint32_t dst)
@@ -177,6 +173,34 @@ static void link_note(const ts_sim *w, const ts_link *l, const ts_link_verdict *
     if (v->copy[0].held && n < len) snprintf(buf + n, len - n, "  [held back]");
 }
 
+/* The link's verdict to the recorders' fate hook. */
+static void report_fate(ts_sim *w, const sim_host *h, int dst, const ts_link *l,
+                        const ts_link_verdict *v, const uint8_t *pkt, size_t len)
+{
+    char lost[96] = "";
+    ts_sim_fate f = {
+        .no = w->pkt_no, .t = w->now, .from = h->idx, .to = dst, .pkt = pkt, .len = len};
+    if (!l) {
+        f.lost = "no link to the destination";
+    } else {
+        f.ncopies = v->ncopies;
+        for (unsigned c = 0; c < v->ncopies && c < 2; c++) {
+            f.arrive[c] = v->copy[c].when;
+            f.corrupt[c] = v->copy[c].corrupt;
+        }
+        if (!v->ncopies) {
+            const ts_scn_dir *d = &w->scn->dirs[l - w->links];
+            if (v->drop == TS_LINK_DROP_RULE && v->rule >= 0)
+                snprintf(lost, sizeof lost, "%s (line %u)", ts_link_drop_name(v->drop),
+                         d->rules[v->rule].line);
+            else
+                snprintf(lost, sizeof lost, "%s", ts_link_drop_name(v->drop));
+            f.lost = lost;
+        }
+    }
+    w->o.hooks.fate(w->o.hooks.rec_ctx, &f);
+}
+
 /* Every packet a host sends passes here: number it, account for it, check expectations,
  * print it, hand it to the tap, then let the link decide its fate. */
 static void send_packet(ts_sim *w, sim_host *h, const uint8_t *pkt, size_t len)
@@ -192,15 +216,17 @@ static void send_packet(ts_sim *w, sim_host *h, const uint8_t *pkt, size_t len)
         sim_flow *f = sim_flows_packet(w, &v, h->idx, &from);
         (void)f;
     }
-    if (w->have_seg_exps) sim_expect_packet(w, &v, pkt, len, h->idx, dst);
+    if (w->have_seg_exps) sim_expect_packet(w, &v, h->idx, dst);
     if (w->o.hooks.packet) w->o.hooks.packet(w->o.hooks.packet_ctx, w->now, pkt, len);
 
     ts_link_verdict verdict;
     if (!r) {
         if (!w->o.quiet) print_packet(w, pkt, len, "  [dropped: no link to the destination]");
+        if (w->o.hooks.fate) report_fate(w, h, dst, NULL, NULL, pkt, len);
         return;
     }
     ts_link_send(r->link, &w->rng, w->now, pkt, len, &verdict);
+    if (w->o.hooks.fate) report_fate(w, h, dst, r->link, &verdict, pkt, len);
     if (!w->o.quiet) {
         char note[96];
         link_note(w, r->link, &verdict, note, sizeof note);
@@ -213,6 +239,7 @@ static void send_packet(ts_sim *w, sim_host *h, const uint8_t *pkt, size_t len)
             return;
         }
         memcpy(p->data, pkt, len);
+        p->no = w->pkt_no;
         if (verdict.copy[c].corrupt) ts_link_flip(p->data, len, verdict.copy[c].bit);
         if (ts_evq_push(&w->q, verdict.copy[c].when, PRIO_NORMAL, EV_DELIVER, (uint32_t)dst, p) <
             0) {
@@ -237,6 +264,7 @@ static void on_deliver(ts_sim *w, sim_host *h, sim_pkt *p)
     } else {
         sim_peer_receive(w, h, p->data, p->len);
     }
+    if (w->o.hooks.arrived) w->o.hooks.arrived(w->o.hooks.rec_ctx, p->no, h->idx, w->now);
     pkt_free(w, p);
 }
 
@@ -245,6 +273,7 @@ static void host_event(void *ctx, const ts_event *ev)
     sim_host *h = ctx;
     ts_sim *w = h->w;
     sim_flows_event(w, h, ev);
+    if (w->o.hooks.observe) w->o.hooks.observe(w->o.hooks.observe_ctx, h->idx, h->stack, ev);
     if (w->o.trace && w->o.hooks.event)
         w->o.hooks.event(w->o.hooks.event_ctx, w->out, h->cfg->name, ev);
 }
@@ -355,6 +384,7 @@ void ts_sim_destroy(ts_sim *w)
 {
     if (!w) return;
     w->o.trace = false; /* stacks report their teardown; that is not part of the run */
+    w->o.hooks.observe = NULL;
     ts_evq_entry e;
     while (ts_evq_pop(&w->q, &e))
         if (e.kind == EV_DELIVER) pkt_free(w, e.ptr);
@@ -429,6 +459,10 @@ void ts_sim_run(ts_sim *w)
         case EV_ACTION: run_action(w, &w->scn->acts[e.arg]); break;
         case EV_CHECK: sim_expect_check(w, e.arg); break;
         }
+        if (w->o.hooks.settle && w->o.hooks.settle(w->o.hooks.settle_ctx)) {
+            for (size_t i = 0; i < w->nhosts; i++)
+                if (w->hosts[i].stack) sim_host_resched(&w->hosts[i]);
+        }
     }
     if (w->scn->end != TS_TIME_NEVER) {
         if (!w->stuck) w->now = w->scn->end;
@@ -467,4 +501,24 @@ void ts_sim_get_stats(const ts_sim *w, ts_sim_stats *st)
     st->expectations = w->scn->nexps;
     for (size_t i = 0; w->res && i < w->scn->nexps; i++)
         if (w->res[i].state != 1) st->failed++;
+}
+
+size_t ts_sim_nhosts(const ts_sim *w)
+{
+    return w->nhosts;
+}
+
+const char *ts_sim_host_name(const ts_sim *w, size_t i)
+{
+    return i < w->nhosts ? w->hosts[i].cfg->name : NULL;
+}
+
+uint32_t ts_sim_host_addr(const ts_sim *w, size_t i)
+{
+    return i < w->nhosts ? w->hosts[i].cfg->addr : 0;
+}
+
+ts_stack *ts_sim_host_stack(const ts_sim *w, size_t i)
+{
+    return i < w->nhosts ? w->hosts[i].stack : NULL;
 }

@@ -8,9 +8,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "tcpsim/tcpsim.h"
+#include "tcpsim/wire.h"
 #include "evq.h"
-#include "link.h"
-#include "rng.h"
+#include "ts_link.h"
+#include "ts_rng.h"
 #include "scn.h"
 #include "sim.h"
 
@@ -23,11 +24,13 @@ enum { PRIO_NORMAL = 0, PRIO_ACTION = 1, PRIO_CHECK = 2 };
 #define SIM_PKT_CAP 2048
 typedef struct sim_pkt {
     struct sim_pkt *next;
+    uint64_t no; /* the packet's number (for the arrived hook) */
     uint32_t len, cap;
     uint8_t data[];
 } sim_pkt;
 
-/* A parsed IPv4/TCP header, bounds-checked; tcp false for anything else. */
+/* A parsed IPv4/TCP header (filled from the wire layer's ts_pkt_view_parse: structure
+ * checked, checksums not); tcp false for anything else. */
 typedef struct sim_view {
     bool ip, tcp;
     uint32_t src, dst;
@@ -46,7 +49,7 @@ void sim_view_parse(sim_view *v, const uint8_t *pkt, size_t len);
 /* Sequence space one segment takes: payload + SYN + FIN. */
 static inline uint32_t sim_view_seqlen(const sim_view *v)
 {
-    return v->payload + ((v->flags & 0x02) ? 1u : 0u) + ((v->flags & 0x01) ? 1u : 0u);
+    return v->payload + ((v->flags & TS_TH_SYN) ? 1u : 0u) + ((v->flags & TS_TH_FIN) ? 1u : 0u);
 }
 
 /* One end of a connection as seen on the wire and through its stack's events. */
@@ -234,8 +237,7 @@ ts_state sim_conn_state(sim_host *h, const ts_endpoint *local, const ts_endpoint
 
 /* expect.c */
 int sim_expect_init(ts_sim *w);
-void sim_expect_packet(ts_sim *w, const sim_view *v, const uint8_t *pkt, size_t len, int src,
-                       int dst);
+void sim_expect_packet(ts_sim *w, const sim_view *v, int src, int dst);
 void sim_expect_check(ts_sim *w, size_t idx); /* a timed check came due */
 void sim_expect_finish(ts_sim *w);            /* decide everything still open */
 void sim_report_connections(ts_sim *w);

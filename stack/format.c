@@ -7,6 +7,7 @@
 
 #include "tcpsim/format.h"
 #include "tcpsim/tcp_opt.h"
+#include "tcpsim/wire.h"
 
 /* An appender that truncates silently and always keeps buf NUL-terminated. */
 typedef struct out {
@@ -31,14 +32,9 @@ static uint16_t be16(const uint8_t *p)
     return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-static uint32_t be32(const uint8_t *p)
+static void put_addr(out *o, uint32_t a)
 {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put_addr(out *o, const uint8_t *a)
-{
-    put(o, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+    put(o, "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255);
 }
 
 /* ---- TCP ---- */
@@ -64,10 +60,9 @@ static size_t put_opt(out *o, const uint8_t *p, size_t len)
     return p[1];
 }
 
-static void put_tcp_options(out *o, const uint8_t *p, size_t len)
+/* The options' items as tcpdump prints them between "options [" and "]". */
+static void put_opt_items(out *o, const uint8_t *p, size_t len)
 {
-    if (!len) return;
-    put(o, ", options [");
     for (size_t i = 0; i < len;) {
         if (i) put(o, ",");
         if (p[i] == TS_OPT_EOL) {
@@ -81,7 +76,15 @@ static void put_tcp_options(out *o, const uint8_t *p, size_t len)
         }
         i += n;
     }
-    put(o, "]");
+}
+
+size_t ts_format_tcp_options(const uint8_t *opt, size_t len, char *buf, size_t buflen)
+{
+    out o = {buf, buflen, 0};
+    if (!buflen) return 0;
+    buf[0] = 0;
+    put_opt_items(&o, opt, len);
+    return o.len;
 }
 
 static void put_flags(out *o, uint8_t f)
@@ -90,8 +93,8 @@ static void put_flags(out *o, uint8_t f)
     static const struct {
         uint8_t bit;
         char c;
-    } fl[] = {{0x01, 'F'}, {0x02, 'S'}, {0x04, 'R'}, {0x08, 'P'},
-              {0x10, '.'}, {0x20, 'U'}, {0x40, 'E'}, {0x80, 'W'}};
+    } fl[] = {{TS_TH_FIN, 'F'}, {TS_TH_SYN, 'S'}, {TS_TH_RST, 'R'}, {TS_TH_PSH, 'P'},
+              {TS_TH_ACK, '.'}, {TS_TH_URG, 'U'}, {TS_TH_ECE, 'E'}, {TS_TH_CWR, 'W'}};
     put(o, "Flags [");
     if (!f) put(o, "none");
     for (size_t i = 0; i < sizeof fl / sizeof fl[0]; i++)
@@ -99,44 +102,51 @@ static void put_flags(out *o, uint8_t f)
     put(o, "]");
 }
 
-static void put_tcp(out *o, const uint8_t *ip, const uint8_t *t, size_t len)
+static void put_tcp(out *o, const ts_ip4_view *ip)
 {
-    if (len < 4) {
-        put_addr(o, ip + 12), put(o, " > "), put_addr(o, ip + 16), put(o, ": [|tcp]");
+    ts_tcp_view t;
+    ts_wire_err e = ts_tcp_view_parse(&t, ip->payload, ip->payload_len);
+    if (e == TS_WIRE_TCP_SHORT && ip->payload_len < 4) {
+        put_addr(o, ip->src), put(o, " > "), put_addr(o, ip->dst), put(o, ": [|tcp]");
         return;
     }
-    put_addr(o, ip + 12), put(o, ".%u > ", be16(t));
-    put_addr(o, ip + 16), put(o, ".%u: ", be16(t + 2));
-    size_t hl = len < 20 ? 0 : (size_t)(t[12] >> 4) * 4;
-    if (len < 20) {
+    put_addr(o, ip->src), put(o, ".%u > ", t.sport);
+    put_addr(o, ip->dst), put(o, ".%u: ", t.dport);
+    if (e == TS_WIRE_TCP_SHORT) {
         put(o, "[|tcp]");
         return;
     }
-    if (hl < 20) {
-        put(o, "[bad hdr length %zu - too short, < 20]", hl);
+    if (t.hlen < TS_TCP_HLEN) {
+        put(o, "[bad hdr length %zu - too short, < 20]", t.hlen);
         return;
     }
-    uint8_t f = t[13];
-    uint32_t seq = be32(t + 4), plen = hl <= len ? (uint32_t)(len - hl) : 0;
+    uint8_t f = t.flags;
+    uint32_t plen = (uint32_t)t.len;
     put_flags(o, f);
-    if (plen || (f & 0x07)) put(o, ", seq %u", seq);
-    if (plen) put(o, ":%u", seq + plen);
-    if (f & 0x10) put(o, ", ack %u", be32(t + 8));
-    put(o, ", win %u", be16(t + 14));
-    if (f & 0x20) put(o, ", urg %u", be16(t + 18));
-    if (hl > len) { /* options run past the segment */
+    if (plen || (f & (TS_TH_FIN | TS_TH_SYN | TS_TH_RST))) put(o, ", seq %u", t.seq);
+    if (plen) put(o, ":%u", t.seq + plen);
+    if (f & TS_TH_ACK) put(o, ", ack %u", t.ack);
+    put(o, ", win %u", t.win);
+    if (f & TS_TH_URG) put(o, ", urg %u", t.urg);
+    if (e != TS_WIRE_OK) { /* options run past the segment */
         put(o, ", [|tcp]");
         return;
     }
-    put_tcp_options(o, t + 20, hl - 20);
+    if (t.optlen) {
+        put(o, ", options [");
+        put_opt_items(o, t.opt, t.optlen);
+        put(o, "]");
+    }
     put(o, ", length %u", plen);
 }
 
 /* ---- ICMP and the rest ---- */
 
-static void put_icmp(out *o, const uint8_t *ip, const uint8_t *m, size_t len)
+static void put_icmp(out *o, const ts_ip4_view *ip)
 {
-    put_addr(o, ip + 12), put(o, " > "), put_addr(o, ip + 16), put(o, ": ");
+    const uint8_t *m = ip->payload;
+    size_t len = ip->payload_len;
+    put_addr(o, ip->src), put(o, " > "), put_addr(o, ip->dst), put(o, ": ");
     if (len < 8)
         put(o, "[|icmp]");
     else if (m[0] == 8 || m[0] == 0)
@@ -151,23 +161,22 @@ size_t ts_format_packet(const uint8_t *pkt, size_t len, char *buf, size_t buflen
     out o = {buf, buflen, 0};
     if (!buflen) return 0;
     buf[0] = 0;
-    if (!pkt || len < 20) return put(&o, "IP truncated"), o.len;
-    if (pkt[0] >> 4 != 4) return put(&o, "IP bad version %u", pkt[0] >> 4), o.len;
-    size_t ihl = (size_t)(pkt[0] & 0x0f) * 4, tot = be16(pkt + 2);
-    if (ihl < 20 || ihl > len || tot < ihl) return put(&o, "IP truncated"), o.len;
-    size_t l4 = (tot < len ? tot : len) - ihl; /* what was both sent and captured */
-    bool later_frag = (be16(pkt + 6) & 0x1fff) != 0;
-    if (tot > len) /* as tcpdump says when the capture is shorter than the packet */
-        put(&o, "IP truncated-ip - %zu bytes missing! ", tot - len);
+    ts_ip4_view ip;
+    ts_wire_err e = ts_ip4_view_parse(&ip, pkt, len);
+    if (e == TS_WIRE_IP_VERSION) return put(&o, "IP bad version %u", pkt[0] >> 4), o.len;
+    if (!ip.hdr) return put(&o, "IP truncated"), o.len; /* short, bad IHL, total < IHL */
+    if (e == TS_WIRE_IP_TOTLEN) /* as tcpdump says when the capture is shorter than the packet */
+        put(&o, "IP truncated-ip - %zu bytes missing! ", ip.tot_len - len);
     else
         put(&o, "IP ");
-    if (pkt[9] == 6 && !later_frag) {
-        put_tcp(&o, pkt, pkt + ihl, l4);
-    } else if (pkt[9] == 1 && !later_frag) {
-        put_icmp(&o, pkt, pkt + ihl, l4);
+    bool later_frag = ts_ip4_is_later_fragment(&ip);
+    if (ip.proto == TS_IPPROTO_TCP && !later_frag) {
+        put_tcp(&o, &ip);
+    } else if (ip.proto == TS_IPPROTO_ICMP && !later_frag) {
+        put_icmp(&o, &ip);
     } else {
-        put_addr(&o, pkt + 12), put(&o, " > "), put_addr(&o, pkt + 16);
-        put(&o, ": ip-proto-%u %zu", pkt[9], tot - ihl);
+        put_addr(&o, ip.src), put(&o, " > "), put_addr(&o, ip.dst);
+        put(&o, ": ip-proto-%u %zu", ip.proto, ip.tot_len - ip.hlen);
     }
     return o.len;
 }

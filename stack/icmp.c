@@ -17,13 +17,13 @@ void ts_icmp_input(ts_stack *s, uint32_t src, const uint8_t *icmp, size_t len)
         ts_drop(s, TS_DROP_ICMP_TYPE, icmp, len);
         return;
     }
-    if (len > TS_MAX_PKT - TS_IP_HLEN) return; /* cannot happen: tot <= 65535 */
+    if (len > TS_MAX_PKT - TS_IP4_HLEN) return; /* cannot happen: tot <= 65535 */
     s->cnt.icmp_echo_in++;
     uint8_t *out = s->pkt;
-    memcpy(out + TS_IP_HLEN, icmp, len);
-    out[TS_IP_HLEN] = 0; /* echo reply, same id, seq and data */
-    wr16(out + TS_IP_HLEN + 2, 0);
-    wr16(out + TS_IP_HLEN + 2, ts_csum(out + TS_IP_HLEN, len));
+    memcpy(out + TS_IP4_HLEN, icmp, len);
+    out[TS_IP4_HLEN] = 0; /* echo reply, same id, seq and data */
+    wr16(out + TS_IP4_HLEN + 2, 0);
+    wr16(out + TS_IP4_HLEN + 2, ts_csum(out + TS_IP4_HLEN, len));
     s->cnt.icmp_echo_out++;
-    ts_ip_output(s, NULL, src, 1, out, TS_IP_HLEN + len);
+    ts_ip_output(s, NULL, src, TS_IPPROTO_ICMP, out, TS_IP4_HLEN + len);
 }

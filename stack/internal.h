@@ -12,19 +12,8 @@
 #include "tcpsim/stack.h"
 #include "tcpsim/socket.h"
 #include "tcpsim/tcp_opt.h"
+#include "tcpsim/wire.h"
 
-/* TCP header flags. */
-#define TH_FIN 0x01
-#define TH_SYN 0x02
-#define TH_RST 0x04
-#define TH_PSH 0x08
-#define TH_ACK 0x10
-#define TH_URG 0x20
-#define TH_ECE 0x40
-#define TH_CWR 0x80
-
-#define TS_IP_HLEN    20
-#define TS_TCP_HLEN   20
 #define TS_MAX_PKT    65535
 #define TS_OOO_MAX    32 /* out-of-order ranges held per connection */
 #define TS_TS_OPT_LEN 12 /* NOP, NOP, TS */
@@ -101,7 +90,7 @@ typedef struct ts_seg {
 /* SEG.LEN of RFC 9293: payload plus one for SYN and one for FIN. */
 static inline uint32_t seg_seqlen(const ts_seg *g)
 {
-    return g->len + !!(g->flags & TH_SYN) + !!(g->flags & TH_FIN);
+    return g->len + !!(g->flags & TS_TH_SYN) + !!(g->flags & TS_TH_FIN);
 }
 
 struct ts_conn {
@@ -292,7 +281,9 @@ void ts_notify(ts_stack *s, ts_conn *c, unsigned bits);
 void ts_icmp_input(ts_stack *s, uint32_t src, const uint8_t *icmp, size_t len);
 
 /* tcp_conn.c: connection life, lookup, state, ISN, timers. */
-ts_conn *ts_conn_new(ts_stack *s, const ts_params *p);
+/* A new CLOSED connection with parameters p, or NULL with *err (may be NULL) set to
+ * -EMFILE (max_sockets reached), -ENOMEM or -EINVAL (a policy name not found). */
+ts_conn *ts_conn_new(ts_stack *s, const ts_params *p, int *err);
 void ts_conn_release(ts_stack *s, ts_conn *c); /* queue for freeing (deferred) */
 void ts_conn_destroy(ts_stack *s, ts_conn *c); /* free now (teardown) */
 void ts_conn_hash(ts_stack *s, ts_conn *c);
@@ -316,8 +307,8 @@ void ts_conn_done(ts_stack *s, ts_conn *c, int err);
 uint64_t ts_siphash(const uint64_t key[2], const void *data, size_t len);
 
 /* tcp_in.c */
-void ts_tcp_input(ts_stack *s, const uint8_t *pkt, size_t iplen, const uint8_t *tcp, size_t tcplen,
-                  uint32_t src, uint32_t dst);
+/* A checked IPv4 packet addressed to us, protocol TCP. */
+void ts_tcp_input(ts_stack *s, const ts_ip4_view *ip);
 
 /* tcp_rcv.c: the receive stream. */
 void ts_rcv_init(ts_conn *c, uint32_t irs);

@@ -46,8 +46,9 @@ static void free_sd(ts_stack *s, int sd)
 
 int ts_socket(ts_stack *s)
 {
-    ts_conn *c = ts_conn_new(s, &s->defaults);
-    if (!c) return -EMFILE;
+    int err;
+    ts_conn *c = ts_conn_new(s, &s->defaults, &err);
+    if (!c) return err;
     int sd = alloc_sd(s, c);
     if (sd < 0) ts_conn_destroy(s, c);
     return sd;

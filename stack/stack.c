@@ -24,15 +24,22 @@ static void set_err(char *err, size_t errlen, const char *msg)
     }
 }
 
+/* The checks ts_stack_create makes: ranges and order, then that every policy is known. */
+static int check_params(const ts_params *p, char *err, size_t errlen)
+{
+    if (ts_params_validate(p, err, errlen) < 0) return -EINVAL;
+    ts_conn probe = {.p = *p};
+    if (ts_conn_policies(&probe, err, errlen) < 0) return -EINVAL;
+    return 0;
+}
+
 ts_stack *ts_stack_create(const ts_stack_config *cfg, char *err, size_t errlen)
 {
     if (!cfg->output) {
         set_err(err, errlen, "no output callback given");
         return NULL;
     }
-    if (ts_params_validate(&cfg->params, err, errlen) < 0) return NULL;
-    ts_conn probe = {.p = cfg->params};
-    if (ts_conn_policies(&probe, err, errlen) < 0) return NULL;
+    if (check_params(&cfg->params, err, errlen) < 0) return NULL;
     ts_stack *s = calloc(1, sizeof *s);
     if (!s) {
         set_err(err, errlen, "out of memory");
@@ -108,9 +115,16 @@ const ts_counters *ts_stack_counters(const ts_stack *s)
 {
     return &s->cnt;
 }
-ts_params *ts_stack_params(ts_stack *s)
+const ts_params *ts_stack_params(const ts_stack *s)
 {
     return &s->defaults;
+}
+
+int ts_stack_set_params(ts_stack *s, const ts_params *p, char *err, size_t errlen)
+{
+    int rc = check_params(p, err, errlen);
+    if (rc == 0) s->defaults = *p;
+    return rc;
 }
 
 ts_time_t ts_stack_next_deadline(const ts_stack *s)
@@ -167,17 +181,16 @@ void ts_drop(ts_stack *s, ts_drop_reason r, const uint8_t *pkt, size_t len)
 /* Fill in the IPv4 header in front of an already built payload and send the packet. */
 void ts_ip_output(ts_stack *s, ts_conn *c, uint32_t dst, uint8_t proto, uint8_t *pkt, size_t len)
 {
-    pkt[0] = 0x45;
-    pkt[1] = c ? c->tos : 0; /* IP_TOS (RFC 2474 DSCP, RFC 3168 ECN bits) */
-    wr16(pkt + 2, (uint16_t)len);
-    wr16(pkt + 4, (uint16_t)s->ip_id++);
-    wr16(pkt + 6, 0x4000); /* DF (RFC 1191) */
-    pkt[8] = s->ttl;
-    pkt[9] = proto;
-    wr16(pkt + 10, 0);
-    wr32(pkt + 12, s->addr);
-    wr32(pkt + 16, dst);
-    wr16(pkt + 10, ts_csum(pkt, TS_IP_HLEN));
+    ts_ip4_hdr h = {
+        .tos = c ? c->tos : 0, /* IP_TOS (RFC 2474 DSCP, RFC 3168 ECN bits) */
+        .ttl = s->ttl,
+        .proto = proto,
+        .id = (uint16_t)s->ip_id++,
+        .frag = TS_IP4_DF, /* RFC 1191 */
+        .src = s->addr,
+        .dst = dst,
+    };
+    ts_ip4_write(pkt, &h, (uint16_t)len);
     s->cnt.ip_out++;
     if (s->event) {
         ts_event ev = {.type = TS_EV_SEG_OUT};
@@ -198,30 +211,22 @@ void ts_stack_input(ts_stack *s, ts_time_t now, const uint8_t *pkt, size_t len)
     ts_enter(s);
     if (now > s->now) s->now = now;
     s->cnt.ip_in++;
-    if (len < TS_IP_HLEN) {
-        ts_drop(s, TS_DROP_IP_SHORT, pkt, len);
-    } else if (pkt[0] >> 4 != 4) {
-        ts_drop(s, TS_DROP_IP_VERSION, pkt, len);
-    } else {
-        size_t ihl = (size_t)(pkt[0] & 15) * 4;
-        size_t tot = rd16(pkt + 2);
-        if (ihl < TS_IP_HLEN || ihl > len)
-            ts_drop(s, TS_DROP_IP_HDRLEN, pkt, len);
-        else if (tot > len || tot < ihl)
-            ts_drop(s, TS_DROP_IP_TOTLEN, pkt, len);
-        else if (ts_csum(pkt, ihl) != 0)
-            ts_drop(s, TS_DROP_IP_CHECKSUM, pkt, len);
-        else if (rd32(pkt + 16) != s->addr)
-            ts_drop(s, TS_DROP_IP_DEST, pkt, len);
-        else if ((rd16(pkt + 6) & 0x3fff) != 0) /* MF set or an offset: a fragment */
-            ts_drop(s, TS_DROP_IP_FRAGMENT, pkt, len);
-        else if (pkt[9] == 6)
-            ts_tcp_input(s, pkt, tot, pkt + ihl, tot - ihl, rd32(pkt + 12), rd32(pkt + 16));
-        else if (pkt[9] == 1)
-            ts_icmp_input(s, rd32(pkt + 12), pkt + ihl, tot - ihl);
-        else
-            ts_drop(s, TS_DROP_IP_PROTO, pkt, len);
-    }
+    ts_ip4_view ip;
+    ts_wire_err e = ts_ip4_view_parse(&ip, pkt, len);
+    if (e != TS_WIRE_OK)
+        ts_drop(s, ts_wire_drop_reason(e), pkt, len);
+    else if (!ts_ip4_csum_ok(&ip))
+        ts_drop(s, TS_DROP_IP_CHECKSUM, pkt, len);
+    else if (ip.dst != s->addr)
+        ts_drop(s, TS_DROP_IP_DEST, pkt, len);
+    else if (ts_ip4_is_fragment(&ip)) /* fragments are not reassembled */
+        ts_drop(s, TS_DROP_IP_FRAGMENT, pkt, len);
+    else if (ip.proto == TS_IPPROTO_TCP)
+        ts_tcp_input(s, &ip);
+    else if (ip.proto == TS_IPPROTO_ICMP)
+        ts_icmp_input(s, ip.src, ip.payload, ip.payload_len);
+    else
+        ts_drop(s, TS_DROP_IP_PROTO, pkt, len);
     ts_leave(s);
 }
 

@@ -200,7 +200,7 @@ void ts_ack_input(ts_stack *s, ts_conn *c, const ts_seg *g)
         seq_ge(g->ack, c->snd_una))
         c->ts_recent = g->opts.tsval;
     if (c->state == TS_SYN_RECEIVED) ts_synack_acked(s, c, g);
-    bool dup = g->ack == c->snd_una && g->len == 0 && !(g->flags & TH_FIN) &&
+    bool dup = g->ack == c->snd_una && g->len == 0 && !(g->flags & TS_TH_FIN) &&
                ((uint32_t)g->wnd << c->snd_wscale) == c->snd_wnd && c->snd_max != c->snd_una;
     uint32_t una0 = c->snd_una, sacked0 = c->sacked_bytes;
     if (seq_gt(g->ack, c->snd_una)) new_ack(s, c, g);
@@ -221,7 +221,7 @@ void ts_ack_input(ts_stack *s, ts_conn *c, const ts_seg *g)
         }
         if (open) data_input(s, c, g);
     }
-    if (g->flags & TH_FIN) {
+    if (g->flags & TS_TH_FIN) {
         uint32_t fin_seq = g->seq + g->len;
         if (fin_seq == c->rcv_nxt && !c->fin_rcvd) {
             fin_input(s, c);

@@ -99,16 +99,22 @@ int ts_conn_policies(ts_conn *c, char *err, size_t errlen)
 
 /* ---- creation and destruction ---- */
 
-ts_conn *ts_conn_new(ts_stack *s, const ts_params *p)
+ts_conn *ts_conn_new(ts_stack *s, const ts_params *p, int *err)
 {
+    int dummy;
+    if (!err) err = &dummy;
+    *err = -EMFILE;
     if (s->nconns >= s->max_sockets) return NULL;
+    *err = -ENOMEM;
     ts_conn *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->p = *p;
+    *err = -EINVAL; /* cannot happen with validated parameters; said truthfully if it does */
     if (ts_conn_policies(c, NULL, 0) < 0) {
         free(c);
         return NULL;
     }
+    *err = 0;
     c->id = ++s->next_conn_id;
     c->state = TS_CLOSED;
     c->sd = -1;

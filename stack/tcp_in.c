@@ -8,35 +8,27 @@
 
 void ts_ack_input(ts_stack *s, ts_conn *c, const ts_seg *g); /* tcp_ack.c */
 
-static bool parse_segment(ts_stack *s, ts_seg *g, const uint8_t *tcp, size_t tcplen)
+/* RFC 9293 3.10.7 (and RFC 1122 4.2.2.7): a segment too short for its header, with a wrong
+ * checksum or malformed options is dropped, counted by reason. */
+static bool parse_segment(ts_stack *s, ts_seg *g, const ts_ip4_view *ip)
 {
-    if (tcplen < TS_TCP_HLEN) {
-        ts_drop(s, TS_DROP_TCP_SHORT, g->pkt, g->pkt_len);
+    ts_tcp_view t;
+    ts_wire_err e = ts_tcp_view_parse(&t, ip->payload, ip->payload_len);
+    if (e == TS_WIRE_OK && !ts_tcp_csum_ok(&t, ip->src, ip->dst)) e = TS_WIRE_TCP_CHECKSUM;
+    if (e == TS_WIRE_OK) e = ts_tcp_view_opts(&t, &g->opts);
+    if (e != TS_WIRE_OK) {
+        ts_drop(s, ts_wire_drop_reason(e), g->pkt, g->pkt_len);
         return false;
     }
-    size_t doff = (size_t)(tcp[12] >> 4) * 4;
-    if (doff < TS_TCP_HLEN || doff > tcplen) {
-        ts_drop(s, TS_DROP_TCP_HDRLEN, g->pkt, g->pkt_len);
-        return false;
-    }
-    uint32_t sum = ts_csum_pseudo(g->src, g->dst, 6, (uint16_t)tcplen);
-    if (ts_csum_fold(ts_csum_add(sum, tcp, tcplen)) != 0) {
-        ts_drop(s, TS_DROP_TCP_CHECKSUM, g->pkt, g->pkt_len);
-        return false;
-    }
-    if (ts_tcp_opts_parse(tcp + TS_TCP_HLEN, doff - TS_TCP_HLEN, &g->opts) < 0) {
-        ts_drop(s, TS_DROP_TCP_OPTIONS, g->pkt, g->pkt_len);
-        return false;
-    }
-    g->sport = rd16(tcp);
-    g->dport = rd16(tcp + 2);
-    g->seq = rd32(tcp + 4);
-    g->ack = rd32(tcp + 8);
-    g->flags = tcp[13];
-    g->wnd = rd16(tcp + 14);
-    g->data = tcp + doff;
-    g->len = (uint32_t)(tcplen - doff);
-    if ((g->flags & TH_SYN) && (g->flags & (TH_RST | TH_FIN))) {
+    g->sport = t.sport;
+    g->dport = t.dport;
+    g->seq = t.seq;
+    g->ack = t.ack;
+    g->flags = t.flags;
+    g->wnd = t.win;
+    g->data = t.data;
+    g->len = (uint32_t)t.len;
+    if ((g->flags & TS_TH_SYN) && (g->flags & (TS_TH_RST | TS_TH_FIN))) {
         ts_drop(s, TS_DROP_TCP_FLAGS, g->pkt, g->pkt_len);
         return false;
     }
@@ -61,12 +53,12 @@ static void negotiate(ts_conn *c, const ts_seg *g)
 
 static void listen_input(ts_stack *s, ts_conn *l, const ts_seg *g)
 {
-    if (g->flags & TH_RST) return;
-    if (g->flags & TH_ACK) { /* no half-open connection matches: reset it */
+    if (g->flags & TS_TH_RST) return;
+    if (g->flags & TS_TH_ACK) { /* no half-open connection matches: reset it */
         ts_send_rst_for(s, g);
         return;
     }
-    if (!(g->flags & TH_SYN)) {
+    if (!(g->flags & TS_TH_SYN)) {
         ts_drop(s, TS_DROP_TCP_STATE, g->pkt, g->pkt_len);
         return;
     }
@@ -74,7 +66,7 @@ static void listen_input(ts_stack *s, ts_conn *l, const ts_seg *g)
         ts_drop(s, TS_DROP_TCP_BACKLOG, g->pkt, g->pkt_len);
         return;
     }
-    ts_conn *c = ts_conn_new(s, &l->p);
+    ts_conn *c = ts_conn_new(s, &l->p, NULL);
     if (!c) {
         ts_drop(s, TS_DROP_TCP_NO_MEMORY, g->pkt, g->pkt_len);
         return;
@@ -141,13 +133,13 @@ static void established(ts_stack *s, ts_conn *c, const ts_seg *g)
 static void syn_sent_input(ts_stack *s, ts_conn *c, const ts_seg *g)
 {
     bool ack_ok = seq_gt(g->ack, c->iss) && seq_le(g->ack, c->snd_max);
-    if ((g->flags & TH_ACK) && !ack_ok) {
-        if (!(g->flags & TH_RST)) ts_send_rst_for(s, g);
+    if ((g->flags & TS_TH_ACK) && !ack_ok) {
+        if (!(g->flags & TS_TH_RST)) ts_send_rst_for(s, g);
         ts_drop(s, TS_DROP_TCP_BAD_ACK, g->pkt, g->pkt_len);
         return;
     }
-    if (g->flags & TH_RST) {
-        if (g->flags & TH_ACK) { /* connection refused */
+    if (g->flags & TS_TH_RST) {
+        if (g->flags & TS_TH_ACK) { /* connection refused */
             s->cnt.tcp_rst_in++;
             s->cnt.tcp_conn_failed++;
             ts_conn_done(s, c, -ECONNREFUSED);
@@ -156,7 +148,7 @@ static void syn_sent_input(ts_stack *s, ts_conn *c, const ts_seg *g)
         }
         return;
     }
-    if (!(g->flags & TH_SYN)) {
+    if (!(g->flags & TS_TH_SYN)) {
         ts_drop(s, TS_DROP_TCP_STATE, g->pkt, g->pkt_len);
         return;
     }
@@ -166,7 +158,7 @@ static void syn_sent_input(ts_stack *s, ts_conn *c, const ts_seg *g)
     if (c->rcv_ssthresh > c->p.rcvbuf) c->rcv_ssthresh = c->p.rcvbuf;
     ts_ring_reserve(&c->rcvq, c->rcv_ssthresh);
     c->rcv_adv = c->rcv_nxt + c->rcv_ssthresh;
-    if (g->flags & TH_ACK) {
+    if (g->flags & TS_TH_ACK) {
         established(s, c, g);
         c->snd_wnd = c->max_snd_wnd = g->wnd; /* RFC 7323 2.2: a SYN's window is unscaled */
         s->cnt.tcp_conn_opened++;
@@ -212,16 +204,17 @@ void ts_synced_input(ts_stack *s, ts_conn *c, const ts_seg *g);
 void ts_synced_input(ts_stack *s, ts_conn *c, const ts_seg *g)
 {
     /* RFC 7323 5.3: PAWS */
-    if (c->ts_ok && g->opts.has_ts && !(g->flags & TH_RST) && seq_lt(g->opts.tsval, c->ts_recent)) {
+    if (c->ts_ok && g->opts.has_ts && !(g->flags & TS_TH_RST) &&
+        seq_lt(g->opts.tsval, c->ts_recent)) {
         ts_drop(s, TS_DROP_TCP_PAWS, g->pkt, g->pkt_len);
         ts_send_ack(s, c);
         return;
     }
-    if (c->state == TS_SYN_RECEIVED && (g->flags & TH_SYN) && !(g->flags & TH_RST) &&
+    if (c->state == TS_SYN_RECEIVED && (g->flags & TS_TH_SYN) && !(g->flags & TS_TH_RST) &&
         g->seq == c->irs) {
         /* The peer's SYN again. It lies just left of the window, so the acceptability test
          * below would only ACK it; handle it first, as Linux does. */
-        if (!(g->flags & TH_ACK)) {
+        if (!(g->flags & TS_TH_ACK)) {
             /* a retransmitted SYN: our SYN-ACK was lost; answer it again at once, keeping
              * the SYN-ACK timer's schedule (Linux tcp_check_req -> inet_rtx_syn_ack) */
             c->total_retrans++;
@@ -234,48 +227,49 @@ void ts_synced_input(ts_stack *s, ts_conn *c, const ts_seg *g)
              * our SYN; its SYN is the one already taken, so it counts as a plain ACK at
              * IRS+1 (Linux tcp_validate_incoming's SYN_RECV exception) */
             ts_seg a = *g;
-            a.flags &= (uint8_t)~TH_SYN;
+            a.flags &= (uint8_t)~TS_TH_SYN;
             a.seq = g->seq + 1;
             ts_ack_input(s, c, &a);
             return;
         }
     }
     if (!acceptable(c, g)) {
-        ts_drop(s, (g->flags & TH_RST) ? TS_DROP_TCP_RST_INVALID : TS_DROP_TCP_OUT_OF_WINDOW,
+        ts_drop(s, (g->flags & TS_TH_RST) ? TS_DROP_TCP_RST_INVALID : TS_DROP_TCP_OUT_OF_WINDOW,
                 g->pkt, g->pkt_len);
-        if (g->flags & TH_RST) return;
+        if (g->flags & TS_TH_RST) return;
         /* RFC 9293 3.10.7.4 (TIME-WAIT): a retransmitted FIN is ACKed and restarts the 2MSL
          * wait (Linux tcp_timewait_state_process reschedules on any ACK-bearing segment) */
-        if (c->state == TS_TIME_WAIT && (g->flags & TH_FIN))
+        if (c->state == TS_TIME_WAIT && (g->flags & TS_TH_FIN))
             ts_timer_set(s, c, TS_TIMER_TIME_WAIT, s->now + c->p.time_wait);
         ts_send_ack(s, c);
         return;
     }
-    if (g->flags & TH_RST) {
+    if (g->flags & TS_TH_RST) {
         rst_input(s, c, g);
         return;
     }
-    if (g->flags & TH_SYN) { /* RFC 5961 4.2 (the peer's own SYN was handled above) */
+    if (g->flags & TS_TH_SYN) { /* RFC 5961 4.2 (the peer's own SYN was handled above) */
         ts_send_challenge_ack(s, c);
         return;
     }
-    if (!(g->flags & TH_ACK)) {
+    if (!(g->flags & TS_TH_ACK)) {
         ts_drop(s, TS_DROP_TCP_FLAGS, g->pkt, g->pkt_len);
         return;
     }
     ts_ack_input(s, c, g);
 }
 
-void ts_tcp_input(ts_stack *s, const uint8_t *pkt, size_t iplen, const uint8_t *tcp, size_t tcplen,
-                  uint32_t src, uint32_t dst)
+void ts_tcp_input(ts_stack *s, const ts_ip4_view *ip)
 {
+    const uint8_t *pkt = ip->hdr;
+    size_t iplen = ip->tot_len;
     ts_seg g;
     memset(&g, 0, sizeof g);
-    g.src = src;
-    g.dst = dst;
+    g.src = ip->src;
+    g.dst = ip->dst;
     g.pkt = pkt;
     g.pkt_len = iplen;
-    if (!parse_segment(s, &g, tcp, tcplen)) return;
+    if (!parse_segment(s, &g, ip)) return;
     s->cnt.tcp_in++;
     s->cnt.tcp_bytes_in += g.len;
     ts_conn *c = ts_conn_lookup(s, g.dport, g.src, g.sport);
@@ -291,7 +285,7 @@ void ts_tcp_input(ts_stack *s, const uint8_t *pkt, size_t iplen, const uint8_t *
         if (l) {
             listen_input(s, l, &g);
         } else {
-            if (g.flags & TH_RST) s->cnt.tcp_rst_in++;
+            if (g.flags & TS_TH_RST) s->cnt.tcp_rst_in++;
             ts_drop(s, TS_DROP_TCP_NO_SOCKET, pkt, iplen);
             ts_send_rst_for(s, &g);
         }

@@ -39,8 +39,8 @@ static size_t build_options(ts_stack *s, ts_conn *c, uint8_t flags, uint8_t *opt
 {
     ts_tcp_opts_out o;
     memset(&o, 0, sizeof o);
-    bool synack = (flags & TH_SYN) && (flags & TH_ACK);
-    if (flags & TH_SYN) {
+    bool synack = (flags & TS_TH_SYN) && (flags & TS_TH_ACK);
+    if (flags & TS_TH_SYN) {
         o.syn = true;
         o.mss_on = true;
         o.mss = (uint16_t)c->p.mss;
@@ -53,14 +53,14 @@ static size_t build_options(ts_stack *s, ts_conn *c, uint8_t flags, uint8_t *opt
         /* RFC 7323 allows TS on a RST; Linux sends nop,nop,TS on the RST of a connection
          * that negotiated timestamps (packetdrill ts_recent/reset_tsval.pkt) */
         o.ts_on = c->ts_ok;
-        if (c->sack_ok && c->ooo_n && !(flags & TH_RST))
+        if (c->sack_ok && c->ooo_n && !(flags & TS_TH_RST))
             o.nsack = (uint8_t)ts_rcv_sack_blocks(c, o.sack, TS_MAX_SACK_BLOCKS);
         size_t fixed = o.ts_on ? TS_TS_OPT_LEN : 0;
         while (o.nsack && fixed + 4 + 8u * o.nsack > max_len) o.nsack--;
     }
     if (o.ts_on) {
         o.tsval = ts_now_ms(s) + c->ts_offset;
-        o.tsecr = (flags & TH_SYN) && !synack ? 0 : c->ts_recent;
+        o.tsecr = (flags & TS_TH_SYN) && !synack ? 0 : c->ts_recent;
     }
     return ts_tcp_opts_write(opt, &o);
 }
@@ -68,32 +68,32 @@ static size_t build_options(ts_stack *s, ts_conn *c, uint8_t flags, uint8_t *opt
 /* Build and send one segment of the connection: payload [seq, seq+len) from the ring. */
 static void xmit(ts_stack *s, ts_conn *c, uint32_t seq, uint8_t flags, uint32_t len)
 {
-    uint8_t *pkt = s->pkt, *th = pkt + TS_IP_HLEN;
+    uint8_t *pkt = s->pkt, *th = pkt + TS_IP4_HLEN;
     uint32_t full = c->snd_mss + (c->ts_ok ? TS_TS_OPT_LEN : 0); /* the peer's MSS, ours */
     size_t room = full > len ? full - len : 0;
-    size_t olen = build_options(s, c, flags, th + TS_TCP_HLEN, room > 40 ? 40 : room);
+    size_t olen =
+        build_options(s, c, flags, th + TS_TCP_HLEN, room > TS_TCP_OPT_MAX ? TS_TCP_OPT_MAX : room);
     size_t hlen = TS_TCP_HLEN + olen;
     if (len) ts_ring_get(&c->sndq, seq - c->snd_buf_seq, th + hlen, len);
-    wr16(th, c->local.port);
-    wr16(th + 2, c->remote.port);
-    wr32(th + 4, seq);
-    wr32(th + 8, (flags & TH_ACK) ? c->rcv_nxt : 0);
-    th[12] = (uint8_t)((hlen / 4) << 4);
-    th[13] = flags;
     uint32_t wnd;
-    if (flags & TH_SYN)
-        wnd = syn_window(c, flags & TH_ACK);
-    else if (flags & TH_RST)
+    if (flags & TS_TH_SYN)
+        wnd = syn_window(c, flags & TS_TH_ACK);
+    else if (flags & TS_TH_RST)
         wnd = 0;
     else
         wnd = ts_rcv_window(c);
-    wr16(th + 14, (uint16_t)wnd);
-    wr16(th + 16, 0);
-    wr16(th + 18, 0);
+    ts_tcp_hdr h = {
+        .sport = c->local.port,
+        .dport = c->remote.port,
+        .seq = seq,
+        .ack = (flags & TS_TH_ACK) ? c->rcv_nxt : 0,
+        .flags = flags,
+        .win = (uint16_t)wnd,
+    };
+    ts_tcp_write(th, &h, olen);
     size_t tcplen = hlen + len;
-    uint32_t sum = ts_csum_pseudo(s->addr, c->remote.addr, 6, (uint16_t)tcplen);
-    wr16(th + 16, ts_csum_fold(ts_csum_add(sum, th, tcplen)));
-    if (flags & TH_ACK) { /* this segment carries any pending ACK */
+    ts_tcp_write_csum(th, tcplen, s->addr, c->remote.addr);
+    if (flags & TS_TH_ACK) { /* this segment carries any pending ACK */
         c->ack_pending = c->ack_now = false;
         c->segs_unacked = 0;
         c->last_ack_sent = c->rcv_nxt;
@@ -103,8 +103,8 @@ static void xmit(ts_stack *s, ts_conn *c, uint32_t seq, uint8_t flags, uint32_t 
     c->last_snd_time = s->now;
     s->cnt.tcp_out++;
     s->cnt.tcp_bytes_out += len;
-    if (flags & TH_RST) s->cnt.tcp_rst_out++;
-    ts_ip_output(s, c, c->remote.addr, 6, pkt, TS_IP_HLEN + tcplen);
+    if (flags & TS_TH_RST) s->cnt.tcp_rst_out++;
+    ts_ip_output(s, c, c->remote.addr, TS_IPPROTO_TCP, pkt, TS_IP4_HLEN + tcplen);
 }
 
 void ts_rto_arm(ts_stack *s, ts_conn *c)
@@ -127,7 +127,7 @@ void ts_rto_arm(ts_stack *s, ts_conn *c)
 void ts_send_syn(ts_stack *s, ts_conn *c)
 {
     bool synack = c->state == TS_SYN_RECEIVED;
-    xmit(s, c, c->iss, TH_SYN | (synack ? TH_ACK : 0), 0);
+    xmit(s, c, c->iss, TS_TH_SYN | (synack ? TS_TH_ACK : 0), 0);
     c->snd_nxt = c->snd_max = c->iss + 1;
 }
 
@@ -137,7 +137,7 @@ void ts_send_syn(ts_stack *s, ts_conn *c)
  * would trade ACKs forever (found by a lossy zero-window stress run in the simulator). */
 void ts_send_ack(ts_stack *s, ts_conn *c)
 {
-    xmit(s, c, c->snd_max, TH_ACK, 0);
+    xmit(s, c, c->snd_max, TS_TH_ACK, 0);
 }
 
 /* RFC 5961 7: challenge ACKs, at most one per 500 ms per connection (as Linux). */
@@ -154,48 +154,41 @@ void ts_send_challenge_ack(ts_stack *s, ts_conn *c)
 
 void ts_send_rst(ts_stack *s, ts_conn *c)
 {
-    xmit(s, c, c->snd_max, TH_RST | TH_ACK, 0);
+    xmit(s, c, c->snd_max, TS_TH_RST | TS_TH_ACK, 0);
 }
 
 /* Zero-window probe or keepalive: an already ACKed sequence number draws an ACK. */
 void ts_send_probe(ts_stack *s, ts_conn *c)
 {
-    xmit(s, c, c->snd_una - 1, TH_ACK, 0);
+    xmit(s, c, c->snd_una - 1, TS_TH_ACK, 0);
 }
 
 /* RFC 9293 3.10.7.1: the reset for a segment that matches no connection. */
 void ts_send_rst_for(ts_stack *s, const ts_seg *g)
 {
-    if (g->flags & TH_RST) return;
+    if (g->flags & TS_TH_RST) return;
     ts_conn tmp;
     memset(&tmp, 0, sizeof tmp);
     tmp.local.port = g->dport;
     tmp.remote.addr = g->src;
     tmp.remote.port = g->sport;
     tmp.delack_ops = ts_delack_find("linux");
-    uint8_t flags = TH_RST;
+    uint8_t flags = TS_TH_RST;
     uint32_t seq = 0;
-    if (g->flags & TH_ACK) {
+    if (g->flags & TS_TH_ACK) {
         seq = g->ack;
     } else {
-        flags |= TH_ACK;
+        flags |= TS_TH_ACK;
         tmp.rcv_nxt = g->seq + seg_seqlen(g);
     }
-    uint8_t *pkt = s->pkt, *th = pkt + TS_IP_HLEN;
-    wr16(th, g->dport);
-    wr16(th + 2, g->sport);
-    wr32(th + 4, seq);
-    wr32(th + 8, tmp.rcv_nxt);
-    th[12] = 5 << 4;
-    th[13] = flags;
-    wr16(th + 14, 0);
-    wr16(th + 16, 0);
-    wr16(th + 18, 0);
-    uint32_t sum = ts_csum_pseudo(s->addr, g->src, 6, TS_TCP_HLEN);
-    wr16(th + 16, ts_csum_fold(ts_csum_add(sum, th, TS_TCP_HLEN)));
+    uint8_t *pkt = s->pkt, *th = pkt + TS_IP4_HLEN;
+    ts_tcp_hdr h = {
+        .sport = g->dport, .dport = g->sport, .seq = seq, .ack = tmp.rcv_nxt, .flags = flags};
+    ts_tcp_write(th, &h, 0);
+    ts_tcp_write_csum(th, TS_TCP_HLEN, s->addr, g->src);
     s->cnt.tcp_out++;
     s->cnt.tcp_rst_out++;
-    ts_ip_output(s, NULL, g->src, 6, pkt, TS_IP_HLEN + TS_TCP_HLEN);
+    ts_ip_output(s, NULL, g->src, TS_IPPROTO_TCP, pkt, TS_IP4_HLEN + TS_TCP_HLEN);
 }
 
 /* PSH (RFC 9293 3.9.1 SEND, "push" at the end of each call). Linux marks PSH on the last
@@ -256,10 +249,10 @@ void ts_send_data(ts_stack *s, ts_conn *c, uint32_t seq, uint32_t len, bool rexm
     uint32_t avail = c->sndq.len > off ? c->sndq.len - off : 0;
     if (len > avail) len = avail;
     len = ts_eor_clamp(c, seq, len);
-    uint8_t flags = TH_ACK;
-    if (c->fin_sent && seq + len == c->snd_buf_seq + c->sndq.len) flags |= TH_FIN;
-    if (push_due(c, seq, len)) flags |= TH_PSH;
-    if (!len && !(flags & TH_FIN)) return;
+    uint8_t flags = TS_TH_ACK;
+    if (c->fin_sent && seq + len == c->snd_buf_seq + c->sndq.len) flags |= TS_TH_FIN;
+    if (push_due(c, seq, len)) flags |= TS_TH_PSH;
+    if (!len && !(flags & TS_TH_FIN)) return;
     if (rexmit) {
         c->total_retrans++;
         s->cnt.tcp_retransmits++;
@@ -394,10 +387,10 @@ void ts_tcp_output_opts(ts_stack *s, ts_conn *c, const ts_out_opts *o)
             uint32_t seq = c->snd_nxt;
             bool rexmit = seq_lt(seq, c->snd_max);
             uint32_t off = seq - c->snd_buf_seq;
-            uint8_t flags = TH_ACK | (fin ? TH_FIN : 0);
+            uint8_t flags = TS_TH_ACK | (fin ? TS_TH_FIN : 0);
             if (push_due(c, seq, len) || (!rexmit && burst_end(c, cwnd, off, len, sent)))
-                flags |= TH_PSH;
-            if (o->sws_override && len) flags |= TH_PSH; /* as Linux's tcp_write_wakeup */
+                flags |= TS_TH_PSH;
+            if (o->sws_override && len) flags |= TS_TH_PSH; /* as Linux's tcp_write_wakeup */
             if (!rexmit && (len || fin)) {
                 sent++;
                 c->last_tx_seq = seq;

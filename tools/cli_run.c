@@ -6,8 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture.h"
 #include "cli.h"
-#include "pcapw.h"
+#include "diagram.h"
+#include "evfan.h"
+#include "series.h"
 #include "services.h"
 #include "sim.h"
 #include "trace.h"
@@ -15,26 +18,69 @@
 static void usage(FILE *f)
 {
     fputs("usage: tcpsim run FILE.scn [--seed N] [--pcap FILE] [--trace] [--quiet]\n"
-          "                           [--set NAME=VALUE]...\n"
+          "                           [--set NAME=VALUE]... [--diagram OUT [--conn N]]\n"
+          "                           [--series OUT.csv|OUT.jsonl]\n"
           "\n"
           "Run a scenario in virtual time: a 31-second SYN timeout takes milliseconds and the\n"
           "same seed gives the same bytes. Prints every packet as tcpdump does, stamped with\n"
           "virtual seconds, then each connection and each expectation (held or not).\n"
           "\n"
           "  --seed N           seed for every random choice (overrides the file's 'seed')\n"
-          "  --pcap FILE        write the packets to FILE (pcap, raw IPv4, virtual time)\n"
+          "  --pcap FILE        write the packets to FILE (pcap, raw IPv4, virtual time);\n"
+          "                     FILE.pcapng: each packet commented with why it was sent\n"
+          "                     (\"RTO retransmission #1, rto 200 ms\") or the state change\n"
+          "                     it caused: tshark -r FILE -Y frame.comment -T fields\n"
+          "                     -e frame.comment\n"
           "  --trace            show state changes, timers, retransmissions and socket calls\n"
           "  --quiet            print only failed expectations and the verdict\n"
           "  --set NAME=VALUE   set a stack parameter on every host, after the file's settings\n"
+          "  --diagram OUT      draw the first connection's ladder into OUT (.txt, .svg,\n"
+          "                     .html; '-' for text on stdout); --conn N or A:P picks another\n"
+          "                     (see tcpsim diagram --help)\n"
+          "  --series OUT.csv   one row per stack event with the sender's variables (cwnd,\n"
+          "                     ssthresh, srtt, rto, ...); .jsonl for JSON lines; docs/series.md\n"
           "\n"
           "Exit status: 0 every expectation holds, 1 one does not, 2 a usage or file error.\n"
           "The scenario language: docs/scenarios.md; ready scenarios: sim/scenarios/.\n",
           f);
 }
 
+/* What watches every stack event: the annotated capture, and the services' fan-outs. */
+typedef struct run_obs {
+    ts_capture *cap;
+    int *cap_stack; /* per scenario host: its index in the capture, -1 none */
+    ts_evfan *fans[16];
+    size_t nfans;
+    ts_view_rec *rec;  /* --diagram */
+    ts_series *series; /* --series: rows name their hosts as the scenario does */
+    const ts_scn *scn;
+} run_obs;
+
 static void on_packet(void *ctx, ts_time_t t, const uint8_t *pkt, size_t len)
 {
-    ts_pcapw_write(ctx, t, pkt, len);
+    run_obs *o = ctx;
+    ts_capture_packet(o->cap, t, pkt, len);
+}
+
+static void on_observe(void *ctx, int host, ts_stack *s, const ts_event *ev)
+{
+    run_obs *o = ctx;
+    if (o->cap_stack) ts_capture_event(o->cap, o->cap_stack[host], ev);
+    if (o->nfans) ts_evfan_emit(ts_evfan_of(s), ev);
+    if (o->rec) ts_view_rec_event(o->rec, host, ev);
+    if (o->series) ts_series_event(o->series, s, o->scn->hosts[host].name, ev);
+}
+
+static bool on_settle(void *ctx)
+{
+    run_obs *o = ctx;
+    bool any = false;
+    for (size_t i = 0; i < o->nfans; i++)
+        if (ts_evfan_active(o->fans[i])) {
+            ts_evfan_settle(o->fans[i]);
+            any = true;
+        }
+    return any;
 }
 
 static void on_event(void *ctx, FILE *out, const char *host, const ts_event *ev)
@@ -49,7 +95,11 @@ static void on_event(void *ctx, FILE *out, const char *host, const ts_event *ev)
 static void *svc_start(void *ctx, ts_stack *s, const char *name, uint16_t port, char *err,
                        size_t errlen)
 {
-    (void)ctx;
+    run_obs *o = ctx; /* services may watch their stack's events (telnet's trace) */
+    if (!ts_evfan_of(s) && o->nfans < sizeof o->fans / sizeof o->fans[0]) {
+        ts_evfan *f = ts_evfan_attach(s, NULL, NULL);
+        if (f) o->fans[o->nfans++] = f;
+    }
     return ts_service_start(s, name, port, err, errlen);
 }
 
@@ -60,7 +110,8 @@ static void svc_stop(void *ctx, void *svc)
 }
 
 typedef struct run_args {
-    const char *file, *pcap;
+    const char *file, *pcap, *series;
+    ts_diagram_opts diagram;
     uint64_t seed;
     bool seed_set, trace, quiet;
     char **sets;
@@ -96,6 +147,19 @@ static int parse_args(int argc, char **argv, run_args *a)
                 return 2;
             }
             a->pcap = argv[++i];
+        } else if (!strcmp(s, "--series")) {
+            if (!has_next || !argv[i + 1][0]) {
+                fprintf(stderr, "tcpsim run: --series needs a file name, e.g. --series run.csv\n");
+                return 2;
+            }
+            a->series = argv[++i];
+        } else if (!strcmp(s, "--diagram") || !strcmp(s, "--conn")) {
+            if (!has_next || !argv[i + 1][0]) {
+                fprintf(stderr, "tcpsim run: %s needs a value, e.g. %s\n", s,
+                        s[2] == 'd' ? "--diagram close.svg" : "--conn 2");
+                return 2;
+            }
+            *(s[2] == 'd' ? &a->diagram.out : &a->diagram.conn) = argv[++i];
         } else if (!strcmp(s, "--set")) {
             if (!has_next || !strchr(argv[i + 1], '=')) {
                 fprintf(stderr, "tcpsim run: --set needs NAME=VALUE, e.g. --set delack=0\n");
@@ -113,6 +177,12 @@ static int parse_args(int argc, char **argv, run_args *a)
             a->file = s;
         }
     }
+    if (a->diagram.conn && !a->diagram.out) {
+        fprintf(stderr, "tcpsim run: --conn picks the connection --diagram draws; add "
+                        "--diagram OUT\n");
+        return 2;
+    }
+    if (a->diagram.out && ts_diagram_check(&a->diagram, "tcpsim run: --diagram")) return 2;
     if (!a->file) {
         fprintf(stderr, "tcpsim run: which scenario? e.g. tcpsim run "
                         "sim/scenarios/chapter-close.scn (tcpsim run --help)\n");
@@ -136,6 +206,21 @@ static int apply_sets(ts_scn *scn, const run_args *a)
     return 0;
 }
 
+/* --diagram: after the report, so the run's own output stays as it was. */
+static int write_diagram(ts_view_rec *rec, const ts_diagram_opts *d)
+{
+    char err[256];
+    ts_view_set set;
+    fflush(stdout);
+    if (ts_view_rec_finish(rec, &set, err, sizeof err) < 0) {
+        fprintf(stderr, "tcpsim run: --diagram: %s\n", err);
+        return 2;
+    }
+    int rc = ts_diagram_write(&set, d, "tcpsim run: --diagram");
+    ts_view_set_free(&set);
+    return rc;
+}
+
 int ts_cli_run(int argc, char **argv)
 {
     run_args a;
@@ -155,11 +240,24 @@ int ts_cli_run(int argc, char **argv)
         free(a.sets);
         return 2;
     }
-    ts_pcapw *pw = NULL;
+    run_obs obs = {0};
     ts_sim *w = NULL;
     rc = 2;
     if (apply_sets(scn, &a) < 0) goto out;
-    if (a.pcap && !(pw = ts_pcapw_open(a.pcap, err, sizeof err))) {
+    if (a.pcap && !(obs.cap = ts_capture_open(a.pcap, err, sizeof err))) {
+        fprintf(stderr, "tcpsim run: %s\n", err);
+        goto out;
+    }
+    if (ts_capture_annotated(obs.cap)) { /* pcapng: every stack's events explain packets */
+        obs.cap_stack = calloc(scn->nhosts + 1, sizeof *obs.cap_stack);
+        for (size_t i = 0; obs.cap_stack && i < scn->nhosts; i++)
+            obs.cap_stack[i] =
+                scn->hosts[i].peer
+                    ? -1
+                    : ts_capture_add_stack(obs.cap, scn->hosts[i].name, scn->hosts[i].addr);
+    }
+    obs.scn = scn;
+    if (a.series && !(obs.series = ts_series_open(a.series, 0, err, sizeof err))) {
         fprintf(stderr, "tcpsim run: %s\n", err);
         goto out;
     }
@@ -170,21 +268,45 @@ int ts_cli_run(int argc, char **argv)
     o.hooks.service_known = ts_service_known;
     o.hooks.service_start = svc_start;
     o.hooks.service_stop = svc_stop;
-    if (pw) {
+    o.hooks.service_ctx = &obs;
+    if (obs.cap) {
         o.hooks.packet = on_packet;
-        o.hooks.packet_ctx = pw;
+        o.hooks.packet_ctx = &obs;
     }
+    o.hooks.observe = on_observe;
+    o.hooks.observe_ctx = &obs;
+    o.hooks.settle = on_settle;
+    o.hooks.settle_ctx = &obs;
     o.hooks.event = on_event;
+    if (a.diagram.out) {
+        if (!(obs.rec = ts_view_rec_new(TS_VIEW_SIM))) goto out;
+        ts_diagram_sim_hooks(&o, obs.rec);
+    }
     w = ts_sim_create(scn, &o, err, sizeof err);
     if (!w) {
         fprintf(stderr, "%s\n", err);
         goto out;
     }
+    if (obs.rec && ts_diagram_sim_hosts(obs.rec, w) < 0) goto out;
     ts_sim_run(w);
     rc = ts_sim_report(w);
+    if (obs.rec) {
+        int drc = write_diagram(obs.rec, &a.diagram);
+        if (drc) rc = drc;
+    }
 out:
+    ts_view_rec_free(obs.rec);
     ts_sim_destroy(w);
-    if (pw) ts_pcapw_close(pw);
+    if (obs.cap && ts_capture_close(obs.cap) < 0 && rc != 2) {
+        fprintf(stderr, "tcpsim run: --pcap %s: writing failed (disk full?)\n", a.pcap);
+        rc = 2;
+    }
+    if (obs.series && ts_series_close(obs.series, err, sizeof err) < 0) {
+        fprintf(stderr, "tcpsim run: %s\n", err);
+        rc = 2;
+    }
+    free(obs.cap_stack);
+    for (size_t i = 0; i < obs.nfans; i++) ts_evfan_detach(obs.fans[i]);
     fflush(stdout);
     ts_scn_free(scn);
     free(a.sets);

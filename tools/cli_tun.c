@@ -13,12 +13,16 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "cli.h"
-#include "link.h"
-#include "rng.h"
-#include "pcapw.h"
+#include "diagram.h"
+#include "evfan.h"
+#include "ts_link.h"
+#include "ts_rng.h"
+#include "series.h"
 #include "services.h"
 #include "trace.h"
 #include "tun.h"
@@ -44,6 +48,8 @@ typedef struct tun_opts {
     const char *sets[MAX_SETS];
     size_t nsets;
     const char *pcap;
+    const char *series;      /* --series FILE.csv|.jsonl */
+    ts_diagram_opts diagram; /* --diagram OUT [--conn N]: written when tcpsim exits */
     bool trace;
     bool seed_set;
     uint64_t seed;
@@ -57,8 +63,14 @@ typedef struct tun_run {
     ts_tun *tun;
     ts_loop *loop;
     ts_stack *stack;
-    ts_pcapw *pcap;
+    ts_capture *pcap;  /* --pcap: plain pcap, or pcapng with comments (events) */
+    ts_series *series; /* --series */
     ts_time_t pcap_flushed;
+    ts_evfan *fan;          /* stack events for the services that ask (telnet's trace) */
+    int wake_fd;            /* a timerfd for the fan-out's timed settles (telnet's watch) */
+    ts_view_rec *rec;       /* --diagram: the recorder */
+    uint64_t rec_no;        /* packets recorded */
+    uint64_t rec_arrived;   /* a received packet whose TCB is still to be read (0: none) */
     ts_time_t mono0, wall0; /* to turn the stack's monotonic stamps into wall clock */
     ts_service *svcs[MAX_LISTEN];
     size_t nsvc;
@@ -111,8 +123,17 @@ static void usage(FILE *f)
           "                        (100Mbit), queue (packets), loss (1%), ge=P,R (bursty),\n"
           "                        corrupt, dup, reorder=P[,GAP]; see docs/scenarios.md\n"
           "observing:\n"
-          "  --pcap FILE           write every packet received and sent (tcpdump -r FILE)\n"
+          "  --pcap FILE           write every packet received and sent (tcpdump -r FILE);\n"
+          "                        FILE.pcapng: each packet commented with why the stack\n"
+          "                        sent it or the state change it caused (Wireshark shows\n"
+          "                        them; tshark -r FILE -Y frame.comment)\n"
           "  --trace               state changes, timers, retransmissions on stderr\n"
+          "  --series FILE.csv     one row per stack event with the sender's variables\n"
+          "                        (cwnd, ssthresh, srtt, rto, ...; .jsonl: JSON lines;\n"
+          "                        time_s counts from start-up); see docs/series.md\n"
+          "  --diagram OUT         when tcpsim exits (SIGINT too), draw the first connection's\n"
+          "                        ladder into OUT (.txt .svg .html); --conn N|A:P picks\n"
+          "                        another (tcpsim diagram --help)\n"
           "  --grace DURATION      on SIGINT/SIGTERM, wait this long for FINs to finish\n"
           "                        before resetting what is left (1s)\n"
           "  -h, --help            this text\n"
@@ -147,7 +168,7 @@ static unsigned shape(void *ctx, bool out, ts_time_t now, const uint8_t *pkt, si
 
 /* ---- parsing ------------------------------------------------------------------------- */
 
-/* --link 'loss=2% delay=20ms': space-separated KEY=VALUE items for sim/link.h. */
+/* --link 'loss=2% delay=20ms': space-separated KEY=VALUE items for sim/ts_link.h. */
 static int parse_link(tun_opts *o, const char *spec)
 {
     char buf[512], err[256];
@@ -266,6 +287,9 @@ enum {
     OPT_SEED,
     OPT_GRACE,
     OPT_LINK,
+    OPT_SERIES,
+    OPT_DIAGRAM,
+    OPT_CONN,
 };
 
 static const struct option long_opts[] = {
@@ -282,6 +306,9 @@ static const struct option long_opts[] = {
     {"seed", required_argument, NULL, OPT_SEED},
     {"grace", required_argument, NULL, OPT_GRACE},
     {"link", required_argument, NULL, OPT_LINK},
+    {"series", required_argument, NULL, OPT_SERIES},
+    {"diagram", required_argument, NULL, OPT_DIAGRAM},
+    {"conn", required_argument, NULL, OPT_CONN},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -326,6 +353,7 @@ static int parse_args(tun_opts *o, int argc, char **argv)
         case OPT_PROFILE: o->profile = optarg; break;
         case OPT_PCAP: o->pcap = optarg; break;
         case OPT_TRACE: o->trace = true; break;
+        case OPT_SERIES: o->series = optarg; break;
         case OPT_SEED:
             if (!parse_uint(optarg, ULONG_MAX, &v))
                 r = fail_usage("--seed '%s': use a non-negative number, e.g. --seed 1", optarg);
@@ -333,6 +361,8 @@ static int parse_args(tun_opts *o, int argc, char **argv)
             o->seed_set = true;
             break;
         case OPT_LINK: r = parse_link(o, optarg); break;
+        case OPT_DIAGRAM: o->diagram.out = optarg; break;
+        case OPT_CONN: o->diagram.conn = optarg; break;
         case OPT_GRACE:
             if (ts_duration_parse(optarg, &o->grace) < 0)
                 r = fail_usage("--grace '%s': use a duration such as 1s or 500ms", optarg);
@@ -342,6 +372,9 @@ static int parse_args(tun_opts *o, int argc, char **argv)
         }
         if (r) return r;
     }
+    if (o->diagram.conn && !o->diagram.out)
+        return fail_usage("--conn picks the connection --diagram draws; add --diagram OUT");
+    if (o->diagram.out && ts_diagram_check(&o->diagram, "tcpsim: --diagram")) return 2;
     if (optind < argc)
         return fail_usage("unexpected argument '%s'; options start with --, see tcpsim tun "
                           "--help",
@@ -369,20 +402,73 @@ static int build_params(const tun_opts *o, ts_params *p)
 
 /* ---- observing ----------------------------------------------------------------------- */
 
+/* --diagram: the stack is host 0, Linux host 1. The TUN device adds no delay: a packet
+ * arrives when it is written or read; with --link the shaper's verdict says when. The
+ * stack's TCB for a received packet is read once it has taken it in, i.e. at the next
+ * packet or idle moment. */
+static void rec_flush(tun_run *r)
+{
+    if (r->rec && r->rec_arrived) ts_view_rec_arrived(r->rec, r->rec_arrived, 0, ts_loop_clock());
+    r->rec_arrived = 0;
+}
+
+static void rec_packet(tun_run *r, bool out, ts_time_t now, const uint8_t *pkt, size_t len,
+                       ts_time_t arrive, const char *lost)
+{
+    rec_flush(r);
+    ts_view_rec_packet(r->rec, ++r->rec_no, out ? 0 : 1, now, pkt, len, arrive, lost);
+    if (!out && !r->o->link) r->rec_arrived = r->rec_no;
+}
+
 static void tap(void *ctx, ts_time_t now, const uint8_t *pkt, size_t len, bool out)
 {
     tun_run *r = ctx;
-    (void)out;
-    ts_pcapw_write(r->pcap, r->wall0 + (now - r->mono0), pkt, len);
+    ts_capture_packet(r->pcap, now, pkt, len);
+    if (r->rec && !r->o->link) rec_packet(r, out, now, pkt, len, now, NULL);
 }
 
 static void on_event(void *ctx, const ts_event *ev)
 {
     tun_run *r = ctx;
+    ts_capture_event(r->pcap, 0, ev);
+    ts_evfan_emit(r->fan, ev);
+    if (r->series) ts_series_event(r->series, r->stack, "stack", ev);
+    if (r->rec) ts_view_rec_event(r->rec, 0, ev);
     if (!r->o->trace) return;
     ts_event e = *ev;
     e.now = r->wall0 + (ev->now - r->mono0);
     ts_trace_print(stderr, &e, false, true);
+}
+
+/* The stack gets an observer only while someone wants its events: --trace, a pcapng
+ * capture, or a service subscribed to the fan-out. */
+static void observe_update(void *ctx, bool on)
+{
+    tun_run *r = ctx;
+    (void)on;
+    bool want = r->o->trace || ts_capture_annotated(r->pcap) || ts_evfan_active(r->fan) || r->rec ||
+                r->series;
+    ts_stack_set_event_fn(r->stack, want ? on_event : NULL, r);
+}
+
+/* The fan-out asks to settle at `when` (CLOCK_MONOTONIC, as the stack's clock). */
+static void waker(void *ctx, ts_time_t when)
+{
+    tun_run *r = ctx;
+    struct itimerspec it = {0};
+    it.it_value.tv_sec = (time_t)(when / TS_SEC);
+    it.it_value.tv_nsec = (long)(when % TS_SEC) * 1000 + 1; /* never 0: that disarms */
+    timerfd_settime(r->wake_fd, TFD_TIMER_ABSTIME, &it, NULL);
+}
+
+static void wake_cb(ts_loop *l, int fd, uint32_t events, void *ctx)
+{
+    tun_run *r = ctx;
+    uint64_t n;
+    (void)l;
+    (void)events;
+    if (read(fd, &n, sizeof n) < 0) return;
+    ts_evfan_woke(r->fan); /* idle_cb settles right after this iteration */
 }
 
 /* ---- client mode --------------------------------------------------------------------- */
@@ -558,10 +644,13 @@ static bool stack_quiet(ts_stack *s)
 static void idle_cb(ts_loop *l, void *ctx)
 {
     tun_run *r = ctx;
+    ts_evfan_settle(r->fan); /* services show the events they gathered */
+    rec_flush(r);
     if (r->pcap) {
         ts_time_t now = ts_loop_clock();
+        ts_capture_tick(r->pcap, now);
         if (now - r->pcap_flushed >= PCAP_FLUSH) {
-            ts_pcapw_flush(r->pcap);
+            ts_capture_flush(r->pcap);
             r->pcap_flushed = now;
         }
     }
@@ -623,9 +712,11 @@ static int setup(tun_run *r, ts_params *params)
     char err[ERR_LEN];
     tun_opts *o = r->o;
     if (o->pcap) {
-        r->pcap = ts_pcapw_open(o->pcap, err, sizeof err);
+        r->pcap = ts_capture_open(o->pcap, err, sizeof err);
         if (!r->pcap) return fail_usage("--pcap %s: %s", o->pcap, err);
     }
+    if (o->series && !(r->series = ts_series_open(o->series, ts_loop_clock(), err, sizeof err)))
+        return fail_usage("%s", err);
     r->tun = ts_tun_open(&o->tun, err, sizeof err);
     if (!r->tun) return fail_usage("%s", err);
     r->loop = ts_loop_create(ts_tun_fd(r->tun), err, sizeof err);
@@ -637,22 +728,31 @@ static int setup(tun_run *r, ts_params *params)
     cfg.params = *params;
     cfg.output = ts_loop_output;
     cfg.output_ctx = r->loop;
-    if (o->trace) {
-        cfg.event = on_event;
-        cfg.event_ctx = r;
-    }
     cfg.seed = o->seed;
     if (!o->seed_set && getrandom(&cfg.seed, sizeof cfg.seed, 0) != sizeof cfg.seed)
         cfg.seed = (uint64_t)ts_loop_wallclock() ^ ((uint64_t)getpid() << 32);
     r->stack = ts_stack_create(&cfg, err, sizeof err);
     if (!r->stack) return fail_usage("creating the stack: %s", err);
     ts_loop_set_stack(r->loop, r->stack);
+    if (ts_capture_annotated(r->pcap) && ts_capture_add_stack(r->pcap, "stack", cfg.addr) < 0)
+        return fail_usage("--pcap: out of memory");
+    r->fan = ts_evfan_attach(r->stack, observe_update, r);
+    observe_update(r, false);
+    r->wake_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (r->wake_fd >= 0 && ts_loop_watch(r->loop, r->wake_fd, EPOLLIN, wake_cb, r) == 0)
+        ts_evfan_set_waker(r->fan, waker, r);
     ts_loop_set_signal(r->loop, on_signal, r);
     ts_loop_set_idle(r->loop, idle_cb, r);
     r->mono0 = ts_loop_clock();
     r->wall0 = ts_loop_wallclock();
+    ts_capture_set_offset(r->pcap, r->wall0 - r->mono0);
     ts_stack_poll(r->stack, r->mono0);
-    if (r->pcap) ts_loop_set_tap(r->loop, tap, r);
+    if (o->diagram.out && (!(r->rec = ts_view_rec_new(TS_VIEW_LIVE)) ||
+                           ts_view_rec_host(r->rec, 0, "stack", o->tun.stack_addr, r->stack) < 0 ||
+                           ts_view_rec_host(r->rec, 1, "linux", o->tun.peer_addr, NULL) < 0))
+        return fail_usage("--diagram: out of memory");
+    if (r->rec) observe_update(r, true); /* the recorder wants every event */
+    if (r->pcap || r->rec) ts_loop_set_tap(r->loop, tap, r);
     if (o->link) {
         ts_link_init(&r->links[0], &o->link_params);
         ts_link_init(&r->links[1], &o->link_params);
@@ -678,6 +778,13 @@ static unsigned shape(void *ctx, bool out, ts_time_t now, const uint8_t *pkt, si
     tun_run *r = ctx;
     ts_link_verdict v;
     unsigned n = ts_link_send(&r->links[out ? 0 : 1], &r->rng, now, pkt, len, &v);
+    if (r->rec) {
+        ts_time_t arrive = TS_TIME_NEVER;
+        for (unsigned i = 0; i < n; i++)
+            if (!v.copy[i].corrupt && v.copy[i].when < arrive) arrive = v.copy[i].when;
+        rec_packet(r, out, now, pkt, len, arrive,
+                   n ? "corrupted on the link" : ts_link_drop_name(v.drop));
+    }
     for (unsigned i = 0; i < n; i++) {
         copy[i].when = v.copy[i].when;
         copy[i].flip_bit = v.copy[i].corrupt ? (int64_t)v.copy[i].bit : -1;
@@ -700,6 +807,25 @@ static void link_summary(tun_run *r)
     }
 }
 
+/* --diagram, once the last packet (the resets of teardown included) has gone. */
+static void write_diagram(tun_run *r)
+{
+    if (!r->rec) return;
+    rec_flush(r);
+    char err[256];
+    ts_view_set set;
+    if (ts_view_rec_finish(r->rec, &set, err, sizeof err) < 0)
+        fprintf(stderr, "tcpsim: --diagram: %s\n", err);
+    else if (!set.n)
+        fprintf(stderr, "tcpsim: --diagram %s: no TCP connection was seen; nothing drawn\n",
+                r->o->diagram.out);
+    else
+        ts_diagram_write(&set, &r->o->diagram, "tcpsim: --diagram");
+    ts_view_set_free(&set);
+    ts_view_rec_free(r->rec);
+    r->rec = NULL;
+}
+
 static void teardown(tun_run *r)
 {
     if (r->o->link && r->loop) {
@@ -714,10 +840,21 @@ static void teardown(tun_run *r)
     if (r->stack && r->sd >= 0) ts_abort(r->stack, r->sd);
     r->sd = -1;
     if (r->stack) ts_stack_reset_all(r->stack);
+    char err[ERR_LEN]; /* the series ends here: destroying the stack is not an event */
+    ts_series *sw = r->series;
+    r->series = NULL;
+    if (sw && ts_series_close(sw, err, sizeof err) < 0) fprintf(stderr, "tcpsim: %s\n", err);
+    write_diagram(r);
     if (r->stack) ts_stack_destroy(r->stack);
+    ts_evfan_detach(r->fan);
+    if (r->wake_fd >= 0) {
+        if (r->loop) ts_loop_unwatch(r->loop, r->wake_fd);
+        close(r->wake_fd);
+    }
     if (r->loop) ts_loop_destroy(r->loop);
     if (r->tun) ts_tun_close(r->tun); /* the device disappears with its descriptor */
-    if (r->pcap) ts_pcapw_close(r->pcap);
+    if (r->pcap && ts_capture_close(r->pcap) < 0)
+        fprintf(stderr, "tcpsim: --pcap %s: writing failed (disk full?)\n", r->o->pcap);
 }
 
 int ts_cli_tun(int argc, char **argv)
@@ -752,6 +889,7 @@ int ts_cli_tun(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     r.o = &o;
     r.sd = -1;
+    r.wake_fd = -1;
     if ((rc = setup(&r, &params))) {
         teardown(&r);
         return rc;

@@ -14,6 +14,11 @@ static void usage(FILE *f)
           "  run      run a scenario file in the virtual-time simulator\n"
           "           (tcpsim run --help; e.g. tcpsim run sim/scenarios/chapter-close.scn)\n"
           "  params   list every stack parameter, its default and the profiles\n"
+          "  plot     draw a connection's time-sequence, cwnd or RTT graph as SVG\n"
+          "           (tcpsim plot --help; e.g. tcpsim plot cwnd sim/scenarios/bulk-loss.scn)\n"
+          "  diagram  draw a connection as a ladder diagram, from a scenario or a capture\n"
+          "           (tcpsim diagram --help; e.g. tcpsim diagram "
+          "sim/scenarios/chapter-close.scn)\n"
           "\n"
           "Stack parameters are set with --set NAME=VALUE and --profile NAME in both modes.\n",
           f);
@@ -33,6 +38,8 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "tun")) return ts_cli_tun(argc - 1, argv + 1);
     if (!strcmp(cmd, "run")) return ts_cli_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "params")) return ts_cli_params(argc - 1, argv + 1);
+    if (!strcmp(cmd, "plot")) return ts_cli_plot(argc - 1, argv + 1);
+    if (!strcmp(cmd, "diagram")) return ts_cli_diagram(argc - 1, argv + 1);
     fprintf(stderr, "tcpsim: unknown command '%s'; try 'tcpsim --help'\n", cmd);
     return 2;
 }

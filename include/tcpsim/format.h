@@ -15,6 +15,11 @@
  * written (truncated to buflen - 1, always NUL-terminated). */
 size_t ts_format_packet(const uint8_t *pkt, size_t len, char *buf, size_t buflen);
 
+/* Format len bytes of TCP options as tcpdump prints them between "options [" and "]",
+ * e.g. "mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7"; a malformed option ends the list
+ * with "[bad opt]". Returns the length written (truncated to buflen - 1). */
+size_t ts_format_tcp_options(const uint8_t *opt, size_t len, char *buf, size_t buflen);
+
 /* Format a time stamp as tcpdump's "HH:MM:SS.uuuuuu" for real time (wall clock seconds
  * since the epoch, UTC) or, when virtual is true, as seconds "S.uuuuuu" since zero. */
 size_t ts_format_time(ts_time_t t, bool virtual_time, char *buf, size_t buflen);

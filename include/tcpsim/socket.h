@@ -25,7 +25,7 @@ typedef void (*ts_sock_fn)(ts_stack *s, int sd, unsigned events, void *ctx);
 #define TS_SHUT_WR   1
 #define TS_SHUT_RDWR 2
 
-int ts_socket(ts_stack *s); /* handle >= 0, or -EMFILE */
+int ts_socket(ts_stack *s); /* handle >= 0, or -EMFILE (max_sockets), -ENOMEM */
 /* addr 0 means the stack's address; port 0 picks an ephemeral port. */
 int ts_bind(ts_stack *s, int sd, uint32_t addr, uint16_t port);
 int ts_listen(ts_stack *s, int sd, int backlog); /* backlog <= 0: the parameter's */

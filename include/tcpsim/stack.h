@@ -44,8 +44,13 @@ ts_time_t ts_stack_now(const ts_stack *s);
 
 uint32_t ts_stack_addr(const ts_stack *s);
 const ts_counters *ts_stack_counters(const ts_stack *s);
-/* The stack-wide default parameters; changes apply to sockets created afterwards. */
-ts_params *ts_stack_params(ts_stack *s);
+/* The stack-wide default parameters, read only: change them with ts_stack_set_params. */
+const ts_params *ts_stack_params(const ts_stack *s);
+/* Replace the default parameters for sockets created afterwards, after the checks
+ * ts_stack_create makes (ranges, order, policy names), so a bad value is refused here
+ * rather than surfacing later from ts_socket. Returns 0, or -EINVAL with a one-line
+ * reason in err and the defaults unchanged. */
+int ts_stack_set_params(ts_stack *s, const ts_params *p, char *err, size_t errlen);
 
 /* Reset every connection that is still open (a RST to each synchronized peer), orphans
  * included, and finish them: for a runner that is shutting down after its grace period.

@@ -20,13 +20,7 @@
 
 #include "pd.h"
 #include "pd_load.h"
-#include "tcpsim/checksum.h"
-
-/* TCP flags (own names: <netinet/tcp.h> has its own TH_* macros). */
-#define TH_FIN_ 0x01
-#define TH_SYN_ 0x02
-#define TH_PSH_ 0x08
-#define TH_ACK_ 0x10
+#include "tcpsim/wire.h"
 
 #define LOCAL  TS_IP4(192, 168, 0, 1)
 #define REMOTE TS_IP4(192, 0, 2, 1)
@@ -59,40 +53,17 @@ static void teardown(void)
     ifc.free(ud);
 }
 
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static void wr16(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 8), p[1] = (uint8_t)v;
-}
-static void wr32(uint8_t *p, uint32_t v)
-{
-    wr16(p, v >> 16), wr16(p + 2, v);
-}
-
 /* Inject one segment from the remote side; MSS 1000 on SYNs, no other options. */
 static void inject(uint8_t flags, uint32_t seq, uint32_t ack, const char *data)
 {
-    uint8_t pkt[1500] = {0};
-    size_t dlen = data ? strlen(data) : 0;
-    size_t thl = (flags & TH_SYN_) ? 24 : 20;
-    size_t len = 20 + thl + dlen;
-    pkt[0] = 0x45, wr16(pkt + 2, (uint32_t)len), pkt[8] = 255, pkt[9] = 6;
-    wr32(pkt + 12, REMOTE), wr32(pkt + 16, LOCAL);
-    wr16(pkt + 10, ts_csum(pkt, 20));
-    uint8_t *t = pkt + 20;
-    wr16(t, RPORT), wr16(t + 2, LPORT), wr32(t + 4, seq), wr32(t + 8, ack);
-    t[12] = (uint8_t)((thl / 4) << 4), t[13] = flags, wr16(t + 14, 65535);
-    if (thl == 24) t[20] = 2, t[21] = 4, wr16(t + 22, 1000);
-    if (dlen) memcpy(t + thl, data, dlen);
-    uint32_t sum = ts_csum_pseudo(REMOTE, LOCAL, 6, (uint16_t)(thl + dlen));
-    wr16(t + 16, ts_csum_fold(ts_csum_add(sum, t, thl + dlen)));
+    uint8_t pkt[1500];
+    static const uint8_t mss[] = {TS_OPT_MSS, 4, 1000 >> 8, 1000 & 255};
+    ts_ip4_hdr ip = {.ttl = 255, .src = REMOTE, .dst = LOCAL};
+    ts_tcp_hdr th = {
+        .sport = RPORT, .dport = LPORT, .seq = seq, .ack = ack, .flags = flags, .win = 65535};
+    size_t olen = (flags & TS_TH_SYN) ? sizeof mss : 0;
+    size_t len = ts_tcp_build(pkt, sizeof pkt, &ip, &th, mss, olen, data, data ? strlen(data) : 0);
+    ck_assert_uint_gt(len, 0);
     ck_assert_int_eq(ifc.netdev_send(ud, pkt, len), 0);
 }
 
@@ -102,16 +73,15 @@ static bool receive(seg *s)
     s->len = sizeof s->buf;
     ck_assert_int_eq(ifc.netdev_receive(ud, s->buf, &s->len, &s->t), 0);
     if (s->len == 0) return false;
-    ck_assert_uint_ge(s->len, 40);
-    ck_assert_int_eq(ts_csum(s->buf, 20), 0);
-    const uint8_t *t = s->buf + 20;
-    s->sport = rd16(t), s->dport = rd16(t + 2);
-    s->seq = rd32(t + 4), s->ack = rd32(t + 8), s->flags = t[13];
-    size_t thl = (size_t)(t[12] >> 4) * 4;
-    s->plen = (uint32_t)(rd16(s->buf + 2) - 20 - thl);
-    s->payload = t + thl;
-    uint32_t sum = ts_csum_pseudo(LOCAL, REMOTE, 6, (uint16_t)(thl + s->plen));
-    ck_assert_int_eq(ts_csum_fold(ts_csum_add(sum, t, thl + s->plen)), 0);
+    ts_pkt_view v;
+    ck_assert_int_eq(ts_pkt_view_parse(&v, s->buf, s->len), TS_WIRE_OK);
+    ck_assert(v.tcp);
+    ck_assert(ts_ip4_csum_ok(&v.ip4));
+    ck_assert(ts_tcp_csum_ok(&v.th, LOCAL, REMOTE));
+    s->sport = v.th.sport, s->dport = v.th.dport;
+    s->seq = v.th.seq, s->ack = v.th.ack, s->flags = v.th.flags;
+    s->plen = (uint32_t)v.th.len;
+    s->payload = v.th.data;
     return true;
 }
 
@@ -180,25 +150,25 @@ START_TEST(handshake_data_half_close)
     usleep(20000); /* real time: let the accept block first (it must also work if not) */
 
     long long t0 = now_us();
-    inject(TH_SYN_, 100, 0, NULL);
+    inject(TS_TH_SYN, 100, 0, NULL);
     seg s;
     ck_assert(receive(&s));
-    ck_assert_uint_eq(s.flags, TH_SYN_ | TH_ACK_);
+    ck_assert_uint_eq(s.flags, TS_TH_SYN | TS_TH_ACK);
     ck_assert_uint_eq(s.ack, 101);
     ck_assert_uint_eq(s.sport, LPORT);
     ck_assert_int_lt(s.t - t0, 10); /* at once, in virtual time */
     uint32_t iss = s.seq;
     ck_assert_int_eq(ifc.usleep(ud, 100000), 0);
-    inject(TH_ACK_, 101, iss + 1, NULL);
+    inject(TS_TH_ACK, 101, iss + 1, NULL);
     ck_assert_int_eq(pthread_join(th, NULL), 0);
     ck_assert_int_ge(j.fd, 0);
     ck_assert_uint_eq(ntohl(j.peer.sin_addr.s_addr), REMOTE);
     ck_assert_uint_eq(ntohs(j.peer.sin_port), RPORT);
 
     /* Data in: quick-ACKed at the start of the connection, then read. */
-    inject(TH_ACK_ | TH_PSH_, 101, iss + 1, "hello");
+    inject(TS_TH_ACK | TS_TH_PSH, 101, iss + 1, "hello");
     ck_assert(receive(&s));
-    ck_assert_uint_eq(s.flags, TH_ACK_);
+    ck_assert_uint_eq(s.flags, TS_TH_ACK);
     ck_assert_uint_eq(s.ack, 106);
     int inq = -1;
     ck_assert_int_eq(ifc.ioctl(ud, j.fd, FIONREAD, &inq), 0);
@@ -213,22 +183,22 @@ START_TEST(handshake_data_half_close)
     ck_assert_uint_eq(s.seq, iss + 1);
     ck_assert_uint_eq(s.plen, 6);
     ck_assert_int_eq(memcmp(s.payload, "world!", 6), 0);
-    inject(TH_ACK_, 106, iss + 7, NULL);
+    inject(TS_TH_ACK, 106, iss + 7, NULL);
 
     /* The peer half-closes: read() gives 0, and we can still send. */
-    inject(TH_ACK_ | TH_FIN_, 106, iss + 7, NULL);
+    inject(TS_TH_ACK | TS_TH_FIN, 106, iss + 7, NULL);
     ck_assert(receive(&s));
     ck_assert_uint_eq(s.ack, 107);
     ck_assert_int_eq(ifc.read(ud, j.fd, buf, sizeof buf), 0);
     ck_assert_int_eq(ifc.write(ud, j.fd, "more", 4), 4);
     ck_assert(receive(&s));
     ck_assert_uint_eq(s.plen, 4);
-    inject(TH_ACK_, 107, iss + 11, NULL);
+    inject(TS_TH_ACK, 107, iss + 11, NULL);
     ck_assert_int_eq(ifc.close(ud, j.fd), 0);
     ck_assert(receive(&s));
-    ck_assert_uint_eq(s.flags & TH_FIN_, TH_FIN_);
+    ck_assert_uint_eq(s.flags & TS_TH_FIN, TS_TH_FIN);
     ck_assert_uint_eq(s.seq, iss + 11);
-    inject(TH_ACK_, 107, iss + 12, NULL);
+    inject(TS_TH_ACK, 107, iss + 12, NULL);
     ck_assert(!receive(&s)); /* LAST-ACK done: nothing more will ever come */
     ck_assert_int_eq(ifc.close(ud, j.lfd), 0);
     teardown();
@@ -252,7 +222,7 @@ START_TEST(syn_timeout_in_virtual_time)
     uint32_t isn = 0;
     for (int i = 0; i < 3; i++) {
         ck_assert(receive(&s));
-        ck_assert_uint_eq(s.flags, TH_SYN_);
+        ck_assert_uint_eq(s.flags, TS_TH_SYN);
         if (i == 0) isn = s.seq;
         ck_assert_uint_eq(s.seq, isn);
         t[i] = s.t;
@@ -290,11 +260,11 @@ END_TEST
 /* An established connection accepted on the main thread; returns the descriptor. */
 static int established(int lfd, uint32_t *iss)
 {
-    inject(TH_SYN_, 100, 0, NULL);
+    inject(TS_TH_SYN, 100, 0, NULL);
     seg s;
     ck_assert(receive(&s));
     *iss = s.seq;
-    inject(TH_ACK_, 101, *iss + 1, NULL);
+    inject(TS_TH_ACK, 101, *iss + 1, NULL);
     int fd = ifc.accept(ud, lfd, NULL, NULL);
     ck_assert_int_ge(fd, 0);
     return fd;
@@ -315,7 +285,7 @@ START_TEST(bad_pointers_efault)
     ck_assert_int_eq(errno, EFAULT);
     ck_assert_int_eq(ifc.send(ud, fd, gone, 100, 0), -1);
     ck_assert_int_eq(errno, EFAULT);
-    inject(TH_ACK_ | TH_PSH_, 101, iss + 1, "hello");
+    inject(TS_TH_ACK | TS_TH_PSH, 101, iss + 1, "hello");
     seg s;
     ck_assert(receive(&s)); /* its ACK */
     ck_assert_int_eq(ifc.read(ud, fd, NULL, 100), -1);
@@ -368,7 +338,7 @@ START_TEST(epoll_edge_and_level)
     ck_assert_uint_eq(out[0].events, EPOLLOUT);
     ck_assert_int_eq(out[0].data.fd, fd);
     ck_assert_int_eq(ifc.epoll_wait(ud, ep, out, 4, 0), 0);
-    inject(TH_ACK_ | TH_PSH_, 101, iss + 1, "data");
+    inject(TS_TH_ACK | TS_TH_PSH, 101, iss + 1, "data");
     ck_assert_int_eq(ifc.epoll_wait(ud, ep, out, 4, 0), 1);
     ck_assert_uint_eq(out[0].events, EPOLLIN | EPOLLOUT);
     ck_assert_int_eq(ifc.epoll_wait(ud, ep, out, 4, 0), 0);
@@ -418,9 +388,9 @@ START_TEST(option_round_trip)
     ck_assert(receive(&s));
     ck_assert_uint_eq(s.plen, 3);
     ck_assert_uint_eq(s.buf[1], 0x28);
-    inject(TH_ACK_, 101, iss + 4, NULL);
+    inject(TS_TH_ACK, 101, iss + 4, NULL);
     ck_assert_int_eq(ifc.setsockopt(ud, fd, SOL_TCP, TCP_INQ, &one, sizeof one), 0);
-    inject(TH_ACK_ | TH_PSH_, 101, iss + 4, "0123456789");
+    inject(TS_TH_ACK | TS_TH_PSH, 101, iss + 4, "0123456789");
     char buf[4], ctl[CMSG_SPACE(sizeof(int))];
     struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
     struct msghdr m = {

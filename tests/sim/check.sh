@@ -114,6 +114,147 @@ trace) # --trace adds state changes and timers between the packets
     grep -q "timer" "$tmp/out" || fail "no timer in the trace"
     grep -q "client/1: connect" "$tmp/out" || fail "no socket call in the trace"
     ;;
+diagram) # FILE.scn: the ladder from the scenario, from run --diagram and from its pcap
+    "$TCPSIM" diagram "$1" >"$tmp/scn.txt" 2>"$tmp/err" || fail "diagram $1: $(cat "$tmp/err")"
+    [ ! -s "$tmp/err" ] || fail "diagram $1 wrote to stderr: $(cat "$tmp/err")"
+    grep -q "6 segments, simulated" "$tmp/scn.txt" || fail "no '6 segments' caption"
+    for want in SYN_SENT SYN_RECEIVED FIN_WAIT_1 CLOSE_WAIT LAST_ACK TIME_WAIT \
+        "delayed ACK" "client" "server" "10.0.0.103:55570"; do
+        grep -qF -- "$want" "$tmp/scn.txt" || fail "diagram $1: no '$want'"
+    done
+    if grep -qF "[SYN_SENT]" "$tmp/scn.txt"; then fail "a scenario's states are not inferred"; fi
+    # run --diagram draws the same picture and leaves the run's output as it was
+    "$TCPSIM" run "$1" >"$tmp/plain.out" 2>&1
+    "$TCPSIM" run "$1" --diagram "$tmp/run.txt" --pcap "$tmp/run.pcap" >"$tmp/diag.out" 2>&1 ||
+        fail "run --diagram failed"
+    cmp "$tmp/plain.out" "$tmp/diag.out" || fail "run --diagram changed the run's output"
+    cmp "$tmp/scn.txt" "$tmp/run.txt" || fail "run --diagram and diagram differ"
+    "$TCPSIM" run "$1" --diagram "$tmp/run.svg" >/dev/null || fail "run --diagram x.svg"
+    grep -q "<svg" "$tmp/run.svg" || fail "--diagram x.svg is not SVG"
+    "$TCPSIM" diagram "$1" --format svg >"$tmp/fmt.svg" || fail "--format svg"
+    cmp "$tmp/run.svg" "$tmp/fmt.svg" || fail "--format svg and -o x.svg differ"
+    "$TCPSIM" diagram "$1" --ascii -o "$tmp/ascii.txt" || fail "--ascii -o"
+    if LC_ALL=C grep -q '[^ -~]' "$tmp/ascii.txt"; then fail "--ascii is not ASCII"; fi
+    # the capture of the same run: same segments, states inferred, relative numbers
+    "$TCPSIM" diagram "$tmp/run.pcap" --relative >"$tmp/pcap.txt" 2>"$tmp/err" ||
+        fail "diagram of the run's pcap: $(cat "$tmp/err")"
+    grep -q "6 segments, from a capture" "$tmp/pcap.txt" || fail "pcap: no '6 segments'"
+    for want in "[SYN_SENT]" "[TIME_WAIT]" "[LAST_ACK]" "S seq 0" "S. seq 0 ack 1" \
+        "F. seq 1 ack 1" "F. seq 1 ack 2" ". ack 2"; do
+        grep -qF -- "$want" "$tmp/pcap.txt" || fail "diagram of the pcap: no '$want'"
+    done
+    "$TCPSIM" diagram "$tmp/run.pcap" --conn 10.0.0.199:6379 >/dev/null || fail "--conn A:P"
+    "$TCPSIM" diagram "$tmp/run.pcap" --conn 1 >/dev/null || fail "--conn 1"
+    "$TCPSIM" diagram --help | grep -q "chapter-close.scn" || fail "--help has no example"
+    echo "diagram: scenario, run --diagram, svg, ascii and pcap agree"
+    ;;
+diagram_errors) # FILE.scn: bad sources and options: one line on stderr, exit 2, no crash
+    "$TCPSIM" run "$1" --pcap "$tmp/ok.pcap" >/dev/null || fail "run --pcap failed"
+    echo "this is not a capture" >"$tmp/text.pcap"
+    : >"$tmp/empty.pcap"
+    head -c 110 "$tmp/ok.pcap" >"$tmp/cut.pcap"
+    head -c 20 "$tmp/ok.pcap" >"$tmp/cuthdr.pcap"
+    python3 - "$tmp/udp.pcap" <<'PY' || fail "python3 could not write the UDP capture"
+import struct, sys
+ip = bytes([0x45, 0, 0, 32, 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2])
+udp = struct.pack(">HHHH", 53, 53, 12, 0) + b"abcd"
+pkt = ip + udp
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 101))
+    f.write(struct.pack("<IIII", 1, 0, len(pkt), len(pkt)) + pkt)
+PY
+    check() { # want-fragment, args...
+        local frag=$1
+        shift
+        "$TCPSIM" diagram "$@" >"$tmp/out" 2>"$tmp/err"
+        local rc=$?
+        cat "$tmp/err"
+        [ $rc -eq 2 ] || fail "diagram $*: exit $rc, want 2"
+        [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "diagram $*: want one line on stderr"
+        grep -qF -- "$frag" "$tmp/err" || fail "diagram $*: want '$frag' in the error"
+        [ ! -s "$tmp/out" ] || fail "diagram $*: nothing should go to stdout"
+    }
+    check "not a pcap or pcapng capture" "$tmp/text.pcap"
+    check "empty file" "$tmp/empty.pcap"
+    check "truncated" "$tmp/cut.pcap"
+    check "truncated" "$tmp/cuthdr.pcap"
+    check "no TCP over IPv4" "$tmp/udp.pcap"
+    check "cannot open it" "$tmp/nonexistent.pcap"
+    check "--conn 5: no such connection; there is 1" "$tmp/ok.pcap" --conn 5
+    check "--conn 10.9.9.9:1: no such connection" "$tmp/ok.pcap" --conn 10.9.9.9:1
+    check "--conn 7: no such connection" "$1" --conn 7
+    check "which format?" "$1" -o "$tmp/x.png"
+    check "--format pdf: use text, svg or html" "$1" --format pdf
+    check "what to draw?"
+    check "unknown option" "$1" --bogus
+    check "--seed and --set are for scenarios" "$tmp/ok.pcap" --seed 3
+    check "tcpsim diagram: --set" "$1" --set nonsense=1
+    check "nonexistent.scn" /nonexistent.scn
+    "$TCPSIM" run "$1" --diagram "$tmp/x.png" >"$tmp/out" 2>"$tmp/err"
+    [ $? -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "run --diagram x.png: want exit 2"
+    "$TCPSIM" run "$1" --conn 2 >"$tmp/out" 2>"$tmp/err"
+    [ $? -eq 2 ] && grep -q "add --diagram" "$tmp/err" || fail "run --conn without --diagram"
+    ;;
+pcapng) # FILE.pcapng explains itself: comments on the right packets (tshark); tcpdump
+    # reads the same packets from every scenario's pcapng as from its plain pcap
+    command -v tshark >/dev/null || fail "tshark is not installed"
+    command -v tcpdump >/dev/null || fail "tcpdump is not installed"
+    explain=$1
+    "$TCPSIM" run "$explain" --pcap "$tmp/e.pcapng" >"$tmp/e.out" 2>&1 || fail "$explain did not hold"
+    tshark -r "$tmp/e.pcapng" -Y frame.comment -T fields -e frame.number -e frame.time_relative \
+        -e frame.comment >"$tmp/e.tsv" 2>"$tmp/e.err" || fail "tshark -r failed: $(cat "$tmp/e.err")"
+    cat "$tmp/e.tsv"
+    n=$(tshark -r "$tmp/e.pcapng" 2>/dev/null | wc -l)
+    [ "$n" -eq 9 ] || fail "tshark read $n packets, want 9"
+    want() { # NUMBER TIME COMMENT: packet NUMBER at TIME carries exactly COMMENT
+        line=$(awk -F'\t' -v n="$1" '$1 == n' "$tmp/e.tsv")
+        [ -n "$line" ] || fail "packet $1 has no comment; want '$3'"
+        t=$(echo "$line" | cut -f2)
+        c=$(echo "$line" | cut -f3-)
+        awk -v a="$t" -v b="$2" 'BEGIN { exit !(a - b < 1e-6 && b - a < 1e-6) }' ||
+            fail "packet $1 at $t, want $2"
+        [ "$c" = "$3" ] || fail "packet $1: comment '$c', want '$3'"
+    }
+    want 1 0.000 "client: CLOSED -> SYN_SENT; server: CLOSED -> SYN_RECEIVED"
+    want 2 0.010 "client: SYN_SENT -> ESTABLISHED"
+    want 3 0.020 "server: SYN_RECEIVED -> ESTABLISHED"
+    want 5 0.320 "client: RTO retransmission #1, rto 220 ms"
+    want 6 0.370 "server: delayed ACK timer fired after 40 ms"
+    want 7 1.000 "client: ESTABLISHED -> FIN_WAIT_1; server: ESTABLISHED -> CLOSE_WAIT; server: CLOSE_WAIT -> LAST_ACK"
+    # the lost segment and the plain ones carry none
+    for n in 4; do
+        if awk -F'\t' -v n=$n '$1 == n { f = 1 } END { exit !f }' "$tmp/e.tsv"; then
+            fail "packet $n should carry no comment"
+        fi
+    done
+    shift
+    for scn in "$explain" "$@"; do # the same packets as the plain pcap, in the same order
+        name=$(basename "$scn" .scn)
+        "$TCPSIM" run "$scn" --pcap "$tmp/$name.pcapng" >/dev/null 2>&1
+        "$TCPSIM" run "$scn" --pcap "$tmp/$name.pcap" >/dev/null 2>&1
+        tcpdump -n -S -r "$tmp/$name.pcapng" >"$tmp/$name.ng.txt" 2>"$tmp/$name.err" ||
+            fail "$name: tcpdump -r FILE.pcapng failed: $(cat "$tmp/$name.err")"
+        tcpdump -n -S -r "$tmp/$name.pcap" >"$tmp/$name.txt" 2>/dev/null
+        cmp -s "$tmp/$name.ng.txt" "$tmp/$name.txt" ||
+            fail "$name: the pcapng and the pcap differ: $(diff "$tmp/$name.ng.txt" "$tmp/$name.txt" | head -4)"
+        echo "$name: $(wc -l <"$tmp/$name.txt") packets, as in the pcap"
+    done
+    ;;
+telnet_trace) # the telnet shell's trace in the simulator: the events reach the service
+    command -v tcpdump >/dev/null || fail "tcpdump is not installed"
+    "$TCPSIM" run "$1" --pcap "$tmp/t.pcap" >"$tmp/out" 2>&1 || fail "$1 did not hold: $(grep FAIL "$tmp/out")"
+    tcpdump -A -r "$tmp/t.pcap" 2>/dev/null | tr -d '\r' >"$tmp/text"
+    # the "x" arrives at 1.005 s; the trace waits for the delayed ACK instead of carrying it
+    grep -q '^ *[0-9]*  1.045000 IP 10.0.0.199.23 > 10.0.0.103.[0-9]*: Flags \[\.\], ack [0-9]*, .*length 0$' "$tmp/out" ||
+        fail "no delayed ACK at 1.045 s: $(grep ' 1.0[0-9]*000 ' "$tmp/out")"
+    for want in "trace on: connection 2's events" \
+        "0.890000 conn 2 10.0.0.199.23>10.0.0.103.[0-9]* in IP 10.0.0.103.[0-9]* > 10.0.0.199.23: Flags \[P.\], seq [0-9:]*, .*length 1" \
+        "0.890000 conn 2 .* timer delack set +40ms" "0.930000 conn 2 .* timer delack fire" \
+        "0.930000 conn 2 .* out IP 10.0.0.199.23 > .*Flags \[.\], ack .*length 0"; do
+        grep -q "$want" "$tmp/text" || fail "the session lacks '$want'"
+    done
+    echo "the trace shows the keystroke, its delayed-ACK timer and the ACK it sent"
+    ;;
 *) fail "unknown mode $mode" ;;
 esac
 exit 0

@@ -51,8 +51,11 @@ def test():
             t.show([x for x in segs if "R" in x.flags]))
     # 1: data from the stack after Linux's FIN.
     echo = [x for x in segs if 7 in (x.sport, x.dport)]
+    # One FIN by sequence number: on a loaded machine Linux may resend it (a tail loss
+    # probe) before the stack, still working through 1 MiB, gets to acknowledge it.
     fin_l = [x for x in echo if x.src == t.LINUX and "F" in x.flags]
-    t.check(len(fin_l) == 1, "wanted one FIN from Linux on the echo connection")
+    t.check(len({x.seq_end for x in fin_l}) == 1,
+            "wanted one FIN from Linux on the echo connection:\n  " + t.show(fin_l))
     after = [x for x in echo[echo.index(fin_l[0]):] if x.src == t.STACK and x.length > 0]
     t.check(after, "the stack sent no data after Linux's FIN")
     t.log("echo: %d data segments from the stack after Linux's FIN" % len(after))

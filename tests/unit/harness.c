@@ -93,14 +93,14 @@ static void out_cb(void *ctx, const uint8_t *pkt, size_t len)
     p->len = len < sizeof p->data ? len : sizeof p->data;
     memcpy(p->data, pkt, p->len);
     ts_format_packet(pkt, len, p->line, sizeof p->line);
-    if (len >= 40 && pkt[9] == 6) {
-        const uint8_t *th = pkt + (pkt[0] & 15) * 4;
-        p->seq = (uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 | (uint32_t)th[6] << 8 | th[7];
-        p->ack = (uint32_t)th[8] << 24 | (uint32_t)th[9] << 16 | (uint32_t)th[10] << 8 | th[11];
-        p->flags = th[13];
-        p->win = (uint16_t)(th[14] << 8 | th[15]);
-        size_t tot = (size_t)(pkt[2] << 8 | pkt[3]);
-        p->plen = (uint32_t)(tot - (size_t)(pkt[0] & 15) * 4 - (size_t)(th[12] >> 4) * 4);
+    ts_pkt_view v;
+    ts_pkt_view_parse(&v, pkt, len);
+    if (v.tcp) {
+        p->seq = v.th.seq;
+        p->ack = v.th.ack;
+        p->flags = v.th.flags;
+        p->win = v.th.win;
+        p->plen = (uint32_t)v.th.len;
     }
     unsigned idx = ++h->sent_count[sc->me];
     bool dropped = h->drop && h->drop(h, sc->me, p, idx);
@@ -186,11 +186,11 @@ const char *h_flags(uint8_t f)
 {
     static char buf[16];
     char *p = buf;
-    if (f & TH_SYN_) *p++ = 'S';
-    if (f & TH_FIN_) *p++ = 'F';
-    if (f & TH_RST_) *p++ = 'R';
-    if (f & TH_PSH_) *p++ = 'P';
-    if (f & TH_ACK_) *p++ = '.';
+    if (f & TS_TH_SYN) *p++ = 'S';
+    if (f & TS_TH_FIN) *p++ = 'F';
+    if (f & TS_TH_RST) *p++ = 'R';
+    if (f & TS_TH_PSH) *p++ = 'P';
+    if (f & TS_TH_ACK) *p++ = '.';
     *p = 0;
     return buf;
 }
@@ -219,58 +219,33 @@ uint32_t h_conn_id(const harness *h, int side, uint16_t lport)
     return 0;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)(v >> 16));
-    put16(p + 2, (uint16_t)v);
-}
-
 void h_fix_csums(uint8_t *pkt, size_t len, bool tcp)
 {
+    /* Deliberately lenient: tests corrupt lengths and offsets, then fix the sums. */
     size_t ihl = (size_t)(pkt[0] & 15) * 4;
-    put16(pkt + 10, 0);
-    put16(pkt + 10, ts_csum(pkt, ihl));
+    pkt[10] = pkt[11] = 0;
+    uint16_t sum = ts_csum(pkt, ihl);
+    pkt[10] = (uint8_t)(sum >> 8), pkt[11] = (uint8_t)sum;
     if (!tcp || len < ihl + 18) return;
-    uint8_t *th = pkt + ihl;
-    size_t tlen = len - ihl;
     uint32_t src =
         (uint32_t)pkt[12] << 24 | (uint32_t)pkt[13] << 16 | (uint32_t)pkt[14] << 8 | pkt[15];
     uint32_t dst =
         (uint32_t)pkt[16] << 24 | (uint32_t)pkt[17] << 16 | (uint32_t)pkt[18] << 8 | pkt[19];
-    put16(th + 16, 0);
-    put16(th + 16,
-          ts_csum_fold(ts_csum_add(ts_csum_pseudo(src, dst, 6, (uint16_t)tlen), th, tlen)));
+    ts_tcp_write_csum(pkt + ihl, len - ihl, src, dst);
 }
 
 size_t h_build(uint8_t *buf, const h_seg *g)
 {
-    size_t thlen = 20 + g->optlen, len = 20 + thlen + g->dlen;
-    ck_assert_uint_le(len, 1600);
-    memset(buf, 0, 40);
-    buf[0] = 0x45;
-    put16(buf + 2, (uint16_t)len);
-    put16(buf + 6, 0x4000);
-    buf[8] = 64;
-    buf[9] = 6;
-    put32(buf + 12, g->src);
-    put32(buf + 16, g->dst);
-    uint8_t *th = buf + 20;
-    put16(th, g->sport);
-    put16(th + 2, g->dport);
-    put32(th + 4, g->seq);
-    put32(th + 8, g->ack);
-    th[12] = (uint8_t)((thlen / 4) << 4);
-    th[13] = g->flags;
-    put16(th + 14, g->win);
-    if (g->optlen) memcpy(th + 20, g->opt, g->optlen);
-    if (g->dlen) memcpy(th + thlen, g->data, g->dlen);
-    h_fix_csums(buf, len, true);
+    ts_ip4_hdr ip = {
+        .ttl = 64, .proto = TS_IPPROTO_TCP, .frag = TS_IP4_DF, .src = g->src, .dst = g->dst};
+    ts_tcp_hdr th = {.sport = g->sport,
+                     .dport = g->dport,
+                     .seq = g->seq,
+                     .ack = g->ack,
+                     .flags = g->flags,
+                     .win = g->win};
+    size_t len = ts_tcp_build(buf, 1600, &ip, &th, g->opt, g->optlen, g->data, g->dlen);
+    ck_assert_uint_gt(len, 0); /* fits in 1600 bytes, options at most 40 */
     return len;
 }
 

@@ -9,6 +9,7 @@
 #include "tcpsim/checksum.h"
 #include "tcpsim/format.h"
 #include "tcpsim/tcpsim.h"
+#include "tcpsim/wire.h"
 
 #define H_A         0 /* 10.0.0.103, the chapter's client */
 #define H_B         1 /* 10.0.0.199, the chapter's server */
@@ -92,7 +93,7 @@ const char *h_state_path(const harness *h, int side, uint32_t conn, char *out, s
 uint32_t h_conn_id(const harness *h, int side, uint16_t lport);
 
 /* Hand-built packets. h_build writes an IPv4+TCP packet with valid checksums into buf
- * (at least 1600 bytes) and returns its length. */
+ * (at least 1600 bytes) with the wire layer's ts_tcp_build and returns its length. */
 typedef struct h_seg {
     uint32_t src, dst;
     uint16_t sport, dport;
@@ -153,11 +154,5 @@ uint32_t h_open_pair(harness *h, h_app *ca, h_app *sb, uint16_t port, uint32_t m
 void h_app_send_all(h_app *a, size_t total);
 /* When side A sent data at seq for the nth time (1 = first), or TS_TIME_NEVER. */
 ts_time_t h_sent_at(const harness *h, uint32_t seq, int nth);
-
-#define TH_FIN_ 0x01
-#define TH_SYN_ 0x02
-#define TH_RST_ 0x04
-#define TH_PSH_ 0x08
-#define TH_ACK_ 0x10
 
 #endif

@@ -95,18 +95,18 @@ static void peer_open(peer *pe, harness *h, uint16_t port, bool sack, bool ts, t
                .sport = 40000,
                .dport = port,
                .seq = 0,
-               .flags = 0x02,
+               .flags = TS_TH_SYN,
                .win = 32792,
                .opt = opt,
                .optlen = ol};
     h_inject(h, H_B, pkt, h_build(pkt, &g));
     ck_assert_uint_ge(h_nlog(h), 1);
     const h_pkt *sa = &h->log[h_nlog(h) - 1];
-    ck_assert_uint_eq(sa->flags, 0x12);
+    ck_assert_uint_eq(sa->flags, TS_TH_SYN | TS_TH_ACK);
     pe->iss = sa->seq;
     h_run_until(h, h->now + rtt);
     pe->tsval += 100;
-    peer_send(pe, 1, 1, 0x10, win, NULL, 0, 0);
+    peer_send(pe, 1, 1, TS_TH_ACK, win, NULL, 0, 0);
     pe->sd = ts_accept(b, pe->lsd, NULL);
     ck_assert_int_ge(pe->sd, 0);
 }

@@ -44,7 +44,7 @@ static uint32_t cwnd_after_stretch_ack(unsigned abc)
     ck_assert_uint_eq(peer_out(&pe, n), 10);
     ck_assert_uint_eq(cwnd_segs(&pe), 10);
     h_run_until(h, h->now + 100 * TS_MSEC);
-    peer_send(&pe, 1, 10001, TH_ACK_, 320, NULL, 0, 0);
+    peer_send(&pe, 1, 10001, TS_TH_ACK, 320, NULL, 0, 0);
     uint32_t w = cwnd_segs(&pe);
     h_free(h);
     return w;
@@ -69,15 +69,15 @@ static void reordering_then_ack(bool sack)
     ck_assert_uint_eq(peer_out(&pe, n), 10);
     h_run_until(h, h->now + 110 * TS_MSEC);
     uint32_t s1[2] = {1001, 2001}, s2[2] = {1001, 3001};
-    peer_send(&pe, 1, 1, TH_ACK_, 320, s1, sack, 0);
-    peer_send(&pe, 1, 1, TH_ACK_, 320, s2, sack, 0);
+    peer_send(&pe, 1, 1, TS_TH_ACK, 320, s1, sack, 0);
+    peer_send(&pe, 1, 1, TS_TH_ACK, 320, s2, sack, 0);
     ck_assert_uint_eq(peer_out(&pe, n), 12); /* two limited-transmit segments */
     n = h_nlog(h);
-    peer_send(&pe, 1, 3001, TH_ACK_, 320, NULL, 0, 0);
+    peer_send(&pe, 1, 3001, TS_TH_ACK, 320, NULL, 0, 0);
     ck_assert_uint_eq(cwnd_segs(&pe), 11);
     ck_assert_uint_eq(peer_out(&pe, n), 2);
-    peer_expect(&pe, n, 12001, 13001, TH_ACK_, h->now);
-    peer_expect(&pe, n + 1, 13001, 14001, TH_PSH_ | TH_ACK_, h->now);
+    peer_expect(&pe, n, 12001, 13001, TS_TH_ACK, h->now);
+    peer_expect(&pe, n + 1, 13001, 14001, TS_TH_PSH | TS_TH_ACK, h->now);
     h_free(h);
 }
 
@@ -106,7 +106,7 @@ static uint32_t cwnd_after_rto_and_ack(unsigned abc)
     ck_assert_int_eq(ts_sock_info(h->st[H_B], pe.sd, &ti), 0);
     ck_assert_uint_eq(ti.ssthresh, 5 * MSS);
     ck_assert_uint_eq(ti.cwnd, 1 * MSS);
-    peer_send(&pe, 1, 10001, TH_ACK_, 320, NULL, 0, 0);
+    peer_send(&pe, 1, 10001, TS_TH_ACK, 320, NULL, 0, 0);
     uint32_t w = cwnd_segs(&pe);
     h_free(h);
     return w;

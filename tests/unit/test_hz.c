@@ -45,7 +45,7 @@ static ts_time_t rto_fires_at(unsigned hz, ts_time_t at)
     ck_assert_uint_eq(ti.rto, 210 * MS);
     size_t n = h_nlog(h);
     ck_assert_int_eq(ts_send(h->st[H_B], pe.sd, buf, 1000), 1000);
-    peer_expect(&pe, n, 1, 1001, TH_PSH_ | TH_ACK_, at);
+    peer_expect(&pe, n, 1, 1001, TS_TH_PSH | TS_TH_ACK, at);
     h_run_until(h, at + 1 * TS_SEC);
     ck_assert_uint_ge(peer_out(&pe, n), 2);
     const h_pkt *p = &h->log[n + 1];
@@ -99,12 +99,12 @@ static ts_time_t delack_fires_at(unsigned hz, ts_time_t at)
     peer_open(&pe, h, PORT, true, false, 10 * MS, 320);
     h_run_until(h, at);
     size_t n = h_nlog(h);
-    peer_send(&pe, 1, 1, TH_PSH_ | TH_ACK_, 320, NULL, 0, 500);
+    peer_send(&pe, 1, 1, TS_TH_PSH | TS_TH_ACK, 320, NULL, 0, 500);
     ck_assert_uint_eq(peer_out(&pe, n), 0);
     h_run_until(h, at + 1 * TS_SEC);
     ck_assert_uint_ge(peer_out(&pe, n), 1);
     const h_pkt *p = &h->log[n];
-    ck_assert_msg(p->flags == TH_ACK_ && p->ack == 501 && p->plen == 0, "%s", p->line);
+    ck_assert_msg(p->flags == TS_TH_ACK && p->ack == 501 && p->plen == 0, "%s", p->line);
     ts_time_t t = p->t;
     h_free(h);
     return t;
@@ -146,7 +146,7 @@ static ts_time_t rack_fires_at(unsigned hz, bool min_ticks, ts_time_t sack_at)
     h_run_until(h, sack_at);
     n = h_nlog(h);
     uint32_t sack[2] = {3001, 4001};
-    peer_send(&pe, 1, 1, TH_ACK_, 320, sack, 1, 0);
+    peer_send(&pe, 1, 1, TS_TH_ACK, 320, sack, 1, 0);
     ck_assert_uint_eq(peer_out(&pe, n), 0); /* one SACK: not lost yet (DupThresh 3) */
     h_run_until(h, sack_at + 100 * MS);
     ck_assert_uint_ge(peer_out(&pe, n), 1);
@@ -238,12 +238,12 @@ static ts_time_t fin_ack_at(unsigned hz, ts_time_t at)
     peer_open(&pe, h, PORT, true, false, 10 * MS, 320);
     h_run_until(h, at);
     size_t n = h_nlog(h);
-    peer_send(&pe, 1, 1, TH_FIN_ | TH_ACK_, 320, NULL, 0, 0);
+    peer_send(&pe, 1, 1, TS_TH_FIN | TS_TH_ACK, 320, NULL, 0, 0);
     ck_assert_uint_eq(peer_out(&pe, n), 0);
     h_run_until(h, at + 100 * MS);
     ck_assert_uint_ge(peer_out(&pe, n), 1);
     const h_pkt *p = &h->log[n];
-    ck_assert_msg(p->flags == TH_ACK_ && p->ack == 2, "%s", p->line);
+    ck_assert_msg(p->flags == TS_TH_ACK && p->ack == 2, "%s", p->line);
     ts_time_t t = p->t;
     h_free(h);
     return t;

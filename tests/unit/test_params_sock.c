@@ -18,7 +18,7 @@ static ts_time_t ack_delay(harness *h, int asd, uint32_t want_ack_after, ts_time
     h_run_until(h, t0 + 1 * TS_SEC);
     for (size_t i = 0; i < h_nlog(h); i++) {
         const h_pkt *p = &h->log[i];
-        if (p->from == H_B && p->t >= t0 && p->flags == TH_ACK_ && !p->plen &&
+        if (p->from == H_B && p->t >= t0 && p->flags == TS_TH_ACK && !p->plen &&
             p->ack == want_ack_after)
             return p->t - t0;
     }

@@ -39,9 +39,9 @@ START_TEST(fin_before_data_acked_next_tick)
     ck_assert_uint_ge(h_nlog(h), before + 2);
     const h_pkt *fin = &h->log[before], *ack = &h->log[before + 1];
     ck_assert_int_eq(fin->from, H_A);
-    ck_assert_uint_eq(fin->flags, TH_FIN_ | TH_ACK_);
+    ck_assert_uint_eq(fin->flags, TS_TH_FIN | TS_TH_ACK);
     ck_assert_int_eq(ack->from, H_B);
-    ck_assert_uint_eq(ack->flags, TH_ACK_);
+    ck_assert_uint_eq(ack->flags, TS_TH_ACK);
     ck_assert_uint_eq(ack->ack, fin->seq + 1);
     ck_assert_uint_eq(ack->t, fin->t + h->delay + TS_MSEC);
     ck_assert_int_eq(ts_recv(h->st[H_B], cb, (char[4]){0}, 4), 0);
@@ -61,7 +61,7 @@ START_TEST(fin_after_data_still_delayed)
     ck_assert_int_eq(ts_close(h->st[H_A], ca), 0);
     h_run_until(h, h->now + TS_SEC);
     const h_pkt *fin = &h->log[before], *ack = &h->log[before + 1];
-    ck_assert_uint_eq(fin->flags, TH_FIN_ | TH_ACK_);
+    ck_assert_uint_eq(fin->flags, TS_TH_FIN | TS_TH_ACK);
     ck_assert_uint_eq(ack->ack, fin->seq + 1);
     ck_assert_uint_eq(ack->t, fin->t + h->delay + 40 * TS_MSEC); /* the 40 ms timer */
     h_free(h);

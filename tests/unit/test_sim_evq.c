@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "evq.h"
-#include "rng.h"
+#include "ts_rng.h"
 #include "harness.h"
 
 START_TEST(empty_queue)

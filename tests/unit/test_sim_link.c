@@ -1,4 +1,4 @@
-/* test_sim_link.c: the sans-IO link models (sim/link.h). Each random impairment's
+/* test_sim_link.c: the sans-IO link models (sim/ts_link.h). Each random impairment's
  * statistics over many draws (loss rate, Gilbert-Elliott burst length, duplication,
  * corruption, reordering), the exact arithmetic of serialisation and the drop-tail queue,
  * jitter bounds without reordering, scripted rules, reproducibility and the text syntax. */
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "link.h"
+#include "ts_link.h"
 #include "harness.h"
 
 /* A minimal IPv4/TCP packet: enough for the rules to read flags, seq and payload. */

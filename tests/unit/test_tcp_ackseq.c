@@ -48,7 +48,7 @@ START_TEST(pure_ack_after_rto_carries_snd_max)
     size_t acks = 0;
     for (size_t i = n0; i < h_nlog(h); i++) {
         const h_pkt *p = &h->log[i];
-        if (p->from != H_A || p->plen || p->flags != TH_ACK_) continue;
+        if (p->from != H_A || p->plen || p->flags != TS_TH_ACK) continue;
         ck_assert_uint_eq(p->seq, snd_max);
         acks++;
     }

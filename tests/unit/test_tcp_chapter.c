@@ -165,7 +165,7 @@ static void syn_backoff(const char *retries, const char *linear, const ts_time_t
     ck_assert_int_eq(ts_sock_error(h->st[H_A], sd), -ETIMEDOUT);
     ck_assert_uint_eq(h_nlog(h), nsyn);
     for (size_t i = 0; i < nsyn; i++) {
-        ck_assert_uint_eq(h->log[i].flags, TH_SYN_);
+        ck_assert_uint_eq(h->log[i].flags, TS_TH_SYN);
         ck_assert_uint_eq(h->log[i].seq, h->log[0].seq); /* the same ISN every time */
         ck_assert_uint_eq(h->log[i].t, want[i]);
     }

@@ -106,7 +106,7 @@ START_TEST(challenge_ack_says_why)
                .sport = bi.remote.port,
                .dport = PORT,
                .seq = bi.rcv_nxt + 100,
-               .flags = TH_RST_};
+               .flags = TS_TH_RST};
     size_t n = h_build(pkt, &g);
     h_inject(h, H_B, pkt, n); /* in window, not exact: RFC 5961 3.2 */
     ck_assert_ptr_nonnull(o.why);

@@ -77,7 +77,7 @@ static size_t b_acks(const dl *x, ts_time_t *t, uint32_t *ack, size_t max)
     size_t n = 0;
     for (size_t i = 0; i < h_nlog(x->h); i++) {
         const h_pkt *p = &x->h->log[i];
-        if (p->from != H_B || p->t < x->t0 || p->plen || p->flags != TH_ACK_) continue;
+        if (p->from != H_B || p->t < x->t0 || p->plen || p->flags != TS_TH_ACK) continue;
         if (n < max) {
             t[n] = p->t;
             ack[n] = p->ack;

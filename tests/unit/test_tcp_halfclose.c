@@ -61,10 +61,12 @@ START_TEST(half_close_100k_then_both_closed)
     h_run_until(h, t1 + 100 * TS_SEC);
     expect_path(h, H_A, a, "SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT CLOSED");
     /* exactly one FIN each way, no RST, no retransmission on a clean link */
-    ck_assert_uint_eq(
-        h_count(h, H_A, TH_FIN_ | TH_ACK_) + h_count(h, H_A, TH_FIN_ | TH_ACK_ | TH_PSH_), 1);
-    ck_assert_uint_eq(
-        h_count(h, H_B, TH_FIN_ | TH_ACK_) + h_count(h, H_B, TH_FIN_ | TH_ACK_ | TH_PSH_), 1);
+    ck_assert_uint_eq(h_count(h, H_A, TS_TH_FIN | TS_TH_ACK) +
+                          h_count(h, H_A, TS_TH_FIN | TS_TH_ACK | TS_TH_PSH),
+                      1);
+    ck_assert_uint_eq(h_count(h, H_B, TS_TH_FIN | TS_TH_ACK) +
+                          h_count(h, H_B, TS_TH_FIN | TS_TH_ACK | TS_TH_PSH),
+                      1);
     for (int s = 0; s < 2; s++) {
         ck_assert_uint_eq(ts_stack_counters(h->st[s])->tcp_rst_out, 0);
         ck_assert_uint_eq(ts_stack_counters(h->st[s])->tcp_retransmits, 0);
@@ -96,7 +98,7 @@ START_TEST(shutdown_wr_then_send_epipe_recv_works)
     ck_assert_int_eq(ts_shutdown(h->st[H_A], ca.sd, TS_SHUT_WR), 0);
     /* the FIN leaves at once */
     ck_assert_uint_eq(h_nlog(h), n0 + 1);
-    ck_assert_uint_eq(h->log[n0].flags, TH_FIN_ | TH_ACK_);
+    ck_assert_uint_eq(h->log[n0].flags, TS_TH_FIN | TS_TH_ACK);
     ck_assert_int_eq(ts_send(h->st[H_A], ca.sd, "more", 4), -EPIPE);
     ck_assert_int_eq(ts_shutdown(h->st[H_A], ca.sd, TS_SHUT_WR), 0); /* again: no-op */
     ck_assert_uint_eq(h_nlog(h), n0 + 1);

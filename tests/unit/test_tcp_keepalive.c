@@ -39,7 +39,7 @@ static size_t probes(const harness *h, ts_time_t *at, size_t max)
     uint32_t una = h->log[0].seq + 1;
     for (size_t i = 1; i < h->nlog; i++) {
         const h_pkt *p = &h->log[i];
-        if (p->from == H_A && p->flags == TH_ACK_ && p->seq == una - 1 && p->plen == 0) {
+        if (p->from == H_A && p->flags == TS_TH_ACK && p->seq == una - 1 && p->plen == 0) {
             if (n < max) at[n] = p->t;
             n++;
         }
@@ -61,7 +61,7 @@ START_TEST(keepalive_gives_up_after_nine_probes)
         ck_assert_uint_eq(at[i], heard + (7200 + 75 * (uint64_t)i) * TS_SEC);
     h_run_until(h, give_up);
     ck_assert_int_eq(a.err, -ETIMEDOUT);
-    ck_assert_uint_eq(h->log[h->nlog - 1].flags, TH_RST_ | TH_ACK_);
+    ck_assert_uint_eq(h->log[h->nlog - 1].flags, TS_TH_RST | TS_TH_ACK);
     ck_assert_uint_eq(h->log[h->nlog - 1].t, give_up);
     h_app_free(&a);
     h_app_free(&b);

@@ -59,7 +59,7 @@ static void expect_drop(harness *h, const uint8_t *pkt, size_t len, ts_drop_reas
     ck_assert_uint_eq(after->ip_in, before.ip_in + 1);
     if (rst) {
         ck_assert_uint_eq(h_nlog(h), nlog + 1);
-        ck_assert(h->log[nlog].flags & TH_RST_);
+        ck_assert(h->log[nlog].flags & TS_TH_RST);
     } else {
         if (h_nlog(h) != nlog) h_dump(h);
         ck_assert_uint_eq(h_nlog(h), nlog);
@@ -73,7 +73,7 @@ START_TEST(ip_malformed)
 {
     harness *h = listening_b();
     uint8_t ok[1600], p[1600];
-    size_t len = syn_pkt(ok, NULL, 0, TH_SYN_);
+    size_t len = syn_pkt(ok, NULL, 0, TS_TH_SYN);
     uint64_t ck0 = ts_stack_counters(h->st[H_B])->checksum_errors;
 
     expect_drop(h, ok, 0, TS_DROP_IP_SHORT, false);
@@ -130,7 +130,7 @@ START_TEST(ip_malformed)
     p[len] = 0xee;
     h_inject(h, H_B, p, len + 1);
     ck_assert_uint_eq(h_nlog(h), 1);
-    ck_assert_uint_eq(h->log[0].flags, TH_SYN_ | TH_ACK_);
+    ck_assert_uint_eq(h->log[0].flags, TS_TH_SYN | TS_TH_ACK);
     h_free(h);
 }
 END_TEST
@@ -215,7 +215,7 @@ START_TEST(tcp_header_malformed)
 {
     harness *h = listening_b();
     uint8_t ok[1600], p[1600];
-    size_t len = syn_pkt(ok, NULL, 0, TH_SYN_);
+    size_t len = syn_pkt(ok, NULL, 0, TS_TH_SYN);
 
     /* 19 bytes of TCP header */
     memcpy(p, ok, 39);
@@ -248,15 +248,15 @@ START_TEST(tcp_header_malformed)
     ck_assert_uint_eq(ts_stack_counters(h->st[H_B])->checksum_errors, ck0 + 1);
 
     /* impossible flag combinations (RFC 9293 3.10.7; Linux drops SYN+RST and SYN+FIN) */
-    len = syn_pkt(p, NULL, 0, TH_SYN_ | TH_RST_);
+    len = syn_pkt(p, NULL, 0, TS_TH_SYN | TS_TH_RST);
     expect_drop(h, p, len, TS_DROP_TCP_FLAGS, false);
-    len = syn_pkt(p, NULL, 0, TH_SYN_ | TH_FIN_);
+    len = syn_pkt(p, NULL, 0, TS_TH_SYN | TS_TH_FIN);
     expect_drop(h, p, len, TS_DROP_TCP_FLAGS, false);
-    len = syn_pkt(p, NULL, 0, TH_SYN_ | TH_FIN_ | TH_ACK_);
+    len = syn_pkt(p, NULL, 0, TS_TH_SYN | TS_TH_FIN | TS_TH_ACK);
     expect_drop(h, p, len, TS_DROP_TCP_FLAGS, false);
 
     /* a segment for a port nobody listens on: counted and answered with a RST */
-    len = syn_pkt(p, NULL, 0, TH_SYN_);
+    len = syn_pkt(p, NULL, 0, TS_TH_SYN);
     p[22] = 0, p[23] = 81;
     h_fix_csums(p, len, true);
     expect_drop(h, p, len, TS_DROP_TCP_NO_SOCKET, true);
@@ -299,7 +299,7 @@ START_TEST(tcp_options_malformed)
     const bad_opt *o = &bad_opts[_i];
     harness *h = listening_b();
     uint8_t p[1600];
-    size_t len = syn_pkt(p, o->b, o->len, TH_SYN_);
+    size_t len = syn_pkt(p, o->b, o->len, TS_TH_SYN);
     ts_counters before = *ts_stack_counters(h->st[H_B]);
     h_inject(h, H_B, p, len);
     const ts_counters *after = ts_stack_counters(h->st[H_B]);
@@ -317,10 +317,10 @@ START_TEST(tcp_options_sane_are_accepted)
     harness *h = listening_b();
     const uint8_t opt[] = {2, 4, 5, 180, 30, 4, 9, 9, 0, 77, 88, 99};
     uint8_t p[1600];
-    size_t len = syn_pkt(p, opt, sizeof opt, TH_SYN_);
+    size_t len = syn_pkt(p, opt, sizeof opt, TS_TH_SYN);
     h_inject(h, H_B, p, len);
     ck_assert_uint_eq(h_nlog(h), 1);
-    ck_assert_uint_eq(h->log[0].flags, TH_SYN_ | TH_ACK_);
+    ck_assert_uint_eq(h->log[0].flags, TS_TH_SYN | TS_TH_ACK);
     ck_assert_uint_eq(h->log[0].ack, 1001);
     /* no SACK-perm, TS or WS offered: the SYN-ACK offers only MSS */
     ck_assert_ptr_nonnull(strstr(h->log[0].line, "options [mss 1460], length 0"));
@@ -388,7 +388,7 @@ START_TEST(rst_exact_resets)
     est e = establish();
     uint8_t p[1600];
     size_t n0 = h_nlog(e.h);
-    size_t len = from_a(&e, p, 0, TH_RST_, NULL, 0, NULL);
+    size_t len = from_a(&e, p, 0, TS_TH_RST, NULL, 0, NULL);
     h_inject(e.h, H_B, p, len);
     ck_assert_uint_eq(h_nlog(e.h), n0); /* nothing answers a RST */
     ck_assert_int_eq(ts_sock_error(e.h->st[H_B], e.ssd), -ECONNRESET);
@@ -409,13 +409,13 @@ START_TEST(rst_in_window_challenge_ack_rate_limited)
     uint8_t p[1600];
     size_t n0 = h_nlog(e.h);
     ts_time_t t0 = e.h->now;
-    size_t len = from_a(&e, p, 1, TH_RST_, NULL, 0, NULL);
+    size_t len = from_a(&e, p, 1, TS_TH_RST, NULL, 0, NULL);
     h_inject(e.h, H_B, p, len);
     /* RFC 5961 3.2: a challenge ACK, SEQ = SND.NXT, ACK = RCV.NXT, and still ESTABLISHED */
     ck_assert_uint_eq(h_nlog(e.h), n0 + 1);
     const h_pkt *c = &e.h->log[n0];
     ck_assert_int_eq(c->from, H_B);
-    ck_assert_uint_eq(c->flags, TH_ACK_);
+    ck_assert_uint_eq(c->flags, TS_TH_ACK);
     ck_assert_uint_eq(c->seq, b_snd_nxt(&e));
     ts_tcp_info a;
     ts_sock_info(e.h->st[H_A], e.csd, &a);
@@ -424,7 +424,7 @@ START_TEST(rst_in_window_challenge_ack_rate_limited)
     ck_assert_uint_eq(ts_stack_counters(e.h->st[H_B])->tcp_challenge_acks, 1);
     ck_assert_int_eq(ts_sock_error(e.h->st[H_B], e.ssd), 0);
     /* far in the window, same answer but rate-limited: nothing within 500 ms */
-    len = from_a(&e, p, 30000, TH_RST_ | TH_ACK_, NULL, 0, NULL);
+    len = from_a(&e, p, 30000, TS_TH_RST | TS_TH_ACK, NULL, 0, NULL);
     h_inject(e.h, H_B, p, len);
     ck_assert_uint_eq(h_nlog(e.h), n0 + 1);
     h_run_until(e.h, t0 + 499999);
@@ -449,7 +449,7 @@ START_TEST(rst_out_of_window_dropped)
     size_t n0 = h_nlog(e.h);
     const int32_t offs[] = {-1, -1000, 10 * 1000 * 1000, (int32_t)0x80000000};
     for (size_t i = 0; i < 4; i++) {
-        size_t len = from_a(&e, p, offs[i], TH_RST_, NULL, 0, NULL);
+        size_t len = from_a(&e, p, offs[i], TS_TH_RST, NULL, 0, NULL);
         uint64_t d0 = ts_stack_counters(e.h->st[H_B])->drops[TS_DROP_TCP_RST_INVALID];
         h_inject(e.h, H_B, p, len);
         ck_assert_uint_eq(ts_stack_counters(e.h->st[H_B])->drops[TS_DROP_TCP_RST_INVALID], d0 + 1);
@@ -470,10 +470,10 @@ START_TEST(syn_on_established_challenge_ack)
     size_t n0 = h_nlog(e.h);
     /* RFC 5961 4.2: any SYN in a synchronized state, in window or not, draws a challenge
      * ACK and nothing else */
-    size_t len = from_a(&e, p, 5, TH_SYN_, NULL, 0, NULL);
+    size_t len = from_a(&e, p, 5, TS_TH_SYN, NULL, 0, NULL);
     h_inject(e.h, H_B, p, len);
     ck_assert_uint_eq(h_nlog(e.h), n0 + 1);
-    ck_assert_uint_eq(e.h->log[n0].flags, TH_ACK_);
+    ck_assert_uint_eq(e.h->log[n0].flags, TS_TH_ACK);
     ck_assert_uint_eq(e.h->log[n0].seq, b_snd_nxt(&e));
     ck_assert_uint_eq(ts_stack_counters(e.h->st[H_B])->tcp_challenge_acks, 1);
     ts_tcp_info b;
@@ -544,12 +544,12 @@ START_TEST(paws_old_timestamp_dropped_and_acked)
     uint8_t opt[12];
     ts_opt(opt, recent - 1, 0);
     uint8_t p[1600];
-    size_t len = from_a(&e, p, 0, TH_ACK_ | TH_PSH_, opt, sizeof opt, "stale");
+    size_t len = from_a(&e, p, 0, TS_TH_ACK | TS_TH_PSH, opt, sizeof opt, "stale");
     size_t n0 = h_nlog(e.h);
     h_inject(e.h, H_B, p, len);
     ck_assert_uint_eq(ts_stack_counters(e.h->st[H_B])->drops[TS_DROP_TCP_PAWS], 1);
     ck_assert_uint_eq(h_nlog(e.h), n0 + 1); /* RFC 7323 5.3 R1: send an ACK, drop the data */
-    ck_assert_uint_eq(e.h->log[n0].flags, TH_ACK_);
+    ck_assert_uint_eq(e.h->log[n0].flags, TS_TH_ACK);
     ts_tcp_info a;
     ts_sock_info(e.h->st[H_A], e.csd, &a);
     ck_assert_uint_eq(e.h->log[n0].ack, a.snd_nxt); /* the data was not taken */
@@ -557,7 +557,7 @@ START_TEST(paws_old_timestamp_dropped_and_acked)
     ck_assert_int_eq(ts_recv(e.h->st[H_B], e.ssd, buf, sizeof buf), -EAGAIN);
     /* the same data with the current TSval is taken */
     ts_opt(opt, recent, 0);
-    len = from_a(&e, p, 0, TH_ACK_ | TH_PSH_, opt, sizeof opt, "fresh");
+    len = from_a(&e, p, 0, TS_TH_ACK | TS_TH_PSH, opt, sizeof opt, "fresh");
     h_inject(e.h, H_B, p, len);
     ck_assert_int_eq(ts_recv(e.h->st[H_B], e.ssd, buf, sizeof buf), 5);
     ck_assert_int_eq(memcmp(buf, "fresh", 5), 0);
@@ -573,7 +573,7 @@ static size_t inject_fin_acking_unsent(est *e, uint32_t *recent)
     *recent = a_last_tsval(e);
     uint8_t opt[12], p[1600];
     ts_opt(opt, *recent + 100000, 0);
-    size_t len = from_a(e, p, 0, TH_ACK_ | TH_FIN_, opt, sizeof opt, NULL);
+    size_t len = from_a(e, p, 0, TS_TH_ACK | TS_TH_FIN, opt, sizeof opt, NULL);
     uint32_t bad = b_snd_nxt(e) + 1000;
     for (int i = 0; i < 4; i++) p[28 + i] = (uint8_t)(bad >> (24 - 8 * i));
     h_fix_csums(p, len, true);
@@ -591,7 +591,7 @@ START_TEST(ack_of_unsent_data_dropped)
     uint32_t recent;
     size_t n0 = inject_fin_acking_unsent(&e, &recent);
     ck_assert_uint_eq(h_nlog(e.h), n0 + 1);
-    ck_assert_uint_eq(e.h->log[n0].flags, TH_ACK_);
+    ck_assert_uint_eq(e.h->log[n0].flags, TS_TH_ACK);
     ck_assert_uint_eq(e.h->log[n0].seq, b_snd_nxt(&e));
     ts_tcp_info a;
     ts_sock_info(e.h->st[H_A], e.csd, &a);
@@ -614,7 +614,7 @@ START_TEST(ack_of_unsent_data_dropped_silently_when_off)
     ck_assert_uint_eq(h_nlog(e.h), n0); /* silence */
     uint8_t opt[12], p[1600];
     ts_opt(opt, recent + 1, 0);
-    size_t len = from_a(&e, p, 0, TH_ACK_ | TH_PSH_, opt, sizeof opt, "data");
+    size_t len = from_a(&e, p, 0, TS_TH_ACK | TS_TH_PSH, opt, sizeof opt, "data");
     h_inject(e.h, H_B, p, len);
     ck_assert_uint_eq(h_nlog(e.h), n0 + 1); /* quick-ACK of the data */
     ts_tcp_info a;

@@ -24,9 +24,9 @@ START_TEST(reset_all_resets_sockets_and_orphans)
     h_run_until(h, 2 * TS_SEC);
     ck_assert_uint_eq(ts_stack_counters(h->st[H_A])->conns_by_state[TS_FIN_WAIT_2], 1);
     ck_assert_uint_eq(ts_stack_counters(h->st[H_A])->conns_by_state[TS_ESTABLISHED], 1);
-    size_t before = h_count(h, H_A, TH_RST_ | TH_ACK_);
+    size_t before = h_count(h, H_A, TS_TH_RST | TS_TH_ACK);
     ck_assert_uint_eq(ts_stack_reset_all(h->st[H_A]), 2);
-    ck_assert_uint_eq(h_count(h, H_A, TH_RST_ | TH_ACK_) - before, 2);
+    ck_assert_uint_eq(h_count(h, H_A, TS_TH_RST | TS_TH_ACK) - before, 2);
     ck_assert_int_eq(c2.err, -ECONNRESET); /* the app read SO_ERROR in its callback */
     h_run_until(h, 3 * TS_SEC);
     /* B's two connections were reset by the RSTs */

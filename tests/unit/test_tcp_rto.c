@@ -124,7 +124,7 @@ static bool drop_hook(harness *h, int from, const h_pkt *p, unsigned idx)
     (void)idx;
     dropper *d = h->user;
     if (from != H_A) return false;
-    if (p->flags & TH_SYN_) return d->seen_syn++ < d->syns;
+    if (p->flags & TS_TH_SYN) return d->seen_syn++ < d->syns;
     if (p->plen) return d->data < 0 || d->seen_data++ < d->data;
     return false;
 }

@@ -129,7 +129,7 @@ START_TEST(time_wait_answers_retransmitted_fin_and_restarts)
     /* replay B's FIN (the 5th segment) into A */
     size_t fin = 0;
     for (size_t i = 0; i < h_nlog(h); i++)
-        if (h->log[i].from == H_B && (h->log[i].flags & TH_FIN_)) fin = i;
+        if (h->log[i].from == H_B && (h->log[i].flags & TS_TH_FIN)) fin = i;
     ck_assert_uint_ne(fin, 0);
     size_t n0 = h_nlog(h);
     /* A's answer must not reach B's stack: B has forgotten the connection and would answer
@@ -137,7 +137,7 @@ START_TEST(time_wait_answers_retransmitted_fin_and_restarts)
     h->drop = drop_all;
     h_inject(h, H_A, h->log[fin].data, h->log[fin].len);
     ck_assert_uint_eq(h_nlog(h), n0 + 1);
-    ck_assert_uint_eq(h->log[n0].flags, TH_ACK_);
+    ck_assert_uint_eq(h->log[n0].flags, TS_TH_ACK);
     ck_assert_uint_eq(h->log[n0].ack, h->log[fin].seq + 1);
     h_run_until(h, tc + 10 * TS_SEC + 60 * TS_SEC - 1);
     ck_assert_uint_eq(entered(h, H_A, a, TS_CLOSED), TS_TIME_NEVER);
@@ -261,7 +261,7 @@ START_TEST(orphan_fin_wait2_times_out_60s)
     ck_assert_uint_eq(fw2, tc + 2 * D + 1 * TS_MSEC);
     ck_assert_uint_eq(entered(h, H_A, a, TS_CLOSED), fw2 + 60 * TS_SEC);
     /* the timeout is silent (Linux's FIN-WAIT-2 timewait socket just expires) */
-    ck_assert_uint_eq(h_count(h, H_A, TH_RST_ | TH_ACK_) + h_count(h, H_A, TH_RST_), 0);
+    ck_assert_uint_eq(h_count(h, H_A, TS_TH_RST | TS_TH_ACK) + h_count(h, H_A, TS_TH_RST), 0);
     /* B closes later: its FIN meets no connection and draws a RST */
     size_t n0 = h_nlog(h);
     ts_close(h->st[H_B], sb.sd);
@@ -405,7 +405,7 @@ START_TEST(segment_after_full_close_gets_rst)
                .dport = la.port,
                .seq = h->log[last_b].seq,
                .ack = h->log[last_b].ack,
-               .flags = TH_ACK_ | TH_PSH_,
+               .flags = TS_TH_ACK | TS_TH_PSH,
                .win = 502,
                .data = (const uint8_t *)"zombie",
                .dlen = 6};
@@ -414,7 +414,7 @@ START_TEST(segment_after_full_close_gets_rst)
     size_t n0 = h_nlog(h);
     h_inject(h, H_A, p, len);
     ck_assert_uint_eq(h_nlog(h), n0 + 1);
-    ck_assert_uint_eq(h->log[n0].flags, TH_RST_);
+    ck_assert_uint_eq(h->log[n0].flags, TS_TH_RST);
     ck_assert_uint_eq(h->log[n0].seq, g.ack);
     ck_assert_uint_eq(ts_stack_counters(h->st[H_A])->drops[TS_DROP_TCP_NO_SOCKET], 1);
     h_app_free(&ca);
@@ -426,7 +426,7 @@ END_TEST
 static bool drop_a_acks(harness *h, int from, const h_pkt *p, unsigned idx)
 {
     (void)h, (void)idx;
-    return from == H_A && p->flags == TH_ACK_;
+    return from == H_A && p->flags == TS_TH_ACK;
 }
 
 START_TEST(listen_backlog_counts_syn_received)
@@ -445,7 +445,7 @@ START_TEST(listen_backlog_counts_syn_received)
     const ts_counters *bc = ts_stack_counters(h->st[H_B]);
     ck_assert_uint_eq(bc->conns_by_state[TS_SYN_RECEIVED], 2);
     ck_assert_uint_eq(bc->drops[TS_DROP_TCP_BACKLOG], 2);
-    ck_assert_uint_eq(h_count(h, H_B, TH_SYN_ | TH_ACK_), 2);
+    ck_assert_uint_eq(h_count(h, H_B, TS_TH_SYN | TS_TH_ACK), 2);
     /* let the ACKs through: the two complete and wait in the accept queue (not accepted:
      * the app accepts in its callback, so take it away first) */
     ts_sock_set_callback(h->st[H_B], sb.lsd, NULL, NULL);
@@ -485,7 +485,7 @@ START_TEST(synack_retransmissions_and_embryo_drop)
                .sport = 40000,
                .dport = PORT,
                .seq = 1000,
-               .flags = TH_SYN_,
+               .flags = TS_TH_SYN,
                .win = 64240,
                .opt = opt,
                .optlen = sizeof opt};
@@ -496,7 +496,7 @@ START_TEST(synack_retransmissions_and_embryo_drop)
     const ts_time_t want[] = {0, 1, 3, 7, 15, 31};
     ck_assert_uint_eq(h_nlog(h), 6);
     for (int i = 0; i < 6; i++) {
-        ck_assert_uint_eq(h->log[i].flags, TH_SYN_ | TH_ACK_);
+        ck_assert_uint_eq(h->log[i].flags, TS_TH_SYN | TS_TH_ACK);
         ck_assert_uint_eq(h->log[i].t, want[i] * TS_SEC);
         ck_assert_uint_eq(h->log[i].seq, h->log[0].seq);
         ck_assert_uint_eq(h->log[i].ack, 1001);
@@ -510,7 +510,7 @@ START_TEST(synack_retransmissions_and_embryo_drop)
     len = h_build(p, &g);
     h_inject(h, H_B, p, len);
     ck_assert_uint_eq(h_nlog(h), 7);
-    ck_assert_uint_eq(h->log[6].flags, TH_SYN_ | TH_ACK_);
+    ck_assert_uint_eq(h->log[6].flags, TS_TH_SYN | TS_TH_ACK);
     h_app_free(&sb);
     h_free(h);
 }

@@ -24,7 +24,7 @@ START_TEST(synack_window_is_not_scaled)
                .dport = sport,
                .seq = 1000,
                .ack = iss + 1,
-               .flags = TH_SYN_ | TH_ACK_,
+               .flags = TS_TH_SYN | TS_TH_ACK,
                .win = 2920,
                .opt = opt,
                .optlen = sizeof opt};

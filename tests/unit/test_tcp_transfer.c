@@ -119,7 +119,7 @@ static void wrap_transfer(const char *isn_a, const char *isn_b)
     /* the sequence space really crossed 2^32 on A's side */
     bool low = false, high = false;
     for (size_t i = 0; i < h_nlog(x.h); i++)
-        if (x.h->log[i].from == H_A && (x.h->log[i].plen || x.h->log[i].flags & TH_SYN_)) {
+        if (x.h->log[i].from == H_A && (x.h->log[i].plen || x.h->log[i].flags & TS_TH_SYN)) {
             low |= x.h->log[i].seq < 1000 * 1000;
             high |= x.h->log[i].seq > 4294000000u;
         }
@@ -220,7 +220,8 @@ START_TEST(whole_window_lost_rto_backoff)
     size_t nfin = 0;
     for (size_t i = 0; i < h_nlog(x.h); i++) {
         const h_pkt *p = &x.h->log[i];
-        if (p->from == H_A && (p->flags & TH_FIN_) && p->seq == fin && p->t <= x.t0 + 42 * TS_MSEC)
+        if (p->from == H_A && (p->flags & TS_TH_FIN) && p->seq == fin &&
+            p->t <= x.t0 + 42 * TS_MSEC)
             ck_assert_uint_eq(p->t, nfin++ ? x.t0 + 42 * TS_MSEC : x.t0);
     }
     ck_assert_uint_eq(nfin, 2);

@@ -36,7 +36,8 @@ const char *ts_view_cause_name(ts_view_cause c); /* "new", "syn", "rto", "fast",
 typedef struct ts_view_seg {
     uint32_t no;            /* the packet's number in its source, from 1 */
     int from;               /* the sending end: 0 or 1 */
-    ts_time_t t_send;       /* left the sender (a capture: when the tap saw it) */
+    ts_time_t t_send;       /* left the sender (a capture: when the tap saw it, or for the
+                               far end's segments an estimate: see times_estimated) */
     ts_time_t t_recv;       /* reached the other end; TS_TIME_NEVER: it never did (lost) */
     uint8_t flags;          /* TCP flags (TS_TH_* below) */
     uint32_t seq, ack, len; /* absolute; len = payload bytes */
@@ -103,6 +104,11 @@ typedef struct ts_view {
     ts_view_tcb *tcbs;
     size_t ntcbs;
     void *arena; /* strings (lines, whys) live here; freed with the view */
+    /* A capture has one tap: the times at the tap are the capture's, the far end's are
+     * estimated from the round trips seen there (so arrows slope). note says so in one
+     * sentence for a caption ("times at 10.0.0.199:6379 estimated: ..."), or NULL. */
+    bool times_estimated;
+    const char *note;
 } ts_view;
 
 /* Every connection of one source, in order of first appearance. */

@@ -1,5 +1,5 @@
-/* sim/link.c: per-direction link impairments as a sans-IO model (see link.h). */
-#include "link.h"
+/* sim/ts_link.c: per-direction link impairments as a sans-IO model (see ts_link.h). */
+#include "ts_link.h"
 
 #include <errno.h>
 #include <math.h>
@@ -56,26 +56,16 @@ typedef struct pkt_view {
     uint32_t payload;
 } pkt_view;
 
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static pkt_view view_packet(const uint8_t *pkt, size_t len)
 {
     pkt_view v = {0};
-    if (len < 20 || (pkt[0] >> 4) != 4 || pkt[9] != 6) return v;
-    size_t ihl = (size_t)(pkt[0] & 0x0f) * 4;
-    size_t tot = (size_t)pkt[2] << 8 | pkt[3];
-    if (tot > len) tot = len;
-    if (ihl < 20 || ihl + 20 > tot) return v;
-    const uint8_t *th = pkt + ihl;
-    size_t doff = (size_t)(th[12] >> 4) * 4;
-    if (doff < 20 || ihl + doff > tot) return v;
+    ts_pkt_view pv;
+    ts_pkt_view_parse(&pv, pkt, len);
+    if (!pv.tcp) return v;
     v.tcp = true;
-    v.flags = th[13];
-    v.seq = rd32(th + 4);
-    v.payload = (uint32_t)(tot - ihl - doff);
+    v.flags = pv.th.flags;
+    v.seq = pv.th.seq;
+    v.payload = (uint32_t)pv.th.len;
     return v;
 }
 

@@ -1,4 +1,4 @@
-/* sim/link.h: one direction of a network link and its impairments, as a sans-IO model.
+/* sim/ts_link.h: one direction of a network link and its impairments, as a sans-IO model.
  *
  * The model never reads a clock, never holds a packet and never allocates per packet. The
  * driver hands it (now, packet) and gets back a verdict: dropped (and why), or delivered
@@ -34,14 +34,15 @@
  *         // write it to the TUN device when the clock reaches v.copy[i].when
  *     }
  */
-#ifndef TS_SIM_LINK_H
-#define TS_SIM_LINK_H
+#ifndef TS_SIM_TS_LINK_H
+#define TS_SIM_TS_LINK_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "tcpsim/types.h"
-#include "rng.h"
+#include "tcpsim/wire.h" /* rules match TCP flags, TS_TH_* */
+#include "ts_rng.h"
 
 typedef enum {
     TS_LOSS_NONE,
@@ -65,14 +66,6 @@ typedef enum {
 } ts_rule_action;
 
 #define TS_RULE_MAX_NTH 8
-
-/* TCP flag bits as in the header. */
-#define TS_TH_FIN 0x01
-#define TS_TH_SYN 0x02
-#define TS_TH_RST 0x04
-#define TS_TH_PSH 0x08
-#define TS_TH_ACK 0x10
-#define TS_TH_URG 0x20
 
 /* A scripted rule. A packet matches when every predicate given holds; the rule acts on
  * the matches whose 1-based count is in one of the nth ranges (all matches if none). */

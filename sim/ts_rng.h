@@ -1,4 +1,4 @@
-/* sim/rng.h: the one seeded pseudo-random generator behind every random choice of the
+/* sim/ts_rng.h: the one seeded pseudo-random generator behind every random choice of the
  * simulator and of the link models (xoshiro256**, seeded through splitmix64). The state is
  * a plain value passed by pointer, so a TUN loop can own one too. Same seed, same draws. */
 #ifndef TS_SIM_RNG_H

@@ -1,6 +1,6 @@
-/* sim/rng.c: xoshiro256** (Blackman and Vigna's public-domain design), seeded by
+/* sim/ts_rng.c: xoshiro256** (Blackman and Vigna's public-domain design), seeded by
  * splitmix64, written from the published algorithm description. */
-#include "rng.h"
+#include "ts_rng.h"
 
 uint64_t ts_splitmix64(uint64_t *x)
 {

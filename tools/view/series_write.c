@@ -1,0 +1,216 @@
+/* series_write.c: the series writer (--series). The observer must read the connection's
+ * variables at the event, so it fills the row there, into a ring made at open; a thread of
+ * the writer's own formats the rows in order and writes them in 256 kB blocks. The run
+ * pays for the reading alone while a second core is free; the output is the same bytes as
+ * formatting in line, which is what happens when no thread can be started (or when the
+ * environment sets TS_SERIES_SYNC, for tests and measurements). */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "series.h"
+
+#define RING_ROWS 16384 /* about 2 MB of rows: room for the writer to fall behind */
+#define OUT_BUF   (256 * 1024)
+#define PUBLISH   256 /* the writer tells how far it got every this many rows */
+
+struct ts_series {
+    FILE *f;
+    ts_time_t t0;
+    ts_series_fmt *fmt;
+    bool failed;
+    int err_no;
+    size_t used;
+    char *out; /* OUT_BUF bytes */
+    /* The ring, when a thread writes (threaded). */
+    bool threaded;
+    ts_series_row *ring;
+    size_t put;               /* the observer's own count of rows put */
+    atomic_size_t head, tail; /* rows put; rows taken by the writer */
+    atomic_bool sleeping;     /* the writer waits for rows */
+    atomic_bool waiting;      /* the observer waits for room */
+    atomic_bool closing;
+    pthread_mutex_t mu;
+    pthread_cond_t wake, room;
+    pthread_t thread;
+};
+
+static void flush_out(ts_series *w)
+{
+    if (w->used && !w->failed && fwrite(w->out, 1, w->used, w->f) != w->used) {
+        w->failed = true;
+        w->err_no = errno;
+    }
+    w->used = 0;
+}
+
+static void write_row(ts_series *w, const ts_series_row *r)
+{
+    if (w->used > OUT_BUF - TS_SERIES_LINE_MAX) flush_out(w);
+    w->used += ts_series_fmt_row(w->fmt, r, w->out + w->used);
+}
+
+static void signal_if(ts_series *w, atomic_bool *flag, pthread_cond_t *cond)
+{
+    if (!atomic_load(flag)) return;
+    pthread_mutex_lock(&w->mu);
+    pthread_cond_signal(cond);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* The writer's thread: take rows in order, format, write; sleep when there are none. The
+ * observer wakes it once a batch is waiting (a wake-up per row would cost a system call
+ * per event), and it wakes by itself every millisecond for a smaller rest. */
+static void *writer_main(void *arg)
+{
+    ts_series *w = arg;
+    size_t tail = 0;
+    for (;;) {
+        size_t head = atomic_load(&w->head);
+        if (head == tail) {
+            if (atomic_load(&w->closing) && atomic_load(&w->head) == tail) break;
+            pthread_mutex_lock(&w->mu);
+            atomic_store(&w->sleeping, true);
+            if (atomic_load(&w->head) == tail && !atomic_load(&w->closing)) {
+                struct timespec until;
+                clock_gettime(CLOCK_REALTIME, &until);
+                until.tv_nsec += 1000000;
+                if (until.tv_nsec >= 1000000000) until.tv_sec++, until.tv_nsec -= 1000000000;
+                pthread_cond_timedwait(&w->wake, &w->mu, &until);
+            }
+            atomic_store(&w->sleeping, false);
+            pthread_mutex_unlock(&w->mu);
+            continue;
+        }
+        while (tail != head) {
+            write_row(w, &w->ring[tail % RING_ROWS]);
+            if (++tail % PUBLISH == 0) {
+                atomic_store(&w->tail, tail);
+                signal_if(w, &w->waiting, &w->room);
+            }
+        }
+        atomic_store(&w->tail, tail);
+        signal_if(w, &w->waiting, &w->room);
+    }
+    return NULL;
+}
+
+static bool start_thread(ts_series *w)
+{
+    w->ring = malloc(RING_ROWS * sizeof *w->ring);
+    if (!w->ring) return false;
+    if (pthread_mutex_init(&w->mu, NULL)) goto no_mutex;
+    if (pthread_cond_init(&w->wake, NULL)) goto no_wake;
+    if (pthread_cond_init(&w->room, NULL)) goto no_room;
+    /* The thread takes no signals: they stay the runner's (tun's SIGINT, its signalfd). */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int e = pthread_create(&w->thread, NULL, writer_main, w);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (e) goto no_thread;
+    return true;
+no_thread:
+    pthread_cond_destroy(&w->room);
+no_room:
+    pthread_cond_destroy(&w->wake);
+no_wake:
+    pthread_mutex_destroy(&w->mu);
+no_mutex:
+    free(w->ring);
+    w->ring = NULL;
+    return false;
+}
+
+ts_series *ts_series_open(const char *path, ts_time_t t0, char *err, size_t errlen)
+{
+    ts_series_format fmt;
+    if (ts_series_format_from_name(path, &fmt) < 0) {
+        snprintf(err, errlen, "--series %s: name the file .csv or .jsonl, e.g. --series run.csv",
+                 path);
+        return NULL;
+    }
+    ts_series *w = calloc(1, sizeof *w);
+    if (w) w->out = malloc(OUT_BUF);
+    if (w && w->out) w->fmt = ts_series_fmt_new(fmt);
+    if (!w || !w->out || !w->fmt) {
+        snprintf(err, errlen, "--series %s: out of memory", path);
+        goto fail;
+    }
+    w->f = fopen(path, "wb");
+    if (!w->f) {
+        snprintf(err, errlen, "--series %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    setvbuf(w->f, NULL, _IONBF, 0); /* our own buffer is the only one */
+    w->t0 = t0;
+    const char *h = ts_series_header(fmt);
+    w->used = strlen(h);
+    memcpy(w->out, h, w->used);
+    w->threaded = !getenv("TS_SERIES_SYNC") && start_thread(w);
+    return w;
+fail:
+    if (w) {
+        ts_series_fmt_free(w->fmt);
+        free(w->out);
+    }
+    free(w);
+    return NULL;
+}
+
+void ts_series_event(ts_series *w, ts_stack *s, const char *host, const ts_event *ev)
+{
+    if (!w->threaded) {
+        ts_series_row r;
+        ts_series_fill(&r, s, host, ev, w->t0);
+        write_row(w, &r);
+        return;
+    }
+    size_t head = w->put;
+    if (head - atomic_load(&w->tail) == RING_ROWS) { /* full: wait for the writer */
+        pthread_mutex_lock(&w->mu);
+        atomic_store(&w->waiting, true);
+        while (head - atomic_load(&w->tail) == RING_ROWS) pthread_cond_wait(&w->room, &w->mu);
+        atomic_store(&w->waiting, false);
+        pthread_mutex_unlock(&w->mu);
+    }
+    ts_series_fill(&w->ring[head % RING_ROWS], s, host, ev, w->t0);
+    w->put = head + 1;
+    atomic_store(&w->head, head + 1);
+    if ((head + 1) % PUBLISH == 0) signal_if(w, &w->sleeping, &w->wake);
+}
+
+int ts_series_close(ts_series *w, char *err, size_t errlen)
+{
+    if (!w) return 0;
+    if (w->threaded) {
+        pthread_mutex_lock(&w->mu);
+        atomic_store(&w->closing, true);
+        pthread_cond_signal(&w->wake);
+        pthread_mutex_unlock(&w->mu);
+        pthread_join(w->thread, NULL);
+        pthread_cond_destroy(&w->room);
+        pthread_cond_destroy(&w->wake);
+        pthread_mutex_destroy(&w->mu);
+    }
+    flush_out(w);
+    int rc = 0;
+    if (fclose(w->f) != 0 && !w->failed) {
+        w->failed = true;
+        w->err_no = errno;
+    }
+    if (w->failed) {
+        snprintf(err, errlen, "--series: writing failed: %s", strerror(w->err_no));
+        rc = -1;
+    }
+    ts_series_fmt_free(w->fmt);
+    free(w->ring);
+    free(w->out);
+    free(w);
+    return rc;
+}

@@ -1,0 +1,374 @@
+/* view_build.c: growing a view while a source reads it, and the 4-tuple table. Strings are
+ * collected in one buffer that moves as it grows, so string fields hold offsets until the
+ * view is finished and the buffer becomes the view's arena. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "view_build.h"
+
+#define SEQ_LT(a, b)  ((int32_t)((a) - (b)) < 0)
+#define SEQ_GEQ(a, b) ((int32_t)((a) - (b)) >= 0)
+
+int ts_vb_init(ts_vb *b, ts_view_origin origin)
+{
+    memset(b, 0, sizeof *b);
+    b->v = calloc(1, sizeof *b->v);
+    if (!b->v) return -1;
+    b->v->origin = origin;
+    b->v->end[0].ep.addr = b->v->end[1].ep.addr = 0;
+    return 0;
+}
+
+void ts_vb_discard(ts_vb *b)
+{
+    ts_view_free(b->v);
+    free(b->str);
+    memset(b, 0, sizeof *b);
+}
+
+/* Room for one more element of size sz in *arr holding n of cap; a zeroed element. */
+static void *grow(void **arr, size_t n, size_t *cap, size_t sz)
+{
+    if (n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        void *p = realloc(*arr, nc * sz);
+        if (!p) return NULL;
+        *arr = p;
+        *cap = nc;
+    }
+    void *e = (char *)*arr + n * sz;
+    memset(e, 0, sz);
+    return e;
+}
+
+ts_view_seg *ts_vb_seg(ts_vb *b)
+{
+    ts_view_seg *s = grow((void **)&b->v->segs, b->v->nsegs, &b->cap_segs, sizeof *s);
+    if (!s) return NULL;
+    b->v->nsegs++;
+    s->t_recv = TS_TIME_NEVER;
+    s->wscale = -1;
+    s->tcb[0] = s->tcb[1] = -1;
+    return s;
+}
+
+ts_view_state *ts_vb_state(ts_vb *b)
+{
+    ts_view_state *s = grow((void **)&b->v->states, b->v->nstates, &b->cap_states, sizeof *s);
+    if (s) b->v->nstates++;
+    return s;
+}
+
+ts_view_timer *ts_vb_timer(ts_vb *b)
+{
+    ts_view_timer *t = grow((void **)&b->v->timers, b->v->ntimers, &b->cap_timers, sizeof *t);
+    if (t) b->v->ntimers++;
+    return t;
+}
+
+ts_view_tcb *ts_vb_tcb(ts_vb *b, int32_t *index)
+{
+    ts_view_tcb *t = grow((void **)&b->v->tcbs, b->v->ntcbs, &b->cap_tcbs, sizeof *t);
+    if (!t) return NULL;
+    *index = (int32_t)b->v->ntcbs++;
+    return t;
+}
+
+const char *ts_vb_str(ts_vb *b, const char *s, size_t len)
+{
+    if (!s) return NULL;
+    if (len == SIZE_MAX) len = strlen(s);
+    if (b->nstr + len + 1 > b->capstr) {
+        size_t nc = b->capstr ? b->capstr : 4096;
+        while (nc < b->nstr + len + 1) nc *= 2;
+        char *p = realloc(b->str, nc);
+        if (!p) return NULL;
+        b->str = p;
+        b->capstr = nc;
+    }
+    size_t off = b->nstr;
+    memcpy(b->str + off, s, len);
+    b->str[off + len] = '\0';
+    b->nstr += len + 1;
+    return (const char *)(uintptr_t)(off + 1);
+}
+
+static const char *fix(const ts_vb *b, const char *p)
+{
+    return p ? b->str + ((uintptr_t)p - 1) : NULL;
+}
+
+/* Stable merge sort by a time key; n is small enough for a scratch copy. */
+#define DEFINE_SORT(NAME, T, KEY)                                                                  \
+    static int NAME(T *a, size_t n)                                                                \
+    {                                                                                              \
+        bool sorted = true;                                                                        \
+        for (size_t i = 1; i < n && sorted; i++) sorted = a[i - 1].KEY <= a[i].KEY;                \
+        if (sorted) return 0;                                                                      \
+        T *tmp = malloc(n * sizeof *tmp);                                                          \
+        if (!tmp) return -1;                                                                       \
+        for (size_t w = 1; w < n; w *= 2) {                                                        \
+            for (size_t lo = 0; lo < n; lo += 2 * w) {                                             \
+                size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;        \
+                size_t i = lo, j = mid, k = lo;                                                    \
+                while (i < mid && j < hi) tmp[k++] = a[j].KEY < a[i].KEY ? a[j++] : a[i++];        \
+                while (i < mid) tmp[k++] = a[i++];                                                 \
+                while (j < hi) tmp[k++] = a[j++];                                                  \
+            }                                                                                      \
+            memcpy(a, tmp, n * sizeof *a);                                                         \
+        }                                                                                          \
+        free(tmp);                                                                                 \
+        return 0;                                                                                  \
+    }
+
+DEFINE_SORT(sort_segs, ts_view_seg, t_send)
+DEFINE_SORT(sort_states, ts_view_state, t)
+
+int ts_vb_finish(ts_vb *b)
+{
+    ts_view *v = b->v;
+    for (size_t i = 0; i < v->nsegs; i++) {
+        ts_view_seg *s = &v->segs[i];
+        s->line = fix(b, s->line);
+        s->why = fix(b, s->why);
+        s->lost = fix(b, s->lost);
+    }
+    v->note = fix(b, v->note);
+    v->arena = b->str;
+    b->str = NULL;
+    if (sort_segs(v->segs, v->nsegs) < 0 || sort_states(v->states, v->nstates) < 0) return -1;
+    return 0;
+}
+
+/* ---- the 4-tuple table ---- */
+
+ts_vflow_key ts_vflow_key_of(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
+{
+    ts_vflow_key k;
+    memset(&k, 0, sizeof k);
+    bool swap = src > dst || (src == dst && sport > dport);
+    k.a_addr = swap ? dst : src;
+    k.a_port = swap ? dport : sport;
+    k.b_addr = swap ? src : dst;
+    k.b_port = swap ? sport : dport;
+    return k;
+}
+
+static size_t key_hash(const ts_vflow_key *k)
+{
+    uint64_t h = (uint64_t)k->a_addr * 0x9e3779b97f4a7c15ull;
+    h ^=
+        ((uint64_t)k->b_addr << 32 | (uint64_t)k->a_port << 16 | k->b_port) * 0xff51afd7ed558ccdull;
+    return (size_t)(h ^ (h >> 29));
+}
+
+static bool key_eq(const ts_vflow_key *a, const ts_vflow_key *b)
+{
+    return a->a_addr == b->a_addr && a->b_addr == b->b_addr && a->a_port == b->a_port &&
+           a->b_port == b->b_port;
+}
+
+uint32_t ts_vflows_get(const ts_vflows *t, const ts_vflow_key *k)
+{
+    if (!t->nslots) return 0;
+    for (size_t i = key_hash(k) & (t->nslots - 1);; i = (i + 1) & (t->nslots - 1)) {
+        if (!t->vals[i]) return 0;
+        if (key_eq(&t->keys[i], k)) return t->vals[i];
+    }
+}
+
+static int rehash(ts_vflows *t)
+{
+    size_t ns = t->nslots ? t->nslots * 2 : 64;
+    ts_vflow_key *keys = calloc(ns, sizeof *keys);
+    uint32_t *vals = calloc(ns, sizeof *vals);
+    if (!keys || !vals) {
+        free(keys);
+        free(vals);
+        return -1;
+    }
+    for (size_t i = 0; i < t->nslots; i++) {
+        if (!t->vals[i]) continue;
+        size_t j = key_hash(&t->keys[i]) & (ns - 1);
+        while (vals[j]) j = (j + 1) & (ns - 1);
+        keys[j] = t->keys[i];
+        vals[j] = t->vals[i];
+    }
+    free(t->keys);
+    free(t->vals);
+    t->keys = keys;
+    t->vals = vals;
+    t->nslots = ns;
+    return 0;
+}
+
+int ts_vflows_put(ts_vflows *t, const ts_vflow_key *k, uint32_t val)
+{
+    if ((t->n + 1) * 2 > t->nslots && rehash(t) < 0) return -1;
+    size_t i = key_hash(k) & (t->nslots - 1);
+    while (t->vals[i] && !key_eq(&t->keys[i], k)) i = (i + 1) & (t->nslots - 1);
+    if (!t->vals[i]) t->n++;
+    t->keys[i] = *k;
+    t->vals[i] = val;
+    return 0;
+}
+
+void ts_vflows_free(ts_vflows *t)
+{
+    free(t->keys);
+    free(t->vals);
+    memset(t, 0, sizeof *t);
+}
+
+/* ---- the wire ---- */
+
+static uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* ---- one TCP segment ---- */
+
+/* Take the IPv4 and TCP headers apart; false for anything that is not a whole TCP header
+ * over an unfragmented IPv4 packet. wirelen: the packet's length on the wire. */
+bool ts_vtcp_parse(const uint8_t *ip, size_t caplen, size_t wirelen, ts_vtcp *g)
+{
+    if (caplen < 20 || ip[0] >> 4 != 4) return false;
+    size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
+    size_t tot = rd16(ip + 2);
+    if (tot == 0) tot = wirelen; /* segmentation offload: the length is left for the NIC */
+    if (tot > wirelen) tot = wirelen;
+    if (ihl < 20 || tot < ihl || ip[9] != 6) return false;
+    if (rd16(ip + 6) & 0x3fff) return false; /* a fragment: not reassembled */
+    if (caplen < ihl + 20 || tot < ihl + 20) return false;
+    const uint8_t *th = ip + ihl;
+    size_t doff = (size_t)(th[12] >> 4) * 4;
+    if (doff < 20 || ihl + doff > tot || ihl + doff > caplen) return false;
+    g->ip = ip;
+    g->th = th;
+    g->src = rd32(ip + 12);
+    g->dst = rd32(ip + 16);
+    g->sport = rd16(th);
+    g->dport = rd16(th + 2);
+    g->doff = doff;
+    g->payload = (uint32_t)(tot - ihl - doff);
+    g->iplen = caplen < tot ? caplen : tot;
+    return true;
+}
+
+/* Options (RFC 9293 3.1, RFC 7323, RFC 2018) into the segment; a malformed list stops the
+ * reading where it goes wrong, as tcpdump does. */
+void ts_vtcp_options(const uint8_t *o, size_t n, ts_view_seg *s)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint8_t kind = o[i];
+        if (kind == 0) break;
+        if (kind == 1) {
+            i++;
+            continue;
+        }
+        if (i + 1 >= n || o[i + 1] < 2 || i + o[i + 1] > n) break;
+        size_t len = o[i + 1];
+        const uint8_t *p = o + i + 2;
+        if (kind == 2 && len == 4) s->mss = rd16(p);
+        if (kind == 3 && len == 3) s->wscale = (int8_t)(p[0] > 14 ? 14 : p[0]);
+        if (kind == 4 && len == 2) s->sack_ok = true;
+        if (kind == 8 && len == 10) {
+            s->has_ts = true;
+            s->tsval = rd32(p);
+            s->tsecr = rd32(p + 4);
+        }
+        if (kind == 5 && len >= 10 && (len - 2) % 8 == 0)
+            for (size_t k = 0; k < (len - 2) / 8 && s->nsack < TS_VIEW_SACK_MAX; k++) {
+                s->sack[s->nsack][0] = rd32(p + 8 * k);
+                s->sack[s->nsack][1] = rd32(p + 8 * k + 4);
+                s->nsack++;
+            }
+        i += len;
+    }
+}
+
+/* Retransmission, window scale and round-trip bookkeeping for one segment from end d. */
+void ts_vwire_account(ts_vwire *w, ts_view *v, int d, ts_view_seg *s, ts_time_t t)
+{
+    ts_vwire_end *me = &w->e[d], *peer = &w->e[!d];
+    uint32_t seqlen = s->len + !!(s->flags & TS_TH_SYN) + !!(s->flags & TS_TH_FIN);
+    bool rexmit = false;
+    if (s->flags & TS_TH_SYN) {
+        me->syn_count++;
+        if (me->syn && me->isn == s->seq) {
+            s->cause = TS_VCAUSE_SYN;
+            s->rexmit_no = me->syn_count - 1;
+            rexmit = true;
+        } else if (me->syn) {
+            return; /* another ISN on a live connection: answered, not adopted (RFC 5961 4) */
+        } else {
+            me->syn = true;
+            me->isn = s->seq;
+            me->wscale = s->wscale;
+            v->end[d].isn = s->seq;
+            v->end[d].isn_known = true;
+        }
+    } else if (seqlen && me->max_known && SEQ_LT(s->seq, me->snd_max)) {
+        s->cause = TS_VCAUSE_REXMIT;
+        me->rx_count = me->rx_seq == s->seq && me->rx_count ? me->rx_count + 1 : 1;
+        me->rx_seq = s->seq;
+        s->rexmit_no = me->rx_count;
+        rexmit = true;
+    }
+    if (seqlen && (!me->max_known || SEQ_LT(me->snd_max, s->seq + seqlen))) {
+        me->snd_max = s->seq + seqlen;
+        me->max_known = true;
+    }
+    if (s->flags & TS_TH_FIN) {
+        me->fin = true;
+        me->fin_end = s->seq + seqlen;
+    }
+    if (!(s->flags & TS_TH_SYN) && w->e[0].wscale >= 0 && w->e[1].wscale >= 0)
+        s->win = (uint32_t)s->win_raw << me->wscale;
+    /* Round trips at the tap, one sample at a time per direction. */
+    if (rexmit && me->sample && SEQ_LT(s->seq, me->sample_end)) me->sample = false;
+    if (!rexmit && seqlen && !me->sample) {
+        me->sample = true;
+        me->sample_end = s->seq + seqlen;
+        me->sample_t = t;
+    }
+    if ((s->flags & TS_TH_ACK) && peer->sample && SEQ_GEQ(s->ack, peer->sample_end)) {
+        ts_time_t gap = t - peer->sample_t;
+        if (gap < peer->min_gap) peer->min_gap = gap;
+        peer->sample = false;
+    }
+    /* A reset ends the connection when its receiver would take it: at exactly the next
+     * sequence number (RFC 5961 3.2; a blind one is answered with a challenge ACK), or
+     * before the connection is synchronized. */
+    if ((s->flags & TS_TH_RST) &&
+        (!me->max_known || s->seq == me->snd_max || !peer->syn || !me->syn))
+        w->ended = true;
+    if (w->e[0].fin && w->e[1].fin) w->ended = true;
+}
+
+void ts_vwire_init(ts_vwire *w)
+{
+    memset(w, 0, sizeof *w);
+    for (int e = 0; e < 2; e++) {
+        w->e[e].wscale = -1;
+        w->e[e].min_gap = TS_TIME_NEVER;
+    }
+}
+
+void ts_vtcp_fill(const ts_vtcp *g, ts_view_seg *s)
+{
+    s->flags = g->th[13] & 0x1f;
+    s->seq = rd32(g->th + 4);
+    s->ack = rd32(g->th + 8);
+    s->len = g->payload;
+    s->win_raw = rd16(g->th + 14);
+    s->win = s->win_raw;
+    ts_vtcp_options(g->th + 20, g->doff - 20, s);
+}
