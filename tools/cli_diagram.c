@@ -22,7 +22,8 @@ static void usage(FILE *f)
           "chapter draws its captures: a lifeline per end, an arrow per segment sloped by its\n"
           "real flight time, long idle gaps compressed and labelled, each end's TCP state at\n"
           "every change, timers, losses (an arrow that ends in a cross) and retransmissions\n"
-          "with their cause.\n"
+          "with their cause. In text, where more segments were in flight than the columns\n"
+          "can slope apart (a bulk transfer), each is drawn as one row, and a caption says so.\n"
           "\n"
           "SOURCE is a scenario (FILE.scn: run quietly in the simulator; states, timers and\n"
           "causes are the stacks' own) or a capture (anything else: pcap or pcapng from\n"
@@ -332,8 +333,12 @@ int ts_cli_diagram(int argc, char **argv)
                 a.source);
         rc = 2;
     } else {
+        /* The text ladder does not show the segments' tcpdump lines (SVG and HTML do). */
         char err[600];
-        rc = ts_view_read_pcap(a.source, &set, err, sizeof err);
+        ts_ladder_format fmt;
+        resolve_format(&a.d, &fmt, CMD);
+        unsigned flags = fmt == TS_LADDER_TEXT ? TS_VREAD_NO_LINES : 0;
+        rc = ts_view_read_pcap_flags(a.source, flags, &set, err, sizeof err);
         if (rc < 0) {
             fprintf(stderr, CMD ": %s\n", err);
             rc = 2;

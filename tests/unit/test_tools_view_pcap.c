@@ -350,6 +350,43 @@ START_TEST(from_a_file)
 }
 END_TEST
 
+/* Without the tcpdump lines (TS_VREAD_NO_LINES, for the text ladder) the model is the
+ * same in everything else. */
+START_TEST(no_lines)
+{
+    static buf b;
+    pcap_of(&b, LT_RAW, close6, 6);
+    ts_view_set with, without;
+    char err[256] = "";
+    ck_assert_msg(read_buf(&b, &with, err, sizeof err) == 0, "%s", err);
+    FILE *f = fmemopen((void *)b.d, b.n, "rb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_msg(
+        ts_view_read_pcap_fp_flags(f, "cap", TS_VREAD_NO_LINES, &without, err, sizeof err) == 0,
+        "%s", err);
+    ck_assert_uint_eq(without.n, 1);
+    const ts_view *v = with.conns[0], *w = without.conns[0];
+    ck_assert_uint_eq(v->nsegs, w->nsegs);
+    ck_assert_uint_eq(v->nstates, w->nstates);
+    for (size_t i = 0; i < v->nsegs; i++) {
+        const ts_view_seg *s = &v->segs[i], *t = &w->segs[i];
+        ck_assert_ptr_nonnull(s->line);
+        ck_assert_ptr_null(t->line);
+        ck_assert(s->no == t->no && s->from == t->from && s->t_send == t->t_send &&
+                  s->t_recv == t->t_recv && s->flags == t->flags && s->seq == t->seq &&
+                  s->ack == t->ack && s->len == t->len && s->win == t->win &&
+                  s->cause == t->cause && s->mss == t->mss && s->wscale == t->wscale);
+    }
+    for (size_t i = 0; i < v->nstates; i++) {
+        const ts_view_state *s = &v->states[i], *t = &w->states[i];
+        ck_assert(s->end == t->end && s->t == t->t && s->from == t->from && s->to == t->to);
+    }
+    ck_assert_str_eq(v->note, w->note);
+    ts_view_set_free(&with);
+    ts_view_set_free(&without);
+}
+END_TEST
+
 /* ---- connections, retransmissions, skipping ---- */
 
 START_TEST(connections_and_incarnations)
@@ -631,6 +668,7 @@ int main(void)
     tcase_add_test(tc, skips_what_is_not_tcp_over_ipv4);
     tcase_add_test(tc, bad_input);
     tcase_add_test(tc, a_directory);
+    tcase_add_test(tc, no_lines);
     suite_add_tcase(s, tc);
     TCase *fz = tcase_create("fuzz");
     tcase_set_timeout(fz, 120);

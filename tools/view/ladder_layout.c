@@ -310,6 +310,10 @@ static int place_tick(ts_layout *L, int *cap, const ev *e, size_t a, size_t b, s
             nt->row_from = -1; /* filled when every row exists (see finish) */
             nt->t_set = tm->set;
             L->any_timer = true;
+        } else if (L->segs[x->idx - first].compact) {
+            ts_lseg *ls = &L->segs[x->idx - first];
+            ls->row_label = ls->row_send = ls->row_recv = r0 + inside;
+            inside += ls->nlabel; /* the arrow's row, and its cause's below it */
         } else {
             ts_lseg *ls = &L->segs[x->idx - first];
             ls->row_label = r0 + inside;
@@ -363,7 +367,7 @@ static void finish(ts_layout *L)
     }
     for (size_t i = 0; i < L->nsegs; i++) {
         ts_lseg *ls = &L->segs[i];
-        if (ls->lost) ls->row_recv = ls->row_send + 1;
+        if (ls->lost && !ls->compact) ls->row_recv = ls->row_send + 1;
     }
     /* Renderers that draw a window at a time want the notes in order of rows. */
     qsort(L->notes, L->nnotes, sizeof *L->notes, note_cmp);
@@ -388,6 +392,71 @@ static void title(ts_layout *L)
              (unsigned)v->origin < 3 ? from[v->origin] : "");
 }
 
+/* Mark a segment compact; 1 when it was not yet. */
+static size_t make_compact(ts_lseg *ls)
+{
+    if (ls->compact) return 0;
+    ls->compact = true;
+    ls->nlabel = ls->seg->cause != TS_VCAUSE_NEW ? 2 : 1; /* a retransmission: its cause */
+    return 1;
+}
+
+/* The text only: mark compact every segment that was in flight (in either direction)
+ * while more than dense_max were, and drop their arrivals from e. An arrow needs about
+ * four columns between the lifelines to be told from its neighbours; past that a bulk
+ * transfer's staircases merge into noise and take five rows a segment, where one row
+ * with the label says what there is to say. Sparse stretches (a handshake, a slow start's
+ * first flights, a close) keep their slopes. */
+static int mark_dense(ts_layout *L, ev *e, size_t *ne, size_t first)
+{
+    size_t n = L->nsegs, nfly = 0;
+    size_t *fly = malloc((n ? n : 1) * sizeof *fly), *slot = malloc((n ? n : 1) * sizeof *slot);
+    if (!fly || !slot) {
+        free(fly);
+        free(slot);
+        return -1;
+    }
+    L->dense_max = ts_ladder_label_room(L) / 4;
+    size_t max = (size_t)L->dense_max;
+    bool over = false; /* more than max in flight now, and every one of them marked */
+    for (size_t k = 0; k < *ne; k++) {
+        if (e[k].kind == EV_RECV) {
+            size_t i = e[k].idx - first, at = slot[i];
+            fly[at] = fly[--nfly];
+            slot[fly[at]] = at;
+            over = over && nfly > max;
+        } else if (e[k].kind == EV_SEND) {
+            size_t i = e[k].idx - first;
+            const ts_view_seg *s = L->segs[i].seg;
+            if (s->t_recv != TS_TIME_NEVER && s->t_recv > s->t_send) { /* it flies */
+                slot[i] = nfly;
+                fly[nfly++] = i;
+            }
+            if (over || nfly > max) L->ncompact += make_compact(&L->segs[i]);
+            if (!over && nfly > max) {
+                for (size_t j = 0; j < nfly; j++) L->ncompact += make_compact(&L->segs[fly[j]]);
+                over = true;
+            }
+        }
+    }
+    free(fly);
+    free(slot);
+    size_t m = 0; /* a compact segment's arrival takes no row */
+    for (size_t k = 0; k < *ne; k++)
+        if (e[k].kind != EV_RECV || !L->segs[e[k].idx - first].compact) e[m++] = e[k];
+    *ne = m;
+    return 0;
+}
+
+/* Does this tick send a compact segment? Between two such ticks a short wait takes no
+ * row: a dense stretch is one row per segment. */
+static bool tick_dense(const ts_layout *L, const ev *e, size_t a, size_t b, size_t first)
+{
+    for (size_t k = a; k < b; k++)
+        if (e[k].kind == EV_SEND && L->segs[e[k].idx - first].compact) return true;
+    return false;
+}
+
 int ts_ladder_layout(const ts_view *v, const ts_ladder_opts *o, ts_layout *L, char *err,
                      size_t errlen)
 {
@@ -410,21 +479,31 @@ int ts_ladder_layout(const ts_view *v, const ts_ladder_opts *o, ts_layout *L, ch
         ls->index = first + i;
         ls->lost = ls->seg->t_recv == TS_TIME_NEVER;
         ls->row_recv = -1;
-        char m[TS_LLABEL_MAX], op[TS_LLABEL_MAX], c[64];
-        ts_ladder_seg_text(L, ls, m, op, c);
         L->any_lost |= ls->lost;
         L->any_rexmit |= ls->seg->cause != TS_VCAUSE_NEW;
+    }
+    if (o->format == TS_LADDER_TEXT && mark_dense(L, e, &ne, first)) goto oom;
+    for (size_t i = 0; i < L->nsegs; i++) {
+        ts_lseg *ls = &L->segs[i];
+        if (ls->compact) continue;
+        char m[TS_LLABEL_MAX], op[TS_LLABEL_MAX], c[64];
+        ts_ladder_seg_text(L, ls, m, op, c);
         /* One label row when it all fits between the lifelines, else two: the flags and
          * numbers, then the options and the cause. */
         size_t w = strlen(m) + strlen(op) + strlen(c) + 2;
         ls->nlabel = w > (size_t)ts_ladder_label_room(L) - 2 && (op[0] || c[0]) ? 2 : 1;
     }
     int cap = 0;
+    bool was_dense = false;
     for (size_t a = 0; a < ne;) {
         size_t b = a;
         while (b < ne && e[b].t == e[a].t) b++;
-        if (a && add_gap(L, &cap, e[a].t - e[a - 1].t, e[a].t)) goto oom;
+        bool dense = L->ncompact && tick_dense(L, e, a, b, first);
+        ts_time_t dt = a ? e[a].t - e[a - 1].t : 0;
+        if (a && !(dense && was_dense && dt < 10 * TS_MSEC) && add_gap(L, &cap, dt, e[a].t))
+            goto oom;
         if (place_tick(L, &cap, e, a, b, first)) goto oom;
+        was_dense = dense;
         a = b;
     }
     if (push_rows(L, &cap, 1, ne ? e[ne - 1].t : 0, -1, false)) goto oom; /* room below the end */

@@ -27,6 +27,7 @@ typedef struct ts_lseg {
     int row_send;  /* the arrow leaves here */
     int row_recv;  /* and lands here; lost: where it ends mid-air */
     bool lost;     /* t_recv == TS_TIME_NEVER */
+    bool compact;  /* text: too dense to slope, drawn as one row (label, send and arrow) */
 } ts_lseg; /* small: a 100,000-packet capture lays out in a few MB; labels are made when drawn */
 
 typedef enum { TS_LNOTE_STATE, TS_LNOTE_TIMER } ts_lnote_kind;
@@ -60,6 +61,11 @@ typedef struct ts_layout {
     char addr[2][40]; /* "10.0.0.103:55570" */
     char title[200];
     bool any_inferred, any_lost, any_rexmit, any_timer;
+    /* The text only: segments that flew while more than dense_max were in flight at once
+     * are compact: one row each, their arrivals not drawn (too many crossing arrows to
+     * tell apart in the columns there are). The SVG and HTML slope every arrow. */
+    size_t ncompact;
+    int dense_max;
 } ts_layout;
 
 /* Lay v out. 0, or -1 (out of memory) with a message in err. */

@@ -13,11 +13,13 @@
 
 typedef struct glyphs {
     uint32_t vert, gap, tee_l, tee_r, horiz, dn_r, up_r, dn_l, up_l, head_r, head_l, lost, dots;
+    uint32_t dense, dtee_l, dtee_r; /* a compact segment's shaft and its start */
 } glyphs;
 
-static const glyphs utf8_glyphs = {0x2502, 0x250A, 0x251C, 0x2524, 0x2500, 0x256E, 0x2570,
-                                   0x256D, 0x256F, 0x25B6, 0x25C0, 0x2715, 0x2026};
-static const glyphs ascii_glyphs = {'|', ':', '|', '|', '-', '+', '+', '+', '+', '>', '<', 'X', 0};
+static const glyphs utf8_glyphs = {0x2502, 0x250A, 0x251C, 0x2524, 0x2500, 0x256E, 0x2570, 0x256D,
+                                   0x256F, 0x25B6, 0x25C0, 0x2715, 0x2026, 0x2550, 0x255E, 0x2561};
+static const glyphs ascii_glyphs = {'|', ':', '|', '|', '-', '+', '+', '+',
+                                    '+', '>', '<', 'X', 0,   '=', '|', '|'};
 
 /* A window of h rows of the picture, from row base on: the picture is drawn a window at a
  * time, so a 100,000-segment capture needs no grid of its full height. */
@@ -55,11 +57,22 @@ static int decode(const char *s, uint32_t *out, int max, bool ascii)
 
 /* Write s at (row, col): align 0 left from col, 1 right ending at col, 2 centred on col;
  * at most max columns, cut with an ellipsis; pad puts a blank either side. */
+static int fit(const canvas *cv, const char *s, uint32_t buf[512], int max);
+
 static void text_at(canvas *cv, int row, int col, const char *s, int align, int max, bool pad)
 {
     uint32_t buf[512];
-    int n = decode(s, buf, 510, cv->ascii);
     if (pad && max > 2) max -= 2;
+    int n = fit(cv, s, buf, max);
+    int x = align == 0 ? col : align == 1 ? col - n + 1 : col - n / 2;
+    if (pad) put(cv, row, x - 1, ' '), put(cv, row, x + n, ' ');
+    for (int i = 0; i < n; i++) put(cv, row, x + i, buf[i]);
+}
+
+/* s decoded into buf, at most max columns, cut with an ellipsis; returns the columns. */
+static int fit(const canvas *cv, const char *s, uint32_t buf[512], int max)
+{
+    int n = decode(s, buf, 510, cv->ascii);
     if (n > max) {
         n = max > 0 ? max : 0;
         if (n >= 3) {
@@ -69,9 +82,7 @@ static void text_at(canvas *cv, int row, int col, const char *s, int align, int 
                 buf[n - 1] = cv->g->dots;
         }
     }
-    int x = align == 0 ? col : align == 1 ? col - n + 1 : col - n / 2;
-    if (pad) put(cv, row, x - 1, ' '), put(cv, row, x + n, ' ');
-    for (int i = 0; i < n; i++) put(cv, row, x + i, buf[i]);
+    return n;
 }
 
 /* An arrow from (ra, xs) to (rb, xe) as a staircase: one horizontal run per row, turned
@@ -120,11 +131,42 @@ static void draw_times(canvas *cv, const ts_layout *L, ts_time_t t0)
     }
 }
 
-/* Where each kind of thing starts to matter for the current window. */
+/* Where each kind of thing starts to matter for the current window. Segments reach over
+ * rows (an arrow in flight crosses windows), so those that may still reach the window are
+ * kept in a list: each window looks only at them and the ones that start in it, never at
+ * every segment since the longest arrow began. */
 typedef struct cursor {
-    size_t seg, note, gap;
-    int span; /* the most rows any arrow or label reaches below its first row */
+    size_t seg, note, gap; /* seg: the first segment not yet taken into live */
+    size_t *live, nlive, caplive;
 } cursor;
+
+/* The last row a segment draws on: its arrow's end or its last label row. */
+static int seg_bottom(const ts_lseg *ls)
+{
+    int b = ls->row_recv > ls->row_send ? ls->row_recv : ls->row_send;
+    return b > ls->row_label + ls->nlabel - 1 ? b : ls->row_label + ls->nlabel - 1;
+}
+
+/* The segments that draw in this window, in order: 0, or -1 out of memory. */
+static int live_update(canvas *cv, const ts_layout *L, cursor *cu)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < cu->nlive; i++)
+        if (seg_bottom(&L->segs[cu->live[i]]) >= cv->base) cu->live[k++] = cu->live[i];
+    cu->nlive = k;
+    for (; cu->seg < L->nsegs && L->segs[cu->seg].row_label < cv->base + cv->h; cu->seg++) {
+        if (seg_bottom(&L->segs[cu->seg]) < cv->base) continue;
+        if (cu->nlive == cu->caplive) {
+            size_t nc = cu->caplive ? 2 * cu->caplive : 256;
+            size_t *p = realloc(cu->live, nc * sizeof *p);
+            if (!p) return -1;
+            cu->live = p;
+            cu->caplive = nc;
+        }
+        cu->live[cu->nlive++] = cu->seg;
+    }
+    return 0;
+}
 
 static void draw_gaps(canvas *cv, const ts_layout *L, cursor *cu, int xl, int xr)
 {
@@ -139,14 +181,39 @@ static void draw_gaps(canvas *cv, const ts_layout *L, cursor *cu, int xl, int xr
     }
 }
 
-static void draw_segs(canvas *cv, const ts_layout *L, cursor *cu, int xl, int xr)
+/* A compact segment (too dense to slope): one row, its label inside a double shaft
+ * that ends in the head at the far lifeline, or a loss's cross just after the label;
+ * a retransmission's cause on the row below:
+ *   ╞═ . seq 1:1449 ack 1 len 1448 ══════▶│    │◀══════ . ack 1449 ═╡ */
+static void draw_compact(canvas *cv, const ts_layout *L, const ts_lseg *ls, int xl, int xr)
 {
     const glyphs *g = cv->g;
-    while (cu->seg < L->nsegs && L->segs[cu->seg].row_label + cu->span < cv->base) cu->seg++;
-    size_t end = cu->seg;
-    while (end < L->nsegs && L->segs[end].row_label < cv->base + cv->h) end++;
-    for (size_t i = cu->seg; i < end; i++) {
-        const ts_lseg *ls = &L->segs[i];
+    char m[TS_LLABEL_MAX], o[TS_LLABEL_MAX], c[64], label[2 * TS_LLABEL_MAX + 2];
+    uint32_t buf[512];
+    ts_ladder_seg_text(L, ls, m, o, c);
+    snprintf(label, sizeof label, "%s%s%s", m, o[0] ? " " : "", o);
+    int n = fit(cv, label, buf, xr - xl - 7), row = ls->row_send;
+    bool right = ls->seg->from == 0;
+    int dir = right ? 1 : -1, x0 = right ? xl : xr, x1 = right ? xr : xl;
+    int end = ls->lost ? x0 + dir * (n + 5) : x1 - dir; /* the head or the cross */
+    for (int x = x0 + dir; x != end; x += dir) put(cv, row, x, g->dense);
+    put(cv, row, x0, right ? g->dtee_l : g->dtee_r);
+    put(cv, row, end, ls->lost ? g->lost : right ? g->head_r : g->head_l);
+    if (ls->lost)
+        for (int x = end + dir; x != x1; x += dir) put(cv, row, x, ' ');
+    int lx = right ? x0 + 3 : x0 - 2 - n; /* the label, a blank either side */
+    put(cv, row, lx - 1, ' ');
+    put(cv, row, lx + n, ' ');
+    for (int i = 0; i < n; i++) put(cv, row, lx + i, buf[i]);
+    if (ls->nlabel > 1) text_at(cv, row + 1, (xl + xr) / 2, c, 2, xr - xl - 3, true);
+}
+
+static void draw_segs(canvas *cv, const ts_layout *L, const cursor *cu, int xl, int xr)
+{
+    const glyphs *g = cv->g;
+    for (size_t k = 0; k < cu->nlive; k++) {
+        const ts_lseg *ls = &L->segs[cu->live[k]];
+        if (ls->compact) continue;
         bool right = ls->seg->from == 0;
         int xs = right ? xl + 1 : xr - 1, xe = right ? xr - 1 : xl + 1;
         if (ls->lost) xe = (xl + xr) / 2;
@@ -156,19 +223,26 @@ static void draw_segs(canvas *cv, const ts_layout *L, cursor *cu, int xl, int xr
                        : g->head_l);
         put(cv, ls->row_send, right ? xl : xr, right ? g->tee_l : g->tee_r);
     }
-    /* Labels after every arrow, so a label stays whole where another arrow crosses. */
+    /* Labels after every arrow, so a label stays whole where another arrow crosses; made
+     * only for the labels this window shows. */
     int mid = (xl + xr) / 2, room = xr - xl - 3;
-    for (size_t i = cu->seg; i < end; i++) {
-        const ts_lseg *ls = &L->segs[i];
+    for (size_t k = 0; k < cu->nlive; k++) {
+        const ts_lseg *ls = &L->segs[cu->live[k]];
+        if (ls->row_label + ls->nlabel <= cv->base || ls->row_label >= cv->base + cv->h) continue;
+        if (ls->compact) {
+            draw_compact(cv, L, ls, xl, xr);
+            continue;
+        }
         char rows[2][TS_LROW_MAX];
         ts_ladder_label_rows(L, ls, rows);
-        for (int k = 0; k < ls->nlabel; k++)
-            text_at(cv, ls->row_label + k, mid, rows[k], 2, room, true);
+        for (int i = 0; i < ls->nlabel; i++)
+            text_at(cv, ls->row_label + i, mid, rows[i], 2, room, true);
     }
     /* A loss's cross last of all: where segments leave together the next one's label
      * stands on the row a lost arrow ends on. */
-    for (size_t i = cu->seg; i < end; i++)
-        if (L->segs[i].lost) put(cv, L->segs[i].row_recv, mid, g->lost);
+    for (size_t k = 0; k < cu->nlive; k++)
+        if (L->segs[cu->live[k]].lost && !L->segs[cu->live[k]].compact)
+            put(cv, L->segs[cu->live[k]].row_recv, mid, g->lost);
 }
 
 static void draw_notes(canvas *cv, const ts_layout *L, cursor *cu, int xl, int xr)
@@ -238,14 +312,22 @@ static int new_canvas(canvas *cv, int h, int w, bool ascii)
 static int header(FILE *f, const ts_layout *L, int w, int xl, int xr)
 {
     canvas cv;
-    if (new_canvas(&cv, 4, w, L->o.ascii)) return -1;
+    int d = L->ncompact ? 1 : 0; /* a line saying the drawing is thinned */
+    if (new_canvas(&cv, 4 + d, w, L->o.ascii)) return -1;
     text_at(&cv, 0, 0, L->title, 0, w, false);
+    if (d) {
+        char b[160];
+        snprintf(b, sizeof b,
+                 "%s %zu of %zu segments one row each: sent while more than %d were in flight",
+                 L->o.ascii ? "=>" : "\u2550\u25B6", L->ncompact, L->nsegs, L->dense_max);
+        text_at(&cv, 1, 0, b, 0, w, false);
+    }
     for (int e = 0; e < 2; e++) {
         int x = e ? xr : xl;
-        text_at(&cv, 2, x, L->addr[e], 2, e ? w - xr + 8 : 2 * xl, false);
-        text_at(&cv, 3, x, L->v->end[e].name, 2, 2 * MARGIN_W, false);
+        text_at(&cv, 2 + d, x, L->addr[e], 2, e ? w - xr + 8 : 2 * xl, false);
+        text_at(&cv, 3 + d, x, L->v->end[e].name, 2, 2 * MARGIN_W, false);
     }
-    text_at(&cv, 3, TIME_W - 1, "time (s)", 1, TIME_W, false);
+    text_at(&cv, 3 + d, TIME_W - 1, "time (s)", 1, TIME_W, false);
     emit(f, &cv, cv.h);
     free(cv.c);
     return 0;
@@ -279,6 +361,11 @@ static void legend(FILE *f, const ts_layout *L)
     if (L->ngaps)
         fprintf(f, "  %s  idle time, compressed; the label says how long\n",
                 a ? ": ... 1 s ..." : "\u250A \u2026 1 s \u2026");
+    if (L->ncompact)
+        fprintf(f,
+                "  %s  sent while more than %d segments were in flight: too many arrows to slope\n"
+                "      apart in %u columns, so one row each, the arrival not drawn\n",
+                a ? "=>" : "\u2550\u25B6", L->dense_max, L->o.width);
     if (L->any_lost) fprintf(f, "  %s  a segment lost on the way\n", a ? "X" : "\u2715");
     if (L->any_rexmit) fprintf(f, "  (...)  a retransmission, its cause and the time it waited\n");
     if (L->any_inferred) fprintf(f, "  [STATE]  a state inferred from the segments\n");
@@ -294,17 +381,20 @@ int ts_ladder_text(const ts_layout *L, FILE *f)
     int w = (int)L->o.width;
     int xl = TIME_W + 1 + MARGIN_W + 1, xr = w - MARGIN_W - 2;
     canvas cv;
-    if (header(f, L, w, xl, xr) || new_canvas(&cv, WINDOW, w, L->o.ascii)) return -1;
+    if (header(f, L, w, xl, xr) ||
+        new_canvas(&cv, L->nrows < WINDOW ? L->nrows : WINDOW, w, L->o.ascii))
+        return -1;
     ts_time_t t0 = L->v->nsegs ? L->v->segs[0].t_send : 0;
     if (L->v->nstates && L->v->states[0].t < t0) t0 = L->v->states[0].t;
-    cursor cu = {0, 0, 0, 0};
-    for (size_t i = 0; i < L->nsegs; i++) {
-        const ts_lseg *ls = &L->segs[i];
-        int span = (ls->row_recv > ls->row_send ? ls->row_recv : ls->row_send) - ls->row_label;
-        if (span > cu.span) cu.span = span;
-    }
-    for (cv.base = 0; cv.base < L->nrows; cv.base += WINDOW) {
-        for (int i = 0; i < WINDOW * w; i++) cv.c[i] = ' ';
+    cursor cu;
+    memset(&cu, 0, sizeof cu);
+    int rc = 0;
+    for (cv.base = 0; cv.base < L->nrows && !rc; cv.base += cv.h) {
+        for (int i = 0; i < cv.h * w; i++) cv.c[i] = ' ';
+        if (live_update(&cv, L, &cu) < 0) {
+            rc = -1;
+            break;
+        }
         draw_lifelines(&cv, L, xl, xr);
         draw_times(&cv, L, t0);
         draw_gaps(&cv, L, &cu, xl, xr);
@@ -313,6 +403,8 @@ int ts_ladder_text(const ts_layout *L, FILE *f)
         emit(f, &cv, win_end(&cv, L) - cv.base);
     }
     free(cv.c);
+    free(cu.live);
+    if (rc) return -1;
     legend(f, L);
     return ferror(f) ? -1 : 0;
 }

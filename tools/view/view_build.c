@@ -98,26 +98,51 @@ static const char *fix(const ts_vb *b, const char *p)
     return p ? b->str + ((uintptr_t)p - 1) : NULL;
 }
 
-/* Stable merge sort by a time key; n is small enough for a scratch copy. */
+/* A time key and where it came from: what the sort moves, 16 bytes instead of a whole
+ * segment (a capture's far-end times shift one direction against the other, so a long
+ * capture arrives nearly but not quite sorted). */
+typedef struct skey {
+    ts_time_t t;
+    size_t i;
+} skey;
+
+/* Stable bottom-up merge sort of k (n keys) with tmp as scratch; the result in k. */
+static void sort_keys(skey *k, skey *tmp, size_t n)
+{
+    for (size_t w = 1; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t i = lo, j = mid, o = lo;
+            while (i < mid && j < hi) tmp[o++] = k[j].t < k[i].t ? k[j++] : k[i++];
+            while (i < mid) tmp[o++] = k[i++];
+            while (j < hi) tmp[o++] = k[j++];
+        }
+        memcpy(k, tmp, n * sizeof *k);
+    }
+}
+
+/* Stable sort of *arr (n elements of T) by a time key: the keys are sorted, then the
+ * elements moved once into a new array. */
 #define DEFINE_SORT(NAME, T, KEY)                                                                  \
-    static int NAME(T *a, size_t n)                                                                \
+    static int NAME(T **arr, size_t n)                                                             \
     {                                                                                              \
+        T *a = *arr;                                                                               \
         bool sorted = true;                                                                        \
         for (size_t i = 1; i < n && sorted; i++) sorted = a[i - 1].KEY <= a[i].KEY;                \
         if (sorted) return 0;                                                                      \
-        T *tmp = malloc(n * sizeof *tmp);                                                          \
-        if (!tmp) return -1;                                                                       \
-        for (size_t w = 1; w < n; w *= 2) {                                                        \
-            for (size_t lo = 0; lo < n; lo += 2 * w) {                                             \
-                size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;        \
-                size_t i = lo, j = mid, k = lo;                                                    \
-                while (i < mid && j < hi) tmp[k++] = a[j].KEY < a[i].KEY ? a[j++] : a[i++];        \
-                while (i < mid) tmp[k++] = a[i++];                                                 \
-                while (j < hi) tmp[k++] = a[j++];                                                  \
-            }                                                                                      \
-            memcpy(a, tmp, n * sizeof *a);                                                         \
+        skey *k = malloc(2 * n * sizeof *k);                                                       \
+        T *out = malloc(n * sizeof *out);                                                          \
+        if (!k || !out) {                                                                          \
+            free(k);                                                                               \
+            free(out);                                                                             \
+            return -1;                                                                             \
         }                                                                                          \
-        free(tmp);                                                                                 \
+        for (size_t i = 0; i < n; i++) k[i] = (skey){a[i].KEY, i};                                 \
+        sort_keys(k, k + n, n);                                                                    \
+        for (size_t i = 0; i < n; i++) out[i] = a[k[i].i];                                         \
+        free(k);                                                                                   \
+        free(a);                                                                                   \
+        *arr = out;                                                                                \
         return 0;                                                                                  \
     }
 
@@ -136,7 +161,8 @@ int ts_vb_finish(ts_vb *b)
     v->note = fix(b, v->note);
     v->arena = b->str;
     b->str = NULL;
-    if (sort_segs(v->segs, v->nsegs) < 0 || sort_states(v->states, v->nstates) < 0) return -1;
+    if (sort_segs(&v->segs, v->nsegs) < 0 || sort_states(&v->states, v->nstates) < 0) return -1;
+    b->cap_segs = b->cap_states = 0; /* a sort may have moved them: the view is done */
     return 0;
 }
 

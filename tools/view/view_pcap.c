@@ -47,6 +47,7 @@ typedef struct reader {
     size_t n, cap;
     ts_vflows flows;
     uint64_t packets, tcp;
+    bool no_lines; /* TS_VREAD_NO_LINES */
     char line[1024];
 } reader;
 
@@ -147,9 +148,11 @@ static int add_segment(reader *r, const ts_vtcp *g, ts_time_t t)
     s->from = d;
     s->t_send = t;
     ts_vtcp_fill(g, s);
-    ts_format_packet(g->ip, g->iplen, r->line, sizeof r->line);
-    s->line = ts_vb_str(&c->b, r->line, SIZE_MAX);
-    if (!s->line) return -1;
+    if (!r->no_lines) {
+        ts_format_packet(g->ip, g->iplen, r->line, sizeof r->line);
+        s->line = ts_vb_str(&c->b, r->line, SIZE_MAX);
+        if (!s->line) return -1;
+    }
     ts_vwire_account(&c->w, c->b.v, d, s, t);
     return 0;
 }
@@ -419,6 +422,12 @@ static bool capture_magic(const uint8_t *b, size_t n)
 
 int ts_view_read_pcap_fp(FILE *f, const char *name, ts_view_set *out, char *err, size_t errlen)
 {
+    return ts_view_read_pcap_fp_flags(f, name, 0, out, err, errlen);
+}
+
+int ts_view_read_pcap_fp_flags(FILE *f, const char *name, unsigned flags, ts_view_set *out,
+                               char *err, size_t errlen)
+{
     memset(out, 0, sizeof *out);
     long size = -1;
     if (fseek(f, 0, SEEK_END) == 0) {
@@ -444,6 +453,7 @@ int ts_view_read_pcap_fp(FILE *f, const char *name, ts_view_set *out, char *err,
     reader r;
     memset(&r, 0, sizeof r);
     r.name = name;
+    r.no_lines = flags & TS_VREAD_NO_LINES;
     int rc = read_packets(&r, p, err, errlen);
     pcap_close(p);
     if (rc == 0) rc = finish(&r, out, err, errlen);
@@ -452,6 +462,12 @@ int ts_view_read_pcap_fp(FILE *f, const char *name, ts_view_set *out, char *err,
 }
 
 int ts_view_read_pcap(const char *path, ts_view_set *out, char *err, size_t errlen)
+{
+    return ts_view_read_pcap_flags(path, 0, out, err, errlen);
+}
+
+int ts_view_read_pcap_flags(const char *path, unsigned flags, ts_view_set *out, char *err,
+                            size_t errlen)
 {
     memset(out, 0, sizeof *out);
     struct stat sb;
@@ -464,5 +480,5 @@ int ts_view_read_pcap(const char *path, ts_view_set *out, char *err, size_t errl
         snprintf(err, errlen, "%s: cannot open it: %s", path, strerror(errno));
         return -1;
     }
-    return ts_view_read_pcap_fp(f, path, out, err, errlen);
+    return ts_view_read_pcap_fp_flags(f, path, flags, out, err, errlen);
 }

