@@ -40,6 +40,7 @@ harness *h_new(const ts_params *pa, const ts_params *pb)
 {
     harness *h = calloc(1, sizeof *h);
     ck_assert_ptr_nonnull(h);
+    h->verbose = getenv("H_VERBOSE") != NULL; /* every packet on stderr */
     h->log_cap = 1024;
     h->log = calloc(h->log_cap, sizeof *h->log);
     h->log_dropped = calloc(h->log_cap, sizeof *h->log_dropped);
@@ -382,20 +383,6 @@ int h_run_suite(Suite *s)
     return failed ? 1 : 0;
 }
 
-uint32_t h_open_pair(harness *h, h_app *ca, h_app *sb, uint16_t port, uint32_t mss)
-{
-    h_app_init(ca, h, H_A);
-    h_app_init(sb, h, H_B);
-    h_app_listen(sb, port, 4);
-    h_app_connect(ca, 0, port);
-    h_run_until(h, h->now + 1 * TS_SEC);
-    ck_assert(ca->events & TS_SOCK_CONNECTED);
-    ts_tcp_info ai;
-    ts_sock_info(h->st[H_A], ca->sd, &ai);
-    ck_assert_uint_eq(ai.snd_mss, mss);
-    return ai.snd_nxt;
-}
-
 void h_app_send_all(h_app *a, size_t total)
 {
     a->tx_total = total;
@@ -409,4 +396,143 @@ ts_time_t h_sent_at(const harness *h, uint32_t seq, int nth)
         if (h->log[i].from == H_A && h->log[i].plen && h->log[i].seq == seq && --nth == 0)
             return h->log[i].t;
     return TS_TIME_NEVER;
+}
+
+/* ---- the fixtures ---- */
+
+void h_conn_open(h_conn *c, const h_conn_opts *o)
+{
+    memset(c, 0, sizeof *c);
+    c->own_h = !o->h;
+    harness *h = c->h = o->h ? o->h : h_new(o->pa, o->pb);
+    if (c->own_h) h->delay = o->delay;
+    uint16_t port = o->port ? o->port : 9000;
+    h_app_init(&c->ca, h, H_A);
+    h_app_init(&c->sb, h, H_B);
+    h_app_listen(&c->sb, port, 4);
+    if (o->plan) { /* base and mss are learnt from the SYN and the connection */
+        c->pl = *o->plan;
+        c->pl.base = c->pl.mss = 0;
+        h->user = c;
+        h->drop = h_plan_drop;
+    }
+    if (o->drop) {
+        ck_assert_ptr_null(o->plan); /* one or the other */
+        h->drop = o->drop;
+        h->user = o->user;
+    }
+    c->ca.tx_total = o->a_send;
+    c->ca.shut_when_sent = o->a_shut;
+    size_t n0 = h_nlog(h);
+    h_app_connect(&c->ca, o->lport, port);
+    h_run_until(h, h->now + (o->wait ? o->wait : 1 * TS_SEC));
+    ck_assert(c->ca.events & TS_SOCK_CONNECTED);
+    bool syn = false, synack = false;
+    for (size_t i = n0; i < h_nlog(h) && !(syn && synack); i++) {
+        const h_pkt *p = &h->log[i];
+        if (!syn && p->from == H_A && p->flags == TS_TH_SYN) syn = true, c->isn_a = p->seq;
+        if (!synack && p->from == H_B && p->flags == (TS_TH_SYN | TS_TH_ACK))
+            synack = true, c->isn_b = p->seq;
+    }
+    ck_assert(syn && synack);
+    c->base = c->isn_a + 1;
+    ts_tcp_info ai;
+    ck_assert_int_eq(ts_sock_info(h->st[H_A], c->ca.sd, &ai), 0);
+    c->mss = ai.snd_mss;
+    if (o->mss) ck_assert_uint_eq(ai.snd_mss, o->mss);
+    c->t0 = h->now;
+}
+
+void h_conn_drop(h_conn *c, const h_drop_plan *plan)
+{
+    if (plan)
+        c->pl = *plan;
+    else
+        memset(&c->pl, 0, sizeof c->pl);
+    bool from_b = c->pl.from == H_B;
+    c->pl.base = from_b ? c->isn_b + 1 : c->base;
+    c->pl.mss = c->mss;
+    if (from_b) {
+        ts_tcp_info bi;
+        ck_assert_int_eq(ts_sock_info(c->h->st[H_B], c->sb.sd, &bi), 0);
+        c->pl.mss = bi.snd_mss;
+    }
+    c->h->user = c;
+    c->h->drop = h_plan_drop;
+}
+
+void h_bulk_start(h_conn *c, const h_drop_plan *plan, size_t total)
+{
+    h_conn_drop(c, plan);
+    c->t0 = c->h->now;
+    h_app_send_all(c->pl.from == H_B ? &c->sb : &c->ca, total);
+}
+
+void h_bulk_open(h_conn *c, const h_conn_opts *o, const h_drop_plan *plan, size_t total)
+{
+    h_conn_open(c, o);
+    h_bulk_start(c, plan, total);
+}
+
+static bool plan_has(const int *v, int n, uint32_t seg)
+{
+    for (int i = 0; i < n; i++)
+        if ((uint32_t)v[i] == seg) return true;
+    return false;
+}
+
+/* Which transmission of which segment this is decides; see h_drop_plan. */
+static bool plan_decide(h_drop_plan *pl, const h_pkt *p)
+{
+    if (pl->loss_pct) {
+        pl->seed = pl->seed * 6364136223846793005ull + 1442695040888963407ull;
+        return (pl->seed >> 33) % 100 < pl->loss_pct;
+    }
+    uint32_t n = (p->seq - pl->base) / pl->mss;
+    if (n >= sizeof pl->sent) return false;
+    unsigned k = pl->sent[n] < 255 ? ++pl->sent[n] : 255;
+    if (k == 1) return plan_has(pl->segs, pl->nsegs, n);
+    if (k == 2 && plan_has(pl->resend, pl->nresend, n)) return true;
+    if (plan_has(pl->segs, pl->nsegs, n) && pl->rexmit_dropped < pl->rexmit_drops) {
+        pl->rexmit_dropped++;
+        return true;
+    }
+    return false;
+}
+
+bool h_plan_drop(harness *h, int from, const h_pkt *p, unsigned idx)
+{
+    (void)idx;
+    h_conn *c = h->user;
+    if (!c || from != c->pl.from) return false;
+    if (p->flags & TS_TH_SYN) { /* a plan installed before the handshake */
+        c->pl.base = p->seq + 1;
+        return false;
+    }
+    if (p->plen == 0) return false;
+    if (!c->pl.mss) {
+        ts_tcp_info i;
+        ck_assert_int_eq(ts_sock_info(h->st[from], from == H_A ? c->ca.sd : c->sb.sd, &i), 0);
+        c->pl.mss = i.snd_mss;
+    }
+    bool drop = plan_decide(&c->pl, p);
+    c->pl.drops += drop;
+    return drop;
+}
+
+ts_time_t h_conn_acked_at(const h_conn *c, size_t total)
+{
+    for (size_t i = 0; i < h_nlog(c->h); i++) {
+        const h_pkt *p = &c->h->log[i];
+        if (p->from == H_B && (int32_t)(p->ack - (c->base + (uint32_t)total)) >= 0) return p->t;
+    }
+    return TS_TIME_NEVER;
+}
+
+void h_conn_free(h_conn *c)
+{
+    h_app_free(&c->ca);
+    h_app_free(&c->sb);
+    if (c->own_h) h_free(c->h);
+    c->h = NULL;
 }

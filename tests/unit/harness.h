@@ -1,6 +1,8 @@
 /* harness.h: two tcpsim stacks wired back to back through their output callbacks, with a
  * manual virtual clock, a one-way delay, a drop hook and a log of every segment as tcpdump
- * prints it. Used by the TCP unit tests to assert exact segments at exact times. */
+ * prints it. Used by the TCP unit tests to assert exact segments at exact times. Its two
+ * fixtures (at the end) give a suite "a connection established with these options"
+ * (h_conn_open) and "a bulk transfer with this drop plan" (h_bulk_start, h_bulk_open). */
 #ifndef TS_HARNESS_H
 #define TS_HARNESS_H
 
@@ -61,7 +63,7 @@ struct harness {
         size_t idx;
     } q[H_MAX_QUEUE];
     size_t nq;
-    bool verbose; /* print each packet to stderr */
+    bool verbose; /* print each packet to stderr (h_new sets it when H_VERBOSE is set) */
 };
 
 /* Run one Check suite (a fork per test, as CK_FORK says); the process exit status. */
@@ -147,12 +149,80 @@ static inline uint8_t h_pattern(size_t i)
 }
 /* Index of the first rx byte that differs from the pattern, or rx_len if none. */
 size_t h_app_check(const h_app *a);
-/* Connect ca (side A) to sb (side B, listening on port and reading everything), run until
- * connected, check A's MSS is mss, and return A's first data sequence number. */
-uint32_t h_open_pair(harness *h, h_app *ca, h_app *sb, uint16_t port, uint32_t mss);
 /* Have a send total pattern bytes, then shut down its write side. */
 void h_app_send_all(h_app *a, size_t total);
 /* When side A sent data at seq for the nth time (1 = first), or TS_TIME_NEVER. */
 ts_time_t h_sent_at(const harness *h, uint32_t seq, int nth);
+
+/* ---- the fixtures: "a connection established with these options" and "a bulk transfer
+ * with this drop plan", shared by every suite that needs one ---- */
+
+/* Which data segments of one side to drop. Segments are numbered from 0 by sequence
+ * (stream offset / mss); the plan counts the transmissions of each. Zeroed = drop nothing. */
+typedef struct h_drop_plan {
+    int from;          /* whose data: H_A (the default) or H_B */
+    const int *segs;   /* drop the first transmission of these segments ... */
+    int nsegs;         /*   (how many in segs) */
+    int rexmit_drops;  /* ... and this many of their retransmissions, the first sent */
+    const int *resend; /* drop the second transmission (first retransmission) of these */
+    int nresend;
+    uint32_t loss_pct; /* instead of all that: drop this share (percent) of every data
+                        * packet, pseudo-randomly (a 64-bit LCG started at seed) */
+    uint64_t seed;
+    /* kept by the fixture */
+    uint32_t base;       /* `from`'s first data sequence number */
+    uint32_t mss;        /* the numbering's segment size: the connection's MSS */
+    unsigned drops;      /* packets dropped so far */
+    int rexmit_dropped;  /* of rexmit_drops */
+    uint8_t sent[16384]; /* transmissions of each segment seen (saturating) */
+} h_drop_plan;
+
+/* How to establish the connection. Zeroed = two stacks with Linux defaults, no delay. */
+typedef struct h_conn_opts {
+    const ts_params *pa, *pb; /* the stacks' parameter blocks (NULL = Linux defaults):
+                               * MSS, SACK, timestamps, window scale, cc, ... per side */
+    ts_time_t delay;          /* one-way delay */
+    uint16_t port;            /* B listens here (0 = 9000) */
+    uint16_t lport;           /* A's local port (0 = ephemeral) */
+    uint32_t mss;             /* A's MSS to check once established (0 = any) */
+    harness *h;               /* open on this harness instead (the caller keeps it) */
+    ts_time_t wait;           /* virtual time given to the handshake (0 = 1 s) */
+    /* a transfer that starts with the connection instead of after it: */
+    size_t a_send;           /* A sends this many pattern bytes as soon as it connects */
+    bool a_shut;             /* ... then shuts its write side */
+    const h_drop_plan *plan; /* drops from the first packet on (copied into h_conn.pl) */
+    h_drop_fn drop;          /* or a drop hook of the suite's own, from the first SYN */
+    void *user;              /* ... with this h->user */
+} h_conn_opts;
+
+/* An established connection: A connected, B accepted and reading everything (h_app).
+ * About 17 KB with the plan's table: fine on a test's stack. */
+typedef struct h_conn {
+    harness *h;
+    h_app ca, sb;          /* A's socket; B's listener and accepted socket */
+    uint32_t isn_a, isn_b; /* the two initial sequence numbers */
+    uint32_t base;         /* A's first data sequence number (isn_a + 1) */
+    uint32_t mss;          /* A's MSS */
+    ts_time_t t0;          /* when the fixture returned (and a bulk transfer started) */
+    h_drop_plan pl;        /* the bulk transfer's drops and their count */
+    bool own_h;
+} h_conn;
+
+/* Create the harness (unless o->h), connect A to B on o->port, run o->wait of virtual
+ * time, check A is connected (and its MSS if o->mss). The ISNs are read from the SYNs. */
+void h_conn_open(h_conn *c, const h_conn_opts *o);
+/* Install the drop plan (NULL = none) and have plan->from's side send total pattern bytes,
+ * then shut its write side; t0 is now. */
+void h_bulk_start(h_conn *c, const h_drop_plan *plan, size_t total);
+/* Install the drop plan (NULL = none) on the connection's data from now on. */
+void h_conn_drop(h_conn *c, const h_drop_plan *plan);
+/* h_conn_open then h_bulk_start. */
+void h_bulk_open(h_conn *c, const h_conn_opts *o, const h_drop_plan *plan, size_t total);
+/* The plan's drop hook (h->user = the h_conn), as h_conn_drop and h_bulk_start install it. */
+bool h_plan_drop(harness *h, int from, const h_pkt *p, unsigned idx);
+/* When B first ACKed `total` bytes of A's data, or TS_TIME_NEVER. */
+ts_time_t h_conn_acked_at(const h_conn *c, size_t total);
+/* Free the apps, and the harness if the fixture created it. */
+void h_conn_free(h_conn *c);
 
 #endif

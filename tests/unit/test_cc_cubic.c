@@ -231,36 +231,25 @@ END_TEST
 
 /* ---- end to end: a bulk transfer with one loss through two stacks ---- */
 
-/* the 22nd packet from the sender: a data segment of the first slow-start rounds */
-static bool drop_22nd(harness *h, int from, const h_pkt *p, unsigned idx)
-{
-    (void)h;
-    return from == H_A && idx == 22 && p->plen;
-}
-
 static void bulk_with_loss(const char *cc, ts_tcp_info *out)
 {
     char err[128];
     ts_params pa;
     ts_params_default(&pa);
     ck_assert_int_eq(ts_params_set(&pa, "cc", cc, err, sizeof err), 0);
-    harness *h = h_new(&pa, NULL);
-    h->delay = 20 * TS_MSEC;
-    h->drop = drop_22nd;
-    h_app a, b;
-    h_app_init(&a, h, H_A);
-    h_app_init(&b, h, H_B);
-    b.auto_read = true;
-    h_app_listen(&b, 80, 8);
-    a.tx_total = 400000;
-    h_app_connect(&a, 0, 80);
-    h_run(h, 30 * TS_SEC);
-    ck_assert_uint_eq(b.rx_len, 400000);
-    ck_assert_uint_eq(h_app_check(&b), b.rx_len);
-    ck_assert_int_eq(ts_sock_info(h->st[H_A], a.sd, out), 0);
-    h_app_free(&a);
-    h_app_free(&b);
-    h_free(h);
+    /* A sends from the moment it connects; its 20th data segment, one of the first
+     * slow-start rounds, is lost */
+    h_conn x;
+    h_conn_open(&x, &(h_conn_opts){.pa = &pa,
+                                   .delay = 20 * TS_MSEC,
+                                   .port = 80,
+                                   .a_send = 400000,
+                                   .plan = &(h_drop_plan){.segs = (const int[]){19}, .nsegs = 1}});
+    h_run(x.h, 30 * TS_SEC);
+    ck_assert_uint_eq(x.sb.rx_len, 400000);
+    ck_assert_uint_eq(h_app_check(&x.sb), x.sb.rx_len);
+    ck_assert_int_eq(ts_sock_info(x.h->st[H_A], x.ca.sd, out), 0);
+    h_conn_free(&x);
 }
 
 START_TEST(end_to_end_one_loss)

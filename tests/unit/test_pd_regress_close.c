@@ -12,26 +12,21 @@
 
 #define PORT 7000
 
-/* A connected pair: *ca on side A (client), *cb on side B (accepted). */
-static void connect_pair(harness *h, int *ca, int *cb)
+/* A connected pair (harness.h); B's application does not read: the tests do. */
+static harness *connect_pair(h_conn *x, ts_time_t delay, int *ca, int *cb)
 {
-    ts_stack *a = h->st[H_A], *b = h->st[H_B];
-    int l = ts_socket(b);
-    ck_assert_int_eq(ts_bind(b, l, 0, PORT), 0);
-    ck_assert_int_eq(ts_listen(b, l, 4), 0);
-    *ca = ts_socket(a);
-    ck_assert_int_eq(ts_connect(a, *ca, TS_IP4(10, 0, 0, 199), PORT), -EINPROGRESS);
-    h_run_until(h, h->now + TS_SEC);
-    *cb = ts_accept(b, l, NULL);
+    h_conn_open(x, &(h_conn_opts){.delay = delay, .port = PORT});
+    x->sb.auto_read = false;
+    *ca = x->ca.sd, *cb = x->sb.sd;
     ck_assert_int_ge(*cb, 0);
+    return x->h;
 }
 
 START_TEST(fin_before_data_acked_next_tick)
 {
-    harness *h = h_new(NULL, NULL);
-    h->delay = 10 * TS_MSEC;
+    h_conn x;
     int ca, cb;
-    connect_pair(h, &ca, &cb);
+    harness *h = connect_pair(&x, 10 * TS_MSEC, &ca, &cb);
     size_t before = h_nlog(h);
     ck_assert_int_eq(ts_close(h->st[H_A], ca), 0);
     h_run_until(h, h->now + TS_SEC);
@@ -45,16 +40,15 @@ START_TEST(fin_before_data_acked_next_tick)
     ck_assert_uint_eq(ack->ack, fin->seq + 1);
     ck_assert_uint_eq(ack->t, fin->t + h->delay + TS_MSEC);
     ck_assert_int_eq(ts_recv(h->st[H_B], cb, (char[4]){0}, 4), 0);
-    h_free(h);
+    h_conn_free(&x);
 }
 END_TEST
 
 START_TEST(fin_after_data_still_delayed)
 {
-    harness *h = h_new(NULL, NULL);
-    h->delay = 10 * TS_MSEC;
+    h_conn x;
     int ca, cb;
-    connect_pair(h, &ca, &cb);
+    harness *h = connect_pair(&x, 10 * TS_MSEC, &ca, &cb);
     ck_assert_int_eq(ts_send(h->st[H_A], ca, "abc", 3), 3);
     h_run_until(h, h->now + TS_SEC);
     size_t before = h_nlog(h);
@@ -64,15 +58,15 @@ START_TEST(fin_after_data_still_delayed)
     ck_assert_uint_eq(fin->flags, TS_TH_FIN | TS_TH_ACK);
     ck_assert_uint_eq(ack->ack, fin->seq + 1);
     ck_assert_uint_eq(ack->t, fin->t + h->delay + 40 * TS_MSEC); /* the 40 ms timer */
-    h_free(h);
+    h_conn_free(&x);
 }
 END_TEST
 
 START_TEST(shut_rd_still_reads_queued_data)
 {
-    harness *h = h_new(NULL, NULL);
+    h_conn x;
     int ca, cb;
-    connect_pair(h, &ca, &cb);
+    harness *h = connect_pair(&x, 0, &ca, &cb);
     ts_stack *b = h->st[H_B];
     ck_assert_int_eq(ts_shutdown(b, cb, TS_SHUT_RD), 0);
     char buf[16] = {0};
@@ -82,7 +76,7 @@ START_TEST(shut_rd_still_reads_queued_data)
     ck_assert_int_eq(ts_recv(b, cb, buf, sizeof buf), 5);
     ck_assert_str_eq(buf, "hello");
     ck_assert_int_eq(ts_recv(b, cb, buf, sizeof buf), 0);
-    h_free(h);
+    h_conn_free(&x);
 }
 END_TEST
 

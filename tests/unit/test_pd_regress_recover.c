@@ -10,49 +10,35 @@
 
 #define PORT 7001
 
-static bool drop_first_data_from_b(harness *h, int from, const h_pkt *p, unsigned idx)
-{
-    (void)idx;
-    bool *dropped = h->user;
-    if (from != H_B || p->plen == 0 || *dropped) return false;
-    *dropped = true;
-    return true;
-}
-
 static void fast_retransmit_with_isn(const char *isn)
 {
     ts_params pb;
     char err[160];
     ts_params_default(&pb);
     ck_assert_int_eq(ts_params_set(&pb, "isn", isn, err, sizeof err), 0);
-    harness *h = h_new(NULL, &pb);
-    h->delay = 50 * TS_MSEC;
-    bool dropped = false;
-    h->user = &dropped;
+    h_conn x;
+    h_conn_open(&x, &(h_conn_opts){.pb = &pb, .delay = 50 * TS_MSEC, .port = PORT});
+    x.ca.auto_read = false; /* A reads the data itself, at the end */
+    harness *h = x.h;
     ts_stack *a = h->st[H_A], *b = h->st[H_B];
-    int l = ts_socket(b);
-    ck_assert_int_eq(ts_bind(b, l, 0, PORT), 0);
-    ck_assert_int_eq(ts_listen(b, l, 4), 0);
-    int ca = ts_socket(a);
-    ck_assert_int_eq(ts_connect(a, ca, TS_IP4(10, 0, 0, 199), PORT), -EINPROGRESS);
-    h_run_until(h, h->now + TS_SEC);
-    int cb = ts_accept(b, l, NULL);
+    int ca = x.ca.sd, cb = x.sb.sd;
     ck_assert_int_ge(cb, 0);
     static char data[4 * 1448];
     memset(data, 'x', sizeof data);
-    h->drop = drop_first_data_from_b;
+    /* B's first data segment is lost */
+    h_conn_drop(&x, &(h_drop_plan){.from = H_B, .segs = (const int[]){0}, .nsegs = 1});
     ck_assert_int_eq(ts_send(b, cb, data, sizeof data), (ssize_t)sizeof data);
     ts_time_t t0 = h->now;
     /* Three dupACKs come back one RTT later; the fast retransmit answers them at once,
      * long before the RTO (>= 1 s here, since the handshake gave a 100 ms sample + 200). */
     h_run_until(h, t0 + 150 * TS_MSEC);
-    ck_assert(dropped);
+    ck_assert(x.pl.drops);
     ck_assert_uint_eq(ts_stack_counters(b)->tcp_fast_retransmits, 1);
     ck_assert_uint_eq(ts_stack_counters(b)->tcp_rto_timeouts, 0);
     h_run_until(h, t0 + 2 * TS_SEC);
     char buf[sizeof data];
     ck_assert_int_eq(ts_recv(a, ca, buf, sizeof buf), (ssize_t)sizeof data);
-    h_free(h);
+    h_conn_free(&x);
 }
 
 START_TEST(fast_retransmit_low_isn)

@@ -11,29 +11,17 @@
 
 #include "harness.h"
 
-static bool drop_a_data(harness *h, int from, const h_pkt *p, unsigned idx)
-{
-    (void)h;
-    (void)idx;
-    return from == H_A && p->plen > 0; /* every data segment from A is lost */
-}
-
 START_TEST(pure_ack_after_rto_carries_snd_max)
 {
-    harness *h = h_new(NULL, NULL);
-    h->delay = 1 * TS_MSEC;
-    h_app srv, cli;
-    h_app_init(&srv, h, H_B);
-    h_app_listen(&srv, 80, 4);
-    h_app_init(&cli, h, H_A);
-    h_app_connect(&cli, 40000, 80);
-    h_run_until(h, 100 * TS_MSEC);
-    ck_assert_int_ge(srv.sd, 0);
+    h_conn x;
+    h_conn_open(&x, &(h_conn_opts){
+                        .delay = 1 * TS_MSEC, .port = 80, .lport = 40000, .wait = 100 * TS_MSEC});
+    harness *h = x.h;
+    ck_assert_int_ge(x.sb.sd, 0);
     uint32_t iss = h->log[0].seq;
     static uint8_t buf[4000];
-    h->drop = drop_a_data;
-    h->verbose = getenv("H_VERBOSE") != NULL;
-    ck_assert_int_eq(ts_send(h->st[H_A], cli.sd, buf, sizeof buf), (int)sizeof buf);
+    h_conn_drop(&x, &(h_drop_plan){.loss_pct = 100}); /* every data segment from A is lost */
+    ck_assert_int_eq(ts_send(h->st[H_A], x.ca.sd, buf, sizeof buf), (int)sizeof buf);
     h_run_until(h, 1 * TS_SEC); /* A's RTO has fired and rewound its resend pointer */
     ck_assert_uint_ge(ts_stack_counters(h->st[H_A])->tcp_rto_timeouts, 1);
     size_t n0 = h_nlog(h);
@@ -42,8 +30,8 @@ START_TEST(pure_ack_after_rto_carries_snd_max)
         if (h->log[i].from == H_A && h->log[i].plen)
             snd_max =
                 h->log[i].seq + h->log[i].plen > snd_max ? h->log[i].seq + h->log[i].plen : snd_max;
-    ck_assert_uint_eq(snd_max, iss + 1 + sizeof buf);         /* the probe sent the held tail */
-    ck_assert_int_eq(ts_send(h->st[H_B], srv.sd, "x", 1), 1); /* A must ACK this */
+    ck_assert_uint_eq(snd_max, iss + 1 + sizeof buf);          /* the probe sent the held tail */
+    ck_assert_int_eq(ts_send(h->st[H_B], x.sb.sd, "x", 1), 1); /* A must ACK this */
     h_run_until(h, 1 * TS_SEC + 100 * TS_MSEC);
     size_t acks = 0;
     for (size_t i = n0; i < h_nlog(h); i++) {
@@ -55,9 +43,7 @@ START_TEST(pure_ack_after_rto_carries_snd_max)
     ck_assert_uint_ge(acks, 1);
     /* B found A's ACK acceptable: it did not answer it with an ACK of its own */
     ck_assert_uint_eq(ts_stack_counters(h->st[H_B])->drops[TS_DROP_TCP_OUT_OF_WINDOW], 0);
-    h_app_free(&cli);
-    h_app_free(&srv);
-    h_free(h);
+    h_conn_free(&x);
 }
 END_TEST
 

@@ -10,61 +10,6 @@
 
 #define SERVER_PORT 6379
 
-/* A server that accepts, reads everything, and closes as soon as it reads EOF. */
-typedef struct server {
-    int lsd, sd;
-    size_t got;
-    bool eof;
-    bool close_on_eof;
-} server;
-
-static void server_conn_cb(ts_stack *s, int sd, unsigned ev, void *ctx)
-{
-    server *sv = ctx;
-    (void)ev;
-    char buf[4096];
-    for (;;) {
-        ssize_t n = ts_recv(s, sd, buf, sizeof buf);
-        if (n > 0) {
-            sv->got += (size_t)n;
-            continue;
-        }
-        if (n == 0 && !sv->eof) {
-            sv->eof = true;
-            if (sv->close_on_eof) {
-                ts_close(s, sd);
-                sv->sd = -1;
-            }
-        }
-        break;
-    }
-}
-
-static void server_listen_cb(ts_stack *s, int sd, unsigned ev, void *ctx)
-{
-    server *sv = ctx;
-    (void)ev;
-    int c = ts_accept(s, sd, NULL);
-    if (c >= 0) {
-        sv->sd = c;
-        ts_sock_set_callback(s, c, server_conn_cb, sv);
-        server_conn_cb(s, c, TS_SOCK_READABLE, sv);
-    }
-}
-
-static void start_server(harness *h, server *sv)
-{
-    memset(sv, 0, sizeof *sv);
-    sv->sd = -1;
-    sv->close_on_eof = true;
-    ts_stack *b = h->st[H_B];
-    sv->lsd = ts_socket(b);
-    ck_assert_int_ge(sv->lsd, 0);
-    ck_assert_int_eq(ts_bind(b, sv->lsd, 0, SERVER_PORT), 0);
-    ck_assert_int_eq(ts_listen(b, sv->lsd, 16), 0);
-    ts_sock_set_callback(b, sv->lsd, server_listen_cb, sv);
-}
-
 static int client_connect(harness *h)
 {
     ts_stack *a = h->st[H_A];
@@ -88,16 +33,19 @@ static void expect_flags(harness *h, const char *const *want, size_t n)
     }
 }
 
+/* The client connects to a server that reads everything and closes as soon as it reads
+ * EOF, then closes. */
 static void open_and_close(harness *h)
 {
-    server sv;
-    start_server(h, &sv);
-    int sd = client_connect(h);
-    h_run_until(h, 1 * TS_SEC);
-    ck_assert(ts_sock_events(h->st[H_A], sd) & TS_SOCK_CONNECTED);
-    ck_assert_int_eq(ts_close(h->st[H_A], sd), 0); /* telnet's quit: the client closes */
+    h_conn c;
+    h_conn_open(&c, &(h_conn_opts){.h = h, .port = SERVER_PORT});
+    c.sb.close_on_eof = true;
+    ck_assert(ts_sock_events(h->st[H_A], c.ca.sd) & TS_SOCK_CONNECTED);
+    ck_assert_int_eq(ts_close(h->st[H_A], c.ca.sd), 0); /* telnet's quit: the client closes */
+    c.ca.sd = -1;
     h_run_until(h, 200 * TS_SEC);
-    ck_assert(sv.eof);
+    ck_assert(c.sb.eof);
+    h_conn_free(&c);
 }
 
 START_TEST(chapter_close_six_segments)

@@ -45,32 +45,17 @@ static void on_event(void *ctx, const ts_event *ev)
         o->timer_checked++;
 }
 
-typedef struct once {
-    uint32_t base;
-    bool dropped;
-} once;
-
-static bool drop_fifth(harness *h, int from, const h_pkt *p, unsigned idx)
-{
-    once *d = h->user;
-    (void)idx;
-    if (from != H_A || !p->plen || p->seq != d->base + 5 * MSS || d->dropped) return false;
-    return d->dropped = true;
-}
-
 START_TEST(conn_info_follows_a_fast_retransmit)
 {
-    harness *h = h_new(NULL, NULL);
-    h_app ca, sb;
-    once d = {.base = h_open_pair(h, &ca, &sb, PORT, MSS)};
+    h_conn x;
+    h_conn_open(&x, &(h_conn_opts){.port = PORT, .mss = MSS});
+    harness *h = x.h;
     obs o = {.s = h->st[H_A]};
     ts_stack_set_event_fn(h->st[H_A], on_event, &o);
-    h->user = &d;
-    h->drop = drop_fifth;
-    h_app_send_all(&ca, 40 * MSS);
+    h_bulk_start(&x, &(h_drop_plan){.segs = (const int[]){5}, .nsegs = 1}, 40 * MSS);
     h_run(h, h->now + 5 * TS_SEC);
-    ck_assert(d.dropped);
-    ck_assert_uint_eq(sb.rx_len, 40 * MSS);
+    ck_assert(x.pl.drops); /* the fifth segment's first transmission */
+    ck_assert_uint_eq(x.sb.rx_len, 40 * MSS);
     ck_assert_uint_eq(o.mismatches, 0);
     ck_assert_uint_gt(o.events, 100);
     ck_assert_uint_eq(o.flight_bad, 0);
@@ -87,19 +72,19 @@ START_TEST(conn_info_follows_a_fast_retransmit)
     ck_assert_int_eq(ts_stack_conn_info(h->st[H_A], 9999, &(ts_tcp_info){0}), -ENOENT);
     ck_assert_str_eq(ts_ca_state_name(TS_CA_RECOVERY), "recovery");
     ck_assert_str_eq(ts_ca_state_name((ts_ca_state)9), "?");
-    h_app_free(&ca), h_app_free(&sb), h_free(h);
+    h_conn_free(&x);
 }
 END_TEST
 
 START_TEST(challenge_ack_says_why)
 {
-    harness *h = h_new(NULL, NULL);
-    h_app ca, sb;
-    h_open_pair(h, &ca, &sb, PORT, MSS);
+    h_conn x;
+    h_conn_open(&x, &(h_conn_opts){.port = PORT, .mss = MSS});
+    harness *h = x.h;
     obs o = {.s = h->st[H_B]};
     ts_stack_set_event_fn(h->st[H_B], on_event, &o);
     ts_tcp_info bi;
-    ck_assert_int_eq(ts_sock_info(h->st[H_B], sb.sd, &bi), 0);
+    ck_assert_int_eq(ts_sock_info(h->st[H_B], x.sb.sd, &bi), 0);
     uint8_t pkt[1600];
     h_seg g = {.src = H_ADDR_A,
                .dst = H_ADDR_B,
@@ -111,7 +96,7 @@ START_TEST(challenge_ack_says_why)
     h_inject(h, H_B, pkt, n); /* in window, not exact: RFC 5961 3.2 */
     ck_assert_ptr_nonnull(o.why);
     ck_assert_str_eq(o.why, "challenge ACK (RFC 5961)");
-    h_app_free(&ca), h_app_free(&sb), h_free(h);
+    h_conn_free(&x);
 }
 END_TEST
 

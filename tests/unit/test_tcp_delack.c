@@ -14,29 +14,8 @@
 #define D    (10 * TS_MSEC)
 #define MSS  1448
 
-typedef struct dl {
-    harness *h;
-    h_app ca, sb;
-    ts_time_t t0;
-    uint32_t base;
-    int drop_seg; /* drop the first transmission of A's data segment n (-1 none) */
-    int seen;
-} dl;
-
-static bool drop_hook(harness *h, int from, const h_pkt *p, unsigned idx)
-{
-    (void)idx;
-    dl *x = h->user;
-    if (from != H_A || !p->plen || x->drop_seg < 0) return false;
-    int n = (int)((p->seq - x->base) / MSS);
-    if (n == x->drop_seg && !(x->seen & 1)) {
-        x->seen |= 1;
-        return true;
-    }
-    return false;
-}
-
-static void dl_open(dl *x, const char *b_param, const char *b_value)
+/* The connection (harness.h), B's parameter name=value applied. */
+static void dl_open(h_conn *x, const char *b_param, const char *b_value)
 {
     ts_params pb;
     ts_params_default(&pb);
@@ -47,32 +26,11 @@ static void dl_open(dl *x, const char *b_param, const char *b_value)
     ts_params pa;
     ts_params_default(&pa);
     pa.tlp = false;
-    x->h = h_new(&pa, &pb);
-    x->h->delay = D;
-    x->drop_seg = -1;
-    x->seen = 0;
-    x->h->user = x;
-    x->h->drop = drop_hook;
-    h_app_init(&x->ca, x->h, H_A);
-    h_app_init(&x->sb, x->h, H_B);
-    h_app_listen(&x->sb, PORT, 4);
-    h_app_connect(&x->ca, 0, PORT);
-    h_run_until(x->h, 1 * TS_SEC);
-    ts_tcp_info ai;
-    ts_sock_info(x->h->st[H_A], x->ca.sd, &ai);
-    x->base = ai.snd_nxt;
-    x->t0 = x->h->now;
-}
-
-static void dl_free(dl *x)
-{
-    h_app_free(&x->ca);
-    h_app_free(&x->sb);
-    h_free(x->h);
+    h_conn_open(x, &(h_conn_opts){.pa = &pa, .pb = &pb, .delay = D, .port = PORT});
 }
 
 /* B's pure ACKs sent after t0: count, and their times/acks. */
-static size_t b_acks(const dl *x, ts_time_t *t, uint32_t *ack, size_t max)
+static size_t b_acks(const h_conn *x, ts_time_t *t, uint32_t *ack, size_t max)
 {
     size_t n = 0;
     for (size_t i = 0; i < h_nlog(x->h); i++) {
@@ -87,7 +45,7 @@ static size_t b_acks(const dl *x, ts_time_t *t, uint32_t *ack, size_t max)
     return n;
 }
 
-static void send_segs(dl *x, int n)
+static void send_segs(h_conn *x, int n)
 {
     x->ca.tx_total = (size_t)n * MSS;
     h_app_push(&x->ca);
@@ -95,7 +53,7 @@ static void send_segs(dl *x, int n)
 
 START_TEST(quickack_at_start_every_segment)
 {
-    dl x;
+    h_conn x;
     dl_open(&x, NULL, NULL);
     send_segs(&x, 10); /* the initial window */
     h_run_until(x.h, x.t0 + 1 * TS_SEC);
@@ -108,13 +66,13 @@ START_TEST(quickack_at_start_every_segment)
         ck_assert_uint_eq(t[i], x.t0 + D);
         ck_assert_uint_eq(a[i], x.base + (uint32_t)(i + 1) * MSS);
     }
-    dl_free(&x);
+    h_conn_free(&x);
 }
 END_TEST
 
 START_TEST(ack_every_second_full_segment)
 {
-    dl x;
+    h_conn x;
     dl_open(&x, "quickack", "off");
     send_segs(&x, 10);
     h_run_until(x.h, x.t0 + 15 * TS_MSEC);
@@ -126,13 +84,13 @@ START_TEST(ack_every_second_full_segment)
         ck_assert_uint_eq(t[i], x.t0 + D);
         ck_assert_uint_eq(a[i], x.base + (uint32_t)(2 * i + 2) * MSS);
     }
-    dl_free(&x);
+    h_conn_free(&x);
 }
 END_TEST
 
 START_TEST(lone_segment_delayed_40ms)
 {
-    dl x;
+    h_conn x;
     dl_open(&x, "quickack", "off");
     ck_assert_int_eq(ts_send(x.h->st[H_A], x.ca.sd, "lonely", 6), 6);
     h_run_until(x.h, x.t0 + 1 * TS_SEC);
@@ -142,13 +100,13 @@ START_TEST(lone_segment_delayed_40ms)
     ck_assert_uint_eq(t[0], x.t0 + D + 40 * TS_MSEC);
     ck_assert_uint_eq(a[0], x.base + 6);
     ck_assert_uint_eq(ts_stack_counters(x.h->st[H_B])->tcp_delayed_acks, 1);
-    dl_free(&x);
+    h_conn_free(&x);
 }
 END_TEST
 
 START_TEST(lone_segment_quickacked_at_start)
 {
-    dl x;
+    h_conn x;
     dl_open(&x, NULL, NULL);
     ck_assert_int_eq(ts_send(x.h->st[H_A], x.ca.sd, "lonely", 6), 6);
     h_run_until(x.h, x.t0 + 1 * TS_SEC);
@@ -156,15 +114,15 @@ START_TEST(lone_segment_quickacked_at_start)
     uint32_t a[4];
     ck_assert_uint_eq(b_acks(&x, t, a, 4), 1);
     ck_assert_uint_eq(t[0], x.t0 + D);
-    dl_free(&x);
+    h_conn_free(&x);
 }
 END_TEST
 
 START_TEST(out_of_order_and_hole_fill_acked_at_once)
 {
-    dl x;
+    h_conn x;
     dl_open(&x, "quickack", "off");
-    x.drop_seg = 1;
+    h_conn_drop(&x, &(h_drop_plan){.segs = (const int[]){1}, .nsegs = 1});
     send_segs(&x, 3);
     x.h->verbose = getenv("H_VERBOSE") != NULL;
     h_run_until(x.h, x.t0 + 2 * TS_SEC);
@@ -188,13 +146,13 @@ START_TEST(out_of_order_and_hole_fill_acked_at_once)
             ck_assert_ptr_nonnull(strstr(x.h->log[i].line, want));
         }
     ck_assert_uint_eq(x.sb.rx_len, 3 * MSS);
-    dl_free(&x);
+    h_conn_free(&x);
 }
 END_TEST
 
 START_TEST(delack_zero_acks_everything_at_once)
 {
-    dl x;
+    h_conn x;
     dl_open(&x, "delack", "0");
     ck_assert_int_eq(ts_send(x.h->st[H_A], x.ca.sd, "a", 1), 1);
     h_run_until(x.h, x.t0 + 500 * TS_MSEC);
@@ -208,7 +166,7 @@ START_TEST(delack_zero_acks_everything_at_once)
     ck_assert_uint_eq(t[0], x.t0 + D);
     for (size_t i = 1; i < n; i++) ck_assert_uint_eq(t[i], t1 + D);
     ck_assert_uint_eq(ts_stack_counters(x.h->st[H_B])->tcp_delayed_acks, 0);
-    dl_free(&x);
+    h_conn_free(&x);
 }
 END_TEST
 
@@ -224,7 +182,7 @@ static void echo_cb(ts_stack *s, int sd, unsigned ev, void *ctx)
 
 START_TEST(pingpong_echo_carries_ack)
 {
-    dl x;
+    h_conn x;
     dl_open(&x, NULL, NULL);
     ts_sock_set_callback(x.h->st[H_B], x.sb.sd, echo_cb, NULL);
     /* first keystroke: quick-ACK mode ACKs at once, then the echo follows; sending data
@@ -253,7 +211,7 @@ START_TEST(pingpong_echo_carries_ack)
     }
     ck_assert_uint_eq(x.ca.rx_len, 4);
     ck_assert_int_eq(memcmp(x.ca.rx, "lsss", 4), 0);
-    dl_free(&x);
+    h_conn_free(&x);
 }
 END_TEST
 

@@ -21,39 +21,32 @@ static void expect_path(const harness *h, int side, uint32_t conn, const char *w
 
 START_TEST(half_close_100k_then_both_closed)
 {
-    harness *h = h_new(NULL, NULL);
-    h->delay = D;
-    h_app ca, sb;
-    h_app_init(&ca, h, H_A);
-    h_app_init(&sb, h, H_B);
-    h_app_listen(&sb, PORT, 4);
-    h_app_connect(&ca, 0, PORT);
-    ca.tx_total = 1000; /* a request, then half-close */
-    ca.shut_when_sent = true;
-    h_run_until(h, 1 * TS_SEC);
-    ck_assert(sb.eof);
-    ck_assert_uint_eq(sb.rx_len, 1000);
-    ck_assert_uint_eq(h_app_check(&sb), 1000);
-    ck_assert(!ca.eof);
+    h_conn x; /* A sends a request, then half-closes */
+    h_conn_open(&x, &(h_conn_opts){.delay = D, .port = PORT, .a_send = 1000, .a_shut = true});
+    harness *h = x.h;
+    ck_assert(x.sb.eof);
+    ck_assert_uint_eq(x.sb.rx_len, 1000);
+    ck_assert_uint_eq(h_app_check(&x.sb), 1000);
+    ck_assert(!x.ca.eof);
     /* A is half-closed: FIN_WAIT_2, B in CLOSE_WAIT; B answers with 100 KB, then closes */
     ts_tcp_info ai, bi;
-    ts_sock_info(h->st[H_A], ca.sd, &ai);
-    ts_sock_info(h->st[H_B], sb.sd, &bi);
+    ts_sock_info(h->st[H_A], x.ca.sd, &ai);
+    ts_sock_info(h->st[H_B], x.sb.sd, &bi);
     ck_assert_int_eq(ai.state, TS_FIN_WAIT_2);
     ck_assert_int_eq(bi.state, TS_CLOSE_WAIT);
     /* recv on B keeps returning 0 at EOF */
     char c;
-    ck_assert_int_eq(ts_recv(h->st[H_B], sb.sd, &c, 1), 0);
-    sb.tx_total = 100 * 1024;
-    sb.shut_when_sent = true;
+    ck_assert_int_eq(ts_recv(h->st[H_B], x.sb.sd, &c, 1), 0);
+    x.sb.tx_total = 100 * 1024;
+    x.sb.shut_when_sent = true;
     ts_time_t t1 = h->now;
-    h_app_push(&sb);
+    h_app_push(&x.sb);
     h_run_until(h, t1 + 10 * TS_SEC);
-    ck_assert_uint_eq(ca.rx_len, 100 * 1024);
-    ck_assert_uint_eq(h_app_check(&ca), 100 * 1024);
-    ck_assert(ca.eof);
-    ck_assert_uint_ge(ca.eof_at, sb.eof_at);
-    ck_assert_int_eq(ts_recv(h->st[H_A], ca.sd, &c, 1), 0);
+    ck_assert_uint_eq(x.ca.rx_len, 100 * 1024);
+    ck_assert_uint_eq(h_app_check(&x.ca), 100 * 1024);
+    ck_assert(x.ca.eof);
+    ck_assert_uint_ge(x.ca.eof_at, x.sb.eof_at);
+    ck_assert_int_eq(ts_recv(h->st[H_A], x.ca.sd, &c, 1), 0);
     /* B (shut, then all ACKed) is CLOSED; A waits out TIME-WAIT, then CLOSED as well */
     uint32_t a = h_conn_id(h, H_A, 0), b = h_conn_id(h, H_B, PORT);
     expect_path(h, H_B, b, "SYN_RECEIVED ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
@@ -72,49 +65,40 @@ START_TEST(half_close_100k_then_both_closed)
         ck_assert_uint_eq(ts_stack_counters(h->st[s])->tcp_retransmits, 0);
     }
     /* sockets still report CLOSED, EOF readable, and calls fail cleanly */
-    ck_assert(ts_sock_events(h->st[H_A], ca.sd) & TS_SOCK_READABLE);
-    ck_assert_int_eq(ts_send(h->st[H_A], ca.sd, "x", 1), -EPIPE);
-    ck_assert_int_eq(ts_close(h->st[H_A], ca.sd), 0);
-    ck_assert_int_eq(ts_close(h->st[H_B], sb.sd), 0);
+    ck_assert(ts_sock_events(h->st[H_A], x.ca.sd) & TS_SOCK_READABLE);
+    ck_assert_int_eq(ts_send(h->st[H_A], x.ca.sd, "x", 1), -EPIPE);
+    ck_assert_int_eq(ts_close(h->st[H_A], x.ca.sd), 0);
+    ck_assert_int_eq(ts_close(h->st[H_B], x.sb.sd), 0);
     h_run_until(h, h->now + 1 * TS_SEC);
     ck_assert_uint_eq(ts_stack_counters(h->st[H_A])->tcp_rst_out, 0);
-    h_app_free(&ca);
-    h_app_free(&sb);
-    h_free(h);
+    h_conn_free(&x);
 }
 END_TEST
 
 START_TEST(shutdown_wr_then_send_epipe_recv_works)
 {
-    harness *h = h_new(NULL, NULL);
-    h->delay = D;
-    h_app ca, sb;
-    h_app_init(&ca, h, H_A);
-    h_app_init(&sb, h, H_B);
-    h_app_listen(&sb, PORT, 4);
-    h_app_connect(&ca, 0, PORT);
-    h_run_until(h, 1 * TS_SEC);
+    h_conn x;
+    h_conn_open(&x, &(h_conn_opts){.delay = D, .port = PORT});
+    harness *h = x.h;
     size_t n0 = h_nlog(h);
-    ck_assert_int_eq(ts_shutdown(h->st[H_A], ca.sd, TS_SHUT_WR), 0);
+    ck_assert_int_eq(ts_shutdown(h->st[H_A], x.ca.sd, TS_SHUT_WR), 0);
     /* the FIN leaves at once */
     ck_assert_uint_eq(h_nlog(h), n0 + 1);
     ck_assert_uint_eq(h->log[n0].flags, TS_TH_FIN | TS_TH_ACK);
-    ck_assert_int_eq(ts_send(h->st[H_A], ca.sd, "more", 4), -EPIPE);
-    ck_assert_int_eq(ts_shutdown(h->st[H_A], ca.sd, TS_SHUT_WR), 0); /* again: no-op */
+    ck_assert_int_eq(ts_send(h->st[H_A], x.ca.sd, "more", 4), -EPIPE);
+    ck_assert_int_eq(ts_shutdown(h->st[H_A], x.ca.sd, TS_SHUT_WR), 0); /* again: no-op */
     ck_assert_uint_eq(h_nlog(h), n0 + 1);
-    ck_assert(!(ts_sock_events(h->st[H_A], ca.sd) & TS_SOCK_WRITABLE));
+    ck_assert(!(ts_sock_events(h->st[H_A], x.ca.sd) & TS_SOCK_WRITABLE));
     h_run_until(h, 2 * TS_SEC);
-    ck_assert(sb.eof);
+    ck_assert(x.sb.eof);
     /* B still talks to A */
-    ck_assert_int_eq(ts_send(h->st[H_B], sb.sd, "reply", 5), 5);
+    ck_assert_int_eq(ts_send(h->st[H_B], x.sb.sd, "reply", 5), 5);
     h_run_until(h, 3 * TS_SEC);
-    ck_assert_uint_eq(ca.rx_len, 5);
-    ck_assert_int_eq(memcmp(ca.rx, "reply", 5), 0);
-    ck_assert(!ca.eof);
-    ck_assert_int_eq(ts_send(h->st[H_A], ca.sd, "more", 4), -EPIPE);
-    h_app_free(&ca);
-    h_app_free(&sb);
-    h_free(h);
+    ck_assert_uint_eq(x.ca.rx_len, 5);
+    ck_assert_int_eq(memcmp(x.ca.rx, "reply", 5), 0);
+    ck_assert(!x.ca.eof);
+    ck_assert_int_eq(ts_send(h->st[H_A], x.ca.sd, "more", 4), -EPIPE);
+    h_conn_free(&x);
 }
 END_TEST
 
@@ -122,34 +106,27 @@ START_TEST(eof_only_after_all_data_read)
 {
     /* B sends data and FIN back to back; A doesn't read until both arrived: recv returns
      * the data first, then 0 */
-    harness *h = h_new(NULL, NULL);
-    h->delay = D;
-    h_app ca, sb;
-    h_app_init(&ca, h, H_A);
-    h_app_init(&sb, h, H_B);
-    h_app_listen(&sb, PORT, 4);
-    h_app_connect(&ca, 0, PORT);
-    ca.auto_read = false;
-    h_run_until(h, 1 * TS_SEC);
-    ck_assert_int_eq(ts_send(h->st[H_B], sb.sd, "last words", 10), 10);
-    ck_assert_int_eq(ts_shutdown(h->st[H_B], sb.sd, TS_SHUT_WR), 0);
+    h_conn x;
+    h_conn_open(&x, &(h_conn_opts){.delay = D, .port = PORT});
+    harness *h = x.h;
+    x.ca.auto_read = false;
+    ck_assert_int_eq(ts_send(h->st[H_B], x.sb.sd, "last words", 10), 10);
+    ck_assert_int_eq(ts_shutdown(h->st[H_B], x.sb.sd, TS_SHUT_WR), 0);
     h_run_until(h, 2 * TS_SEC);
     ts_tcp_info ai;
-    ts_sock_info(h->st[H_A], ca.sd, &ai);
+    ts_sock_info(h->st[H_A], x.ca.sd, &ai);
     ck_assert_int_eq(ai.state, TS_CLOSE_WAIT);
     char buf[32];
-    ck_assert_int_eq(ts_recv(h->st[H_A], ca.sd, buf, 4), 4);
-    ck_assert_int_eq(ts_recv(h->st[H_A], ca.sd, buf + 4, sizeof buf - 4), 6);
+    ck_assert_int_eq(ts_recv(h->st[H_A], x.ca.sd, buf, 4), 4);
+    ck_assert_int_eq(ts_recv(h->st[H_A], x.ca.sd, buf + 4, sizeof buf - 4), 6);
     ck_assert_int_eq(memcmp(buf, "last words", 10), 0);
-    ck_assert_int_eq(ts_recv(h->st[H_A], ca.sd, buf, sizeof buf), 0);
-    ck_assert_int_eq(ts_recv(h->st[H_A], ca.sd, buf, sizeof buf), 0);
+    ck_assert_int_eq(ts_recv(h->st[H_A], x.ca.sd, buf, sizeof buf), 0);
+    ck_assert_int_eq(ts_recv(h->st[H_A], x.ca.sd, buf, sizeof buf), 0);
     /* CLOSE_WAIT may still send (RFC 9293 3.6) */
-    ck_assert_int_eq(ts_send(h->st[H_A], ca.sd, "ok", 2), 2);
+    ck_assert_int_eq(ts_send(h->st[H_A], x.ca.sd, "ok", 2), 2);
     h_run_until(h, 3 * TS_SEC);
-    ck_assert_uint_eq(sb.rx_len, 2);
-    h_app_free(&ca);
-    h_app_free(&sb);
-    h_free(h);
+    ck_assert_uint_eq(x.sb.rx_len, 2);
+    h_conn_free(&x);
 }
 END_TEST
 

@@ -16,20 +16,15 @@ static bool drop_b_after_handshake(harness *h, int from, const h_pkt *p, unsigne
     return from == H_B && h->now > 1 * TS_SEC;
 }
 
-static harness *setup(h_app *a, h_app *b, bool silent_peer)
+static harness *setup(h_conn *x, bool silent_peer)
 {
     ts_params pa;
     ts_params_default(&pa);
     char err[128];
     ck_assert_int_eq(ts_params_set(&pa, "keepalive", "on", err, sizeof err), 0);
-    harness *h = h_new(&pa, NULL);
-    h->delay = D;
-    if (silent_peer) h->drop = drop_b_after_handshake;
-    h_app_init(b, h, H_B);
-    h_app_listen(b, 23, 4);
-    h_app_init(a, h, H_A);
-    h_app_connect(a, 40000, 23);
-    return h;
+    h_conn_open(x, &(h_conn_opts){.pa = &pa, .delay = D, .port = 23, .lport = 40000});
+    if (silent_peer) x->h->drop = drop_b_after_handshake;
+    return x->h;
 }
 
 /* Keepalive probes: A's ACK-flagged segments with seq = SND.UNA - 1 after the handshake. */
@@ -49,56 +44,46 @@ static size_t probes(const harness *h, ts_time_t *at, size_t max)
 
 START_TEST(keepalive_gives_up_after_nine_probes)
 {
-    h_app a, b;
-    harness *h = setup(&a, &b, true);
+    h_conn x;
+    harness *h = setup(&x, true);
     /* A last heard from B at 2 ms: the SYN-ACK */
     const ts_time_t heard = 2 * D, give_up = heard + 7875 * TS_SEC;
     h_run_until(h, give_up - 1);
-    ck_assert_int_eq(a.err, 0);
+    ck_assert_int_eq(x.ca.err, 0);
     ts_time_t at[16];
     ck_assert_uint_eq(probes(h, at, 16), 9);
     for (int i = 0; i < 9; i++)
         ck_assert_uint_eq(at[i], heard + (7200 + 75 * (uint64_t)i) * TS_SEC);
     h_run_until(h, give_up);
-    ck_assert_int_eq(a.err, -ETIMEDOUT);
+    ck_assert_int_eq(x.ca.err, -ETIMEDOUT);
     ck_assert_uint_eq(h->log[h->nlog - 1].flags, TS_TH_RST | TS_TH_ACK);
     ck_assert_uint_eq(h->log[h->nlog - 1].t, give_up);
-    h_app_free(&a);
-    h_app_free(&b);
-    h_free(h);
+    h_conn_free(&x);
 }
 END_TEST
 
 START_TEST(keepalive_answered_restarts_idle)
 {
-    h_app a, b;
-    harness *h = setup(&a, &b, false);
+    h_conn x;
+    harness *h = setup(&x, false);
     h_run_until(h, 15000 * TS_SEC);
     ts_time_t at[4];
     ck_assert_uint_eq(probes(h, at, 4), 2);
     ck_assert_uint_eq(at[0], 2 * D + 7200 * TS_SEC);
     ck_assert_uint_eq(at[1], at[0] + 2 * D + 7200 * TS_SEC); /* idle from B's answer */
-    ck_assert_int_eq(a.err, 0);
-    h_app_free(&a);
-    h_app_free(&b);
-    h_free(h);
+    ck_assert_int_eq(x.ca.err, 0);
+    h_conn_free(&x);
 }
 END_TEST
 
 START_TEST(keepalive_off_by_default)
 {
-    h_app a, b;
-    harness *h = h_new(NULL, NULL);
-    h->delay = D;
-    h_app_init(&b, h, H_B);
-    h_app_listen(&b, 23, 4);
-    h_app_init(&a, h, H_A);
-    h_app_connect(&a, 40000, 23);
+    h_conn x;
+    h_conn_open(&x, &(h_conn_opts){.delay = D, .port = 23, .lport = 40000});
+    harness *h = x.h;
     h_run_until(h, 20000 * TS_SEC);
     ck_assert_uint_eq(h_nlog(h), 3);
-    h_app_free(&a);
-    h_app_free(&b);
-    h_free(h);
+    h_conn_free(&x);
 }
 END_TEST
 

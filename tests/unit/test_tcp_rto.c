@@ -129,33 +129,17 @@ static bool drop_hook(harness *h, int from, const h_pkt *p, unsigned idx)
     return false;
 }
 
-typedef struct conn {
-    harness *h;
-    h_app ca, sb;
-    dropper d;
-} conn;
+static dropper drops; /* the running test's (Check forks a process per test) */
 
-static void conn_open(conn *k, const ts_params *pa, ts_time_t delay, int drop_syns)
+static void conn_open(h_conn *k, const ts_params *pa, ts_time_t delay, int drop_syns)
 {
-    memset(&k->d, 0, sizeof k->d);
-    k->d.syns = drop_syns;
-    k->h = h_new(pa, NULL);
-    k->h->delay = delay;
-    k->h->user = &k->d;
-    k->h->drop = drop_hook;
-    h_app_init(&k->ca, k->h, H_A);
-    h_app_init(&k->sb, k->h, H_B);
-    h_app_listen(&k->sb, PORT, 4);
-    h_app_connect(&k->ca, 0, PORT);
-    h_run_until(k->h, 10 * TS_SEC);
-    ck_assert(k->ca.events & TS_SOCK_CONNECTED);
-}
-
-static void conn_free(conn *k)
-{
-    h_app_free(&k->ca);
-    h_app_free(&k->sb);
-    h_free(k->h);
+    drops = (dropper){.syns = drop_syns};
+    h_conn_open(k, &(h_conn_opts){.pa = pa,
+                                  .delay = delay,
+                                  .port = PORT,
+                                  .wait = 10 * TS_SEC,
+                                  .drop = drop_hook,
+                                  .user = &drops});
 }
 
 /* Times at which A sent a segment carrying data at seq. */
@@ -172,13 +156,13 @@ START_TEST(karn_no_sample_from_retransmission)
     ts_params pa;
     ts_params_default(&pa);
     pa.timestamps = false; /* with timestamps, TSecr would time the retransmission itself */
-    conn k;
+    h_conn k;
     conn_open(&k, &pa, 10 * TS_MSEC, 0);
     ts_tcp_info ai;
     ts_sock_info(k.h->st[H_A], k.ca.sd, &ai);
     ck_assert_uint_eq(ai.srtt, 20 * TS_MSEC); /* the handshake's sample */
     ck_assert_uint_eq(ai.rto, 220 * TS_MSEC);
-    k.d.data = 1;
+    drops.data = 1;
     ts_time_t t0 = k.h->now;
     ck_assert_int_eq(ts_send(k.h->st[H_A], k.ca.sd, "karn", 4), 4);
     h_run_until(k.h, t0 + 5 * TS_SEC);
@@ -191,12 +175,12 @@ START_TEST(karn_no_sample_from_retransmission)
     ck_assert_uint_eq(ai.srtt, 20 * TS_MSEC);
     /* the backed-off RTO stays until a new sample (RFC 6298 5.7 keeps it; Linux resets
      * icsk_backoff on the ACK, recomputing from srtt): next unretransmitted data restores it */
-    k.d.data = 0;
+    drops.data = 0;
     ck_assert_int_eq(ts_send(k.h->st[H_A], k.ca.sd, "more", 4), 4);
     h_run_until(k.h, k.h->now + 1 * TS_SEC);
     ts_sock_info(k.h->st[H_A], k.ca.sd, &ai);
     ck_assert_uint_eq(ai.srtt, 20 * TS_MSEC);
-    conn_free(&k);
+    h_conn_free(&k);
 }
 END_TEST
 
@@ -218,13 +202,13 @@ START_TEST(backoff_to_rto_max_then_etimedout_924s)
     ts_params pa;
     ts_params_default(&pa);
     pa.tlp = false;
-    conn k;
+    h_conn k;
     conn_open(&k, &pa, 0, 0); /* no delay: RTO = 1 us + max(2 us, 200 ms) */
     ts_tcp_info ai;
     ts_sock_info(k.h->st[H_A], k.ca.sd, &ai);
     ts_time_t base = ai.rto;
     ck_assert_uint_eq(base, 200 * TS_MSEC + 1);
-    k.d.data = -1; /* the network eats all of A's data from now on */
+    drops.data = -1; /* the network eats all of A's data from now on */
     ts_time_t t0 = k.h->now;
     ck_assert_int_eq(ts_send(k.h->st[H_A], k.ca.sd, "lost", 4), 4);
     h_run_until(k.h, t0 + 2000 * TS_SEC);
@@ -245,7 +229,7 @@ START_TEST(backoff_to_rto_max_then_etimedout_924s)
     char b;
     ck_assert_int_eq(ts_recv(k.h->st[H_A], k.ca.sd, &b, 1), -ETIMEDOUT);
     ck_assert_uint_eq(ts_stack_counters(k.h->st[H_A])->tcp_rto_timeouts, 15);
-    conn_free(&k);
+    h_conn_free(&k);
 }
 END_TEST
 
@@ -255,48 +239,48 @@ START_TEST(retries2_parameter)
     ts_params_default(&pa);
     pa.retries2 = 3;
     pa.tlp = false; /* the RTO schedule alone (see above) */
-    conn k;
+    h_conn k;
     conn_open(&k, &pa, 10 * TS_MSEC, 0);
-    k.d.data = -1;
+    drops.data = -1;
     ts_time_t t0 = k.h->now;
     ck_assert_int_eq(ts_send(k.h->st[H_A], k.ca.sd, "lost", 4), 4);
     h_run_until(k.h, t0 + 100 * TS_SEC);
     /* 220, 440, 880 ms, then the 4th expiry (1760 ms later) gives up */
     ck_assert_int_eq(k.ca.err, -ETIMEDOUT);
     ck_assert_uint_eq(k.ca.err_at, t0 + 3300 * TS_MSEC);
-    conn_free(&k);
+    h_conn_free(&k);
 }
 END_TEST
 
 START_TEST(syn_retransmitted_fallback_rto_3s)
 {
-    conn k;
+    h_conn k;
     conn_open(&k, NULL, 10 * TS_MSEC, 1); /* first SYN lost: no RTT sample (Karn) */
     ts_tcp_info ai;
     ts_sock_info(k.h->st[H_A], k.ca.sd, &ai);
     ck_assert_uint_eq(ai.rto, 3 * TS_SEC); /* RFC 6298 5.7 */
     ck_assert_uint_eq(ai.srtt, 0);
     ck_assert_uint_eq(ai.cwnd, 10 * ai.snd_mss); /* one retransmission keeps IW10 */
-    k.d.data = 1;
+    drops.data = 1;
     ts_time_t t0 = k.h->now;
     ck_assert_int_eq(ts_send(k.h->st[H_A], k.ca.sd, "x", 1), 1);
     h_run_until(k.h, t0 + 10 * TS_SEC);
     ts_time_t t[4];
     ck_assert_uint_eq(data_times(k.h, ai.snd_nxt, t, 4), 2);
     ck_assert_uint_eq(t[1], t0 + 3 * TS_SEC);
-    conn_free(&k);
+    h_conn_free(&k);
 }
 END_TEST
 
 START_TEST(two_syn_retransmissions_cwnd_one)
 {
-    conn k;
+    h_conn k;
     conn_open(&k, NULL, 10 * TS_MSEC, 2);
     ts_tcp_info ai;
     ts_sock_info(k.h->st[H_A], k.ca.sd, &ai);
     ck_assert_uint_eq(ai.rto, 3 * TS_SEC);
     ck_assert_uint_eq(ai.cwnd, ai.snd_mss); /* Linux: cwnd 1 after > 1 retransmission */
-    conn_free(&k);
+    h_conn_free(&k);
 }
 END_TEST
 
@@ -307,9 +291,9 @@ START_TEST(user_timeout_clamps_rto)
     char err[128];
     ck_assert_int_eq(ts_params_set(&pa, "user_timeout", "5s", err, sizeof err), 0);
     pa.tlp = false; /* the RTO schedule alone (see above) */
-    conn k;
+    h_conn k;
     conn_open(&k, &pa, 10 * TS_MSEC, 0);
-    k.d.data = -1;
+    drops.data = -1;
     ts_time_t t0 = k.h->now;
     ck_assert_int_eq(ts_send(k.h->st[H_A], k.ca.sd, "lost", 4), 4);
     h_run_until(k.h, t0 + 100 * TS_SEC);
@@ -323,7 +307,7 @@ START_TEST(user_timeout_clamps_rto)
     ck_assert_uint_eq(t[4], t0 + 3300 * TS_MSEC);
     ck_assert_int_eq(k.ca.err, -ETIMEDOUT);
     ck_assert_uint_eq(k.ca.err_at, t0 + 5 * TS_SEC);
-    conn_free(&k);
+    h_conn_free(&k);
 }
 END_TEST
 

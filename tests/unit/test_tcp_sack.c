@@ -15,82 +15,6 @@
 #define MSS  1448 /* 1460 less the timestamp option */
 #define D    (10 * TS_MSEC)
 
-/* Drops: chosen first transmissions of A's data segments (numbered from 0 by sequence),
- * or a deterministic pseudo-random share of every A data packet. */
-typedef struct plan {
-    uint32_t base;
-    const int *segs;
-    int nsegs;
-    uint8_t seen[16384];
-    unsigned drops;
-    uint32_t loss_pct; /* random drops, percent (0 = chosen segments only) */
-    uint64_t rng;
-} plan;
-
-static bool plan_drop(harness *h, int from, const h_pkt *p, unsigned idx)
-{
-    (void)idx;
-    plan *pl = h->user;
-    if (from != H_A || p->plen == 0 || !pl) return false;
-    if (pl->loss_pct) {
-        pl->rng = pl->rng * 6364136223846793005ull + 1442695040888963407ull;
-        bool drop = (pl->rng >> 33) % 100 < pl->loss_pct;
-        pl->drops += drop;
-        return drop;
-    }
-    uint32_t n = (p->seq - pl->base) / MSS;
-    if (n >= sizeof pl->seen) return false;
-    bool first = !pl->seen[n];
-    pl->seen[n] = 1;
-    for (int i = 0; i < pl->nsegs && first; i++)
-        if ((uint32_t)pl->segs[i] == n) {
-            pl->drops++;
-            return true;
-        }
-    return false;
-}
-
-typedef struct xfer {
-    harness *h;
-    h_app ca, sb;
-    plan pl;
-    ts_time_t t0;
-} xfer;
-
-static void xfer_start(xfer *x, const ts_params *pa, ts_time_t delay, size_t total, const int *segs,
-                       int nsegs, uint32_t loss_pct)
-{
-    memset(&x->pl, 0, sizeof x->pl);
-    x->pl.segs = segs;
-    x->pl.nsegs = nsegs;
-    x->pl.loss_pct = loss_pct;
-    x->pl.rng = 42;
-    x->h = h_new(pa, NULL);
-    x->h->delay = delay;
-    x->pl.base = h_open_pair(x->h, &x->ca, &x->sb, PORT, MSS);
-    x->h->user = &x->pl;
-    x->h->drop = plan_drop;
-    x->t0 = x->h->now;
-    h_app_send_all(&x->ca, total);
-}
-
-static void xfer_free(xfer *x)
-{
-    h_app_free(&x->ca);
-    h_app_free(&x->sb);
-    h_free(x->h);
-}
-
-/* When B ACKed everything A sent (its last pure ACK of the data), or NEVER. */
-static ts_time_t all_acked_at(const xfer *x, size_t total)
-{
-    for (size_t i = 0; i < h_nlog(x->h); i++) {
-        const h_pkt *p = &x->h->log[i];
-        if (p->from == H_B && (int32_t)(p->ack - (x->pl.base + (uint32_t)total)) >= 0) return p->t;
-    }
-    return TS_TIME_NEVER;
-}
-
 static ts_params with(const char *name, const char *value)
 {
     ts_params p;
@@ -106,9 +30,9 @@ static ts_params with(const char *name, const char *value)
 START_TEST(three_holes_one_round_trip)
 {
     static const int segs[] = {1, 4, 7};
-    xfer x;
-    xfer_start(&x, NULL, D, 10 * MSS, segs, 3, 0);
-    x.h->verbose = getenv("H_VERBOSE") != NULL;
+    h_conn x;
+    h_bulk_open(&x, &(h_conn_opts){.delay = D, .port = PORT, .mss = MSS},
+                &(h_drop_plan){.segs = segs, .nsegs = 3}, 10 * MSS);
     h_run_until(x.h, x.t0 + 5 * TS_SEC);
     ck_assert_uint_eq(h_app_check(&x.sb), 10 * MSS);
     ck_assert_uint_eq(x.sb.rx_len, 10 * MSS);
@@ -118,12 +42,12 @@ START_TEST(three_holes_one_round_trip)
     /* hole 7 has only two SACKed segments above it (8 and 9): not lost by DupThresh,
      * but by the reordering timer, 7 ms later (RACK, RFC 8985 6.2) */
     ck_assert_uint_eq(h_sent_at(x.h, b + 7 * MSS, 2), x.t0 + 2 * D + 7 * TS_MSEC);
-    ck_assert_uint_eq(all_acked_at(&x, 10 * MSS), x.t0 + 3 * D + 7 * TS_MSEC);
+    ck_assert_uint_eq(h_conn_acked_at(&x, 10 * MSS), x.t0 + 3 * D + 7 * TS_MSEC);
     const ts_counters *c = ts_stack_counters(x.h->st[H_A]);
     ck_assert_uint_eq(c->tcp_fast_retransmits, 1); /* one recovery episode */
     ck_assert_uint_eq(c->tcp_retransmits, 3);
     ck_assert_uint_eq(c->tcp_rto_timeouts, 0);
-    xfer_free(&x);
+    h_conn_free(&x);
 }
 END_TEST
 
@@ -131,19 +55,20 @@ END_TEST
 static void three_holes_newreno(const ts_params *pa)
 {
     static const int segs[] = {1, 4, 7};
-    xfer x;
-    xfer_start(&x, pa, D, 10 * MSS, segs, 3, 0);
+    h_conn x;
+    h_bulk_open(&x, &(h_conn_opts){.pa = pa, .delay = D, .port = PORT, .mss = MSS},
+                &(h_drop_plan){.segs = segs, .nsegs = 3}, 10 * MSS);
     h_run_until(x.h, x.t0 + 5 * TS_SEC);
     ck_assert_uint_eq(h_app_check(&x.sb), 10 * MSS);
     uint32_t b = x.pl.base;
     ck_assert_uint_eq(h_sent_at(x.h, b + 1 * MSS, 2), x.t0 + 2 * D);
     ck_assert_uint_eq(h_sent_at(x.h, b + 4 * MSS, 2), x.t0 + 4 * D); /* partial ACK */
     ck_assert_uint_eq(h_sent_at(x.h, b + 7 * MSS, 2), x.t0 + 6 * D); /* partial ACK */
-    ck_assert_uint_eq(all_acked_at(&x, 10 * MSS), x.t0 + 7 * D);
+    ck_assert_uint_eq(h_conn_acked_at(&x, 10 * MSS), x.t0 + 7 * D);
     const ts_counters *c = ts_stack_counters(x.h->st[H_A]);
     ck_assert_uint_eq(c->tcp_retransmits, 3);
     ck_assert_uint_eq(c->tcp_rto_timeouts, 0);
-    xfer_free(&x);
+    h_conn_free(&x);
 }
 
 START_TEST(no_sack_is_newreno)
@@ -166,19 +91,20 @@ END_TEST
 START_TEST(small_window_lone_sack_no_rto)
 {
     static const int segs[] = {0};
-    xfer x;
-    xfer_start(&x, NULL, D, 2 * MSS, segs, 1, 0);
+    h_conn x;
+    h_bulk_open(&x, &(h_conn_opts){.delay = D, .port = PORT, .mss = MSS},
+                &(h_drop_plan){.segs = segs, .nsegs = 1}, 2 * MSS);
     h_run_until(x.h, x.t0 + 5 * TS_SEC);
     ck_assert_uint_eq(h_app_check(&x.sb), 2 * MSS);
     ck_assert_uint_eq(x.sb.rx_len, 2 * MSS);
     ck_assert_uint_eq(h_sent_at(x.h, x.pl.base, 2), x.t0 + 2 * D + 7 * TS_MSEC);
     ck_assert_uint_eq(h_sent_at(x.h, x.pl.base, 3), TS_TIME_NEVER);
     ck_assert_uint_eq(h_sent_at(x.h, x.pl.base + MSS, 2), TS_TIME_NEVER); /* SACKed: not again */
-    ck_assert_uint_eq(all_acked_at(&x, 2 * MSS), x.t0 + 3 * D + 7 * TS_MSEC);
+    ck_assert_uint_eq(h_conn_acked_at(&x, 2 * MSS), x.t0 + 3 * D + 7 * TS_MSEC);
     const ts_counters *c = ts_stack_counters(x.h->st[H_A]);
     ck_assert_uint_eq(c->tcp_retransmits, 1);
     ck_assert_uint_eq(c->tcp_rto_timeouts, 0);
-    xfer_free(&x);
+    h_conn_free(&x);
 }
 END_TEST
 
@@ -218,17 +144,18 @@ END_TEST
 static ts_time_t lossy_10mb(const ts_params *pa, unsigned *drops, uint64_t *rtos)
 {
     const size_t total = 10 * 1000 * 1000;
-    xfer x;
-    xfer_start(&x, pa, D, total, NULL, 0, 2);
+    h_conn x;
+    h_bulk_open(&x, &(h_conn_opts){.pa = pa, .delay = D, .port = PORT, .mss = MSS},
+                &(h_drop_plan){.loss_pct = 2, .seed = 42}, total);
     h_run_until(x.h, x.t0 + 600 * TS_SEC);
     ck_assert_uint_eq(x.sb.rx_len, total);
     ck_assert_uint_eq(h_app_check(&x.sb), total);
-    ts_time_t done = all_acked_at(&x, total);
+    ts_time_t done = h_conn_acked_at(&x, total);
     ck_assert_uint_ne(done, TS_TIME_NEVER);
     *drops = x.pl.drops;
     *rtos = ts_stack_counters(x.h->st[H_A])->tcp_rto_timeouts;
     ts_time_t t = done - x.t0;
-    xfer_free(&x);
+    h_conn_free(&x);
     return t;
 }
 

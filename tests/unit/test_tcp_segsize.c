@@ -18,21 +18,15 @@ static bool drop_some_b_data(harness *h, int from, const h_pkt *p, unsigned idx)
 
 START_TEST(full_segments_fit_the_mtu_while_sacking)
 {
-    harness *h = h_new(NULL, NULL);
-    h->delay = 2 * TS_MSEC;
-    h_app a, b;
-    h_app_init(&b, h, H_B);
-    b.auto_read = true;
-    h_app_listen(&b, PORT, 4);
-    h_app_init(&a, h, H_A);
-    a.auto_read = true;
-    h_app_connect(&a, 0, PORT);
-    h_run_until(h, 100 * TS_MSEC);
-    ck_assert_int_ge(b.sd, 0);
+    h_conn x;
+    h_conn_open(&x, &(h_conn_opts){.delay = 2 * TS_MSEC, .port = PORT, .wait = 100 * TS_MSEC});
+    harness *h = x.h;
+    h_app *a = &x.ca, *b = &x.sb;
+    ck_assert_int_ge(b->sd, 0);
     h->drop = drop_some_b_data;
-    a.tx_total = b.tx_total = 300000; /* both directions at once */
-    h_app_push(&a);
-    h_app_push(&b);
+    a->tx_total = b->tx_total = 300000; /* both directions at once */
+    h_app_push(a);
+    h_app_push(b);
     h_run_until(h, 30 * TS_SEC);
     size_t full = 0, sack_on_pure = 0;
     for (size_t i = 0; i < h_nlog(h); i++) {
@@ -44,11 +38,9 @@ START_TEST(full_segments_fit_the_mtu_while_sacking)
     }
     ck_assert_uint_gt(full, 100);
     ck_assert_uint_gt(sack_on_pure, 0); /* the holes were still reported */
-    ck_assert_uint_eq(b.rx_len, 300000);
-    ck_assert_uint_eq(a.rx_len, 300000);
-    h_app_free(&a);
-    h_app_free(&b);
-    h_free(h);
+    ck_assert_uint_eq(b->rx_len, 300000);
+    ck_assert_uint_eq(a->rx_len, 300000);
+    h_conn_free(&x);
 }
 END_TEST
 

@@ -52,25 +52,20 @@ static harness *pair(const ts_params *pa, const ts_params *pb)
     return h;
 }
 
-/* Open A -> B, run 1 s; return with both apps set up and the connection established. */
-static void open_conn(harness *h, h_app *ca, h_app *sb)
+/* Open A -> B (harness.h), run 1 s; return with the connection established. */
+static harness *open_conn(h_conn *x, const ts_params *pa, const ts_params *pb)
 {
-    h_app_init(ca, h, H_A);
-    h_app_init(sb, h, H_B);
-    h_app_listen(sb, PORT, 16);
-    h_app_connect(ca, 0, PORT);
-    h_run_until(h, 1 * TS_SEC);
-    ck_assert(ca->events & TS_SOCK_CONNECTED);
-    ck_assert_int_eq(sb->naccepted, 1);
+    h_conn_open(x, &(h_conn_opts){.pa = pa, .pb = pb, .delay = D, .port = PORT});
+    ck_assert_int_eq(x->sb.naccepted, 1);
+    return x->h;
 }
 
 static void close_and_time_wait(const ts_params *p, ts_time_t tw)
 {
-    harness *h = pair(p, p);
-    h_app ca, sb;
-    open_conn(h, &ca, &sb);
-    sb.close_on_eof = true;
-    ck_assert_int_eq(ts_close(h->st[H_A], ca.sd), 0);
+    h_conn x;
+    harness *h = open_conn(&x, p, p);
+    x.sb.close_on_eof = true;
+    ck_assert_int_eq(ts_close(h->st[H_A], x.ca.sd), 0);
     ts_time_t tc = h->now;
     h_run_until(h, tc + tw - 1);
     uint32_t a = h_conn_id(h, H_A, 0), b = h_conn_id(h, H_B, PORT);
@@ -86,9 +81,7 @@ static void close_and_time_wait(const ts_params *p, ts_time_t tw)
     ck_assert_uint_eq(entered(h, H_A, a, TS_CLOSED), tc + 2 * D + tw);
     ck_assert_uint_eq(ts_stack_counters(h->st[H_A])->conns_by_state[TS_TIME_WAIT], 0);
     ck_assert_uint_eq(ts_stack_next_deadline(h->st[H_A]), TS_TIME_NEVER);
-    h_app_free(&ca);
-    h_app_free(&sb);
-    h_free(h);
+    h_conn_free(&x);
 }
 
 START_TEST(active_close_time_wait_60s)
@@ -117,11 +110,10 @@ static bool drop_all(harness *h, int from, const h_pkt *p, unsigned idx)
 START_TEST(time_wait_answers_retransmitted_fin_and_restarts)
 {
     /* RFC 9293 3.10.7.4: in TIME-WAIT a retransmitted FIN is ACKed and restarts 2MSL */
-    harness *h = pair(NULL, NULL);
-    h_app ca, sb;
-    open_conn(h, &ca, &sb);
-    sb.close_on_eof = true;
-    ts_close(h->st[H_A], ca.sd);
+    h_conn x;
+    harness *h = open_conn(&x, NULL, NULL);
+    x.sb.close_on_eof = true;
+    ts_close(h->st[H_A], x.ca.sd);
     ts_time_t tc = h->now;
     h_run_until(h, tc + 10 * TS_SEC);
     uint32_t a = h_conn_id(h, H_A, 0);
@@ -143,22 +135,19 @@ START_TEST(time_wait_answers_retransmitted_fin_and_restarts)
     ck_assert_uint_eq(entered(h, H_A, a, TS_CLOSED), TS_TIME_NEVER);
     h_run_until(h, tc + 10 * TS_SEC + 60 * TS_SEC);
     ck_assert_uint_eq(entered(h, H_A, a, TS_CLOSED), tc + 70 * TS_SEC);
-    h_app_free(&ca);
-    h_app_free(&sb);
-    h_free(h);
+    h_conn_free(&x);
 }
 END_TEST
 
 START_TEST(passive_close_last_ack)
 {
     /* B closes first: B goes FIN_WAIT_1 ... TIME_WAIT, A through CLOSE_WAIT and LAST_ACK */
-    harness *h = pair(NULL, NULL);
-    h_app ca, sb;
-    open_conn(h, &ca, &sb);
-    ca.close_on_eof = true;
+    h_conn x;
+    harness *h = open_conn(&x, NULL, NULL);
+    x.ca.close_on_eof = true;
     size_t n0 = h_nlog(h);
     ts_time_t tc = h->now;
-    ck_assert_int_eq(ts_close(h->st[H_B], sb.sd), 0);
+    ck_assert_int_eq(ts_close(h->st[H_B], x.sb.sd), 0);
     h_run_until(h, tc + 1 * TS_SEC);
     const char *want[] = {"B F.", "A F.", "B ."};
     expect_flags(h, n0, want, 3);
@@ -167,10 +156,8 @@ START_TEST(passive_close_last_ack)
     expect_path(h, H_B, b, "SYN_RECEIVED ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT");
     ck_assert_uint_eq(entered(h, H_A, a, TS_LAST_ACK), tc + D);
     ck_assert_uint_eq(entered(h, H_A, a, TS_CLOSED), tc + 3 * D);
-    ck_assert(ca.eof);
-    h_app_free(&ca);
-    h_app_free(&sb);
-    h_free(h);
+    ck_assert(x.ca.eof);
+    h_conn_free(&x);
 }
 END_TEST
 
@@ -218,13 +205,12 @@ END_TEST
 
 START_TEST(simultaneous_close)
 {
-    harness *h = pair(NULL, NULL);
-    h_app ca, sb;
-    open_conn(h, &ca, &sb);
+    h_conn x;
+    harness *h = open_conn(&x, NULL, NULL);
     size_t n0 = h_nlog(h);
     ts_time_t tc = h->now;
-    ts_close(h->st[H_A], ca.sd);
-    ts_close(h->st[H_B], sb.sd);
+    ts_close(h->st[H_A], x.ca.sd);
+    ts_close(h->st[H_B], x.sb.sd);
     h_run_until(h, tc + 1 * TS_SEC);
     /* A's FIN was sent first, so it arrives first and B's ACK of it leaves first */
     const char *want[] = {"A F.", "B F.", "B .", "A ."};
@@ -238,19 +224,16 @@ START_TEST(simultaneous_close)
     h_run_until(h, tc + 2 * D + 60 * TS_SEC);
     ck_assert_uint_eq(entered(h, H_A, a, TS_CLOSED), tc + 2 * D + 60 * TS_SEC);
     ck_assert_uint_eq(entered(h, H_B, b, TS_CLOSED), tc + 2 * D + 60 * TS_SEC);
-    h_app_free(&ca);
-    h_app_free(&sb);
-    h_free(h);
+    h_conn_free(&x);
 }
 END_TEST
 
 START_TEST(orphan_fin_wait2_times_out_60s)
 {
-    harness *h = pair(NULL, NULL);
-    h_app ca, sb;
-    open_conn(h, &ca, &sb); /* B never closes */
+    h_conn x;
+    harness *h = open_conn(&x, NULL, NULL); /* B never closes */
     ts_time_t tc = h->now;
-    ts_close(h->st[H_A], ca.sd);
+    ts_close(h->st[H_A], x.ca.sd);
     h_run_until(h, tc + 200 * TS_SEC);
     uint32_t a = h_conn_id(h, H_A, 0);
     expect_path(h, H_A, a, "SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 CLOSED");
@@ -264,41 +247,36 @@ START_TEST(orphan_fin_wait2_times_out_60s)
     ck_assert_uint_eq(h_count(h, H_A, TS_TH_RST | TS_TH_ACK) + h_count(h, H_A, TS_TH_RST), 0);
     /* B closes later: its FIN meets no connection and draws a RST */
     size_t n0 = h_nlog(h);
-    ts_close(h->st[H_B], sb.sd);
+    ts_close(h->st[H_B], x.sb.sd);
     h_run_until(h, h->now + 1 * TS_SEC);
     const char *want[] = {"B F.", "A R"};
     expect_flags(h, n0, want, 2);
     ck_assert_uint_eq(h->log[n0 + 1].seq, h->log[n0].ack);
-    h_app_free(&ca);
-    h_app_free(&sb);
-    h_free(h);
+    h_conn_free(&x);
 }
 END_TEST
 
 START_TEST(shutdown_fin_wait2_waits_indefinitely)
 {
-    harness *h = pair(NULL, NULL);
-    h_app ca, sb;
-    open_conn(h, &ca, &sb);
+    h_conn x;
+    harness *h = open_conn(&x, NULL, NULL);
     ts_time_t tc = h->now;
-    ck_assert_int_eq(ts_shutdown(h->st[H_A], ca.sd, TS_SHUT_WR), 0);
+    ck_assert_int_eq(ts_shutdown(h->st[H_A], x.ca.sd, TS_SHUT_WR), 0);
     h_run_until(h, tc + 10000 * TS_SEC);
     uint32_t a = h_conn_id(h, H_A, 0);
     expect_path(h, H_A, a, "SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2");
     ts_tcp_info ti;
-    ts_sock_info(h->st[H_A], ca.sd, &ti);
+    ts_sock_info(h->st[H_A], x.ca.sd, &ti);
     ck_assert_int_eq(ti.state, TS_FIN_WAIT_2);
     ck_assert_uint_eq(ts_stack_next_deadline(h->st[H_A]), TS_TIME_NEVER);
     /* B can still send; then closes; A goes to TIME-WAIT */
-    ck_assert_int_eq(ts_send(h->st[H_B], sb.sd, "late", 4), 4);
-    ts_close(h->st[H_B], sb.sd);
+    ck_assert_int_eq(ts_send(h->st[H_B], x.sb.sd, "late", 4), 4);
+    ts_close(h->st[H_B], x.sb.sd);
     h_run_until(h, h->now + 1 * TS_SEC);
-    ck_assert_uint_eq(ca.rx_len, 4);
-    ck_assert(ca.eof);
+    ck_assert_uint_eq(x.ca.rx_len, 4);
+    ck_assert(x.ca.eof);
     expect_path(h, H_A, a, "SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT");
-    h_app_free(&ca);
-    h_app_free(&sb);
-    h_free(h);
+    h_conn_free(&x);
 }
 END_TEST
 
@@ -357,37 +335,33 @@ END_TEST
 
 START_TEST(close_with_unread_data_sends_rst)
 {
-    harness *h = pair(NULL, NULL);
-    h_app ca, sb;
-    open_conn(h, &ca, &sb);
-    sb.auto_read = false;
-    ck_assert_int_eq(ts_send(h->st[H_A], ca.sd, "unread", 6), 6);
+    h_conn x;
+    harness *h = open_conn(&x, NULL, NULL);
+    x.sb.auto_read = false;
+    ck_assert_int_eq(ts_send(h->st[H_A], x.ca.sd, "unread", 6), 6);
     h_run_until(h, h->now + 1 * TS_SEC);
     size_t n0 = h_nlog(h);
     ts_time_t tc = h->now;
-    ck_assert_int_eq(ts_close(h->st[H_B], sb.sd), 0);
+    ck_assert_int_eq(ts_close(h->st[H_B], x.sb.sd), 0);
     h_run_until(h, tc + 1 * TS_SEC);
     /* RFC 2525 2.17: RST instead of FIN */
     const char *want[] = {"B R."};
     expect_flags(h, n0, want, 1);
-    ck_assert_int_eq(ca.err, -ECONNRESET);
-    ck_assert_uint_eq(ca.err_at, tc + D);
+    ck_assert_int_eq(x.ca.err, -ECONNRESET);
+    ck_assert_uint_eq(x.ca.err_at, tc + D);
     uint32_t a = h_conn_id(h, H_A, 0), b = h_conn_id(h, H_B, PORT);
     expect_path(h, H_A, a, "SYN_SENT ESTABLISHED CLOSED");
     expect_path(h, H_B, b, "SYN_RECEIVED ESTABLISHED CLOSED");
-    h_app_free(&ca);
-    h_app_free(&sb);
-    h_free(h);
+    h_conn_free(&x);
 }
 END_TEST
 
 START_TEST(segment_after_full_close_gets_rst)
 {
-    harness *h = pair(NULL, NULL);
-    h_app ca, sb;
-    open_conn(h, &ca, &sb);
-    ca.close_on_eof = true;
-    ts_close(h->st[H_B], sb.sd); /* B: FIN_WAIT_1 ... TIME_WAIT; A: LAST_ACK -> CLOSED */
+    h_conn x;
+    harness *h = open_conn(&x, NULL, NULL);
+    x.ca.close_on_eof = true;
+    ts_close(h->st[H_B], x.sb.sd); /* B: FIN_WAIT_1 ... TIME_WAIT; A: LAST_ACK -> CLOSED */
     h_run_until(h, h->now + 1 * TS_SEC);
     uint32_t a = h_conn_id(h, H_A, 0);
     expect_path(h, H_A, a, "SYN_SENT ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
@@ -397,7 +371,7 @@ START_TEST(segment_after_full_close_gets_rst)
     for (size_t i = 0; i < h_nlog(h); i++)
         if (h->log[i].from == H_B) last_b = i;
     ts_endpoint la, lb;
-    ts_getsockname(h->st[H_A], ca.sd, &la);
+    ts_getsockname(h->st[H_A], x.ca.sd, &la);
     lb.port = PORT;
     h_seg g = {.src = H_ADDR_B,
                .dst = H_ADDR_A,
@@ -417,9 +391,7 @@ START_TEST(segment_after_full_close_gets_rst)
     ck_assert_uint_eq(h->log[n0].flags, TS_TH_RST);
     ck_assert_uint_eq(h->log[n0].seq, g.ack);
     ck_assert_uint_eq(ts_stack_counters(h->st[H_A])->drops[TS_DROP_TCP_NO_SOCKET], 1);
-    h_app_free(&ca);
-    h_app_free(&sb);
-    h_free(h);
+    h_conn_free(&x);
 }
 END_TEST
 

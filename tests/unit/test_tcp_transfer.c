@@ -14,73 +14,12 @@
 #define PORT 9000
 #define MSS  1448 /* 1460 less the timestamp option */
 
-/* Drop chosen first transmissions of A's data segments, numbered from 0 by sequence. */
-typedef struct plan {
-    uint32_t base; /* A's first data sequence number */
-    const int *segs;
-    int nsegs;
-    int rexmit_drops; /* also drop this many retransmissions of those segments */
-    uint8_t seen[16384];
-    int rexmit_dropped;
-    unsigned drops;
-} plan;
-
-static bool plan_drop(harness *h, int from, const h_pkt *p, unsigned idx)
-{
-    (void)idx;
-    plan *pl = h->user;
-    if (from != H_A || p->plen == 0 || !pl) return false;
-    uint32_t n = (p->seq - pl->base) / MSS;
-    if (n >= sizeof pl->seen) return false;
-    bool first = !pl->seen[n];
-    pl->seen[n] = 1;
-    for (int i = 0; i < pl->nsegs; i++) {
-        if ((uint32_t)pl->segs[i] != n) continue;
-        if (first || pl->rexmit_dropped < pl->rexmit_drops) {
-            if (!first) pl->rexmit_dropped++;
-            pl->drops++;
-            return true;
-        }
-    }
-    return false;
-}
-
-typedef struct xfer {
-    harness *h;
-    h_app ca, sb;
-    plan pl;
-    ts_time_t t0; /* when A's data started */
-} xfer;
-
-/* Connect A to B (B reads everything), then start A sending total bytes. */
-static void xfer_start(xfer *x, const ts_params *pa, const ts_params *pb, ts_time_t delay,
-                       size_t total, const int *segs, int nsegs, int rexmit_drops)
-{
-    memset(&x->pl, 0, sizeof x->pl);
-    x->pl.segs = segs;
-    x->pl.nsegs = nsegs;
-    x->pl.rexmit_drops = rexmit_drops;
-    x->h = h_new(pa, pb);
-    x->h->delay = delay;
-    x->pl.base = h_open_pair(x->h, &x->ca, &x->sb, PORT, MSS);
-    x->h->user = &x->pl;
-    x->h->drop = plan_drop;
-    x->t0 = x->h->now;
-    h_app_send_all(&x->ca, total);
-}
-
-static void xfer_free(xfer *x)
-{
-    h_app_free(&x->ca);
-    h_app_free(&x->sb);
-    h_free(x->h);
-}
-
 START_TEST(ten_megabytes_with_drops)
 {
     static const int segs[] = {20, 100, 101, 102, 1000, 3000, 3002, 5000, 6000, 6906};
-    xfer x;
-    xfer_start(&x, NULL, NULL, 1 * TS_MSEC, 10 * 1000 * 1000, segs, 10, 0);
+    h_conn x;
+    h_bulk_open(&x, &(h_conn_opts){.delay = 1 * TS_MSEC, .port = PORT, .mss = MSS},
+                &(h_drop_plan){.segs = segs, .nsegs = 10}, 10 * 1000 * 1000);
     h_run_until(x.h, 200 * TS_SEC);
     ck_assert_uint_eq(x.pl.drops, 10);
     ck_assert_uint_eq(x.sb.rx_len, 10 * 1000 * 1000);
@@ -92,7 +31,7 @@ START_TEST(ten_megabytes_with_drops)
     /* every dropped segment was sent again */
     for (int i = 0; i < 10; i++)
         ck_assert_uint_ne(h_sent_at(x.h, x.pl.base + (uint32_t)segs[i] * MSS, 2), TS_TIME_NEVER);
-    xfer_free(&x);
+    h_conn_free(&x);
 }
 END_TEST
 
@@ -105,8 +44,10 @@ static void wrap_transfer(const char *isn_a, const char *isn_b)
     ck_assert_int_eq(ts_params_set(&pa, "isn", isn_a, err, sizeof err), 0);
     ck_assert_int_eq(ts_params_set(&pb, "isn", isn_b, err, sizeof err), 0);
     static const int segs[] = {0, 1, 5}; /* losses right at the wrap */
-    xfer x;
-    xfer_start(&x, &pa, &pb, 2 * TS_MSEC, 1000 * 1000, segs, 3, 0);
+    h_conn x;
+    h_bulk_open(
+        &x, &(h_conn_opts){.pa = &pa, .pb = &pb, .delay = 2 * TS_MSEC, .port = PORT, .mss = MSS},
+        &(h_drop_plan){.segs = segs, .nsegs = 3}, 1000 * 1000);
     ck_assert_uint_eq(x.h->log[0].seq, (uint32_t)strtoul(isn_a, NULL, 10));
     /* B answers with 200 KB of its own so B's sequence numbers wrap too */
     x.sb.tx_total = 200 * 1000;
@@ -124,7 +65,7 @@ static void wrap_transfer(const char *isn_a, const char *isn_b)
             high |= x.h->log[i].seq > 4294000000u;
         }
     ck_assert(low && high);
-    xfer_free(&x);
+    h_conn_free(&x);
 }
 
 START_TEST(sequence_wrap_during_transfer)
@@ -143,8 +84,9 @@ START_TEST(fast_retransmit_third_dupack_no_rto)
 {
     static const int segs[] = {2};
     const ts_time_t d = 10 * TS_MSEC;
-    xfer x;
-    xfer_start(&x, NULL, NULL, d, 20 * MSS, segs, 1, 0);
+    h_conn x;
+    h_bulk_open(&x, &(h_conn_opts){.delay = d, .port = PORT, .mss = MSS},
+                &(h_drop_plan){.segs = segs, .nsegs = 1}, 20 * MSS);
     h_run_until(x.h, x.t0 + 5 * TS_SEC);
     ck_assert_uint_eq(x.sb.rx_len, 20 * MSS);
     ck_assert_uint_eq(h_app_check(&x.sb), 20 * MSS);
@@ -169,7 +111,7 @@ START_TEST(fast_retransmit_third_dupack_no_rto)
     ck_assert_uint_eq(c->tcp_fast_retransmits, 1);
     ck_assert_uint_eq(c->tcp_rto_timeouts, 0);
     ck_assert_uint_eq(c->tcp_retransmits, 1);
-    xfer_free(&x);
+    h_conn_free(&x);
 }
 END_TEST
 
@@ -177,12 +119,13 @@ START_TEST(newreno_partial_ack_resends_next_hole)
 {
     static const int segs[] = {2, 6};
     const ts_time_t d = 10 * TS_MSEC;
-    xfer x;
+    h_conn x;
     ts_params pa; /* NewReno itself: with SACK, RFC 6675 recovery would repair both holes */
     char err[128];
     ts_params_default(&pa);
     ck_assert_int_eq(ts_params_set(&pa, "recovery", "newreno", err, sizeof err), 0);
-    xfer_start(&x, &pa, NULL, d, 20 * MSS, segs, 2, 0);
+    h_bulk_open(&x, &(h_conn_opts){.pa = &pa, .delay = d, .port = PORT, .mss = MSS},
+                &(h_drop_plan){.segs = segs, .nsegs = 2}, 20 * MSS);
     h_run_until(x.h, x.t0 + 5 * TS_SEC);
     ck_assert_uint_eq(x.sb.rx_len, 20 * MSS);
     ck_assert_uint_eq(h_app_check(&x.sb), 20 * MSS);
@@ -196,7 +139,7 @@ START_TEST(newreno_partial_ack_resends_next_hole)
     ck_assert_uint_eq(c->tcp_fast_retransmits, 1);
     ck_assert_uint_eq(c->tcp_rto_timeouts, 0);
     ck_assert_uint_eq(c->tcp_retransmits, 2);
-    xfer_free(&x);
+    h_conn_free(&x);
 }
 END_TEST
 
@@ -204,9 +147,10 @@ START_TEST(whole_window_lost_rto_backoff)
 {
     static const int segs[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
     const ts_time_t d = 10 * TS_MSEC;
-    xfer x;
+    h_conn x;
     /* the first two retransmissions of segment 0 are lost as well */
-    xfer_start(&x, NULL, NULL, d, 10 * MSS, segs, 10, 2);
+    h_bulk_open(&x, &(h_conn_opts){.delay = d, .port = PORT, .mss = MSS},
+                &(h_drop_plan){.segs = segs, .nsegs = 10, .rexmit_drops = 2}, 10 * MSS);
     h_run_until(x.h, x.t0 + 30 * TS_SEC);
     ck_assert_uint_eq(x.sb.rx_len, 10 * MSS);
     ck_assert_uint_eq(h_app_check(&x.sb), 10 * MSS);
@@ -238,7 +182,7 @@ START_TEST(whole_window_lost_rto_backoff)
     const ts_counters *c = ts_stack_counters(x.h->st[H_A]);
     ck_assert_uint_eq(c->tcp_rto_timeouts, 3);
     ck_assert_uint_eq(c->tcp_fast_retransmits, 0);
-    xfer_free(&x);
+    h_conn_free(&x);
 }
 END_TEST
 
@@ -249,20 +193,10 @@ START_TEST(zero_window_persist_then_read)
     char err[128];
     ck_assert_int_eq(ts_params_set(&pb, "rcvbuf", "16384", err, sizeof err), 0);
     const ts_time_t d = 10 * TS_MSEC;
-    xfer x;
-    memset(&x, 0, sizeof x);
-    x.h = h_new(NULL, &pb);
-    x.h->delay = d;
-    h_app_init(&x.ca, x.h, H_A);
-    h_app_init(&x.sb, x.h, H_B);
+    h_conn x;
+    h_conn_open(&x, &(h_conn_opts){.pb = &pb, .delay = d, .port = PORT});
     x.sb.auto_read = false; /* B does not read */
-    h_app_listen(&x.sb, PORT, 4);
-    h_app_connect(&x.ca, 0, PORT);
-    h_run_until(x.h, 1 * TS_SEC);
-    x.ca.tx_total = 100 * 1000;
-    x.ca.shut_when_sent = true;
-    h_app_push(&x.ca);
-    x.h->verbose = getenv("H_VERBOSE") != NULL;
+    h_bulk_start(&x, NULL, 100 * 1000);
     h_run_until(x.h, 60 * TS_SEC);
     ts_tcp_info ai, bi;
     ts_sock_info(x.h->st[H_A], x.ca.sd, &ai);
@@ -313,7 +247,7 @@ START_TEST(zero_window_persist_then_read)
     for (size_t i = 0; i < got; i++)
         if (buf[i] != h_pattern(i)) ck_abort_msg("byte %zu differs", i);
     free(buf);
-    xfer_free(&x);
+    h_conn_free(&x);
 }
 END_TEST
 
@@ -336,16 +270,11 @@ static void nagle_case(bool on)
     ts_params_default(&pa);
     pa.nagle = on;
     const ts_time_t d = 10 * TS_MSEC;
-    harness *h = h_new(&pa, NULL);
-    h->delay = d;
-    h_app ca, sb;
-    h_app_init(&ca, h, H_A);
-    h_app_init(&sb, h, H_B);
-    h_app_listen(&sb, PORT, 4);
-    h_app_connect(&ca, 0, PORT);
-    h_run_until(h, 1 * TS_SEC);
+    h_conn c;
+    h_conn_open(&c, &(h_conn_opts){.pa = &pa, .delay = d, .port = PORT});
+    harness *h = c.h;
     ts_time_t t0 = h->now;
-    size_t n = small_writes(h, ca.sd, t0);
+    size_t n = small_writes(h, c.ca.sd, t0);
     if (on) {
         /* one small segment in flight; the rest waits for its ACK (quick-ACKed by B at
          * t0 + d, back at t0 + 2d), then goes as one 40-byte segment */
@@ -365,10 +294,8 @@ static void nagle_case(bool on)
             }
     }
     h_run_until(h, t0 + 1 * TS_SEC);
-    ck_assert_uint_eq(sb.rx_len, 50);
-    h_app_free(&ca);
-    h_app_free(&sb);
-    h_free(h);
+    ck_assert_uint_eq(c.sb.rx_len, 50);
+    h_conn_free(&c);
 }
 
 START_TEST(nagle_on_coalesces_small_writes)
@@ -386,8 +313,8 @@ END_TEST
 START_TEST(initial_window_ten_segments)
 {
     const ts_time_t d = 50 * TS_MSEC;
-    xfer x;
-    xfer_start(&x, NULL, NULL, d, 100 * 1000, NULL, 0, 0);
+    h_conn x;
+    h_bulk_open(&x, &(h_conn_opts){.delay = d, .port = PORT, .mss = MSS}, NULL, 100 * 1000);
     h_run_until(x.h, x.t0 + 2 * d - 1);
     size_t n = 0;
     for (size_t i = 0; i < h_nlog(x.h); i++) {
@@ -403,7 +330,7 @@ START_TEST(initial_window_ten_segments)
     ck_assert_uint_eq(ai.cwnd, 10 * MSS);
     h_run_until(x.h, x.t0 + 10 * TS_SEC);
     ck_assert_uint_eq(x.sb.rx_len, 100 * 1000);
-    xfer_free(&x);
+    h_conn_free(&x);
 }
 END_TEST
 

@@ -59,9 +59,9 @@ START_TEST(last_segments)
     char *s = draw(4, &rc); /* nothing yet */
     ck_assert_int_eq(rc, -1);
     free(s);
-    h_app ca, sb;
-    h_open_pair(h, &ca, &sb, PORT, MSS);
-    ts_send(h->st[H_A], ca.sd, "hello", 5);
+    h_conn x;
+    h_conn_open(&x, &(h_conn_opts){.h = h, .port = PORT, .mss = MSS});
+    ts_send(h->st[H_A], x.ca.sd, "hello", 5);
     h_run_until(h, h->now + 1 * TS_SEC);
     /* SYN, SYN-ACK, ACK, data, its ACK: the last 2 are the data and its ACK */
     s = draw(2, &rc);
@@ -80,7 +80,7 @@ START_TEST(last_segments)
     free(s);
     /* more segments than the history keeps: only the kept ones */
     for (int i = 0; i < 10; i++) {
-        ts_send(h->st[H_A], ca.sd, "x", 1);
+        ts_send(h->st[H_A], x.ca.sd, "x", 1);
         h_run_until(h, h->now + 300 * TS_MSEC);
     }
     s = draw(8, &rc);
@@ -88,8 +88,7 @@ START_TEST(last_segments)
     ck_assert_uint_eq(count(s, ">|") + count(s, "|<"), 8);
     ck_assert_ptr_null(strstr(s, "hello"));
     free(s);
-    h_app_free(&ca);
-    h_app_free(&sb);
+    h_conn_free(&x);
     h_free(h);
     ts_connhist_free(hist);
 }

@@ -168,16 +168,17 @@ START_TEST(rto_retransmissions)
     ts_params_default(&pa);
     pa.tlp = false; /* the RTO itself is the subject */
     harness *h = setup(&pa, NULL);
-    h_app ca, sb;
-    uint32_t base = h_open_pair(h, &ca, &sb, PORT, MSS);
+    h_conn x;
+    h_conn_open(&x, &(h_conn_opts){.h = h, .port = PORT, .mss = MSS});
+    uint32_t base = x.base;
     g.n = 0;
     g.drop_side = H_A;
     g.drop_seq = base;
     g.drop_left = 2;
-    ts_send(h->st[H_A], ca.sd, "hello", 5);
+    ts_send(h->st[H_A], x.ca.sd, "hello", 5);
     ts_time_t t0 = h->now;
     h_run_until(h, h->now + 5 * TS_SEC);
-    ck_assert_uint_eq(sb.rx_len, 5);
+    ck_assert_uint_eq(x.sb.rx_len, 5);
     ck_assert_uint_eq(count(H_A), 2);
     ts_time_t t1 = h_sent_at(h, base, 2), t2 = h_sent_at(h, base, 3);
     char want[160], d[32];
@@ -191,12 +192,11 @@ START_TEST(rto_retransmissions)
     /* A new ACK starts the count over: the next loss is #1 again */
     g.drop_seq = base + 5;
     g.drop_left = 1;
-    ts_send(h->st[H_A], ca.sd, "again", 5);
+    ts_send(h->st[H_A], x.ca.sd, "again", 5);
     h_run_until(h, h->now + 5 * TS_SEC);
     ck_assert_uint_eq(count(H_A), 3);
     ck_assert(!strncmp(nth(H_A, 2)->why, "RTO retransmission #1, rto ", 27));
-    h_app_free(&ca);
-    h_app_free(&sb);
+    h_conn_free(&x);
     teardown(h);
 }
 END_TEST
@@ -204,22 +204,22 @@ END_TEST
 START_TEST(fast_retransmission)
 {
     harness *h = setup(NULL, NULL);
-    h_app ca, sb;
-    uint32_t base = h_open_pair(h, &ca, &sb, PORT, MSS);
+    h_conn x;
+    h_conn_open(&x, &(h_conn_opts){.h = h, .port = PORT, .mss = MSS});
+    uint32_t base = x.base;
     g.n = 0;
     g.drop_side = H_A;
     g.drop_seq = base + 2 * MSS;
     g.drop_left = 1;
-    h_app_send_all(&ca, 10 * MSS);
+    h_app_send_all(&x.ca, 10 * MSS);
     h_run_until(h, h->now + 2 * TS_SEC);
-    ck_assert_uint_eq(sb.rx_len, 10 * MSS);
+    ck_assert_uint_eq(x.sb.rx_len, 10 * MSS);
     ck_assert_uint_eq(count(H_A), 1);
     const said *s = nth(H_A, 0);
     ck_assert_str_eq(s->why, "fast retransmission");
     ck_assert_uint_eq(s->seq, base + 2 * MSS);
     ck_assert_int_eq(s->t, h_sent_at(h, base + 2 * MSS, 2));
-    h_app_free(&ca);
-    h_app_free(&sb);
+    h_conn_free(&x);
     teardown(h);
 }
 END_TEST
@@ -230,8 +230,9 @@ START_TEST(newreno_partial_ack)
     ts_params_default(&pa);
     pa.sack = false;
     harness *h = setup(&pa, NULL);
-    h_app ca, sb;
-    uint32_t base = h_open_pair(h, &ca, &sb, PORT, MSS);
+    h_conn x;
+    h_conn_open(&x, &(h_conn_opts){.h = h, .port = PORT, .mss = MSS});
+    uint32_t base = x.base;
     g.n = 0;
     g.drop_side = H_A;
     /* drop segments 2 and 5: the first fast retransmission fills one hole, its partial
@@ -239,16 +240,15 @@ START_TEST(newreno_partial_ack)
     g.drop_seq = base + 2 * MSS;
     g.drop_seq2 = base + 5 * MSS;
     g.drop_left = 2;
-    h_app_send_all(&ca, 10 * MSS);
+    h_app_send_all(&x.ca, 10 * MSS);
     h_run_until(h, h->now + 3 * TS_SEC);
-    ck_assert_uint_eq(sb.rx_len, 10 * MSS);
+    ck_assert_uint_eq(x.sb.rx_len, 10 * MSS);
     ck_assert_uint_eq(count(H_A), 2);
     ck_assert_str_eq(nth(H_A, 0)->why, "fast retransmission");
     ck_assert_uint_eq(nth(H_A, 0)->seq, base + 2 * MSS);
     ck_assert_str_eq(nth(H_A, 1)->why, "fast retransmission (NewReno partial ACK, RFC 6582)");
     ck_assert_uint_eq(nth(H_A, 1)->seq, base + 5 * MSS);
-    h_app_free(&ca);
-    h_app_free(&sb);
+    h_conn_free(&x);
     teardown(h);
 }
 END_TEST
@@ -256,16 +256,17 @@ END_TEST
 START_TEST(tail_loss_probe)
 {
     harness *h = setup(NULL, NULL);
-    h_app ca, sb;
-    uint32_t base = h_open_pair(h, &ca, &sb, PORT, MSS);
+    h_conn x;
+    h_conn_open(&x, &(h_conn_opts){.h = h, .port = PORT, .mss = MSS});
+    uint32_t base = x.base;
     g.n = 0;
     g.drop_side = H_A;
     g.drop_seq = base;
     g.drop_left = 1;
-    ts_send(h->st[H_A], ca.sd, "hello", 5);
+    ts_send(h->st[H_A], x.ca.sd, "hello", 5);
     ts_time_t t0 = h->now;
     h_run_until(h, h->now + 2 * TS_SEC);
-    ck_assert_uint_eq(sb.rx_len, 5);
+    ck_assert_uint_eq(x.sb.rx_len, 5);
     ck_assert_uint_eq(count(H_A), 1);
     ts_time_t t1 = h_sent_at(h, base, 2);
     char want[160], d[32];
@@ -273,8 +274,7 @@ START_TEST(tail_loss_probe)
              ms(t1 - t0, d, sizeof d));
     ck_assert_str_eq(nth(H_A, 0)->why, want);
     ck_assert_int_eq(nth(H_A, 0)->t, t1);
-    h_app_free(&ca);
-    h_app_free(&sb);
+    h_conn_free(&x);
     teardown(h);
 }
 END_TEST
@@ -282,21 +282,21 @@ END_TEST
 START_TEST(tail_loss_probe_new_data)
 {
     harness *h = setup(NULL, NULL);
-    h_app ca, sb;
-    uint32_t base = h_open_pair(h, &ca, &sb, PORT, MSS);
+    h_conn x;
+    h_conn_open(&x, &(h_conn_opts){.h = h, .port = PORT, .mss = MSS});
+    uint32_t base = x.base;
     g.n = 0;
     g.drop_side = H_A;
     g.drop_left = 10; /* the whole first flight (cwnd 10): no ACK comes back */
-    h_app_send_all(&ca, 30 * MSS);
+    h_app_send_all(&x.ca, 30 * MSS);
     h_run_until(h, h->now + 3 * TS_SEC);
-    ck_assert_uint_eq(sb.rx_len, 30 * MSS);
+    ck_assert_uint_eq(x.sb.rx_len, 30 * MSS);
     ck_assert_uint_ge(count(H_A), 1);
     const said *s = nth(H_A, 0);
     /* the probe sends the 11th segment, never sent before (RFC 8985 7.3) */
     ck_assert(!strncmp(s->why, "tail loss probe (new data), pto ", 32));
     ck_assert_uint_eq(s->seq, base + 10 * MSS);
-    h_app_free(&ca);
-    h_app_free(&sb);
+    h_conn_free(&x);
     teardown(h);
 }
 END_TEST
@@ -304,23 +304,23 @@ END_TEST
 START_TEST(rack_reordering_timer)
 {
     harness *h = setup(NULL, NULL);
-    h_app ca, sb;
-    uint32_t base = h_open_pair(h, &ca, &sb, PORT, MSS);
+    h_conn x;
+    h_conn_open(&x, &(h_conn_opts){.h = h, .port = PORT, .mss = MSS});
+    uint32_t base = x.base;
     g.n = 0;
     g.drop_side = H_A;
     g.drop_seq = base;
     g.drop_left = 1;
     /* two segments, the first lost: one SACK, too few for the dupACK rule, so RACK's
      * reordering timer decides (RFC 8985 6.2) */
-    h_app_send_all(&ca, 2 * MSS);
+    h_app_send_all(&x.ca, 2 * MSS);
     h_run_until(h, h->now + 2 * TS_SEC);
-    ck_assert_uint_eq(sb.rx_len, 2 * MSS);
+    ck_assert_uint_eq(x.sb.rx_len, 2 * MSS);
     ck_assert_uint_eq(count(H_A), 1);
     ck_assert_str_eq(nth(H_A, 0)->why,
                      "RACK reordering timer: retransmission of a segment deemed lost (RFC 8985)");
     ck_assert_uint_eq(nth(H_A, 0)->seq, base);
-    h_app_free(&ca);
-    h_app_free(&sb);
+    h_conn_free(&x);
     teardown(h);
 }
 END_TEST
@@ -331,16 +331,11 @@ START_TEST(zero_window_probe)
     ts_params_default(&pb);
     pb.rcvbuf = 8192;
     harness *h = setup(NULL, &pb);
-    h_app ca, sb;
-    h_app_init(&sb, h, H_B);
-    sb.auto_read = false; /* B never reads: its window closes */
-    h_app_listen(&sb, PORT, 4);
-    h_app_init(&ca, h, H_A);
-    h_app_connect(&ca, 0, PORT);
-    h_run_until(h, 1 * TS_SEC);
-    ck_assert(ca.events & TS_SOCK_CONNECTED);
+    h_conn x;
+    h_conn_open(&x, &(h_conn_opts){.h = h, .port = PORT});
+    x.sb.auto_read = false; /* B never reads: its window closes */
     g.n = 0;
-    h_app_send_all(&ca, 64 * 1024);
+    h_app_send_all(&x.ca, 64 * 1024);
     h_run_until(h, h->now + 3 * TS_SEC);
     /* first the persist timer sends what fits into the window left, then probes it */
     ck_assert_uint_ge(count(H_A), 3);
@@ -350,8 +345,7 @@ START_TEST(zero_window_probe)
     ck_assert_str_eq(nth(H_A, 1)->why, "zero-window probe, persist timer fired after 220 ms");
     ck_assert_uint_eq(nth(H_A, 1)->len, 0);
     ck_assert_str_eq(nth(H_A, 2)->why, "zero-window probe, persist timer fired after 440 ms");
-    h_app_free(&ca);
-    h_app_free(&sb);
+    h_conn_free(&x);
     teardown(h);
 }
 END_TEST
@@ -364,8 +358,8 @@ START_TEST(keepalive_probe)
     pa.keepalive_idle = 10 * TS_SEC;
     pa.keepalive_intvl = 2 * TS_SEC;
     harness *h = setup(&pa, NULL);
-    h_app ca, sb;
-    h_open_pair(h, &ca, &sb, PORT, MSS);
+    h_conn x;
+    h_conn_open(&x, &(h_conn_opts){.h = h, .port = PORT, .mss = MSS});
     g.n = 0;
     h_run_until(h, h->now + 11 * TS_SEC);
     ck_assert_uint_eq(count(H_A), 1);
@@ -378,8 +372,7 @@ START_TEST(keepalive_probe)
     ck_assert_uint_ge(count(H_A), 2);
     ck_assert_str_eq(nth(H_A, 1)->why, "keepalive probe #1, idle 10 s");
     ck_assert_str_eq(nth(H_A, 2)->why, "keepalive probe #2, idle 12 s");
-    h_app_free(&ca);
-    h_app_free(&sb);
+    h_conn_free(&x);
     teardown(h);
 }
 END_TEST
@@ -387,12 +380,12 @@ END_TEST
 START_TEST(delayed_ack)
 {
     harness *h = setup(NULL, NULL);
-    h_app ca, sb;
-    h_open_pair(h, &ca, &sb, PORT, MSS);
+    h_conn x;
+    h_conn_open(&x, &(h_conn_opts){.h = h, .port = PORT, .mss = MSS});
     g.n = 0;
     /* small writes far apart: once quick ACKs are used up B waits for its timer */
     for (int i = 0; i < 50 && count(H_B) == 0; i++) { /* closer than the RTO: no idle */
-        ts_send(h->st[H_A], ca.sd, "x", 1);
+        ts_send(h->st[H_A], x.ca.sd, "x", 1);
         h_run_until(h, h->now + 100 * TS_MSEC);
     }
     ck_assert_uint_ge(count(H_B), 1);
@@ -406,8 +399,7 @@ START_TEST(delayed_ack)
         if (h->log[i].from == H_A && h->log[i].plen && h->log[i].t + D <= s->t)
             arrived = h->log[i].t + D;
     ck_assert_int_eq(s->t - arrived, 40 * TS_MSEC);
-    h_app_free(&ca);
-    h_app_free(&sb);
+    h_conn_free(&x);
     teardown(h);
 }
 END_TEST
@@ -415,11 +407,12 @@ END_TEST
 START_TEST(challenge_ack)
 {
     harness *h = setup(NULL, NULL);
-    h_app ca, sb;
-    uint32_t base = h_open_pair(h, &ca, &sb, PORT, MSS);
+    h_conn x;
+    h_conn_open(&x, &(h_conn_opts){.h = h, .port = PORT, .mss = MSS});
+    uint32_t base = x.base;
     g.n = 0;
     ts_endpoint l;
-    ts_getsockname(h->st[H_A], ca.sd, &l);
+    ts_getsockname(h->st[H_A], x.ca.sd, &l);
     uint8_t pkt[1600];
     /* RFC 5961 4.2: a SYN on a synchronized connection draws a challenge ACK */
     h_seg sg = {.src = H_ADDR_A,
@@ -435,8 +428,7 @@ START_TEST(challenge_ack)
     ck_assert_uint_eq(count(H_B), 1);
     ck_assert_str_eq(nth(H_B, 0)->why, "challenge ACK (RFC 5961)");
     ck_assert_uint_eq(nth(H_B, 0)->flags, TS_TH_ACK);
-    h_app_free(&ca);
-    h_app_free(&sb);
+    h_conn_free(&x);
     teardown(h);
 }
 END_TEST
