@@ -17,8 +17,9 @@
  *   idle time does not count as growth time.
  * Not implemented: HyStart (Linux's delay-based exit from slow start; here slow start ends
  * only at ssthresh or a loss), undo of spurious reductions (4.9), and the rule that an
- * application-limited flow must not grow cwnd (neither does tcpsim's Reno). */
-#include "internal.h"
+ * application-limited flow must not grow cwnd (neither does tcpsim's Reno).
+ * The per-connection state (ts_cubic, cc_cubic.h) lives in the connection's cc_priv area. */
+#include "cc_cubic.h"
 
 extern const ts_cc_ops ts_cc_newreno;
 
@@ -56,7 +57,7 @@ static uint32_t icbrt(uint64_t x)
 /* W_cubic(t) of 4.2 in bytes, t measured from the epoch. */
 static uint64_t w_cubic(const ts_conn *c, ts_time_t t)
 {
-    const ts_cubic *cu = &c->cubic;
+    const ts_cubic *cu = ts_cubic_get(c);
     int64_t d = ((int64_t)t - (int64_t)cu->k) / (int64_t)TS_MSEC;
     uint64_t a = (uint64_t)(d < 0 ? -d : d);
     if (a > T_MAX_MS) a = T_MAX_MS;
@@ -70,13 +71,13 @@ static uint64_t w_cubic(const ts_conn *c, ts_time_t t)
 static void cubic_init(ts_conn *c)
 {
     ts_cc_newreno.init(c);
-    c->cubic = (ts_cubic){0};
+    *ts_cubic_of(c) = (ts_cubic){0};
 }
 
 /* The first ACK of a congestion avoidance stage: t = 0 here, K from the window now. */
 static void epoch_start(ts_conn *c, ts_time_t now)
 {
-    ts_cubic *cu = &c->cubic;
+    ts_cubic *cu = ts_cubic_of(c);
     cu->epoch_on = true;
     cu->epoch = now;
     cu->w_est = c->cwnd;
@@ -94,7 +95,7 @@ static void epoch_start(ts_conn *c, ts_time_t now)
 /* 4.3: W_est += alpha * segments_acked / cwnd (in segments), i.e. alpha SMSS per window. */
 static void reno_estimate(ts_conn *c, uint32_t acked)
 {
-    ts_cubic *cu = &c->cubic;
+    ts_cubic *cu = ts_cubic_of(c);
     uint64_t alpha = cu->w_est >= cu->cwnd_prior ? ALPHA_DEN : ALPHA_NUM;
     uint64_t num = alpha * mss(c) * acked + cu->est_rem, den = (uint64_t)ALPHA_DEN * c->cwnd;
     uint64_t w = cu->w_est + num / den;
@@ -108,7 +109,7 @@ static void cubic_on_ack(ts_conn *c, uint32_t acked, ts_time_t now)
         acked = ts_cc_slow_start(c, acked);
         if (!acked) return;
     }
-    ts_cubic *cu = &c->cubic;
+    ts_cubic *cu = ts_cubic_of(c);
     if (!cu->epoch_on) epoch_start(c, now);
     ts_time_t t = now - cu->epoch, rtt = c->srtt ? c->srtt : c->min_rtt;
     reno_estimate(c, acked);
@@ -129,7 +130,7 @@ static void cubic_on_ack(ts_conn *c, uint32_t acked, ts_time_t now)
 /* A congestion event (4.6, 4.7): W_max with fast convergence, ssthresh, a new epoch. */
 static void reduce(ts_conn *c)
 {
-    ts_cubic *cu = &c->cubic;
+    ts_cubic *cu = ts_cubic_of(c);
     uint32_t w = c->cwnd, m = mss(c);
     cu->cwnd_prior = w;
     if (w < cu->w_max) /* the flow lost below its last plateau: release bandwidth */
@@ -141,10 +142,20 @@ static void reduce(ts_conn *c)
     cu->epoch_on = false;
 }
 
-static void cubic_enter_recovery(ts_conn *c)
+/* 4.6 and 4.8: every signal reduces by beta_cubic; fast recovery without SACK then inflates
+ * by the three dupACKs (RFC 5681 3.2 step 3; SACK recovery's PRR resets it), an RTO drops
+ * cwnd to 1 SMSS as Reno (RFC 5681 (5)), ECN (RFC 3168 6.1.2) to ssthresh. */
+static void cubic_cong_signal(ts_conn *c, ts_cc_signal sig)
 {
     reduce(c);
-    c->cwnd = c->ssthresh + 3 * mss(c); /* RFC 5681 3.2 step 3; SACK recovery's PRR resets it */
+    switch (sig) {
+    case TS_CC_SIG_DUPACK: c->cwnd = c->ssthresh + 3 * mss(c); break;
+    case TS_CC_SIG_RTO:
+        c->cwnd = mss(c);
+        c->bytes_acked = 0;
+        break;
+    case TS_CC_SIG_ECN: c->cwnd = c->ssthresh; break;
+    }
 }
 
 static void cubic_on_dupack(ts_conn *c)
@@ -157,24 +168,18 @@ static bool cubic_recovery_ack(ts_conn *c, uint32_t acked, bool full)
     return ts_cc_newreno.on_recovery_ack(c, acked, full);
 }
 
-static void cubic_on_rto(ts_conn *c)
-{
-    reduce(c); /* 4.8: ssthresh by beta_cubic, cwnd as Reno (RFC 5681 (5)) */
-    c->cwnd = mss(c);
-    c->bytes_acked = 0;
-}
-
 static void cubic_on_idle(ts_conn *c)
 {
     ts_cc_newreno.on_idle(c);
-    c->cubic.epoch_on = false;
+    ts_cubic_of(c)->epoch_on = false;
 }
 
 const ts_cc_ops ts_cc_cubic = {.name = "cubic",
+                               .priv_size = sizeof(ts_cubic),
                                .init = cubic_init,
                                .on_ack = cubic_on_ack,
-                               .enter_recovery = cubic_enter_recovery,
+                               .cong_signal = cubic_cong_signal,
                                .on_dupack = cubic_on_dupack,
                                .on_recovery_ack = cubic_recovery_ack,
-                               .on_rto = cubic_on_rto,
+                               .post_recovery = ts_cc_post_recovery,
                                .on_idle = cubic_on_idle};

@@ -1,5 +1,6 @@
-/* cc_newreno.c: Reno congestion control (RFC 5681) with NewReno's recovery (RFC 6582).
- * "reno" differs only in leaving recovery at the first new ACK. Windows are bytes. */
+/* cc_newreno.c: Reno congestion control (RFC 5681) with NewReno's recovery (RFC 6582), and
+ * the pieces CUBIC shares (slow start, the post-recovery cwnd). "reno" differs only in
+ * leaving recovery at the first new ACK. Windows are bytes; no private state. */
 #include "internal.h"
 
 static uint32_t mss(const ts_conn *c)
@@ -54,10 +55,20 @@ static uint32_t half_flight(const ts_conn *c)
     return half > 2 * mss(c) ? half : 2 * mss(c); /* RFC 5681 (4) */
 }
 
-static void cc_enter_recovery(ts_conn *c)
+/* RFC 5681 (4): ssthresh = max(FlightSize / 2, 2 SMSS) for every signal; then fast
+ * recovery's cwnd = ssthresh + 3 SMSS (3.2 step 3), an RTO's 1 SMSS (5), ECN's ssthresh
+ * (RFC 3168 6.1.2). */
+static void cc_cong_signal(ts_conn *c, ts_cc_signal sig)
 {
     c->ssthresh = half_flight(c);
-    c->cwnd = c->ssthresh + 3 * mss(c); /* RFC 5681 3.2 step 3 */
+    switch (sig) {
+    case TS_CC_SIG_DUPACK: c->cwnd = c->ssthresh + 3 * mss(c); break;
+    case TS_CC_SIG_RTO:
+        c->cwnd = mss(c);
+        c->bytes_acked = 0;
+        break;
+    case TS_CC_SIG_ECN: c->cwnd = c->ssthresh; break;
+    }
 }
 
 static void cc_on_dupack(ts_conn *c)
@@ -87,11 +98,10 @@ static bool reno_recovery_ack(ts_conn *c, uint32_t acked, bool full)
     return true;
 }
 
-static void cc_on_rto(ts_conn *c)
+/* RFC 6937 3 (and Linux's tcp_end_cwnd_reduction): recovery ends at cwnd = ssthresh. */
+void ts_cc_post_recovery(ts_conn *c)
 {
-    c->ssthresh = half_flight(c); /* RFC 5681 (4), then cwnd = 1 SMSS (5) */
-    c->cwnd = mss(c);
-    c->bytes_acked = 0;
+    c->cwnd = c->ssthresh;
 }
 
 static void cc_on_idle(ts_conn *c)
@@ -103,17 +113,17 @@ static void cc_on_idle(ts_conn *c)
 const ts_cc_ops ts_cc_newreno = {.name = "newreno",
                                  .init = cc_init,
                                  .on_ack = cc_on_ack,
-                                 .enter_recovery = cc_enter_recovery,
+                                 .cong_signal = cc_cong_signal,
                                  .on_dupack = cc_on_dupack,
                                  .on_recovery_ack = newreno_recovery_ack,
-                                 .on_rto = cc_on_rto,
+                                 .post_recovery = ts_cc_post_recovery,
                                  .on_idle = cc_on_idle};
 
 const ts_cc_ops ts_cc_reno = {.name = "reno",
                               .init = cc_init,
                               .on_ack = cc_on_ack,
-                              .enter_recovery = cc_enter_recovery,
+                              .cong_signal = cc_cong_signal,
                               .on_dupack = cc_on_dupack,
                               .on_recovery_ack = reno_recovery_ack,
-                              .on_rto = cc_on_rto,
+                              .post_recovery = ts_cc_post_recovery,
                               .on_idle = cc_on_idle};

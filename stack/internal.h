@@ -93,18 +93,6 @@ static inline uint32_t seg_seqlen(const ts_seg *g)
     return g->len + !!(g->flags & TS_TH_SYN) + !!(g->flags & TS_TH_FIN);
 }
 
-/* CUBIC's per-connection state (cc_cubic.c, RFC 9438), in bytes and microseconds. */
-typedef struct ts_cubic {
-    uint32_t w_max;      /* W_max: cwnd before the last reduction, less fast convergence (4.7) */
-    uint32_t cwnd_prior; /* cwnd before the last reduction: alpha becomes 1 there (4.3) */
-    uint32_t origin;     /* W_cubic's plateau this epoch: W_max, or cwnd_epoch if above it */
-    uint32_t w_est;      /* the Reno-friendly estimate W_est (4.3) */
-    uint64_t est_rem, cub_rem; /* fractions of a byte carried from ACK to ACK */
-    ts_time_t epoch;           /* start of the current congestion avoidance stage */
-    ts_time_t k;               /* K: time from the epoch to the plateau */
-    bool epoch_on;             /* an epoch is running (cleared by every reduction) */
-} ts_cubic;
-
 struct ts_conn {
     uint32_t id;
     ts_state state;
@@ -143,8 +131,6 @@ struct ts_conn {
     uint32_t push_n;
     /* What the user asked of the send path (socket.c; tcp_out.c honours it). */
     bool cork;              /* TCP_CORK: partial segments wait */
-    bool more;              /* the running ts_send_flags call has TS_MSG_MORE: as cork, for it */
-    bool push_now;          /* one output pass sends partial segments despite cork and Nagle */
     bool tail_more;         /* the newest write had TS_MSG_MORE: no PSH just for ending the queue */
     uint8_t tos;            /* IP_TOS for this connection's packets */
     uint32_t notsent_lowat; /* TCP_NOTSENT_LOWAT, 0 = off */
@@ -175,14 +161,16 @@ struct ts_conn {
     uint32_t total_retrans;
     bool synack_retransmitted;  /* handshake was retransmitted: RFC 6298 5.7 */
     ts_time_t first_unacked_at; /* for user_timeout */
-    /* Tail loss probe (RFC 8985 7). */
+    /* Tail loss probe (RFC 8985 7), tcp_loss.c's. tlp_out and reo_armed describe the TLP
+     * timer slot, not the congestion state: either may hold in any ca_state, both at once. */
     uint32_t last_tx_seq;  /* start of the newest new-data (or FIN) segment sent */
     uint32_t tlp_high_seq; /* SND.NXT when the probe went out */
     bool tlp_out;          /* a probe is outstanding: no other until it is ACKed */
-    /* Congestion control. */
+    /* Congestion control and loss recovery (tcp_loss.c writes these, and the cc cwnd). */
     uint32_t cwnd, ssthresh, bytes_acked, dupacks, recover;
-    bool in_recovery;
-    ts_cubic cubic; /* cc=cubic only */
+    ts_ca_state ca_state; /* OPEN, DISORDER, RECOVERY (fast recovery), LOSS (after an RTO) */
+    bool sack_rec;        /* SACK recovery (RFC 6675), else NewReno: chosen by ts_loss_policy */
+    _Alignas(TS_CC_PRIV_ALIGN) unsigned char cc_priv[TS_CC_PRIV_SIZE]; /* the cc's own state */
     /* SACK scoreboard (RFC 6675, tcp_sack.c): SACKed ranges above SND.UNA, sorted. */
     ts_sack_block sb[TS_SACK_MAX];
     uint32_t sb_n;
@@ -218,7 +206,6 @@ struct ts_conn {
     bool challenge_sent;
     /* Keepalive / persist. */
     uint32_t probes;
-    bool sws_override; /* the persist timer fired: send what the window allows, however small */
     /* Timers: absolute deadlines, TS_TIME_NEVER when off; the earliest keys the heap. */
     ts_time_t timer[TS_NUM_TIMERS];
     ts_time_t deadline;
@@ -282,6 +269,8 @@ struct ts_stack {
 /* stack.c */
 void ts_emit(ts_stack *s, ts_event *ev);
 void ts_emit_conn(ts_stack *s, ts_conn *c, ts_event *ev);
+void ts_emit_rexmit(ts_stack *s, ts_conn *c, ts_rexmit_kind k, uint32_t seq, uint32_t len,
+                    uint32_t count, ts_time_t rto);
 void ts_drop(ts_stack *s, ts_drop_reason r, const uint8_t *pkt, size_t len);
 void ts_ip_output(ts_stack *s, ts_conn *c, uint32_t dst, uint8_t proto, uint8_t *pkt, size_t len);
 void ts_enter(ts_stack *s);
@@ -332,7 +321,16 @@ size_t ts_rcv_sack_blocks(const ts_conn *c, ts_sack_block *out, size_t max);
 void ts_rcv_read_done(ts_stack *s, ts_conn *c);
 
 /* tcp_out.c */
-void ts_tcp_output(ts_stack *s, ts_conn *c);
+/* What one output pass may do beyond the connection's standing rules: its callers say
+ * so here instead of changing the connection and changing it back. */
+typedef struct ts_out_opts {
+    uint32_t cwnd;     /* the congestion window for this pass (0: c->cwnd) */
+    bool push;         /* partial segments go despite Nagle and the cork (TCP_NAGLE_OFF) */
+    bool sws_override; /* send into a window however small, with PSH (the persist timer) */
+    bool more;         /* the running send has TS_MSG_MORE: a partial segment waits */
+} ts_out_opts;
+void ts_tcp_output(ts_stack *s, ts_conn *c); /* no options */
+void ts_tcp_output_opts(ts_stack *s, ts_conn *c, const ts_out_opts *o);
 void ts_send_syn(ts_stack *s, ts_conn *c);
 void ts_send_ack(ts_stack *s, ts_conn *c);
 void ts_send_challenge_ack(ts_stack *s, ts_conn *c);
@@ -347,12 +345,8 @@ uint32_t ts_eor_clamp(const ts_conn *c, uint32_t seq, uint32_t len);
 void ts_eor_trim(ts_conn *c); /* forget record ends at or below SND.UNA */
 uint32_t ts_flight(const ts_conn *c);
 void ts_rto_arm(ts_stack *s, ts_conn *c);
-/* Arm the tail loss probe in place of the RTO if RFC 8985 7.2 allows one; `advanced`:
- * an ACK just advanced SND.UNA (cap at a full RTO), else cap at the RTO's time left. */
-void ts_tlp_arm(ts_stack *s, ts_conn *c, bool advanced);
 
 /* tcp_sack.c: the sender's SACK scoreboard, RFC 6675 loss detection and PRR. */
-bool ts_sack_mode(const ts_conn *c); /* SACK negotiated and recovery=sack */
 void ts_sack_clear(ts_conn *c);
 void ts_sack_trim(ts_conn *c); /* drop what SND.UNA has passed */
 /* Merge the segment's valid SACK blocks (within (SND.UNA, SND.MAX], D-SACKs ignored). */
@@ -360,18 +354,48 @@ void ts_sack_add(ts_conn *c, const ts_sack_block *blk, uint32_t n);
 uint32_t ts_sack_lost_end(const ts_conn *c);            /* unSACKed bytes below it are lost */
 uint32_t ts_sack_pipe(const ts_conn *c);                /* RFC 6675 SetPipe, bytes */
 uint32_t ts_sack_below(const ts_conn *c, uint32_t seq); /* SACKed bytes below seq */
+/* Bytes of [s, e) (s at or above SND.UNA) neither ACKed nor SACKed (inline: per ACK,
+ * per remembered retransmission). */
+static inline uint32_t ts_sack_unsacked_in(const ts_conn *c, uint32_t s, uint32_t e)
+{
+    if (seq_lt(s, c->snd_una)) s = c->snd_una;
+    if (!seq_lt(s, e)) return 0;
+    return (e - s) - (ts_sack_below(c, e) - ts_sack_below(c, s));
+}
 /* If `seq` lies in a SACKed range, the end of that range, else seq. */
 uint32_t ts_sack_skip(const ts_conn *c, uint32_t seq);
 /* RFC 6675 NextSeg rule 1: the next lost, not yet retransmitted hole segment. */
 bool ts_sack_next_lost(const ts_conn *c, uint32_t *seq, uint32_t *len);
 void ts_rxt_reset(ts_conn *c);                            /* after an RTO, or at open */
 void ts_rxt_sent(ts_conn *c, uint32_t seq, uint32_t len); /* a hole retransmission went out */
-uint32_t ts_rxt_detect(ts_conn *c); /* mark lost retransmissions; returns how many */
 bool ts_rxt_next(const ts_conn *c, uint32_t *seq, uint32_t *len); /* to resend */
-/* RFC 6937 with Linux's SSRB: set cwnd for this ACK of recovery. */
-void ts_prr_ack(ts_conn *c, uint32_t delivered, bool una_advanced);
 
-void ts_reo_timeout(ts_stack *s, ts_conn *c); /* tcp_ack.c: the reordering timer */
+/* tcp_loss.c: loss recovery: the congestion state, dupACKs, NewReno, SACK recovery with
+ * PRR, RACK's reordering timer, the TLP, the RTO's reset. */
+static inline bool ts_in_recovery(const ts_conn *c)
+{
+    return c->ca_state == TS_CA_RECOVERY;
+}
+void ts_loss_start(ts_conn *c);  /* the connection is established: OPEN, policy chosen */
+void ts_loss_policy(ts_conn *c); /* choose SACK or NewReno recovery (again after set_params) */
+/* SND.UNA just advanced by `acked` (sacked0: SACKed bytes before): recovery, cc, cwnd. */
+void ts_loss_new_ack(ts_stack *s, ts_conn *c, uint32_t acked, uint32_t sacked0);
+/* What tcp_ack.c tells tcp_loss.c of an acceptable ACK (no segment: the wire is not ours). */
+typedef struct ts_ack_info {
+    const ts_sack_block *sack; /* the segment's SACK blocks */
+    uint32_t nsack;
+    bool dup;         /* a duplicate ACK (RFC 5681 2) */
+    uint32_t una0;    /* SND.UNA before the ACK */
+    uint32_t sacked0; /* SACKed bytes before the ACK */
+} ts_ack_info;
+/* Every acceptable ACK, after ts_loss_new_ack: dupACKs, SACK blocks, recovery entry, PRR. */
+void ts_loss_ack(ts_stack *s, ts_conn *c, const ts_ack_info *a);
+/* An RTO (rto true) or a zero window with data out: the one reset (see tcp_loss.c). */
+void ts_loss_reset(ts_stack *s, ts_conn *c, bool rto);
+void ts_loss_probe_timer(ts_stack *s, ts_conn *c); /* the TLP slot: RACK reordering or TLP */
+/* Arm the tail loss probe in place of the RTO if RFC 8985 7.2 allows one; `advanced`:
+ * an ACK just advanced SND.UNA (cap at a full RTO), else cap at the RTO's time left. */
+void ts_tlp_arm(ts_stack *s, ts_conn *c, bool advanced);
 
 /* tcp_timer.c */
 void ts_tcp_timer(ts_stack *s, ts_conn *c, ts_timer_kind k);

@@ -1,7 +1,8 @@
 /* policy.h: the pluggable policies: RTO estimation, backoff, delayed ACK and congestion
  * control. Each is a small struct of function pointers chosen by name (the parameter
  * block's rto_policy, backoff_policy, delack_policy, cc). A new policy is a new file with
- * its ops struct, listed in policy.c's registry. State lives in the connection. */
+ * its ops struct, listed in policy.c's registry. State lives in the connection (a cc's
+ * own state in its cc_priv area). */
 #ifndef TS_POLICY_H
 #define TS_POLICY_H
 
@@ -29,23 +30,45 @@ typedef struct ts_delack_ops {
     void (*on_data_sent)(ts_conn *c, ts_time_t now); /* we sent data (pingpong) */
 } ts_delack_ops;
 
-/* Congestion control (RFC 5681, RFC 6582, RFC 9438). Windows are in bytes. on_ack gets the
- * ACK's arrival time (the stack's clock) for time-based growth such as CUBIC's. */
+/* Congestion control (RFC 5681, RFC 6582, RFC 9438), shaped after FreeBSD's struct cc_algo.
+ * Windows are in bytes. Recovery itself (which segments to resend, when recovery starts and
+ * ends, PRR) is tcp_loss.c's; a cc module only decides ssthresh and cwnd at the moments
+ * tcp_loss.c reports. Its own state lives in the connection's cc_priv area (TS_CC_PRIV),
+ * priv_size bytes of it, checked against TS_CC_PRIV_SIZE at compile time (TS_CC_PRIV_FITS).
+ * on_ack gets the ACK's arrival time (the stack's clock) for time-based growth (CUBIC). */
+typedef enum {
+    TS_CC_SIG_DUPACK, /* DupThresh dupACKs or SACK loss: fast recovery starts (RFC 5681 3.2) */
+    TS_CC_SIG_RTO,    /* the first retransmission timeout of a loss episode (RFC 5681 (4), (5)) */
+    TS_CC_SIG_ECN,    /* an ECN-Echo (RFC 3168 6.1.2); no caller yet: the core has no ECN */
+} ts_cc_signal;
+
 typedef struct ts_cc_ops {
     const char *name;
+    size_t priv_size; /* bytes of cc_priv the algorithm uses */
     void (*init)(ts_conn *c);
     void (*on_ack)(ts_conn *c, uint32_t acked, ts_time_t now); /* new data ACKed, not in recovery */
-    void (*enter_recovery)(ts_conn *c);                        /* third duplicate ACK */
-    void (*on_dupack)(ts_conn *c);                             /* further dupACK in recovery */
-    /* A new ACK in recovery: returns true when recovery ends (full ACK). */
+    void (*cong_signal)(ts_conn *c, ts_cc_signal sig);         /* ssthresh and cwnd for a signal */
+    void (*on_dupack)(ts_conn *c); /* a further dupACK in NewReno recovery (window inflation) */
+    /* A new ACK in NewReno recovery: returns true when recovery ends (full ACK). */
     bool (*on_recovery_ack)(ts_conn *c, uint32_t acked, bool full);
-    void (*on_rto)(ts_conn *c);
-    void (*on_idle)(ts_conn *c); /* restart after idle > RTO */
+    void (*post_recovery)(ts_conn *c); /* SACK recovery ended (RecoveryPoint ACKed) */
+    void (*on_idle)(ts_conn *c);       /* restart after idle > RTO */
 } ts_cc_ops;
+
+/* The connection's per-algorithm area: big enough for every registered algorithm's state
+ * (each says so with TS_CC_PRIV_FITS), so no connection allocates per algorithm. */
+#define TS_CC_PRIV_SIZE  64
+#define TS_CC_PRIV_ALIGN 8
+#define TS_CC_PRIV_FITS(type)                                                                      \
+    _Static_assert(sizeof(type) <= TS_CC_PRIV_SIZE, #type " outgrew TS_CC_PRIV_SIZE");             \
+    _Static_assert(_Alignof(type) <= TS_CC_PRIV_ALIGN, #type " needs a stricter alignment")
+#define TS_CC_PRIV(c, type) ((type *)(void *)(c)->cc_priv)
 
 /* Slow start's growth for one ACK (cc_newreno.c; shared with CUBIC): returns the bytes
  * left for congestion avoidance. */
 uint32_t ts_cc_slow_start(ts_conn *c, uint32_t acked);
+/* The usual end of SACK recovery (RFC 6937 3, as Linux): cwnd = ssthresh (cc_newreno.c). */
+void ts_cc_post_recovery(ts_conn *c);
 
 const ts_rto_ops *ts_rto_find(const char *name);
 const ts_backoff_ops *ts_backoff_find(const char *name);

@@ -192,9 +192,7 @@ static uint32_t send_some(ts_stack *s, ts_conn *c, const uint8_t *buf, size_t le
     if (!more) ts_push_mark(c, c->snd_buf_seq + c->sndq.len);
     if (n == len && (flags & TS_MSG_EOR) && c->eor_n < TS_EOR_MAX)
         c->eor_mark[c->eor_n++] = c->snd_buf_seq + c->sndq.len;
-    c->more = more;
-    ts_tcp_output(s, c);
-    c->more = false;
+    ts_tcp_output_opts(s, c, &(ts_out_opts){.more = more});
     return n;
 }
 
@@ -393,9 +391,7 @@ int ts_sock_push(ts_stack *s, int sd)
 {
     GET_CONN(s, sd, c);
     ts_enter(s);
-    c->push_now = true;
-    ts_tcp_output(s, c);
-    c->push_now = false;
+    ts_tcp_output_opts(s, c, &(ts_out_opts){.push = true});
     ts_leave(s);
     return 0;
 }
@@ -495,6 +491,7 @@ int ts_sock_set_params(ts_stack *s, int sd, const ts_params *p, char *err, size_
     if (ts_conn_policies(&probe, err, errlen) < 0) return -EINVAL;
     c->p = *p;
     ts_conn_policies(c, NULL, 0);
+    ts_loss_policy(c); /* recovery=... may have changed */
     if (c->state == TS_CLOSED) c->rto = p->rto_init;
     return 0;
 }
@@ -539,7 +536,7 @@ static void fill_info(const ts_conn *c, ts_tcp_info *o)
     o->retransmits = c->total_retrans;
     o->backoff = c->retries;
     o->dupacks = c->dupacks;
-    o->in_recovery = c->in_recovery;
+    o->in_recovery = ts_in_recovery(c);
     o->delack_pending = c->ack_pending;
     o->pingpong = c->pingpong;
     o->quickack_left = c->quickack_left;
@@ -551,20 +548,13 @@ static void fill_info(const ts_conn *c, ts_tcp_info *o)
     memcpy(o->cc, c->p.cc, sizeof o->cc);
     o->snd_max = c->snd_max;
     o->sacked = c->sacked_bytes;
-    bool sack_rec = c->in_recovery && ts_sack_mode(c);
+    bool sack_rec = ts_in_recovery(c) && c->sack_rec;
     o->flight = sack_rec ? ts_sack_pipe(c) : ts_flight(c);
-    if (sack_rec || c->retries) {
+    if (sack_rec || c->ca_state == TS_CA_LOSS) {
         uint32_t end = ts_sack_lost_end(c);
         o->lost = end - c->snd_una - ts_sack_below(c, end);
     }
-    if (c->retries && c->state >= TS_ESTABLISHED)
-        o->ca_state = TS_CA_LOSS;
-    else if (c->in_recovery)
-        o->ca_state = TS_CA_RECOVERY;
-    else if (c->dupacks || c->sacked_bytes)
-        o->ca_state = TS_CA_DISORDER;
-    else
-        o->ca_state = TS_CA_OPEN;
+    o->ca_state = c->ca_state; /* tcp_loss.c's */
     memcpy(o->timer, c->timer, sizeof o->timer);
 }
 

@@ -151,6 +151,21 @@ void ts_emit_conn(ts_stack *s, ts_conn *c, ts_event *ev)
     s->ev_conn = prev;
 }
 
+/* The one builder of TS_EV_RETRANSMIT: count and rto as the caller accounts them (the
+ * timers: the consecutive timeout and what the timer has left; recovery and the TLP: 1
+ * and the RTO in force). */
+void ts_emit_rexmit(ts_stack *s, ts_conn *c, ts_rexmit_kind k, uint32_t seq, uint32_t len,
+                    uint32_t count, ts_time_t rto)
+{
+    ts_event ev = {.type = TS_EV_RETRANSMIT};
+    ev.u.rexmit.kind = k;
+    ev.u.rexmit.seq = seq;
+    ev.u.rexmit.len = len;
+    ev.u.rexmit.count = count;
+    ev.u.rexmit.rto = rto;
+    ts_emit_conn(s, c, &ev);
+}
+
 void ts_drop(ts_stack *s, ts_drop_reason r, const uint8_t *pkt, size_t len)
 {
     s->cnt.drops[r]++;

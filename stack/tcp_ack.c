@@ -1,7 +1,8 @@
 /* tcp_ack.c: the rest of segment arrival for synchronized states (RFC 9293 3.10.7.4,
- * from the ACK check on): RTT samples (RFC 6298, Karn; RFC 7323 timestamps), duplicate
- * ACKs, fast retransmit and NewReno recovery (RFC 5681 3.2, RFC 6582), window updates,
- * closing-state transitions, then the segment's data and FIN. */
+ * from the ACK check on): ACK acceptance, RTT samples (RFC 6298, Karn; RFC 7323
+ * timestamps), SND.UNA and the send ring, the retransmission timer, window updates,
+ * closing-state transitions, then the segment's data and FIN. What an ACK means for loss
+ * recovery and cwnd (dupACKs, SACK, recovery, the cc) is tcp_loss.c's. */
 #include <errno.h>
 #include <string.h>
 
@@ -21,66 +22,6 @@ static void rtt_sample(ts_stack *s, ts_conn *c, ts_time_t rtt)
     ts_emit_conn(s, c, &ev);
 }
 
-static void cwnd_event(ts_stack *s, ts_conn *c, uint32_t before)
-{
-    if (c->cwnd == before) return;
-    ts_event ev = {.type = TS_EV_CWND};
-    ev.u.cwnd.cwnd = c->cwnd;
-    ev.u.cwnd.ssthresh = c->ssthresh;
-    ts_emit_conn(s, c, &ev);
-}
-
-static void rexmit_event(ts_stack *s, ts_conn *c, ts_rexmit_kind k, uint32_t seq, uint32_t len)
-{
-    ts_event ev = {.type = TS_EV_RETRANSMIT};
-    ev.u.rexmit.kind = k;
-    ev.u.rexmit.seq = seq;
-    ev.u.rexmit.len = len;
-    ev.u.rexmit.count = 1;
-    ev.u.rexmit.rto = c->rto;
-    ts_emit_conn(s, c, &ev);
-}
-
-static uint32_t resend_len(const ts_conn *c)
-{
-    uint32_t off = c->snd_una - c->snd_buf_seq;
-    uint32_t avail = c->sndq.len > off ? c->sndq.len - off : 0;
-    return avail < c->snd_mss ? avail : c->snd_mss;
-}
-
-/* RFC 3042 limited transmit: each of the first two dupACKs lets one new segment out, up
- * to cwnd + 2*SMSS in flight, cwnd itself unchanged (Linux does the same, counting
- * dupACKs as SACKed segments without SACK) */
-static void limited_transmit(ts_stack *s, ts_conn *c)
-{
-    uint32_t cwnd = c->cwnd;
-    c->cwnd += c->dupacks * c->snd_mss;
-    ts_tcp_output(s, c);
-    c->cwnd = cwnd;
-}
-
-/* RFC 5681 3.2 and RFC 6582 3.2: a duplicate ACK (connections without SACK recovery). */
-static void dupack(ts_stack *s, ts_conn *c)
-{
-    uint32_t before = c->cwnd;
-    c->dupacks++;
-    if (c->dupacks == 3 && !c->in_recovery && seq_ge(c->snd_una, c->recover)) {
-        c->in_recovery = true;
-        c->recover = c->snd_max;
-        c->cc_ops->enter_recovery(c);
-        s->cnt.tcp_fast_retransmits++;
-        uint32_t len = resend_len(c);
-        rexmit_event(s, c, TS_REXMIT_FAST, c->snd_una, len);
-        ts_send_data(s, c, c->snd_una, len, true);
-        ts_rto_arm(s, c);
-    } else if (c->dupacks > 3 && c->in_recovery) {
-        c->cc_ops->on_dupack(c);
-    } else if (c->dupacks <= 2 && !c->in_recovery && c->p.limited_transmit) {
-        limited_transmit(s, c);
-    }
-    cwnd_event(s, c, before);
-}
-
 static void take_rtt_sample(ts_stack *s, ts_conn *c, const ts_seg *g)
 {
     if (c->rtt_timing && seq_gt(g->ack, c->rtt_timed_seq)) {
@@ -94,24 +35,10 @@ static void take_rtt_sample(ts_stack *s, ts_conn *c, const ts_seg *g)
     }
 }
 
-/* What a new ACK delivered, as Linux counts it for cwnd growth (abc = 0): segments reach
- * the receiver once, when first SACKed, or, without SACK, when a dupACK reported them (one
- * per dupACK, Linux's Reno emulation of SACK). Bytes that arrived earlier do not count
- * again at the cumulative ACK; at least one segment does (the hole it filled). RFC 5681
- * counts every byte the ACK newly acknowledges (abc >= 1). sacked0: SACKed bytes before
- * the ACK's trim of the scoreboard. */
-static uint32_t delivered(const ts_conn *c, uint32_t acked, uint32_t sacked0, bool sack)
-{
-    uint64_t seen = sack ? (sacked0 > c->sacked_bytes ? sacked0 - c->sacked_bytes : 0)
-                         : (uint64_t)c->dupacks * c->snd_mss; /* no wrap, however many */
-    uint32_t hole = acked < c->snd_mss ? acked : c->snd_mss;
-    return seen < acked - hole ? acked - (uint32_t)seen : hole;
-}
-
 /* New data ACKed: advance SND.UNA, free the ring, feed CC and recovery. */
 static void new_ack(ts_stack *s, ts_conn *c, const ts_seg *g)
 {
-    uint32_t acked = g->ack - c->snd_una, before = c->cwnd, sacked0 = c->sacked_bytes;
+    uint32_t acked = g->ack - c->snd_una, sacked0 = c->sacked_bytes;
     take_rtt_sample(s, c, g);
     if (seq_gt(g->ack, c->snd_buf_seq)) {
         uint32_t n = g->ack - c->snd_buf_seq;
@@ -123,35 +50,7 @@ static void new_ack(ts_stack *s, ts_conn *c, const ts_seg *g)
     if (seq_lt(c->snd_nxt, c->snd_una)) c->snd_nxt = c->snd_una;
     c->retries = 0;
     c->probes = 0;
-    c->reo_armed = false; /* re-armed below if a hole remains (sack_ack) */
-    if (c->tlp_out && seq_ge(g->ack, c->tlp_high_seq)) c->tlp_out = false; /* RFC 8985 7.4 */
-    bool sack = ts_sack_mode(c);
-    if (sack) ts_sack_trim(c);
-    if (c->in_recovery && sack) {
-        /* RFC 6675: recovery ends when SND.UNA reaches RecoveryPoint; RFC 6937 (and
-         * Linux) then set cwnd = ssthresh. A partial ACK sends nothing by itself: PRR
-         * decides (sack_ack). */
-        if (seq_ge(g->ack, c->recover)) {
-            c->in_recovery = false;
-            c->dupacks = 0;
-            c->cwnd = c->ssthresh;
-        }
-    } else if (c->in_recovery) {
-        bool full = seq_ge(g->ack, c->recover);
-        if (c->cc_ops->on_recovery_ack(c, acked, full)) {
-            c->in_recovery = false;
-            c->dupacks = 0;
-        } else { /* partial ACK: resend the next hole at once (RFC 6582 3.2 step 3) */
-            uint32_t len = resend_len(c);
-            rexmit_event(s, c, TS_REXMIT_PARTIAL, c->snd_una, len);
-            ts_send_data(s, c, c->snd_una, len, true);
-        }
-    } else {
-        uint32_t grow = c->p.abc ? acked : delivered(c, acked, sacked0, sack);
-        c->dupacks = 0;
-        c->cc_ops->on_ack(c, grow, s->now);
-    }
-    cwnd_event(s, c, before);
+    ts_loss_new_ack(s, c, acked, sacked0); /* recovery, the cc, cwnd */
     if (c->snd_una == c->snd_max) {
         ts_timer_clear(s, c, TS_TIMER_RETRANSMIT);
         ts_timer_clear(s, c, TS_TIMER_TLP);
@@ -289,101 +188,6 @@ static void data_input(ts_stack *s, ts_conn *c, const ts_seg *g)
     if (c->rcvq.len > before) ts_notify(s, c, TS_SOCK_READABLE);
 }
 
-/* RFC 6675 5 with PRR: enter recovery, retransmit the first hole at once. */
-static void sack_enter_recovery(ts_stack *s, ts_conn *c)
-{
-    c->in_recovery = true;
-    c->recover = c->snd_max; /* RecoveryPoint = HighData */
-    c->recover_fs = c->cwnd; /* Linux's prior_cwnd */
-    c->prr_delivered = c->prr_out = 0;
-    /* Holes the last recovery retransmitted above its RecoveryPoint are still in
-     * flight (HighRxt above SND.UNA, and remembered for RACK): a recovery that starts
-     * on the ACK that ended the last must not send them again at once. */
-    if (!seq_gt(c->high_rxt, c->snd_una) || seq_gt(c->high_rxt, c->snd_max))
-        c->high_rxt = c->snd_una;
-    if (c->reo_armed) {
-        c->reo_armed = false;
-        ts_timer_clear(s, c, TS_TIMER_TLP);
-        if (!ts_timer_on(c, TS_TIMER_RETRANSMIT)) ts_rto_arm(s, c);
-    }
-    /* RFC 6675 4: the first segment is presumed lost even if IsLost does not say so */
-    if (!seq_gt(ts_sack_lost_end(c), c->snd_una)) {
-        uint32_t end = c->sb_n ? c->sb[0].start : c->snd_max;
-        c->rack_lost = seq_min(end, c->snd_una + c->snd_mss);
-    }
-    c->cc_ops->enter_recovery(c); /* ssthresh; PRR sets cwnd */
-    s->cnt.tcp_fast_retransmits++;
-}
-
-/* The reordering window of RFC 8985 6.2: min_RTT/4, at most SRTT, plus Linux's 2 ms
- * timer slack (2 ticks on older Linux, see ts_timeout_min). Armed when SACKed data shows
- * a hole that IsLost does not yet call lost: the hole went out no later than the SACKed
- * data, so it is late by then. */
-static void reo_arm(ts_stack *s, ts_conn *c)
-{
-    ts_time_t rtt = c->min_rtt ? c->min_rtt : c->srtt;
-    ts_time_t wnd = rtt / 4 < c->srtt ? rtt / 4 : c->srtt;
-    c->reo_armed = true;
-    ts_timer_set(s, c, TS_TIMER_TLP, s->now + ts_timeout_min(c, wnd));
-}
-
-/* The reordering timer fired: the holes below the highest SACKed range are lost. */
-void ts_reo_timeout(ts_stack *s, ts_conn *c)
-{
-    c->reo_armed = false;
-    bool may = c->in_recovery || (seq_ge(c->snd_una, c->recover) && !c->retries);
-    if (c->snd_una == c->snd_max || !c->sb_n || !may) {
-        ts_rto_arm(s, c);
-        return;
-    }
-    c->rack_lost = c->sb[c->sb_n - 1].start;
-    if (!c->in_recovery) {
-        sack_enter_recovery(s, c);
-        ts_prr_ack(c, 0, false);
-    } /* in recovery cwnd stays: the newly lost data leaves the pipe, making room */
-    ts_tcp_output(s, c);
-    ts_rto_arm(s, c);
-}
-
-/* A hole below the highest SACKed range that IsLost does not (yet) call lost? */
-static bool hole_below_sacked(const ts_conn *c)
-{
-    return c->sb_n && c->sacked_bytes >= c->snd_mss &&
-           seq_lt(ts_sack_lost_end(c), c->sb[c->sb_n - 1].start);
-}
-
-/* An ACK on a connection with SACK recovery: the scoreboard, then RFC 6675's decision to
- * enter recovery (DupThresh dupACKs, or IsLost(SND.UNA)), then PRR's cwnd. */
-static void sack_ack(ts_stack *s, ts_conn *c, const ts_seg *g, bool dup, uint32_t una0,
-                     uint32_t sacked0)
-{
-    uint32_t before = c->cwnd;
-    ts_sack_add(c, g->opts.sack, g->opts.nsack);
-    uint32_t acked = c->snd_una - una0;
-    int64_t d = (int64_t)acked + c->sacked_bytes - sacked0;
-    uint32_t delivered = d > 0 ? (uint32_t)d : 0;
-    if (dup) c->dupacks++;
-    if (!c->in_recovery) {
-        bool may = c->snd_una != c->snd_max && seq_ge(c->snd_una, c->recover) && !c->retries;
-        if (may && (c->dupacks >= 3 || seq_gt(ts_sack_lost_end(c), c->snd_una))) {
-            sack_enter_recovery(s, c);
-            ts_prr_ack(c, delivered, acked > 0);
-            if (hole_below_sacked(c) && c->srtt) reo_arm(s, c);
-        } else {
-            /* limited transmit needs no help here: SACKed data leaves the flight
-             * (tcp_out.c next_len), so ts_ack_input's output sends into the room */
-            if (may && hole_below_sacked(c) && !c->reo_armed && c->srtt) reo_arm(s, c);
-        }
-    } else {
-        ts_rxt_detect(c); /* before PRR: a lost retransmission leaves the pipe */
-        ts_prr_ack(c, delivered, acked > 0);
-        /* RACK in recovery too: a hole below SACKed data, too few SACKs above it for
-         * DupThresh (the tail of the window), is lost once the reordering window passes */
-        if (hole_below_sacked(c) && !c->reo_armed && c->srtt) reo_arm(s, c);
-    }
-    cwnd_event(s, c, before);
-}
-
 void ts_ack_input(ts_stack *s, ts_conn *c, const ts_seg *g)
 {
     if (!ack_check(s, c, g)) return;
@@ -400,10 +204,8 @@ void ts_ack_input(ts_stack *s, ts_conn *c, const ts_seg *g)
                ((uint32_t)g->wnd << c->snd_wscale) == c->snd_wnd && c->snd_max != c->snd_una;
     uint32_t una0 = c->snd_una, sacked0 = c->sacked_bytes;
     if (seq_gt(g->ack, c->snd_una)) new_ack(s, c, g);
-    if (ts_sack_mode(c) && c->state != TS_SYN_RECEIVED)
-        sack_ack(s, c, g, dup, una0, sacked0);
-    else if (dup)
-        dupack(s, c);
+    ts_ack_info a = {g->opts.sack, g->opts.nsack, dup, una0, sacked0};
+    ts_loss_ack(s, c, &a); /* dupACKs, SACK, recovery (tcp_loss.c) */
     window_update(s, c, g);
     if (!closing_transitions(s, c)) return;
     if (g->len) {

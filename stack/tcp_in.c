@@ -124,6 +124,7 @@ static void established(ts_stack *s, ts_conn *c, const ts_seg *g)
     c->synack_retransmitted = c->retries > 1;
     c->retries = 0;
     c->cc_ops->init(c);
+    ts_loss_start(c); /* OPEN; SACK or NewReno recovery, chosen once */
     ts_timer_clear(s, c, TS_TIMER_RETRANSMIT);
     ts_set_state(s, c, TS_ESTABLISHED);
     if (c->p.keepalive) ts_timer_set(s, c, TS_TIMER_KEEPALIVE, s->now + c->p.keepalive_idle);

@@ -2,7 +2,10 @@
  * windows, data under the peer's window and cwnd with Nagle (RFC 896) and sender-side
  * silly-window avoidance, ACKs (which carry any pending delayed ACK), RSTs (RFC 9293
  * 3.10.7.1), challenge ACKs (RFC 5961) and probes. Each segment is built once, in place,
- * in the stack's scratch buffer, with one copy of the payload from the send ring. */
+ * in the stack's scratch buffer, with one copy of the payload from the send ring.
+ * One output pass (ts_tcp_output_opts) sends what the windows allow, SACK recovery's hole
+ * retransmissions first; what the pass may do beyond the connection's own rules (a
+ * larger cwnd, a push, the SWS override) its caller says in a ts_out_opts. */
 #include <errno.h>
 #include <string.h>
 
@@ -119,32 +122,6 @@ void ts_rto_arm(ts_stack *s, ts_conn *c)
      * which fires first and re-arms the RTO) */
     if (!c->reo_armed) ts_timer_clear(s, c, TS_TIMER_TLP);
     ts_timer_set(s, c, TS_TIMER_RETRANSMIT, s->now + t);
-}
-
-/* RFC 8985 7.2 with Linux's numbers (tcp_schedule_loss_probe): PTO = 2*SRTT, plus the
- * worst-case delayed ACK (rto_min, 200 ms) when one segment is in flight or 2 ms
- * otherwise, capped by the RTO. Linux keeps one timer for both, so an armed probe stands
- * in for the RTO, which the probe (or its failure to qualify) re-arms. Only with SACK,
- * in the open state (no recovery or RTO episode), one probe per tail. */
-void ts_tlp_arm(ts_stack *s, ts_conn *c, bool advanced)
-{
-    bool open_state = c->state == TS_ESTABLISHED || c->state == TS_CLOSE_WAIT ||
-                      c->state == TS_FIN_WAIT_1 || c->state == TS_CLOSING ||
-                      c->state == TS_LAST_ACK;
-    if (!c->p.tlp || !c->sack_ok || !open_state || c->snd_una == c->snd_max || c->in_recovery ||
-        c->retries || c->tlp_out || !c->srtt || seq_lt(c->snd_una, c->recover) || c->reo_armed)
-        return;
-    uint32_t flight = c->snd_max - c->snd_una - (c->fin_sent ? 1 : 0);
-    ts_time_t pto =
-        flight <= c->snd_mss ? 2 * c->srtt + c->p.rto_min : ts_timeout_min(c, 2 * c->srtt);
-    ts_time_t cap = c->rto;
-    if (!advanced && ts_timer_on(c, TS_TIMER_RETRANSMIT))
-        cap = c->timer[TS_TIMER_RETRANSMIT] > s->now ? c->timer[TS_TIMER_RETRANSMIT] - s->now : 0;
-    else if (!advanced && c->first_unacked_at) /* the RTO counts from the oldest send */
-        cap = c->first_unacked_at + c->rto > s->now ? c->first_unacked_at + c->rto - s->now : 0;
-    if (pto > cap) pto = cap;
-    ts_timer_clear(s, c, TS_TIMER_RETRANSMIT);
-    ts_timer_set(s, c, TS_TIMER_TLP, s->now + pto);
 }
 
 void ts_send_syn(ts_stack *s, ts_conn *c)
@@ -297,24 +274,24 @@ static bool can_send_data(const ts_conn *c)
 }
 
 /* How much of the ring may go out at snd_nxt now; 0 means wait. Sets *fin. */
-static uint32_t next_len(ts_conn *c, bool *fin)
+static uint32_t next_len(ts_conn *c, const ts_out_opts *o, uint32_t cwnd, bool *fin)
 {
     uint32_t off = c->snd_nxt - c->snd_buf_seq;
     uint32_t avail = c->sndq.len > off ? c->sndq.len - off : 0;
-    uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+    uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
     uint32_t flight = ts_flight(c);
     uint32_t room;
-    if (c->in_recovery && ts_sack_mode(c)) {
+    if (ts_in_recovery(c) && c->sack_rec) {
         /* RFC 6675: cwnd bounds the pipe; the peer's window still counts from SND.UNA */
         uint32_t pipe = ts_sack_pipe(c), out = c->snd_max - c->snd_una;
-        room = c->cwnd > pipe ? c->cwnd - pipe : 0;
+        room = cwnd > pipe ? cwnd - pipe : 0;
         uint32_t rroom = c->snd_wnd > out ? c->snd_wnd - out : 0;
         if (rroom < room) room = rroom;
         flight = out;
     } else {
-        if (c->in_recovery)
+        if (ts_in_recovery(c))
             flight = c->snd_max - c->snd_una;
-        else if (c->sb_n && (c->p.limited_transmit || c->retries))
+        else if (c->sb_n && (c->p.limited_transmit || c->ca_state == TS_CA_LOSS))
             flight -= ts_sack_below(c, c->snd_nxt); /* SACKed data is not in flight:
                                                      * RFC 3042 with SACK, as Linux */
         room = wnd > flight ? wnd - flight : 0;
@@ -332,11 +309,11 @@ static uint32_t next_len(ts_conn *c, bool *fin)
     bool retransmission = seq_lt(c->snd_nxt, c->snd_max);
     if (len < c->snd_mss && !retransmission && !*fin) {
         if (window_limited) { /* sender SWS avoidance (RFC 9293 3.8.6.2.1) */
-            if ((flight > 0 || len < c->max_snd_wnd / 2) && !c->sws_override) return 0;
-        } else if (record_end || c->push_now || c->sws_override) {
+            if ((flight > 0 || len < c->max_snd_wnd / 2) && !o->sws_override) return 0;
+        } else if (record_end || o->push || o->sws_override) {
             /* Linux applies Nagle and the cork to the queue's last skb only; a push
              * (TCP_NODELAY, uncork) or the persist timer sends the tail regardless */
-        } else if (c->cork || c->more) { /* TCP_CORK / MSG_MORE: wait for a full segment */
+        } else if (c->cork || o->more) { /* TCP_CORK / MSG_MORE: wait for a full segment */
             return 0;
         } else if (c->p.nagle && flight > 0) { /* Nagle: one small segment in flight */
             return 0;
@@ -351,13 +328,13 @@ static uint32_t next_len(ts_conn *c, bool *fin)
  * expect `P.` there), while single segments sent into a freed slot (limited transmit,
  * TLP) and bursts in congestion avoidance do not. Modelled as: the 2nd or later new
  * segment of one output pass, in slow start, after which the window blocks more data. */
-static bool burst_end(const ts_conn *c, uint32_t off, uint32_t len, uint32_t sent)
+static bool burst_end(const ts_conn *c, uint32_t cwnd, uint32_t off, uint32_t len, uint32_t sent)
 {
-    if (sent == 0 || !len || c->cwnd >= c->ssthresh) return false;
+    if (sent == 0 || !len || cwnd >= c->ssthresh) return false;
     uint32_t left = c->sndq.len - off - len; /* data still waiting after this segment */
     if (left == 0) return false;
-    uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
-    uint32_t flight = (c->in_recovery ? c->snd_max : c->snd_nxt) - c->snd_una + len;
+    uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
+    uint32_t flight = (ts_in_recovery(c) ? c->snd_max : c->snd_nxt) - c->snd_una + len;
     uint32_t next = left < c->snd_mss ? left : c->snd_mss;
     return wnd <= flight || wnd - flight < next;
 }
@@ -365,7 +342,7 @@ static bool burst_end(const ts_conn *c, uint32_t off, uint32_t len, uint32_t sen
 /* SACK recovery (RFC 6675 NextSeg rule 1): retransmit the next lost hole if cwnd leaves
  * room in the pipe. Returns 1 when it sent one, 0 when no hole is lost (new data may
  * follow, from SND.NXT = SND.MAX), -1 when a lost hole waits for room. */
-static int sack_rexmit(ts_stack *s, ts_conn *c)
+static int sack_rexmit(ts_stack *s, ts_conn *c, uint32_t cwnd)
 {
     uint32_t seq, len;
     c->snd_nxt = c->snd_max;
@@ -374,14 +351,8 @@ static int sack_rexmit(ts_stack *s, ts_conn *c)
     if (!again && !ts_sack_next_lost(c, &seq, &len)) return 0;
     len = ts_eor_clamp(c, seq, len);
     uint32_t pipe = ts_sack_pipe(c), need = len ? len : 1;
-    if (c->cwnd <= pipe || c->cwnd - pipe < need) return -1;
-    ts_event ev = {.type = TS_EV_RETRANSMIT};
-    ev.u.rexmit.kind = TS_REXMIT_FAST;
-    ev.u.rexmit.seq = seq;
-    ev.u.rexmit.len = len;
-    ev.u.rexmit.count = 1;
-    ev.u.rexmit.rto = c->rto;
-    ts_emit_conn(s, c, &ev);
+    if (cwnd <= pipe || cwnd - pipe < need) return -1;
+    ts_emit_rexmit(s, c, TS_REXMIT_FAST, seq, len, 1, c->rto);
     ts_send_data(s, c, seq, len, true);
     if (!again) c->high_rxt = seq + need;
     ts_rxt_sent(c, seq, len);
@@ -392,27 +363,34 @@ static int sack_rexmit(ts_stack *s, ts_conn *c)
 /* Send what the windows allow; any pending ACK rides along, or goes out alone if due. */
 void ts_tcp_output(ts_stack *s, ts_conn *c)
 {
+    static const ts_out_opts none;
+    ts_tcp_output_opts(s, c, &none);
+}
+
+void ts_tcp_output_opts(ts_stack *s, ts_conn *c, const ts_out_opts *o)
+{
+    uint32_t cwnd = o->cwnd ? o->cwnd : c->cwnd;
     if (can_send_data(c)) {
         uint32_t sent = 0; /* new-data segments sent by this call */
-        bool sack = ts_sack_mode(c);
+        bool sack = c->sack_rec;
         for (int guard = 0; guard < 65536; guard++) {
-            if (sack && c->in_recovery) {
-                int r = sack_rexmit(s, c);
+            if (sack && ts_in_recovery(c)) {
+                int r = sack_rexmit(s, c, cwnd);
                 if (r > 0) continue;
                 if (r < 0) break; /* a lost hole waits for room in the pipe */
             }
             if (sack && c->sb_n && seq_lt(c->snd_nxt, c->snd_max)) /* after an RTO: skip */
                 c->snd_nxt = ts_sack_skip(c, c->snd_nxt);          /* what the peer holds */
             bool fin;
-            uint32_t len = next_len(c, &fin);
+            uint32_t len = next_len(c, o, cwnd, &fin);
             if (len == 0 && !fin) break;
             uint32_t seq = c->snd_nxt;
             bool rexmit = seq_lt(seq, c->snd_max);
             uint32_t off = seq - c->snd_buf_seq;
             uint8_t flags = TS_TH_ACK | (fin ? TS_TH_FIN : 0);
-            if (push_due(c, seq, len) || (!rexmit && burst_end(c, off, len, sent)))
+            if (push_due(c, seq, len) || (!rexmit && burst_end(c, cwnd, off, len, sent)))
                 flags |= TS_TH_PSH;
-            if (c->sws_override && len) flags |= TS_TH_PSH; /* as Linux's tcp_write_wakeup */
+            if (o->sws_override && len) flags |= TS_TH_PSH; /* as Linux's tcp_write_wakeup */
             if (!rexmit && (len || fin)) {
                 sent++;
                 c->last_tx_seq = seq;
@@ -426,7 +404,7 @@ void ts_tcp_output(ts_stack *s, ts_conn *c)
                 c->rtt_timed_at = s->now;
             }
             if (c->snd_una == c->snd_max) c->first_unacked_at = s->now;
-            if (c->in_recovery) c->prr_out += len;
+            if (ts_in_recovery(c)) c->prr_out += len;
             xmit(s, c, seq, flags, len);
             c->snd_nxt = seq + len + (fin ? 1 : 0);
             if (fin) c->fin_sent = true;

@@ -1,19 +1,15 @@
 /* tcp_sack.c: the sender's SACK scoreboard and what RFC 6675 derives from it: which
  * unSACKed data is lost (IsLost), the data in flight (SetPipe), the next hole to
- * retransmit (NextSeg rule 1), and the congestion window during recovery by proportional
- * rate reduction (RFC 6937, with Linux's slow-start reduction bound). The scoreboard is a
+ * retransmit (NextSeg rule 1). It decides nothing and writes no cwnd: tcp_loss.c does,
+ * from what this file answers. The scoreboard is a
  * small sorted array of SACKed ranges above SND.UNA, merged as blocks arrive and trimmed
  * as SND.UNA moves: no allocation, at most TS_SACK_MAX ranges walked per call.
- * It also remembers recovery's hole retransmissions (up to TS_RXT_MAX) to find a
- * lost retransmission as RACK does (RFC 8985 6.2), which RFC 6675 alone cannot. */
+ * It also remembers recovery's hole retransmissions (up to TS_RXT_MAX), in which
+ * tcp_loss.c finds a lost retransmission as RACK does (RFC 8985 6.2), which RFC 6675
+ * alone cannot. */
 #include <string.h>
 
 #include "internal.h"
-
-bool ts_sack_mode(const ts_conn *c)
-{
-    return c->sack_ok && c->p.recovery[0] == 's'; /* "sack" */
-}
 
 void ts_sack_clear(ts_conn *c)
 {
@@ -118,14 +114,6 @@ uint32_t ts_sack_lost_end(const ts_conn *c)
     return lost;
 }
 
-/* Bytes of [s, e) (s at or above SND.UNA) neither ACKed nor SACKed. */
-static uint32_t unsacked_in(const ts_conn *c, uint32_t s, uint32_t e)
-{
-    if (seq_lt(s, c->snd_una)) s = c->snd_una;
-    if (!seq_lt(s, e)) return 0;
-    return (e - s) - (ts_sack_below(c, e) - ts_sack_below(c, s));
-}
-
 /* RFC 6675 SetPipe: every byte in flight not SACKed and not lost, plus every byte
  * retransmitted (below HighRxt) and not SACKed since, less retransmissions found lost
  * again (RFC 8985: they have left the network too). */
@@ -138,7 +126,7 @@ uint32_t ts_sack_pipe(const ts_conn *c)
         out += unsacked_below(c, c->high_rxt);
     for (uint32_t i = 0; i < c->rxt_n; i++) {
         if (!c->rxt[i].lost) continue;
-        uint32_t n = unsacked_in(c, c->rxt[i].start, c->rxt[i].end);
+        uint32_t n = ts_sack_unsacked_in(c, c->rxt[i].start, c->rxt[i].end);
         out = out > n ? out - n : 0;
     }
     return out;
@@ -204,31 +192,6 @@ void ts_rxt_sent(ts_conn *c, uint32_t seq, uint32_t len)
     c->rxt[i].lost = false;
 }
 
-/* RFC 8985 6.2 for retransmissions: one is lost when data sent after it (a later
- * retransmission, or data above SND.MAX as it was then) has been delivered while it has
- * not. The reordering window is 0 here: RFC 8985 6.2 step 4 (and Linux) use 0 during
- * loss recovery until reordering has been seen, which tcpsim does not track. Delivered
- * entries leave the array; call after the scoreboard took the ACK's SACK blocks. */
-uint32_t ts_rxt_detect(ts_conn *c)
-{
-    for (uint32_t i = 0; i < c->rxt_n;) {
-        if (unsacked_in(c, c->rxt[i].start, c->rxt[i].end) == 0) {
-            if (c->rxt[i].order > c->rxt_delivered) c->rxt_delivered = c->rxt[i].order;
-            c->rxt[i] = c->rxt[--c->rxt_n];
-        } else {
-            i++;
-        }
-    }
-    uint32_t top = c->sb_n ? c->sb[c->sb_n - 1].end : c->snd_una, n = 0;
-    for (uint32_t i = 0; i < c->rxt_n; i++) {
-        struct ts_rxt *r = &c->rxt[i];
-        if (r->lost || !(c->rxt_delivered > r->order || seq_gt(top, r->high))) continue;
-        r->lost = true;
-        n++;
-    }
-    return n;
-}
-
 /* The lowest retransmission found lost again: its first part not yet ACKed or SACKed,
  * at most one SMSS. */
 bool ts_rxt_next(const ts_conn *c, uint32_t *seq, uint32_t *len)
@@ -246,7 +209,7 @@ bool ts_rxt_next(const ts_conn *c, uint32_t *seq, uint32_t *len)
             end = seq_min(end, c->sb[i].start);
             break;
         }
-    if (!seq_lt(s, end)) return false; /* delivered: ts_rxt_detect drops it next ACK */
+    if (!seq_lt(s, end)) return false; /* delivered: dropped at the next ACK (tcp_loss.c) */
     uint32_t data_end = c->snd_buf_seq + c->sndq.len;
     uint32_t n = end - s;
     if (n > c->snd_mss) n = c->snd_mss;
@@ -255,30 +218,4 @@ bool ts_rxt_next(const ts_conn *c, uint32_t *seq, uint32_t *len)
     *seq = s;
     *len = n;
     return true;
-}
-
-/* RFC 6937 section 3, in Linux's form (tcp_cwnd_reduction): above ssthresh, send in
- * proportion to what was delivered; at or below it, grow back toward ssthresh no faster
- * than slow start (SSRB: what was delivered, plus one SMSS when SND.UNA advanced). The
- * first ACK of recovery always lets the fast retransmission out. */
-void ts_prr_ack(ts_conn *c, uint32_t delivered, bool una_advanced)
-{
-    uint32_t mss = c->snd_mss ? c->snd_mss : 536;
-    c->prr_delivered += delivered;
-    uint32_t pipe = ts_sack_pipe(c);
-    int64_t sndcnt;
-    if (pipe > c->ssthresh) {
-        uint64_t fs = c->recover_fs ? c->recover_fs : 1;
-        sndcnt = (int64_t)(((uint64_t)c->prr_delivered * c->ssthresh + fs - 1) / fs) -
-                 (int64_t)c->prr_out;
-    } else {
-        int64_t limit = (int64_t)c->prr_delivered - (int64_t)c->prr_out;
-        if (limit < (int64_t)delivered) limit = delivered;
-        if (una_advanced) limit += mss;
-        sndcnt = c->ssthresh - pipe;
-        if (sndcnt > limit) sndcnt = limit;
-    }
-    if (sndcnt < 0) sndcnt = 0;
-    if (!c->prr_out && sndcnt < mss) sndcnt = mss;
-    c->cwnd = pipe + (uint32_t)sndcnt;
 }

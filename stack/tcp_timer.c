@@ -1,7 +1,8 @@
 /* tcp_timer.c: what each timer does when it fires: SYN and SYN-ACK retransmission with
  * their own backoff and retry limits, the data RTO (RFC 6298 5.4-5.6, retries2,
- * TCP_USER_TIMEOUT), delayed ACK, persist probes, keepalive, TIME-WAIT and the orphaned
- * FIN-WAIT-2 timeout; and, with the parameter hz, when it fires: on the tick Linux's
+ * TCP_USER_TIMEOUT; what an RTO does to recovery and cwnd is tcp_loss.c's), delayed ACK,
+ * persist probes, keepalive, TIME-WAIT and the orphaned FIN-WAIT-2 timeout (the TLP slot
+ * goes to tcp_loss.c); and, with the parameter hz, when it fires: on the tick Linux's
  * jiffies and timer wheel would run it. */
 #include <errno.h>
 
@@ -72,15 +73,11 @@ ts_time_t ts_timeout_min(const ts_conn *c, ts_time_t d)
     return n / hz * TS_SEC + n % hz * TS_SEC / hz; /* floor: ticks_up gives back n */
 }
 
+/* The timers' retransmission events: count is the consecutive timeout, rto what the
+ * retransmission timer has left. */
 static void rexmit_event(ts_stack *s, ts_conn *c, ts_rexmit_kind k, uint32_t seq, uint32_t len)
 {
-    ts_event ev = {.type = TS_EV_RETRANSMIT};
-    ev.u.rexmit.kind = k;
-    ev.u.rexmit.seq = seq;
-    ev.u.rexmit.len = len;
-    ev.u.rexmit.count = c->retries;
-    ev.u.rexmit.rto = c->timer[TS_TIMER_RETRANSMIT] - s->now;
-    ts_emit_conn(s, c, &ev);
+    ts_emit_rexmit(s, c, k, seq, len, c->retries, c->timer[TS_TIMER_RETRANSMIT] - s->now);
 }
 
 static void syn_timeout(ts_stack *s, ts_conn *c)
@@ -118,15 +115,7 @@ static void data_timeout(ts_stack *s, ts_conn *c)
          * A retransmission could send nothing into it, so probe it like any zero window
          * (the persist timer, which keeps going while the peer answers) and resend from
          * SND.UNA once it opens, instead of counting silent RTOs up to ETIMEDOUT. */
-        c->snd_nxt = c->snd_una;
-        c->rtt_timing = false;
-        c->in_recovery = false; /* as for any RTO: recovery must not hold SND.NXT */
-        ts_rxt_reset(c);
-        c->dupacks = 0;
-        if (c->reo_armed) ts_timer_clear(s, c, TS_TIMER_TLP);
-        c->reo_armed = false;
-        c->tlp_out = false;
-        c->recover = c->snd_max;
+        ts_loss_reset(s, c, false); /* go back to SND.UNA; recovery over */
         c->probes++;
         ts_send_probe(s, c);
         ts_time_t t = c->backoff_ops->timeout(c, c->rto, c->probes, 0);
@@ -138,24 +127,8 @@ static void data_timeout(ts_stack *s, ts_conn *c)
         return;
     }
     s->cnt.tcp_rto_timeouts++;
-    if (c->retries == 0)
-        c->cc_ops->on_rto(c); /* once per loss episode (RFC 5681 3.1) */
-    else
-        c->cwnd = c->snd_mss;
+    ts_loss_reset(s, c, true); /* the congestion signal, LOSS, back to SND.UNA */
     c->retries++;
-    c->in_recovery = false;
-    c->dupacks = 0;
-    if (c->reo_armed) ts_timer_clear(s, c, TS_TIMER_TLP);
-    c->reo_armed = false;
-    /* RFC 6675 5.1 lets the scoreboard stay; Linux keeps it (tcp_timeout_mark_lost),
-     * unless the peer reneged: a SACKed range starting at SND.UNA would have been ACKed */
-    if (c->sb_n && c->sb[0].start == c->snd_una) c->sb_n = 0, c->sacked_bytes = 0;
-    c->high_rxt = c->rack_lost = c->snd_una;
-    ts_rxt_reset(c);
-    c->recover = c->snd_max;
-    c->tlp_out = false;
-    c->rtt_timing = false;   /* Karn: nothing in flight now can be timed */
-    c->snd_nxt = c->snd_una; /* go back: resend from the first unACKed byte */
     uint32_t off = c->snd_una - c->snd_buf_seq;
     uint32_t len = c->sndq.len > off ? c->sndq.len - off : 0;
     ts_tcp_output(s, c);
@@ -163,56 +136,10 @@ static void data_timeout(ts_stack *s, ts_conn *c)
     rexmit_event(s, c, TS_REXMIT_RTO, c->snd_una, len < c->snd_mss ? len : c->snd_mss);
 }
 
-/* RFC 8985 7.3 (Linux tcp_send_loss_probe): send one new segment if the peer's window
- * allows it (cwnd notwithstanding), else the newest segment sent again; then the RTO. */
-static void tlp_timeout(ts_stack *s, ts_conn *c)
-{
-    if (c->reo_armed) { /* the slot held the reordering timer (RFC 8985 6.2) */
-        ts_reo_timeout(s, c);
-        return;
-    }
-    if (c->snd_una == c->snd_max) return;
-    c->tlp_out = true; /* also keeps ts_tcp_output from arming another probe */
-    c->tlp_high_seq = c->snd_max;
-    uint32_t off = c->snd_nxt - c->snd_buf_seq;
-    uint32_t avail = c->sndq.len > off ? c->sndq.len - off : 0;
-    uint32_t len = avail < c->snd_mss ? avail : c->snd_mss;
-    bool sent_new = false;
-    if (len && seq_le(c->snd_nxt + len, c->snd_una + c->snd_wnd)) {
-        uint32_t cwnd = c->cwnd, max = c->snd_max;
-        c->cwnd = c->snd_nxt - c->snd_una + len;
-        /* Linux sends the probe with TCP_NAGLE_OFF, which overrides Nagle and the cork */
-        c->push_now = true;
-        ts_tcp_output(s, c);
-        c->push_now = false;
-        c->cwnd = cwnd;
-        sent_new = seq_gt(c->snd_max, max);
-        c->tlp_high_seq = c->snd_max;
-    }
-    if (!sent_new) {
-        uint32_t seq = seq_max(c->last_tx_seq, c->snd_una);
-        /* the newest segment *sent*: data past snd_max has never gone out */
-        uint32_t end = seq_min(c->snd_max, c->snd_buf_seq + c->sndq.len);
-        uint32_t n = seq_lt(seq, end) ? end - seq : 0;
-        if (n > c->snd_mss) seq = end - c->snd_mss, n = c->snd_mss;
-        ts_send_data(s, c, seq, n, true);
-        ts_event ev = {.type = TS_EV_RETRANSMIT};
-        ev.u.rexmit.kind = TS_REXMIT_PROBE; /* the timer kind (tlp) tells it apart */
-        ev.u.rexmit.seq = seq;
-        ev.u.rexmit.len = n;
-        ev.u.rexmit.count = 1;
-        ev.u.rexmit.rto = c->rto;
-        ts_emit_conn(s, c, &ev);
-    }
-    ts_rto_arm(s, c);
-}
-
 static void persist_timeout(ts_stack *s, ts_conn *c)
 {
     if (c->snd_wnd > 0) { /* RFC 1122 4.2.3.4 override timeout: send what fits */
-        c->sws_override = true;
-        ts_tcp_output(s, c);
-        c->sws_override = false;
+        ts_tcp_output_opts(s, c, &(ts_out_opts){.sws_override = true});
         return;
     }
     c->probes++;
@@ -258,7 +185,7 @@ void ts_tcp_timer(ts_stack *s, ts_conn *c, ts_timer_kind k)
         }
         break;
     case TS_TIMER_PERSIST: persist_timeout(s, c); break;
-    case TS_TIMER_TLP: tlp_timeout(s, c); break;
+    case TS_TIMER_TLP: ts_loss_probe_timer(s, c); break;
     case TS_TIMER_KEEPALIVE: keepalive_timeout(s, c); break;
     case TS_TIMER_TIME_WAIT:
     case TS_TIMER_FIN_WAIT2: ts_conn_done(s, c, 0); break;

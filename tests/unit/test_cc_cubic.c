@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "internal.h"
+#include "cc_cubic.h"
 
 #define MSS 1000u
 
@@ -52,7 +52,7 @@ static void ack_round(ts_conn *c, ts_time_t t0, ts_time_t rtt)
 static void loss_at(ts_conn *c, uint32_t w)
 {
     c->cwnd = w;
-    c->cc_ops->enter_recovery(c);
+    c->cc_ops->cong_signal(c, TS_CC_SIG_DUPACK);
     c->cwnd = c->ssthresh;
 }
 
@@ -64,7 +64,7 @@ START_TEST(ssthresh_is_cwnd_times_717_over_1024)
     /* without SACK the window is inflated by the three dupACKs (RFC 5681 3.2 step 3) */
     c = fresh();
     c->cwnd = 100 * MSS;
-    c->cc_ops->enter_recovery(c);
+    c->cc_ops->cong_signal(c, TS_CC_SIG_DUPACK);
     ck_assert_uint_eq(c->cwnd, 70019u + 3 * MSS);
     /* Linux's 10 segments -> 7: 14600 B gives 10222 B, 7 segments and 2 bytes */
     c = fresh();
@@ -79,7 +79,7 @@ START_TEST(ssthresh_is_cwnd_times_717_over_1024)
     /* an RTO: same ssthresh, cwnd 1 SMSS (RFC 9438 4.8) */
     c = fresh();
     c->cwnd = 40 * MSS;
-    c->cc_ops->on_rto(c);
+    c->cc_ops->cong_signal(c, TS_CC_SIG_RTO);
     ck_assert_uint_eq(c->ssthresh, 40000u * 717 / 1024);
     ck_assert_uint_eq(c->cwnd, MSS);
 }
@@ -111,10 +111,10 @@ static void follow_curve(uint32_t w_max, const double *checks, size_t n, double 
     for (ts_time_t t = 0; next < n; t += rtt) {
         ack_round(c, t0 + t, rtt);
         if (t == 0) {
-            ck_assert(c->cubic.epoch_on);
-            ck_assert_uint_eq(c->cubic.epoch, t0); /* the first ACK after recovery */
+            ck_assert(ts_cubic_of(c)->epoch_on);
+            ck_assert_uint_eq(ts_cubic_of(c)->epoch, t0); /* the first ACK after recovery */
             /* K in whole ms, floored */
-            ck_assert_uint_eq(c->cubic.k, (ts_time_t)(k * 1000) * TS_MSEC);
+            ck_assert_uint_eq(ts_cubic_of(c)->k, (ts_time_t)(k * 1000) * TS_MSEC);
         }
         double now = (double)(t + rtt) / TS_SEC; /* the round's ACKs are all in */
         if (now + 1e-9 < checks[next]) continue;
@@ -122,7 +122,7 @@ static void follow_curve(uint32_t w_max, const double *checks, size_t n, double 
         double got = c->cwnd / (double)MSS;
         ck_assert_msg(got > want - tol && got < want + tol, "t=%.1f s: cwnd %.3f, W_cubic %.3f",
                       now, got, want);
-        ck_assert_uint_lt(c->cubic.w_est, c->cwnd); /* the curve, not Reno, sets the pace */
+        ck_assert_uint_lt(ts_cubic_of(c)->w_est, c->cwnd); /* the curve, not Reno, sets the pace */
         next++;
     }
 }
@@ -149,7 +149,7 @@ START_TEST(growth_small_window_turns_reno_friendly)
     for (; t < 17500 * TS_MSEC; t += 100 * TS_MSEC) ack_round(c, t, 100 * TS_MSEC);
     /* past even W_cubic(t + RTT), the furthest the curve's own rule would aim */
     double cub = w_cubic_seg(7.5 + 0.1, 100, 70.019);
-    ck_assert_uint_eq(c->cwnd, c->cubic.w_est);
+    ck_assert_uint_eq(c->cwnd, ts_cubic_of(c)->w_est);
     ck_assert_msg(c->cwnd / (double)MSS > cub + 1, "cwnd %u vs W_cubic %.3f", c->cwnd, cub);
 }
 END_TEST
@@ -170,11 +170,11 @@ START_TEST(reno_friendly_region_for_small_rtt)
     double alpha = 3.0 * (1024 - 717) / (1024 + 717);
     double got = (c->cwnd - w0) / (double)MSS;
     ck_assert_msg(got > 20 * alpha - 0.6 && got < 20 * alpha + 0.6, "grew %.3f", got);
-    ck_assert_uint_eq(c->cwnd, c->cubic.w_est);
+    ck_assert_uint_eq(c->cwnd, ts_cubic_of(c)->w_est);
     double cub = w_cubic_seg((double)(t - TS_SEC) / TS_SEC, 100, w0 / (double)MSS);
     ck_assert(c->cwnd / (double)MSS > cub + 5); /* well above the cubic curve */
     /* run on past the pre-loss cwnd (100 segments): then one segment per round */
-    while (c->cubic.w_est < 100 * MSS) ack_round(c, t, rtt), t += rtt;
+    while (ts_cubic_of(c)->w_est < 100 * MSS) ack_round(c, t, rtt), t += rtt;
     ack_round(c, t, rtt), t += rtt;
     uint32_t before = c->cwnd;
     for (int i = 0; i < 10; i++, t += rtt) ack_round(c, t, rtt);
@@ -190,28 +190,28 @@ START_TEST(fast_convergence)
     ts_conn *c = fresh();
     c->srtt = 100 * TS_MSEC;
     loss_at(c, 100 * MSS);
-    ck_assert_uint_eq(c->cubic.w_max, 100 * MSS);
-    ck_assert_uint_eq(c->cubic.cwnd_prior, 100 * MSS);
-    loss_at(c, 90 * MSS);                                    /* below 100: release bandwidth */
-    ck_assert_uint_eq(c->cubic.w_max, 90000u * 1741 / 2048); /* 76508 */
-    ck_assert_uint_eq(c->cubic.cwnd_prior, 90 * MSS);
+    ck_assert_uint_eq(ts_cubic_of(c)->w_max, 100 * MSS);
+    ck_assert_uint_eq(ts_cubic_of(c)->cwnd_prior, 100 * MSS);
+    loss_at(c, 90 * MSS); /* below 100: release bandwidth */
+    ck_assert_uint_eq(ts_cubic_of(c)->w_max, 90000u * 1741 / 2048); /* 76508 */
+    ck_assert_uint_eq(ts_cubic_of(c)->cwnd_prior, 90 * MSS);
     ck_assert_uint_eq(c->ssthresh, 90000u * 717 / 1024); /* 63017 */
     c->cc_ops->on_ack(c, MSS, 5 * TS_SEC);               /* epoch starts */
     double k = cbrt_d((76.508 - 63.017) / 0.4);
-    ck_assert_msg(llabs((long long)c->cubic.k - (long long)(k * TS_SEC)) <= 1000, "K %llu us",
-                  (unsigned long long)c->cubic.k);
-    ck_assert_uint_eq(c->cubic.origin, 76508);
+    ck_assert_msg(llabs((long long)ts_cubic_of(c)->k - (long long)(k * TS_SEC)) <= 1000,
+                  "K %llu us", (unsigned long long)ts_cubic_of(c)->k);
+    ck_assert_uint_eq(ts_cubic_of(c)->origin, 76508);
     /* a loss above W_max: W_max = cwnd, no reduction of the plateau */
     loss_at(c, 120 * MSS);
-    ck_assert_uint_eq(c->cubic.w_max, 120 * MSS);
+    ck_assert_uint_eq(ts_cubic_of(c)->w_max, 120 * MSS);
     /* an epoch starting above W_max (slow start after an RTO overshot it) plateaus at
      * the epoch's own window: K = 0 */
-    c->cubic.w_max = 50 * MSS;
-    c->cubic.epoch_on = false;
+    ts_cubic_of(c)->w_max = 50 * MSS;
+    ts_cubic_of(c)->epoch_on = false;
     c->cwnd = c->ssthresh = 60 * MSS;
     c->cc_ops->on_ack(c, MSS, 9 * TS_SEC);
-    ck_assert_uint_eq(c->cubic.k, 0);
-    ck_assert_uint_eq(c->cubic.origin, 60 * MSS);
+    ck_assert_uint_eq(ts_cubic_of(c)->k, 0);
+    ck_assert_uint_eq(ts_cubic_of(c)->origin, 60 * MSS);
 }
 END_TEST
 
@@ -222,9 +222,9 @@ START_TEST(idle_restarts_epoch)
     c->srtt = 100 * TS_MSEC;
     loss_at(c, 100 * MSS);
     c->cc_ops->on_ack(c, MSS, TS_SEC);
-    ck_assert(c->cubic.epoch_on);
+    ck_assert(ts_cubic_of(c)->epoch_on);
     c->cc_ops->on_idle(c);
-    ck_assert(!c->cubic.epoch_on);
+    ck_assert(!ts_cubic_of(c)->epoch_on);
     ck_assert_uint_eq(c->cwnd, 10 * MSS); /* RFC 5681 4.1, as Reno */
 }
 END_TEST

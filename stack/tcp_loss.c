@@ -1,0 +1,404 @@
+/* tcp_loss.c: loss recovery, in one place. It owns the sender's congestion state
+ * (c->ca_state: OPEN, DISORDER, RECOVERY, LOSS, as Linux's tcp_ca_state and gVisor's
+ * snd.go), the choice between SACK and NewReno recovery (made once, ts_loss_policy), and
+ * every decision built on them:
+ * - duplicate ACKs, limited transmit (RFC 3042), fast retransmit and NewReno recovery
+ *   (RFC 5681 3.2, RFC 6582) for connections without SACK recovery;
+ * - SACK recovery's entry and exit (RFC 6675 5) with proportional rate reduction
+ *   (RFC 6937);
+ * - RACK's reordering timer and lost retransmissions (RFC 8985 6.2);
+ * - the tail loss probe (RFC 8985 7);
+ * - the one reset after a retransmission timeout or a zero window.
+ * cwnd is written here and in the cc modules (cc_*.c) only: this file reports congestion
+ * signals and the end of recovery to the cc (policy.h) and sets cwnd itself only where
+ * recovery, not the algorithm, decides it (PRR, an RTO's second and later timeouts).
+ * Limited transmit and the TLP send past cwnd by asking one output pass for a larger
+ * window (ts_out_opts), leaving cwnd alone. The SACK scoreboard it reads is tcp_sack.c's;
+ * output (tcp_out.c) sends what it asks for. tlp_out and reo_armed say what the TLP timer
+ * slot holds; they are not congestion states. */
+#include "internal.h"
+
+/* ---- state ---- */
+
+/* Outside recovery and loss: DISORDER while dupACKs or SACKs say something is missing. */
+static void settle(ts_conn *c)
+{
+    if (c->ca_state == TS_CA_RECOVERY || c->ca_state == TS_CA_LOSS) return;
+    c->ca_state = c->dupacks || c->sacked_bytes ? TS_CA_DISORDER : TS_CA_OPEN;
+}
+
+void ts_loss_start(ts_conn *c)
+{
+    c->ca_state = TS_CA_OPEN;
+    ts_loss_policy(c);
+}
+
+/* SACK recovery needs the option negotiated and the parameter recovery=sack. */
+void ts_loss_policy(ts_conn *c)
+{
+    c->sack_rec = c->sack_ok && c->p.recovery[0] == 's'; /* "sack" */
+}
+
+static void cwnd_event(ts_stack *s, ts_conn *c, uint32_t before)
+{
+    if (c->cwnd == before) return;
+    ts_event ev = {.type = TS_EV_CWND};
+    ev.u.cwnd.cwnd = c->cwnd;
+    ev.u.cwnd.ssthresh = c->ssthresh;
+    ts_emit_conn(s, c, &ev);
+}
+
+/* One SMSS (or what is left) from SND.UNA: the segment fast retransmit resends. */
+static uint32_t resend_len(const ts_conn *c)
+{
+    uint32_t off = c->snd_una - c->snd_buf_seq;
+    uint32_t avail = c->sndq.len > off ? c->sndq.len - off : 0;
+    return avail < c->snd_mss ? avail : c->snd_mss;
+}
+
+static void resend_una(ts_stack *s, ts_conn *c, ts_rexmit_kind k)
+{
+    uint32_t len = resend_len(c);
+    ts_emit_rexmit(s, c, k, c->snd_una, len, 1, c->rto);
+    ts_send_data(s, c, c->snd_una, len, true);
+}
+
+/* ---- NewReno: connections without SACK recovery ---- */
+
+/* RFC 3042 limited transmit: each of the first two dupACKs lets one new segment out, up
+ * to cwnd + 2*SMSS in flight, cwnd itself unchanged (Linux does the same, counting
+ * dupACKs as SACKed segments without SACK) */
+static void limited_transmit(ts_stack *s, ts_conn *c)
+{
+    ts_tcp_output_opts(s, c, &(ts_out_opts){.cwnd = c->cwnd + c->dupacks * c->snd_mss});
+}
+
+/* RFC 5681 3.2 and RFC 6582 3.2: a duplicate ACK. */
+static void dupack(ts_stack *s, ts_conn *c)
+{
+    uint32_t before = c->cwnd;
+    bool rec = c->ca_state == TS_CA_RECOVERY;
+    c->dupacks++;
+    if (c->dupacks == 3 && !rec && seq_ge(c->snd_una, c->recover)) {
+        c->ca_state = TS_CA_RECOVERY;
+        c->recover = c->snd_max;
+        c->cc_ops->cong_signal(c, TS_CC_SIG_DUPACK);
+        s->cnt.tcp_fast_retransmits++;
+        resend_una(s, c, TS_REXMIT_FAST);
+        ts_rto_arm(s, c);
+    } else if (c->dupacks > 3 && rec) {
+        c->cc_ops->on_dupack(c);
+    } else if (c->dupacks <= 2 && !rec && c->p.limited_transmit) {
+        limited_transmit(s, c);
+    }
+    cwnd_event(s, c, before);
+}
+
+/* What a new ACK delivered, as Linux counts it for cwnd growth (abc = 0): segments reach
+ * the receiver once, when first SACKed, or, without SACK, when a dupACK reported them (one
+ * per dupACK, Linux's Reno emulation of SACK). Bytes that arrived earlier do not count
+ * again at the cumulative ACK; at least one segment does (the hole it filled). RFC 5681
+ * counts every byte the ACK newly acknowledges (abc >= 1). sacked0: SACKed bytes before
+ * the ACK's trim of the scoreboard. */
+static uint32_t delivered(const ts_conn *c, uint32_t acked, uint32_t sacked0)
+{
+    uint64_t seen = c->sack_rec ? (sacked0 > c->sacked_bytes ? sacked0 - c->sacked_bytes : 0)
+                                : (uint64_t)c->dupacks * c->snd_mss; /* no wrap, however many */
+    uint32_t hole = acked < c->snd_mss ? acked : c->snd_mss;
+    return seen < acked - hole ? acked - (uint32_t)seen : hole;
+}
+
+/* Recovery is over: back to OPEN (DISORDER if SACKs remain, settled after the ACK). */
+static void recovery_done(ts_conn *c)
+{
+    c->ca_state = TS_CA_OPEN;
+    c->dupacks = 0;
+}
+
+void ts_loss_new_ack(ts_stack *s, ts_conn *c, uint32_t acked, uint32_t sacked0)
+{
+    uint32_t before = c->cwnd;
+    if (c->ca_state == TS_CA_LOSS) c->ca_state = TS_CA_OPEN; /* new data ACKed after the RTO */
+    c->reo_armed = false; /* re-armed below if a hole remains (sack_ack) */
+    if (c->tlp_out && seq_ge(c->snd_una, c->tlp_high_seq)) c->tlp_out = false; /* RFC 8985 7.4 */
+    if (c->sack_rec) ts_sack_trim(c);
+    if (c->ca_state == TS_CA_RECOVERY && c->sack_rec) {
+        /* RFC 6675: recovery ends when SND.UNA reaches RecoveryPoint; RFC 6937 (and
+         * Linux) then set cwnd = ssthresh (the cc's post_recovery). A partial ACK sends
+         * nothing by itself: PRR decides (sack_ack). */
+        if (seq_ge(c->snd_una, c->recover)) {
+            recovery_done(c);
+            c->cc_ops->post_recovery(c);
+        }
+    } else if (c->ca_state == TS_CA_RECOVERY) {
+        bool full = seq_ge(c->snd_una, c->recover);
+        if (c->cc_ops->on_recovery_ack(c, acked, full))
+            recovery_done(c);
+        else /* partial ACK: resend the next hole at once (RFC 6582 3.2 step 3) */
+            resend_una(s, c, TS_REXMIT_PARTIAL);
+    } else {
+        uint32_t grow = c->p.abc ? acked : delivered(c, acked, sacked0);
+        c->dupacks = 0;
+        c->cc_ops->on_ack(c, grow, s->now);
+    }
+    cwnd_event(s, c, before);
+}
+
+/* ---- SACK recovery (RFC 6675) with PRR (RFC 6937) ---- */
+
+/* RFC 6937 section 3, in Linux's form (tcp_cwnd_reduction): above ssthresh, send in
+ * proportion to what was delivered; at or below it, grow back toward ssthresh no faster
+ * than slow start (SSRB: what was delivered, plus one SMSS when SND.UNA advanced). The
+ * first ACK of recovery always lets the fast retransmission out. */
+static void prr_ack(ts_conn *c, uint32_t delivered, bool una_advanced)
+{
+    uint32_t mss = c->snd_mss ? c->snd_mss : 536;
+    c->prr_delivered += delivered;
+    uint32_t pipe = ts_sack_pipe(c);
+    int64_t sndcnt;
+    if (pipe > c->ssthresh) {
+        uint64_t fs = c->recover_fs ? c->recover_fs : 1;
+        sndcnt = (int64_t)(((uint64_t)c->prr_delivered * c->ssthresh + fs - 1) / fs) -
+                 (int64_t)c->prr_out;
+    } else {
+        int64_t limit = (int64_t)c->prr_delivered - (int64_t)c->prr_out;
+        if (limit < (int64_t)delivered) limit = delivered;
+        if (una_advanced) limit += mss;
+        sndcnt = c->ssthresh - pipe;
+        if (sndcnt > limit) sndcnt = limit;
+    }
+    if (sndcnt < 0) sndcnt = 0;
+    if (!c->prr_out && sndcnt < mss) sndcnt = mss;
+    c->cwnd = pipe + (uint32_t)sndcnt;
+}
+
+/* RFC 6675 5 with PRR: enter recovery; output retransmits the first hole. */
+static void sack_enter_recovery(ts_stack *s, ts_conn *c)
+{
+    c->ca_state = TS_CA_RECOVERY;
+    c->recover = c->snd_max; /* RecoveryPoint = HighData */
+    c->recover_fs = c->cwnd; /* Linux's prior_cwnd */
+    c->prr_delivered = c->prr_out = 0;
+    /* Holes the last recovery retransmitted above its RecoveryPoint are still in
+     * flight (HighRxt above SND.UNA, and remembered for RACK): a recovery that starts
+     * on the ACK that ended the last must not send them again at once. */
+    if (!seq_gt(c->high_rxt, c->snd_una) || seq_gt(c->high_rxt, c->snd_max))
+        c->high_rxt = c->snd_una;
+    if (c->reo_armed) {
+        c->reo_armed = false;
+        ts_timer_clear(s, c, TS_TIMER_TLP);
+        if (!ts_timer_on(c, TS_TIMER_RETRANSMIT)) ts_rto_arm(s, c);
+    }
+    /* RFC 6675 4: the first segment is presumed lost even if IsLost does not say so */
+    if (!seq_gt(ts_sack_lost_end(c), c->snd_una)) {
+        uint32_t end = c->sb_n ? c->sb[0].start : c->snd_max;
+        c->rack_lost = seq_min(end, c->snd_una + c->snd_mss);
+    }
+    c->cc_ops->cong_signal(c, TS_CC_SIG_DUPACK); /* ssthresh; PRR sets cwnd */
+    s->cnt.tcp_fast_retransmits++;
+}
+
+/* The reordering window of RFC 8985 6.2: min_RTT/4, at most SRTT, plus Linux's 2 ms
+ * timer slack (2 ticks on older Linux, see ts_timeout_min). Armed when SACKed data shows
+ * a hole that IsLost does not yet call lost: the hole went out no later than the SACKed
+ * data, so it is late by then. It shares the TLP's timer slot (reo_armed says which). */
+static void reo_arm(ts_stack *s, ts_conn *c)
+{
+    ts_time_t rtt = c->min_rtt ? c->min_rtt : c->srtt;
+    ts_time_t wnd = rtt / 4 < c->srtt ? rtt / 4 : c->srtt;
+    c->reo_armed = true;
+    ts_timer_set(s, c, TS_TIMER_TLP, s->now + ts_timeout_min(c, wnd));
+}
+
+/* The reordering timer fired: the holes below the highest SACKed range are lost. */
+static void reo_timeout(ts_stack *s, ts_conn *c)
+{
+    c->reo_armed = false;
+    bool rec = c->ca_state == TS_CA_RECOVERY;
+    bool may = rec || (seq_ge(c->snd_una, c->recover) && c->ca_state != TS_CA_LOSS);
+    if (c->snd_una == c->snd_max || !c->sb_n || !may) {
+        ts_rto_arm(s, c);
+        return;
+    }
+    c->rack_lost = c->sb[c->sb_n - 1].start;
+    if (!rec) {
+        sack_enter_recovery(s, c);
+        prr_ack(c, 0, false);
+    } /* in recovery cwnd stays: the newly lost data leaves the pipe, making room */
+    ts_tcp_output(s, c);
+    ts_rto_arm(s, c);
+}
+
+/* RFC 8985 6.2 for retransmissions: one is lost when data sent after it (a later
+ * retransmission, or data above SND.MAX as it was then) has been delivered while it has
+ * not. The reordering window is 0 here: RFC 8985 6.2 step 4 (and Linux) use 0 during
+ * loss recovery until reordering has been seen, which tcpsim does not track. Delivered
+ * entries leave the array; call after the scoreboard took the ACK's SACK blocks. Out of
+ * line: it runs only in recovery, and inlined into sack_ack it slowed every ACK (callgrind:
+ * 0.2% of a whole simulated transfer). */
+__attribute__((noinline)) static void rxt_detect(ts_conn *c)
+{
+    for (uint32_t i = 0; i < c->rxt_n;) {
+        if (ts_sack_unsacked_in(c, c->rxt[i].start, c->rxt[i].end) == 0) {
+            if (c->rxt[i].order > c->rxt_delivered) c->rxt_delivered = c->rxt[i].order;
+            c->rxt[i] = c->rxt[--c->rxt_n];
+        } else {
+            i++;
+        }
+    }
+    uint32_t top = c->sb_n ? c->sb[c->sb_n - 1].end : c->snd_una;
+    for (uint32_t i = 0; i < c->rxt_n; i++) {
+        struct ts_rxt *r = &c->rxt[i];
+        if (!r->lost && (c->rxt_delivered > r->order || seq_gt(top, r->high))) r->lost = true;
+    }
+}
+
+/* A hole below the highest SACKed range that IsLost does not (yet) call lost? */
+static bool hole_below_sacked(const ts_conn *c)
+{
+    return c->sb_n && c->sacked_bytes >= c->snd_mss &&
+           seq_lt(ts_sack_lost_end(c), c->sb[c->sb_n - 1].start);
+}
+
+/* An ACK on a connection with SACK recovery: the scoreboard, then RFC 6675's decision to
+ * enter recovery (DupThresh dupACKs, or IsLost(SND.UNA)), then PRR's cwnd. */
+static void sack_ack(ts_stack *s, ts_conn *c, const ts_ack_info *a)
+{
+    uint32_t before = c->cwnd;
+    ts_sack_add(c, a->sack, a->nsack);
+    uint32_t acked = c->snd_una - a->una0;
+    int64_t d = (int64_t)acked + c->sacked_bytes - a->sacked0;
+    uint32_t delivered = d > 0 ? (uint32_t)d : 0;
+    if (a->dup) c->dupacks++;
+    if (c->ca_state != TS_CA_RECOVERY) {
+        bool may =
+            c->snd_una != c->snd_max && seq_ge(c->snd_una, c->recover) && c->ca_state != TS_CA_LOSS;
+        if (may && (c->dupacks >= 3 || seq_gt(ts_sack_lost_end(c), c->snd_una))) {
+            sack_enter_recovery(s, c);
+            prr_ack(c, delivered, acked > 0);
+            if (hole_below_sacked(c) && c->srtt) reo_arm(s, c);
+        } else {
+            /* limited transmit needs no help here: SACKed data leaves the flight
+             * (tcp_out.c next_len), so ts_ack_input's output sends into the room */
+            if (may && hole_below_sacked(c) && !c->reo_armed && c->srtt) reo_arm(s, c);
+        }
+    } else {
+        rxt_detect(c); /* before PRR: a lost retransmission leaves the pipe */
+        prr_ack(c, delivered, acked > 0);
+        /* RACK in recovery too: a hole below SACKed data, too few SACKs above it for
+         * DupThresh (the tail of the window), is lost once the reordering window passes */
+        if (hole_below_sacked(c) && !c->reo_armed && c->srtt) reo_arm(s, c);
+    }
+    cwnd_event(s, c, before);
+}
+
+void ts_loss_ack(ts_stack *s, ts_conn *c, const ts_ack_info *a)
+{
+    if (c->sack_rec && c->state != TS_SYN_RECEIVED)
+        sack_ack(s, c, a);
+    else if (a->dup)
+        dupack(s, c);
+    settle(c);
+}
+
+/* ---- timeouts ---- */
+
+/* The one reset for a retransmission timeout and for a zero window met with data
+ * outstanding (rto false): recovery must not hold SND.NXT, the TLP slot and the
+ * dupACK count start over, and nothing in flight can be timed (Karn). An RTO is also a
+ * congestion signal: the cc's at the first timeout of an episode (RFC 5681 3.1), 1 SMSS
+ * at each later one (RFC 5681 (5)); and RFC 6675 5.1 lets the scoreboard stay, as Linux
+ * does (tcp_timeout_mark_lost), unless the peer reneged: a SACKed range starting at
+ * SND.UNA would have been ACKed. The caller counts the timeout (retries). */
+void ts_loss_reset(ts_stack *s, ts_conn *c, bool rto)
+{
+    if (rto && c->retries == 0)
+        c->cc_ops->cong_signal(c, TS_CC_SIG_RTO);
+    else if (rto)
+        c->cwnd = c->snd_mss;
+    if (rto)
+        c->ca_state = TS_CA_LOSS;
+    else if (c->ca_state == TS_CA_RECOVERY)
+        c->ca_state = TS_CA_OPEN;
+    c->dupacks = 0;
+    if (c->reo_armed) ts_timer_clear(s, c, TS_TIMER_TLP);
+    c->reo_armed = false;
+    if (rto) {
+        if (c->sb_n && c->sb[0].start == c->snd_una) c->sb_n = 0, c->sacked_bytes = 0;
+        c->high_rxt = c->rack_lost = c->snd_una;
+    }
+    ts_rxt_reset(c);
+    c->recover = c->snd_max;
+    c->tlp_out = false;
+    c->rtt_timing = false;
+    c->snd_nxt = c->snd_una; /* go back: resend from the first unACKed byte */
+    settle(c);
+}
+
+/* RFC 8985 7.2 with Linux's numbers (tcp_schedule_loss_probe): PTO = 2*SRTT, plus the
+ * worst-case delayed ACK (rto_min, 200 ms) when one segment is in flight or 2 ms
+ * otherwise, capped by the RTO. Linux keeps one timer for both, so an armed probe stands
+ * in for the RTO, which the probe (or its failure to qualify) re-arms. Only with SACK,
+ * in the open state (no recovery or RTO episode), one probe per tail. */
+void ts_tlp_arm(ts_stack *s, ts_conn *c, bool advanced)
+{
+    bool open_state = c->state == TS_ESTABLISHED || c->state == TS_CLOSE_WAIT ||
+                      c->state == TS_FIN_WAIT_1 || c->state == TS_CLOSING ||
+                      c->state == TS_LAST_ACK;
+    bool episode = c->ca_state == TS_CA_RECOVERY || c->ca_state == TS_CA_LOSS;
+    if (!c->p.tlp || !c->sack_ok || !open_state || c->snd_una == c->snd_max || episode ||
+        c->tlp_out || !c->srtt || seq_lt(c->snd_una, c->recover) || c->reo_armed)
+        return;
+    uint32_t flight = c->snd_max - c->snd_una - (c->fin_sent ? 1 : 0);
+    ts_time_t pto =
+        flight <= c->snd_mss ? 2 * c->srtt + c->p.rto_min : ts_timeout_min(c, 2 * c->srtt);
+    ts_time_t cap = c->rto;
+    if (!advanced && ts_timer_on(c, TS_TIMER_RETRANSMIT))
+        cap = c->timer[TS_TIMER_RETRANSMIT] > s->now ? c->timer[TS_TIMER_RETRANSMIT] - s->now : 0;
+    else if (!advanced && c->first_unacked_at) /* the RTO counts from the oldest send */
+        cap = c->first_unacked_at + c->rto > s->now ? c->first_unacked_at + c->rto - s->now : 0;
+    if (pto > cap) pto = cap;
+    ts_timer_clear(s, c, TS_TIMER_RETRANSMIT);
+    ts_timer_set(s, c, TS_TIMER_TLP, s->now + pto);
+}
+
+/* RFC 8985 7.3 (Linux tcp_send_loss_probe): send one new segment if the peer's window
+ * allows it (cwnd notwithstanding), else the newest segment sent again; then the RTO. */
+static void tlp_timeout(ts_stack *s, ts_conn *c)
+{
+    if (c->snd_una == c->snd_max) return;
+    c->tlp_out = true; /* also keeps ts_tcp_output from arming another probe */
+    c->tlp_high_seq = c->snd_max;
+    uint32_t off = c->snd_nxt - c->snd_buf_seq;
+    uint32_t avail = c->sndq.len > off ? c->sndq.len - off : 0;
+    uint32_t len = avail < c->snd_mss ? avail : c->snd_mss;
+    bool sent_new = false;
+    if (len && seq_le(c->snd_nxt + len, c->snd_una + c->snd_wnd)) {
+        uint32_t max = c->snd_max;
+        /* exactly one segment past the flight, cwnd notwithstanding; Linux sends the
+         * probe with TCP_NAGLE_OFF, which overrides Nagle and the cork */
+        ts_out_opts o = {.cwnd = c->snd_nxt - c->snd_una + len, .push = true};
+        ts_tcp_output_opts(s, c, &o);
+        sent_new = seq_gt(c->snd_max, max);
+        c->tlp_high_seq = c->snd_max;
+    }
+    if (!sent_new) {
+        uint32_t seq = seq_max(c->last_tx_seq, c->snd_una);
+        /* the newest segment *sent*: data past snd_max has never gone out */
+        uint32_t end = seq_min(c->snd_max, c->snd_buf_seq + c->sndq.len);
+        uint32_t n = seq_lt(seq, end) ? end - seq : 0;
+        if (n > c->snd_mss) seq = end - c->snd_mss, n = c->snd_mss;
+        ts_send_data(s, c, seq, n, true);
+        ts_emit_rexmit(s, c, TS_REXMIT_PROBE, seq, n, 1, c->rto); /* the timer kind: tlp */
+    }
+    ts_rto_arm(s, c);
+}
+
+/* The TLP timer slot fired: it held either RACK's reordering timer or the probe. */
+void ts_loss_probe_timer(ts_stack *s, ts_conn *c)
+{
+    if (c->reo_armed)
+        reo_timeout(s, c);
+    else
+        tlp_timeout(s, c);
+}
