@@ -266,19 +266,27 @@ struct ts_stack {
     uint8_t pkt[TS_MAX_PKT + 64]; /* output scratch buffer */
 };
 
-/* stack.c */
+/* emit.c: events, drops, the readiness queue. */
 void ts_emit(ts_stack *s, ts_event *ev);
 void ts_emit_conn(ts_stack *s, ts_conn *c, ts_event *ev);
 void ts_emit_rexmit(ts_stack *s, ts_conn *c, ts_rexmit_kind k, uint32_t seq, uint32_t len,
                     uint32_t count, ts_time_t rto);
 void ts_drop(ts_stack *s, ts_drop_reason r, const uint8_t *pkt, size_t len);
+void ts_notify(ts_stack *s, ts_conn *c, unsigned bits); /* delivered by ts_leave */
+
+/* ip_out.c */
 void ts_ip_output(ts_stack *s, ts_conn *c, uint32_t dst, uint8_t proto, uint8_t *pkt, size_t len);
+
+/* stack.c: the entry points' bracket: deferred work runs when the outermost call leaves. */
 void ts_enter(ts_stack *s);
 void ts_leave(ts_stack *s);
-void ts_notify(ts_stack *s, ts_conn *c, unsigned bits);
 
 /* icmp.c */
 void ts_icmp_input(ts_stack *s, uint32_t src, const uint8_t *icmp, size_t len);
+
+/* tick.c: Linux's tick-based timers (parameter hz). */
+ts_time_t ts_tick_deadline(const ts_conn *c, ts_time_t now, ts_time_t when); /* hz ticks */
+ts_time_t ts_timeout_min(const ts_conn *c, ts_time_t d); /* d + Linux's 2 ms timer floor */
 
 /* tcp_conn.c: connection life, lookup, state, ISN, timers. */
 /* A new CLOSED connection with parameters p, or NULL with *err (may be NULL) set to
@@ -301,7 +309,8 @@ static inline bool ts_timer_on(const ts_conn *c, ts_timer_kind k)
 {
     return c->timer[k] != TS_TIME_NEVER;
 }
-void ts_timers_run(ts_stack *s, ts_time_t now);
+/* The earliest timer due by now, taken off (clock moved, TIMER_FIRE emitted), or NULL. */
+ts_conn *ts_timer_next_due(ts_stack *s, ts_time_t now, ts_timer_kind *k);
 /* The connection is finished: CLOSED, timers off, unhashed, error reported. */
 void ts_conn_done(ts_stack *s, ts_conn *c, int err);
 uint64_t ts_siphash(const uint64_t key[2], const void *data, size_t len);
@@ -397,9 +406,7 @@ void ts_loss_probe_timer(ts_stack *s, ts_conn *c); /* the TLP slot: RACK reorder
  * an ACK just advanced SND.UNA (cap at a full RTO), else cap at the RTO's time left. */
 void ts_tlp_arm(ts_stack *s, ts_conn *c, bool advanced);
 
-/* tcp_timer.c */
+/* tcp_timer.c: what timer k does when it fires (called by stack.c's poll). */
 void ts_tcp_timer(ts_stack *s, ts_conn *c, ts_timer_kind k);
-ts_time_t ts_tick_deadline(const ts_conn *c, ts_time_t now, ts_time_t when); /* hz ticks */
-ts_time_t ts_timeout_min(const ts_conn *c, ts_time_t d); /* d + Linux's 2 ms timer floor */
 
 #endif

@@ -1,6 +1,7 @@
-/* stack.c: the stack object: creation, the IPv4 input path (RFC 791 validation, drops
- * counted by reason), IPv4 output, events, and the deferred work (readiness callbacks and
- * freeing connections) that runs when a top-level call finishes. */
+/* stack.c: the core's entry points: creating the stack, the IPv4 input path (RFC 791
+ * validation, then dispatch to TCP or ICMP), poll (due timers), and the deferred work
+ * (readiness callbacks and freeing connections) that runs when a top-level call finishes.
+ * The top floor but one (docs/architecture.md): only socket.c stands above it. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,79 +133,6 @@ ts_time_t ts_stack_next_deadline(const ts_stack *s)
     return s->heap_n ? s->heap[0]->deadline : TS_TIME_NEVER;
 }
 
-void ts_emit(ts_stack *s, ts_event *ev)
-{
-    if (!s->event) return;
-    ev->now = s->now;
-    s->event(s->event_ctx, ev);
-}
-
-void ts_emit_conn(ts_stack *s, ts_conn *c, ts_event *ev)
-{
-    if (!s->event) return;
-    ev->conn.id = c->id;
-    ev->conn.local = c->local;
-    ev->conn.remote = c->remote;
-    const ts_conn *prev = s->ev_conn;
-    s->ev_conn = c;
-    ts_emit(s, ev);
-    s->ev_conn = prev;
-}
-
-/* The one builder of TS_EV_RETRANSMIT: count and rto as the caller accounts them (the
- * timers: the consecutive timeout and what the timer has left; recovery and the TLP: 1
- * and the RTO in force). */
-void ts_emit_rexmit(ts_stack *s, ts_conn *c, ts_rexmit_kind k, uint32_t seq, uint32_t len,
-                    uint32_t count, ts_time_t rto)
-{
-    ts_event ev = {.type = TS_EV_RETRANSMIT};
-    ev.u.rexmit.kind = k;
-    ev.u.rexmit.seq = seq;
-    ev.u.rexmit.len = len;
-    ev.u.rexmit.count = count;
-    ev.u.rexmit.rto = rto;
-    ts_emit_conn(s, c, &ev);
-}
-
-void ts_drop(ts_stack *s, ts_drop_reason r, const uint8_t *pkt, size_t len)
-{
-    s->cnt.drops[r]++;
-    if (r == TS_DROP_IP_CHECKSUM || r == TS_DROP_ICMP_CHECKSUM || r == TS_DROP_TCP_CHECKSUM)
-        s->cnt.checksum_errors++;
-    ts_event ev = {.type = TS_EV_DROP};
-    ev.u.drop.reason = r;
-    ev.u.drop.pkt = pkt;
-    ev.u.drop.len = len;
-    ts_emit(s, &ev);
-}
-
-/* Fill in the IPv4 header in front of an already built payload and send the packet. */
-void ts_ip_output(ts_stack *s, ts_conn *c, uint32_t dst, uint8_t proto, uint8_t *pkt, size_t len)
-{
-    ts_ip4_hdr h = {
-        .tos = c ? c->tos : 0, /* IP_TOS (RFC 2474 DSCP, RFC 3168 ECN bits) */
-        .ttl = s->ttl,
-        .proto = proto,
-        .id = (uint16_t)s->ip_id++,
-        .frag = TS_IP4_DF, /* RFC 1191 */
-        .src = s->addr,
-        .dst = dst,
-    };
-    ts_ip4_write(pkt, &h, (uint16_t)len);
-    s->cnt.ip_out++;
-    if (s->event) {
-        ts_event ev = {.type = TS_EV_SEG_OUT};
-        ev.u.seg.pkt = pkt;
-        ev.u.seg.len = len;
-        ev.u.seg.why = s->out_why;
-        if (c)
-            ts_emit_conn(s, c, &ev);
-        else
-            ts_emit(s, &ev);
-    }
-    s->output(s->output_ctx, pkt, len);
-}
-
 /* Validate the IPv4 header (RFC 791, RFC 1122 3.2.1) and hand the payload on. */
 void ts_stack_input(ts_stack *s, ts_time_t now, const uint8_t *pkt, size_t len)
 {
@@ -233,25 +161,12 @@ void ts_stack_input(ts_stack *s, ts_time_t now, const uint8_t *pkt, size_t len)
 ts_time_t ts_stack_poll(ts_stack *s, ts_time_t now)
 {
     ts_enter(s);
-    ts_timers_run(s, now); /* each timer runs at its own due time, then the clock is now */
+    /* Each timer runs at its own due time, earliest first, then the clock is now. */
+    ts_timer_kind k;
+    for (ts_conn *c; (c = ts_timer_next_due(s, now, &k));) ts_tcp_timer(s, c, k);
+    if (now > s->now) s->now = now;
     ts_leave(s);
     return ts_stack_next_deadline(s);
-}
-
-/* Readiness bits are collected while the stack works and delivered when the outermost
- * call returns, so callbacks never run inside TCP processing. */
-void ts_notify(ts_stack *s, ts_conn *c, unsigned bits)
-{
-    if (c->sd < 0 || !bits) return;
-    c->notify |= bits;
-    if (c->on_notify_list) return;
-    c->on_notify_list = true;
-    c->notify_next = NULL;
-    if (s->notify_tail)
-        s->notify_tail->notify_next = c;
-    else
-        s->notify_head = c;
-    s->notify_tail = c;
 }
 
 void ts_enter(ts_stack *s)

@@ -389,23 +389,24 @@ void ts_timer_clear(ts_stack *s, ts_conn *c, ts_timer_kind k)
     ts_emit_conn(s, c, &ev);
 }
 
-/* Run every timer due by now, earliest first. */
-void ts_timers_run(ts_stack *s, ts_time_t now)
+/* Take the earliest timer due by now off the heap: the clock moves to its due time (never
+ * backwards), TIMER_FIRE is emitted, and the connection is returned with *k its kind for
+ * the caller (stack.c's poll) to run; NULL when none is due. */
+ts_conn *ts_timer_next_due(ts_stack *s, ts_time_t now, ts_timer_kind *kind)
 {
-    while (s->heap_n && s->heap[0]->deadline <= now) {
-        ts_conn *c = s->heap[0];
-        int k = 0;
-        for (int i = 1; i < TS_NUM_TIMERS; i++)
-            if (c->timer[i] < c->timer[k]) k = i;
-        ts_time_t due = c->timer[k];
-        if (due > s->now) s->now = due; /* never run backwards */
-        c->timer[k] = TS_TIME_NEVER;
-        heap_update(s, c);
-        ts_event ev = {.type = TS_EV_TIMER_FIRE};
-        ev.u.timer.kind = (ts_timer_kind)k;
-        ev.u.timer.when = due;
-        ts_emit_conn(s, c, &ev);
-        ts_tcp_timer(s, c, (ts_timer_kind)k);
-    }
-    if (now > s->now) s->now = now;
+    if (!s->heap_n || s->heap[0]->deadline > now) return NULL;
+    ts_conn *c = s->heap[0];
+    int k = 0;
+    for (int i = 1; i < TS_NUM_TIMERS; i++)
+        if (c->timer[i] < c->timer[k]) k = i;
+    ts_time_t due = c->timer[k];
+    if (due > s->now) s->now = due; /* never run backwards */
+    c->timer[k] = TS_TIME_NEVER;
+    heap_update(s, c);
+    ts_event ev = {.type = TS_EV_TIMER_FIRE};
+    ev.u.timer.kind = (ts_timer_kind)k;
+    ev.u.timer.when = due;
+    ts_emit_conn(s, c, &ev);
+    *kind = (ts_timer_kind)k;
+    return c;
 }

@@ -1,0 +1,30 @@
+/* ip_out.c: IPv4 output: the header in front of a payload TCP or ICMP has built
+ * (RFC 791), the SEG_OUT event, and the user's output callback. */
+#include "internal.h"
+
+/* Fill in the IPv4 header in front of an already built payload and send the packet. */
+void ts_ip_output(ts_stack *s, ts_conn *c, uint32_t dst, uint8_t proto, uint8_t *pkt, size_t len)
+{
+    ts_ip4_hdr h = {
+        .tos = c ? c->tos : 0, /* IP_TOS (RFC 2474 DSCP, RFC 3168 ECN bits) */
+        .ttl = s->ttl,
+        .proto = proto,
+        .id = (uint16_t)s->ip_id++,
+        .frag = TS_IP4_DF, /* RFC 1191 */
+        .src = s->addr,
+        .dst = dst,
+    };
+    ts_ip4_write(pkt, &h, (uint16_t)len);
+    s->cnt.ip_out++;
+    if (s->event) {
+        ts_event ev = {.type = TS_EV_SEG_OUT};
+        ev.u.seg.pkt = pkt;
+        ev.u.seg.len = len;
+        ev.u.seg.why = s->out_why;
+        if (c)
+            ts_emit_conn(s, c, &ev);
+        else
+            ts_emit(s, &ev);
+    }
+    s->output(s->output_ctx, pkt, len);
+}
