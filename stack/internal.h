@@ -315,6 +315,15 @@ ts_conn *ts_timer_next_due(ts_stack *s, ts_time_t now, ts_timer_kind *k);
 void ts_conn_done(ts_stack *s, ts_conn *c, int err);
 uint64_t ts_siphash(const uint64_t key[2], const void *data, size_t len);
 
+/* tcp_open.c: the handshake (RFC 9293 3.5). */
+void ts_open_active(ts_stack *s, ts_conn *c); /* connect(): ISS, SYN-SENT, the SYN */
+void ts_open_passive(ts_stack *s, ts_conn *l, const ts_seg *g);  /* a segment on a listener */
+void ts_open_syn_sent(ts_stack *s, ts_conn *c, const ts_seg *g); /* a segment in SYN-SENT */
+void ts_synack_acked(ts_stack *s, ts_conn *c, const ts_seg *g);  /* SYN-RECEIVED -> ESTABLISHED */
+
+/* tcp_ack.c: an acceptable segment of a synchronized connection: ACK, data, FIN. */
+void ts_ack_input(ts_stack *s, ts_conn *c, const ts_seg *g);
+
 /* tcp_in.c */
 /* A checked IPv4 packet addressed to us, protocol TCP. */
 void ts_tcp_input(ts_stack *s, const ts_ip4_view *ip);
@@ -327,7 +336,7 @@ uint32_t ts_rcv_space(const ts_conn *c); /* bytes that may arrive past rcv_nxt n
 int ts_rcv_data(ts_stack *s, ts_conn *c, uint32_t seq, const uint8_t *data, uint32_t len,
                 bool *in_order, bool *filled_hole);
 size_t ts_rcv_sack_blocks(const ts_conn *c, ts_sack_block *out, size_t max);
-void ts_rcv_read_done(ts_stack *s, ts_conn *c);
+bool ts_rcv_window_update_due(const ts_conn *c); /* after a read: send a window update? */
 
 /* tcp_out.c */
 /* What one output pass may do beyond the connection's standing rules: its callers say

@@ -128,19 +128,7 @@ int ts_connect(ts_stack *s, int sd, uint32_t addr, uint16_t port)
     c->bound = true;
     c->active_open = true;
     ts_enter(s);
-    c->iss = ts_isn(s, c);
-    c->ts_offset = (uint32_t)ts_siphash(s->key, &c->iss, sizeof c->iss);
-    c->snd_una = c->iss;
-    c->recover = c->iss; /* RFC 6582 3.2: recover starts at the ISS, not 0 */
-    ts_sack_clear(c);
-    c->snd_buf_seq = c->iss + 1;
-    c->snd_mss = (uint16_t)(c->p.mss > 536 ? 536 : c->p.mss); /* until the peer's SYN */
-    c->rcv_mss = (uint16_t)c->p.mss;
-    ts_conn_hash(s, c);
-    ts_set_state(s, c, TS_SYN_SENT);
-    c->rtt_timed_at = s->now;
-    ts_send_syn(s, c);
-    ts_rto_arm(s, c);
+    ts_open_active(s, c);
     ts_leave(s);
     return -EINPROGRESS;
 }
@@ -268,7 +256,7 @@ ssize_t ts_recv_flags(ts_stack *s, int sd, void *buf, size_t len, unsigned flags
         if (flags & TS_MSG_PEEK) return n;
         ts_ring_consume(&c->rcvq, n);
         ts_enter(s);
-        ts_rcv_read_done(s, c);
+        if (ts_rcv_window_update_due(c)) ts_send_ack(s, c);
         ts_leave(s);
         return n;
     }

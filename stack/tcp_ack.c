@@ -8,8 +8,6 @@
 
 #include "internal.h"
 
-void ts_ack_input(ts_stack *s, ts_conn *c, const ts_seg *g);
-
 static void rtt_sample(ts_stack *s, ts_conn *c, ts_time_t rtt)
 {
     if (rtt && (!c->min_rtt || rtt < c->min_rtt)) c->min_rtt = rtt;
@@ -95,8 +93,6 @@ static bool ack_check(ts_stack *s, ts_conn *c, const ts_seg *g)
     }
     return true;
 }
-
-void ts_synack_acked(ts_stack *s, ts_conn *c, const ts_seg *g);
 
 static void window_update(ts_stack *s, ts_conn *c, const ts_seg *g)
 {

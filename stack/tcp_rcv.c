@@ -149,12 +149,13 @@ size_t ts_rcv_sack_blocks(const ts_conn *c, ts_sack_block *out, size_t max)
     return n;
 }
 
-/* After the application read: offer the opened window if it at least doubled. */
-void ts_rcv_read_done(ts_stack *s, ts_conn *c)
+/* After the application read: is the opened window worth an ACK (it at least doubled)?
+ * The caller (socket.c, above tcp_out.c) sends it: the receive stream does not send. */
+bool ts_rcv_window_update_due(const ts_conn *c)
 {
     if (c->state != TS_ESTABLISHED && c->state != TS_FIN_WAIT_1 && c->state != TS_FIN_WAIT_2)
-        return;
+        return false;
     uint32_t cur = ts_rcv_space(c);
     uint32_t budget = window_budget(c);
-    if (budget >= c->rcv_mss && budget >= 2 * cur) ts_send_ack(s, c);
+    return budget >= c->rcv_mss && budget >= 2 * cur;
 }
