@@ -338,6 +338,12 @@ int ts_rcv_data(ts_stack *s, ts_conn *c, uint32_t seq, const uint8_t *data, uint
 size_t ts_rcv_sack_blocks(const ts_conn *c, ts_sack_block *out, size_t max);
 bool ts_rcv_window_update_due(const ts_conn *c); /* after a read: send a window update? */
 
+/* tcp_rtx_slot.c: the retransmission timer slot: the RTO or the tail loss probe. */
+void ts_rto_arm(ts_stack *s, ts_conn *c);
+/* Arm the tail loss probe in place of the RTO if RFC 8985 7.2 allows one; `advanced`:
+ * an ACK just advanced SND.UNA (cap at a full RTO), else cap at the RTO's time left. */
+void ts_tlp_arm(ts_stack *s, ts_conn *c, bool advanced);
+
 /* tcp_out.c */
 /* What one output pass may do beyond the connection's standing rules: its callers say
  * so here instead of changing the connection and changing it back. */
@@ -362,7 +368,6 @@ void ts_push_mark(ts_conn *c, uint32_t end); /* the user's write ends at `end` *
 uint32_t ts_eor_clamp(const ts_conn *c, uint32_t seq, uint32_t len);
 void ts_eor_trim(ts_conn *c); /* forget record ends at or below SND.UNA */
 uint32_t ts_flight(const ts_conn *c);
-void ts_rto_arm(ts_stack *s, ts_conn *c);
 
 /* tcp_sack.c: the sender's SACK scoreboard, RFC 6675 loss detection and PRR. */
 void ts_sack_clear(ts_conn *c);
@@ -411,9 +416,6 @@ void ts_loss_ack(ts_stack *s, ts_conn *c, const ts_ack_info *a);
 /* An RTO (rto true) or a zero window with data out: the one reset (see tcp_loss.c). */
 void ts_loss_reset(ts_stack *s, ts_conn *c, bool rto);
 void ts_loss_probe_timer(ts_stack *s, ts_conn *c); /* the TLP slot: RACK reordering or TLP */
-/* Arm the tail loss probe in place of the RTO if RFC 8985 7.2 allows one; `advanced`:
- * an ACK just advanced SND.UNA (cap at a full RTO), else cap at the RTO's time left. */
-void ts_tlp_arm(ts_stack *s, ts_conn *c, bool advanced);
 
 /* tcp_timer.c: what timer k does when it fires (called by stack.c's poll). */
 void ts_tcp_timer(ts_stack *s, ts_conn *c, ts_timer_kind k);

@@ -335,33 +335,6 @@ void ts_loss_reset(ts_stack *s, ts_conn *c, bool rto)
     settle(c);
 }
 
-/* RFC 8985 7.2 with Linux's numbers (tcp_schedule_loss_probe): PTO = 2*SRTT, plus the
- * worst-case delayed ACK (rto_min, 200 ms) when one segment is in flight or 2 ms
- * otherwise, capped by the RTO. Linux keeps one timer for both, so an armed probe stands
- * in for the RTO, which the probe (or its failure to qualify) re-arms. Only with SACK,
- * in the open state (no recovery or RTO episode), one probe per tail. */
-void ts_tlp_arm(ts_stack *s, ts_conn *c, bool advanced)
-{
-    bool open_state = c->state == TS_ESTABLISHED || c->state == TS_CLOSE_WAIT ||
-                      c->state == TS_FIN_WAIT_1 || c->state == TS_CLOSING ||
-                      c->state == TS_LAST_ACK;
-    bool episode = c->ca_state == TS_CA_RECOVERY || c->ca_state == TS_CA_LOSS;
-    if (!c->p.tlp || !c->sack_ok || !open_state || c->snd_una == c->snd_max || episode ||
-        c->tlp_out || !c->srtt || seq_lt(c->snd_una, c->recover) || c->reo_armed)
-        return;
-    uint32_t flight = c->snd_max - c->snd_una - (c->fin_sent ? 1 : 0);
-    ts_time_t pto =
-        flight <= c->snd_mss ? 2 * c->srtt + c->p.rto_min : ts_timeout_min(c, 2 * c->srtt);
-    ts_time_t cap = c->rto;
-    if (!advanced && ts_timer_on(c, TS_TIMER_RETRANSMIT))
-        cap = c->timer[TS_TIMER_RETRANSMIT] > s->now ? c->timer[TS_TIMER_RETRANSMIT] - s->now : 0;
-    else if (!advanced && c->first_unacked_at) /* the RTO counts from the oldest send */
-        cap = c->first_unacked_at + c->rto > s->now ? c->first_unacked_at + c->rto - s->now : 0;
-    if (pto > cap) pto = cap;
-    ts_timer_clear(s, c, TS_TIMER_RETRANSMIT);
-    ts_timer_set(s, c, TS_TIMER_TLP, s->now + pto);
-}
-
 /* RFC 8985 7.3 (Linux tcp_send_loss_probe): send one new segment if the peer's window
  * allows it (cwnd notwithstanding), else the newest segment sent again; then the RTO. */
 static void tlp_timeout(ts_stack *s, ts_conn *c)

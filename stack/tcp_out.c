@@ -107,23 +107,6 @@ static void xmit(ts_stack *s, ts_conn *c, uint32_t seq, uint8_t flags, uint32_t 
     ts_ip_output(s, c, c->remote.addr, TS_IPPROTO_TCP, pkt, TS_IP4_HLEN + tcplen);
 }
 
-void ts_rto_arm(ts_stack *s, ts_conn *c)
-{
-    bool syn = c->state == TS_SYN_SENT || c->state == TS_SYN_RECEIVED;
-    ts_time_t base = syn ? c->p.syn_rto : c->rto;
-    uint32_t linear = c->state == TS_SYN_SENT ? c->p.syn_linear : 0;
-    ts_time_t t = c->backoff_ops->timeout(c, base, c->retries, linear);
-    if (c->p.user_timeout && c->first_unacked_at && !syn) { /* clamp to the time left */
-        ts_time_t end = c->first_unacked_at + c->p.user_timeout;
-        ts_time_t left = end > s->now ? end - s->now : 0;
-        if (t > left) t = left;
-    }
-    /* one timer slot, as in Linux: the RTO replaces a probe (not the reordering timer,
-     * which fires first and re-arms the RTO) */
-    if (!c->reo_armed) ts_timer_clear(s, c, TS_TIMER_TLP);
-    ts_timer_set(s, c, TS_TIMER_RETRANSMIT, s->now + t);
-}
-
 void ts_send_syn(ts_stack *s, ts_conn *c)
 {
     bool synack = c->state == TS_SYN_RECEIVED;
