@@ -301,6 +301,20 @@ ts_conn *ts_listener_lookup(ts_stack *s, uint16_t lport);
 bool ts_port_in_use(ts_stack *s, uint16_t lport);
 uint16_t ts_ephemeral_port(ts_stack *s, uint32_t raddr, uint16_t rport);
 void ts_set_state(ts_stack *s, ts_conn *c, ts_state st);
+/* The states in which data (and our FIN) may be sent or probed: ours is open or our FIN
+ * is not yet ACKed (RFC 9293 3.10.2, 3.10.4). The one definition: output and the TLP. */
+static inline bool ts_state_may_send(ts_state st)
+{
+    return st == TS_ESTABLISHED || st == TS_CLOSE_WAIT || st == TS_FIN_WAIT_1 || st == TS_CLOSING ||
+           st == TS_LAST_ACK;
+}
+/* Synchronized (RFC 9293 3.5) with a peer that still holds the connection: an abort or
+ * a reset of every connection sends it a RST. Not CLOSED, LISTEN or SYN-SENT (nothing
+ * to reset), nor TIME-WAIT (the peer is done). The one definition: socket.c's two. */
+static inline bool ts_state_peer_synced(ts_state st)
+{
+    return st != TS_CLOSED && st != TS_LISTEN && st != TS_SYN_SENT && st != TS_TIME_WAIT;
+}
 uint32_t ts_isn(ts_stack *s, const ts_conn *c);
 int ts_conn_policies(ts_conn *c, char *err, size_t errlen);
 void ts_timer_set(ts_stack *s, ts_conn *c, ts_timer_kind k, ts_time_t when);

@@ -348,8 +348,7 @@ int ts_abort(ts_stack *s, int sd)
     if (c->state == TS_LISTEN) {
         close_listener(s, c);
     } else {
-        bool synced = c->state != TS_CLOSED && c->state != TS_SYN_SENT && c->state != TS_TIME_WAIT;
-        if (synced) ts_send_rst(s, c);
+        if (ts_state_peer_synced(c->state)) ts_send_rst(s, c);
         ts_conn_done(s, c, 0);
     }
     ts_leave(s);
@@ -593,8 +592,7 @@ size_t ts_stack_reset_all(ts_stack *s)
     for (uint32_t i = 0; i <= s->hmask; i++) {
         for (ts_conn *c = s->htab[i], *next; c; c = next) {
             next = c->hnext; /* ts_conn_done unhashes c */
-            bool synced = c->state != TS_LISTEN && c->state != TS_SYN_SENT &&
-                          c->state != TS_TIME_WAIT && c->state != TS_CLOSED;
+            bool synced = ts_state_peer_synced(c->state);
             if (synced) {
                 ts_send_rst(s, c);
                 n++;

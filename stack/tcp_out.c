@@ -244,18 +244,6 @@ void ts_send_data(ts_stack *s, ts_conn *c, uint32_t seq, uint32_t len, bool rexm
     xmit(s, c, seq, flags, len);
 }
 
-static bool can_send_data(const ts_conn *c)
-{
-    switch (c->state) {
-    case TS_ESTABLISHED:
-    case TS_CLOSE_WAIT:
-    case TS_FIN_WAIT_1:
-    case TS_CLOSING:
-    case TS_LAST_ACK: return true;
-    default: return false;
-    }
-}
-
 /* How much of the ring may go out at snd_nxt now; 0 means wait. Sets *fin. */
 static uint32_t next_len(ts_conn *c, const ts_out_opts *o, uint32_t cwnd, bool *fin)
 {
@@ -353,7 +341,7 @@ void ts_tcp_output(ts_stack *s, ts_conn *c)
 void ts_tcp_output_opts(ts_stack *s, ts_conn *c, const ts_out_opts *o)
 {
     uint32_t cwnd = o->cwnd ? o->cwnd : c->cwnd;
-    if (can_send_data(c)) {
+    if (ts_state_may_send(c->state)) {
         uint32_t sent = 0; /* new-data segments sent by this call */
         bool sack = c->sack_rec;
         for (int guard = 0; guard < 65536; guard++) {

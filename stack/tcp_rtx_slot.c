@@ -28,12 +28,9 @@ void ts_rto_arm(ts_stack *s, ts_conn *c)
  * in the open state (no recovery or RTO episode), one probe per tail. */
 void ts_tlp_arm(ts_stack *s, ts_conn *c, bool advanced)
 {
-    bool open_state = c->state == TS_ESTABLISHED || c->state == TS_CLOSE_WAIT ||
-                      c->state == TS_FIN_WAIT_1 || c->state == TS_CLOSING ||
-                      c->state == TS_LAST_ACK;
     bool episode = c->ca_state == TS_CA_RECOVERY || c->ca_state == TS_CA_LOSS;
-    if (!c->p.tlp || !c->sack_ok || !open_state || c->snd_una == c->snd_max || episode ||
-        c->tlp_out || !c->srtt || seq_lt(c->snd_una, c->recover) || c->reo_armed)
+    if (!c->p.tlp || !c->sack_ok || !ts_state_may_send(c->state) || c->snd_una == c->snd_max ||
+        episode || c->tlp_out || !c->srtt || seq_lt(c->snd_una, c->recover) || c->reo_armed)
         return;
     uint32_t flight = c->snd_max - c->snd_una - (c->fin_sent ? 1 : 0);
     ts_time_t pto =
