@@ -330,10 +330,16 @@ void ts_conn_done(ts_stack *s, ts_conn *c, int err);
 uint64_t ts_siphash(const uint64_t key[2], const void *data, size_t len);
 
 /* tcp_open.c: the handshake (RFC 9293 3.5). */
+void ts_open_listen(ts_stack *s, ts_conn *c); /* listen(): LISTEN, in the table */
 void ts_open_active(ts_stack *s, ts_conn *c); /* connect(): ISS, SYN-SENT, the SYN */
 void ts_open_passive(ts_stack *s, ts_conn *l, const ts_seg *g);  /* a segment on a listener */
 void ts_open_syn_sent(ts_stack *s, ts_conn *c, const ts_seg *g); /* a segment in SYN-SENT */
 void ts_synack_acked(ts_stack *s, ts_conn *c, const ts_seg *g);  /* SYN-RECEIVED -> ESTABLISHED */
+
+/* tcp_close.c: the closing transitions (RFC 9293 3.6). */
+void ts_close_send_fin(ts_stack *s, ts_conn *c);  /* CLOSE/shutdown: queue our FIN */
+void ts_close_fin_in(ts_stack *s, ts_conn *c);    /* the peer's FIN, in order */
+bool ts_close_fin_acked(ts_stack *s, ts_conn *c); /* an ACK: false when now CLOSED */
 
 /* tcp_ack.c: an acceptable segment of a synchronized connection: ACK, data, FIN. */
 void ts_ack_input(ts_stack *s, ts_conn *c, const ts_seg *g);

@@ -85,8 +85,7 @@ int ts_listen(ts_stack *s, int sd, int backlog)
     c->backlog = backlog > 0 ? (uint32_t)backlog : c->p.backlog;
     if (c->backlog > 65535) c->backlog = 65535;
     ts_enter(s);
-    ts_set_state(s, c, TS_LISTEN);
-    ts_conn_hash(s, c);
+    ts_open_listen(s, c);
     ts_leave(s);
     return 0;
 }
@@ -266,18 +265,6 @@ ssize_t ts_recv_flags(ts_stack *s, int sd, void *buf, size_t len, unsigned flags
     return -EAGAIN;
 }
 
-/* Queue our FIN (RFC 9293 3.10.4 CLOSE): ESTABLISHED -> FIN-WAIT-1, CLOSE-WAIT -> LAST-ACK. */
-static void send_fin(ts_stack *s, ts_conn *c)
-{
-    if (c->fin_queued) return;
-    c->fin_queued = true;
-    if (c->state == TS_ESTABLISHED || c->state == TS_SYN_RECEIVED)
-        ts_set_state(s, c, TS_FIN_WAIT_1);
-    else if (c->state == TS_CLOSE_WAIT)
-        ts_set_state(s, c, TS_LAST_ACK);
-    ts_tcp_output(s, c);
-}
-
 int ts_shutdown(ts_stack *s, int sd, int how)
 {
     GET_CONN(s, sd, c);
@@ -290,7 +277,7 @@ int ts_shutdown(ts_stack *s, int sd, int how)
         if (c->state == TS_SYN_SENT)
             ts_conn_done(s, c, 0);
         else
-            send_fin(s, c);
+            ts_close_send_fin(s, c);
     }
     ts_leave(s);
     return 0;
@@ -331,7 +318,7 @@ int ts_close(ts_stack *s, int sd)
             ts_timer_set(s, c, TS_TIMER_FIN_WAIT2, s->now + c->p.fin_wait2);
         } else {
             c->shut_wr = true;
-            send_fin(s, c);
+            ts_close_send_fin(s, c);
         }
     }
     ts_leave(s);

@@ -61,11 +61,6 @@ static void new_ack(ts_stack *s, ts_conn *c, const ts_seg *g)
     if (c->sd >= 0 && !c->shut_wr && c->sndq.len < c->p.sndbuf) ts_notify(s, c, TS_SOCK_WRITABLE);
 }
 
-static bool our_fin_acked(const ts_conn *c)
-{
-    return c->fin_sent && c->snd_una == c->snd_buf_seq + c->sndq.len + 1;
-}
-
 /* Returns false when the segment is to be dropped. */
 static bool ack_check(ts_stack *s, ts_conn *c, const ts_seg *g)
 {
@@ -102,64 +97,6 @@ static void window_update(ts_stack *s, ts_conn *c, const ts_seg *g)
         c->snd_wl2 = g->ack;
         if (c->snd_wnd > c->max_snd_wnd) c->max_snd_wnd = c->snd_wnd;
         if (c->snd_wnd) ts_timer_clear(s, c, TS_TIMER_PERSIST);
-    }
-}
-
-static bool closing_transitions(ts_stack *s, ts_conn *c)
-{
-    if (!our_fin_acked(c)) return true;
-    switch (c->state) {
-    case TS_FIN_WAIT_1:
-        ts_set_state(s, c, TS_FIN_WAIT_2);
-        if (c->orphan) ts_timer_set(s, c, TS_TIMER_FIN_WAIT2, s->now + c->p.fin_wait2);
-        return true;
-    case TS_CLOSING:
-        ts_set_state(s, c, TS_TIME_WAIT);
-        ts_timer_set(s, c, TS_TIMER_TIME_WAIT, s->now + c->p.time_wait);
-        return true;
-    case TS_LAST_ACK: ts_conn_done(s, c, 0); return false;
-    default: return true;
-    }
-}
-
-static void fin_input(ts_stack *s, ts_conn *c)
-{
-    c->rcv_nxt++;
-    c->fin_rcvd = true;
-    c->fin_ooo = false;
-    ts_notify(s, c, TS_SOCK_READABLE);
-    switch (c->state) {
-    case TS_SYN_RECEIVED:
-    case TS_ESTABLISHED:
-        ts_set_state(s, c, TS_CLOSE_WAIT);
-        /* Linux enters interactive mode on a FIN: its ACK waits for the delayed-ACK timer,
-         * so it can ride on our own FIN if the application closes soon */
-        c->pingpong = true;
-        if (c->p.delack == 0) {
-            c->ack_now = true;
-        } else {
-            /* Before any data arrived Linux's ATO is still 0, so the delayed ACK goes out
-             * on the next timer tick (1 ms at HZ=1000; with hz set, a 0-tick timer, which
-             * the wheel runs on the next tick), not after 40 ms; a close() in the same
-             * instant still carries it on our FIN (packetdrill
-             * close/close-remote-fin-then-close.pkt). */
-            ts_time_t delay = c->last_rcv_time ? c->p.delack : c->p.hz ? 0 : TS_MSEC;
-            c->ack_pending = true;
-            if (!ts_timer_on(c, TS_TIMER_DELACK))
-                ts_timer_set(s, c, TS_TIMER_DELACK, s->now + delay);
-        }
-        break;
-    case TS_FIN_WAIT_1:
-        ts_set_state(s, c, TS_CLOSING);
-        c->ack_now = true;
-        break;
-    case TS_FIN_WAIT_2:
-        ts_set_state(s, c, TS_TIME_WAIT);
-        ts_timer_clear(s, c, TS_TIMER_FIN_WAIT2);
-        ts_timer_set(s, c, TS_TIMER_TIME_WAIT, s->now + c->p.time_wait);
-        c->ack_now = true;
-        break;
-    default: c->ack_now = true; break;
     }
 }
 
@@ -203,7 +140,7 @@ void ts_ack_input(ts_stack *s, ts_conn *c, const ts_seg *g)
     ts_ack_info a = {g->opts.sack, g->opts.nsack, dup, una0, sacked0};
     ts_loss_ack(s, c, &a); /* dupACKs, SACK, recovery (tcp_loss.c) */
     window_update(s, c, g);
-    if (!closing_transitions(s, c)) return;
+    if (!ts_close_fin_acked(s, c)) return;
     if (g->len) {
         bool open =
             c->state == TS_ESTABLISHED || c->state == TS_FIN_WAIT_1 || c->state == TS_FIN_WAIT_2;
@@ -220,7 +157,7 @@ void ts_ack_input(ts_stack *s, ts_conn *c, const ts_seg *g)
     if (g->flags & TS_TH_FIN) {
         uint32_t fin_seq = g->seq + g->len;
         if (fin_seq == c->rcv_nxt && !c->fin_rcvd) {
-            fin_input(s, c);
+            ts_close_fin_in(s, c);
         } else if (seq_gt(fin_seq, c->rcv_nxt) && !c->fin_rcvd) {
             c->fin_ooo = true; /* after a hole: taken when the hole fills */
             c->fin_ooo_seq = fin_seq;
@@ -230,7 +167,7 @@ void ts_ack_input(ts_stack *s, ts_conn *c, const ts_seg *g)
                 ts_timer_set(s, c, TS_TIMER_TIME_WAIT, s->now + c->p.time_wait);
         }
     }
-    if (c->fin_ooo && c->fin_ooo_seq == c->rcv_nxt && !c->fin_rcvd) fin_input(s, c);
+    if (c->fin_ooo && c->fin_ooo_seq == c->rcv_nxt && !c->fin_rcvd) ts_close_fin_in(s, c);
     if (c->p.keepalive) c->probes = 0;
     ts_tcp_output(s, c);
 }

@@ -1,6 +1,6 @@
 /* tcp_open.c: the three-way handshake: active open (connect), passive open (a SYN on a
- * listener), the SYN-SENT case, the handshake's last ACK, the one ISS setup both opens
- * share, and the options they agree (RFC 9293 3.5, 3.10.7.2-3; RFC 7323, RFC 2018). */
+ * listener, and listen() itself), the SYN-SENT case, the handshake's last ACK, the one ISS setup
+ * both opens share, and the options they agree (RFC 9293 3.5, 3.10.7.2-3; RFC 7323, RFC 2018). */
 #include <errno.h>
 
 #include "internal.h"
@@ -31,6 +31,13 @@ static void negotiate(ts_conn *c, const ts_seg *g)
     uint32_t mss = c->peer_mss < c->p.mss ? c->peer_mss : c->p.mss;
     c->snd_mss = (uint16_t)(mss > optlen + 8 ? mss - optlen : 8);
     c->rcv_mss = (uint16_t)(c->p.mss - optlen);
+}
+
+/* listen(): the passive open (RFC 9293 3.10.1); the caller has bound the port. */
+void ts_open_listen(ts_stack *s, ts_conn *c)
+{
+    ts_set_state(s, c, TS_LISTEN);
+    ts_conn_hash(s, c);
 }
 
 /* connect(): send the SYN (RFC 9293 3.10.1); the caller has bound the ports. */
