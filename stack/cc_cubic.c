@@ -21,8 +21,6 @@
  * The per-connection state (ts_cubic, cc_cubic.h) lives in the connection's cc_priv area. */
 #include "cc_cubic.h"
 
-extern const ts_cc_ops ts_cc_newreno;
-
 #define BETA_NUM 717 /* beta_cubic = 717/1024 ~ 0.7 (Linux's beta = 717) */
 #define BETA_DEN 1024
 /* alpha_cubic = 3 (1 - beta) / (1 + beta) = 921/1741 (4.3); denominators kept common */

@@ -69,6 +69,8 @@ typedef struct ts_cc_ops {
 uint32_t ts_cc_slow_start(ts_conn *c, uint32_t acked);
 /* The usual end of SACK recovery (RFC 6937 3, as Linux): cwnd = ssthresh (cc_newreno.c). */
 void ts_cc_post_recovery(ts_conn *c);
+/* NewReno's ops (cc_newreno.c), whose recovery and idle steps CUBIC reuses. */
+extern const ts_cc_ops ts_cc_newreno;
 
 const ts_rto_ops *ts_rto_find(const char *name);
 const ts_backoff_ops *ts_backoff_find(const char *name);
