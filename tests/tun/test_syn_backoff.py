@@ -37,8 +37,13 @@ def test():
     err = p.stderr()
     t.check(rc == 1, "exit %d, wanted 1; stderr:\n%s" % (rc, err))
     last = err.strip().splitlines()[-1]
-    want = "tcpsim: connect 10.0.0.1:5000: timed out after %.1f s (5 SYNs sent)" % (31 * unit)
-    t.check(last == want, "last line %r, wanted %r" % (last, want))
+    # Real time: the number is the measured wait, so it may run a little late on a loaded
+    # machine (31.1 s was seen with two builds beside it); the SYN gaps are checked below.
+    m = re.fullmatch(r"tcpsim: connect 10\.0\.0\.1:5000: timed out after ([0-9.]+) s "
+                     r"\(5 SYNs sent\)", last)
+    t.check(m and abs(float(m.group(1)) - 31 * unit) <= 0.15,
+            "last line %r, wanted 'tcpsim: connect 10.0.0.1:5000: timed out after %.1f s "
+            "(5 SYNs sent)' (within 0.15 s)" % (last, 31 * unit))
     syns = [x for x in cap.lines() if x.src == t.STACK]
     t.log("  " + t.show(syns))
     t.check(len(syns) == 5 and all(x.flags == "S" for x in syns),

@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <check.h>
+
+#include "ladder.h"
 #include "view.h"
 
 #define FX_MAX   64
@@ -219,5 +222,72 @@ static inline ts_view *fx_capture(void)
                         "192.168.1.2:40000, 5.000 ms to 192.168.1.9:80)");
     return v;
 }
+
+/* ---- what the ladder tests share beside the fixtures ---- */
+
+#ifdef TS_SRC_DIR
+#define FX_GOLDEN TS_SRC_DIR "/tests/unit/golden/"
+#endif
+
+/* Draw v with o into a string (the caller frees it); frees v. Not inlined: GCC 12 then
+ * takes open_memstream's buffer for a dangling pointer (-Wdangling-pointer). */
+__attribute__((unused, noinline)) static char *fx_render(ts_view *v, const ts_ladder_opts *o)
+{
+    char *buf = NULL, err[200] = "";
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_msg(ts_ladder_write(v, o, f, err, sizeof err) == 0, "%s", err);
+    fclose(f);
+    ts_view_free(v);
+    return buf;
+}
+
+/* A whole file as a string (the caller frees it), or NULL. */
+static inline char *fx_slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc(n > 0 ? (size_t)n + 1 : 1);
+    size_t got = n > 0 ? fread(b, 1, (size_t)n, f) : 0;
+    b[got] = '\0';
+    fclose(f);
+    return b;
+}
+
+static inline int fx_count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle)) n++;
+    return n;
+}
+
+#ifdef FX_GOLDEN
+/* Compare with the golden file; on a difference, leave what was drawn next to it (.out)
+ * so `diff` shows it. TS_UPDATE_GOLDEN=1 rewrites the golden file. */
+static inline void fx_golden(const char *name, const char *got)
+{
+    char path[512], out[520];
+    snprintf(path, sizeof path, FX_GOLDEN "%s", name);
+    if (getenv("TS_UPDATE_GOLDEN")) {
+        FILE *f = fopen(path, "wb");
+        ck_assert_ptr_nonnull(f);
+        fputs(got, f);
+        fclose(f);
+    }
+    char *want = fx_slurp(path);
+    ck_assert_msg(want != NULL, "no golden file %s (TS_UPDATE_GOLDEN=1 writes it)", path);
+    if (strcmp(want, got)) {
+        snprintf(out, sizeof out, "%s.out", path);
+        FILE *f = fopen(out, "wb");
+        if (f) fputs(got, f), fclose(f);
+    }
+    ck_assert_msg(!strcmp(want, got), "%s differs: diff %s %s.out", name, path, path);
+    free(want);
+}
+#endif
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "view_build.h"
+#include "harness.h"
 
 START_TEST(finish_sorts_stably)
 {
@@ -55,9 +56,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return h_run_suite(suite());
 }

@@ -10,64 +10,7 @@
 #include "ladder.h"
 #include "ladder_layout.h"
 #include "ladder_fixtures.h"
-
-#define GOLDEN TS_SRC_DIR "/tests/unit/golden/"
-
-static char *render(ts_view *v, const ts_ladder_opts *o)
-{
-    char *buf = NULL, err[200] = "";
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    ck_assert_ptr_nonnull(f);
-    ck_assert_msg(ts_ladder_write(v, o, f, err, sizeof err) == 0, "%s", err);
-    fclose(f);
-    ts_view_free(v);
-    return buf;
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    size_t got = fread(b, 1, (size_t)n, f);
-    b[got] = '\0';
-    fclose(f);
-    return b;
-}
-
-/* Compare with the golden file; on a difference, leave what was drawn next to it (.out)
- * so `diff` shows it. */
-static void golden(const char *name, const char *got)
-{
-    char path[512], out[520];
-    snprintf(path, sizeof path, GOLDEN "%s", name);
-    if (getenv("TS_UPDATE_GOLDEN")) {
-        FILE *f = fopen(path, "wb");
-        ck_assert_ptr_nonnull(f);
-        fputs(got, f);
-        fclose(f);
-    }
-    char *want = slurp(path);
-    ck_assert_msg(want != NULL, "no golden file %s (TS_UPDATE_GOLDEN=1 writes it)", path);
-    if (strcmp(want, got)) {
-        snprintf(out, sizeof out, "%s.out", path);
-        FILE *f = fopen(out, "wb");
-        if (f) fputs(got, f), fclose(f);
-    }
-    ck_assert_msg(!strcmp(want, got), "%s differs: diff %s %s.out", name, path, path);
-    free(want);
-}
-
-static int count(const char *hay, const char *needle)
-{
-    int n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle)) n++;
-    return n;
-}
+#include "harness.h"
 
 static ts_ladder_opts opts(void)
 {
@@ -79,11 +22,11 @@ static ts_ladder_opts opts(void)
 START_TEST(close_text_golden)
 {
     ts_ladder_opts o = opts();
-    char *t = render(fx_close(), &o);
-    golden("ladder_close.txt", t);
+    char *t = fx_render(fx_close(), &o);
+    fx_golden("ladder_close.txt", t);
     /* Six segments, all arrived: four heads from the client, two from the server. */
-    ck_assert_int_eq(count(t, "\u25B6"), 4);
-    ck_assert_int_eq(count(t, "\u25C0"), 2);
+    ck_assert_int_eq(fx_count(t, "\u25B6"), 4);
+    ck_assert_int_eq(fx_count(t, "\u25C0"), 2);
     ck_assert_ptr_nonnull(strstr(t, "F. seq 515987658 ack 3685266301"));
     ck_assert_ptr_nonnull(strstr(t, "[mss 1460,sackOK,TS,wscale 7]"));
     ck_assert_ptr_nonnull(strstr(t, "delayed ACK: rides on F."));
@@ -98,8 +41,8 @@ START_TEST(close_relative_ascii_golden)
 {
     ts_ladder_opts o = opts();
     o.relative = o.ascii = true;
-    char *t = render(fx_close(), &o);
-    golden("ladder_close_rel_ascii.txt", t);
+    char *t = fx_render(fx_close(), &o);
+    fx_golden("ladder_close_rel_ascii.txt", t);
     for (const unsigned char *p = (const unsigned char *)t; *p; p++) ck_assert_int_lt(*p, 0x80);
     ck_assert_ptr_nonnull(strstr(t, "S. seq 0 ack 1"));
     ck_assert_ptr_nonnull(strstr(t, "F. seq 1 ack 2"));
@@ -111,9 +54,9 @@ END_TEST
 START_TEST(timeout_text_golden)
 {
     ts_ladder_opts o = opts();
-    char *t = render(fx_timeout(), &o);
-    golden("ladder_timeout.txt", t);
-    ck_assert_int_eq(count(t, "\u2715"), 5 + 1); /* five lost SYNs, and the legend */
+    char *t = fx_render(fx_timeout(), &o);
+    fx_golden("ladder_timeout.txt", t);
+    ck_assert_int_eq(fx_count(t, "\u2715"), 5 + 1); /* five lost SYNs, and the legend */
     for (int i = 0; i < 4; i++) {
         char gap[32], why[64];
         snprintf(gap, sizeof gap, "\u2026 %d s \u2026", 1 << i);
@@ -130,8 +73,8 @@ START_TEST(capture_text_golden)
 {
     ts_ladder_opts o = opts();
     o.relative = true;
-    char *t = render(fx_capture(), &o);
-    golden("ladder_capture.txt", t);
+    char *t = fx_render(fx_capture(), &o);
+    fx_golden("ladder_capture.txt", t);
     ck_assert_ptr_nonnull(strstr(t, "[ESTABLISHED]"));
     ck_assert_ptr_nonnull(strstr(t, "inferred from the segments"));
     ck_assert_ptr_nonnull(strstr(t, "[sack 2001:3001]"));
@@ -148,7 +91,7 @@ START_TEST(fits_width)
     for (size_t k = 0; k < sizeof widths / sizeof widths[0]; k++) {
         ts_ladder_opts o = opts();
         o.width = widths[k];
-        char *t = render(fx_capture(), &o);
+        char *t = fx_render(fx_capture(), &o);
         unsigned cols = 0;
         for (const unsigned char *p = (const unsigned char *)t; *p; p++) {
             if (*p == '\n')
@@ -165,9 +108,9 @@ START_TEST(last_n)
 {
     ts_ladder_opts o = opts();
     o.last = 2;
-    char *t = render(fx_close(), &o);
-    golden("ladder_close_last2.txt", t);
-    ck_assert_int_eq(count(t, "\u25B6") + count(t, "\u25C0"), 2);
+    char *t = fx_render(fx_close(), &o);
+    fx_golden("ladder_close_last2.txt", t);
+    ck_assert_int_eq(fx_count(t, "\u25B6") + fx_count(t, "\u25C0"), 2);
     ck_assert_ptr_null(strstr(t, "S. seq"));
     ck_assert_ptr_nonnull(strstr(t, "2 segments (the last ones)"));
     free(t);
@@ -195,14 +138,14 @@ START_TEST(degenerate)
 {
     ts_ladder_opts o = opts();
     ts_view *v = fx_new(TS_VIEW_CAPTURE, 1, 1, "", 2, 2, "");
-    char *t = render(v, &o);
+    char *t = fx_render(v, &o);
     ck_assert_ptr_nonnull(strstr(t, "0 segments"));
     free(t);
     v = fx_new(TS_VIEW_CAPTURE, 1, 1, "", 2, 2, "");
     fx_seg(v, 0, 0, -1, TS_TH_SYN, 1, 0, 0, 100);
     o.format = TS_LADDER_TEXT;
-    t = render(v, &o);
-    ck_assert_int_eq(count(t, "\u2715"), 2);
+    t = fx_render(v, &o);
+    ck_assert_int_eq(fx_count(t, "\u2715"), 2);
     free(t);
 }
 END_TEST
@@ -216,7 +159,7 @@ START_TEST(probe_shows_its_seq)
     fx_seg(v, 0, 0, 10, TS_TH_ACK, C_ISN + 100, S_ISN + 1, 0, 1000);
     ts_view_seg *p = fx_seg(v, 0, 300, 310, TS_TH_ACK, C_ISN + 99, S_ISN + 1, 0, 1000);
     p->cause = TS_VCAUSE_PROBE;
-    char *t = render(v, &o);
+    char *t = fx_render(v, &o);
     char want[96];
     snprintf(want, sizeof want, ". seq %u ack %u (probe)", C_ISN + 99, S_ISN + 1);
     ck_assert_msg(strstr(t, want) != NULL, "no '%s' in:\n%s", want, t);
@@ -238,9 +181,9 @@ START_TEST(wide_label_whole)
         fx_seg(v, 1, 1010, 1020, TS_TH_SYN | TS_TH_ACK, 1619746891u, 550582783u, 0, 65160);
     r->cause = TS_VCAUSE_SYN;
     r->rexmit_no = 1;
-    char *t = render(v, &o);
+    char *t = fx_render(v, &o);
     ck_assert_msg(strstr(t, "(SYN retry #1 after 1 s)") != NULL, "cut:\n%s", t);
-    ck_assert_int_eq(count(t, "[mss 1460,sackOK,TS,wscale 7]"), 3);
+    ck_assert_int_eq(fx_count(t, "[mss 1460,sackOK,TS,wscale 7]"), 3);
     free(t);
 }
 END_TEST
@@ -261,9 +204,9 @@ START_TEST(long_run_windows)
         lost += drop;
     }
     ts_ladder_opts o = opts();
-    char *t = render(v, &o);
-    ck_assert_int_eq(count(t, "\u25B6") + count(t, "\u25C0"), 420 - lost);
-    ck_assert_int_eq(count(t, "\u2715"), lost + 1);
+    char *t = fx_render(v, &o);
+    ck_assert_int_eq(fx_count(t, "\u25B6") + fx_count(t, "\u25C0"), 420 - lost);
+    ck_assert_int_eq(fx_count(t, "\u2715"), lost + 1);
     /* Body rows: from the one after the names to the blank line before the legend. */
     const char *p = strstr(t, "time (s)");
     p = strchr(p, '\n') + 1;
@@ -311,7 +254,7 @@ START_TEST(width_limits)
 {
     ts_ladder_opts o = opts();
     o.width = 10;
-    char *t = render(fx_close(), &o);
+    char *t = fx_render(fx_close(), &o);
     size_t longest = 0, cols = 0;
     for (const unsigned char *p = (const unsigned char *)t; *p; p++) {
         if (*p == '\n')
@@ -323,9 +266,9 @@ START_TEST(width_limits)
     ck_assert_uint_ge(longest, 60); /* not the 10 asked for */
     free(t);
     o.width = 0;
-    char *a = render(fx_close(), &o);
+    char *a = fx_render(fx_close(), &o);
     o.width = 100;
-    char *b = render(fx_close(), &o);
+    char *b = fx_render(fx_close(), &o);
     ck_assert_str_eq(a, b);
     free(a);
     free(b);
@@ -355,9 +298,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return h_run_suite(suite());
 }

@@ -11,8 +11,7 @@
 #include "ladder.h"
 #include "ladder_fixtures.h"
 #include "ladder_layout.h"
-
-#define GOLDEN TS_SRC_DIR "/tests/unit/golden/"
+#include "harness.h"
 
 #define NDATA 40
 #define LOST  14 /* the data segment lost (from 0) */
@@ -57,60 +56,6 @@ static ts_view *fx_dense(void)
     return v;
 }
 
-static char *render(ts_view *v, const ts_ladder_opts *o)
-{
-    char *buf = NULL, err[200] = "";
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    ck_assert_ptr_nonnull(f);
-    ck_assert_msg(ts_ladder_write(v, o, f, err, sizeof err) == 0, "%s", err);
-    fclose(f);
-    ts_view_free(v);
-    return buf;
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    size_t got = fread(b, 1, (size_t)n, f);
-    b[got] = '\0';
-    fclose(f);
-    return b;
-}
-
-static void golden(const char *name, const char *got)
-{
-    char path[512], out[520];
-    snprintf(path, sizeof path, GOLDEN "%s", name);
-    if (getenv("TS_UPDATE_GOLDEN")) {
-        FILE *f = fopen(path, "wb");
-        ck_assert_ptr_nonnull(f);
-        fputs(got, f);
-        fclose(f);
-    }
-    char *want = slurp(path);
-    ck_assert_msg(want != NULL, "no golden file %s (TS_UPDATE_GOLDEN=1 writes it)", path);
-    if (strcmp(want, got)) {
-        snprintf(out, sizeof out, "%s.out", path);
-        FILE *f = fopen(out, "wb");
-        if (f) fputs(got, f), fclose(f);
-    }
-    ck_assert_msg(!strcmp(want, got), "%s differs: diff %s %s.out", name, path, path);
-    free(want);
-}
-
-static int count(const char *hay, const char *needle)
-{
-    int n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle)) n++;
-    return n;
-}
-
 /* The body's lines: from the one after the names to the blank line before the legend. */
 static int body_rows(const char *t)
 {
@@ -133,8 +78,8 @@ static ts_ladder_opts opts(void)
 START_TEST(dense_golden)
 {
     ts_ladder_opts o = opts();
-    char *t = render(fx_dense(), &o);
-    golden("ladder_dense.txt", t);
+    char *t = fx_render(fx_dense(), &o);
+    fx_golden("ladder_dense.txt", t);
     free(t);
 }
 END_TEST
@@ -181,11 +126,11 @@ END_TEST
 START_TEST(dense_shows)
 {
     ts_ladder_opts o = opts();
-    char *t = render(fx_dense(), &o);
+    char *t = fx_render(fx_dense(), &o);
     int nsegs = 3 + 2 * NDATA - 1 + 2 + 3, lost = 1;
-    ck_assert_int_eq(count(t, "\u25B6") + count(t, "\u25C0"),
-                     nsegs - lost + 2);             /* caption, legend */
-    ck_assert_int_eq(count(t, "\u2715"), lost + 1); /* + legend */
+    ck_assert_int_eq(fx_count(t, "\u25B6") + fx_count(t, "\u25C0"),
+                     nsegs - lost + 2);                /* caption, legend */
+    ck_assert_int_eq(fx_count(t, "\u2715"), lost + 1); /* + legend */
     ck_assert_ptr_nonnull(strstr(t, "(fast retransmit #1)"));
     ck_assert_ptr_nonnull(strstr(t, "\n\u2550\u25B6 80 of 87 segments one row each: sent while "
                                     "more than 13 were in flight\n"));
@@ -204,7 +149,7 @@ START_TEST(dense_shows)
     }
     free(t);
     o.ascii = true;
-    t = render(fx_dense(), &o);
+    t = fx_render(fx_dense(), &o);
     for (const unsigned char *p = (const unsigned char *)t; *p; p++) ck_assert_int_lt(*p, 0x80);
     ck_assert_ptr_nonnull(strstr(t, "\n=> 80 of 87 segments one row each"));
     ck_assert_ptr_nonnull(strstr(t, "|= . seq 1:1001 ack 1 len 1000 ="));
@@ -218,7 +163,7 @@ END_TEST
 START_TEST(sparse_untouched)
 {
     ts_ladder_opts o = opts();
-    char *t = render(fx_capture(), &o);
+    char *t = fx_render(fx_capture(), &o);
     ck_assert_ptr_null(strstr(t, "one row each"));
     ck_assert_ptr_null(strstr(t, "\u2550"));
     free(t);
@@ -239,9 +184,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return h_run_suite(suite());
 }

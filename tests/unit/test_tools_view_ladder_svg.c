@@ -47,21 +47,6 @@ static char *run(const char *cmd, int *status)
     return b;
 }
 
-static char *slurp(const char *path)
-{
-    char cmd[1024];
-    int st;
-    snprintf(cmd, sizeof cmd, "cat '%s'", path);
-    return run(cmd, &st);
-}
-
-static int count(const char *hay, const char *needle)
-{
-    int n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle)) n++;
-    return n;
-}
-
 /* Well-formed, and rsvg-convert renders it to a PNG without a word on stderr. */
 static void check_svg_tools(const char *svg)
 {
@@ -83,8 +68,8 @@ START_TEST(close_svg)
     char path[600];
     write_file(fx_close(), TS_LADDER_SVG, false, "close.svg", path, sizeof path);
     check_svg_tools(path);
-    char *s = slurp(path);
-    ck_assert_int_eq(count(s, "<g class=\"seg"), 6);
+    char *s = fx_slurp(path);
+    ck_assert_int_eq(fx_count(s, "<g class=\"seg"), 6);
     for (int i = 1; i <= 6; i++) {
         char id[32];
         snprintf(id, sizeof id, "id=\"seg-%d\"", i);
@@ -112,16 +97,16 @@ START_TEST(timeout_svg)
     char path[600];
     write_file(fx_timeout(), TS_LADDER_SVG, false, "timeout.svg", path, sizeof path);
     check_svg_tools(path);
-    char *s = slurp(path);
-    ck_assert_int_eq(count(s, "<g class=\"seg"), 5);
-    ck_assert_int_eq(count(s, "<g class=\"seg rexmit lost\""), 4);
-    ck_assert_int_eq(count(s, "class=\"cross\""), 5 + 1); /* and the legend's */
+    char *s = fx_slurp(path);
+    ck_assert_int_eq(fx_count(s, "<g class=\"seg"), 5);
+    ck_assert_int_eq(fx_count(s, "<g class=\"seg rexmit lost\""), 4);
+    ck_assert_int_eq(fx_count(s, "class=\"cross\""), 5 + 1); /* and the legend's */
     const char *gaps[] = {">\u2026 1 s \u2026<", ">\u2026 2 s \u2026<", ">\u2026 4 s \u2026<",
                           ">\u2026 8 s \u2026<", ">\u2026 16 s \u2026<"};
     for (size_t i = 0; i < 5; i++) ck_assert_msg(strstr(s, gaps[i]), "no label %s", gaps[i]);
     ck_assert_ptr_nonnull(strstr(s, "(SYN retry #4 after 8 s)"));
     ck_assert_ptr_nonnull(strstr(s, ">SYN timer fired (16 s)<"));
-    ck_assert_int_eq(count(s, "class=\"bracket\""), 5 + 1);
+    ck_assert_int_eq(fx_count(s, "class=\"bracket\""), 5 + 1);
     ck_assert_ptr_nonnull(strstr(s, "lost: scripted drop rule, line 12</title>"));
     free(s);
 }
@@ -132,8 +117,8 @@ START_TEST(capture_svg)
     char path[600];
     write_file(fx_capture(), TS_LADDER_SVG, true, "capture.svg", path, sizeof path);
     check_svg_tools(path);
-    char *s = slurp(path);
-    ck_assert_int_eq(count(s, "<g class=\"seg"), 13);
+    char *s = fx_slurp(path);
+    ck_assert_int_eq(fx_count(s, "<g class=\"seg"), 13);
     ck_assert_ptr_nonnull(strstr(s, "class=\"state inferred\""));
     ck_assert_ptr_nonnull(strstr(s, ">[ESTABLISHED]<"));
     free(s);
@@ -150,7 +135,7 @@ START_TEST(svg_escapes)
     char path[600];
     write_file(v, TS_LADDER_SVG, false, "escape.svg", path, sizeof path);
     check_svg_tools(path);
-    char *t = slurp(path);
+    char *t = fx_slurp(path);
     ck_assert_ptr_nonnull(strstr(t, "IP &lt;weird&gt; &amp; &quot;odd&quot; ? ?"
                                     "?( ??"
                                     "? caf\xc3\xa9"));
@@ -160,7 +145,7 @@ START_TEST(svg_escapes)
     v = fx_close();
     v->segs[1].line = fx_str(v, "a</script>b\xff\\\"");
     write_file(v, TS_LADDER_HTML, false, "escape.html", path, sizeof path);
-    t = slurp(path);
+    t = fx_slurp(path);
     ck_assert_ptr_null(strstr(t, "a</script>"));
     ck_assert_ptr_nonnull(strstr(t, "line:\"a\\u003c/script>b?\\\\\\\"\""));
     free(t);
@@ -173,7 +158,7 @@ static char *browse(const char *html, int step, const char *extra)
 {
     char page[700], cmd[1600];
     snprintf(page, sizeof page, "%s.test.html", html);
-    char *src = slurp(html);
+    char *src = fx_slurp(html);
     char *end = strstr(src, "</body>");
     ck_assert_ptr_nonnull(end);
     FILE *f = fopen(page, "w");
@@ -197,7 +182,7 @@ START_TEST(html_step)
     char path[600];
     write_file(fx_close(), TS_LADDER_HTML, true, "close.html", path, sizeof path);
     char *dom = browse(path, 3, NULL);
-    ck_assert_int_eq(count(dom, "seg current"), 1);
+    ck_assert_int_eq(fx_count(dom, "seg current"), 1);
     ck_assert_ptr_nonnull(strstr(dom, "class=\"seg current\" id=\"seg-3\""));
     ck_assert_ptr_nonnull(strstr(dom, "<span id=\"pos\">step 3 of 6</span>"));
     ck_assert_ptr_nonnull(strstr(dom, "<pre id=\"line\">IP 10.0.0.103.55570 &gt; "
