@@ -6,12 +6,13 @@
 #include "internal.h"
 
 /* The send side's start, the same for both opens: the ISS (RFC 6528), the timestamp
- * offset, SND.UNA and NewReno's recover (RFC 6582 3.2: at the ISS, not 0). */
+ * offset, SND.UNA (and SND.NXT until the SYN goes: nothing in flight) and NewReno's
+ * recover (RFC 6582 3.2: at the ISS, not 0). */
 static void iss_init(ts_stack *s, ts_conn *c)
 {
     c->iss = ts_isn(s, c);
     c->ts_offset = (uint32_t)ts_siphash(s->key, &c->iss, sizeof c->iss);
-    c->snd_una = c->iss;
+    c->snd_una = c->snd_nxt = c->snd_max = c->iss;
     c->recover = c->iss;
     ts_sack_clear(c);
     c->snd_buf_seq = c->iss + 1;
@@ -46,6 +47,7 @@ void ts_open_active(ts_stack *s, ts_conn *c)
     iss_init(s, c);
     c->snd_mss = (uint16_t)(c->p.mss > 536 ? 536 : c->p.mss); /* until the peer's SYN */
     c->rcv_mss = (uint16_t)c->p.mss;
+    c->cc_ops->init(c); /* provisional (read by observers); again once established */
     ts_conn_hash(s, c);
     ts_set_state(s, c, TS_SYN_SENT);
     c->rtt_timed_at = s->now;
@@ -87,6 +89,7 @@ void ts_open_passive(ts_stack *s, ts_conn *l, const ts_seg *g)
     negotiate(c, g);
     c->snd_wnd = g->wnd; /* a SYN's window is never scaled */
     iss_init(s, c);
+    c->cc_ops->init(c); /* provisional (read by observers); again once established */
     ts_conn_hash(s, c);
     ts_set_state(s, c, TS_SYN_RECEIVED);
     c->rcv_ssthresh = c->p.mss; /* set properly below, once ts_ok is known */

@@ -100,12 +100,55 @@ START_TEST(challenge_ack_says_why)
 }
 END_TEST
 
+/* Before the handshake is done the snapshot must already make sense: a series row at
+ * SYN_SENT or SYN_RECEIVED used to show SND.NXT 0, a wrapped flight and no ssthresh. */
+typedef struct early {
+    ts_stack *s;
+    int seen;
+} early;
+
+static void on_early(void *ctx, const ts_event *ev)
+{
+    early *e = ctx;
+    if (ev->type != TS_EV_STATE ||
+        (ev->u.state.to != TS_SYN_SENT && ev->u.state.to != TS_SYN_RECEIVED))
+        return;
+    ts_tcp_info ti;
+    ck_assert_int_eq(ts_stack_conn_info(e->s, ev->conn.id, &ti), 0);
+    ck_assert_uint_eq(ti.snd_una, ti.iss);
+    ck_assert_uint_eq(ti.snd_nxt, ti.iss); /* the SYN is not out yet */
+    ck_assert_uint_eq(ti.snd_max, ti.iss);
+    ck_assert_uint_eq(ti.flight, 0);
+    ck_assert_uint_eq(ti.ssthresh, UINT32_MAX);  /* NewReno's "infinite" */
+    ck_assert_uint_eq(ti.cwnd, 10 * ti.snd_mss); /* RFC 6928, with the MSS known so far */
+    ck_assert_int_eq(ti.ca_state, TS_CA_OPEN);
+    e->seen++;
+}
+
+START_TEST(snapshot_sane_before_established)
+{
+    harness *h = h_new(NULL, NULL);
+    early ea = {.s = h->st[H_A]}, eb = {.s = h->st[H_B]};
+    ts_stack_set_event_fn(h->st[H_A], on_early, &ea);
+    ts_stack_set_event_fn(h->st[H_B], on_early, &eb);
+    int l = ts_socket(h->st[H_B]), c = ts_socket(h->st[H_A]);
+    ck_assert_int_eq(ts_bind(h->st[H_B], l, 0, PORT), 0);
+    ck_assert_int_eq(ts_listen(h->st[H_B], l, 4), 0);
+    ck_assert_int_eq(ts_connect(h->st[H_A], c, H_ADDR_B, PORT), -EINPROGRESS);
+    h_run(h, TS_SEC);
+    ck_assert_int_eq(ea.seen, 1);
+    ck_assert_int_eq(eb.seen, 1);
+    h_free(h);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("conn_info");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, conn_info_follows_a_fast_retransmit);
     tcase_add_test(tc, challenge_ack_says_why);
+    tcase_add_test(tc, snapshot_sane_before_established);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }
