@@ -31,10 +31,12 @@ static uint8_t *put4(uint8_t *p, uint8_t a, uint8_t b, uint8_t c, uint8_t d)
     return p + 4;
 }
 
-/* One option of kind k and total length l (already known to fit in the buffer). */
-static int parse_one(uint8_t k, const uint8_t *v, uint8_t l, ts_tcp_opts *out)
+/* One option's value (o->len already known to fit in the list). */
+int ts_tcp_opt_decode(const ts_tcp_opt *o, ts_tcp_opts *out)
 {
-    switch (k) {
+    const uint8_t *v = o->val;
+    uint8_t l = o->len;
+    switch (o->kind) {
     case TS_OPT_MSS:
         if (l != 4) return -1;
         out->has_mss = true;
@@ -63,28 +65,36 @@ static int parse_one(uint8_t k, const uint8_t *v, uint8_t l, ts_tcp_opts *out)
         out->tsval = get32(v);
         out->tsecr = get32(v + 4);
         return 0;
-    default: return 0; /* unknown kind, sane length: skip (RFC 9293 3.1) */
+    default: return 0; /* NOP, or an unknown kind with a sane length: skip (RFC 9293 3.1) */
     }
+}
+
+int ts_tcp_opt_next(const uint8_t *opt, size_t len, size_t *off, ts_tcp_opt *o)
+{
+    size_t i = *off;
+    if (i >= len || opt[i] == TS_OPT_EOL) return 0;
+    if (opt[i] == TS_OPT_NOP) {
+        *o = (ts_tcp_opt){.kind = TS_OPT_NOP, .len = 1, .val = NULL};
+        *off = i + 1;
+        return 1;
+    }
+    if (len - i < 2) return -1; /* no room for the length byte */
+    uint8_t l = opt[i + 1];
+    if (l < 2 || l > len - i) return -1;
+    *o = (ts_tcp_opt){.kind = opt[i], .len = l, .val = opt + i + 2};
+    *off = i + l;
+    return 1;
 }
 
 int ts_tcp_opts_parse(const uint8_t *opt, size_t len, ts_tcp_opts *out)
 {
     memset(out, 0, sizeof *out);
-    size_t i = 0;
-    while (i < len) {
-        uint8_t k = opt[i];
-        if (k == TS_OPT_EOL) break;
-        if (k == TS_OPT_NOP) {
-            i++;
-            continue;
-        }
-        if (len - i < 2) return -1; /* no room for the length byte */
-        uint8_t l = opt[i + 1];
-        if (l < 2 || l > len - i) return -1;
-        if (parse_one(k, opt + i + 2, l, out) < 0) return -1;
-        i += l;
-    }
-    return 0;
+    size_t off = 0;
+    ts_tcp_opt o;
+    int r;
+    while ((r = ts_tcp_opt_next(opt, len, &off, &o)) > 0)
+        if (ts_tcp_opt_decode(&o, out) < 0) return -1;
+    return r;
 }
 
 /* SYN and SYN-ACK: MSS, SACK-perm folded into the TS word, NOP-padded WS. */

@@ -56,23 +56,49 @@ static void ip4_fields(ts_ip4_view *v, const uint8_t *buf)
     v->dst = get32(buf + 16);
 }
 
-ts_wire_err ts_ip4_view_parse(ts_ip4_view *v, const uint8_t *buf, size_t len)
+/* The checks both parses share: length, version, IHL; the header's length into *hlen. */
+static ts_wire_err ip4_header(const uint8_t *buf, size_t len, size_t *hlen)
 {
-    memset(v, 0, sizeof *v);
     if (!buf || len < TS_IP4_HLEN) return TS_WIRE_IP_SHORT;
     if (buf[0] >> 4 != 4) return TS_WIRE_IP_VERSION;
-    size_t hlen = (size_t)(buf[0] & 15) * 4, tot = get16(buf + 2);
-    if (hlen < TS_IP4_HLEN || hlen > len) return TS_WIRE_IP_HDRLEN;
-    if (tot < hlen) return TS_WIRE_IP_TOTLEN;
+    *hlen = (size_t)(buf[0] & 15) * 4;
+    if (*hlen < TS_IP4_HLEN || *hlen > len) return TS_WIRE_IP_HDRLEN;
+    return TS_WIRE_OK;
+}
+
+/* Fill v for a packet of tot bytes (tot >= hlen) of which len are in the buffer. */
+static void ip4_fill(ts_ip4_view *v, const uint8_t *buf, size_t len, size_t hlen, size_t tot)
+{
     ip4_fields(v, buf);
     v->hlen = hlen;
     v->tot_len = tot;
     v->payload = buf + hlen;
-    if (tot > len) { /* a capture shorter than the packet: describe what is there */
-        v->payload_len = len - hlen;
-        return TS_WIRE_IP_TOTLEN;
-    }
-    v->payload_len = tot - hlen;
+    v->payload_len = (tot < len ? tot : len) - hlen;
+}
+
+ts_wire_err ts_ip4_view_parse(ts_ip4_view *v, const uint8_t *buf, size_t len)
+{
+    memset(v, 0, sizeof *v);
+    size_t hlen = 0;
+    ts_wire_err e = ip4_header(buf, len, &hlen);
+    if (e != TS_WIRE_OK) return e;
+    size_t tot = get16(buf + 2);
+    if (tot < hlen) return TS_WIRE_IP_TOTLEN;
+    ip4_fill(v, buf, len, hlen, tot);
+    /* a capture shorter than the packet: described as far as it goes */
+    return tot > len ? TS_WIRE_IP_TOTLEN : TS_WIRE_OK;
+}
+
+ts_wire_err ts_ip4_view_capture(ts_ip4_view *v, const uint8_t *buf, size_t caplen, size_t wirelen)
+{
+    memset(v, 0, sizeof *v);
+    size_t hlen = 0;
+    ts_wire_err e = ip4_header(buf, caplen, &hlen);
+    if (e != TS_WIRE_OK) return e;
+    size_t tot = get16(buf + 2);
+    if (tot == 0 || tot > wirelen) tot = wirelen; /* 0: left for segmentation offload */
+    if (tot < hlen) return TS_WIRE_IP_TOTLEN;
+    ip4_fill(v, buf, caplen, hlen, tot);
     return TS_WIRE_OK;
 }
 
@@ -178,6 +204,20 @@ size_t ts_tcp_build(uint8_t *buf, size_t cap, const ts_ip4_hdr *ip, const ts_tcp
 
 /* ---- both ---- */
 
+/* The TCP layer of v once its IPv4 layer is in place. */
+static ts_wire_err pkt_tcp(ts_pkt_view *v)
+{
+    v->ip = true;
+    if (v->ip4.proto != TS_IPPROTO_TCP) return TS_WIRE_OK;
+    ts_wire_err e = ts_tcp_view_parse(&v->th, v->ip4.payload, v->ip4.payload_len);
+    if (e != TS_WIRE_OK) {
+        memset(&v->th, 0, sizeof v->th);
+        return e;
+    }
+    v->tcp = true;
+    return TS_WIRE_OK;
+}
+
 ts_wire_err ts_pkt_view_parse(ts_pkt_view *v, const uint8_t *buf, size_t len)
 {
     v->ip = v->tcp = false;
@@ -187,13 +227,19 @@ ts_wire_err ts_pkt_view_parse(ts_pkt_view *v, const uint8_t *buf, size_t len)
         memset(&v->ip4, 0, sizeof v->ip4);
         return e;
     }
-    v->ip = true;
-    if (v->ip4.proto != TS_IPPROTO_TCP) return TS_WIRE_OK;
-    e = ts_tcp_view_parse(&v->th, v->ip4.payload, v->ip4.payload_len);
-    if (e != TS_WIRE_OK) {
-        memset(&v->th, 0, sizeof v->th);
-        return e;
-    }
-    v->tcp = true;
-    return TS_WIRE_OK;
+    return pkt_tcp(v);
+}
+
+ts_wire_err ts_pkt_view_capture(ts_pkt_view *v, const uint8_t *buf, size_t caplen, size_t wirelen)
+{
+    v->ip = v->tcp = false;
+    memset(&v->th, 0, sizeof v->th);
+    ts_wire_err e = ts_ip4_view_capture(&v->ip4, buf, caplen, wirelen);
+    if (e != TS_WIRE_OK) return e;
+    return pkt_tcp(v);
+}
+
+uint32_t ts_pkt_view_wire_payload(const ts_pkt_view *v)
+{
+    return v->tcp ? (uint32_t)(v->ip4.tot_len - v->ip4.hlen - v->th.hlen) : 0;
 }

@@ -36,6 +36,24 @@ typedef struct ts_tcp_opts {
  * SACK/TS. Unknown kinds with a sane length are skipped. Never reads past opt + len. */
 int ts_tcp_opts_parse(const uint8_t *opt, size_t len, ts_tcp_opts *out);
 
+/* One option as a walk over the list finds it. */
+typedef struct ts_tcp_opt {
+    uint8_t kind;
+    uint8_t len;        /* the whole option: 1 for NOP, else its length byte (>= 2) */
+    const uint8_t *val; /* len - 2 value bytes, inside the list (NULL for NOP) */
+} ts_tcp_opt;
+
+/* The option of the len-byte list at opt that starts at *off (begin with 0): returns 1
+ * with *o filled and *off moved past it (NOPs included); 0 at the end of the list (its
+ * last byte, or EOL); -1 if the option there is malformed (no length byte, a length below
+ * 2 or past the end), *off left on it. A reader that keeps what came before a malformed
+ * option (tcpdump, the views) stops there; ts_tcp_opts_parse refuses the whole list.
+ * Never reads past opt + len. */
+int ts_tcp_opt_next(const uint8_t *opt, size_t len, size_t *off, ts_tcp_opt *o);
+/* Decode one option into out (MSS, WS, SACK-permitted, SACK, TS set their fields; other
+ * kinds change nothing). -1 if a known kind has the wrong length. */
+int ts_tcp_opt_decode(const ts_tcp_opt *o, ts_tcp_opts *out);
+
 /* What to emit on a segment. */
 typedef struct ts_tcp_opts_out {
     bool syn;    /* SYN or SYN-ACK: MSS/SACK-perm/WS may go out */

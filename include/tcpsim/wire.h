@@ -84,6 +84,13 @@ typedef struct ts_ip4_view {
  * filled and payload_len covers only what was captured, for printers such as tcpdump's.
  * The checksum is not checked. */
 ts_wire_err ts_ip4_view_parse(ts_ip4_view *v, const uint8_t *buf, size_t len);
+/* A packet as a capture holds it, read as leniently as tcpdump: caplen bytes at buf of a
+ * packet that was wirelen bytes on the wire. A total length of 0 (left for segmentation
+ * offload) or past wirelen is taken as wirelen; a capture cut short by its snaplen is not
+ * an error: tot_len is the packet's length, payload_len what of its payload was captured.
+ * Returns TS_WIRE_OK or SHORT, VERSION, HDRLEN, TOTLEN (total length below IHL); on an
+ * error v is zeroed. The checksum is not checked. */
+ts_wire_err ts_ip4_view_capture(ts_ip4_view *v, const uint8_t *buf, size_t caplen, size_t wirelen);
 /* The header checksum is right (RFC 791: the sum over the header is 0). */
 bool ts_ip4_csum_ok(const ts_ip4_view *v);
 /* MF set or a fragment offset: part of a fragmented datagram. */
@@ -177,5 +184,11 @@ typedef struct ts_pkt_view {
 /* Fill v from len bytes at buf; returns the first structural problem (TS_WIRE_OK if
  * none, and TS_WIRE_OK for a well-formed non-TCP packet, where v->tcp is false). */
 ts_wire_err ts_pkt_view_parse(ts_pkt_view *v, const uint8_t *buf, size_t len);
+/* The same over a capture (ts_ip4_view_capture's leniency): the TCP header must lie
+ * inside what was captured and the packet; v->th.len counts the captured payload only. */
+ts_wire_err ts_pkt_view_capture(ts_pkt_view *v, const uint8_t *buf, size_t caplen, size_t wirelen);
+/* The TCP payload's length on the wire (from the total length; a capture may hold less);
+ * 0 unless v->tcp. */
+uint32_t ts_pkt_view_wire_payload(const ts_pkt_view *v);
 
 #endif

@@ -466,6 +466,137 @@ START_TEST(every_truncation)
 }
 END_TEST
 
+/* ---- the option walk ---- */
+
+/* Walk len bytes of options (copied to an exact-size block): the kinds found into kinds
+ * (at most 16), their count into *n; returns the walk's last result (0 or -1). */
+static int walk(const uint8_t *opt, size_t len, uint8_t *kinds, size_t *n, size_t *off)
+{
+    uint8_t *p = exact(opt, len);
+    ts_tcp_opt o;
+    int r;
+    *n = 0;
+    *off = 0;
+    while ((r = ts_tcp_opt_next(p, len, off, &o)) > 0) {
+        ck_assert_uint_le(*off, len);
+        if (o.kind != TS_OPT_NOP) ck_assert_ptr_eq(o.val, p + *off - o.len + 2);
+        if (*n < 16) kinds[(*n)++] = o.kind;
+    }
+    free(p);
+    return r;
+}
+
+START_TEST(option_walk_reports_each_in_turn)
+{
+    uint8_t k[16];
+    size_t n, off;
+    /* Linux's SYN options: MSS, SACK-permitted + TS, NOP, WS, filling 20 bytes. */
+    const uint8_t syn[] = {2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7};
+    ck_assert_int_eq(walk(syn, sizeof syn, k, &n, &off), 0);
+    ck_assert_uint_eq(n, 5);
+    const uint8_t want[] = {TS_OPT_MSS, TS_OPT_SACKOK, TS_OPT_TS, TS_OPT_NOP, TS_OPT_WSCALE};
+    ck_assert_int_eq(memcmp(k, want, 5), 0);
+    ck_assert_uint_eq(off, sizeof syn);
+    /* EOL ends the walk with 0, where it stands. */
+    const uint8_t eol[] = {1, 0, 2, 4};
+    ck_assert_int_eq(walk(eol, sizeof eol, k, &n, &off), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(off, 1);
+    /* Malformed after a good option: the good one is reported, then -1 on the bad one. */
+    const uint8_t bad_len[] = {2, 4, 5, 0xb4, 8, 1, 0, 0};
+    ck_assert_int_eq(walk(bad_len, sizeof bad_len, k, &n, &off), -1);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(k[0], TS_OPT_MSS);
+    ck_assert_uint_eq(off, 4);
+    const uint8_t past_end[] = {1, 1, 8, 10, 0, 0}; /* TS runs past the list */
+    ck_assert_int_eq(walk(past_end, sizeof past_end, k, &n, &off), -1);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_uint_eq(off, 2);
+    const uint8_t kind_last[] = {1, 1, 1, 8}; /* no room for the length byte */
+    ck_assert_int_eq(walk(kind_last, sizeof kind_last, k, &n, &off), -1);
+    ck_assert_uint_eq(n, 3);
+    /* The walk itself does not judge a known kind's length: decode does. */
+    const uint8_t mss5[] = {2, 5, 1, 2, 3, 1, 1, 1};
+    ck_assert_int_eq(walk(mss5, sizeof mss5, k, &n, &off), 0);
+    ck_assert_uint_eq(n, 4);
+    ts_tcp_opt o = {.kind = TS_OPT_MSS, .len = 5, .val = mss5 + 2};
+    ts_tcp_opts d;
+    memset(&d, 0, sizeof d);
+    ck_assert_int_eq(ts_tcp_opt_decode(&o, &d), -1);
+    o.len = 4;
+    ck_assert_int_eq(ts_tcp_opt_decode(&o, &d), 0);
+    ck_assert(d.has_mss && d.mss == 0x0102);
+    /* And the strict parse built on it still refuses the whole list. */
+    ck_assert_int_eq(ts_tcp_opts_parse(bad_len, sizeof bad_len, &d), -1);
+    ck_assert_int_eq(ts_tcp_opts_parse(mss5, sizeof mss5, &d), -1);
+    ck_assert_int_eq(ts_tcp_opts_parse(syn, sizeof syn, &d), 0);
+    ck_assert(d.has_mss && d.has_sackok && d.has_ts && d.has_wscale && d.wscale == 7);
+}
+END_TEST
+
+/* ---- the capture parse ---- */
+
+START_TEST(capture_cut_by_the_snaplen)
+{
+    uint8_t buf[128];
+    size_t len = chapter_syn(buf, sizeof buf, "0123456789"); /* 70 bytes */
+    /* 64 of 70 bytes captured: the strict parse says TOTLEN, the capture parse reads it. */
+    uint8_t *p = exact(buf, 64);
+    ts_pkt_view v;
+    ck_assert_int_eq(ts_pkt_view_parse(&v, p, 64), TS_WIRE_IP_TOTLEN);
+    ck_assert_int_eq(ts_pkt_view_capture(&v, p, 64, len), TS_WIRE_OK);
+    ck_assert(v.ip && v.tcp);
+    ck_assert_uint_eq(v.ip4.tot_len, 70);
+    ck_assert_uint_eq(v.ip4.payload_len, 44);
+    ck_assert_uint_eq(v.th.len, 4); /* captured */
+    ck_assert_uint_eq(ts_pkt_view_wire_payload(&v), 10);
+    ck_assert_uint_eq(v.th.seq, 3841401858u);
+    free(p);
+    /* Cut inside the options: no TCP header to read. */
+    p = exact(buf, 50);
+    ck_assert_int_eq(ts_pkt_view_capture(&v, p, 50, len), TS_WIRE_TCP_HDRLEN);
+    ck_assert(v.ip && !v.tcp);
+    ck_assert_uint_eq(ts_pkt_view_wire_payload(&v), 0);
+    free(p);
+    /* Every cut, each in an exact-size block: never a read past it; a TCP view whenever
+     * the whole TCP header was captured. */
+    for (size_t n = 0; n <= len; n++) {
+        p = exact(buf, n);
+        ts_wire_err e = ts_pkt_view_capture(&v, p, n, len);
+        ck_assert_int_eq(e == TS_WIRE_OK && v.tcp, n >= 60);
+        free(p);
+    }
+}
+END_TEST
+
+START_TEST(capture_total_length_zero_or_long)
+{
+    uint8_t buf[128];
+    size_t len = chapter_syn(buf, sizeof buf, "hi"); /* 62 bytes */
+    uint8_t *p = exact(buf, len);
+    ts_pkt_view v;
+    p[2] = p[3] = 0; /* segmentation offload: the NIC fills the length in */
+    ck_assert_int_eq(ts_pkt_view_parse(&v, p, len), TS_WIRE_IP_TOTLEN);
+    ck_assert_int_eq(ts_pkt_view_capture(&v, p, len, len), TS_WIRE_OK);
+    ck_assert_uint_eq(v.ip4.tot_len, len);
+    ck_assert_uint_eq(ts_pkt_view_wire_payload(&v), 2);
+    ck_assert_int_eq(memcmp(v.th.data, "hi", 2), 0);
+    p[2] = 0x10; /* 4096: more than the wire carried, taken as the wire's length */
+    ck_assert_int_eq(ts_pkt_view_capture(&v, p, len, len), TS_WIRE_OK);
+    ck_assert_uint_eq(v.ip4.tot_len, len);
+    ck_assert_uint_eq(v.th.len, 2);
+    p[2] = 0, p[3] = 12; /* below the header: refused */
+    ck_assert_int_eq(ts_pkt_view_capture(&v, p, len, len), TS_WIRE_IP_TOTLEN);
+    ck_assert(!v.ip && !v.ip4.hdr);
+    p[2] = 0, p[3] = 50; /* a TCP header running past the total length */
+    ck_assert_int_eq(ts_pkt_view_capture(&v, p, len, len), TS_WIRE_TCP_HDRLEN);
+    p[3] = 62;
+    p[0] = 0x65; /* version 6 */
+    ck_assert_int_eq(ts_pkt_view_capture(&v, p, len, len), TS_WIRE_IP_VERSION);
+    free(p);
+}
+END_TEST
+
 static Suite *wire_suite(void)
 {
     Suite *s = suite_create("wire");
@@ -482,6 +613,9 @@ static Suite *wire_suite(void)
     tcase_add_test(tc, ip_header_known_checksum);
     tcase_add_test(tc, tcp_writer_in_place);
     tcase_add_test(tc, every_truncation);
+    tcase_add_test(tc, option_walk_reports_each_in_turn);
+    tcase_add_test(tc, capture_cut_by_the_snaplen);
+    tcase_add_test(tc, capture_total_length_zero_or_long);
     suite_add_tcase(s, tc);
     return s;
 }
