@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "series.h"
+#include "tcpsim/wire.h"
 #include "view.h"
 
 static const char *const event_names[] = {
@@ -20,27 +21,22 @@ static const char *const rexmit_names[] = {"syn", "rto", "fast", "partial", "pro
 
 /* ---- rows ---------------------------------------------------------------------------- */
 
-static inline uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* Sequence, ACK, flags and payload length of a TCP/IPv4 packet; false if it is none. */
+/* Sequence, ACK, flags and payload length of a TCP/IPv4 packet, read through the wire
+ * layer; false if it is none. A packet longer than the bytes at hand (TS_WIRE_IP_TOTLEN
+ * with the view filled) counts what is there. */
 static bool parse_seg(ts_series_row *r, const uint8_t *pkt, size_t len)
 {
-    if (!pkt || len < 20 || (pkt[0] >> 4) != 4 || pkt[9] != 6) return false;
-    size_t ihl = (size_t)(pkt[0] & 15) * 4;
-    size_t tot = (size_t)pkt[2] << 8 | pkt[3];
-    if (tot > len) tot = len;
-    if (ihl < 20 || tot < ihl + 20) return false;
-    const uint8_t *t = pkt + ihl;
-    size_t doff = (size_t)(t[12] >> 4) * 4;
-    if (doff < 20 || ihl + doff > tot) return false;
-    r->seg_seq = be32(t + 4);
-    r->seg_ack = be32(t + 8);
-    r->flags = t[13] & 0x1f;
-    r->has_ack = (t[13] & TS_TH_ACK) != 0;
-    r->seg_len = (uint32_t)(tot - ihl - doff);
+    ts_ip4_view ip;
+    ts_wire_err e = ts_ip4_view_parse(&ip, pkt, len);
+    if ((e != TS_WIRE_OK && !(e == TS_WIRE_IP_TOTLEN && ip.hdr)) || ip.proto != TS_IPPROTO_TCP)
+        return false;
+    ts_tcp_view th;
+    if (ts_tcp_view_parse(&th, ip.payload, ip.payload_len) != TS_WIRE_OK) return false;
+    r->seg_seq = th.seq;
+    r->seg_ack = th.ack;
+    r->flags = th.flags & 0x1f;
+    r->has_ack = (th.flags & TS_TH_ACK) != 0;
+    r->seg_len = (uint32_t)th.len;
     return true;
 }
 

@@ -13,6 +13,7 @@
 #include "tcpsim/event.h"
 #include "tcpsim/socket.h"
 #include "tcpsim/types.h"
+#include "tcpsim/wire.h"
 
 /* Where the model came from: what it can know. A capture knows only the wire: its states
  * are inferred from the segments, it has no timers and no control blocks. */
@@ -39,7 +40,7 @@ typedef struct ts_view_seg {
     ts_time_t t_send;       /* left the sender (a capture: when the tap saw it, or for the
                                far end's segments an estimate: see times_estimated) */
     ts_time_t t_recv;       /* reached the other end; TS_TIME_NEVER: it never did (lost) */
-    uint8_t flags;          /* TCP flags (TS_TH_* below) */
+    uint8_t flags;          /* TCP flags (TS_TH_*, tcpsim/wire.h) */
     uint32_t seq, ack, len; /* absolute; len = payload bytes */
     uint16_t win_raw;       /* the window field as sent */
     uint32_t win;           /* the window in bytes (scaled when scaling was agreed) */
@@ -116,13 +117,6 @@ typedef struct ts_view_set {
     ts_view **conns;
     size_t n;
 } ts_view_set;
-
-/* TCP flag bits as the models hold them. */
-#define TS_TH_FIN 0x01
-#define TS_TH_SYN 0x02
-#define TS_TH_RST 0x04
-#define TS_TH_PSH 0x08
-#define TS_TH_ACK 0x10
 
 void ts_view_free(ts_view *v);
 void ts_view_set_free(ts_view_set *set);

@@ -252,77 +252,52 @@ void ts_vflows_free(ts_vflows *t)
     memset(t, 0, sizeof *t);
 }
 
-/* ---- the wire ---- */
-
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* ---- one TCP segment ---- */
 
-/* Take the IPv4 and TCP headers apart; false for anything that is not a whole TCP header
- * over an unfragmented IPv4 packet. wirelen: the packet's length on the wire. */
+/* The headers through the wire layer's capture parse (tcpdump's leniency: a snaplen cut,
+ * a total length left 0 for segmentation offload); false for anything that is not a whole
+ * TCP header over an unfragmented IPv4 packet. wirelen: the packet's length on the wire. */
 bool ts_vtcp_parse(const uint8_t *ip, size_t caplen, size_t wirelen, ts_vtcp *g)
 {
-    if (caplen < 20 || ip[0] >> 4 != 4) return false;
-    size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
-    size_t tot = rd16(ip + 2);
-    if (tot == 0) tot = wirelen; /* segmentation offload: the length is left for the NIC */
-    if (tot > wirelen) tot = wirelen;
-    if (ihl < 20 || tot < ihl || ip[9] != 6) return false;
-    if (rd16(ip + 6) & 0x3fff) return false; /* a fragment: not reassembled */
-    if (caplen < ihl + 20 || tot < ihl + 20) return false;
-    const uint8_t *th = ip + ihl;
-    size_t doff = (size_t)(th[12] >> 4) * 4;
-    if (doff < 20 || ihl + doff > tot || ihl + doff > caplen) return false;
+    ts_pkt_view pv;
+    if (ts_pkt_view_capture(&pv, ip, caplen, wirelen) != TS_WIRE_OK || !pv.tcp) return false;
+    if (ts_ip4_is_fragment(&pv.ip4)) return false; /* not reassembled */
     g->ip = ip;
-    g->th = th;
-    g->src = rd32(ip + 12);
-    g->dst = rd32(ip + 16);
-    g->sport = rd16(th);
-    g->dport = rd16(th + 2);
-    g->doff = doff;
-    g->payload = (uint32_t)(tot - ihl - doff);
-    g->iplen = caplen < tot ? caplen : tot;
+    g->th = pv.th;
+    g->src = pv.ip4.src;
+    g->dst = pv.ip4.dst;
+    g->sport = pv.th.sport;
+    g->dport = pv.th.dport;
+    g->flags = pv.th.flags & 0x1f;
+    g->payload = ts_pkt_view_wire_payload(&pv);
+    g->iplen = pv.ip4.hlen + pv.ip4.payload_len;
     return true;
 }
 
-/* Options (RFC 9293 3.1, RFC 7323, RFC 2018) into the segment; a malformed list stops the
- * reading where it goes wrong, as tcpdump does. */
+/* Options (RFC 9293 3.1, RFC 7323, RFC 2018) into the segment through the wire layer's
+ * walk: a malformed list stops the reading where it goes wrong, as tcpdump does, keeping
+ * what came before; a known kind of the wrong length is passed over. */
 void ts_vtcp_options(const uint8_t *o, size_t n, ts_view_seg *s)
 {
-    size_t i = 0;
-    while (i < n) {
-        uint8_t kind = o[i];
-        if (kind == 0) break;
-        if (kind == 1) {
-            i++;
-            continue;
-        }
-        if (i + 1 >= n || o[i + 1] < 2 || i + o[i + 1] > n) break;
-        size_t len = o[i + 1];
-        const uint8_t *p = o + i + 2;
-        if (kind == 2 && len == 4) s->mss = rd16(p);
-        if (kind == 3 && len == 3) s->wscale = (int8_t)(p[0] > 14 ? 14 : p[0]);
-        if (kind == 4 && len == 2) s->sack_ok = true;
-        if (kind == 8 && len == 10) {
+    size_t off = 0;
+    ts_tcp_opt opt;
+    while (ts_tcp_opt_next(o, n, &off, &opt) > 0) {
+        ts_tcp_opts d;
+        memset(&d, 0, sizeof d);
+        if (ts_tcp_opt_decode(&opt, &d) < 0) continue;
+        if (d.has_mss) s->mss = d.mss;
+        if (d.has_wscale) s->wscale = (int8_t)(d.wscale > 14 ? 14 : d.wscale);
+        if (d.has_sackok) s->sack_ok = true;
+        if (d.has_ts) {
             s->has_ts = true;
-            s->tsval = rd32(p);
-            s->tsecr = rd32(p + 4);
+            s->tsval = d.tsval;
+            s->tsecr = d.tsecr;
         }
-        if (kind == 5 && len >= 10 && (len - 2) % 8 == 0)
-            for (size_t k = 0; k < (len - 2) / 8 && s->nsack < TS_VIEW_SACK_MAX; k++) {
-                s->sack[s->nsack][0] = rd32(p + 8 * k);
-                s->sack[s->nsack][1] = rd32(p + 8 * k + 4);
-                s->nsack++;
-            }
-        i += len;
+        for (size_t k = 0; k < d.nsack && s->nsack < TS_VIEW_SACK_MAX; k++) {
+            s->sack[s->nsack][0] = d.sack[k].start;
+            s->sack[s->nsack][1] = d.sack[k].end;
+            s->nsack++;
+        }
     }
 }
 
@@ -420,11 +395,11 @@ void ts_vwire_init(ts_vwire *w)
 
 void ts_vtcp_fill(const ts_vtcp *g, ts_view_seg *s)
 {
-    s->flags = g->th[13] & 0x1f;
-    s->seq = rd32(g->th + 4);
-    s->ack = rd32(g->th + 8);
+    s->flags = g->flags;
+    s->seq = g->th.seq;
+    s->ack = g->th.ack;
     s->len = g->payload;
-    s->win_raw = rd16(g->th + 14);
+    s->win_raw = g->th.win;
     s->win = s->win_raw;
-    ts_vtcp_options(g->th + 20, g->doff - 20, s);
+    ts_vtcp_options(g->th.opt, g->th.optlen, s);
 }

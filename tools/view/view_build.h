@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "tcpsim/wire.h"
 #include "view.h"
 
 typedef struct ts_vb {
@@ -55,10 +56,11 @@ void ts_vflows_free(ts_vflows *t);
 typedef struct ts_vtcp {
     uint32_t src, dst;
     uint16_t sport, dport;
-    const uint8_t *ip, *th;
-    size_t iplen; /* bytes of the IP packet captured (for the tcpdump line) */
-    uint32_t payload;
-    size_t doff;
+    uint8_t flags; /* FIN..ACK: the bits the views draw */
+    const uint8_t *ip;
+    ts_tcp_view th;   /* the TCP header, from the wire layer */
+    size_t iplen;     /* bytes of the IP packet captured (for the tcpdump line) */
+    uint32_t payload; /* payload bytes on the wire (a capture may hold fewer) */
 } ts_vtcp;
 
 /* False for anything that is not a whole TCP header over an unfragmented IPv4 packet.

@@ -136,7 +136,7 @@ static pconn *conn_for(reader *r, const ts_vtcp *g, uint8_t flags)
 
 static int add_segment(reader *r, const ts_vtcp *g, ts_time_t t)
 {
-    uint8_t flags = g->th[13] & 0x1f;
+    uint8_t flags = g->flags;
     pconn *c = conn_for(r, g, flags);
     if (!c) return -1;
     ts_view *v = c->b.v;

@@ -391,7 +391,7 @@ void ts_view_rec_packet(ts_view_rec *r, uint64_t no, int from, ts_time_t t, cons
         if (h) h->out_pending = false;
         return;
     }
-    rconn *c = conn_for_packet(r, h, &g, g.th[13] & 0x1f);
+    rconn *c = conn_for_packet(r, h, &g, g.flags);
     ts_view_seg *s = c ? ts_vb_seg(&c->b) : NULL;
     if (!s) {
         r->oom = true;

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tcpsim/wire.h"
+
 #define WHY_LEN 160
 
 typedef struct why_conn {
@@ -146,34 +148,24 @@ typedef struct tcp_view {
     uint32_t seq, ack, len; /* len: payload bytes */
 } tcp_view;
 
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
+/* The segment's numbers through the wire layer; a packet longer than the bytes at hand
+ * (TS_WIRE_IP_TOTLEN with the view filled) counts what is there. */
 static tcp_view parse(const uint8_t *pkt, size_t len)
 {
     tcp_view v = {0};
-    if (!pkt || len < 20 || (pkt[0] >> 4) != 4 || pkt[9] != 6) return v;
-    size_t ihl = (size_t)(pkt[0] & 15) * 4;
-    size_t tot = (size_t)pkt[2] << 8 | pkt[3];
-    if (tot > len) tot = len;
-    if (ihl < 20 || tot < ihl + 20) return v;
-    const uint8_t *th = pkt + ihl;
-    size_t thl = (size_t)(th[12] >> 4) * 4;
-    if (thl < 20 || ihl + thl > tot) return v;
+    ts_ip4_view ip;
+    ts_wire_err e = ts_ip4_view_parse(&ip, pkt, len);
+    if ((e != TS_WIRE_OK && !(e == TS_WIRE_IP_TOTLEN && ip.hdr)) || ip.proto != TS_IPPROTO_TCP)
+        return v;
+    ts_tcp_view th;
+    if (ts_tcp_view_parse(&th, ip.payload, ip.payload_len) != TS_WIRE_OK) return v;
     v.ok = true;
-    v.seq = rd32(th + 4);
-    v.ack = rd32(th + 8);
-    v.flags = th[13];
-    v.len = (uint32_t)(tot - ihl - thl);
+    v.seq = th.seq;
+    v.ack = th.ack;
+    v.flags = th.flags;
+    v.len = (uint32_t)th.len;
     return v;
 }
-
-#define F_FIN 0x01
-#define F_SYN 0x02
-#define F_RST 0x04
-#define F_ACK 0x10
 
 static bool seq_gt(uint32_t a, uint32_t b)
 {
@@ -215,12 +207,12 @@ static const char *timer_sentence(ts_why *w, why_conn *c, const tcp_view *v, ts_
 {
     char d[32], idle[32];
     dur(c->fired_after, d, sizeof d);
-    bool pure = v->len == 0 && !(v->flags & (F_SYN | F_FIN | F_RST));
+    bool pure = v->len == 0 && !(v->flags & (TS_TH_SYN | TS_TH_FIN | TS_TH_RST));
     switch (c->fired_kind) {
     case TS_TIMER_RETRANSMIT:
-        if (v->flags & F_SYN)
-            return say(w, "%s retransmission #%u, rto %s", (v->flags & F_ACK) ? "SYN-ACK" : "SYN",
-                       ++c->syn_count, d);
+        if (v->flags & TS_TH_SYN)
+            return say(w, "%s retransmission #%u, rto %s",
+                       (v->flags & TS_TH_ACK) ? "SYN-ACK" : "SYN", ++c->syn_count, d);
         if (pure) return say(w, "zero-window probe (the window shrank to zero), after %s", d);
         return say(w, "RTO retransmission #%u, rto %s", ++c->rto_count, d);
     case TS_TIMER_DELACK:
@@ -233,7 +225,7 @@ static const char *timer_sentence(ts_why *w, why_conn *c, const tcp_view *v, ts_
                    "(RFC 1122 4.2.3.4)",
                    d);
     case TS_TIMER_KEEPALIVE:
-        if (v->flags & F_RST) return "keepalive: no answer to the probes, connection reset";
+        if (v->flags & TS_TH_RST) return "keepalive: no answer to the probes, connection reset";
         if (c->last_in == TS_TIME_NEVER) return say(w, "keepalive probe #%u", ++c->keepalives);
         return say(w, "keepalive probe #%u, idle %s", ++c->keepalives,
                    dur(now - c->last_in, idle, sizeof idle));
@@ -269,7 +261,8 @@ static const char *seg_out(ts_why *w, why_conn *c, const ts_event *ev)
     }
     c->fired = c->rexmit = false; /* said of the first packet after them, or of none */
     if (v.ok) {
-        uint32_t end = v.seq + v.len + ((v.flags & F_SYN) ? 1 : 0) + ((v.flags & F_FIN) ? 1 : 0);
+        uint32_t end =
+            v.seq + v.len + ((v.flags & TS_TH_SYN) ? 1 : 0) + ((v.flags & TS_TH_FIN) ? 1 : 0);
         if (!c->sent || seq_gt(end, c->snd_max)) c->snd_max = end;
         c->sent = true;
     }
@@ -282,7 +275,7 @@ static void seg_in(why_conn *c, const ts_event *ev)
     c->fired = c->rexmit = false;
     c->last_in = ev->now;
     c->keepalives = 0;
-    if (!v.ok || !(v.flags & F_ACK)) return;
+    if (!v.ok || !(v.flags & TS_TH_ACK)) return;
     if (!c->acked || seq_gt(v.ack, c->high_ack)) {
         if (c->acked) c->rto_count = 0; /* new data ACKed: the stack's count starts over */
         c->high_ack = v.ack;
@@ -315,7 +308,7 @@ const char *ts_why_event(ts_why *w, const ts_event *ev)
     if (ev->conn.id == 0) { /* no connection: a reset for a stray segment, an ICMP reply */
         if (ev->type != TS_EV_SEG_OUT) return NULL;
         tcp_view v = parse(ev->u.seg.pkt, ev->u.seg.len);
-        if (v.ok && (v.flags & F_RST))
+        if (v.ok && (v.flags & TS_TH_RST))
             return "RST: no connection or listener for that segment (RFC 9293 3.10.7.1)";
         return ev->u.seg.why;
     }
