@@ -11,6 +11,9 @@
  * every pointer and length in the view lies inside the buffer, so no accessor can read
  * past it. Bytes after the IPv4 total length (link padding) are never part of the view.
  * ts_pkt_view_parse does both layers at once for those who only look (the simulator, tests).
+ * ts_pkt_view_capture reads a capture as tcpdump does (a snaplen cut, a total length of 0
+ * left for segmentation offload); options are walked one at a time by tcp_opt.h's
+ * ts_tcp_opt_next, which stops at a malformed one (the views keep what came before).
  *
  * Writing: ts_ip4_write and ts_tcp_write fill a header in place in front of options and
  * payload already in the buffer (the core builds each segment once, in place);
