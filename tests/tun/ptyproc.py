@@ -73,3 +73,18 @@ class PtyProc:
     def close(self):
         self.kill()
         os.close(self.master)
+
+
+def telnet_and_quit(port):
+    """The chapter's client: Linux's telnet connects to the stack's port, then Ctrl-] and
+    `quit` close it from the client's end (the close the chapter captures)."""
+    tn = PtyProc(["telnet", t.STACK, str(port)])
+    try:
+        tn.expect(r"Escape character is", 5)
+        time.sleep(0.2)
+        tn.send("\x1d")
+        tn.expect(r"telnet> ", 5)
+        tn.send("quit\r")
+        tn.wait(5)
+    finally:
+        tn.close()

@@ -3,22 +3,13 @@ Ctrl-] quit. With delayed ACK on, exactly 6 segments: S, S., ., F., F., . (the s
 carries the ACK of Linux's FIN); with delack=0, 7: the stack ACKs Linux's FIN at once."""
 import time
 import tunlib as t
-from ptyproc import PtyProc
+from ptyproc import telnet_and_quit
 
 
 def session(extra, name):
     p = t.tcpsim("--listen", "9:discard", *extra)
     cap = t.Capture(name=name)
-    tn = PtyProc(["telnet", t.STACK, "9"])
-    try:
-        tn.expect(r"Escape character is", 5)
-        time.sleep(0.2)
-        tn.send("\x1d")
-        tn.expect(r"telnet> ", 5)
-        tn.send("quit\r")
-        tn.wait(5)
-    finally:
-        tn.close()
+    telnet_and_quit(9)
     time.sleep(0.3)
     t.stop_tcpsim(p)
     segs = cap.lines()

@@ -9,7 +9,7 @@ import re
 import subprocess
 import time
 import tunlib as t
-from ptyproc import PtyProc
+from ptyproc import telnet_and_quit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCENARIO = os.path.join(ROOT, "sim", "scenarios", "chapter-close.scn")
@@ -60,16 +60,7 @@ def test():
     live = t.tmpfile("live.txt")
     p = t.tcpsim("--listen", "9:discard", "--diagram", live)
     cap = t.Capture(name="close")
-    tn = PtyProc(["telnet", t.STACK, "9"])
-    try:
-        tn.expect(r"Escape character is", 5)
-        time.sleep(0.2)
-        tn.send("\x1d")
-        tn.expect(r"telnet> ", 5)
-        tn.send("quit\r")
-        tn.wait(5)
-    finally:
-        tn.close()
+    telnet_and_quit(9)
     time.sleep(0.3)
     t.stop_tcpsim(p)
     segs = cap.lines()
