@@ -23,6 +23,11 @@ def test():
     except OSError as e:
         t.fail("connect to closed port 4242: %s, wanted ECONNREFUSED" % e)
     s.close()
+    # ping saw all three replies and connect() saw the RST, so all of them crossed tun0:
+    # wait for tcpdump to have written them before tun0 goes away.
+    cap.settle(until=lambda pk: sum(x.src == t.STACK and "echo reply" in x.flags
+                                    for x in pk) >= 3 and
+               any(x.sport == 4242 and "R" in x.flags for x in pk))
     t.stop_tcpsim(p)
     icmp = cap.lines("icmp")
     tcp = cap.lines("tcp")

@@ -17,6 +17,7 @@ LINUX = "10.0.0.1"
 TMP = os.environ.get("TMPDIR", "/tmp")
 
 _children = []
+_captures = []
 _failed = False
 
 
@@ -110,6 +111,11 @@ def tcpsim(*args, stdin=None, stdout=None, ready=True):
 
 
 def stop_tcpsim(p, timeout=10.0):
+    # tun0 goes away when tcpsim exits, and tcpdump then quits without reading what the
+    # kernel still holds for it; on a loaded machine it can lag a second behind. So let
+    # every running capture catch up first.
+    for c in _captures:
+        c.settle()
     p.signal(signal.SIGINT)
     rc = p.wait(timeout)
     check(rc == 0, "tcpsim exited %d after SIGINT; stderr:\n%s" % (rc, p.stderr()))
@@ -129,15 +135,39 @@ class Capture:
         self.p = Proc(argv, name="tcpdump")
         self.p.wait_err(r"listening on", timeout=10)
         self._lines = None
+        _captures.append(self)
 
-    def stop(self):
+    def _read(self):
+        out = subprocess.run(["tcpdump", "-r", self.file, "-n", "-S", "-tt"],
+                             capture_output=True, text=True)
+        return [parse_line(l) for l in out.stdout.splitlines() if l.strip()]
+
+    def settle(self, until=None, quiet=0.4, limit=5.0):
+        """Wait until tcpdump has written what it was sent: until(lines) holds (if given)
+        and the file has not grown for `quiet` seconds, or `limit` seconds have passed.
+        tcpdump drops what it has not yet read when it stops, and under load (CI runs the
+        suite beside an ASan build) it can be that far behind."""
+        if self._lines is not None or self.p.p.poll() is not None:
+            return
+        end = time.monotonic() + limit
+        size, still = -1, time.monotonic()
+        while time.monotonic() < end:
+            now = os.path.getsize(self.file) if os.path.exists(self.file) else 0
+            if now != size:
+                size, still = now, time.monotonic()
+            elif time.monotonic() - still >= quiet:
+                if until is None or until(self._read()):
+                    return
+            time.sleep(0.05)
+
+    def stop(self, until=None):
         if self._lines is None:
-            time.sleep(0.2)  # let the last packets reach the file
+            self.settle(until)
             self.p.signal(signal.SIGINT)
             self.p.wait(10)
-            out = subprocess.run(["tcpdump", "-r", self.file, "-n", "-S", "-tt"],
-                                 capture_output=True, text=True)
-            self._lines = [parse_line(l) for l in out.stdout.splitlines() if l.strip()]
+            self._lines = self._read()
+            if self in _captures:
+                _captures.remove(self)
         return self._lines
 
     def lines(self, proto="tcp"):
