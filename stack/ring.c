@@ -18,7 +18,9 @@ int ts_ring_reserve(ts_ring *r, uint32_t need)
     if (ncap < need) return -1;
     uint8_t *nb = malloc(ncap);
     if (!nb) return -1;
-    if (r->cap) ts_ring_get(r, 0, nb, r->cap); /* keeps out-of-order bytes too */
+    uint32_t keep = r->hi > r->len ? r->hi : r->len; /* out-of-order bytes too */
+    if (keep > r->cap) keep = r->cap;
+    if (keep) ts_ring_get(r, 0, nb, keep);
     free(r->buf);
     r->buf = nb;
     r->cap = ncap;
@@ -29,6 +31,7 @@ int ts_ring_reserve(ts_ring *r, uint32_t need)
 void ts_ring_put(ts_ring *r, uint32_t off, const void *src, uint32_t n)
 {
     if (n == 0) return;
+    if (off + n > r->hi) r->hi = off + n;
     uint32_t at = (r->head + off) & (r->cap - 1);
     uint32_t first = r->cap - at < n ? r->cap - at : n;
     memcpy(r->buf + at, src, first);
@@ -48,6 +51,7 @@ void ts_ring_consume(ts_ring *r, uint32_t n)
 {
     /* head only moves forward: out-of-order bytes past len keep their offsets */
     r->len -= n;
+    r->hi = r->hi > n ? r->hi - n : 0;
     if (r->cap) r->head = (r->head + n) & (r->cap - 1);
 }
 

@@ -11,10 +11,12 @@ typedef struct ts_ring {
     uint32_t cap;  /* 0 or a power of two */
     uint32_t head; /* index of the first byte */
     uint32_t len;  /* bytes held from head */
+    uint32_t hi;   /* bytes from head ever put (len and out-of-order data): what growth copies */
 } ts_ring;
 
 /* Make room for `need` bytes counted from head (len included); 0, or -1 if memory ran out.
- * Bytes in [0, cap) beyond len (out-of-order data) are kept. */
+ * Bytes put beyond len (out-of-order data) are kept; growth copies only the bytes put, not
+ * the whole old capacity, so a reserved but unused window costs no copying and no pages. */
 int ts_ring_reserve(ts_ring *r, uint32_t need);
 /* Copy n bytes to offset off from head (off + n <= cap). Does not change len. */
 void ts_ring_put(ts_ring *r, uint32_t off, const void *src, uint32_t n);

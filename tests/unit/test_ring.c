@@ -81,6 +81,41 @@ START_TEST(growth_keeps_out_of_order_bytes)
 }
 END_TEST
 
+/* Growth copies the bytes put (in order and out of order), not the old capacity: a
+ * connection whose window grew past 64 KB while it held 2 KB must not touch 128 KB. */
+START_TEST(growth_copies_only_what_was_put)
+{
+    ts_ring r = {0};
+    ck_assert_int_eq(ts_ring_reserve(&r, 65536), 0);
+    uint8_t a[100], b[50], out[100];
+    for (uint32_t i = 0; i < 100; i++) a[i] = pat(i);
+    for (uint32_t i = 0; i < 50; i++) b[i] = pat(3000 + i);
+    ts_ring_put(&r, 0, a, 100);
+    r.len = 100;
+    ts_ring_put(&r, 3000, b, 50); /* out of order, past a hole */
+    ck_assert_uint_eq(r.hi, 3050);
+    ts_ring_get(&r, 0, out, 100);
+    ck_assert_int_eq(memcmp(out, a, 100), 0);
+    ts_ring_consume(&r, 100);
+    ck_assert_uint_eq(r.hi, 2950); /* counted from the new head */
+    ck_assert_int_eq(ts_ring_reserve(&r, 65537), 0);
+    ck_assert_uint_eq(r.cap, 131072);
+    ck_assert_uint_eq(r.hi, 2950);
+    ts_ring_get(&r, 2900, out, 50);
+    ck_assert_int_eq(memcmp(out, b, 50), 0);
+    /* consuming everything put leaves nothing to copy */
+    ts_ring_put(&r, 0, out, 2900);
+    r.len = 2950;
+    ts_ring_consume(&r, 2950);
+    ck_assert_uint_eq(r.hi, 0);
+    ck_assert_uint_eq(r.len, 0);
+    ck_assert_int_eq(ts_ring_reserve(&r, 262144), 0);
+    ck_assert_uint_eq(r.hi, 0);
+    ts_ring_free(&r);
+    ck_assert_uint_eq(r.hi, 0);
+}
+END_TEST
+
 START_TEST(large_growth)
 {
     ts_ring r = {0};
@@ -98,6 +133,7 @@ static Suite *ring_suite(void)
     TCase *tc = tcase_create("ring");
     tcase_add_test(tc, put_get_wraps);
     tcase_add_test(tc, growth_keeps_out_of_order_bytes);
+    tcase_add_test(tc, growth_copies_only_what_was_put);
     tcase_add_test(tc, large_growth);
     suite_add_tcase(s, tc);
     return s;
