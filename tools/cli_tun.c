@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,7 @@ typedef struct tun_opts {
     const char *series;      /* --series FILE.csv|.jsonl */
     ts_diagram_opts diagram; /* --diagram OUT [--conn N]: written when tcpsim exits */
     bool trace;
+    bool stats; /* --stats: the counters on stderr at exit */
     bool seed_set;
     uint64_t seed;
     ts_time_t grace;
@@ -128,6 +130,9 @@ static void usage(FILE *f)
           "                        sent it or the state change it caused (Wireshark shows\n"
           "                        them; tshark -r FILE -Y frame.comment)\n"
           "  --trace               state changes, timers, retransmissions on stderr\n"
+          "  --stats               at exit, the stack's counters and drops by reason, and\n"
+          "                        the device's, on stderr: 'tcpsim: stat NAME VALUE'\n"
+          "                        (tcp_rto_timeouts, drop.tcp-checksum, device.tx_dropped)\n"
           "  --series FILE.csv     one row per stack event with the sender's variables\n"
           "                        (cwnd, ssthresh, srtt, rto, ...; .jsonl: JSON lines;\n"
           "                        time_s counts from start-up); see docs/series.md\n"
@@ -290,6 +295,7 @@ enum {
     OPT_SERIES,
     OPT_DIAGRAM,
     OPT_CONN,
+    OPT_STATS,
 };
 
 static const struct option long_opts[] = {
@@ -309,6 +315,7 @@ static const struct option long_opts[] = {
     {"series", required_argument, NULL, OPT_SERIES},
     {"diagram", required_argument, NULL, OPT_DIAGRAM},
     {"conn", required_argument, NULL, OPT_CONN},
+    {"stats", no_argument, NULL, OPT_STATS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -353,6 +360,7 @@ static int parse_args(tun_opts *o, int argc, char **argv)
         case OPT_PROFILE: o->profile = optarg; break;
         case OPT_PCAP: o->pcap = optarg; break;
         case OPT_TRACE: o->trace = true; break;
+        case OPT_STATS: o->stats = true; break;
         case OPT_SERIES: o->series = optarg; break;
         case OPT_SEED:
             if (!parse_uint(optarg, ULONG_MAX, &v))
@@ -807,6 +815,63 @@ static void link_summary(tun_run *r)
     }
 }
 
+/* --stats: one 'tcpsim: stat NAME VALUE' line per counter, names as a scenario's
+ * `expect counter` spells them (drops as drop.REASON, only those that happened), then the
+ * device's: what the loop read and wrote, writes the device refused, and what the kernel
+ * dropped on its way to us (tun0's tx_dropped: its queue was full when Linux sent). */
+static void print_stats(tun_run *r)
+{
+#define K(f)                                                                                       \
+    {                                                                                              \
+#f, offsetof(ts_counters, f)                                                               \
+    }
+    static const struct {
+        const char *name;
+        size_t off;
+    } names[] = {
+        K(ip_in),
+        K(ip_out),
+        K(icmp_echo_in),
+        K(icmp_echo_out),
+        K(tcp_in),
+        K(tcp_out),
+        K(tcp_bytes_in),
+        K(tcp_bytes_out),
+        K(tcp_retransmits),
+        K(tcp_rto_timeouts),
+        K(tcp_fast_retransmits),
+        K(tcp_syn_retransmits),
+        K(tcp_rst_out),
+        K(tcp_rst_in),
+        K(tcp_challenge_acks),
+        K(tcp_delayed_acks),
+        K(tcp_conn_opened),
+        K(tcp_conn_accepted),
+        K(tcp_conn_failed),
+        K(checksum_errors),
+    };
+#undef K
+    const ts_counters *k = ts_stack_counters(r->stack);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        fprintf(stderr, "tcpsim: stat %s %llu\n", names[i].name,
+                (unsigned long long)*(const uint64_t *)((const char *)k + names[i].off));
+    for (int i = 0; i < TS_DROP_NUM_REASONS; i++)
+        if (k->drops[i])
+            fprintf(stderr, "tcpsim: stat drop.%s %llu\n", ts_drop_reason_name((ts_drop_reason)i),
+                    (unsigned long long)k->drops[i]);
+    const ts_loop_stats *d = ts_loop_get_stats(r->loop);
+    fprintf(stderr,
+            "tcpsim: stat device.read %llu\ntcpsim: stat device.written %llu\n"
+            "tcpsim: stat device.write_errors %llu\ntcpsim: stat device.wakeups %llu\n",
+            (unsigned long long)d->pkts_in, (unsigned long long)d->pkts_out,
+            (unsigned long long)d->write_errors, (unsigned long long)d->wakeups);
+    if (r->o->link)
+        fprintf(stderr, "tcpsim: stat device.held_overflow %llu\n",
+                (unsigned long long)d->held_overflow);
+    long long txd = ts_tun_tx_dropped(r->tun);
+    if (txd >= 0) fprintf(stderr, "tcpsim: stat device.tx_dropped %lld\n", txd);
+}
+
 /* --diagram, once the last packet (the resets of teardown included) has gone. */
 static void write_diagram(tun_run *r)
 {
@@ -840,6 +905,7 @@ static void teardown(tun_run *r)
     if (r->stack && r->sd >= 0) ts_abort(r->stack, r->sd);
     r->sd = -1;
     if (r->stack) ts_stack_reset_all(r->stack);
+    if (r->o->stats && r->stack && r->loop && r->tun) print_stats(r);
     char err[ERR_LEN]; /* the series ends here: destroying the stack is not an event */
     ts_series *sw = r->series;
     r->series = NULL;

@@ -33,6 +33,9 @@ ts_tun *ts_tun_open(const ts_tun_config *cfg, char *err, size_t errlen);
 
 int ts_tun_fd(const ts_tun *t);
 const char *ts_tun_name(const ts_tun *t);
+/* Packets Linux sent to the device that the kernel dropped because the device's queue
+ * (txqueuelen) was full: the interface's tx_dropped, or -1 if it cannot be read. */
+long long ts_tun_tx_dropped(const ts_tun *t);
 /* Close the device; a non-persistent TUN device disappears with its last descriptor. */
 void ts_tun_close(ts_tun *t);
 

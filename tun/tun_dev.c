@@ -185,6 +185,18 @@ const char *ts_tun_name(const ts_tun *t)
     return t->name;
 }
 
+long long ts_tun_tx_dropped(const ts_tun *t)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/sys/class/net/%s/statistics/tx_dropped", t->name);
+    FILE *f = fopen(path, "re");
+    if (!f) return -1;
+    long long v = -1;
+    if (fscanf(f, "%lld", &v) != 1) v = -1;
+    fclose(f);
+    return v;
+}
+
 void ts_tun_close(ts_tun *t)
 {
     if (!t) return;
