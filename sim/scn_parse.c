@@ -852,6 +852,8 @@ static int parse_seg_fields(parser *p, size_t i, ts_scn_seg *g, int mode, ts_scn
             g->has_len = true;
             i++;
         } else if (!strcmp(k, "data") && has_arg && p->tok[i + 1].quoted) {
+            /* twice is a slip, not an override: say so (and keep no first copy) */
+            if (g->has_data) return perr(p, "data \"...\" given twice in one segment; keep one");
             if (dup_bytes(p, &p->tok[i + 1], &g->data, &g->data_len) < 0) return -1;
             g->has_data = true;
             i++;
@@ -862,6 +864,8 @@ static int parse_seg_fields(parser *p, size_t i, ts_scn_seg *g, int mode, ts_scn
             if (!p->tok[i + 1].bracket)
                 return perr(p, "write options in brackets as tcpdump prints them: "
                                "opts [mss 1460,sackOK,TS val * ecr 0,nop,wscale 7]");
+            if (g->opts || g->opts_set)
+                return perr(p, "opts [...] given twice in one segment; keep one");
             if (mode == SEG_INJECT) {
                 if (parse_inject_opts(p, g, v, (g->flags & TS_TH_SYN) != 0) < 0) return -1;
             } else {
