@@ -219,7 +219,9 @@ static FILE *open_out(const plot_args *a)
 
 static int close_out(const plot_args *a, FILE *f, int rc)
 {
-    if (f == stdout) return fflush(f) ? fail("writing stdout: %s", strerror(errno), NULL) : rc;
+    /* one line per failure: a plot that failed writing has said so already */
+    if (f == stdout)
+        return fflush(f) && !rc ? fail("writing stdout: %s", strerror(errno), NULL) : rc;
     if (fclose(f) && !rc) return fail("-o %s: %s", a->out, strerror(errno));
     if (rc) remove(a->out); /* no half-written picture left behind */
     return rc;

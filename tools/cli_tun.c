@@ -872,27 +872,35 @@ static void print_stats(tun_run *r)
     if (txd >= 0) fprintf(stderr, "tcpsim: stat device.tx_dropped %lld\n", txd);
 }
 
-/* --diagram, once the last packet (the resets of teardown included) has gone. */
-static void write_diagram(tun_run *r)
+/* --diagram, once the last packet (the resets of teardown included) has gone. 0, or 2 if
+ * it could not be drawn or written (already said). */
+static int write_diagram(tun_run *r)
 {
-    if (!r->rec) return;
+    if (!r->rec) return 0;
     rec_flush(r);
     char err[256];
     ts_view_set set;
-    if (ts_view_rec_finish(r->rec, &set, err, sizeof err) < 0)
+    int rc = 0;
+    if (ts_view_rec_finish(r->rec, &set, err, sizeof err) < 0) {
         fprintf(stderr, "tcpsim: --diagram: %s\n", err);
-    else if (!set.n)
+        rc = 2;
+    } else if (!set.n) {
         fprintf(stderr, "tcpsim: --diagram %s: no TCP connection was seen; nothing drawn\n",
                 r->o->diagram.out);
-    else
-        ts_diagram_write(&set, &r->o->diagram, "tcpsim: --diagram");
+    } else if (ts_diagram_write(&set, &r->o->diagram, "tcpsim: --diagram")) {
+        rc = 2;
+    }
     ts_view_set_free(&set);
     ts_view_rec_free(r->rec);
     r->rec = NULL;
+    return rc;
 }
 
-static void teardown(tun_run *r)
+/* Close everything. 0, or 2 when an output (--pcap, --series, --diagram) could not be
+ * written: each says so in one line, and the exit status says it too. */
+static int teardown(tun_run *r)
 {
+    int rc = 0;
     if (r->o->link && r->loop) {
         link_summary(r);
         ts_link_free(&r->links[0]);
@@ -909,8 +917,11 @@ static void teardown(tun_run *r)
     char err[ERR_LEN]; /* the series ends here: destroying the stack is not an event */
     ts_series *sw = r->series;
     r->series = NULL;
-    if (sw && ts_series_close(sw, err, sizeof err) < 0) fprintf(stderr, "tcpsim: %s\n", err);
-    write_diagram(r);
+    if (sw && ts_series_close(sw, err, sizeof err) < 0) {
+        fprintf(stderr, "tcpsim: %s\n", err);
+        rc = 2;
+    }
+    if (write_diagram(r)) rc = 2;
     if (r->stack) ts_stack_destroy(r->stack);
     ts_evfan_detach(r->fan);
     if (r->wake_fd >= 0) {
@@ -919,8 +930,11 @@ static void teardown(tun_run *r)
     }
     if (r->loop) ts_loop_destroy(r->loop);
     if (r->tun) ts_tun_close(r->tun); /* the device disappears with its descriptor */
-    if (r->pcap && ts_capture_close(r->pcap) < 0)
+    if (r->pcap && ts_capture_close(r->pcap) < 0) {
         fprintf(stderr, "tcpsim: --pcap %s: writing failed (disk full?)\n", r->o->pcap);
+        rc = 2;
+    }
+    return rc;
 }
 
 int ts_cli_tun(int argc, char **argv)
@@ -962,8 +976,8 @@ int ts_cli_tun(int argc, char **argv)
     }
     ready_line(&r);
     if (o.client && client_start(&r)) {
-        teardown(&r);
-        return 1;
+        int trc = teardown(&r);
+        return trc ? trc : 1;
     }
     int exit_code = 0;
     int lr = ts_loop_run(r.loop, TS_TIME_NEVER);
@@ -976,6 +990,6 @@ int ts_cli_tun(int argc, char **argv)
         exit_code = r.exit_code;
         if (exit_code == 0) graceful_close(&r, true);
     }
-    teardown(&r);
-    return exit_code;
+    int trc = teardown(&r);
+    return exit_code ? exit_code : trc;
 }

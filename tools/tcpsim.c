@@ -1,4 +1,6 @@
 /* tcpsim.c: the command-line entry point; dispatches to the subcommands in cli_*.c. */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,7 +26,7 @@ static void usage(FILE *f)
           f);
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
@@ -42,4 +44,22 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "diagram")) return ts_cli_diagram(argc - 1, argv + 1);
     fprintf(stderr, "tcpsim: unknown command '%s'; try 'tcpsim --help'\n", cmd);
     return 2;
+}
+
+/* Every command writes its results to stdout through stdio: a write that failed (disk full)
+ * shows only in the stream's error flag, so check it once here rather than exit 0 having
+ * lost the output. */
+int main(int argc, char **argv)
+{
+    int rc = dispatch(argc, argv);
+    errno = 0;
+    bool bad = fflush(stdout) != 0 || ferror(stdout);
+    if (bad && rc == 0) { /* a command that failed has said why already */
+        fprintf(
+            stderr,
+            "tcpsim %s: writing standard output failed%s%s; free some space or send it elsewhere\n",
+            argc > 1 ? argv[1] : "", errno ? ": " : "", errno ? strerror(errno) : "");
+        rc = 2;
+    }
+    return rc;
 }

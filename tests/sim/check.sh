@@ -106,6 +106,36 @@ usage) # command-line mistakes: one line, exit 2
     [ "$(wc -l <"$tmp/out")" -eq 2 ] || fail "--quiet prints the run line and the verdict only"
     [ "$(tail -1 "$tmp/out")" = "--- all 13 expectations hold" ] || fail "--quiet: no verdict"
     ;;
+writers) # FILE.scn: every output that cannot be written (/dev/full) is named, exit 2
+    [ -w /dev/full ] || { echo "SKIP: no /dev/full"; exit 0; }
+    for ext in pcap pcapng csv jsonl txt svg html; do ln -s /dev/full "$tmp/full.$ext"; done
+    "$TCPSIM" run "$1" --pcap "$tmp/ok.pcap" >/dev/null || fail "run $1 failed"
+    full() { # what-stderr-says, command...
+        local say=$1
+        shift
+        "$@" >"$tmp/out" 2>"$tmp/err"
+        local rc=$?
+        [ $rc -eq 2 ] || fail "$*: exit $rc, want 2 (the output was lost)"
+        [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "$*: want one line on stderr: $(cat "$tmp/err")"
+        grep -qF -- "$say" "$tmp/err" || fail "$*: want '$say' in: $(cat "$tmp/err")"
+    }
+    full "--pcap $tmp/full.pcap: writing failed" "$TCPSIM" run "$1" --quiet --pcap "$tmp/full.pcap"
+    full "--pcap $tmp/full.pcapng: writing failed" "$TCPSIM" run "$1" --quiet --pcap "$tmp/full.pcapng"
+    full "--series: writing failed" "$TCPSIM" run "$1" --quiet --series "$tmp/full.csv"
+    full "--series: writing failed" "$TCPSIM" run "$1" --quiet --series "$tmp/full.jsonl"
+    for ext in txt svg html; do
+        full "cannot write the diagram" "$TCPSIM" run "$1" --quiet --diagram "$tmp/full.$ext"
+        full "cannot write the diagram" "$TCPSIM" diagram "$tmp/ok.pcap" -o "$tmp/full.$ext"
+    done
+    full "writing the SVG failed" "$TCPSIM" plot tseq "$tmp/ok.pcap" -o "$tmp/full.svg"
+    # standard output: the run's report, a diagram or a plot on stdout, params, --help
+    full "writing standard output failed" sh -c "'$TCPSIM' run '$1' >/dev/full"
+    full "cannot write the diagram" sh -c "'$TCPSIM' diagram '$tmp/ok.pcap' >/dev/full"
+    full "writing the SVG failed" sh -c "'$TCPSIM' plot tseq '$tmp/ok.pcap' >/dev/full"
+    full "writing standard output failed" sh -c "'$TCPSIM' params >/dev/full"
+    full "writing standard output failed" sh -c "'$TCPSIM' --help >/dev/full"
+    echo "every writer reports a full disk in one line, exit 2"
+    ;;
 trace) # --trace adds state changes and timers between the packets
     "$TCPSIM" run "$1" --trace >"$tmp/out" || fail "trace run failed"
     grep -q "state SYN_SENT -> ESTABLISHED" "$tmp/out" || fail "no state change in the trace"
