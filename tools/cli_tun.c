@@ -104,7 +104,8 @@ static void usage(FILE *f)
           "  --dev NAME            TUN device name (tun0)\n"
           "  --addr A.B.C.D        the stack's address (10.0.0.2)\n"
           "  --peer A.B.C.D/N      the Linux side's address and prefix (10.0.0.1/24)\n"
-          "  --mtu N               device MTU, 68..65535 (1500); the MSS follows it (MTU-40)\n"
+          "  --mtu N               device MTU, 128..65535 (1500); the MSS follows it\n"
+          "                        (MTU-40; --set mss may lower it, never raise it)\n"
           "services (server mode):\n"
           "  --listen PORT:SERVICE serve SERVICE (telnet, echo, discard, chargen) on PORT;\n"
           "                        repeatable; a bare SERVICE uses its well-known port.\n"
@@ -343,8 +344,10 @@ static int parse_args(tun_opts *o, int argc, char **argv)
             break;
         case OPT_PEER: r = parse_peer(o, optarg); break;
         case OPT_MTU:
-            if (!parse_uint(optarg, 65535, &v) || v < 68)
-                r = fail_usage("--mtu '%s': use a number 68..65535, e.g. --mtu 1500", optarg);
+            if (!parse_uint(optarg, 65535, &v) || v < TS_TUN_MTU_MIN)
+                r = fail_usage("--mtu '%s': use a number %u..65535 (40 bytes of headers and an "
+                               "MSS of at least 88), e.g. --mtu 1500",
+                               optarg, TS_TUN_MTU_MIN);
             else
                 o->tun.mtu = (unsigned)v;
             break;
@@ -397,13 +400,20 @@ static int build_params(const tun_opts *o, ts_params *p)
     ts_params_default(p);
     if (o->profile && ts_params_profile(p, o->profile, err, sizeof err) < 0)
         return fail_usage("--profile %s: %s", o->profile, err);
+    /* The MSS follows the MTU (parse_args refused an MTU too small for it). */
     char mss[16];
-    snprintf(mss, sizeof mss, "%u", o->tun.mtu - 40);
-    if (o->tun.mtu - 40 >= 88 && ts_params_set(p, "mss", mss, err, sizeof err) < 0)
+    unsigned max_mss = o->tun.mtu - 40;
+    snprintf(mss, sizeof mss, "%u", max_mss);
+    if (ts_params_set(p, "mss", mss, err, sizeof err) < 0)
         return fail_usage("--mtu %u: %s", o->tun.mtu, err);
-    for (size_t i = 0; i < o->nsets; i++)
+    for (size_t i = 0; i < o->nsets; i++) {
         if (ts_params_set_kv(p, o->sets[i], err, sizeof err) < 0)
             return fail_usage("--set %s: %s", o->sets[i], err);
+        if (p->mss > max_mss) /* segments the device could not carry */
+            return fail_usage("--set %s: MSS %u does not fit the MTU %u; use mss=%u or less, or "
+                              "raise --mtu",
+                              o->sets[i], p->mss, o->tun.mtu, max_mss);
+    }
     if (ts_params_validate(p, err, sizeof err) < 0) return fail_usage("parameters: %s", err);
     return 0;
 }

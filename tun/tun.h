@@ -11,12 +11,17 @@
 
 /* ---- device ---------------------------------------------------------------------------- */
 
+/* The smallest MTU: an IPv4 and a TCP header (40 bytes) and the smallest MSS the stack
+ * advertises (the mss parameter's floor, 88, as Linux's TCP_MIN_MSS). Below it the stack
+ * would offer segments the device cannot carry. */
+#define TS_TUN_MTU_MIN 128
+
 typedef struct ts_tun_config {
     const char *dev;     /* interface name, e.g. "tun0" */
     uint32_t stack_addr; /* the stack's address (host order) */
     uint32_t peer_addr;  /* the Linux side's address (host order) */
     unsigned prefix;     /* the Linux side's prefix length, 1..32 */
-    unsigned mtu;        /* 68..65535 */
+    unsigned mtu;        /* TS_TUN_MTU_MIN..65535 */
 } ts_tun_config;
 
 typedef struct ts_tun ts_tun;

@@ -86,8 +86,11 @@ int ts_tun_check(const ts_tun_config *cfg, char *err, size_t errlen)
             return -1;
         }
     }
-    if (cfg->mtu < 68 || cfg->mtu > 65535) {
-        snprintf(err, errlen, "MTU %u is out of range: use 68..65535, e.g. --mtu 1500", cfg->mtu);
+    if (cfg->mtu < TS_TUN_MTU_MIN || cfg->mtu > 65535) {
+        snprintf(err, errlen,
+                 "MTU %u is out of range: use %u..65535 (40 bytes of headers and an MSS of at "
+                 "least 88), e.g. --mtu 1500",
+                 cfg->mtu, TS_TUN_MTU_MIN);
         return -1;
     }
     return 0;

@@ -27,7 +27,7 @@ def test():
     expect(["--addr", "127.0.0.1"], ["127.0.0.1"])
     expect(["--addr", "10.0.0.1"], ["10.0.0.1", "different"])
     expect(["--peer", "10.0.0.1/33"], ["10.0.0.1/33"])
-    expect(["--mtu", "20"], ["--mtu", "68"])
+    expect(["--mtu", "20"], ["--mtu", "128"])
     expect(["--listen", "23:ftp"], ["ftp", "telnet"])
     expect(["--listen", "99999:echo"], ["PORT"])
     expect(["--connect", "10.0.0.1"], ["A.B.C.D:PORT"])
