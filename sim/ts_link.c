@@ -328,6 +328,8 @@ int ts_link_param_set(ts_link_params *p, const char *key, const char *value, cha
         if (ts_duration_parse(value, &t) < 0)
             return fail(err, errlen, "%s: bad duration '%s'; write e.g. 10ms, 1.5s or 250us", key,
                         value);
+        if (t > TS_LINK_MAX_DELAY)
+            return fail(err, errlen, "%s: %s is too long; a link takes at most 60s", key, value);
         if (key[0] == 'd')
             n.delay = t;
         else
@@ -336,13 +338,18 @@ int ts_link_param_set(ts_link_params *p, const char *key, const char *value, cha
         if (ts_rate_parse(value, &n.rate_bps) < 0)
             return fail(err, errlen, "%s: bad rate '%s'; write e.g. 100Mbit, 1Gbit or 64kbit", key,
                         value);
+        if (n.rate_bps && (n.rate_bps < TS_LINK_MIN_RATE || n.rate_bps > TS_LINK_MAX_RATE))
+            return fail(err, errlen, "%s: %s is out of range; use 1kbit..1Tbit (or 0: no limit)",
+                        key, value);
     } else if (!strcmp(key, "queue")) {
         char *end;
         errno = 0;
         unsigned long q = strtoul(value, &end, 10);
-        if (end == value || *end || errno || q > 10000000 || value[0] == '-')
+        if (end == value || *end || errno || value[0] == '-')
             return fail(err, errlen, "%s: bad queue length '%s'; give a packet count, e.g. 1000",
                         key, value);
+        if (q > TS_LINK_MAX_QUEUE)
+            return fail(err, errlen, "%s: %s packets is too many; use at most 100000", key, value);
         n.queue = (uint32_t)q;
     } else if (!strcmp(key, "loss")) {
         double v;
@@ -377,6 +384,9 @@ int ts_link_param_set(ts_link_params *p, const char *key, const char *value, cha
         ts_time_t g = n.reorder_gap ? n.reorder_gap : 1 * TS_MSEC;
         if (ts_prob_parse(buf, &v) < 0 || (gap && ts_duration_parse(gap, &g) < 0))
             return fail(err, errlen, "%s: bad value '%s'; write PROB[,GAP], e.g. 2%% or 2%%,5ms",
+                        key, value);
+        if (g > TS_LINK_MAX_DELAY)
+            return fail(err, errlen, "%s: the gap in '%s' is too long; hold a packet at most 60s",
                         key, value);
         n.reorder = v;
         n.reorder_gap = g;

@@ -85,6 +85,16 @@ typedef struct ts_link_rule {
     uint32_t seen; /* state: matches so far */
 } ts_link_rule;
 
+/* Bounds on what a link may be told (scenario `link` lines and tcpsim tun --link): beyond
+ * them a value is a slip (100000000s), and honouring it would hold packets, and the memory
+ * under them, for ever. delay, jitter and a reorder gap: up to 60 s each; rate: 0 (no
+ * limit) or 1 kbit/s..1 Tbit/s (a 1500-byte packet then takes at most 12 s); queue: up to
+ * 100,000 packets (more than a 6 MB window in 88-byte segments). */
+#define TS_LINK_MAX_DELAY (60 * TS_SEC)
+#define TS_LINK_MIN_RATE  1000ull
+#define TS_LINK_MAX_RATE  1000000000000ull
+#define TS_LINK_MAX_QUEUE 100000u
+
 typedef struct ts_link_params {
     ts_time_t delay;   /* one-way propagation delay */
     ts_time_t jitter;  /* uniform in [-jitter, +jitter], never below 0 */

@@ -29,6 +29,12 @@ def test():
     expect(["--peer", "10.0.0.1/33"], ["10.0.0.1/33"])
     expect(["--mtu", "20"], ["--mtu", "128"])
     expect(["--listen", "23:ftp"], ["ftp", "telnet"])
+    # --link values past their bounds (docs/scenarios.md): one line each
+    expect(["--link", "delay=100000000s"], ["--link", "delay", "60s"])
+    expect(["--link", "jitter=61s"], ["--link", "jitter", "60s"])
+    expect(["--link", "rate=10bit"], ["--link", "rate", "1kbit..1Tbit"])
+    expect(["--link", "queue=100001"], ["--link", "queue", "100000"])
+    expect(["--link", "reorder=1%,90s"], ["--link", "reorder", "60s"])
     expect(["--listen", "99999:echo"], ["PORT"])
     expect(["--connect", "10.0.0.1"], ["A.B.C.D:PORT"])
     expect(["--set", "nosuch=1"], ["nosuch"])
