@@ -154,7 +154,7 @@ static void svc_stop(void *ctx, void *svc)
 static ts_scn *load_scenario(const plot_args *a)
 {
     char err[600];
-    ts_scn_parse_opts po = {ts_service_known};
+    ts_scn_parse_opts po = {.service_known = ts_service_known};
     ts_scn *scn = ts_scn_load(a->source, &po, err, sizeof err);
     if (!scn) {
         fprintf(stderr, "%s\n", err);
