@@ -2,7 +2,7 @@
  * -o OUT.svg`: read a sweep's rows, group them by the --by param and the --x param, take
  * the median over the seeds (and over nothing else: every other param must hold one
  * value, chosen with --where), its 95% confidence interval from order statistics, and
- * draw them (tools/view/plot_sweep.c); the numbers drawn go to OUT.csv beside it. */
+ * draw them (tools/view/plot_sweep.c); the numbers drawn go to OUT.points.csv beside it. */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -23,13 +23,13 @@ static void usage(FILE *f)
           "Draw a sweep (tcpsim sweep): one line per value of --by, at each value of --x the\n"
           "median of --y over the seeds, with a shaded band for the 95% confidence interval\n"
           "of that median (order statistics: distribution-free, no normality assumed).\n"
-          "The numbers drawn are written beside the picture, to OUT.csv.\n"
+          "The numbers drawn are written beside the picture, to OUT.points.csv.\n"
           "\n"
           "  --x PARAM          a varied param with numeric values (2%, 40ms, 8 ...)\n"
           "  --y COLUMN         a measured column (docs/sweeps.md): goodput_mbps,\n"
           "                     completion_s, rexmit_rto, spurious_rexmit, ... (goodput,\n"
           "                     completion: the unit suffix may be left out)\n"
-          "  --by PARAM         one line per value (at most 8)\n"
+          "  --by PARAM[,PARAM] one line per value, or per combination (at most 8)\n"
           "  --where PARAM=V    keep only rows with that value (a param neither x nor by\n"
           "                     that the sweep varied must be pinned this way)\n"
           "\n"
@@ -122,7 +122,10 @@ static void y_title(const char *col, double ymax, char *buf, size_t len, double 
 
 typedef struct ps_data {
     ts_csv c;
-    int xcol, ycol, bycol;
+    int xcol, ycol;
+    int bycols[4]; /* --by A[,B...] */
+    size_t nby;
+    char **bykey; /* per row: "A=a, B=b", the line it belongs to */
     size_t nparams; /* the param columns come before seed */
     bool *keep;     /* rows that pass --where */
 } ps_data;
@@ -136,7 +139,18 @@ static int check_columns(const ps_args *a, ps_data *d)
         PS_FAIL("%s: no seed and runs columns: not a tcpsim sweep results file\n", a->in);
     d->nparams = (size_t)seed;
     d->xcol = ts_csv_col(c, a->x);
-    d->bycol = a->by ? ts_csv_col(c, a->by) : -1;
+    if (d->xcol < 0 || d->xcol >= seed)
+        PS_FAIL("--x %s: not a param of this sweep (its params are the columns before seed)\n", a->x);
+    for (const char *b = a->by; b && *b;) {
+        size_t n = strcspn(b, ",");
+        char name[128];
+        snprintf(name, sizeof name, "%.*s", (int)n, b);
+        int col = ts_csv_col(c, name);
+        if (col < 0 || col >= seed || col == d->xcol || d->nby == 4)
+            PS_FAIL("--by %s: not another param of this sweep (at most 4)\n", name);
+        d->bycols[d->nby++] = col;
+        b += n + (b[n] == ',');
+    }
     d->ycol = ts_csv_col(c, a->y);
     static const char *const suffix[] = {"_s", "_mbps"};
     for (size_t k = 0; d->ycol < 0 && k < 2; k++) {
@@ -147,8 +161,6 @@ static int check_columns(const ps_args *a, ps_data *d)
     if (d->xcol < 0 || d->xcol >= seed)
         PS_FAIL("--x %s: not a param of this sweep (its params are the columns before seed)\n",
                 a->x);
-    if (a->by && (d->bycol < 0 || d->bycol >= seed || d->bycol == d->xcol))
-        PS_FAIL("--by %s: not another param of this sweep\n", a->by);
     if (d->ycol <= seed + 2) PS_FAIL("--y %s: no such measured column (docs/sweeps.md)\n", a->y);
     d->keep = calloc(c->nrows + 1, sizeof *d->keep);
     if (!d->keep) PS_FAIL("out of memory\n");
@@ -164,7 +176,9 @@ static int check_columns(const ps_args *a, ps_data *d)
         }
     }
     for (size_t col = 0; col < d->nparams; col++) {
-        if ((int)col == d->xcol || (int)col == d->bycol) continue;
+        bool by = false;
+        for (size_t k = 0; k < d->nby; k++) by |= (int)col == d->bycols[k];
+        if ((int)col == d->xcol || by) continue;
         const char *first = NULL;
         for (size_t r = 0; r < c->nrows; r++) {
             if (!d->keep[r]) continue;
@@ -178,16 +192,36 @@ static int check_columns(const ps_args *a, ps_data *d)
     return 0;
 }
 
-/* Distinct values of a column among the kept rows, in order of first appearance. */
-static size_t distinct(const ps_data *d, int col, const char **out, size_t max)
+/* Each kept row's line: its --by values as "A=a, B=b" ("all" without --by). */
+static int make_keys(ps_data *d)
+{
+    d->bykey = calloc(d->c.nrows + 1, sizeof *d->bykey);
+    if (!d->bykey) PS_FAIL("out of memory\n");
+    for (size_t r = 0; r < d->c.nrows; r++) {
+        char key[512] = "all";
+        size_t n = 0;
+        for (size_t k = 0; k < d->nby && n < sizeof key; k++)
+            n += (size_t)snprintf(key + n, sizeof key - n, "%s%s=%s", k ? ", " : "",
+                                  d->c.hdr[d->bycols[k]], d->c.rows[r][d->bycols[k]]);
+        if (!(d->bykey[r] = strdup(key))) PS_FAIL("out of memory\n");
+    }
+    return 0;
+}
+
+/* Distinct values of a column (-1: the line keys) among the kept rows, in order of first
+ * appearance; rep[k] the first row with value k (may be NULL). */
+static size_t distinct(const ps_data *d, int col, const char **out, size_t *rep, size_t max)
 {
     size_t n = 0;
     for (size_t r = 0; r < d->c.nrows; r++) {
         if (!d->keep[r]) continue;
-        const char *v = col >= 0 ? d->c.rows[r][col] : "";
+        const char *v = col >= 0 ? d->c.rows[r][col] : d->bykey[r];
         size_t k = 0;
         while (k < n && strcmp(out[k], v)) k++;
-        if (k == n && n < max) out[n++] = v;
+        if (k == n && n < max) {
+            if (rep) rep[n] = r;
+            out[n++] = v;
+        }
     }
     return n;
 }
@@ -208,8 +242,7 @@ static int build_line(const ps_data *d, const char *byv, const char **xs, size_t
         size_t n = 0;
         for (size_t r = 0; r < d->c.nrows; r++) {
             char **f = d->c.rows[r];
-            if (!d->keep[r] || strcmp(f[d->xcol], xs[i]) ||
-                (d->bycol >= 0 && strcmp(f[d->bycol], byv)))
+            if (!d->keep[r] || strcmp(f[d->xcol], xs[i]) || strcmp(d->bykey[r], byv))
                 continue;
             char *end;
             double v = strtod(f[d->ycol], &end);
@@ -229,16 +262,23 @@ static int build_line(const ps_data *d, const char *byv, const char **xs, size_t
 }
 
 static int write_numbers(const char *path, const ps_args *a, const ps_data *d,
-                         const ts_sweep_curve *lines, size_t nl, const char **bys)
+                         const ts_sweep_curve *lines, size_t nl, const size_t *rep)
 {
     FILE *f = fopen(path, "w");
     if (!f) PS_FAIL("%s: %s\n", path, strerror(errno));
-    fprintf(f, "%s,%s,y,n,median,ci_low,ci_high\n", a->by ? a->by : "line", a->x);
+    for (size_t k = 0; k < d->nby; k++) fprintf(f, "%s,", d->c.hdr[d->bycols[k]]);
+    fprintf(f, "%s,y,n,median,ci_low,ci_high\n", a->x);
     for (size_t k = 0; k < nl; k++)
         for (size_t i = 0; i < lines[k].npts; i++) {
             const ts_sweep_mark *p = &lines[k].pts[i];
-            fprintf(f, "%s,%.9g,%s,%zu,%.9g,%.9g,%.9g\n", bys[k], p->x, d->c.hdr[d->ycol], p->n,
-                    p->med, p->lo, p->hi);
+            for (size_t b = 0; b < d->nby; b++) {
+                char v[512];
+                size_t pos = 0;
+                ts_csv_put(v, sizeof v, &pos, d->c.rows[rep[k]][d->bycols[b]], true);
+                fprintf(f, "%s,", v);
+            }
+            fprintf(f, "%.9g,%s,%zu,%.9g,%.9g,%.9g\n", p->x, d->c.hdr[d->ycol], p->n, p->med,
+                    p->lo, p->hi);
         }
     if (fclose(f) != 0) PS_FAIL("%s: writing failed\n", path);
     return 0;
@@ -248,7 +288,8 @@ static int write_numbers(const char *path, const ps_args *a, const ps_data *d,
 static int draw(const ps_args *a, ps_data *d)
 {
     const char *xs[4096], *bys[9];
-    size_t nx = distinct(d, d->xcol, xs, 4096), nb = distinct(d, d->bycol, bys, 9);
+    size_t rep[9];
+    size_t nx = distinct(d, d->xcol, xs, NULL, 4096), nb = distinct(d, -1, bys, rep, 9);
     if (nb > 8) PS_FAIL("--by %s has more than 8 values; pin some with --where\n", a->by);
     const char *unit0 = NULL, *unit;
     for (size_t i = 0; i < nx; i++) {
@@ -260,13 +301,10 @@ static int draw(const ps_args *a, ps_data *d)
         unit0 = unit;
     }
     ts_sweep_curve lines[8] = {{0}};
-    char labels[8][128];
     double *vals = malloc((d->c.nrows + 1) * sizeof *vals), min_cov = 1, ymax = 0;
     int rc = vals ? 0 : 2;
     for (size_t k = 0; !rc && k < nb; k++) {
-        snprintf(labels[k], sizeof labels[k], "%s%s%s", a->by ? a->by : "all", a->by ? "=" : "",
-                 a->by ? bys[k] : "");
-        lines[k].label = labels[k];
+        lines[k].label = bys[k];
         if (build_line(d, bys[k], xs, nx, &lines[k], vals, &min_cov) < 0) rc = 2;
         for (size_t i = 0; i < lines[k].npts; i++) ymax = fmax(ymax, lines[k].pts[i].hi);
     }
@@ -284,7 +322,7 @@ static int draw(const ps_args *a, ps_data *d)
     ts_sweep_plot sp = {title, xt, yt, ys, lines, nb, caps, 2};
     char csv[4096], err[256];
     size_t ol = strlen(a->out);
-    snprintf(csv, sizeof csv, "%.*s.csv",
+    snprintf(csv, sizeof csv, "%.*s.points.csv",
              (int)(ol > 4 && !strcmp(a->out + ol - 4, ".svg") ? ol - 4 : ol), a->out);
     const char *bin = strrchr(a->in, '/'), *bcsv = strrchr(csv, '/');
     snprintf(cap1, sizeof cap1, "From %.120s; seeds per point and the numbers drawn: %.120s",
@@ -295,7 +333,7 @@ static int draw(const ps_args *a, ps_data *d)
         fprintf(stderr,
                 "tcpsim plot sweep: -o %s would write its numbers over %s; name the "
                 "picture otherwise, e.g. -o %.*s-plot.svg\n",
-                a->out, a->in, (int)(strlen(csv) - 4), csv);
+                a->out, a->in, (int)(strlen(csv) - 11), csv);
         rc = 2;
     }
     FILE *f = rc ? NULL : fopen(a->out, "w");
@@ -308,7 +346,7 @@ static int draw(const ps_args *a, ps_data *d)
         rc = 2;
     }
     if (f && fclose(f) != 0 && !rc) rc = 2;
-    if (!rc) rc = write_numbers(csv, a, d, lines, nb, bys);
+    if (!rc) rc = write_numbers(csv, a, d, lines, nb, rep);
     for (size_t k = 0; k < nb; k++) free(lines[k].pts);
     free(vals);
     return rc;
@@ -328,7 +366,10 @@ int ts_cli_plot_sweep(int argc, char **argv)
         rc = 2;
     }
     if (!rc) rc = check_columns(&a, &d);
+    if (!rc) rc = make_keys(&d);
     if (!rc) rc = draw(&a, &d);
+    for (size_t r = 0; d.bykey && r < d.c.nrows; r++) free(d.bykey[r]);
+    free(d.bykey);
     free(d.keep);
     ts_csv_free(&d.c);
     return rc;
