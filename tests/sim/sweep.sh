@@ -9,6 +9,8 @@
 #            so does a file with a torn last line and one with rows missing in the middle
 #   merge    merge refuses a missing shard, a doubled shard, shards of another sweep
 #   refuse   a bad --vary name, value, seed range or shard: one line, exit 2, no file
+#   plot     plot sweep: well-formed SVG (rendered) with its series, bands, axis titles;
+#            the numbers beside it are pandas' medians and the order-statistic bounds
 #   measure  what the rows say: SYN retransmissions, backoff and connect failures; a
 #            spurious RTO retransmission (the original only late); -D in tcpsim run
 set -uo pipefail
@@ -185,6 +187,52 @@ PY
     "$TCPSIM" run "$tiny" -q -D loss=0% -D cc=cubic >"$tmp/out" || fail "run -D"
     "$TCPSIM" run "$tiny" -q -D los=1% >/dev/null 2>"$tmp/err" && fail "run -D los accepted"
     grep -q "declares no 'param los'" "$tmp/err" || fail "run -D los: $(cat "$tmp/err")"
+    ;;
+plot)
+    "$TCPSIM" sweep "$tiny" --vary loss=0%,5%,10% --vary cc=newreno,cubic --seeds 1..12 \
+        -o "$tmp/r.csv" || fail "sweep"
+    "$TCPSIM" plot sweep "$tmp/r.csv" --x loss --y goodput --by cc -o "$tmp/g.svg" || fail "plot"
+    xmllint --noout "$tmp/g.svg" || fail "not well-formed XML"
+    command -v rsvg-convert >/dev/null && { rsvg-convert -o "$tmp/g.png" "$tmp/g.svg" || fail "rsvg-convert"; }
+    [ "$(grep -c '<g class="series"' "$tmp/g.svg")" -eq 2 ] || fail "want 2 series"
+    [ "$(grep -c '<polygon class="band b' "$tmp/g.svg")" -eq 2 ] || fail "want 2 bands"
+    [ "$(grep -c '<polyline class="median l' "$tmp/g.svg")" -eq 2 ] || fail "want 2 median lines"
+    for want in '>loss (%)</text>' '>goodput (Mbit/s)</text>' 'cc=newreno (solid, circle)' \
+        'cc=cubic (dashed, square)' '95% CI of the median' 'order statistics' 'g.points.csv'; do
+        grep -qF -- "$want" "$tmp/g.svg" || fail "the SVG lacks '$want'"
+    done
+    "$py" - "$tmp/r.csv" "$tmp/g.points.csv" <<'PY' || fail "plotted numbers"
+import sys
+import pandas as pd
+r, p = pd.read_csv(sys.argv[1]), pd.read_csv(sys.argv[2])
+assert list(p.columns) == ["cc", "loss", "y", "n", "median", "ci_low", "ci_high"], list(p.columns)
+assert len(p) == 6 and (p["n"] == 12).all(), p
+for _, row in p.iterrows():
+    v = r[(r["cc"] == row["cc"]) & (r["loss"] == f"{row['loss']:g}%")]["goodput_mbps"].sort_values()
+    assert abs(v.median() - row["median"]) < 1e-6, (row, v.median())
+    # n = 12: P(B <= 2) = 0.019 <= 2.5% < P(B <= 3): the 3rd smallest and the 3rd largest
+    assert abs(v.iloc[2] - row["ci_low"]) < 1e-6 and abs(v.iloc[9] - row["ci_high"]) < 1e-6, row
+print(f"plot: {len(p)} points, medians and order-statistic bounds as pandas computes them")
+PY
+    check() { # WHAT FRAGMENT ARGS...
+        local what=$1 frag=$2
+        shift 2
+        "$TCPSIM" plot sweep "$tmp/r.csv" "$@" 2>"$tmp/err" >/dev/null && fail "$what accepted"
+        [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "$what: want one line: $(cat "$tmp/err")"
+        grep -qF -- "$frag" "$tmp/err" || fail "$what: want '$frag' in: $(cat "$tmp/err")"
+        echo "$what: $(cat "$tmp/err")"
+    }
+    check "x not a number" "put that param in --by" --x cc --y goodput --by loss -o "$tmp/x.svg"
+    check "unpinned param" "pick one with --where cc=newreno" --x loss --y goodput -o "$tmp/x.svg"
+    check "unknown y" "no such measured column" --x loss --y speed --by cc -o "$tmp/x.svg"
+    cp "$tmp/r.csv" "$tmp/q.points.csv"
+    "$TCPSIM" plot sweep "$tmp/q.points.csv" --x loss --y goodput --by cc -o "$tmp/q.svg" \
+        2>"$tmp/err" && fail "plotting over the results accepted"
+    grep -q "would write its numbers over" "$tmp/err" || fail "over the results: $(cat "$tmp/err")"
+    cmp -s "$tmp/r.csv" "$tmp/q.points.csv" || fail "the results were written over"
+    "$TCPSIM" plot sweep "$tmp/r.csv" --x loss --y rexmit --where cc=cubic -o "$tmp/w.svg" ||
+        fail "--where"
+    xmllint --noout "$tmp/w.svg" || fail "--where: not well-formed"
     ;;
 *) fail "unknown mode $mode" ;;
 esac
