@@ -27,7 +27,7 @@ typedef struct ts_sweep_grid {
     uint64_t runs;             /* product of the value counts times the seeds */
 } ts_sweep_grid;
 
-#define TS_SWEEP_MAX_RUNS 100000000ull
+#define TS_SWEEP_MAX_RUNS 10000000ull
 
 /* "--vary NAME=V1,V2,...": 0, or -1 with one line in err. */
 int ts_sweep_add_vary(ts_sweep_grid *g, const char *arg, char *err, size_t errlen);

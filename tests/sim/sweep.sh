@@ -230,6 +230,12 @@ PY
         2>"$tmp/err" && fail "plotting over the results accepted"
     grep -q "would write its numbers over" "$tmp/err" || fail "over the results: $(cat "$tmp/err")"
     cmp -s "$tmp/r.csv" "$tmp/q.points.csv" || fail "the results were written over"
+    # the study's picture in docs/ (drawn by the commands in sim/studies/rto-bursty.scn)
+    xmllint --noout "$src/docs/img/rto-bursty.svg" || fail "docs/img/rto-bursty.svg: not well-formed"
+    [ "$(grep -c '<g class="series"' "$src/docs/img/rto-bursty.svg")" -eq 4 ] ||
+        fail "docs/img/rto-bursty.svg: want 4 series"
+    [ "$(wc -l <"$src/docs/img/rto-bursty.points.csv")" -eq 25 ] ||
+        fail "docs/img/rto-bursty.points.csv: want 24 points"
     "$TCPSIM" plot sweep "$tmp/r.csv" --x loss --y rexmit --where cc=cubic -o "$tmp/w.svg" ||
         fail "--where"
     xmllint --noout "$tmp/w.svg" || fail "--where: not well-formed"

@@ -49,7 +49,7 @@ START_TEST(bad_specs)
     ck_assert_int_eq(ts_sweep_set_seeds(&g, "1..99999999999999999999", err, sizeof err), -1);
     ck_assert_int_eq(ts_sweep_set_seeds(&g, "7", err, sizeof err), 0);
     ck_assert(g.seed_lo == 7 && g.seed_hi == 7);
-    ck_assert_int_eq(ts_sweep_set_seeds(&g, "1..1000000000", err, sizeof err), 0);
+    ck_assert_int_eq(ts_sweep_set_seeds(&g, "1..6000000", err, sizeof err), 0);
     ck_assert_int_eq(ts_sweep_add_vary(&g, "a=1,2", err, sizeof err), 0);
     ck_assert_int_eq(ts_sweep_finish(&g, err, sizeof err), -1); /* too many runs */
     unsigned k, n;
