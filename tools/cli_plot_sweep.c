@@ -34,7 +34,8 @@ static void usage(FILE *f)
           "                     that the sweep varied must be pinned this way)\n"
           "\n"
           "example:\n"
-          "  tcpsim plot sweep rto.csv --x burst --y completion_s --by rto -o rto.svg\n"
+          "  tcpsim plot sweep rto.csv --x burst_start --y completion_s --by rto,rto_min \\\n"
+          "      -o rto.svg\n"
           "Exit status: 0 drawn, 2 a usage or file error (one line on stderr).\n",
           f);
 }
