@@ -245,7 +245,7 @@ static void dir_add(sw_dir *d, uint64_t lo, uint64_t hi)
             if (d->r[k].hi > d->cum) d->cum = d->r[k].hi;
             k++;
         }
-        memmove(d->r, d->r + k, (d->nr - k) * sizeof *d->r);
+        if (k) memmove(d->r, d->r + k, (d->nr - k) * sizeof *d->r);
         d->nr -= k;
         return;
     }
