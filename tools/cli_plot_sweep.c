@@ -126,7 +126,7 @@ typedef struct ps_data {
     int xcol, ycol;
     int bycols[4]; /* --by A[,B...] */
     size_t nby;
-    char **bykey; /* per row: "A=a, B=b", the line it belongs to */
+    char **bykey;   /* per row: "A=a, B=b", the line it belongs to */
     size_t nparams; /* the param columns come before seed */
     bool *keep;     /* rows that pass --where */
 } ps_data;
@@ -141,7 +141,8 @@ static int check_columns(const ps_args *a, ps_data *d)
     d->nparams = (size_t)seed;
     d->xcol = ts_csv_col(c, a->x);
     if (d->xcol < 0 || d->xcol >= seed)
-        PS_FAIL("--x %s: not a param of this sweep (its params are the columns before seed)\n", a->x);
+        PS_FAIL("--x %s: not a param of this sweep (its params are the columns before seed)\n",
+                a->x);
     for (const char *b = a->by; b && *b;) {
         size_t n = strcspn(b, ",");
         char name[128];
@@ -243,8 +244,7 @@ static int build_line(const ps_data *d, const char *byv, const char **xs, size_t
         size_t n = 0;
         for (size_t r = 0; r < d->c.nrows; r++) {
             char **f = d->c.rows[r];
-            if (!d->keep[r] || strcmp(f[d->xcol], xs[i]) || strcmp(d->bykey[r], byv))
-                continue;
+            if (!d->keep[r] || strcmp(f[d->xcol], xs[i]) || strcmp(d->bykey[r], byv)) continue;
             char *end;
             double v = strtod(f[d->ycol], &end);
             if (end != f[d->ycol] && !*end && isfinite(v)) vals[n++] = v; /* empty: no value */
@@ -278,8 +278,8 @@ static int write_numbers(const char *path, const ps_args *a, const ps_data *d,
                 ts_csv_put(v, sizeof v, &pos, d->c.rows[rep[k]][d->bycols[b]], true);
                 fprintf(f, "%s,", v);
             }
-            fprintf(f, "%.9g,%s,%zu,%.9g,%.9g,%.9g\n", p->x, d->c.hdr[d->ycol], p->n, p->med,
-                    p->lo, p->hi);
+            fprintf(f, "%.9g,%s,%zu,%.9g,%.9g,%.9g\n", p->x, d->c.hdr[d->ycol], p->n, p->med, p->lo,
+                    p->hi);
         }
     if (fclose(f) != 0) PS_FAIL("%s: writing failed\n", path);
     return 0;
