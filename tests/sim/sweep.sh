@@ -183,6 +183,19 @@ assert b["max_rto_s"] == 0.44 and b["max_backoff"] == 1, b
 assert b["whole"] == 1 and b["completion_s"] == 0.55, b
 print("spurious: a late original makes its RTO retransmission spurious")
 PY
+    # the causes add up to what the simulator's own report counts (timeout; fast = fast,
+    # partial and RACK), seed by seed, on the ready scenario with random loss
+    bulk=$src/sim/scenarios/bulk-loss.scn
+    "$TCPSIM" sweep "$bulk" --seeds 1..3 -o "$tmp/bulk.csv" || fail "bulk-loss sweep"
+    for seed in 1 2 3; do
+        read -r rto fast < <("$TCPSIM" run "$bulk" --seed $seed |
+            sed -n 's/^ *client .*retransmitted: \([0-9]*\) timeout, \([0-9]*\) fast.*/\1 \2/p')
+        row=$("$py" -c 'import sys, pandas as pd
+d = pd.read_csv(sys.argv[1]).set_index("seed").loc[int(sys.argv[2])]
+print(d.rexmit_rto, d.rexmit_fast + d.rexmit_partial + d.rexmit_rack)' "$tmp/bulk.csv" $seed)
+        [ "$row" = "$rto $fast" ] || fail "seed $seed: sweep says rto, fast = $row; tcpsim run says $rto $fast"
+    done
+    echo "bulk-loss: RTO and fast retransmissions as tcpsim run reports them (seeds 1-3)"
     # tcpsim run -D: the value reaches the file; an undeclared name is refused
     "$TCPSIM" run "$tiny" -q -D loss=0% -D cc=cubic >"$tmp/out" || fail "run -D"
     "$TCPSIM" run "$tiny" -q -D los=1% >/dev/null 2>"$tmp/err" && fail "run -D los accepted"
