@@ -192,7 +192,7 @@ PY
             sed -n 's/^ *client .*retransmitted: \([0-9]*\) timeout, \([0-9]*\) fast.*/\1 \2/p')
         row=$("$py" -c 'import sys, pandas as pd
 d = pd.read_csv(sys.argv[1]).set_index("seed").loc[int(sys.argv[2])]
-print(d.rexmit_rto, d.rexmit_fast + d.rexmit_partial + d.rexmit_rack)' "$tmp/bulk.csv" $seed)
+print(int(d.rexmit_rto), int(d.rexmit_fast + d.rexmit_partial + d.rexmit_rack))' "$tmp/bulk.csv" $seed)
         [ "$row" = "$rto $fast" ] || fail "seed $seed: sweep says rto, fast = $row; tcpsim run says $rto $fast"
     done
     echo "bulk-loss: RTO and fast retransmissions as tcpsim run reports them (seeds 1-3)"
