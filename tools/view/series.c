@@ -38,8 +38,7 @@ static bool parse_seg(ts_series_row *r, const uint8_t *pkt, size_t len)
     if (!pkt || len < TS_IP4_HLEN || pkt[0] >> 4 != 4) return false;
     size_t hlen = (size_t)(pkt[0] & 15) * 4;
     size_t tot = (size_t)pkt[2] << 8 | pkt[3];
-    if (hlen < TS_IP4_HLEN || hlen > len || tot < hlen || pkt[9] != TS_IPPROTO_TCP)
-        return false;
+    if (hlen < TS_IP4_HLEN || hlen > len || tot < hlen || pkt[9] != TS_IPPROTO_TCP) return false;
     size_t seglen = (tot < len ? tot : len) - hlen;
     const uint8_t *th = pkt + hlen;
     if (seglen < TS_TCP_HLEN) return false;
@@ -248,7 +247,7 @@ typedef struct var_cell {
 typedef struct fmt_slot {
     const char *host; /* the slot's (host, connection id): it serves their rows */
     uint32_t id;
-    uint64_t used; /* when it last served a row: the older of two is taken over */
+    uint64_t used;  /* when it last served a row: the older of two is taken over */
     size_t pre_len; /* ",host,conn,local,remote" as last written (CSV) */
     const char *pre_host;
     ts_conn_id pre_conn;
@@ -283,7 +282,7 @@ typedef struct fmt_cache {
     ts_time_t sec_base; /* the whole second of the last row's time, in µs */
     size_t sec_len;
     char sec_txt[24]; /* its text and the decimal point */
-    uint64_t clock; /* rows formatted */
+    uint64_t clock;   /* rows formatted */
     fmt_slot slot[FMT_SLOTS];
     evdet_cell evdet[EVDET_EVENTS][EVDET_KEYS];
 } fmt_cache;

@@ -1,6 +1,6 @@
 /* series_write.c: the series writer (--series). The observer must read the connection's
  * variables at the event, so it fills the row there, into a ring made at open; a thread of
- * the writer's own formats the rows in order and writes them in 1 MB blocks. The run
+ * the writer's own formats the rows in order and writes them in 256 kB blocks. The run
  * pays for the reading alone while a second core is free; the output is the same bytes as
  * formatting in line, which is what happens when no thread can be started (or when the
  * environment sets TS_SERIES_SYNC, for tests and measurements). */
@@ -16,7 +16,7 @@
 #include "series.h"
 
 #define RING_ROWS 16384 /* about 2.3 MB of rows: room for the writer to fall behind */
-#define OUT_BUF   (1024 * 1024)
+#define OUT_BUF   (256 * 1024)
 #define PUBLISH   64   /* rows put between two publications of the count */
 #define TAKEN     1024 /* rows the writer takes between two publications of its count */
 #define LINE      64   /* a cache line: what the two threads share is kept on lines apart */
@@ -32,8 +32,8 @@ struct ts_series {
     ts_time_t t0;
     bool threaded;
     ts_series_row *ring;
-    size_t put;        /* rows put */
-    size_t tail_seen;  /* the writer's count as last read */
+    size_t put;       /* rows put */
+    size_t tail_seen; /* the writer's count as last read */
     char pad0[LINE];
     /* published by the observer (release), read by the writer (acquire) */
     atomic_size_t head; /* rows put, as of the last publication */
