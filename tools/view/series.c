@@ -258,8 +258,8 @@ typedef struct fmt_slot {
     bool vars_ok;
     size_t vars_len;
     char vars[VARS_SIZE]; /* the row's variables, and their cells as text */
-    char vars_txt[512];
-    bool cells_ok; /* cell[] holds the last CSV row's variables */
+    char vars_txt[512];   /* at most 480 used (about 200 needed): as pre_txt */
+    bool cells_ok;        /* cell[] holds the last CSV row's variables */
     var_cell cell[NVARS];
 } fmt_slot;
 
@@ -524,6 +524,21 @@ static char *put_evdet(char *p, const ts_series_row *r, fmt_cache *fc)
     return p;
 }
 
+/* The variables' block as last seen, compared a word at a time (memcmp is a call). */
+static bool vars_same(const char *a, const char *b)
+{
+    uint64_t x = 0, u, v;
+    for (size_t i = 0; i + 8 <= VARS_SIZE; i += 8) {
+        memcpy(&u, a + i, 8);
+        memcpy(&v, b + i, 8);
+        x |= u ^ v;
+    }
+    uint32_t s, t;
+    memcpy(&s, a + VARS_SIZE - 4, 4);
+    memcpy(&t, b + VARS_SIZE - 4, 4);
+    return !(x | (s ^ t));
+}
+
 /* One variable's cell: its text made again only when its value changed. */
 static char *put_var(char *p, var_cell *c, bool fresh, bool have, uint64_t v, const char *name)
 {
@@ -546,10 +561,7 @@ static char *put_var(char *p, var_cell *c, bool fresh, bool have, uint64_t v, co
 static char *vars_csv_cached(char *p, const ts_series_row *r, fmt_slot *fs)
 {
     const char *key = (const char *)r + VARS_BEGIN;
-    if (fs->vars_ok && !memcmp(fs->vars, key, VARS_SIZE)) {
-        memcpy(p, fs->vars_txt, fs->vars_len);
-        return p + fs->vars_len;
-    }
+    if (fs->vars_ok && vars_same(fs->vars, key)) return put_bytes(p, fs->vars_txt, fs->vars_len);
     bool k = r->known, rtt = k && (r->srtt || r->rttvar), f = !fs->cells_ok;
     var_cell *c = fs->cell;
     char *start = p;
@@ -573,8 +585,8 @@ static char *vars_csv_cached(char *p, const ts_series_row *r, fmt_slot *fs)
     fs->cells_ok = true;
     memcpy(fs->vars, key, VARS_SIZE);
     fs->vars_len = (size_t)(p - start);
-    memcpy(fs->vars_txt, start, fs->vars_len);
-    fs->vars_ok = true;
+    fs->vars_ok = fs->vars_len <= sizeof fs->vars_txt;
+    if (fs->vars_ok) memcpy(fs->vars_txt, start, fs->vars_len);
     return p;
 }
 
@@ -590,7 +602,8 @@ static size_t format_csv(const ts_series_row *r, char *buf, fmt_cache *fc)
         cols c = {p, TS_SERIES_CSV, 1, fc};
         cell_host(&c, r->host);
         cells_conn(&c, &r->conn, slot);
-        slot->pre_len = (size_t)(c.p - p) <= sizeof slot->pre_txt ? (size_t)(c.p - p) : 0;
+        size_t n = (size_t)(c.p - p);
+        slot->pre_len = n <= sizeof slot->pre_txt ? n : 0; /* 0: not kept */
         memcpy(slot->pre_txt, p, slot->pre_len);
         slot->pre_host = r->host;
         slot->pre_conn = r->conn;
