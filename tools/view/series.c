@@ -263,8 +263,8 @@ typedef struct fmt_slot {
     var_cell cell[NVARS];
 } fmt_slot;
 
-/* One slot per (host, connection), hashed with a second choice beside the first: the two
- * ends of a transfer alternate, and must not take each other's slot. */
+/* One slot per (host, connection), the least recently used taken over: the two ends of a
+ * transfer alternate, and must not take each other's slot. */
 #define FMT_SLOTS 16
 /* The CSV cells ",event,detail" for one (event, detail key) pair, made on first use. */
 typedef struct evdet_cell {
@@ -290,20 +290,22 @@ typedef struct fmt_cache {
 static fmt_slot *slot_of(fmt_cache *fc, const ts_series_row *r)
 {
     if (!fc) return NULL;
-    uint64_t h = ((uint64_t)(uintptr_t)r->host >> 3) * 0x9e3779b97f4a7c15u + r->conn.id;
-    fmt_slot *a = &fc->slot[h % FMT_SLOTS], *b = &fc->slot[(h + 1) % FMT_SLOTS];
-    if (!(a->host == r->host && a->id == r->conn.id)) {
-        if (!(b->host == r->host && b->id == r->conn.id)) {
-            /* every cache in a slot is keyed by what it holds: taking one over is safe */
-            if (b->used < a->used) a = b;
-            a->host = r->host;
-            a->id = r->conn.id;
-        } else {
-            a = b;
+    /* Looked up by value, not by a hash of the host's address: that moves from run to run
+     * (ASLR), and two ends sharing a slot would make every row of both a miss. A bulk run
+     * has two or three (host, connection) pairs, found in the first places looked at. */
+    fmt_slot *victim = &fc->slot[0];
+    for (fmt_slot *q = fc->slot; q < fc->slot + FMT_SLOTS; q++) {
+        if (q->host == r->host && q->id == r->conn.id && q->used) {
+            q->used = ++fc->clock;
+            return q;
         }
+        if (q->used < victim->used) victim = q;
     }
-    a->used = ++fc->clock;
-    return a;
+    /* every cache in a slot is keyed by what it holds: taking one over is safe */
+    victim->host = r->host;
+    victim->id = r->conn.id;
+    victim->used = ++fc->clock;
+    return victim;
 }
 
 static bool conn_eq(const ts_conn_id *a, const ts_conn_id *b)
