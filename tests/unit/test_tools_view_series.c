@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "series.h"
@@ -309,10 +310,12 @@ START_TEST(writer_thread_inline_and_plain_agree)
     size_t len = ts_tcp_build(pkt, sizeof pkt, &ip, &th, NULL, 0, NULL, 0);
     const char *fmts[2] = {"csv", "jsonl"};
     enum { N = 70000 }; /* the ring (16384 rows) goes round four times */
+    char dir[] = "/tmp/ts-series-test.XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
     for (int f = 0; f < 2; f++) {
-        char path[2][64];
+        char path[2][96];
         for (int sync = 0; sync < 2; sync++) {
-            snprintf(path[sync], sizeof path[sync], "series-test-%d.%s", sync, fmts[f]);
+            snprintf(path[sync], sizeof path[sync], "%s/%d.%s", dir, sync, fmts[f]);
             if (sync)
                 setenv("TS_SERIES_SYNC", "1", 1);
             else
@@ -351,6 +354,7 @@ START_TEST(writer_thread_inline_and_plain_agree)
         remove(path[0]);
         remove(path[1]);
     }
+    rmdir(dir);
 }
 END_TEST
 
