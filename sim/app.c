@@ -356,6 +356,7 @@ static void do_connect(ts_sim *w, sim_host *h, const ts_scn_action *a)
         return;
     }
     c->active = true;
+    c->open_at = w->now;
     c->read = a->read;
     c->eof_close = a->eof_close;
     int rc = a->lport ? ts_bind(s, sd, 0, a->lport) : 0;
@@ -501,5 +502,33 @@ void sim_app_action(ts_sim *w, const ts_scn_action *a)
         if (c->read) conn_read(c);
         break;
     default: break;
+    }
+}
+
+void ts_sim_get_app_stats(const ts_sim *w, ts_sim_app_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    st->first_open = st->last_read = TS_TIME_NEVER;
+    for (size_t i = 0; i < w->nhosts; i++) {
+        const sim_host *h = &w->hosts[i];
+        for (size_t k = 0; k < h->nconns; k++) {
+            const sim_conn *c = h->conns[k];
+            st->to_send += c->total;
+            st->received += c->received;
+            st->bad += c->bad_bytes;
+            if (c->received && (st->last_read == TS_TIME_NEVER || c->last_read_at > st->last_read))
+                st->last_read = c->last_read_at;
+            if (!c->active) continue;
+            st->active++;
+            if (st->first_open == TS_TIME_NEVER || c->open_at < st->first_open)
+                st->first_open = c->open_at;
+            if (c->connect_done && !c->connect_err) {
+                st->connected++;
+                if (c->connect_at - c->open_at > st->connect_max)
+                    st->connect_max = c->connect_at - c->open_at;
+            } else {
+                st->connect_failed++;
+            }
+        }
     }
 }

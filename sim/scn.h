@@ -165,6 +165,10 @@ typedef struct ts_scn {
 /* What the parser needs to know of the driver (e.g. which services exist). */
 typedef struct ts_scn_parse_opts {
     int (*service_known)(const char *name); /* NULL: `serve` is an error */
+    /* Values for the file's `param NAME DEFAULT` lines, each "NAME=VALUE" (tcpsim run -D,
+     * tcpsim sweep --vary). A name the file does not declare is an error. */
+    const char *const *defs;
+    size_t ndefs;
 } ts_scn_parse_opts;
 
 /* Parse a scenario file. NULL with "FILE:LINE: what is wrong" (or "FILE: ...") in err. */

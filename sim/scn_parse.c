@@ -33,7 +33,20 @@ typedef struct parser {
     size_t arena_len;
     const char *src_line; /* the current line's text, for expectations */
     size_t src_len;
+    struct scn_param *params; /* `param NAME DEFAULT` lines seen so far */
+    size_t nparams;
+    bool *def_used; /* per opts->defs entry: a `param` line took it */
+    char *xbuf;     /* the current line with ${NAME} expanded */
+    size_t xcap;
 } parser;
+
+/* A scenario parameter: `param NAME DEFAULT`, its value (-D or the default) and whether
+ * any ${NAME} used it. */
+typedef struct scn_param {
+    char *name, *value;
+    unsigned line;
+    bool used;
+} scn_param;
 
 __attribute__((format(printf, 2, 3))) static int perr(parser *p, const char *fmt, ...)
 {
@@ -1286,6 +1299,187 @@ static int d_expect(parser *p)
     return rc;
 }
 
+/* ---- parameters: `param NAME DEFAULT` and ${NAME} ---- */
+
+static scn_param *find_param(parser *p, const char *name, size_t len)
+{
+    for (size_t i = 0; i < p->nparams; i++)
+        if (strlen(p->params[i].name) == len && !memcmp(p->params[i].name, name, len))
+            return &p->params[i];
+    return NULL;
+}
+
+/* The value -D gave NAME (marking that -D used), or NULL. */
+static const char *def_value(parser *p, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; p->o && i < p->o->ndefs; i++) {
+        const char *d = p->o->defs[i];
+        if (!strncmp(d, name, n) && d[n] == '=') {
+            p->def_used[i] = true;
+            return d + n + 1;
+        }
+    }
+    return NULL;
+}
+
+static int d_param(parser *p)
+{
+    if (p->ntok != 3)
+        return perr(p, "write 'param NAME DEFAULT', e.g. 'param loss 1%%', then use ${NAME}");
+    const char *name = p->tok[1].s;
+    bool ok = isalpha((unsigned char)name[0]) && strlen(name) < TS_SCN_NAME_MAX;
+    for (const char *c = name; ok && *c; c++) ok = isalnum((unsigned char)*c) || *c == '_';
+    if (!ok)
+        return perr(p,
+                    "bad param name '%s'; use letters, digits and '_' (max %d), starting "
+                    "with a letter",
+                    name, TS_SCN_NAME_MAX - 1);
+    const scn_param *old = find_param(p, name, strlen(name));
+    if (old) return perr(p, "param '%s' is declared twice (first at line %u)", name, old->line);
+    scn_param *arr = grow(p->params, p->nparams, sizeof *arr);
+    if (!arr) return perr(p, "out of memory");
+    p->params = arr;
+    const char *v = def_value(p, name);
+    scn_param *np = &arr[p->nparams];
+    np->name = strdup(name);
+    np->value = strdup(v ? v : p->tok[2].s);
+    np->line = p->line;
+    np->used = false;
+    if (!np->name || !np->value) {
+        free(np->name);
+        free(np->value);
+        return perr(p, "out of memory");
+    }
+    p->nparams++;
+    return 0;
+}
+
+static int xput(parser *p, size_t *n, const char *s, size_t len)
+{
+    if (*n + len + 1 > p->xcap) {
+        size_t cap = (*n + len + 1) * 2;
+        char *b = realloc(p->xbuf, cap);
+        if (!b) return perr(p, "out of memory");
+        p->xbuf = b;
+        p->xcap = cap;
+    }
+    memcpy(p->xbuf + *n, s, len);
+    *n += len;
+    return 0;
+}
+
+/* Replace every ${NAME} in the line by the param's value, except in comments (a '#' that
+ * starts a word outside a string or [...], as the tokenizer sees it). A line with no '$'
+ * is used as it is. */
+static int expand(parser *p, const char *line, size_t len, const char **out, size_t *outlen)
+{
+    *out = line;
+    *outlen = len;
+    if (!memchr(line, '$', len)) return 0;
+    size_t n = 0;
+    bool quote = false, bracket = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = line[i];
+        bool word_start = i == 0 || isspace((unsigned char)line[i - 1]);
+        if (!quote && !bracket && c == '#' && word_start) {
+            if (xput(p, &n, line + i, len - i) < 0) return -1;
+            break;
+        }
+        if (c == '$' && i + 1 < len && line[i + 1] == '{') {
+            const char *close = memchr(line + i + 2, '}', len - i - 2);
+            if (!close) return perr(p, "'${' without its '}': write ${NAME}");
+            size_t nlen = (size_t)(close - (line + i + 2));
+            scn_param *pm = find_param(p, line + i + 2, nlen);
+            if (!pm)
+                return perr(p, "${%.*s} is not declared; add 'param %.*s DEFAULT' above this line",
+                            (int)nlen, line + i + 2, (int)nlen, line + i + 2);
+            pm->used = true;
+            if (xput(p, &n, pm->value, strlen(pm->value)) < 0) return -1;
+            i = (size_t)(close - line);
+            continue;
+        }
+        if (quote && c == '\\' && i + 1 < len) {
+            if (xput(p, &n, line + i, 2) < 0) return -1;
+            i++;
+            continue;
+        }
+        if (quote && c == '"')
+            quote = false;
+        else if (bracket && c == ']')
+            bracket = false;
+        else if (!quote && !bracket && word_start && c == '"')
+            quote = true;
+        else if (!quote && !bracket && word_start && c == '[')
+            bracket = true;
+        if (xput(p, &n, &c, 1) < 0) return -1;
+    }
+    *out = p->xbuf;
+    *outlen = n;
+    return 0;
+}
+
+/* Every param used, every -D taken by a param line. */
+static int check_params(parser *p)
+{
+    for (size_t i = 0; i < p->nparams; i++)
+        if (!p->params[i].used) {
+            p->line = p->params[i].line;
+            return perr(p,
+                        "param '%s' is never used; write ${%s} where it belongs, or remove "
+                        "the line",
+                        p->params[i].name, p->params[i].name);
+        }
+    for (size_t i = 0; p->o && i < p->o->ndefs; i++) {
+        if (p->def_used[i]) continue;
+        char names[256] = "";
+        size_t k = 0;
+        for (size_t j = 0; j < p->nparams && k < sizeof names - 40; j++)
+            k += (size_t)snprintf(names + k, sizeof names - k, "%s%s", j ? ", " : "",
+                                  p->params[j].name);
+        const char *d = p->o->defs[i];
+        snprintf(p->err, p->errlen, "%s: %s is set but the file declares no 'param %.*s' (%s%s)",
+                 p->file, d, (int)strcspn(d, "="), d,
+                 p->nparams ? "its params: " : "it has no params", names);
+        return -1;
+    }
+    return 0;
+}
+
+/* -D entries are NAME=VALUE with a NAME, each name once. */
+static int check_defs(parser *p)
+{
+    if (!p->o || !p->o->ndefs) return 0;
+    p->def_used = calloc(p->o->ndefs, sizeof *p->def_used);
+    if (!p->def_used) return perr(p, "out of memory");
+    for (size_t i = 0; i < p->o->ndefs; i++) {
+        const char *d = p->o->defs[i];
+        size_t n = strcspn(d, "=");
+        if (!d[n] || n == 0) {
+            snprintf(p->err, p->errlen, "%s: '%s' is not NAME=VALUE, e.g. loss=2%%", p->file, d);
+            return -1;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (!strncmp(p->o->defs[j], d, n + 1)) {
+                snprintf(p->err, p->errlen, "%s: %.*s is set twice ('%s' and '%s')", p->file,
+                         (int)n, d, p->o->defs[j], d);
+                return -1;
+            }
+    }
+    return 0;
+}
+
+static void free_params(parser *p)
+{
+    for (size_t i = 0; i < p->nparams; i++) {
+        free(p->params[i].name);
+        free(p->params[i].value);
+    }
+    free(p->params);
+    free(p->def_used);
+    free(p->xbuf);
+}
+
 static int parse_line(parser *p, const char *line, size_t len)
 {
     p->src_line = line;
@@ -1299,6 +1493,7 @@ static int parse_line(parser *p, const char *line, size_t len)
     if (p->ntok == 0) return 0;
     if (p->tok[0].quoted || p->tok[0].bracket) return perr(p, "a line must start with a directive");
     const char *d = p->tok[0].s;
+    if (!strcmp(d, "param")) return d_param(p);
     if (!strcmp(d, "seed")) return d_seed(p);
     if (!strcmp(d, "end")) return d_end(p);
     if (!strcmp(d, "host")) return d_host(p, false);
@@ -1311,8 +1506,8 @@ static int parse_line(parser *p, const char *line, size_t len)
     if (!strcmp(d, "at")) return d_at(p);
     if (!strcmp(d, "expect")) return d_expect(p);
     return perr(p,
-                "unknown directive '%s'; use seed, end, host, peer, link, drop, hold, dup, "
-                "corrupt, at or expect",
+                "unknown directive '%s'; use param, seed, end, host, peer, link, drop, hold, "
+                "dup, corrupt, at or expect",
                 d);
 }
 
@@ -1377,18 +1572,22 @@ ts_scn *ts_scn_parse(const char *name, const char *text, size_t len, const ts_sc
     p.err = err;
     p.errlen = errlen;
     size_t i = 0;
-    int rc = 0;
+    int rc = check_defs(&p);
     while (i < len && rc == 0) {
         size_t j = i;
         while (j < len && text[j] != '\n') j++;
         p.line++;
+        const char *line;
+        size_t llen;
         if (memchr(text + i, '\0', j - i))
             rc = perr(&p, "a NUL byte: this is not a text file");
-        else
-            rc = parse_line(&p, text + i, j - i);
+        else if ((rc = expand(&p, text + i, j - i, &line, &llen)) == 0)
+            rc = parse_line(&p, line, llen);
         i = j + 1;
     }
+    if (rc == 0) rc = check_params(&p);
     if (rc == 0) rc = finish(&p);
+    free_params(&p);
     free(p.arena);
     if (rc < 0) {
         ts_scn_free(p.s);

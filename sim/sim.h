@@ -79,6 +79,19 @@ typedef struct ts_sim_stats {
     uint64_t expectations, failed;
 } ts_sim_stats;
 
+/* What the applications of a run saw, over all their connections (for sweeps). */
+typedef struct ts_sim_app_stats {
+    uint64_t active;         /* active opens (connect) */
+    uint64_t connected;      /* of them, established */
+    uint64_t connect_failed; /* of them, refused, timed out or never established */
+    ts_time_t connect_max;   /* the slowest of those established: connect call to ESTABLISHED */
+    ts_time_t first_open;    /* the first connect call (TS_TIME_NEVER: none) */
+    uint64_t to_send;        /* bytes the applications asked to send */
+    uint64_t received;       /* bytes the applications read */
+    uint64_t bad;            /* of them, bytes that differ from what was sent */
+    ts_time_t last_read;     /* when the last byte was read (TS_TIME_NEVER: none) */
+} ts_sim_app_stats;
+
 /* Build the world (stacks, links, peers). NULL with a one-line message on failure, e.g.
  * invalid parameters. The scenario must outlive the world. */
 ts_sim *ts_sim_create(const ts_scn *scn, const ts_sim_opts *o, char *err, size_t errlen);
@@ -88,6 +101,8 @@ void ts_sim_run(ts_sim *w);
  * 1 otherwise. */
 int ts_sim_report(ts_sim *w);
 void ts_sim_get_stats(const ts_sim *w, ts_sim_stats *st);
+/* After ts_sim_run: the applications' totals. */
+void ts_sim_get_app_stats(const ts_sim *w, ts_sim_app_stats *st);
 /* The world's hosts, in the scenario's order (the indices the hooks pass). */
 size_t ts_sim_nhosts(const ts_sim *w);
 const char *ts_sim_host_name(const ts_sim *w, size_t i);

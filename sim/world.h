@@ -117,6 +117,7 @@ typedef struct sim_conn {
     size_t head_len;
     bool connect_done;
     int connect_err;
+    ts_time_t open_at; /* the connect call */
     ts_time_t connect_at;
     bool accepted;
     ts_time_t accept_at;

@@ -274,7 +274,7 @@ static void svc_stop(void *ctx, void *svc)
 static int record_scenario(const diag_args *a, ts_view_set *set)
 {
     char err[600];
-    ts_scn_parse_opts po = {ts_service_known};
+    ts_scn_parse_opts po = {.service_known = ts_service_known};
     ts_scn *scn = ts_scn_load(a->source, &po, err, sizeof err);
     if (!scn) {
         fprintf(stderr, "%s\n", err);

@@ -29,6 +29,8 @@ static void usage(FILE *f)
           "  cwnd   cwnd, ssthresh and bytes in flight; fast recovery shaded grey, RTO\n"
           "         recovery hatched\n"
           "  rtt    RTT samples, SRTT and RTO\n"
+          "  sweep  a sweep's results: medians over seeds with confidence bands\n"
+          "         (tcpsim plot sweep --help)\n"
           "SOURCE is a scenario (FILE.scn, run in the simulator: the values are the stack's\n"
           "own) or, for tseq, a capture (pcap or pcapng). A capture shows only the wire, so\n"
           "cwnd and rtt need a scenario.\n"
@@ -154,7 +156,7 @@ static void svc_stop(void *ctx, void *svc)
 static ts_scn *load_scenario(const plot_args *a)
 {
     char err[600];
-    ts_scn_parse_opts po = {ts_service_known};
+    ts_scn_parse_opts po = {.service_known = ts_service_known};
     ts_scn *scn = ts_scn_load(a->source, &po, err, sizeof err);
     if (!scn) {
         fprintf(stderr, "%s\n", err);
@@ -317,6 +319,7 @@ static int plot_tseq(const plot_args *a)
 
 int ts_cli_plot(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "sweep")) return ts_cli_plot_sweep(argc - 1, argv + 1);
     plot_args a;
     memset(&a, 0, sizeof a);
     ts_plot_opts_init(&a.po);

@@ -18,7 +18,8 @@
 static void usage(FILE *f)
 {
     fputs("usage: tcpsim run FILE.scn [--seed N] [--pcap FILE] [--trace] [--quiet]\n"
-          "                           [--set NAME=VALUE]... [--diagram OUT [--conn N]]\n"
+          "                           [-D NAME=VALUE]... [--set NAME=VALUE]...\n"
+          "                           [--diagram OUT [--conn N]]\n"
           "                           [--series OUT.csv|OUT.jsonl]\n"
           "\n"
           "Run a scenario in virtual time: a 31-second SYN timeout takes milliseconds and the\n"
@@ -33,6 +34,8 @@ static void usage(FILE *f)
           "                     -e frame.comment\n"
           "  --trace            show state changes, timers, retransmissions and socket calls\n"
           "  --quiet            print only failed expectations and the verdict\n"
+          "  -D NAME=VALUE      give the file's 'param NAME DEFAULT' this value (its ${NAME}),\n"
+          "                     e.g. -D loss=2%; repeatable (tcpsim sweep varies them)\n"
           "  --set NAME=VALUE   set a stack parameter on every host, after the file's settings\n"
           "  --diagram OUT      draw the first connection's ladder into OUT (.txt, .svg,\n"
           "                     .html; '-' for text on stdout); --conn N or A:P picks another\n"
@@ -116,6 +119,8 @@ typedef struct run_args {
     bool seed_set, trace, quiet;
     char **sets;
     size_t nsets;
+    const char **defs; /* -D NAME=VALUE */
+    size_t ndefs;
 } run_args;
 
 /* 0 ok, 1 --help shown, 2 usage error (message printed). */
@@ -166,6 +171,13 @@ static int parse_args(int argc, char **argv, run_args *a)
                 return 2;
             }
             a->sets[a->nsets++] = argv[++i];
+        } else if (!strncmp(s, "-D", 2)) {
+            const char *d = s[2] ? s + 2 : has_next ? argv[++i] : "";
+            if (!strchr(d, '=') || d[0] == '=') {
+                fprintf(stderr, "tcpsim run: -D needs NAME=VALUE, e.g. -D loss=2%%\n");
+                return 2;
+            }
+            a->defs[a->ndefs++] = d;
         } else if (s[0] == '-' && s[1]) {
             fprintf(stderr, "tcpsim run: unknown option '%s'; try 'tcpsim run --help'\n", s);
             return 2;
@@ -226,18 +238,25 @@ int ts_cli_run(int argc, char **argv)
     run_args a;
     memset(&a, 0, sizeof a);
     a.sets = calloc((size_t)argc + 1, sizeof *a.sets);
-    if (!a.sets) return 2;
+    a.defs = calloc((size_t)argc + 1, sizeof *a.defs);
+    if (!a.sets || !a.defs) {
+        free(a.sets);
+        free(a.defs);
+        return 2;
+    }
     int rc = parse_args(argc, argv, &a);
     if (rc) {
         free(a.sets);
+        free(a.defs);
         return rc == 1 ? 0 : 2;
     }
     char err[600];
-    ts_scn_parse_opts po = {ts_service_known};
+    ts_scn_parse_opts po = {ts_service_known, a.defs, a.ndefs};
     ts_scn *scn = ts_scn_load(a.file, &po, err, sizeof err);
     if (!scn) {
         fprintf(stderr, "%s\n", err);
         free(a.sets);
+        free(a.defs);
         return 2;
     }
     run_obs obs = {0};
@@ -310,5 +329,6 @@ out:
     fflush(stdout);
     ts_scn_free(scn);
     free(a.sets);
+    free(a.defs);
     return rc;
 }

@@ -15,6 +15,9 @@ static void usage(FILE *f)
           "           (tcpsim tun --help; e.g. tcpsim tun --listen 23:telnet)\n"
           "  run      run a scenario file in the virtual-time simulator\n"
           "           (tcpsim run --help; e.g. tcpsim run sim/scenarios/chapter-close.scn)\n"
+          "  sweep    run a scenario over a grid of param values and seeds into a CSV\n"
+          "           (tcpsim sweep --help; e.g. tcpsim sweep FILE.scn --vary loss=0%,1% "
+          "-o r.csv)\n"
           "  params   list every stack parameter, its default and the profiles\n"
           "  plot     draw a connection's time-sequence, cwnd or RTT graph as SVG\n"
           "           (tcpsim plot --help; e.g. tcpsim plot cwnd sim/scenarios/bulk-loss.scn)\n"
@@ -39,6 +42,7 @@ static int dispatch(int argc, char **argv)
     }
     if (!strcmp(cmd, "tun")) return ts_cli_tun(argc - 1, argv + 1);
     if (!strcmp(cmd, "run")) return ts_cli_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "sweep")) return ts_cli_sweep(argc - 1, argv + 1);
     if (!strcmp(cmd, "params")) return ts_cli_params(argc - 1, argv + 1);
     if (!strcmp(cmd, "plot")) return ts_cli_plot(argc - 1, argv + 1);
     if (!strcmp(cmd, "diagram")) return ts_cli_diagram(argc - 1, argv + 1);

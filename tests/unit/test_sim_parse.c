@@ -13,7 +13,7 @@ static int known_service(const char *name)
 {
     return !strcmp(name, "echo");
 }
-static const ts_scn_parse_opts popts = {known_service};
+static const ts_scn_parse_opts popts = {.service_known = known_service};
 
 static ts_scn *parse(const char *text, char *err, size_t errlen)
 {

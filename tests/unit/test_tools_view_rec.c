@@ -38,7 +38,7 @@ static void run(const char *name, ts_view_rec *rec, char **out, size_t *outlen)
 {
     char path[512], err[512];
     snprintf(path, sizeof path, "%s/sim/scenarios/%s", TS_SRC_DIR, name);
-    ts_scn_parse_opts po = {NULL};
+    ts_scn_parse_opts po = {.service_known = NULL};
     ts_scn *scn = ts_scn_load(path, &po, err, sizeof err);
     ck_assert_msg(scn != NULL, "%s", err);
     FILE *f = open_memstream(out, outlen);

@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "series.h"
 #include "sim.h"
+#include "tcpsim/wire.h"
 
 /* The founding experiment of fast retransmit: ten segments, the third lost. */
 static const char fast_scn[] = "host client 10.0.0.103\n"
@@ -204,6 +206,203 @@ START_TEST(format_from_name)
 }
 END_TEST
 
+/* The series reads a segment's fields straight from the packet (the wire parse costs ten
+ * times as much per event): over well-formed, truncated and corrupted packets it must
+ * accept exactly what ts_ip4_view_parse and ts_tcp_view_parse accept and read the same
+ * sequence, ACK, flags and payload length. */
+START_TEST(segment_fields_as_the_wire_parse)
+{
+    uint8_t good[80], pkt[80];
+    ts_ip4_hdr ip = {.ttl = 64, .proto = TS_IPPROTO_TCP, .src = 0x0a000067, .dst = 0x0a0000c7};
+    ts_tcp_hdr th = {.sport = 1, .dport = 2, .seq = 0xdeadbeef, .ack = 7, .flags = 0x18, .win = 9};
+    uint8_t payload[12] = "0123456789a";
+    size_t n = ts_tcp_build(good, sizeof good, &ip, &th, NULL, 0, payload, sizeof payload);
+    ck_assert_uint_eq(n, 20 + 20 + sizeof payload);
+    uint32_t rng = 12345, accepted = 0, refused = 0;
+    for (int i = 0; i < 200000; i++) {
+        memcpy(pkt, good, sizeof pkt);
+        size_t len = n;
+        int kind = i % 4;
+        rng = rng * 1103515245u + 12345u;
+        if (kind == 1) len = (rng >> 8) % (n + 1);                  /* truncated */
+        if (kind >= 2) pkt[(rng >> 8) % 40] = (uint8_t)(rng >> 20); /* a header byte */
+        if (kind == 3) pkt[(rng >> 4) % 4 == 0 ? 0 : 32] ^= (uint8_t)(rng >> 12); /* IHL, THL */
+        uint32_t seq = 0, ack = 0, slen = 0;
+        uint8_t flags = 0;
+        bool got = ts_series_parse_seg(pkt, len, &seq, &ack, &flags, &slen);
+        ts_ip4_view v;
+        ts_tcp_view t;
+        ts_wire_err e = ts_ip4_view_parse(&v, pkt, len);
+        bool want = (e == TS_WIRE_OK || (e == TS_WIRE_IP_TOTLEN && v.hdr)) &&
+                    v.proto == TS_IPPROTO_TCP &&
+                    ts_tcp_view_parse(&t, v.payload, v.payload_len) == TS_WIRE_OK;
+        ck_assert_msg(got == want, "packet %d (len %zu): series %d, wire parse %d", i, len, got,
+                      want);
+        if (!want) {
+            refused++;
+            continue;
+        }
+        accepted++;
+        ck_assert_uint_eq(seq, t.seq);
+        ck_assert_uint_eq(ack, t.ack);
+        ck_assert_uint_eq(flags, t.flags & 0x1f);
+        ck_assert_uint_eq(slen, t.len);
+    }
+    ck_assert_uint_gt(accepted, 50000); /* both kinds seen often */
+    ck_assert_uint_gt(refused, 20000);
+    ck_assert(!ts_series_parse_seg(NULL, 0, &rng, &rng, (uint8_t *)&rng, &rng));
+}
+END_TEST
+
+/* A synthetic event for the writer tests: kinds, hosts and connections interleaved. */
+static void synth(ts_event *ev, uint32_t i, uint8_t *pkt, size_t len)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->now = 999000 + (ts_time_t)i * 37;     /* crosses whole seconds */
+    if (i % 5000 == 4999) ev->now -= 2000000; /* a clock that goes back (tun) */
+    ev->type = (ts_event_type)(i % 12);
+    ev->conn.id = i % 23; /* 0: no connection */
+    ev->conn.local = (ts_endpoint){0x0a000001u + i % 3, (uint16_t)(1000 + i % 23)};
+    ev->conn.remote = (ts_endpoint){0x0a000063u, 80};
+    switch (ev->type) {
+    case TS_EV_SEG_IN:
+    case TS_EV_SEG_OUT:
+        ev->u.seg.pkt = i % 7 ? pkt : NULL;
+        ev->u.seg.len = i % 11 ? len : len / 2;
+        break;
+    case TS_EV_STATE: ev->u.state.from = TS_ESTABLISHED, ev->u.state.to = TS_FIN_WAIT_1; break;
+    case TS_EV_TIMER_SET: ev->u.timer.when = ev->now + i % 1000, ev->u.timer.kind = i % 7; break;
+    case TS_EV_TIMER_FIRE:
+    case TS_EV_TIMER_CANCEL: ev->u.timer.kind = i % 7; break;
+    case TS_EV_RETRANSMIT: ev->u.rexmit.kind = i % 5, ev->u.rexmit.seq = i * 1448u; break;
+    case TS_EV_RTT_SAMPLE: ev->u.rtt.sample = i; break;
+    case TS_EV_DROP: ev->u.drop.reason = (ts_drop_reason)(i % 4); break;
+    default: break;
+    }
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    ck_assert_uint_eq(fread(b, 1, (size_t)n, f), (size_t)n);
+    b[n] = '\0';
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
+/* The writer's thread (a ring it goes round many times, filled faster than it empties),
+ * formatting in line, and the plain formatter without memory of earlier rows must give
+ * the same bytes, row for row, over events of every kind, from three hosts (quoted names
+ * among them) and 23 connections interleaved, with the clock crossing seconds and going
+ * back. */
+START_TEST(writer_thread_inline_and_plain_agree)
+{
+    const char *hosts[3] = {"client", "a,b \"quoted\"", "server"};
+    uint8_t pkt[64];
+    ts_ip4_hdr ip = {.ttl = 64, .proto = TS_IPPROTO_TCP, .src = 1, .dst = 2};
+    ts_tcp_hdr th = {.seq = 4000000000u, .ack = 5, .flags = 0x11, .win = 9};
+    size_t len = ts_tcp_build(pkt, sizeof pkt, &ip, &th, NULL, 0, NULL, 0);
+    const char *fmts[2] = {"csv", "jsonl"};
+    enum { N = 70000 }; /* the ring (16384 rows) goes round four times */
+    char dir[] = "/tmp/ts-series-test.XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    for (int f = 0; f < 2; f++) {
+        char path[2][96];
+        for (int sync = 0; sync < 2; sync++) {
+            snprintf(path[sync], sizeof path[sync], "%s/%d.%s", dir, sync, fmts[f]);
+            if (sync)
+                setenv("TS_SERIES_SYNC", "1", 1);
+            else
+                unsetenv("TS_SERIES_SYNC");
+            char err[200];
+            ts_series *w = ts_series_open(path[sync], 0, err, sizeof err);
+            ck_assert_msg(w, "%s", err);
+            for (uint32_t i = 0; i < N; i++) {
+                ts_event ev;
+                synth(&ev, i, pkt, len);
+                ts_series_event(w, NULL, hosts[i / 3 % 3], &ev);
+            }
+            ck_assert_int_eq(ts_series_close(w, err, sizeof err), 0);
+        }
+        unsetenv("TS_SERIES_SYNC");
+        size_t la, lb;
+        char *a = slurp(path[0], &la), *b = slurp(path[1], &lb);
+        ck_assert_uint_eq(la, lb);
+        ck_assert(memcmp(a, b, la) == 0);
+        /* Row for row, as the formatter without memory writes it. */
+        ts_series_format fmt = f ? TS_SERIES_JSONL : TS_SERIES_CSV;
+        char *p = a + strlen(ts_series_header(fmt)), line[TS_SERIES_LINE_MAX];
+        for (uint32_t i = 0; i < N; i++) {
+            ts_event ev;
+            ts_series_row r;
+            synth(&ev, i, pkt, len);
+            ts_series_fill(&r, NULL, hosts[i / 3 % 3], &ev, 0);
+            size_t n = ts_series_format_row(&r, fmt, line);
+            ck_assert_msg(p + n <= a + la && memcmp(p, line, n) == 0, "row %u: %.*s", i, (int)n,
+                          line);
+            p += n;
+        }
+        ck_assert_ptr_eq(p, a + la);
+        free(a);
+        free(b);
+        remove(path[0]);
+        remove(path[1]);
+    }
+    rmdir(dir);
+}
+END_TEST
+
+/* The formatter with memory against the plain one on rows of a real run, then on the same
+ * rows with one variable changed at a time (each cell made again only when its value
+ * changed must still be made again then). */
+START_TEST(cached_cells_follow_every_change)
+{
+    rows *k = calloc(1, sizeof *k);
+    run(fast_scn, k);
+    char a[TS_SERIES_LINE_MAX], b[TS_SERIES_LINE_MAX];
+    for (int f = 0; f < 2; f++) {
+        ts_series_format fmt = f ? TS_SERIES_JSONL : TS_SERIES_CSV;
+        ts_series_fmt *m = ts_series_fmt_new(fmt);
+        ck_assert_ptr_nonnull(m);
+        for (size_t i = 0; i < k->n; i++) {
+            for (int v = 0; v < 17; v++) {
+                ts_series_row r = k->r[i];
+                switch (v) {
+                case 1: r.snd_una++; break;
+                case 2: r.cwnd = r.cwnd * 3 + 1; break;
+                case 3: r.ssthresh = UINT32_MAX; break;
+                case 4: r.srtt = r.rttvar = 0; break;
+                case 5: r.rto += 1000000000000ull; break;
+                case 6: r.known = !r.known; break;
+                case 7: r.state = (uint8_t)TS_TIME_WAIT; break;
+                case 8: r.ca_state = (uint8_t)TS_CA_LOSS; break;
+                case 9: r.backoff += 3; break;
+                case 10: r.lost ^= 0x5555; break;
+                case 11: r.sacked += 10; break;
+                case 12: r.flight = 0; break;
+                case 13: r.snd_wnd = 65535; break;
+                case 14: r.snd_max += 99; break;
+                case 15: r.snd_nxt -= 7; break;
+                case 16: r.t += 1234567; break;
+                default: break;
+                }
+                size_t na = ts_series_fmt_row(m, &r, a), nb = ts_series_format_row(&r, fmt, b);
+                a[na] = b[nb] = '\0';
+                ck_assert_msg(na == nb && !strcmp(a, b), "row %zu change %d:\n%s%s", i, v, a, b);
+            }
+        }
+        ts_series_fmt_free(m);
+    }
+    done(k);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("view_series");
@@ -213,6 +412,9 @@ int main(void)
     tcase_add_test(tc, csv_and_json_cells);
     tcase_add_test(tc, set_pairs_both_ends);
     tcase_add_test(tc, format_from_name);
+    tcase_add_test(tc, segment_fields_as_the_wire_parse);
+    tcase_add_test(tc, writer_thread_inline_and_plain_agree);
+    tcase_add_test(tc, cached_cells_follow_every_change);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }

@@ -21,30 +21,62 @@ static const char *const rexmit_names[] = {"syn", "rto", "fast", "partial", "pro
 
 /* ---- rows ---------------------------------------------------------------------------- */
 
-/* Sequence, ACK, flags and payload length of a TCP/IPv4 packet, read through the wire
- * layer; false if it is none. A packet longer than the bytes at hand (TS_WIRE_IP_TOTLEN
- * with the view filled) counts what is there. */
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Sequence, ACK, flags and payload length of a TCP/IPv4 packet; false if it is none. This
+ * runs for every segment of a series run, so it reads the four fields straight, after the
+ * same structural checks as wire.c's ts_ip4_view_parse and ts_tcp_view_parse (length,
+ * version, IHL, total length, protocol, data offset), in the same order; the wire parse
+ * (two views cleared and filled) costs ten times as much. A packet longer than the bytes
+ * at hand counts what is there. tests/unit/test_tools_view_series.c checks it against the
+ * wire parse on corrupted packets. */
 static bool parse_seg(ts_series_row *r, const uint8_t *pkt, size_t len)
 {
-    ts_ip4_view ip;
-    ts_wire_err e = ts_ip4_view_parse(&ip, pkt, len);
-    if ((e != TS_WIRE_OK && !(e == TS_WIRE_IP_TOTLEN && ip.hdr)) || ip.proto != TS_IPPROTO_TCP)
-        return false;
-    ts_tcp_view th;
-    if (ts_tcp_view_parse(&th, ip.payload, ip.payload_len) != TS_WIRE_OK) return false;
-    r->seg_seq = th.seq;
-    r->seg_ack = th.ack;
-    r->flags = th.flags & 0x1f;
-    r->has_ack = (th.flags & TS_TH_ACK) != 0;
-    r->seg_len = (uint32_t)th.len;
+    if (!pkt || len < TS_IP4_HLEN || pkt[0] >> 4 != 4) return false;
+    size_t hlen = (size_t)(pkt[0] & 15) * 4;
+    size_t tot = (size_t)pkt[2] << 8 | pkt[3];
+    if (hlen < TS_IP4_HLEN || hlen > len || tot < hlen || pkt[9] != TS_IPPROTO_TCP) return false;
+    size_t seglen = (tot < len ? tot : len) - hlen;
+    const uint8_t *th = pkt + hlen;
+    if (seglen < TS_TCP_HLEN) return false;
+    size_t thl = (size_t)(th[12] >> 4) * 4;
+    if (thl < TS_TCP_HLEN || thl > seglen) return false;
+    r->seg_seq = get32(th + 4);
+    r->seg_ack = get32(th + 8);
+    r->flags = th[13] & 0x1f;
+    r->has_ack = (th[13] & TS_TH_ACK) != 0;
+    r->seg_len = (uint32_t)(seglen - thl);
     return true;
 }
 
+bool ts_series_parse_seg(const uint8_t *pkt, size_t len, uint32_t *seq, uint32_t *ack,
+                         uint8_t *flags, uint32_t *seglen)
+{
+    ts_series_row r;
+    if (!parse_seg(&r, pkt, len)) return false;
+    *seq = r.seg_seq;
+    *ack = r.seg_ack;
+    *flags = r.flags;
+    *seglen = r.seg_len;
+    return true;
+}
+
+/* The event's own fields; every one the formatter may read is written (no clearing of
+ * the whole row first: this runs millions of times). */
 static void fill_event(ts_series_row *r, const ts_event *ev)
 {
+    r->d1 = r->d2 = r->flags = 0;
+    r->has_seg = r->has_ack = false;
+    r->seg_seq = r->seg_ack = r->seg_len = 0;
+    r->sample = r->timer = 0;
     switch (ev->type) {
     case TS_EV_SEG_IN:
-    case TS_EV_SEG_OUT: r->has_seg = parse_seg(r, ev->u.seg.pkt, ev->u.seg.len); break;
+    case TS_EV_SEG_OUT:
+        r->has_seg = parse_seg(r, ev->u.seg.pkt, ev->u.seg.len); /* none written if not */
+        break;
     case TS_EV_STATE:
         r->d1 = (uint8_t)ev->u.state.from;
         r->d2 = (uint8_t)ev->u.state.to;
@@ -70,17 +102,20 @@ static void fill_event(ts_series_row *r, const ts_event *ev)
 void ts_series_fill(ts_series_row *r, ts_stack *s, const char *host, const ts_event *ev,
                     ts_time_t t0)
 {
-    memset(r, 0, sizeof *r);
     r->t = ev->now >= t0 ? ev->now - t0 : 0;
     r->host = host;
     r->conn = ev->conn;
     r->event = (uint8_t)ev->type;
     fill_event(r, ev);
     ts_tcp_info in;
-    if (!s || !ev->conn.id || ts_stack_conn_info(s, ev->conn.id, &in) < 0) return;
-    r->known = true;
-    r->state = (uint8_t)in.state;
-    r->ca_state = (uint8_t)in.ca_state;
+    if (!s || !ev->conn.id || ts_stack_conn_info(s, ev->conn.id, &in) < 0) {
+        memset((char *)r + offsetof(ts_series_row, srtt), 0,
+               sizeof *r - offsetof(ts_series_row, srtt));
+        return;
+    }
+    r->srtt = in.srtt;
+    r->rttvar = in.rttvar;
+    r->rto = in.rto;
     r->snd_una = in.snd_una;
     r->snd_nxt = in.snd_nxt;
     r->snd_max = in.snd_max;
@@ -91,9 +126,10 @@ void ts_series_fill(ts_series_row *r, ts_stack *s, const char *host, const ts_ev
     r->sacked = in.sacked;
     r->lost = in.lost;
     r->backoff = in.backoff;
-    r->srtt = in.srtt;
-    r->rttvar = in.rttvar;
-    r->rto = in.rto;
+    r->known = true;
+    r->state = (uint8_t)in.state;
+    r->ca_state = (uint8_t)in.ca_state;
+    r->spare = 0;
 }
 
 /* ---- formatting ---------------------------------------------------------------------- */
@@ -192,35 +228,90 @@ static char *put_text(char *p, const char *s, ts_series_format fmt)
     return p;
 }
 
-#define VARS_BEGIN offsetof(ts_series_row, known)
-#define VARS_SIZE  (offsetof(ts_series_row, rto) + sizeof(ts_time_t) - VARS_BEGIN)
+#define VARS_BEGIN offsetof(ts_series_row, srtt)
+#define VARS_SIZE  (offsetof(ts_series_row, spare) + 1 - VARS_BEGIN)
+_Static_assert(VARS_SIZE == 3 * sizeof(ts_time_t) + 10 * sizeof(uint32_t) + 4,
+               "the variables' block has no padding: it is compared as bytes");
 
 /* What repeats from row to row, formatted once: the host's cell and the connection's
  * address cells (events come in runs on one connection). */
+/* One variable's CSV cell as last written: its value and text, comma first. */
+typedef struct var_cell {
+    uint64_t v;
+    bool have; /* false: the cell is empty */
+    uint8_t len;
+    char txt[22]; /* ",18446744073709551615" at most */
+} var_cell;
+#define NVARS 15
+
 typedef struct fmt_slot {
+    const char *host; /* the slot's (host, connection id): it serves their rows */
+    uint32_t id;
+    uint64_t used;  /* when it last served a row: the older of two is taken over */
+    size_t pre_len; /* ",host,conn,local,remote" as last written (CSV) */
+    const char *pre_host;
+    ts_conn_id pre_conn;
+    char pre_txt[256];
     ts_conn_id conn;
     size_t conn_len;
     char conn_txt[96];
     bool vars_ok;
     size_t vars_len;
     char vars[VARS_SIZE]; /* the row's variables, and their cells as text */
-    char vars_txt[512];
+    char vars_txt[512];   /* at most 480 used (about 200 needed): as pre_txt */
+    bool cells_ok;        /* cell[] holds the last CSV row's variables */
+    var_cell cell[NVARS];
 } fmt_slot;
 
-/* One slot per (host, connection), hashed: the two ends of a transfer alternate. */
-#define FMT_SLOTS 8
+/* One slot per (host, connection), the least recently used taken over: the two ends of a
+ * transfer alternate, and must not take each other's slot. */
+#define FMT_SLOTS 16
+/* The CSV cells ",event,detail" for one (event, detail key) pair, made on first use. */
+typedef struct evdet_cell {
+    uint8_t len; /* 0: not made yet */
+    char txt[31];
+} evdet_cell;
+#define EVDET_EVENTS 12 /* the event names */
+#define EVDET_KEYS   64 /* segments: the flags (0..31) or 32 for none; else d1 */
+
 typedef struct fmt_cache {
     const char *host;
     size_t host_len;
     char host_txt[160];
+    bool sec_ok;
+    ts_time_t sec_base; /* the whole second of the last row's time, in µs */
+    size_t sec_len;
+    char sec_txt[24]; /* its text and the decimal point */
+    uint64_t clock;   /* rows formatted */
     fmt_slot slot[FMT_SLOTS];
+    evdet_cell evdet[EVDET_EVENTS][EVDET_KEYS];
 } fmt_cache;
 
 static fmt_slot *slot_of(fmt_cache *fc, const ts_series_row *r)
 {
     if (!fc) return NULL;
-    uintptr_t h = (uintptr_t)r->host >> 3;
-    return &fc->slot[(h * 31 + r->conn.id) % FMT_SLOTS];
+    /* Looked up by value, not by a hash of the host's address: that moves from run to run
+     * (ASLR), and two ends sharing a slot would make every row of both a miss. A bulk run
+     * has two or three (host, connection) pairs, found in the first places looked at. */
+    fmt_slot *victim = &fc->slot[0];
+    for (fmt_slot *q = fc->slot; q < fc->slot + FMT_SLOTS; q++) {
+        if (q->host == r->host && q->id == r->conn.id && q->used) {
+            q->used = ++fc->clock;
+            return q;
+        }
+        if (q->used < victim->used) victim = q;
+    }
+    /* every cache in a slot is keyed by what it holds: taking one over is safe */
+    victim->host = r->host;
+    victim->id = r->conn.id;
+    victim->used = ++fc->clock;
+    return victim;
+}
+
+static bool conn_eq(const ts_conn_id *a, const ts_conn_id *b)
+{
+    return a->id == b->id && a->local.addr == b->local.addr && a->local.port == b->local.port &&
+           a->remote.addr == b->remote.addr && a->remote.port == b->remote.port;
 }
 
 typedef struct cols {
@@ -317,9 +408,7 @@ static void cell_host(cols *c, const char *host)
 /* conn, local, remote */
 static void cells_conn(cols *c, const ts_conn_id *id, fmt_slot *fc)
 {
-    if (fc && fc->conn_len && fc->conn.id == id->id && fc->conn.local.addr == id->local.addr &&
-        fc->conn.local.port == id->local.port && fc->conn.remote.addr == id->remote.addr &&
-        fc->conn.remote.port == id->remote.port) {
+    if (fc && fc->conn_len && conn_eq(&fc->conn, id)) {
         c->p = put_bytes(c->p, fc->conn_txt, fc->conn_len);
         c->n += 3;
         return;
@@ -399,24 +488,135 @@ static char *vars_csv(char *p, const ts_series_row *r)
     return csv_u32(p, k, r->backoff);
 }
 
+/* Seconds with six decimals, the whole seconds' text reused while they stay the same. */
+static char *put_time_cached(char *p, ts_time_t t, fmt_cache *fc)
+{
+    if (!fc->sec_ok || t < fc->sec_base || t - fc->sec_base >= TS_SEC) {
+        fc->sec_base = t - t % TS_SEC;
+        char *q = put_u64(fc->sec_txt, t / TS_SEC);
+        *q++ = '.';
+        fc->sec_len = (size_t)(q - fc->sec_txt);
+        fc->sec_ok = true;
+    }
+    memcpy(p, fc->sec_txt, sizeof fc->sec_txt); /* the buffer has room: TS_SERIES_LINE_MAX */
+    p += fc->sec_len;
+    uint32_t us = (uint32_t)(t - fc->sec_base);
+    memcpy(p, digits4[us / 100], 4);
+    memcpy(p + 4, digits2 + us % 100 * 2, 2);
+    return p + 6;
+}
+
+/* ",event,detail": copied from the cache once made (a few dozen pairs occur in a run). */
+static char *put_evdet(char *p, const ts_series_row *r, fmt_cache *fc)
+{
+    bool seg = r->event == TS_EV_SEG_IN || r->event == TS_EV_SEG_OUT;
+    unsigned key = seg ? (r->has_seg ? r->flags & 31u : 32u) : r->d1;
+    evdet_cell *e = r->event < EVDET_EVENTS && key < EVDET_KEYS ? &fc->evdet[r->event][key] : NULL;
+    if (e && e->len) {
+        memcpy(p, e->txt, sizeof e->txt);
+        return p + e->len;
+    }
+    char fl[8], *start = p;
+    p = csv_name(p, event_name(r));
+    p = csv_name(p, detail_text(r, fl));
+    if (e && p - start <= (ptrdiff_t)sizeof e->txt) {
+        memcpy(e->txt, start, (size_t)(p - start));
+        e->len = (uint8_t)(p - start);
+    }
+    return p;
+}
+
+/* The variables' block as last seen, compared a word at a time (memcmp is a call). */
+static bool vars_same(const char *a, const char *b)
+{
+    uint64_t x = 0, u, v;
+    for (size_t i = 0; i + 8 <= VARS_SIZE; i += 8) {
+        memcpy(&u, a + i, 8);
+        memcpy(&v, b + i, 8);
+        x |= u ^ v;
+    }
+    uint32_t s, t;
+    memcpy(&s, a + VARS_SIZE - 4, 4);
+    memcpy(&t, b + VARS_SIZE - 4, 4);
+    return !(x | (s ^ t));
+}
+
+/* One variable's cell: its text made again only when its value changed. */
+static char *put_var(char *p, var_cell *c, bool fresh, bool have, uint64_t v, const char *name)
+{
+    if (fresh || c->have != have || c->v != v) {
+        char *q = c->txt;
+        *q++ = ',';
+        if (have) q = name ? put_str(q, name) : put_u64(q, v);
+        c->len = (uint8_t)(q - c->txt);
+        c->have = have;
+        c->v = v;
+    }
+    memcpy(p, c->txt, sizeof c->txt); /* the buffer has room: TS_SERIES_LINE_MAX */
+    return p + c->len;
+}
+
+/* state .. backoff: the whole block's text when nothing changed since the connection's
+ * last row (timer rows, most of a bulk run's), else cell by cell, each made again only
+ * when it changed (an ACK moves snd_una and flight, rarely the rest). The same bytes as
+ * vars_csv. */
+static char *vars_csv_cached(char *p, const ts_series_row *r, fmt_slot *fs)
+{
+    const char *key = (const char *)r + VARS_BEGIN;
+    if (fs->vars_ok && vars_same(fs->vars, key)) return put_bytes(p, fs->vars_txt, fs->vars_len);
+    bool k = r->known, rtt = k && (r->srtt || r->rttvar), f = !fs->cells_ok;
+    var_cell *c = fs->cell;
+    char *start = p;
+    const char *st = k ? ts_state_name((ts_state)r->state) : NULL;
+    const char *ca = k ? ts_ca_state_name((ts_ca_state)r->ca_state) : NULL;
+    p = put_var(p, &c[0], f, st != NULL, r->state, st ? st : "");
+    p = put_var(p, &c[1], f, ca != NULL, r->ca_state, ca ? ca : "");
+    p = put_var(p, &c[2], f, k, r->snd_una, NULL);
+    p = put_var(p, &c[3], f, k, r->snd_nxt, NULL);
+    p = put_var(p, &c[4], f, k, r->snd_max, NULL);
+    p = put_var(p, &c[5], f, k, r->snd_wnd, NULL);
+    p = put_var(p, &c[6], f, k, r->cwnd, NULL);
+    p = put_var(p, &c[7], f, k && r->ssthresh != UINT32_MAX, r->ssthresh, NULL);
+    p = put_var(p, &c[8], f, k, r->flight, NULL);
+    p = put_var(p, &c[9], f, k, r->sacked, NULL);
+    p = put_var(p, &c[10], f, k, r->lost, NULL);
+    p = put_var(p, &c[11], f, rtt, r->srtt, NULL);
+    p = put_var(p, &c[12], f, rtt, r->rttvar, NULL);
+    p = put_var(p, &c[13], f, k, r->rto, NULL);
+    p = put_var(p, &c[14], f, k, r->backoff, NULL);
+    fs->cells_ok = true;
+    memcpy(fs->vars, key, VARS_SIZE);
+    fs->vars_len = (size_t)(p - start);
+    fs->vars_ok = fs->vars_len <= sizeof fs->vars_txt;
+    if (fs->vars_ok) memcpy(fs->vars_txt, start, fs->vars_len);
+    return p;
+}
+
 /* The CSV row written straight, the repeating parts copied from the cache: the hot path
  * of a series run. The same bytes as format_row's general path. */
 static size_t format_csv(const ts_series_row *r, char *buf, fmt_cache *fc)
 {
-    cols c = {put_time(buf, r->t), TS_SERIES_CSV, 1, fc};
-    cell_host(&c, r->host);
+    char *p = put_time_cached(buf, r->t, fc);
     fmt_slot *slot = slot_of(fc, r);
-    cells_conn(&c, &r->conn, slot);
-    char fl[8], *p = c.p;
-    p = csv_name(p, event_name(r));
-    p = csv_name(p, detail_text(r, fl));
+    if (slot->pre_len && slot->pre_host == r->host && conn_eq(&slot->pre_conn, &r->conn)) {
+        p = put_bytes(p, slot->pre_txt, slot->pre_len);
+    } else {
+        cols c = {p, TS_SERIES_CSV, 1, fc};
+        cell_host(&c, r->host);
+        cells_conn(&c, &r->conn, slot);
+        size_t n = (size_t)(c.p - p);
+        slot->pre_len = n <= sizeof slot->pre_txt ? n : 0; /* 0: not kept */
+        memcpy(slot->pre_txt, p, slot->pre_len);
+        slot->pre_host = r->host;
+        slot->pre_conn = r->conn;
+        p = c.p;
+    }
+    p = put_evdet(p, r, fc);
     p = csv_u32(p, r->has_seg, r->seg_seq);
     p = csv_u32(p, r->has_seg && r->has_ack, r->seg_ack);
     p = csv_u32(p, r->has_seg, r->seg_len);
-    c.p = p;
-    c.n = 10;
-    cells_vars(&c, r, slot);
-    p = csv_u64(c.p, r->event == TS_EV_RTT_SAMPLE, r->sample);
+    p = vars_csv_cached(p, r, slot);
+    p = csv_u64(p, r->event == TS_EV_RTT_SAMPLE, r->sample);
     p = csv_u64(p, r->event == TS_EV_TIMER_SET, r->timer);
     *p++ = '\n';
     return (size_t)(p - buf);

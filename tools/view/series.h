@@ -28,19 +28,25 @@ typedef struct ts_series_row {
     uint32_t seg_seq, seg_ack, seg_len;
     ts_time_t sample; /* RTT_SAMPLE: the sample; else 0 */
     ts_time_t timer;  /* TIMER_SET: the time from now to its deadline; else 0 */
-    /* The connection's variables, from `known` to `rto` (kept together: the writer reuses
-     * their text while they stay the same from one row to the next). */
-    bool known;       /* the variables below are the connection's (false: no connection) */
-    uint8_t state;    /* ts_state */
-    uint8_t ca_state; /* ts_ca_state */
+    /* The connection's variables, from `srtt` to `spare`: a block with no padding (the
+     * writer compares it as bytes and reuses its text while it stays the same). */
+    ts_time_t srtt, rttvar, rto;
     uint32_t snd_una, snd_nxt, snd_max, snd_wnd;
     uint32_t cwnd, ssthresh, flight, sacked, lost, backoff;
-    ts_time_t srtt, rttvar, rto;
+    bool known;       /* the variables are the connection's (false: no connection) */
+    uint8_t state;    /* ts_state */
+    uint8_t ca_state; /* ts_ca_state */
+    uint8_t spare;    /* 0: fills the block */
 } ts_series_row;
 
 /* The row for ev raised by stack s (NULL: no variables), stamped ev->now - t0. */
 void ts_series_fill(ts_series_row *r, ts_stack *s, const char *host, const ts_event *ev,
                     ts_time_t t0);
+
+/* The fields of a segment the rows show, read from an IPv4 packet with the wire parse's
+ * structural checks; false when it is no TCP/IPv4 segment (for tests). */
+bool ts_series_parse_seg(const uint8_t *pkt, size_t len, uint32_t *seq, uint32_t *ack,
+                         uint8_t *flags, uint32_t *seglen);
 
 /* The format a file name asks for: .csv, or .jsonl/.ndjson/.json (JSON lines). 0, or -1. */
 int ts_series_format_from_name(const char *path, ts_series_format *out);

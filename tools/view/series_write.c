@@ -15,29 +15,46 @@
 
 #include "series.h"
 
-#define RING_ROWS 16384 /* about 2 MB of rows: room for the writer to fall behind */
+#define RING_ROWS 16384 /* about 2.3 MB of rows: room for the writer to fall behind */
 #define OUT_BUF   (256 * 1024)
-#define PUBLISH   256 /* the writer tells how far it got every this many rows */
+#define PUBLISH   64   /* rows put between two publications of the count */
+#define TAKEN     1024 /* rows the writer takes between two publications of its count */
+#define LINE      64   /* a cache line: what the two threads share is kept on lines apart */
 
+_Static_assert((RING_ROWS & (RING_ROWS - 1)) == 0 && RING_ROWS % PUBLISH == 0,
+               "a power of two, in whole publications");
+
+/* What only the observer's thread touches, what only the writer's thread touches, and
+ * the two counters each publishes to the other, each on lines of its own: a line written
+ * by one core and read by the other moves between them at every write. */
 struct ts_series {
-    FILE *f;
+    /* the observer's */
     ts_time_t t0;
+    bool threaded;
+    ts_series_row *ring;
+    size_t put;       /* rows put */
+    size_t tail_seen; /* the writer's count as last read */
+    char pad0[LINE];
+    /* published by the observer (release), read by the writer (acquire) */
+    atomic_size_t head; /* rows put, as of the last publication */
+    char pad1[LINE - sizeof(atomic_size_t)];
+    /* published by the writer */
+    atomic_size_t tail; /* rows taken */
+    char pad2[LINE - sizeof(atomic_size_t)];
+    atomic_bool sleeping; /* the writer waits for rows */
+    atomic_bool waiting;  /* the observer waits for room */
+    atomic_bool closing;
+    pthread_mutex_t mu;
+    pthread_cond_t wake, room;
+    pthread_t thread;
+    char pad3[LINE];
+    /* the writer's (the observer's after the thread is joined, or without one) */
+    FILE *f;
     ts_series_fmt *fmt;
     bool failed;
     int err_no;
     size_t used;
     char *out; /* OUT_BUF bytes */
-    /* The ring, when a thread writes (threaded). */
-    bool threaded;
-    ts_series_row *ring;
-    size_t put;               /* the observer's own count of rows put */
-    atomic_size_t head, tail; /* rows put; rows taken by the writer */
-    atomic_bool sleeping;     /* the writer waits for rows */
-    atomic_bool waiting;      /* the observer waits for room */
-    atomic_bool closing;
-    pthread_mutex_t mu;
-    pthread_cond_t wake, room;
-    pthread_t thread;
 };
 
 static void flush_out(ts_series *w)
@@ -63,38 +80,43 @@ static void signal_if(ts_series *w, atomic_bool *flag, pthread_cond_t *cond)
     pthread_mutex_unlock(&w->mu);
 }
 
-/* The writer's thread: take rows in order, format, write; sleep when there are none. The
- * observer wakes it once a batch is waiting (a wake-up per row would cost a system call
- * per event), and it wakes by itself every millisecond for a smaller rest. */
+/* Sleep until woken or a millisecond passed. */
+static void writer_nap(ts_series *w, size_t tail)
+{
+    pthread_mutex_lock(&w->mu);
+    atomic_store(&w->sleeping, true);
+    if (atomic_load(&w->head) == tail && !atomic_load(&w->closing)) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 1000000;
+        if (until.tv_nsec >= 1000000000) until.tv_sec++, until.tv_nsec -= 1000000000;
+        pthread_cond_timedwait(&w->wake, &w->mu, &until);
+    }
+    atomic_store(&w->sleeping, false);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* The writer's thread: take the rows published, in order, format, write; nap when there
+ * are none. The observer publishes its count every PUBLISH rows and wakes the writer only
+ * when the ring is half full (a wake-up costs system calls on both sides); the writer
+ * wakes by itself every millisecond, so it takes rows in batches of thousands. */
 static void *writer_main(void *arg)
 {
     ts_series *w = arg;
+    const ts_series_row *ring = w->ring; /* its line is the observer's: read it once */
     size_t tail = 0;
     for (;;) {
-        size_t head = atomic_load(&w->head);
+        size_t head = atomic_load_explicit(&w->head, memory_order_acquire);
         if (head == tail) {
             if (atomic_load(&w->closing) && atomic_load(&w->head) == tail) break;
-            pthread_mutex_lock(&w->mu);
-            atomic_store(&w->sleeping, true);
-            if (atomic_load(&w->head) == tail && !atomic_load(&w->closing)) {
-                struct timespec until;
-                clock_gettime(CLOCK_REALTIME, &until);
-                until.tv_nsec += 1000000;
-                if (until.tv_nsec >= 1000000000) until.tv_sec++, until.tv_nsec -= 1000000000;
-                pthread_cond_timedwait(&w->wake, &w->mu, &until);
-            }
-            atomic_store(&w->sleeping, false);
-            pthread_mutex_unlock(&w->mu);
+            writer_nap(w, tail);
             continue;
         }
         while (tail != head) {
-            write_row(w, &w->ring[tail % RING_ROWS]);
-            if (++tail % PUBLISH == 0) {
-                atomic_store(&w->tail, tail);
-                signal_if(w, &w->waiting, &w->room);
-            }
+            write_row(w, &ring[tail & (RING_ROWS - 1)]);
+            if (++tail % TAKEN == 0) atomic_store_explicit(&w->tail, tail, memory_order_release);
         }
-        atomic_store(&w->tail, tail);
+        atomic_store(&w->tail, tail); /* sequentially consistent: then reads `waiting` */
         signal_if(w, &w->waiting, &w->room);
     }
     return NULL;
@@ -163,6 +185,19 @@ fail:
     return NULL;
 }
 
+/* The ring is full: publish what was put and wait for the writer to take some. */
+static void wait_room(ts_series *w)
+{
+    atomic_store_explicit(&w->head, w->put, memory_order_release);
+    pthread_mutex_lock(&w->mu);
+    atomic_store(&w->waiting, true);
+    pthread_cond_signal(&w->wake);
+    while (w->put - (w->tail_seen = atomic_load(&w->tail)) == RING_ROWS)
+        pthread_cond_wait(&w->room, &w->mu);
+    atomic_store(&w->waiting, false);
+    pthread_mutex_unlock(&w->mu);
+}
+
 void ts_series_event(ts_series *w, ts_stack *s, const char *host, const ts_event *ev)
 {
     if (!w->threaded) {
@@ -171,24 +206,25 @@ void ts_series_event(ts_series *w, ts_stack *s, const char *host, const ts_event
         write_row(w, &r);
         return;
     }
-    size_t head = w->put;
-    if (head - atomic_load(&w->tail) == RING_ROWS) { /* full: wait for the writer */
-        pthread_mutex_lock(&w->mu);
-        atomic_store(&w->waiting, true);
-        while (head - atomic_load(&w->tail) == RING_ROWS) pthread_cond_wait(&w->room, &w->mu);
-        atomic_store(&w->waiting, false);
-        pthread_mutex_unlock(&w->mu);
+    size_t put = w->put;
+    if (put - w->tail_seen == RING_ROWS &&
+        put - (w->tail_seen = atomic_load_explicit(&w->tail, memory_order_acquire)) == RING_ROWS)
+        wait_room(w);
+    ts_series_fill(&w->ring[put & (RING_ROWS - 1)], s, host, ev, w->t0);
+    w->put = ++put;
+    if (put % PUBLISH) return;
+    atomic_store_explicit(&w->head, put, memory_order_release);
+    if (put - w->tail_seen >= RING_ROWS / 2) {
+        w->tail_seen = atomic_load_explicit(&w->tail, memory_order_acquire);
+        if (put - w->tail_seen >= RING_ROWS / 2) signal_if(w, &w->sleeping, &w->wake);
     }
-    ts_series_fill(&w->ring[head % RING_ROWS], s, host, ev, w->t0);
-    w->put = head + 1;
-    atomic_store(&w->head, head + 1);
-    if ((head + 1) % PUBLISH == 0) signal_if(w, &w->sleeping, &w->wake);
 }
 
 int ts_series_close(ts_series *w, char *err, size_t errlen)
 {
     if (!w) return 0;
     if (w->threaded) {
+        atomic_store_explicit(&w->head, w->put, memory_order_release);
         pthread_mutex_lock(&w->mu);
         atomic_store(&w->closing, true);
         pthread_cond_signal(&w->wake);
