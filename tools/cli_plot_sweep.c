@@ -346,7 +346,10 @@ static int draw(const ps_args *a, ps_data *d)
         fprintf(stderr, "tcpsim plot sweep: %s: %s\n", a->in, err);
         rc = 2;
     }
-    if (f && fclose(f) != 0 && !rc) rc = 2;
+    if (f && fclose(f) != 0 && !rc) {
+        fprintf(stderr, "tcpsim plot sweep: -o %s: writing failed: %s\n", a->out, strerror(errno));
+        rc = 2;
+    }
     if (!rc) rc = write_numbers(csv, a, d, lines, nb, rep);
     for (size_t k = 0; k < nb; k++) free(lines[k].pts);
     free(vals);

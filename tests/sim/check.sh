@@ -128,6 +128,14 @@ writers) # FILE.scn: every output that cannot be written (/dev/full) is named, e
         full "cannot write the diagram" "$TCPSIM" diagram "$tmp/ok.pcap" -o "$tmp/full.$ext"
     done
     full "writing the SVG failed" "$TCPSIM" plot tseq "$tmp/ok.pcap" -o "$tmp/full.svg"
+    # a sweep's rows and the picture drawn from them
+    sweep=$(dirname "$0")/sweep/tiny.scn
+    full "-o $tmp/full.csv" "$TCPSIM" sweep "$sweep" --vary loss=0%,1% --seeds 1..2 -o "$tmp/full.csv"
+    "$TCPSIM" sweep "$sweep" --vary loss=0%,1% --seeds 1..2 -o "$tmp/sw.csv" >/dev/null 2>&1 ||
+        fail "sweep $sweep failed"
+    ln -sf /dev/full "$tmp/full.svg" # plot removed the failed picture: the link, here
+    full "-o $tmp/full.svg: writing failed" "$TCPSIM" plot sweep "$tmp/sw.csv" --x loss \
+        --y completion_s -o "$tmp/full.svg"
     # standard output: the run's report, a diagram or a plot on stdout, params, --help
     full "writing standard output failed" sh -c "'$TCPSIM' run '$1' >/dev/full"
     full "cannot write the diagram" sh -c "'$TCPSIM' diagram '$tmp/ok.pcap' >/dev/full"
