@@ -30,6 +30,9 @@ typedef struct ts_params {
     uint32_t retries2;      /* data retransmissions before giving up (15) */
     bool tlp;               /* tail loss probe, RFC 8985 7 (on; needs SACK, as in Linux) */
     ts_time_t user_timeout; /* TCP_USER_TIMEOUT; 0 = off */
+    /* Unanswered zero-window probes before a closed socket (an orphan) gives up; 0 = 8
+     * (Linux tcp_orphan_retries 0). An open socket's stop at retries2. */
+    uint32_t orphan_retries;
     /* Acknowledgements. */
     ts_time_t delack;     /* delayed-ACK timer, 0 = ACK at once (40 ms) */
     ts_time_t delack_max; /* delayed-ACK upper bound (200 ms) */
