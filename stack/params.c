@@ -536,6 +536,38 @@ int ts_params_validate(const ts_params *p, char *err, size_t errlen)
     return 0;
 }
 
+/* ---- when a change takes effect ---- */
+
+/* Every parameter not listed here is "now". */
+static const struct {
+    const char *name, *when;
+} whens[] = {
+    {"mss", "syn"},
+    {"wscale", "syn"},
+    {"wscale_on", "syn"},
+    {"sack", "syn"},
+    {"timestamps", "syn"},
+    {"syn_rto", "timer"},
+    {"rto_init", "open"},
+    {"rto_fallback", "open"},
+    {"time_wait", "timer"},
+    {"fin_wait2", "timer"},
+    {"keepalive_intvl", "timer"},
+    {"hz", "timer"},
+    {"timeout_min_ticks", "timer"},
+    {"init_cwnd", "open"},
+    {"backlog", "listen"},
+    {"isn", "open"},
+};
+
+const char *ts_params_when(const char *name)
+{
+    if (!find_def(name)) return NULL;
+    for (size_t i = 0; i < sizeof whens / sizeof whens[0]; i++)
+        if (!strcmp(whens[i].name, name)) return whens[i].when;
+    return "now";
+}
+
 size_t ts_params_count(void)
 {
     return NDEFS;

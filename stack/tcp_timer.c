@@ -107,6 +107,7 @@ static void persist_timeout(ts_stack *s, ts_conn *c)
 
 static void keepalive_timeout(ts_stack *s, ts_conn *c)
 {
+    if (!c->p.keepalive) return; /* switched off since it was armed */
     if (c->state != TS_ESTABLISHED && c->state != TS_CLOSE_WAIT) return;
     ts_time_t idle_since = c->last_seg_in;
     if (c->probes == 0 && s->now - idle_since < c->p.keepalive_idle) {
