@@ -206,6 +206,7 @@ struct ts_conn {
     bool challenge_sent;
     /* Keepalive / persist. */
     uint32_t probes;
+    uint32_t probes_out; /* zero-window probes sent since an ACK last came (Linux's) */
     /* Timers: absolute deadlines, TS_TIME_NEVER when off; the earliest keys the heap. */
     ts_time_t timer[TS_NUM_TIMERS];
     ts_time_t deadline;

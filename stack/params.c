@@ -55,7 +55,11 @@ static const param_def defs[] = {
     DURP(rto_min, 1, 3600 * TS_SEC, "lower bound of the RTO (Linux 200ms; RFC 6298 1s)"),
     DURP(rto_max, 1, 3600 * TS_SEC, "upper bound of the RTO (Linux 120s)"),
     DURP(rto_fallback, 1, 3600 * TS_SEC, "RTO after a retransmitted handshake (Linux 3s)"),
-    UINTP(retries2, 0, 255, "data retransmissions before giving up (Linux 15)"),
+    UINTP(retries2, 0, 255,
+          "data retransmissions or unanswered zero-window probes before "
+          "giving up (Linux 15)"),
+    UINTP(orphan_retries, 0, 255,
+          "unanswered zero-window probes of a closed socket, 0 = 8 (Linux 0)"),
     BOOLP(tlp, "tail loss probe (RFC 8985) when SACK is on (Linux on)"),
     DURP(user_timeout, 0, DUR_MAX, "TCP_USER_TIMEOUT, 0 = off (Linux 0)"),
     DURP(delack, 0, 500 * TS_MSEC, "delayed-ACK timer, 0 = ACK at once (Linux 40ms)"),
@@ -69,7 +73,8 @@ static const param_def defs[] = {
     DURP(keepalive_idle, 1, DUR_MAX, "idle time before the first probe (Linux 7200s)"),
     DURP(keepalive_intvl, 1, DUR_MAX, "time between probes (Linux 75s)"),
     UINTP(keepalive_probes, 1, 255, "unanswered probes before reset (Linux 9)"),
-    UINTP(hz, 0, 10000, "timer ticks per second, 0 = exact us (Linux CONFIG_HZ 100/250/300/1000)"),
+    UINTP(hz, 0, 1000,
+          "timer ticks per second: 0 = exact us, or Linux's CONFIG_HZ 100, 250, 300, 1000"),
     BOOLP(timeout_min_ticks, "RACK and TLP timers' 2 ms floor as 2 ticks after rounding, as Linux "
                              "< 6.6 and 6.1 < 6.1.60 (off: 2000us before; needs hz)"),
     UINTP(init_cwnd, 1, 1000, "initial congestion window in segments (Linux 10)"),
@@ -513,6 +518,14 @@ static int check_order(const char *an, ts_time_t a, const char *bn, ts_time_t b,
 
 int ts_params_validate(const ts_params *p, char *err, size_t errlen)
 {
+    /* tick.c models Linux's jiffies and timer wheel, which exist only at these rates */
+    if (p->hz != 0 && p->hz != 100 && p->hz != 250 && p->hz != 300 && p->hz != 1000) {
+        snprintf(err, errlen,
+                 "hz: %" PRIu32
+                 " is not a Linux CONFIG_HZ; use 100, 250, 300 or 1000 (0 = exact us)",
+                 p->hz);
+        return -1;
+    }
     for (size_t i = 0; i < NDEFS; i++)
         if (check_range(p, &defs[i], err, errlen) < 0 || check_policy(p, &defs[i], err, errlen) < 0)
             return -1;
@@ -521,6 +534,38 @@ int ts_params_validate(const ts_params *p, char *err, size_t errlen)
     if (check_order("rto_init", p->rto_init, "rto_max", p->rto_max, err, errlen) < 0) return -1;
     if (check_order("delack", p->delack, "delack_max", p->delack_max, err, errlen) < 0) return -1;
     return 0;
+}
+
+/* ---- when a change takes effect ---- */
+
+/* Every parameter not listed here is "now". */
+static const struct {
+    const char *name, *when;
+} whens[] = {
+    {"mss", "syn"},
+    {"wscale", "syn"},
+    {"wscale_on", "syn"},
+    {"sack", "syn"},
+    {"timestamps", "syn"},
+    {"syn_rto", "timer"},
+    {"rto_init", "open"},
+    {"rto_fallback", "open"},
+    {"time_wait", "timer"},
+    {"fin_wait2", "timer"},
+    {"keepalive_intvl", "timer"},
+    {"hz", "timer"},
+    {"timeout_min_ticks", "timer"},
+    {"init_cwnd", "open"},
+    {"backlog", "listen"},
+    {"isn", "open"},
+};
+
+const char *ts_params_when(const char *name)
+{
+    if (!find_def(name)) return NULL;
+    for (size_t i = 0; i < sizeof whens / sizeof whens[0]; i++)
+        if (!strcmp(whens[i].name, name)) return whens[i].when;
+    return "now";
 }
 
 size_t ts_params_count(void)

@@ -2,6 +2,7 @@
  * connect, send/recv, shutdown (half-close), close (graceful, or RST with unread data per
  * RFC 2525 2.17), abort, per-socket parameters and control-block snapshots. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -457,16 +458,83 @@ int ts_sock_get_params(ts_stack *s, int sd, ts_params *out)
     return 0;
 }
 
+/* What the SYN offered is agreed for the connection's life (RFC 9293 3.7.1, RFC 7323,
+ * RFC 2018): once it has gone, a change of those parameters is refused rather than
+ * half-applied (a retransmitted SYN offering other options than the first). */
+static int syn_params_fixed(const ts_conn *c, const ts_params *p, char *err, size_t errlen)
+{
+    if (c->state == TS_CLOSED || c->state == TS_LISTEN) return 0;
+    for (size_t i = 0; i < ts_params_count(); i++) {
+        const char *name = ts_params_info(i)->name;
+        char was[64], now[64];
+        if (strcmp(ts_params_when(name), "syn")) continue;
+        ts_params_get(&c->p, name, was, sizeof was);
+        ts_params_get(p, name, now, sizeof now);
+        if (!strcmp(was, now)) continue;
+        if (err && errlen)
+            snprintf(err, errlen,
+                     "%s: agreed in the handshake, so it applies to new connections only; set "
+                     "it before connect, on the listener or as a default (--set)",
+                     name);
+        return -1;
+    }
+    return 0;
+}
+
+/* The RTO estimators keep RTTVAR differently: rfc6298 the mean deviation (RTO = SRTT +
+ * 4 RTTVAR), linux four times it, at least rto_min, in mdev/mdev_max (RTO = SRTT +
+ * RTTVAR). A switch carries the estimate over instead of starting from a stale one. */
+static void rto_policy_switched(ts_conn *c)
+{
+    if (!c->srtt) return; /* no sample yet: nothing to carry */
+    if (!strcmp(c->rto_ops->name, "linux")) {
+        c->mdev = 4 * c->rttvar;
+        c->mdev_max = c->mdev > c->p.rto_min ? c->mdev : c->p.rto_min;
+        c->rttvar = c->mdev_max;
+        c->rtt_seq = c->snd_nxt;
+    } else {
+        c->rttvar /= 4;
+    }
+}
+
+/* A new block on a live connection: what each change needs beyond the new values being
+ * read where they are used (README, "When a parameter takes effect"). */
+static void params_changed(ts_stack *s, ts_conn *c, const ts_params *old, const ts_rto_ops *rto0,
+                           const ts_cc_ops *cc0)
+{
+    if (c->rto_ops != rto0) rto_policy_switched(c);
+    /* TCP_CONGESTION: cwnd and ssthresh stay; the new algorithm's own state starts
+     * afresh (a zeroed cc_priv, as its init leaves it), as Linux's tcp_reinit_congestion */
+    if (c->cc_ops != cc0) memset(c->cc_priv, 0, sizeof c->cc_priv);
+    ts_loss_policy(c); /* recovery=... may have changed */
+    if (c->rto > c->p.rto_max) c->rto = c->p.rto_max;
+    if (c->state == TS_CLOSED) c->rto = c->p.rto_init;
+    /* keepalive: on, off or a new idle time re-arms (or stops) the timer at once, as
+     * Linux's SO_KEEPALIVE and TCP_KEEPIDLE do */
+    bool ka_state = c->state == TS_ESTABLISHED || c->state == TS_CLOSE_WAIT;
+    bool ka_changed =
+        c->p.keepalive != old->keepalive || c->p.keepalive_idle != old->keepalive_idle;
+    if (!c->p.keepalive) {
+        ts_timer_clear(s, c, TS_TIMER_KEEPALIVE);
+    } else if (ka_state && ka_changed && !(old->keepalive && c->probes)) {
+        ts_time_t at = c->last_seg_in + c->p.keepalive_idle;
+        ts_timer_set(s, c, TS_TIMER_KEEPALIVE, at > s->now ? at : s->now);
+    }
+}
+
 int ts_sock_set_params(ts_stack *s, int sd, const ts_params *p, char *err, size_t errlen)
 {
     GET_CONN(s, sd, c);
     if (ts_params_validate(p, err, errlen) < 0) return -EINVAL;
     ts_conn probe = {.p = *p};
     if (ts_conn_policies(&probe, err, errlen) < 0) return -EINVAL;
+    if (syn_params_fixed(c, p, err, errlen) < 0) return -EINVAL;
+    ts_params old = c->p;
+    const ts_rto_ops *rto0 = c->rto_ops;
+    const ts_cc_ops *cc0 = c->cc_ops;
     c->p = *p;
     ts_conn_policies(c, NULL, 0);
-    ts_loss_policy(c); /* recovery=... may have changed */
-    if (c->state == TS_CLOSED) c->rto = p->rto_init;
+    params_changed(s, c, &old, rto0, cc0);
     return 0;
 }
 

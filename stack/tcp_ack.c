@@ -140,6 +140,9 @@ void ts_ack_input(ts_stack *s, ts_conn *c, const ts_seg *g)
     ts_ack_info a = {g->opts.sack, g->opts.nsack, dup, una0, sacked0};
     ts_loss_ack(s, c, &a); /* dupACKs, SACK, recovery (tcp_loss.c) */
     window_update(s, c, g);
+    /* the peer is alive: a zero-window probe counts only while unanswered (Linux's tcp_ack
+     * clears icsk_probes_out for every ACK not older than SND.UNA) */
+    if (seq_ge(g->ack, una0)) c->probes_out = 0;
     if (!ts_close_fin_acked(s, c)) return;
     if (g->len) {
         bool open =

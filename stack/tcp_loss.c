@@ -33,10 +33,22 @@ void ts_loss_start(ts_conn *c)
     ts_loss_policy(c);
 }
 
-/* SACK recovery needs the option negotiated and the parameter recovery=sack. */
+/* SACK recovery needs the option negotiated and the parameter recovery=sack. The user
+ * may switch at any moment, mid-recovery too (ts_sock_set_params). The scoreboard is SACK
+ * recovery's alone: only it adds to it and trims it, so a NewReno sender must not keep
+ * one (its output would still subtract the stale ranges from the flight, which then
+ * underflowed and stalled the connection for good); a SACK sender starting afresh
+ * rebuilds it from the next ACKs' blocks. A recovery in progress goes on under the new
+ * rules to the same RecoveryPoint, PRR counting from the switch. */
 void ts_loss_policy(ts_conn *c)
 {
-    c->sack_rec = c->sack_ok && c->p.recovery[0] == 's'; /* "sack" */
+    bool sack = c->sack_ok && c->p.recovery[0] == 's'; /* "sack" */
+    if (sack != c->sack_rec) {
+        ts_sack_clear(c);
+        c->recover_fs = c->cwnd;
+        c->prr_delivered = c->prr_out = 0;
+    }
+    c->sack_rec = sack;
 }
 
 static void cwnd_event(ts_stack *s, ts_conn *c, uint32_t before)
@@ -121,7 +133,7 @@ void ts_loss_new_ack(ts_stack *s, ts_conn *c, uint32_t acked, uint32_t sacked0)
     if (c->ca_state == TS_CA_LOSS) c->ca_state = TS_CA_OPEN; /* new data ACKed after the RTO */
     c->reo_armed = false; /* re-armed below if a hole remains (sack_ack) */
     if (c->tlp_out && seq_ge(c->snd_una, c->tlp_high_seq)) c->tlp_out = false; /* RFC 8985 7.4 */
-    if (c->sack_rec) ts_sack_trim(c);
+    if (c->sack_rec || c->sb_n) ts_sack_trim(c);
     if (c->ca_state == TS_CA_RECOVERY && c->sack_rec) {
         /* RFC 6675: recovery ends when SND.UNA reaches RecoveryPoint; RFC 6937 (and
          * Linux) then set cwnd = ssthresh (the cc's post_recovery). A partial ACK sends

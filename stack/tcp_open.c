@@ -5,6 +5,8 @@
 
 #include "internal.h"
 
+#define TS_MIN_SND_MSS 48 /* smallest sending MSS, options included (Linux TCP_MIN_SND_MSS) */
+
 /* The send side's start, the same for both opens: the ISS (RFC 6528), the timestamp
  * offset, SND.UNA (and SND.NXT until the SYN goes: nothing in flight) and NewReno's
  * recover (RFC 6582 3.2: at the ISS, not 0). */
@@ -30,7 +32,10 @@ static void negotiate(ts_conn *c, const ts_seg *g)
     if (c->ts_ok) c->ts_recent = g->opts.tsval;
     uint32_t optlen = c->ts_ok ? TS_TS_OPT_LEN : 0;
     uint32_t mss = c->peer_mss < c->p.mss ? c->peer_mss : c->p.mss;
-    c->snd_mss = (uint16_t)(mss > optlen + 8 ? mss - optlen : 8);
+    /* Linux's TCP_MIN_SND_MSS (the fix for CVE-2019-11479): a peer MSS of 1..47 would cut
+     * 64 KB into thousands of tiny segments; clamp to 48, options then taken out of it */
+    if (mss < TS_MIN_SND_MSS) mss = TS_MIN_SND_MSS;
+    c->snd_mss = (uint16_t)(mss - optlen);
     c->rcv_mss = (uint16_t)(c->p.mss - optlen);
 }
 
@@ -60,6 +65,8 @@ void ts_open_passive(ts_stack *s, ts_conn *l, const ts_seg *g)
 {
     if (g->flags & TS_TH_RST) return;
     if (g->flags & TS_TH_ACK) { /* no half-open connection matches: reset it */
+        /* RFC 9293 3.10.7.2: any ACK is bad in LISTEN; counted like every refused segment */
+        ts_drop(s, TS_DROP_TCP_STATE, g->pkt, g->pkt_len);
         ts_send_rst_for(s, g);
         return;
     }

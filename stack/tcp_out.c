@@ -262,9 +262,12 @@ static uint32_t next_len(ts_conn *c, const ts_out_opts *o, uint32_t cwnd, bool *
     } else {
         if (ts_in_recovery(c))
             flight = c->snd_max - c->snd_una;
-        else if (c->sb_n && (c->p.limited_transmit || c->ca_state == TS_CA_LOSS))
-            flight -= ts_sack_below(c, c->snd_nxt); /* SACKed data is not in flight:
-                                                     * RFC 3042 with SACK, as Linux */
+        else if (c->sb_n && (c->p.limited_transmit || c->ca_state == TS_CA_LOSS)) {
+            /* SACKed data is not in flight: RFC 3042 with SACK, as Linux. Never below 0:
+             * an underflow would close the usable window for good. */
+            uint32_t sacked = ts_sack_below(c, c->snd_nxt);
+            flight = flight > sacked ? flight - sacked : 0;
+        }
         room = wnd > flight ? wnd - flight : 0;
     }
     uint32_t len = avail < c->snd_mss ? avail : c->snd_mss;

@@ -36,6 +36,34 @@ static void syn_timeout(ts_stack *s, ts_conn *c)
     rexmit_event(s, c, TS_REXMIT_SYN, c->iss, 0);
 }
 
+/* Unanswered zero-window probes allowed: retries2 while the application holds the socket,
+ * orphan_retries once it has closed it (0 means 8, as Linux's tcp_orphan_retries). */
+static uint32_t max_probes(const ts_conn *c)
+{
+    if (!c->orphan) return c->p.retries2;
+    return c->p.orphan_retries ? c->p.orphan_retries : 8;
+}
+
+/* The persist timer's probe into a zero window (RFC 9293 3.8.6.1), backed off each time.
+ * RFC 1122 4.2.2.17 keeps the connection open while the peer answers: any acceptable ACK
+ * resets probes_out (tcp_ack.c). A peer that stops answering is given up on as Linux's
+ * tcp_probe_timer does: at the expiry after max_probes unanswered probes the connection
+ * is aborted with ETIMEDOUT (no RST, as a data timeout), so a silent peer cannot hold it,
+ * in ESTABLISHED or as an orphan in FIN-WAIT-1, forever. */
+static void zero_window_probe(ts_stack *s, ts_conn *c, bool event)
+{
+    if (c->probes_out >= max_probes(c)) {
+        ts_conn_done(s, c, -ETIMEDOUT);
+        return;
+    }
+    c->probes++;
+    c->probes_out++;
+    ts_send_probe(s, c);
+    if (event) rexmit_event(s, c, TS_REXMIT_PROBE, c->snd_una - 1, 0);
+    ts_time_t t = c->backoff_ops->timeout(c, c->rto, c->probes, 0);
+    ts_timer_set(s, c, TS_TIMER_PERSIST, s->now + t);
+}
+
 static void data_timeout(ts_stack *s, ts_conn *c)
 {
     if (c->snd_una == c->snd_max) return;
@@ -48,13 +76,10 @@ static void data_timeout(ts_stack *s, ts_conn *c)
     if (c->snd_wnd == 0) {
         /* RFC 1122 4.2.2.16/17: the peer shrank its window to zero with data outstanding.
          * A retransmission could send nothing into it, so probe it like any zero window
-         * (the persist timer, which keeps going while the peer answers) and resend from
-         * SND.UNA once it opens, instead of counting silent RTOs up to ETIMEDOUT. */
+         * (the persist timer, which keeps going while the peer answers and gives up as
+         * zero_window_probe says when it does not) and resend from SND.UNA once it opens. */
         ts_loss_reset(s, c, false); /* go back to SND.UNA; recovery over */
-        c->probes++;
-        ts_send_probe(s, c);
-        ts_time_t t = c->backoff_ops->timeout(c, c->rto, c->probes, 0);
-        ts_timer_set(s, c, TS_TIMER_PERSIST, s->now + t);
+        zero_window_probe(s, c, false);
         return;
     }
     if (c->retries >= c->p.retries2) {
@@ -77,15 +102,12 @@ static void persist_timeout(ts_stack *s, ts_conn *c)
         ts_tcp_output_opts(s, c, &(ts_out_opts){.sws_override = true});
         return;
     }
-    c->probes++;
-    ts_send_probe(s, c);
-    rexmit_event(s, c, TS_REXMIT_PROBE, c->snd_una - 1, 0);
-    ts_time_t t = c->backoff_ops->timeout(c, c->rto, c->probes, 0);
-    ts_timer_set(s, c, TS_TIMER_PERSIST, s->now + t);
+    zero_window_probe(s, c, true);
 }
 
 static void keepalive_timeout(ts_stack *s, ts_conn *c)
 {
+    if (!c->p.keepalive) return; /* switched off since it was armed */
     if (c->state != TS_ESTABLISHED && c->state != TS_CLOSE_WAIT) return;
     ts_time_t idle_since = c->last_seg_in;
     if (c->probes == 0 && s->now - idle_since < c->p.keepalive_idle) {

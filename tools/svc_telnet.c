@@ -300,7 +300,8 @@ static void cmd_set(telnet_conn *t, char *name, char *value)
         for (size_t i = 0; i < ts_params_count(); i++) {
             const ts_param_info *pi = ts_params_info(i);
             if (ts_params_get(&p, pi->name, buf, sizeof buf) == 0)
-                out(t, "  %-16s %-10s %s\n", pi->name, buf, pi->help);
+                out(t, "  %-16s %-10s %-6s %s\n", pi->name, buf, ts_params_when(pi->name),
+                    pi->help);
         }
         return;
     }

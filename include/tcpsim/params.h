@@ -30,6 +30,9 @@ typedef struct ts_params {
     uint32_t retries2;      /* data retransmissions before giving up (15) */
     bool tlp;               /* tail loss probe, RFC 8985 7 (on; needs SACK, as in Linux) */
     ts_time_t user_timeout; /* TCP_USER_TIMEOUT; 0 = off */
+    /* Unanswered zero-window probes before a closed socket (an orphan) gives up; 0 = 8
+     * (Linux tcp_orphan_retries 0). An open socket's stop at retries2. */
+    uint32_t orphan_retries;
     /* Acknowledgements. */
     ts_time_t delack;     /* delayed-ACK timer, 0 = ACK at once (40 ms) */
     ts_time_t delack_max; /* delayed-ACK upper bound (200 ms) */
@@ -115,6 +118,14 @@ int ts_params_validate(const ts_params *p, char *err, size_t errlen);
 /* The table of parameters, for --help and `set` completion. */
 size_t ts_params_count(void);
 const ts_param_info *ts_params_info(size_t i);
+/* When a change of the parameter takes effect on a socket that already exists (README,
+ * "When a parameter takes effect"): "now" (read where it is used, or applied at once),
+ * "timer" (the next time the timer it sets is armed), "open" (read once as the connection
+ * opens: later changes reach only new connections), "syn" (agreed in the handshake:
+ * refused once the SYN has gone), "listen" (read by listen()). NULL for an unknown name.
+ * ts_stack_set_params changes only the sockets created afterwards, and a listener's
+ * children take the listener's block, whatever the parameter. */
+const char *ts_params_when(const char *name);
 /* Names of the profiles, NULL-terminated. */
 const char *const *ts_params_profiles(void);
 

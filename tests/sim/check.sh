@@ -100,6 +100,9 @@ usage) # command-line mistakes: one line, exit 2
     check 2 /nonexistent.scn
     check 2 "$1" --set nonsense
     check 2 "$1" --set delack=never
+    check 2 "$1" --set hz=7 # the help lists 100, 250, 300 and 1000: nothing else runs
+    grep -qF "hz: 7 is not a Linux CONFIG_HZ; use 100, 250, 300 or 1000" "$tmp/err" ||
+        fail "--set hz=7: want the CONFIG_HZ values in the error, got: $(cat "$tmp/err")"
     check 2 "$1" --pcap /nonexistent/dir/x.pcap
     check 0 --help
     check 0 "$1" --quiet

@@ -274,6 +274,21 @@ START_TEST(hz_param_bounds)
     ck_assert_int_eq(ts_params_set(&p, "hz", "10001", err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "hz"));
     ck_assert_int_eq(ts_params_set(&p, "hz", "-1", err, sizeof err), -1);
+    /* only Linux's CONFIG_HZ values (and 0): the help lists them, tick.c models them */
+    static const char *const bad[] = {"7", "1", "99", "200", "999", "1001"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_int_eq(ts_params_set(&p, "hz", bad[i], err, sizeof err), -1);
+        ck_assert_ptr_nonnull(strstr(err, "is not a Linux CONFIG_HZ; use 100, 250, 300 or 1000"));
+        ck_assert_uint_eq(p.hz, 0); /* a refused set leaves the block as it was */
+    }
+    p.hz = 7; /* a block built by hand is refused by validation, so by every front end */
+    ck_assert_int_eq(ts_params_validate(&p, err, sizeof err), -1);
+    ck_assert_str_eq(err,
+                     "hz: 7 is not a Linux CONFIG_HZ; use 100, 250, 300 or 1000 (0 = exact us)");
+    p.hz = 0;
+    static const char *const good[] = {"0", "100", "250", "1000"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        ck_assert_int_eq(ts_params_set(&p, "hz", good[i], err, sizeof err), 0);
     ck_assert_int_eq(ts_params_set(&p, "hz", "300", err, sizeof err), 0);
     ck_assert_int_eq(ts_params_get(&p, "hz", v, sizeof v), 0);
     ck_assert_str_eq(v, "300");

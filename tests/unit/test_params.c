@@ -47,6 +47,7 @@ START_TEST(linux_defaults)
     ck_assert_uint_eq(p.rto_max, 120 * TS_SEC);
     ck_assert_uint_eq(p.rto_fallback, 3 * TS_SEC);
     ck_assert_uint_eq(p.retries2, 15);
+    ck_assert_uint_eq(p.orphan_retries, 0); /* Linux's tcp_orphan_retries: 0 means 8 */
     ck_assert_uint_eq(p.user_timeout, 0);
     ck_assert_uint_eq(p.delack, 40 * TS_MSEC);
     ck_assert_uint_eq(p.delack_max, 200 * TS_MSEC);
@@ -211,6 +212,7 @@ static const struct {
     {"rto_max", "60", "60s"},
     {"rto_fallback", "1s", "1s"},
     {"retries2", "8", "8"},
+    {"orphan_retries", "3", "3"},
     {"tlp", "off", "off"},
     {"user_timeout", "30s", "30s"},
     {"delack", "0", "0"},

@@ -660,6 +660,21 @@ START_TEST(garbage_never_crashes)
 }
 END_TEST
 
+/* A stray ACK (no half-open connection matches) at a listener is answered with a RST
+ * (RFC 9293 3.10.7.2) and counted, under tcp-state, like every other refused segment. */
+START_TEST(stray_ack_at_listener_counted_and_reset)
+{
+    harness *h = listening_b();
+    uint8_t p[1600];
+    size_t len = syn_pkt(p, NULL, 0, TS_TH_ACK);
+    expect_drop(h, p, len, TS_DROP_TCP_STATE, true);
+    ck_assert_uint_eq(h->log[h_nlog(h) - 1].flags, TS_TH_RST);
+    len = syn_pkt(p, NULL, 0, TS_TH_ACK | TS_TH_PSH | TS_TH_FIN);
+    expect_drop(h, p, len, TS_DROP_TCP_STATE, true);
+    h_free(h);
+}
+END_TEST
+
 static Suite *malformed_suite(void)
 {
     Suite *s = suite_create("malformed");
@@ -670,6 +685,7 @@ static Suite *malformed_suite(void)
     tcase_add_loop_test(tc, tcp_options_malformed, 0, (int)(sizeof bad_opts / sizeof bad_opts[0]));
     tcase_add_test(tc, tcp_options_sane_are_accepted);
     tcase_add_test(tc, garbage_never_crashes);
+    tcase_add_test(tc, stray_ack_at_listener_counted_and_reset);
     suite_add_tcase(s, tc);
     TCase *t5 = tcase_create("rfc5961");
     tcase_add_test(t5, rst_exact_resets);

@@ -80,9 +80,16 @@ static int set_ipproto_tcp(pd *p, pd_fd *f, int name, const void *val, socklen_t
         if (v < 0 || v > 1) return pd_err(-EINVAL);
         f->inq = v;
         return 0;
-    case TCP_MAXSEG:
+    case TCP_MAXSEG: {
         if (v < 88 || v > 32767) return pd_err(-EINVAL);
+        /* Linux takes it at any time (user_mss, for later MSS syncs); tcpsim refuses a
+         * change once the SYN has gone (the MSS was agreed), so accept it as Linux does
+         * there and change nothing */
+        ts_tcp_info ti;
+        if (ts_sock_info(p->st, f->sd, &ti) == 0 && ti.state != TS_CLOSED && ti.state != TS_LISTEN)
+            return 0;
         return set_param(p, f->sd, "mss", "%lld", v);
+    }
     case TCP_KEEPIDLE:
     case TCP_KEEPINTVL:
         if (v < 1 || v > 32767) return pd_err(-EINVAL);
