@@ -117,7 +117,6 @@ struct ts_conn {
     bool cookie_sent;   /* a SYN cookie went out, at cookie_sent_at: check ACKs */
     ts_time_t cookie_sent_at;
     ts_conn *aq_head, *aq_tail;
-    bool from_cookie; /* made by a SYN cookie's ACK: no handshake RTT sample */
 
     /* Send side (RFC 9293 3.3.1). */
     uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
@@ -221,8 +220,9 @@ struct ts_conn {
     bool orphan; /* the user closed the handle */
     bool bound;
     bool active_open;
-    bool dead;       /* on the free list */
-    unsigned notify; /* readiness bits waiting to be delivered */
+    bool from_cookie; /* made by a SYN cookie's ACK: no handshake RTT sample */
+    bool dead;        /* on the free list */
+    unsigned notify;  /* readiness bits waiting to be delivered */
     bool on_notify_list;
     ts_conn *notify_next, *free_next;
 };

@@ -107,7 +107,7 @@ static ts_conn *child_new(ts_stack *s, ts_conn *l, const ts_seg *g, uint32_t irs
 /* RFC 4987 3.6: answer the SYN with a cookie as the ISN and keep nothing. The SYN-ACK is
  * built on a connection that lives on the C stack for this call only (as the RST for a
  * segment with no connection is), so it carries exactly what a child's would, with the
- * window scale and SACK in the TSval's low bits (syncookie.c). Without timestamps nothing
+ * peer's window scale and SACK in the TSval's low bits (syncookie.c). Without timestamps nothing
  * can carry them: the SYN-ACK offers neither, and the connection runs without. */
 static void send_cookie(ts_stack *s, ts_conn *l, const ts_seg *g)
 {
@@ -130,7 +130,7 @@ static void send_cookie(ts_stack *s, ts_conn *l, const ts_seg *g)
     if (tmp.ts_ok) {
         uint32_t now_ms = (uint32_t)(s->now / TS_MSEC);
         tmp.ts_offset =
-            ts_cookie_tsval(now_ms + tmp.ts_offset, tmp.ws_ok, tmp.rcv_wscale, tmp.sack_ok) -
+            ts_cookie_tsval(now_ms + tmp.ts_offset, tmp.ws_ok, tmp.snd_wscale, tmp.sack_ok) -
             now_ms;
     } else {
         tmp.ws_ok = tmp.sack_ok = false;

@@ -123,7 +123,10 @@ static void connect_and_send(harness *h, h_app *ca, h_app *sb)
 
 START_TEST(overflow_answers_with_cookie_timestamps)
 {
-    harness *h = server(1, 4, NULL);
+    ts_params pa;
+    ts_params_default(&pa);
+    pa.wscale = 10; /* A's shift differs from B's 7: the cookie must carry A's */
+    harness *h = server(1, 4, &pa);
     h_app sb, ca;
     h_app_init(&sb, h, H_B);
     h_app_listen(&sb, PORT, 16);
@@ -134,24 +137,27 @@ START_TEST(overflow_answers_with_cookie_timestamps)
     ck_assert_uint_eq(k->tcp_syncookies_ok, 1);
     ck_assert_uint_eq(k->tcp_syncookies_failed, 0);
     ck_assert_uint_eq(k->conns_by_state[TS_SYN_RECEIVED], 4); /* the queue holds the flood */
-    /* the SYN-ACK: the cookie's options in its TSval's low bits: wscale 7, SACK */
+    /* the SYN-ACK: the cookie's options in its TSval's low bits: A's wscale 10, SACK */
     ts_tcp_info ai, bi;
     ck_assert_int_eq(ts_sock_info(h->st[H_A], ca.sd, &ai), 0);
     const h_pkt *sa = last_synack(h, ai.local.port);
     ck_assert_ptr_nonnull(sa);
     ts_tcp_opts o = pkt_opts(sa);
     ck_assert(o.has_ts && o.has_wscale && o.has_sackok && o.has_mss);
-    ck_assert_uint_eq(o.tsval & 63, 7 | 16);
+    ck_assert_uint_eq(o.tsval & 63, 10 | 16);
+    ck_assert_uint_eq(o.wscale, 7); /* B offers its own */
     /* B's connection: what the cookie carried */
     ck_assert_int_eq(ts_sock_info(h->st[H_B], sb.sd, &bi), 0);
     ck_assert_int_eq(bi.state, TS_CLOSE_WAIT);
     ck_assert_uint_eq(bi.iss, sa->seq);
     ck_assert(bi.ts_ok && bi.wscale_ok && bi.sack_ok);
-    ck_assert_uint_eq(bi.snd_wscale, 7);
+    ck_assert_uint_eq(bi.snd_wscale, 10);
     ck_assert_uint_eq(bi.rcv_wscale, 7);
     ck_assert_uint_eq(bi.snd_mss, 1460 - 12);
     /* and A's agrees: both scale, both SACK */
     ck_assert(ai.wscale_ok && ai.sack_ok && ai.ts_ok);
+    ck_assert_uint_eq(ai.snd_wscale, 7);
+    ck_assert_uint_eq(ai.rcv_wscale, 10);
     h_app_free(&ca);
     h_app_free(&sb);
     h_free(h);
