@@ -382,6 +382,64 @@ START_TEST(half_open_does_not_count_against_backlog)
 }
 END_TEST
 
+/* A's first pure ACK (the handshake's third segment) is lost. */
+static bool drop_a_first_ack(harness *h, int from, const h_pkt *p, unsigned idx)
+{
+    (void)h, (void)idx;
+    static bool dropped;
+    if (from == H_A && p->flags == TS_TH_ACK && p->plen == 0 && !dropped) return dropped = true;
+    return false;
+}
+
+START_TEST(cookie_ack_lost_first_data_makes_the_connection)
+{
+    /* RFC 4987 3.6: any segment that ACKs the cookie at the peer's ISN + 1 will do; here
+     * the first data segment, its ACK before it lost */
+    harness *h = server(2, 128, NULL);
+    h->drop = drop_a_first_ack;
+    h_app sb, ca;
+    h_app_init(&sb, h, H_B);
+    h_app_listen(&sb, PORT, 16);
+    connect_and_send(h, &ca, &sb);
+    ck_assert_uint_eq(cnt(h, H_B)->tcp_syncookies_ok, 1);
+    ck_assert_uint_eq(cnt(h, H_B)->tcp_syncookies_failed, 0);
+    h_app_free(&ca);
+    h_app_free(&sb);
+    h_free(h);
+}
+END_TEST
+
+START_TEST(cookie_ack_with_nonsense_tsecr_refused)
+{
+    /* the right cookie, but a TSecr whose option bits say window scale 15 (none is 15,
+     * 14 the most; 15 with bit 5 set is not one of ours) */
+    harness *h = server(2, 128, NULL);
+    h_app sb;
+    h_app_init(&sb, h, H_B);
+    h_app_listen(&sb, PORT, 16);
+    flood_syn(h, 30000, 5000);
+    uint32_t cookie = last_synack(h, 30000)->seq;
+    const uint8_t opt[] = {1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 32 | 15};
+    h_seg g = {.src = FLOOD,
+               .dst = H_ADDR_B,
+               .sport = 30000,
+               .dport = PORT,
+               .seq = 5001,
+               .ack = cookie + 1,
+               .flags = TS_TH_ACK,
+               .win = 502,
+               .opt = opt,
+               .optlen = sizeof opt};
+    uint8_t p[1600];
+    h_inject(h, H_B, p, h_build(p, &g));
+    ck_assert_uint_eq(cnt(h, H_B)->tcp_syncookies_failed, 1);
+    ck_assert_uint_eq(cnt(h, H_B)->tcp_syncookies_ok, 0);
+    ck_assert_int_eq(sb.naccepted, 0);
+    h_app_free(&sb);
+    h_free(h);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("syncookie");
@@ -392,6 +450,8 @@ int main(void)
     tcase_add_test(tc, syncookies_1_checks_acks_only_after_overflow);
     tcase_add_test(tc, syncookies_0_drops_on_overflow);
     tcase_add_test(tc, syncookies_2_always);
+    tcase_add_test(tc, cookie_ack_lost_first_data_makes_the_connection);
+    tcase_add_test(tc, cookie_ack_with_nonsense_tsecr_refused);
     tcase_add_test(tc, accept_queue_full_refuses_cookie_ack);
     tcase_add_test(tc, half_open_expires_and_frees_its_slot);
     tcase_add_test(tc, half_open_does_not_count_against_backlog);
