@@ -107,8 +107,8 @@ static ts_conn *child_new(ts_stack *s, ts_conn *l, const ts_seg *g, uint32_t irs
 /* RFC 4987 3.6: answer the SYN with a cookie as the ISN and keep nothing. The SYN-ACK is
  * built on a connection that lives on the C stack for this call only (as the RST for a
  * segment with no connection is), so it carries exactly what a child's would, with the
- * peer's window scale and SACK in the TSval's low bits (syncookie.c). Without timestamps nothing
- * can carry them: the SYN-ACK offers neither, and the connection runs without. */
+ * peer's window scale and SACK in the TSval's low bits (syncookie.c). Without timestamps
+ * nothing can carry them: the SYN-ACK offers neither, and the connection runs without. */
 static void send_cookie(ts_stack *s, ts_conn *l, const ts_seg *g)
 {
     ts_conn tmp;
@@ -210,8 +210,8 @@ int ts_open_cookie(ts_stack *s, ts_conn *l, const ts_seg *g, ts_conn **out)
     syn.opts.has_wscale = ws_ok, syn.opts.wscale = ws;
     syn.opts.has_sackok = sack_ok;
     syn.opts.has_ts = g->opts.has_ts, syn.opts.tsval = g->opts.tsval;
-    /* the window in the ACK is scaled; the child's snd_wnd is set from it when the ACK is
-     * processed (established below) */
+    /* the ACK's window is scaled: established() sets snd_wnd from it when synced_input
+     * hands the child the ACK */
     ts_conn *c = child_new(s, l, &syn, g->seq - 1, true, g->ack - 1);
     if (!c) {
         ts_drop(s, TS_DROP_TCP_NO_MEMORY, g->pkt, g->pkt_len);
