@@ -300,6 +300,9 @@ static const struct {
     C(tcp_conn_opened),
     C(tcp_conn_accepted),
     C(tcp_conn_failed),
+    C(tcp_syncookies_sent),
+    C(tcp_syncookies_ok),
+    C(tcp_syncookies_failed),
     C(checksum_errors),
 };
 #undef C

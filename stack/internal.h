@@ -111,8 +111,11 @@ struct ts_conn {
     ts_conn *aq_next;  /* listener's accept queue link */
     bool in_accept_queue;
     /* Listener fields. */
-    uint32_t backlog;
-    uint32_t n_children; /* SYN-RECEIVED + queued, counted against the backlog */
+    uint32_t backlog;   /* the accept queue's bound */
+    uint32_t n_syn;     /* SYN queue: children in SYN-RECEIVED, max_syn_backlog */
+    uint32_t n_acceptq; /* accept queue: established children, backlog */
+    bool cookie_sent;   /* a SYN cookie went out, at cookie_sent_at: check ACKs */
+    ts_time_t cookie_sent_at;
     ts_conn *aq_head, *aq_tail;
 
     /* Send side (RFC 9293 3.3.1). */
@@ -218,8 +221,9 @@ struct ts_conn {
     bool orphan; /* the user closed the handle */
     bool bound;
     bool active_open;
-    bool dead;       /* on the free list */
-    unsigned notify; /* readiness bits waiting to be delivered */
+    bool from_cookie; /* made by a SYN cookie's ACK: no handshake RTT sample */
+    bool dead;        /* on the free list */
+    unsigned notify;  /* readiness bits waiting to be delivered */
     bool on_notify_list;
     ts_conn *notify_next, *free_next;
 };
@@ -330,12 +334,29 @@ ts_conn *ts_timer_next_due(ts_stack *s, ts_time_t now, ts_timer_kind *k);
 void ts_conn_done(ts_stack *s, ts_conn *c, int err);
 uint64_t ts_siphash(const uint64_t key[2], const void *data, size_t len);
 
+/* syncookie.c: SYN cookies (RFC 4987). */
+/* The cookie (our ISN) for a SYN; *mss: the MSS it encodes (of the table, <= the peer's). */
+uint32_t ts_cookie_make(const ts_stack *s, const ts_seg *g, uint16_t *mss);
+/* Is the segment's ACK - 1 a cookie this stack made for it in the last 64 to 128 s? */
+bool ts_cookie_check(const ts_stack *s, const ts_seg *g, uint16_t *mss);
+/* TSval with the window scale and SACK in its low bits; and back from the ACK's TSecr. */
+uint32_t ts_cookie_tsval(uint32_t tsval, bool ws_ok, uint8_t wscale, bool sack_ok);
+bool ts_cookie_ts_decode(uint32_t tsecr, bool *ws_ok, uint8_t *wscale, bool *sack_ok);
+
 /* tcp_open.c: the handshake (RFC 9293 3.5). */
 void ts_open_listen(ts_stack *s, ts_conn *c); /* listen(): LISTEN, in the table */
 void ts_open_active(ts_stack *s, ts_conn *c); /* connect(): ISS, SYN-SENT, the SYN */
 void ts_open_passive(ts_stack *s, ts_conn *l, const ts_seg *g);  /* a segment on a listener */
 void ts_open_syn_sent(ts_stack *s, ts_conn *c, const ts_seg *g); /* a segment in SYN-SENT */
 void ts_synack_acked(ts_stack *s, ts_conn *c, const ts_seg *g);  /* SYN-RECEIVED -> ESTABLISHED */
+/* An ACK on a listener that may answer a SYN cookie: 1 and *out = a new SYN-RECEIVED child
+ * made from the cookie (the caller feeds it the segment), 0 = no valid cookie (the caller
+ * resets it), -1 = a valid cookie but the accept queue is full (dropped, counted). */
+int ts_open_cookie(ts_stack *s, ts_conn *l, const ts_seg *g, ts_conn **out);
+static inline bool ts_acceptq_full(const ts_conn *l)
+{
+    return l->n_acceptq >= l->backlog;
+}
 
 /* tcp_close.c: the closing transitions (RFC 9293 3.6). */
 void ts_close_send_fin(ts_stack *s, ts_conn *c);  /* CLOSE/shutdown: queue our FIN */

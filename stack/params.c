@@ -86,6 +86,11 @@ static const param_def defs[] = {
     UINTP(rcvbuf, 4096, 1073741824, "receive buffer in bytes (Linux 6291456)"),
     UINTP(sndbuf, 4096, 1073741824, "send buffer in bytes (Linux 4194304)"),
     UINTP(backlog, 1, 65535, "default listen backlog (Linux 128)"),
+    UINTP(max_syn_backlog, 1, 65535,
+          "half-open connections per listener, the SYN queue (Linux tcp_max_syn_backlog, 128 "
+          "and more with memory)"),
+    UINTP(syncookies, 0, 2,
+          "SYN cookies: 0 never, 1 when the SYN queue is full, 2 always (Linux tcp_syncookies 1)"),
     {{"isn", TS_PARAM_ISN, "'hash' (RFC 6528, Linux) or a fixed 32-bit ISN"},
      offsetof(ts_params, isn),
      0,
@@ -161,6 +166,7 @@ void ts_params_default(ts_params *p)
     p->limited_transmit = true;
     p->unsent_ack_reply = true;
     p->init_cwnd = 10, p->abc = 1, p->rcvbuf = 6291456, p->sndbuf = 4194304, p->backlog = 128;
+    p->max_syn_backlog = 128, p->syncookies = 1;
     p->isn_fixed = false, p->isn = 0;
     set_name(p->rto_policy, "linux");
     set_name(p->backoff_policy, "exponential");

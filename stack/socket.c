@@ -103,7 +103,7 @@ int ts_accept(ts_stack *s, int sd, ts_endpoint *peer)
     if (!l->aq_head) l->aq_tail = NULL;
     c->in_accept_queue = false;
     c->listener = NULL;
-    l->n_children--;
+    l->n_acceptq--;
     if (peer) *peer = c->remote;
     /* what arrived before accept() is ready now */
     unsigned ev = TS_SOCK_CONNECTED | TS_SOCK_WRITABLE;
@@ -291,7 +291,7 @@ static void close_listener(ts_stack *s, ts_conn *l)
         ts_send_rst(s, c);
         ts_conn_done(s, c, -ECONNRESET);
     }
-    for (uint32_t i = 0; i <= s->hmask && l->n_children; i++) { /* embryos (rare) */
+    for (uint32_t i = 0; i <= s->hmask && l->n_syn; i++) { /* embryos (rare) */
         for (ts_conn *c = s->htab[i], *n; c; c = n) {
             n = c->hnext;
             if (c->listener == l) ts_conn_done(s, c, 0);

@@ -70,6 +70,12 @@ static bool ack_check(ts_stack *s, ts_conn *c, const ts_seg *g)
             ts_drop(s, TS_DROP_TCP_BAD_ACK, g->pkt, g->pkt_len);
             return false;
         }
+        if (c->listener && ts_acceptq_full(c->listener)) {
+            /* no room in the accept queue: ignore the ACK and stay in the SYN queue, the
+             * SYN-ACK timer running, as Linux does without tcp_abort_on_overflow */
+            ts_drop(s, TS_DROP_TCP_BACKLOG, g->pkt, g->pkt_len);
+            return false;
+        }
         return true;
     }
     if (seq_gt(g->ack, c->snd_max)) {

@@ -285,8 +285,10 @@ void ts_conn_done(ts_stack *s, ts_conn *c, int err)
             l->aq_tail = NULL;
             for (ts_conn *q = l->aq_head; q; q = q->aq_next) l->aq_tail = q;
             c->in_accept_queue = false;
+            l->n_acceptq--;
+        } else {
+            l->n_syn--; /* its SYN-ACK retries ran out, or it was reset */
         }
-        l->n_children--;
         c->listener = NULL;
         c->orphan = true;
     }

@@ -142,7 +142,12 @@ void ts_tcp_input(ts_stack *s, const ts_ip4_view *ip)
         ts_emit(s, &ev);
     if (!c) {
         ts_conn *l = ts_listener_lookup(s, g.dport);
-        if (l) {
+        int made = l ? ts_open_cookie(s, l, &g, &c) : 0;
+        if (made > 0) { /* a SYN cookie's ACK made the child: it takes the segment */
+            c->last_seg_in = s->now;
+            synced_input(s, c, &g);
+        } else if (made < 0) { /* a valid cookie, no room: dropped and counted */
+        } else if (l) {
             ts_open_passive(s, l, &g);
         } else {
             if (g.flags & TS_TH_RST) s->cnt.tcp_rst_in++;

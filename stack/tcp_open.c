@@ -2,6 +2,7 @@
  * listener, and listen() itself), the SYN-SENT case, the handshake's last ACK, the one ISS setup
  * both opens share, and the options they agree (RFC 9293 3.5, 3.10.7.2-3; RFC 7323, RFC 2018). */
 #include <errno.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -10,14 +11,19 @@
 /* The send side's start, the same for both opens: the ISS (RFC 6528), the timestamp
  * offset, SND.UNA (and SND.NXT until the SYN goes: nothing in flight) and NewReno's
  * recover (RFC 6582 3.2: at the ISS, not 0). */
-static void iss_init(ts_stack *s, ts_conn *c)
+static void iss_set(ts_stack *s, ts_conn *c, uint32_t iss)
 {
-    c->iss = ts_isn(s, c);
+    c->iss = iss;
     c->ts_offset = (uint32_t)ts_siphash(s->key, &c->iss, sizeof c->iss);
     c->snd_una = c->snd_nxt = c->snd_max = c->iss;
     c->recover = c->iss;
     ts_sack_clear(c);
     c->snd_buf_seq = c->iss + 1;
+}
+
+static void iss_init(ts_stack *s, ts_conn *c)
+{
+    iss_set(s, c, ts_isn(s, c));
 }
 
 /* Options agreed in the handshake (RFC 7323 2.2, 3.2; RFC 2018 2; RFC 9293 3.7.1). */
@@ -60,7 +66,92 @@ void ts_open_active(ts_stack *s, ts_conn *c)
     ts_rto_arm(s, c);
 }
 
-/* LISTEN (RFC 9293 3.10.7.2): a SYN makes a SYN-RECEIVED child of the listener. */
+/* The receive window a SYN-ACK offers: 65535 rounded down to whole segments (RFC 7323 2.2:
+ * a SYN's window is never scaled), at most the buffer; reserved now so it can be kept. */
+static void synack_window(ts_conn *c)
+{
+    uint32_t mss = c->p.mss - (c->ts_ok ? TS_TS_OPT_LEN : 0);
+    c->rcv_ssthresh = 65535 / mss * mss;
+    if (c->rcv_ssthresh > c->p.rcvbuf) c->rcv_ssthresh = c->p.rcvbuf;
+    ts_ring_reserve(&c->rcvq, c->rcv_ssthresh);
+    c->rcv_adv = c->rcv_nxt + c->rcv_ssthresh;
+}
+
+/* A SYN-RECEIVED child of the listener for the peer's SYN (g, or the cookie ACK's rebuilt
+ * SYN), in the SYN queue, with this ISS; NULL when out of memory or sockets. */
+static ts_conn *child_new(ts_stack *s, ts_conn *l, const ts_seg *g, uint32_t irs, bool cookie,
+                          uint32_t iss)
+{
+    ts_conn *c = ts_conn_new(s, &l->p, NULL);
+    if (!c) return NULL;
+    c->local.port = g->dport;
+    c->remote.addr = g->src;
+    c->remote.port = g->sport;
+    c->listener = l;
+    l->n_syn++;
+    /* What the user set on the listener carries over, as Linux clones the listening
+     * socket: IP_TOS (the SYN-ACK's too), TCP_CORK, TCP_NOTSENT_LOWAT (TCP_NODELAY rides
+     * in c->p). */
+    c->tos = l->tos, c->cork = l->cork, c->notsent_lowat = l->notsent_lowat;
+    ts_rcv_init(c, irs);
+    negotiate(c, g);
+    c->snd_wnd = g->wnd; /* a SYN's window is never scaled */
+    if (cookie)
+        iss_set(s, c, iss);
+    else
+        iss_init(s, c);
+    c->from_cookie = cookie;
+    c->cc_ops->init(c); /* provisional (read by observers); again once established */
+    ts_conn_hash(s, c);
+    ts_set_state(s, c, TS_SYN_RECEIVED);
+    synack_window(c);
+    c->rtt_timed_at = s->now;
+    return c;
+}
+
+/* RFC 4987 3.6: answer the SYN with a cookie as the ISN and keep nothing. The SYN-ACK is
+ * built on a connection that lives on the C stack for this call only (as the RST for a
+ * segment with no connection is), so it carries exactly what a child's would, with the
+ * peer's window scale and SACK in the TSval's low bits (syncookie.c). Without timestamps
+ * nothing can carry them: the SYN-ACK offers neither, and the connection runs without. */
+static void send_cookie(ts_stack *s, ts_conn *l, const ts_seg *g)
+{
+    ts_conn tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.p = l->p;
+    tmp.state = TS_SYN_RECEIVED;
+    tmp.sd = -1;
+    tmp.heap_idx = UINT32_MAX;
+    for (int k = 0; k < TS_NUM_TIMERS; k++) tmp.timer[k] = TS_TIME_NEVER;
+    tmp.deadline = TS_TIME_NEVER;
+    tmp.delack_ops = l->delack_ops;
+    tmp.tos = l->tos;
+    tmp.local.addr = s->addr, tmp.local.port = g->dport;
+    tmp.remote.addr = g->src, tmp.remote.port = g->sport;
+    ts_rcv_init(&tmp, g->seq);
+    negotiate(&tmp, g);
+    uint16_t mss;
+    iss_set(s, &tmp, ts_cookie_make(s, g, &mss));
+    if (tmp.ts_ok) {
+        uint32_t now_ms = (uint32_t)(s->now / TS_MSEC);
+        tmp.ts_offset =
+            ts_cookie_tsval(now_ms + tmp.ts_offset, tmp.ws_ok, tmp.snd_wscale, tmp.sack_ok) -
+            now_ms;
+    } else {
+        tmp.ws_ok = tmp.sack_ok = false;
+    }
+    s->cnt.tcp_syncookies_sent++;
+    l->cookie_sent = true;
+    l->cookie_sent_at = s->now;
+    s->out_why = "SYN cookie (RFC 4987)";
+    ts_send_syn(s, &tmp);
+    s->out_why = NULL;
+}
+
+/* LISTEN (RFC 9293 3.10.7.2): a SYN makes a SYN-RECEIVED child of the listener, in the
+ * SYN queue (max_syn_backlog); when that is full, or always with syncookies=2, it is
+ * answered with a SYN cookie instead (RFC 4987). A full accept queue (backlog) drops the
+ * SYN first, as Linux's tcp_conn_request does: a connection made now could not be queued. */
 void ts_open_passive(ts_stack *s, ts_conn *l, const ts_seg *g)
 {
     if (g->flags & TS_TH_RST) return;
@@ -74,40 +165,70 @@ void ts_open_passive(ts_stack *s, ts_conn *l, const ts_seg *g)
         ts_drop(s, TS_DROP_TCP_STATE, g->pkt, g->pkt_len);
         return;
     }
-    if (l->n_children >= l->backlog) {
+    if (ts_acceptq_full(l)) {
         ts_drop(s, TS_DROP_TCP_BACKLOG, g->pkt, g->pkt_len);
         return;
     }
-    ts_conn *c = ts_conn_new(s, &l->p, NULL);
+    bool synq_full = l->n_syn >= l->p.max_syn_backlog;
+    if (l->p.syncookies == 2 || (l->p.syncookies == 1 && synq_full)) {
+        send_cookie(s, l, g);
+        return;
+    }
+    if (synq_full) {
+        ts_drop(s, TS_DROP_TCP_BACKLOG, g->pkt, g->pkt_len);
+        return;
+    }
+    ts_conn *c = child_new(s, l, g, g->seq, false, 0);
     if (!c) {
         ts_drop(s, TS_DROP_TCP_NO_MEMORY, g->pkt, g->pkt_len);
         return;
     }
-    c->local.port = g->dport;
-    c->remote.addr = g->src;
-    c->remote.port = g->sport;
-    c->listener = l;
-    l->n_children++;
-    /* What the user set on the listener carries over, as Linux clones the listening
-     * socket: IP_TOS (the SYN-ACK's too), TCP_CORK, TCP_NOTSENT_LOWAT (TCP_NODELAY rides
-     * in c->p). */
-    c->tos = l->tos, c->cork = l->cork, c->notsent_lowat = l->notsent_lowat;
-    ts_rcv_init(c, g->seq);
-    negotiate(c, g);
-    c->snd_wnd = g->wnd; /* a SYN's window is never scaled */
-    iss_init(s, c);
-    c->cc_ops->init(c); /* provisional (read by observers); again once established */
-    ts_conn_hash(s, c);
-    ts_set_state(s, c, TS_SYN_RECEIVED);
-    c->rcv_ssthresh = c->p.mss; /* set properly below, once ts_ok is known */
-    c->rcv_ssthresh = 65535 / (c->p.mss - (c->ts_ok ? TS_TS_OPT_LEN : 0)) *
-                      (c->p.mss - (c->ts_ok ? TS_TS_OPT_LEN : 0));
-    if (c->rcv_ssthresh > c->p.rcvbuf) c->rcv_ssthresh = c->p.rcvbuf;
-    ts_ring_reserve(&c->rcvq, c->rcv_ssthresh);
-    c->rcv_adv = c->rcv_nxt + c->rcv_ssthresh;
-    c->rtt_timed_at = s->now;
     ts_send_syn(s, c);
     ts_rto_arm(s, c);
+}
+
+/* The ACK of a SYN cookie (RFC 4987 3.6), checked only while cookies are in use on the
+ * listener (always with syncookies=2; with 1, for two cookie periods after the last one
+ * sent, as Linux checks only after a recent overflow): a valid cookie makes the child the
+ * SYN would have made, with the MSS the cookie says and, when the ACK has timestamps,
+ * the window scale and SACK its TSecr says. The caller feeds it the ACK, which
+ * establishes it into the accept queue. */
+int ts_open_cookie(ts_stack *s, ts_conn *l, const ts_seg *g, ts_conn **out)
+{
+    if ((g->flags & (TS_TH_SYN | TS_TH_RST | TS_TH_ACK)) != TS_TH_ACK) return 0;
+    bool recent = l->cookie_sent && s->now - l->cookie_sent_at < 128 * TS_SEC;
+    if (l->p.syncookies == 0 || (l->p.syncookies == 1 && !recent)) return 0;
+    uint16_t mss;
+    ts_seg syn = *g; /* the SYN the cookie stands for */
+    memset(&syn.opts, 0, sizeof syn.opts);
+    bool ws_ok = false, sack_ok = false;
+    uint8_t ws = 0;
+    if (!ts_cookie_check(s, g, &mss) ||
+        (l->p.timestamps && g->opts.has_ts &&
+         !ts_cookie_ts_decode(g->opts.tsecr, &ws_ok, &ws, &sack_ok))) {
+        s->cnt.tcp_syncookies_failed++;
+        return 0;
+    }
+    if (ts_acceptq_full(l)) { /* Linux: the ACK is dropped; a retransmission may get in */
+        ts_drop(s, TS_DROP_TCP_BACKLOG, g->pkt, g->pkt_len);
+        return -1;
+    }
+    syn.opts.has_mss = true, syn.opts.mss = mss;
+    syn.opts.has_wscale = ws_ok, syn.opts.wscale = ws;
+    syn.opts.has_sackok = sack_ok;
+    syn.opts.has_ts = g->opts.has_ts, syn.opts.tsval = g->opts.tsval;
+    /* the ACK's window is scaled: established() sets snd_wnd from it when synced_input
+     * hands the child the ACK */
+    ts_conn *c = child_new(s, l, &syn, g->seq - 1, true, g->ack - 1);
+    if (!c) {
+        ts_drop(s, TS_DROP_TCP_NO_MEMORY, g->pkt, g->pkt_len);
+        return -1;
+    }
+    s->cnt.tcp_syncookies_ok++;
+    c->snd_nxt = c->snd_max = c->iss + 1; /* our SYN-ACK went out, statelessly */
+    ts_rto_arm(s, c);                     /* as any SYN-RECEIVED child; the ACK clears it at once */
+    *out = c;
+    return 1;
 }
 
 static void established(ts_stack *s, ts_conn *c, const ts_seg *g)
@@ -117,7 +238,10 @@ static void established(ts_stack *s, ts_conn *c, const ts_seg *g)
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = g->seq;
     c->snd_wl2 = g->ack;
-    if (c->total_retrans == 0) { /* Karn: only an unretransmitted SYN gives a sample */
+    if (c->from_cookie) {
+        /* no time was kept for the SYN-ACK (the TSecr's low bits are options): no sample,
+         * the RTO stays at rto_init */
+    } else if (c->total_retrans == 0) { /* Karn: only an unretransmitted SYN gives a sample */
         c->min_rtt = s->now - c->rtt_timed_at;
         c->rto_ops->sample(c, s->now - c->rtt_timed_at);
         ts_event ev = {.type = TS_EV_RTT_SAMPLE};
@@ -188,8 +312,10 @@ void ts_synack_acked(ts_stack *s, ts_conn *c, const ts_seg *g)
     established(s, c, g);
     s->cnt.tcp_conn_opened++;
     ts_conn *l = c->listener;
-    if (l) { /* passive open: queue for accept() */
+    if (l) { /* passive open: from the SYN queue to the accept queue, for accept() */
         s->cnt.tcp_conn_accepted++;
+        l->n_syn--;
+        l->n_acceptq++;
         c->in_accept_queue = true;
         c->aq_next = NULL;
         if (l->aq_tail)

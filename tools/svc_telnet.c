@@ -282,6 +282,9 @@ static void cmd_stats(telnet_conn *t)
     out(t, "connections opened %llu accepted %llu failed %llu\n",
         (unsigned long long)k->tcp_conn_opened, (unsigned long long)k->tcp_conn_accepted,
         (unsigned long long)k->tcp_conn_failed);
+    out(t, "SYN cookies sent %llu validated %llu failed %llu\n",
+        (unsigned long long)k->tcp_syncookies_sent, (unsigned long long)k->tcp_syncookies_ok,
+        (unsigned long long)k->tcp_syncookies_failed);
     for (int r = 0; r < TS_DROP_NUM_REASONS; r++)
         if (k->drops[r])
             out(t, "  dropped %-18s %llu\n", ts_drop_reason_name((ts_drop_reason)r),

@@ -159,6 +159,9 @@ typedef struct ts_counters {
     uint64_t tcp_challenge_acks;
     uint64_t tcp_delayed_acks; /* ACKs sent by the delayed-ACK timer */
     uint64_t tcp_conn_opened, tcp_conn_accepted, tcp_conn_failed;
+    /* SYN cookies (RFC 4987): SYN-ACKs sent with a cookie, ACKs whose cookie was valid
+     * (a connection made), ACKs checked against the cookies and refused */
+    uint64_t tcp_syncookies_sent, tcp_syncookies_ok, tcp_syncookies_failed;
     uint64_t checksum_errors; /* IP + ICMP + TCP */
     uint64_t drops[TS_DROP_NUM_REASONS];
     uint64_t conns_by_state[TS_NUM_STATES]; /* live connections now, by state */

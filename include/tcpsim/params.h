@@ -65,7 +65,12 @@ typedef struct ts_params {
     /* Buffers. */
     uint32_t rcvbuf;  /* receive buffer limit, bytes */
     uint32_t sndbuf;  /* send buffer limit, bytes */
-    uint32_t backlog; /* default listen backlog */
+    uint32_t backlog; /* default listen backlog: the accept queue's bound */
+    /* SYN flood defence (RFC 4987): half-open connections wait in a SYN queue of their
+     * own, at most max_syn_backlog per listener; SYN cookies: 0 never, 1 when the SYN
+     * queue is full (Linux's default), 2 always. */
+    uint32_t max_syn_backlog;
+    uint32_t syncookies;
     /* ISN: 0 = RFC 6528 keyed hash + clock; otherwise this fixed ISN (for lessons). */
     bool isn_fixed;
     uint32_t isn;

@@ -64,6 +64,8 @@ START_TEST(linux_defaults)
     ck_assert_uint_eq(p.rcvbuf, 6291456);
     ck_assert_uint_eq(p.sndbuf, 4194304);
     ck_assert_uint_eq(p.backlog, 128);
+    ck_assert_uint_eq(p.max_syn_backlog, 128);
+    ck_assert_uint_eq(p.syncookies, 1);
     ck_assert(!p.isn_fixed);
     ck_assert_str_eq(p.rto_policy, "linux");
     ck_assert_str_eq(p.backoff_policy, "exponential");
@@ -235,6 +237,8 @@ static const struct {
     {"rcvbuf", "65536", "65536"},
     {"sndbuf", "1073741824", "1073741824"},
     {"backlog", "1", "1"},
+    {"max_syn_backlog", "1024", "1024"},
+    {"syncookies", "2", "2"},
     {"isn", "3841401858", "3841401858"},
     {"rto_policy", "rfc6298", "rfc6298"},
     {"backoff_policy", "exponential", "exponential"},
@@ -331,6 +335,8 @@ static const struct {
     {"sndbuf", "1073741825", "sndbuf: 1073741825 is out of range 4096..1073741824"},
     {"backlog", "0", "backlog: 0 is out of range 1..65535"},
     {"backlog", "65536", "backlog: 65536 is out of range 1..65535"},
+    {"max_syn_backlog", "0", "max_syn_backlog: 0 is out of range 1..65535"},
+    {"syncookies", "3", "syncookies: 3 is out of range 0..2"},
     {"keepalive_probes", "0", "keepalive_probes: 0 is out of range 1..255"},
     {"keepalive_probes", "256", "keepalive_probes: 256 is out of range 1..255"},
     {"sack", "maybe", "sack: 'maybe' is not a boolean; use on, off, true, false, yes, no, 1 or 0"},
