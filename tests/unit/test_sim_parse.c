@@ -244,6 +244,8 @@ static const struct {
     {"host a 10.0.0.1\nat 1s a send \"\\q\"\n", "t.scn:2: ", "unknown escape"},
     {"host count 10.0.0.1\n", "t.scn:1: ", "keyword"},
     {"# nothing here\n", "t.scn: ", "no hosts"},
+    /* a quoted word with a newline, quoted back in the message: still one line */
+    {"host a \"10.0.0.1\\nexpect\"\n", "t.scn:1: ", "bad IPv4 address '10.0.0.1?expect'"},
 };
 
 START_TEST(each_mistake)
