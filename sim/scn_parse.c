@@ -856,6 +856,8 @@ static int parse_seg_fields(parser *p, size_t i, ts_scn_seg *g, int mode, ts_scn
             g->has_len = true;
             i++;
         } else if (!strcmp(k, "data") && has_arg && p->tok[i + 1].quoted) {
+            free(g->data); /* a repeated word: the last one counts */
+            g->data = NULL;
             if (dup_bytes(p, &p->tok[i + 1], &g->data, &g->data_len) < 0) return -1;
             g->has_data = true;
             i++;
@@ -869,6 +871,7 @@ static int parse_seg_fields(parser *p, size_t i, ts_scn_seg *g, int mode, ts_scn
             if (mode == SEG_INJECT) {
                 if (parse_inject_opts(p, g, v, (g->flags & TS_TH_SYN) != 0) < 0) return -1;
             } else {
+                free(g->opts); /* a repeated word: the last one counts */
                 g->opts = strdup(v);
                 if (!g->opts) return perr(p, "out of memory");
             }

@@ -262,6 +262,23 @@ START_TEST(each_mistake)
 }
 END_TEST
 
+START_TEST(repeated_words_last_wins)
+{
+    /* Each repetition replaces the one before; the first copies are freed (ASan's leak
+     * check fails this test when they are not). */
+    char err[512] = "";
+    ts_scn *s = parse("host a 10.0.0.1\npeer b 10.0.0.2\nlink a b\n"
+                      "at 1s b inject S seq 0 data \"ab\" data \"cde\"\n"
+                      "expect a>b#1 S opts [mss 1460] opts [mss 536]\n",
+                      err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    ck_assert_uint_eq(s->acts[0].seg.data_len, 3);
+    ck_assert_mem_eq(s->acts[0].seg.data, "cde", 3);
+    ck_assert_str_eq(s->exps[0].seg.opts, "mss 536");
+    ts_scn_free(s);
+}
+END_TEST
+
 START_TEST(load_missing_file)
 {
     char err[512];
@@ -295,6 +312,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, full_file);
     tcase_add_loop_test(tc, each_mistake, 0, (int)(sizeof mistakes / sizeof mistakes[0]));
+    tcase_add_test(tc, repeated_words_last_wins);
     tcase_add_test(tc, load_missing_file);
     tcase_add_test(tc, garbage_never_crashes);
     suite_add_tcase(s, tc);
