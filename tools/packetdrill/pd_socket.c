@@ -424,7 +424,11 @@ static ssize_t do_send_iov(pd *p, int fd, const struct iovec *uiov, int n, int f
         while (c < PD_CHUNK && vi < n) {
             size_t k = iov[vi].iov_len - voff;
             if (k > PD_CHUNK - c) k = PD_CHUNK - c;
-            if (pd_copy_in(bounce + c, (uint8_t *)iov[vi].iov_base + voff, k) < 0) {
+            /* The script's pointer may be NULL (syscall_bad_arg): arithmetic on it is
+             * undefined even with offset 0, so offset it as an integer; pd_copy_in
+             * answers EFAULT. */
+            const void *src = (const void *)((uintptr_t)iov[vi].iov_base + voff);
+            if (pd_copy_in(bounce + c, src, k) < 0) {
                 fault = true;
                 break;
             }
