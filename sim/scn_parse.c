@@ -55,6 +55,10 @@ __attribute__((format(printf, 2, 3))) static int perr(parser *p, const char *fmt
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* Messages quote the file's words, and a quoted word may hold a newline ("\n"): the
+     * error is one line, so control characters show as '?'. */
+    for (char *c = msg; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
     snprintf(p->err, p->errlen, "%s:%u: %s", p->file, p->line, msg);
     return -1;
 }
