@@ -68,7 +68,10 @@ ts_stack *ts_stack_create(const ts_stack_config *cfg, char *err, size_t errlen)
     s->ip_id = (uint32_t)s->key[1];
     s->hmask = 255;
     s->htab = calloc(s->hmask + 1, sizeof *s->htab);
-    if (!s->htab) {
+    s->pkt = malloc(TS_MAX_PKT + 64); /* written before it is read: no clearing */
+    if (!s->htab || !s->pkt) {
+        free(s->htab);
+        free(s->pkt);
         free(s);
         set_err(err, errlen, "out of memory");
         return NULL;
@@ -93,6 +96,7 @@ void ts_stack_destroy(ts_stack *s)
         ts_conn_destroy(s, c);
     }
     free(s->htab);
+    free(s->pkt);
     free(s->heap);
     free(s->socks);
     free(s);
