@@ -300,6 +300,7 @@ static const struct {
     C(tcp_rst_out),
     C(tcp_rst_in),
     C(tcp_challenge_acks),
+    C(tcp_oow_ratelimited),
     C(tcp_delayed_acks),
     C(tcp_conn_opened),
     C(tcp_conn_accepted),

@@ -204,9 +204,11 @@ struct ts_conn {
     bool pingpong;
     ts_time_t ato;
     ts_time_t last_rcv_time, last_snd_time;
-    ts_time_t last_seg_in;    /* any segment, for keepalive */
-    ts_time_t last_challenge; /* RFC 5961 rate limit */
-    bool challenge_sent;
+    ts_time_t last_seg_in; /* any segment, for keepalive */
+    /* The last reply to a segment that failed a check (out of window, PAWS, ACK of unsent
+     * data, challenge ACK), for invalid_ratelimit; oow_sent false until the first. */
+    ts_time_t last_oow;
+    bool oow_sent;
     /* Keepalive / persist. */
     uint32_t probes;
     uint32_t probes_out; /* zero-window probes sent since an ACK last came (Linux's) */
@@ -400,6 +402,7 @@ void ts_tcp_output_opts(ts_stack *s, ts_conn *c, const ts_out_opts *o);
 void ts_send_syn(ts_stack *s, ts_conn *c);
 void ts_send_ack(ts_stack *s, ts_conn *c);
 void ts_send_challenge_ack(ts_stack *s, ts_conn *c);
+void ts_send_oow_ack(ts_stack *s, ts_conn *c, const ts_seg *g);
 void ts_send_rst_for(ts_stack *s, const ts_seg *g);
 void ts_send_rst(ts_stack *s, ts_conn *c);   /* reset an existing connection */
 void ts_send_probe(ts_stack *s, ts_conn *c); /* zero-window / keepalive probe */

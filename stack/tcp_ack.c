@@ -84,7 +84,7 @@ static bool ack_check(ts_stack *s, ts_conn *c, const ts_seg *g)
          * both cases nothing of the segment is used: not its timestamp (ts_recent), window,
          * data or FIN. */
         ts_drop(s, TS_DROP_TCP_BAD_ACK, g->pkt, g->pkt_len);
-        if (c->p.unsent_ack_reply) ts_send_ack(s, c);
+        if (c->p.unsent_ack_reply) ts_send_oow_ack(s, c, NULL);
         return false;
     }
     if (seq_lt(g->ack, c->snd_una - c->max_snd_wnd)) { /* RFC 5961 5.2: too old */

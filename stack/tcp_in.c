@@ -67,7 +67,7 @@ static void synced_input(ts_stack *s, ts_conn *c, const ts_seg *g)
     if (c->ts_ok && g->opts.has_ts && !(g->flags & TS_TH_RST) &&
         seq_lt(g->opts.tsval, c->ts_recent)) {
         ts_drop(s, TS_DROP_TCP_PAWS, g->pkt, g->pkt_len);
-        ts_send_ack(s, c);
+        ts_send_oow_ack(s, c, g);
         return;
     }
     if (c->state == TS_SYN_RECEIVED && (g->flags & TS_TH_SYN) && !(g->flags & TS_TH_RST) &&
@@ -101,7 +101,7 @@ static void synced_input(ts_stack *s, ts_conn *c, const ts_seg *g)
          * wait (Linux tcp_timewait_state_process reschedules on any ACK-bearing segment) */
         if (c->state == TS_TIME_WAIT && (g->flags & TS_TH_FIN))
             ts_timer_set(s, c, TS_TIMER_TIME_WAIT, s->now + c->p.time_wait);
-        ts_send_ack(s, c);
+        ts_send_oow_ack(s, c, g);
         return;
     }
     if (g->flags & TS_TH_RST) {

@@ -123,12 +123,42 @@ void ts_send_ack(ts_stack *s, ts_conn *c)
     xmit(s, c, c->snd_max, TS_TH_ACK, 0);
 }
 
-/* RFC 5961 7: challenge ACKs, at most one per 500 ms per connection (as Linux). */
+/* Every ACK sent in answer to a segment that failed a check (out of the window, PAWS, an
+ * ACK of unsent data, RFC 5961's challenge ACKs) passes here: at most one per
+ * invalid_ratelimit per connection (Linux's tcp_invalid_ratelimit, 500 ms; 0 = no limit).
+ * Two stacks that each take the other's ACK for an invalid one would otherwise trade
+ * such ACKs as fast as the path allows (the fuzzer's ACK storm); RFC 5961 7 asks the same
+ * for challenge ACKs. Returns true when this reply is to be skipped. */
+static bool oow_limited(ts_stack *s, ts_conn *c)
+{
+    ts_time_t gap = c->p.invalid_ratelimit;
+    if (gap && c->oow_sent && s->now - c->last_oow < gap) {
+        s->cnt.tcp_oow_ratelimited++;
+        return true;
+    }
+    c->oow_sent = true;
+    c->last_oow = s->now;
+    return false;
+}
+
+/* The duplicate ACK for a segment refused by PAWS or the window test (RFC 9293 3.10.7.4,
+ * RFC 7323 5.3), or the ACK for an ACK of unsent data (RFC 5961 5.2; g NULL). A segment
+ * that occupies sequence space (data or FIN, no SYN) is answered at once and does not
+ * touch the limit, as in Linux: a peer retransmitting because our ACK was lost must hear
+ * it again, and data is no part of a loop of pure ACKs. */
+void ts_send_oow_ack(ts_stack *s, ts_conn *c, const ts_seg *g)
+{
+    bool takes_seq = g && (g->len || (g->flags & TS_TH_FIN)) && !(g->flags & TS_TH_SYN);
+    if (!takes_seq && oow_limited(s, c)) return;
+    ts_send_ack(s, c);
+}
+
+/* RFC 5961 7: challenge ACKs share the connection's invalid_ratelimit with the replies above
+ * (as Linux). There is no per-host budget (Linux's tcp_challenge_ack_limit is per
+ * network namespace and off, INT_MAX, since 6.0: a shared counter was a side channel). */
 void ts_send_challenge_ack(ts_stack *s, ts_conn *c)
 {
-    if (c->challenge_sent && s->now - c->last_challenge < 500 * TS_MSEC) return;
-    c->challenge_sent = true;
-    c->last_challenge = s->now;
+    if (oow_limited(s, c)) return;
     s->cnt.tcp_challenge_acks++;
     s->out_why = "challenge ACK (RFC 5961)";
     ts_send_ack(s, c);
