@@ -8,6 +8,7 @@
  * always answered at once. All in virtual time, to the microsecond. */
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "harness.h"
@@ -21,12 +22,12 @@ typedef struct est {
 
 /* A connection from A to B with 1 ms each way; timestamps off so that forged segments
  * need no TSval (the limit is the same with them on). ratelimit: B's and A's limit. */
-static est establish(const char *ratelimit)
+static est establish_ts(const char *ratelimit, const char *timestamps)
 {
     ts_params p;
     char err[200];
     ts_params_default(&p);
-    ck_assert_int_eq(ts_params_set(&p, "timestamps", "off", err, sizeof err), 0);
+    ck_assert_int_eq(ts_params_set(&p, "timestamps", timestamps, err, sizeof err), 0);
     ck_assert_int_eq(ts_params_set(&p, "invalid_ratelimit", ratelimit, err, sizeof err), 0);
     est e;
     e.h = h_new(&p, &p);
@@ -42,8 +43,14 @@ static est establish(const char *ratelimit)
     return e;
 }
 
+static est establish(const char *ratelimit)
+{
+    return establish_ts(ratelimit, "off");
+}
+
 /* A segment to B as A's socket would send it now, seq moved by dseq. */
-static size_t from_a(est *e, uint8_t *buf, int32_t dseq, uint8_t flags, const char *data)
+static size_t from_a_opt(est *e, uint8_t *buf, int32_t dseq, uint8_t flags, const char *data,
+                         const uint8_t *opt, size_t optlen)
 {
     ts_tcp_info a;
     ck_assert_int_eq(ts_sock_info(e->h->st[H_A], e->csd, &a), 0);
@@ -55,9 +62,16 @@ static size_t from_a(est *e, uint8_t *buf, int32_t dseq, uint8_t flags, const ch
                .ack = a.rcv_nxt,
                .flags = flags,
                .win = 502,
+               .opt = opt,
+               .optlen = optlen,
                .data = (const uint8_t *)data,
                .dlen = data ? strlen(data) : 0};
     return h_build(buf, &g);
+}
+
+static size_t from_a(est *e, uint8_t *buf, int32_t dseq, uint8_t flags, const char *data)
+{
+    return from_a_opt(e, buf, dseq, flags, data, NULL, 0);
 }
 
 static uint64_t limited(est *e, int side)
@@ -194,6 +208,43 @@ START_TEST(dupack_after_interval_at_once)
 }
 END_TEST
 
+/* PAWS (RFC 7323 5.3): the duplicate ACK for a segment with an old TSval obeys the same
+ * bound; one carrying data is answered anyway. */
+START_TEST(paws_dupack_bounded)
+{
+    est e = establish_ts("500ms", "on");
+    uint32_t tsval = 0, ecr = 0;
+    for (size_t i = 0; i < h_nlog(e.h); i++) /* A's latest TSval, as B last saw it */
+        if (e.h->log[i].from == H_A) {
+            const char *t = strstr(e.h->log[i].line, "TS val ");
+            ck_assert_ptr_nonnull(t);
+            ck_assert_int_eq(sscanf(t, "TS val %u ecr %u", &tsval, &ecr), 2);
+        }
+    uint32_t old = tsval - 1000;
+    const uint8_t opt[12] = {
+        1, 1, 8, 10, (uint8_t)(old >> 24), (uint8_t)(old >> 16), (uint8_t)(old >> 8), (uint8_t)old,
+        0, 0, 0, 0};
+    uint8_t p[1600];
+    size_t n0 = h_nlog(e.h);
+    ts_time_t t0 = e.h->now;
+    const uint64_t *drops = ts_stack_counters(e.h->st[H_B])->drops;
+    size_t len = from_a_opt(&e, p, 0, TS_TH_ACK, NULL, opt, sizeof opt);
+    h_inject(e.h, H_B, p, len);
+    ck_assert_uint_eq(drops[TS_DROP_TCP_PAWS], 1);
+    ck_assert_uint_eq(h_nlog(e.h), n0 + 1);
+    h_run_until(e.h, t0 + 100 * TS_MSEC);
+    h_inject(e.h, H_B, p, len);
+    ck_assert_uint_eq(drops[TS_DROP_TCP_PAWS], 2);
+    ck_assert_uint_eq(h_nlog(e.h), n0 + 1);
+    ck_assert_uint_eq(limited(&e, H_B), 1);
+    h_inject(e.h, H_B, p, from_a_opt(&e, p, 0, TS_TH_ACK | TS_TH_PSH, "abc", opt, sizeof opt));
+    ck_assert_uint_eq(drops[TS_DROP_TCP_PAWS], 3);
+    ck_assert_uint_eq(h_nlog(e.h), n0 + 2);
+    ck_assert_uint_eq(e.h->log[n0 + 1].t, t0 + 100 * TS_MSEC);
+    h_free(e.h);
+}
+END_TEST
+
 /* RFC 5961 challenge ACKs (in-window RST, SYN) count against the same bound. */
 START_TEST(challenge_shares_the_bound)
 {
@@ -250,6 +301,7 @@ static Suite *suite(void)
     tcase_add_test(tc, storm_unbounded_when_off);
     tcase_add_test(tc, storm_at_most_one_per_interval);
     tcase_add_test(tc, dupack_after_interval_at_once);
+    tcase_add_test(tc, paws_dupack_bounded);
     tcase_add_test(tc, challenge_shares_the_bound);
     tcase_add_test(tc, challenge_unlimited_when_off);
     suite_add_tcase(s, tc);
