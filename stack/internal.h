@@ -20,6 +20,7 @@
 #define TS_PUSH_MARKS 16 /* ends of the most recent writes remembered for PSH */
 #define TS_SACK_MAX   32 /* SACKed ranges the sender's scoreboard holds (RFC 6675) */
 #define TS_RXT_MAX    32 /* hole retransmissions remembered per recovery (RACK, RFC 8985) */
+#define TS_TXM_MAX    8  /* first-transmission marks kept for timestamp checks */
 
 /* Sequence arithmetic modulo 2^32 (RFC 9293 3.4): valid across the wrap. */
 static inline bool seq_lt(uint32_t a, uint32_t b)
@@ -151,6 +152,15 @@ struct ts_conn {
     uint32_t fin_ooo_seq;
     /* Timestamps (RFC 7323). */
     uint32_t ts_recent, ts_offset, last_ack_sent;
+    /* What an echoed timestamp may name (tcp_out.c records, tcp_ack.c's RTT sample
+     * checks): data from txm[i].seq on first went out at TSval txm[i].ts or later (oldest
+     * first; txm_floor holds the last one pushed out, first the SYN's); rtx_ts is the
+     * TSval of the newest retransmission, of data below rtx_high. */
+    struct ts_txmark {
+        uint32_t seq, ts;
+    } txm[TS_TXM_MAX], txm_floor;
+    uint32_t txm_n;
+    uint32_t rtx_ts, rtx_high;
     /* RTT and RTO (RFC 6298). */
     ts_time_t srtt, rttvar, mdev, mdev_max, rto;
     uint32_t rtt_seq; /* Linux estimator: end of the current RTT period */
