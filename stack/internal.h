@@ -153,14 +153,19 @@ struct ts_conn {
     /* Timestamps (RFC 7323). */
     uint32_t ts_recent, ts_offset, last_ack_sent;
     /* What an echoed timestamp may name (tcp_out.c records, tcp_ack.c's RTT sample
-     * checks): data from txm[i].seq on first went out at TSval txm[i].ts or later (oldest
-     * first; txm_floor holds the last one pushed out, first the SYN's); rtx_ts is the
-     * TSval of the newest retransmission, of data below rtx_high. */
+     * checks). New data: from txm[i].seq on it first went out at TSval txm[i].ts or later
+     * (oldest first; txm_floor holds the last mark pushed out, at first the SYN's).
+     * Retransmissions: [seq, end) went out again at ts (rtm, oldest first); none reached
+     * past rtx_high; rtm_lost_ts is the TSval of the newest record pushed out. */
     struct ts_txmark {
         uint32_t seq, ts;
     } txm[TS_TXM_MAX], txm_floor;
     uint32_t txm_n;
-    uint32_t rtx_ts, rtx_high;
+    struct ts_rtxmark {
+        uint32_t seq, end, ts;
+    } rtm[TS_TXM_MAX];
+    uint32_t rtm_n, rtx_high, rtm_lost_ts;
+    bool rtm_lost;
     /* RTT and RTO (RFC 6298). */
     ts_time_t srtt, rttvar, mdev, mdev_max, rto;
     uint32_t rtt_seq; /* Linux estimator: end of the current RTT period */

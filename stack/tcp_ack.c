@@ -20,9 +20,15 @@ static void rtt_sample(ts_stack *s, ts_conn *c, ts_time_t rtt)
     ts_emit_conn(s, c, &ev);
 }
 
-/* The TSval we sent when the data at `seq` first went out, or earlier (tcp_out.c's marks). */
-static uint32_t first_sent_ts(const ts_conn *c, uint32_t seq)
+/* The TSval of the newest transmission of the data at `seq`, or an earlier one (a lower
+ * bound, from tcp_out.c's records): its newest retransmission if one is on record; if
+ * records were pushed out and `seq` is below the highest data retransmitted, the newest
+ * of those; else when it first went out. */
+static uint32_t last_sent_ts(const ts_conn *c, uint32_t seq)
 {
+    for (uint32_t i = c->rtm_n; i-- > 0;)
+        if (seq_le(c->rtm[i].seq, seq) && seq_lt(seq, c->rtm[i].end)) return c->rtm[i].ts;
+    if (c->rtm_lost && seq_lt(seq, c->rtx_high)) return c->rtm_lost_ts;
     for (uint32_t i = c->txm_n; i-- > 0;)
         if (seq_le(c->txm[i].seq, seq)) return c->txm[i].ts;
     return c->txm_floor.ts;
@@ -33,14 +39,12 @@ static uint32_t first_sent_ts(const ts_conn *c, uint32_t seq)
  * TS.Recent from it or later (RFC 7323 4.3): an echo can name no transmission before
  * that data first went out, and none after now (Linux checks the same two bounds on a
  * SYN-ACK's echo). Karn's question comes back for retransmitted data: an echo older than
- * our newest retransmission may name the original copy, ACKed late, or a receiver that
- * kept TS.Recent from before a loss (the echo then holds the whole backoff, and the RTO
- * fed on such samples ran to rto_max): the sample is ambiguous and not taken. */
+ * our newest copy of una0 may name an older copy, ACKed late, or a receiver that kept
+ * TS.Recent from before a loss (the echo then holds the whole backoff, and the RTO fed
+ * on such samples ran to rto_max): the sample is ambiguous and not taken. */
 static bool echo_times_ack(const ts_conn *c, uint32_t una0, uint32_t tsecr, uint32_t now_ts)
 {
-    if (seq_gt(tsecr, now_ts)) return false;
-    if (seq_lt(tsecr, first_sent_ts(c, una0))) return false;
-    return !(seq_lt(una0, c->rtx_high) && seq_lt(tsecr, c->rtx_ts));
+    return !seq_gt(tsecr, now_ts) && !seq_lt(tsecr, last_sent_ts(c, una0));
 }
 
 static void take_rtt_sample(ts_stack *s, ts_conn *c, const ts_seg *g)

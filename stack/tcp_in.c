@@ -52,7 +52,9 @@ static bool acceptable(const ts_conn *c, const ts_seg *g)
  * such samples to rto_max under heavy loss). PAWS has already passed (TSval >= TS.Recent).
  * A duplicate is easy to forge blindly, so it must look like one of this connection's
  * own: its ACK field acceptable (RFC 5961 5.2) and its end within the largest window we
- * may have offered to the left of RCV.NXT. */
+ * may have offered to the left of RCV.NXT. (Linux refreshes from a duplicate that
+ * reaches the left edge, which its tcp_sequence accepts, but not from one wholly left
+ * of it: there it echoes the old TSval, and the sender's sample check must cope.) */
 static void dup_ts_recent(ts_conn *c, const ts_seg *g)
 {
     if (!c->ts_ok || !g->opts.has_ts || !(g->flags & TS_TH_ACK)) return;

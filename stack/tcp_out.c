@@ -108,18 +108,25 @@ static void xmit(ts_stack *s, ts_conn *c, uint32_t seq, uint8_t flags, uint32_t 
 }
 
 /* Note what the echo of this data segment's timestamp may be (tcp_ack.c checks it before
- * taking an RTT sample, RFC 7323 4): for a retransmission, its TSval and how far
- * retransmitted data reaches; for new data, a mark per TSval tick saying when data from
- * here on first went out (the oldest mark moves into the floor when the table is full,
- * so a lookup stays a lower bound). */
+ * taking an RTT sample, RFC 7323 4): for a retransmission, the range and its TSval (the
+ * oldest record pushed out when the table is full, its TSval kept: a lookup that finds
+ * no record below rtx_high must assume the newest lost one); for new data, a mark per
+ * TSval tick saying when data from here on first went out (the oldest mark moves into
+ * the floor when the table is full, so a lookup stays a lower bound). */
 static void tx_note(ts_stack *s, ts_conn *c, uint32_t seq, uint32_t len, bool rexmit)
 {
     if (!c->ts_ok || !len) return;
     uint32_t ts = ts_now_ms(s) + c->ts_offset;
     if (rexmit) {
-        c->rtx_ts = ts;
         if (seq_lt(c->rtx_high, c->snd_una) || seq_gt(seq + len, c->rtx_high))
             c->rtx_high = seq + len;
+        if (c->rtm_n == TS_TXM_MAX) {
+            c->rtm_lost = true;
+            c->rtm_lost_ts = c->rtm[0].ts;
+            memmove(&c->rtm[0], &c->rtm[1], (TS_TXM_MAX - 1) * sizeof c->rtm[0]);
+            c->rtm_n--;
+        }
+        c->rtm[c->rtm_n++] = (struct ts_rtxmark){seq, seq + len, ts};
         return;
     }
     if (c->txm_n && c->txm[c->txm_n - 1].ts == ts) return; /* this tick's mark covers it */
