@@ -154,7 +154,7 @@ struct ts_conn {
     uint32_t ts_recent, ts_offset, last_ack_sent;
     /* What an echoed timestamp may name (tcp_out.c records, tcp_ack.c's RTT sample
      * checks). New data: from txm[i].seq on it first went out at TSval txm[i].ts or later
-     * (oldest first; txm_floor holds the last mark pushed out, at first the SYN's).
+     * (oldest first; below them, txm_floor: the SYN's).
      * Retransmissions: [seq, end) went out again at ts (rtm, oldest first); none reached
      * past rtx_high; rtm_lost_ts is the TSval of the newest record pushed out. */
     struct ts_txmark {

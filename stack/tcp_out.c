@@ -111,8 +111,8 @@ static void xmit(ts_stack *s, ts_conn *c, uint32_t seq, uint8_t flags, uint32_t 
  * taking an RTT sample, RFC 7323 4): for a retransmission, the range and its TSval (the
  * oldest record pushed out when the table is full, its TSval kept: a lookup that finds
  * no record below rtx_high must assume the newest lost one); for new data, a mark per
- * TSval tick saying when data from here on first went out (the oldest mark moves into
- * the floor when the table is full, so a lookup stays a lower bound). */
+ * TSval tick saying when data from here on first went out (when the table is full,
+ * marks of ACKed data go, or the two oldest merge, so a lookup stays a lower bound). */
 static void tx_note(ts_stack *s, ts_conn *c, uint32_t seq, uint32_t len, bool rexmit)
 {
     if (!c->ts_ok || !len) return;
@@ -131,9 +131,16 @@ static void tx_note(ts_stack *s, ts_conn *c, uint32_t seq, uint32_t len, bool re
     }
     if (c->txm_n && c->txm[c->txm_n - 1].ts == ts) return; /* this tick's mark covers it */
     if (c->txm_n == TS_TXM_MAX) {
-        c->txm_floor = c->txm[0];
-        memmove(&c->txm[0], &c->txm[1], (TS_TXM_MAX - 1) * sizeof c->txm[0]);
-        c->txm_n--;
+        /* forget marks whose data is all ACKed; else merge the two oldest (the older
+         * TSval stays a lower bound for both ranges) */
+        uint32_t k = 0;
+        while (k + 1 < c->txm_n && seq_le(c->txm[k + 1].seq, c->snd_una)) k++;
+        if (k == 0) {
+            c->txm[1] = c->txm[0];
+            k = 1;
+        }
+        memmove(&c->txm[0], &c->txm[k], (c->txm_n - k) * sizeof c->txm[0]);
+        c->txm_n -= k;
     }
     c->txm[c->txm_n++] = (struct ts_txmark){seq, ts};
 }
