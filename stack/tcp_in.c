@@ -57,7 +57,9 @@ static bool acceptable(const ts_conn *c, const ts_seg *g)
  * of it: there it echoes the old TSval, and the sender's sample check must cope.) */
 static void dup_ts_recent(ts_conn *c, const ts_seg *g)
 {
-    if (!c->ts_ok || !g->opts.has_ts || !(g->flags & TS_TH_ACK)) return;
+    /* not a SYN: an old SYN-ACK replays the handshake; its ACK keeps the echo, as the
+     * challenge ACK Linux answers it with does */
+    if (!c->ts_ok || !g->opts.has_ts || (g->flags & (TS_TH_ACK | TS_TH_SYN)) != TS_TH_ACK) return;
     if (!seq_le(g->seq, c->last_ack_sent)) return;
     if (seq_lt(g->seq + seg_seqlen(g), c->rcv_nxt - c->p.rcvbuf)) return;
     if (seq_gt(g->ack, c->snd_max) || seq_lt(g->ack, c->snd_una - c->max_snd_wnd)) return;
