@@ -107,9 +107,49 @@ static void xmit(ts_stack *s, ts_conn *c, uint32_t seq, uint8_t flags, uint32_t 
     ts_ip_output(s, c, c->remote.addr, TS_IPPROTO_TCP, pkt, TS_IP4_HLEN + tcplen);
 }
 
+/* Note what the echo of this data segment's timestamp may be (tcp_ack.c checks it before
+ * taking an RTT sample, RFC 7323 4): for a retransmission, the range and its TSval (the
+ * oldest record pushed out when the table is full, its TSval kept: a lookup that finds
+ * no record below rtx_high must assume the newest lost one); for new data, a mark per
+ * TSval tick saying when data from here on first went out (when the table is full,
+ * marks of ACKed data go, or the two oldest merge, so a lookup stays a lower bound). */
+static void tx_note(ts_stack *s, ts_conn *c, uint32_t seq, uint32_t len, bool rexmit)
+{
+    if (!c->ts_ok || !len) return;
+    uint32_t ts = ts_now_ms(s) + c->ts_offset;
+    if (rexmit) {
+        if (seq_lt(c->rtx_high, c->snd_una) || seq_gt(seq + len, c->rtx_high))
+            c->rtx_high = seq + len;
+        if (c->rtm_n == TS_TXM_MAX) {
+            c->rtm_lost = true;
+            c->rtm_lost_ts = c->rtm[0].ts;
+            memmove(&c->rtm[0], &c->rtm[1], (TS_TXM_MAX - 1) * sizeof c->rtm[0]);
+            c->rtm_n--;
+        }
+        c->rtm[c->rtm_n++] = (struct ts_rtxmark){seq, seq + len, ts};
+        return;
+    }
+    if (c->txm_n && c->txm[c->txm_n - 1].ts == ts) return; /* this tick's mark covers it */
+    if (c->txm_n == TS_TXM_MAX) {
+        /* forget marks whose data is all ACKed; else merge the two oldest (the older
+         * TSval stays a lower bound for both ranges) */
+        uint32_t k = 0;
+        while (k + 1 < c->txm_n && seq_le(c->txm[k + 1].seq, c->snd_una)) k++;
+        if (k == 0) {
+            c->txm[1] = c->txm[0];
+            k = 1;
+        }
+        memmove(&c->txm[0], &c->txm[k], (c->txm_n - k) * sizeof c->txm[0]);
+        c->txm_n -= k;
+    }
+    c->txm[c->txm_n++] = (struct ts_txmark){seq, ts};
+}
+
 void ts_send_syn(ts_stack *s, ts_conn *c)
 {
     bool synack = c->state == TS_SYN_RECEIVED;
+    /* no data goes out before the SYN: the first floor of the marks above */
+    c->txm_floor = (struct ts_txmark){c->iss, ts_now_ms(s) + c->ts_offset};
     xmit(s, c, c->iss, TS_TH_SYN | (synack ? TS_TH_ACK : 0), 0);
     c->snd_nxt = c->snd_max = c->iss + 1;
 }
@@ -271,6 +311,7 @@ void ts_send_data(ts_stack *s, ts_conn *c, uint32_t seq, uint32_t len, bool rexm
         s->cnt.tcp_retransmits++;
         if (c->rtt_timing && seq_le(seq, c->rtt_timed_seq)) c->rtt_timing = false; /* Karn */
     }
+    tx_note(s, c, seq, len, rexmit);
     xmit(s, c, seq, flags, len);
 }
 
@@ -409,6 +450,7 @@ void ts_tcp_output_opts(ts_stack *s, ts_conn *c, const ts_out_opts *o)
             }
             if (c->snd_una == c->snd_max) c->first_unacked_at = s->now;
             if (ts_in_recovery(c)) c->prr_out += len;
+            tx_note(s, c, seq, len, rexmit);
             xmit(s, c, seq, flags, len);
             c->snd_nxt = seq + len + (fin ? 1 : 0);
             if (fin) c->fin_sent = true;
