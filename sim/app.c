@@ -271,6 +271,8 @@ static void conn_events(sim_conn *c, unsigned ev)
     if (ev & TS_SOCK_WRITABLE) conn_push(c);
 }
 
+static void do_send(ts_sim *w, sim_conn *c, const ts_scn_action *a);
+
 static void accept_all(sim_listener *l)
 {
     sim_host *h = l->h;
@@ -296,6 +298,10 @@ static void accept_all(sim_listener *l)
                    ep_str(&c->remote, b));
         pair(c);
         ts_sock_set_callback(h->stack, sd, sock_cb, c);
+        if (l->send) { /* a server that answers every client at once (listen send=N) */
+            ts_scn_action act = {.kind = TS_ACT_SEND, .count = l->send, .line = l->line};
+            do_send(w, c, &act);
+        }
         conn_events(c, ts_sock_events(h->stack, sd) & ~(unsigned)TS_SOCK_CONNECTED);
     }
 }
@@ -335,7 +341,7 @@ static void do_listen(ts_sim *w, sim_host *h, const ts_scn_action *a)
     }
     h->lsn = n;
     h->lsn[h->nlsn++] = l;
-    *l = (sim_listener){OBJ_LISTENER, h, sd, a->port, a->read, a->eof_close};
+    *l = (sim_listener){OBJ_LISTENER, h, sd, a->port, a->read, a->eof_close, a->count, a->line};
     ts_sock_set_callback(s, sd, sock_cb, l);
     sim_tracef(w, "%s: listening on port %u", h->cfg->name, a->port);
 }

@@ -71,7 +71,7 @@ typedef struct ts_scn_seg {
 } ts_scn_seg;
 
 typedef enum {
-    TS_ACT_LISTEN,   /* listen PORT [read=on|off] [eof=close|keep] */
+    TS_ACT_LISTEN,   /* listen PORT [read=on|off] [eof=close|keep] [send=N] */
     TS_ACT_SERVE,    /* serve SERVICE PORT (tools/services via the driver) */
     TS_ACT_CONNECT,  /* connect HOST:PORT [port=LOCAL] [read=..] [eof=..] */
     TS_ACT_SEND,     /* send N | send "text" */
@@ -95,7 +95,7 @@ typedef struct ts_scn_action {
     uint16_t lport; /* connect: local port (0 = ephemeral) */
     int read;       /* listen/connect/read: 1 read what arrives, 0 leave it */
     int eof_close;  /* listen/connect: 1 close on EOF, 0 keep the socket */
-    uint64_t count; /* send N */
+    uint64_t count; /* send N; listen: send=N to each accepted connection (0 none) */
     uint8_t *text;  /* send "text" */
     size_t text_len;
     int how;   /* shutdown */

@@ -300,6 +300,7 @@ static const struct {
     C(tcp_rst_out),
     C(tcp_rst_in),
     C(tcp_challenge_acks),
+    C(tcp_oow_ratelimited),
     C(tcp_delayed_acks),
     C(tcp_conn_opened),
     C(tcp_conn_accepted),
@@ -980,9 +981,16 @@ static int parse_action(parser *p, ts_scn_action *a)
     if (!strcmp(verb, "listen")) {
         a->kind = TS_ACT_LISTEN;
         if (n < 5 || parse_port(p->tok[4].s, &a->port) < 0)
-            return perr(p, "write 'listen PORT [read=on|off] [eof=close|keep]'");
-        for (size_t i = 5; i < n; i++)
-            if (parse_app_opt(p, p->tok[i].s, a) < 0) return -1;
+            return perr(p, "write 'listen PORT [read=on|off] [eof=close|keep] [send=N]'");
+        for (size_t i = 5; i < n; i++) {
+            const char *t = p->tok[i].s;
+            if (!strncmp(t, "send=", 5)) {
+                if (parse_size(t + 5, &a->count) < 0 || a->count == 0)
+                    return perr(p, "bad size in '%s'; write send=N (e.g. send=4MB)", t);
+            } else if (parse_app_opt(p, t, a) < 0) {
+                return -1;
+            }
+        }
     } else if (!strcmp(verb, "serve")) {
         a->kind = TS_ACT_SERVE;
         if (n != 6 || parse_port(p->tok[5].s, &a->port) < 0)

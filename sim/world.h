@@ -134,6 +134,8 @@ typedef struct sim_listener {
     int sd;
     uint16_t port;
     int read, eof_close;
+    uint64_t send; /* listen send=N: pattern bytes each accepted connection sends */
+    unsigned line; /* the listen line, for run-time errors */
 } sim_listener;
 
 typedef struct sim_route {

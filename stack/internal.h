@@ -20,6 +20,7 @@
 #define TS_PUSH_MARKS 16 /* ends of the most recent writes remembered for PSH */
 #define TS_SACK_MAX   32 /* SACKed ranges the sender's scoreboard holds (RFC 6675) */
 #define TS_RXT_MAX    32 /* hole retransmissions remembered per recovery (RACK, RFC 8985) */
+#define TS_TXM_MAX    8  /* first-transmission marks kept for timestamp checks */
 
 /* Sequence arithmetic modulo 2^32 (RFC 9293 3.4): valid across the wrap. */
 static inline bool seq_lt(uint32_t a, uint32_t b)
@@ -154,6 +155,20 @@ struct ts_conn {
     uint32_t fin_ooo_seq;
     /* Timestamps (RFC 7323). */
     uint32_t ts_recent, ts_offset, last_ack_sent;
+    /* What an echoed timestamp may name (tcp_out.c records, tcp_ack.c's RTT sample
+     * checks). New data: from txm[i].seq on it first went out at TSval txm[i].ts or later
+     * (oldest first; below them, txm_floor: the SYN's).
+     * Retransmissions: [seq, end) went out again at ts (rtm, oldest first); none reached
+     * past rtx_high; rtm_lost_ts is the TSval of the newest record pushed out. */
+    struct ts_txmark {
+        uint32_t seq, ts;
+    } txm[TS_TXM_MAX], txm_floor;
+    uint32_t txm_n;
+    struct ts_rtxmark {
+        uint32_t seq, end, ts;
+    } rtm[TS_TXM_MAX];
+    uint32_t rtm_n, rtx_high, rtm_lost_ts;
+    bool rtm_lost;
     /* RTT and RTO (RFC 6298). */
     ts_time_t srtt, rttvar, mdev, mdev_max, rto;
     uint32_t rtt_seq; /* Linux estimator: end of the current RTT period */
@@ -204,9 +219,11 @@ struct ts_conn {
     bool pingpong;
     ts_time_t ato;
     ts_time_t last_rcv_time, last_snd_time;
-    ts_time_t last_seg_in;    /* any segment, for keepalive */
-    ts_time_t last_challenge; /* RFC 5961 rate limit */
-    bool challenge_sent;
+    ts_time_t last_seg_in; /* any segment, for keepalive */
+    /* The last reply to a segment that failed a check (out of window, PAWS, ACK of unsent
+     * data, challenge ACK), for invalid_ratelimit; oow_sent false until the first. */
+    ts_time_t last_oow;
+    bool oow_sent;
     /* Keepalive / persist. */
     uint32_t probes;
     uint32_t probes_out; /* zero-window probes sent since an ACK last came (Linux's) */
@@ -403,6 +420,7 @@ void ts_tcp_output_opts(ts_stack *s, ts_conn *c, const ts_out_opts *o);
 void ts_send_syn(ts_stack *s, ts_conn *c);
 void ts_send_ack(ts_stack *s, ts_conn *c);
 void ts_send_challenge_ack(ts_stack *s, ts_conn *c);
+void ts_send_oow_ack(ts_stack *s, ts_conn *c, const ts_seg *g);
 void ts_send_rst_for(ts_stack *s, const ts_seg *g);
 void ts_send_rst(ts_stack *s, ts_conn *c);   /* reset an existing connection */
 void ts_send_probe(ts_stack *s, ts_conn *c); /* zero-window / keepalive probe */

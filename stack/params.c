@@ -82,6 +82,9 @@ static const param_def defs[] = {
           "slow start: at most this many SMSS per ACK (RFC 5681: 1; RFC 3465: 2; Linux: 0, all)"),
     BOOLP(unsent_ack_reply,
           "answer an ACK of unsent data with an ACK (on; Linux before 2026 dropped it: off)"),
+    DURP(invalid_ratelimit, 0, 3600 * TS_SEC,
+         "at most one reply per connection per this time to out-of-window, PAWS-rejected or "
+         "unsent-data ACKs and RFC 5961 challenges, 0 = off (Linux tcp_invalid_ratelimit 500ms)"),
     BOOLP(limited_transmit, "RFC 3042 limited transmit on the first two dupACKs (Linux on)"),
     UINTP(rcvbuf, 4096, 1073741824, "receive buffer in bytes (Linux 6291456)"),
     UINTP(sndbuf, 4096, 1073741824, "send buffer in bytes (Linux 4194304)"),
@@ -165,6 +168,7 @@ void ts_params_default(ts_params *p)
     p->hz = 0, p->timeout_min_ticks = false; /* exact microsecond timers */
     p->limited_transmit = true;
     p->unsent_ack_reply = true;
+    p->invalid_ratelimit = 500 * TS_MSEC;
     p->init_cwnd = 10, p->abc = 1, p->rcvbuf = 6291456, p->sndbuf = 4194304, p->backlog = 128;
     p->max_syn_backlog = 128, p->syncookies = 1;
     p->isn_fixed = false, p->isn = 0;

@@ -547,6 +547,32 @@ int ts_sock_set_param(ts_stack *s, int sd, const char *name, const char *value, 
     return ts_sock_set_params(s, sd, &p, err, errlen);
 }
 
+/* The variables the views sample at every event; fill_info copies them from here so the
+ * two snapshots cannot drift apart. */
+static void fill_vars(const ts_conn *c, ts_conn_vars *o)
+{
+    o->srtt = c->srtt;
+    o->rttvar = c->rttvar;
+    o->rto = c->rto;
+    o->snd_una = c->snd_una;
+    o->snd_nxt = c->snd_nxt;
+    o->snd_max = c->snd_max;
+    o->snd_wnd = c->snd_wnd;
+    o->cwnd = c->cwnd;
+    o->ssthresh = c->ssthresh;
+    o->sacked = c->sacked_bytes;
+    o->backoff = c->retries;
+    bool sack_rec = ts_in_recovery(c) && c->sack_rec;
+    o->flight = sack_rec ? ts_sack_pipe(c) : ts_flight(c);
+    o->lost = 0;
+    if (sack_rec || c->ca_state == TS_CA_LOSS) {
+        uint32_t end = ts_sack_lost_end(c);
+        o->lost = end - c->snd_una - ts_sack_below(c, end);
+    }
+    o->state = c->state;
+    o->ca_state = c->ca_state; /* tcp_loss.c's */
+}
+
 static void fill_info(const ts_conn *c, ts_tcp_info *o)
 {
     memset(o, 0, sizeof *o);
@@ -588,15 +614,13 @@ static void fill_info(const ts_conn *c, ts_tcp_info *o)
     o->snd_unsent = unsent(c);
     o->fin_rcvd = c->fin_rcvd;
     memcpy(o->cc, c->p.cc, sizeof o->cc);
-    o->snd_max = c->snd_max;
-    o->sacked = c->sacked_bytes;
-    bool sack_rec = ts_in_recovery(c) && c->sack_rec;
-    o->flight = sack_rec ? ts_sack_pipe(c) : ts_flight(c);
-    if (sack_rec || c->ca_state == TS_CA_LOSS) {
-        uint32_t end = ts_sack_lost_end(c);
-        o->lost = end - c->snd_una - ts_sack_below(c, end);
-    }
-    o->ca_state = c->ca_state; /* tcp_loss.c's */
+    ts_conn_vars v;
+    fill_vars(c, &v);
+    o->snd_max = v.snd_max;
+    o->sacked = v.sacked;
+    o->flight = v.flight;
+    o->lost = v.lost;
+    o->ca_state = v.ca_state;
     memcpy(o->timer, c->timer, sizeof o->timer);
 }
 
@@ -624,20 +648,34 @@ size_t ts_stack_conns(ts_stack *s, ts_tcp_info *out, size_t max)
     return n;
 }
 
+/* The connection of an id: O(1) for the event being delivered, a scan otherwise. */
+static const ts_conn *conn_by_id(const ts_stack *s, uint32_t conn_id)
+{
+    if (s->ev_conn && s->ev_conn->id == conn_id) return s->ev_conn;
+    for (uint32_t i = 0; i <= s->hmask; i++)
+        for (const ts_conn *c = s->htab[i]; c; c = c->hnext)
+            if (c->id == conn_id) return c;
+    for (uint32_t i = 0; i < s->nsocks; i++) {
+        const ts_conn *c = s->socks[i].conn;
+        if (c && c->id == conn_id) return c;
+    }
+    return NULL;
+}
+
+int ts_stack_conn_vars(ts_stack *s, uint32_t conn_id, ts_conn_vars *out)
+{
+    const ts_conn *c = conn_by_id(s, conn_id);
+    if (!c) return -ENOENT;
+    fill_vars(c, out);
+    return 0;
+}
+
 int ts_stack_conn_info(ts_stack *s, uint32_t conn_id, ts_tcp_info *out)
 {
-    if (s->ev_conn && s->ev_conn->id == conn_id) {
-        fill_info(s->ev_conn, out);
-        return 0;
-    }
-    for (uint32_t i = 0; i <= s->hmask; i++)
-        for (ts_conn *c = s->htab[i]; c; c = c->hnext)
-            if (c->id == conn_id) return fill_info(c, out), 0;
-    for (uint32_t i = 0; i < s->nsocks; i++) {
-        ts_conn *c = s->socks[i].conn;
-        if (c && c->id == conn_id) return fill_info(c, out), 0;
-    }
-    return -ENOENT;
+    const ts_conn *c = conn_by_id(s, conn_id);
+    if (!c) return -ENOENT;
+    fill_info(c, out);
+    return 0;
 }
 
 size_t ts_stack_reset_all(ts_stack *s)

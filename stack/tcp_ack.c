@@ -20,6 +20,33 @@ static void rtt_sample(ts_stack *s, ts_conn *c, ts_time_t rtt)
     ts_emit_conn(s, c, &ev);
 }
 
+/* The TSval of the newest transmission of the data at `seq`, or an earlier one (a lower
+ * bound, from tcp_out.c's records): its newest retransmission if one is on record; if
+ * records were pushed out and `seq` is below the highest data retransmitted, the newest
+ * of those; else when it first went out. */
+static uint32_t last_sent_ts(const ts_conn *c, uint32_t seq)
+{
+    for (uint32_t i = c->rtm_n; i-- > 0;)
+        if (seq_le(c->rtm[i].seq, seq) && seq_lt(seq, c->rtm[i].end)) return c->rtm[i].ts;
+    if (c->rtm_lost && seq_lt(seq, c->rtx_high)) return c->rtm_lost_ts;
+    for (uint32_t i = c->txm_n; i-- > 0;)
+        if (seq_le(c->txm[i].seq, seq)) return c->txm[i].ts;
+    return c->txm_floor.ts;
+}
+
+/* May this ACK's echoed timestamp time its data (RFC 7323 4)? It acknowledges the data at
+ * SND.UNA (una0), so the receiver took that data in after its last ACK and refreshed
+ * TS.Recent from it or later (RFC 7323 4.3): an echo can name no transmission before
+ * that data first went out, and none after now (Linux checks the same two bounds on a
+ * SYN-ACK's echo). Karn's question comes back for retransmitted data: an echo older than
+ * our newest copy of una0 may name an older copy, ACKed late, or a receiver that kept
+ * TS.Recent from before a loss (the echo then holds the whole backoff, and the RTO fed
+ * on such samples ran to rto_max): the sample is ambiguous and not taken. */
+static bool echo_times_ack(const ts_conn *c, uint32_t una0, uint32_t tsecr, uint32_t now_ts)
+{
+    return !seq_gt(tsecr, now_ts) && !seq_lt(tsecr, last_sent_ts(c, una0));
+}
+
 static void take_rtt_sample(ts_stack *s, ts_conn *c, const ts_seg *g)
 {
     if (c->rtt_timing && seq_gt(g->ack, c->rtt_timed_seq)) {
@@ -28,8 +55,9 @@ static void take_rtt_sample(ts_stack *s, ts_conn *c, const ts_seg *g)
     } else if (c->ts_ok && g->opts.has_ts && g->opts.tsecr && c->total_retrans) {
         /* RFC 7323 4.1: the echoed timestamp names the transmission, so retransmitted
          * data still yields a sample (at the 1 ms tick) */
-        uint32_t ms = (uint32_t)(s->now / TS_MSEC) + c->ts_offset - g->opts.tsecr;
-        if (ms < 600000) rtt_sample(s, c, (ts_time_t)ms * TS_MSEC);
+        uint32_t now_ts = (uint32_t)(s->now / TS_MSEC) + c->ts_offset;
+        if (echo_times_ack(c, c->snd_una, g->opts.tsecr, now_ts))
+            rtt_sample(s, c, (ts_time_t)(now_ts - g->opts.tsecr) * TS_MSEC);
     }
 }
 
@@ -84,7 +112,7 @@ static bool ack_check(ts_stack *s, ts_conn *c, const ts_seg *g)
          * both cases nothing of the segment is used: not its timestamp (ts_recent), window,
          * data or FIN. */
         ts_drop(s, TS_DROP_TCP_BAD_ACK, g->pkt, g->pkt_len);
-        if (c->p.unsent_ack_reply) ts_send_ack(s, c);
+        if (c->p.unsent_ack_reply) ts_send_oow_ack(s, c, NULL);
         return false;
     }
     if (seq_lt(g->ack, c->snd_una - c->max_snd_wnd)) { /* RFC 5961 5.2: too old */
@@ -132,11 +160,13 @@ void ts_ack_input(ts_stack *s, ts_conn *c, const ts_seg *g)
     if (!ack_check(s, c, g)) return;
     /* RFC 7323 4.3: remember the timestamp of the segment at the left edge. RFC 7323 5.3
      * (R3) records it before the ACK field is looked at; tcpsim waits until the ACK has
-     * passed its checks and is not older than SND.UNA, as Linux's tcp_ack does, so that a
-     * segment ACKing unsent data (a blind injection, RFC 5961 5.2) cannot move TS.Recent:
-     * Linux's own test of this (ts_recent/invalid_ack) checks the echoed value. */
-    if (c->ts_ok && g->opts.has_ts && seq_le(g->seq, c->last_ack_sent) &&
-        seq_ge(g->ack, c->snd_una))
+     * passed its checks, as Linux's tcp_ack does, so that a segment ACKing unsent data (a
+     * blind injection, RFC 5961 5.2) cannot move TS.Recent: Linux's own test of this
+     * (ts_recent/invalid_ack) checks the echoed value. An old but acceptable ACK (below
+     * SND.UNA, within MAX.SND.WND) counts too, as in Linux since 2026 ("tcp: refresh
+     * TS.Recent for accepted old ACKs"): with data flowing both ways a reordered segment
+     * that fills our receive hole carries an old ACK, and our ACK of it must echo it. */
+    if (c->ts_ok && g->opts.has_ts && seq_le(g->seq, c->last_ack_sent))
         c->ts_recent = g->opts.tsval;
     if (c->state == TS_SYN_RECEIVED) ts_synack_acked(s, c, g);
     bool dup = g->ack == c->snd_una && g->len == 0 && !(g->flags & TS_TH_FIN) &&

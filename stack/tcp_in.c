@@ -45,6 +45,27 @@ static bool acceptable(const ts_conn *c, const ts_seg *g)
     return start_in || (seq_le(c->rcv_nxt, last) && seq_lt(last, c->rcv_nxt + wnd));
 }
 
+/* RFC 7323 4.3 (2) and its Appendix D: a segment with SEG.SEQ <= Last.ACK.sent updates
+ * TS.Recent even when it is a duplicate left of the window. That is the retransmission
+ * of data whose ACK was lost: the duplicate ACK it draws must echo the retransmission's
+ * TSval, or the sender's next RTT sample holds its whole backoff (a RTO that grew on
+ * such samples to rto_max under heavy loss). PAWS has already passed (TSval >= TS.Recent).
+ * A duplicate is easy to forge blindly, so it must look like one of this connection's
+ * own: its ACK field acceptable (RFC 5961 5.2) and its end within the largest window we
+ * may have offered to the left of RCV.NXT. (Linux refreshes from a duplicate that
+ * reaches the left edge, which its tcp_sequence accepts, but not from one wholly left
+ * of it: there it echoes the old TSval, and the sender's sample check must cope.) */
+static void dup_ts_recent(ts_conn *c, const ts_seg *g)
+{
+    /* not a SYN: an old SYN-ACK replays the handshake; its ACK keeps the echo, as the
+     * challenge ACK Linux answers it with does */
+    if (!c->ts_ok || !g->opts.has_ts || (g->flags & (TS_TH_ACK | TS_TH_SYN)) != TS_TH_ACK) return;
+    if (!seq_le(g->seq, c->last_ack_sent)) return;
+    if (seq_lt(g->seq + seg_seqlen(g), c->rcv_nxt - c->p.rcvbuf)) return;
+    if (seq_gt(g->ack, c->snd_max) || seq_lt(g->ack, c->snd_una - c->max_snd_wnd)) return;
+    c->ts_recent = g->opts.tsval;
+}
+
 static void rst_input(ts_stack *s, ts_conn *c, const ts_seg *g)
 {
     if (g->seq != c->rcv_nxt) { /* in window but not exact: RFC 5961 3.2 */
@@ -67,7 +88,7 @@ static void synced_input(ts_stack *s, ts_conn *c, const ts_seg *g)
     if (c->ts_ok && g->opts.has_ts && !(g->flags & TS_TH_RST) &&
         seq_lt(g->opts.tsval, c->ts_recent)) {
         ts_drop(s, TS_DROP_TCP_PAWS, g->pkt, g->pkt_len);
-        ts_send_ack(s, c);
+        ts_send_oow_ack(s, c, g);
         return;
     }
     if (c->state == TS_SYN_RECEIVED && (g->flags & TS_TH_SYN) && !(g->flags & TS_TH_RST) &&
@@ -97,11 +118,12 @@ static void synced_input(ts_stack *s, ts_conn *c, const ts_seg *g)
         ts_drop(s, (g->flags & TS_TH_RST) ? TS_DROP_TCP_RST_INVALID : TS_DROP_TCP_OUT_OF_WINDOW,
                 g->pkt, g->pkt_len);
         if (g->flags & TS_TH_RST) return;
+        dup_ts_recent(c, g);
         /* RFC 9293 3.10.7.4 (TIME-WAIT): a retransmitted FIN is ACKed and restarts the 2MSL
          * wait (Linux tcp_timewait_state_process reschedules on any ACK-bearing segment) */
         if (c->state == TS_TIME_WAIT && (g->flags & TS_TH_FIN))
             ts_timer_set(s, c, TS_TIMER_TIME_WAIT, s->now + c->p.time_wait);
-        ts_send_ack(s, c);
+        ts_send_oow_ack(s, c, g);
         return;
     }
     if (g->flags & TS_TH_RST) {

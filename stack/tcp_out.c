@@ -107,9 +107,49 @@ static void xmit(ts_stack *s, ts_conn *c, uint32_t seq, uint8_t flags, uint32_t 
     ts_ip_output(s, c, c->remote.addr, TS_IPPROTO_TCP, pkt, TS_IP4_HLEN + tcplen);
 }
 
+/* Note what the echo of this data segment's timestamp may be (tcp_ack.c checks it before
+ * taking an RTT sample, RFC 7323 4): for a retransmission, the range and its TSval (the
+ * oldest record pushed out when the table is full, its TSval kept: a lookup that finds
+ * no record below rtx_high must assume the newest lost one); for new data, a mark per
+ * TSval tick saying when data from here on first went out (when the table is full,
+ * marks of ACKed data go, or the two oldest merge, so a lookup stays a lower bound). */
+static void tx_note(ts_stack *s, ts_conn *c, uint32_t seq, uint32_t len, bool rexmit)
+{
+    if (!c->ts_ok || !len) return;
+    uint32_t ts = ts_now_ms(s) + c->ts_offset;
+    if (rexmit) {
+        if (seq_lt(c->rtx_high, c->snd_una) || seq_gt(seq + len, c->rtx_high))
+            c->rtx_high = seq + len;
+        if (c->rtm_n == TS_TXM_MAX) {
+            c->rtm_lost = true;
+            c->rtm_lost_ts = c->rtm[0].ts;
+            memmove(&c->rtm[0], &c->rtm[1], (TS_TXM_MAX - 1) * sizeof c->rtm[0]);
+            c->rtm_n--;
+        }
+        c->rtm[c->rtm_n++] = (struct ts_rtxmark){seq, seq + len, ts};
+        return;
+    }
+    if (c->txm_n && c->txm[c->txm_n - 1].ts == ts) return; /* this tick's mark covers it */
+    if (c->txm_n == TS_TXM_MAX) {
+        /* forget marks whose data is all ACKed; else merge the two oldest (the older
+         * TSval stays a lower bound for both ranges) */
+        uint32_t k = 0;
+        while (k + 1 < c->txm_n && seq_le(c->txm[k + 1].seq, c->snd_una)) k++;
+        if (k == 0) {
+            c->txm[1] = c->txm[0];
+            k = 1;
+        }
+        memmove(&c->txm[0], &c->txm[k], (c->txm_n - k) * sizeof c->txm[0]);
+        c->txm_n -= k;
+    }
+    c->txm[c->txm_n++] = (struct ts_txmark){seq, ts};
+}
+
 void ts_send_syn(ts_stack *s, ts_conn *c)
 {
     bool synack = c->state == TS_SYN_RECEIVED;
+    /* no data goes out before the SYN: the first floor of the marks above */
+    c->txm_floor = (struct ts_txmark){c->iss, ts_now_ms(s) + c->ts_offset};
     xmit(s, c, c->iss, TS_TH_SYN | (synack ? TS_TH_ACK : 0), 0);
     c->snd_nxt = c->snd_max = c->iss + 1;
 }
@@ -123,12 +163,42 @@ void ts_send_ack(ts_stack *s, ts_conn *c)
     xmit(s, c, c->snd_max, TS_TH_ACK, 0);
 }
 
-/* RFC 5961 7: challenge ACKs, at most one per 500 ms per connection (as Linux). */
+/* Every ACK sent in answer to a segment that failed a check (out of the window, PAWS, an
+ * ACK of unsent data, RFC 5961's challenge ACKs) passes here: at most one per
+ * invalid_ratelimit per connection (Linux's tcp_invalid_ratelimit, 500 ms; 0 = no limit).
+ * Two stacks that each take the other's ACK for an invalid one would otherwise trade
+ * such ACKs as fast as the path allows (the fuzzer's ACK storm); RFC 5961 7 asks the same
+ * for challenge ACKs. Returns true when this reply is to be skipped. */
+static bool oow_limited(ts_stack *s, ts_conn *c)
+{
+    ts_time_t gap = c->p.invalid_ratelimit;
+    if (gap && c->oow_sent && s->now - c->last_oow < gap) {
+        s->cnt.tcp_oow_ratelimited++;
+        return true;
+    }
+    c->oow_sent = true;
+    c->last_oow = s->now;
+    return false;
+}
+
+/* The duplicate ACK for a segment refused by PAWS or the window test (RFC 9293 3.10.7.4,
+ * RFC 7323 5.3), or the ACK for an ACK of unsent data (RFC 5961 5.2; g NULL). A segment
+ * that occupies sequence space (data or FIN, no SYN) is answered at once and does not
+ * touch the limit, as in Linux: a peer retransmitting because our ACK was lost must hear
+ * it again, and data is no part of a loop of pure ACKs. */
+void ts_send_oow_ack(ts_stack *s, ts_conn *c, const ts_seg *g)
+{
+    bool takes_seq = g && (g->len || (g->flags & TS_TH_FIN)) && !(g->flags & TS_TH_SYN);
+    if (!takes_seq && oow_limited(s, c)) return;
+    ts_send_ack(s, c);
+}
+
+/* RFC 5961 7: challenge ACKs share the connection's invalid_ratelimit with the replies above
+ * (as Linux). There is no per-host budget (Linux's tcp_challenge_ack_limit is per
+ * network namespace and off, INT_MAX, since 6.0: a shared counter was a side channel). */
 void ts_send_challenge_ack(ts_stack *s, ts_conn *c)
 {
-    if (c->challenge_sent && s->now - c->last_challenge < 500 * TS_MSEC) return;
-    c->challenge_sent = true;
-    c->last_challenge = s->now;
+    if (oow_limited(s, c)) return;
     s->cnt.tcp_challenge_acks++;
     s->out_why = "challenge ACK (RFC 5961)";
     ts_send_ack(s, c);
@@ -241,6 +311,7 @@ void ts_send_data(ts_stack *s, ts_conn *c, uint32_t seq, uint32_t len, bool rexm
         s->cnt.tcp_retransmits++;
         if (c->rtt_timing && seq_le(seq, c->rtt_timed_seq)) c->rtt_timing = false; /* Karn */
     }
+    tx_note(s, c, seq, len, rexmit);
     xmit(s, c, seq, flags, len);
 }
 
@@ -379,6 +450,7 @@ void ts_tcp_output_opts(ts_stack *s, ts_conn *c, const ts_out_opts *o)
             }
             if (c->snd_una == c->snd_max) c->first_unacked_at = s->now;
             if (ts_in_recovery(c)) c->prr_out += len;
+            tx_note(s, c, seq, len, rexmit);
             xmit(s, c, seq, flags, len);
             c->snd_nxt = seq + len + (fin ? 1 : 0);
             if (fin) c->fin_sent = true;

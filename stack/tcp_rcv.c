@@ -110,6 +110,9 @@ int ts_rcv_data(ts_stack *s, ts_conn *c, uint32_t seq, const uint8_t *data, uint
         return (int)len;
     }
     *in_order = true;
+    /* RFC 5681 4.2: a segment that fills all or part of a gap is ACKed at once; in order
+     * with data held beyond it, it fills (part of) the first gap */
+    if (c->ooo_n) *filled_hole = true;
     c->rcv_nxt += len;
     c->rcvq.len += len;
     while (c->ooo_n && seq_le(c->ooo[0].start, c->rcv_nxt)) { /* the hole is filled */
@@ -119,7 +122,6 @@ int ts_rcv_data(ts_stack *s, ts_conn *c, uint32_t seq, const uint8_t *data, uint
         }
         memmove(&c->ooo[0], &c->ooo[1], (c->ooo_n - 1) * sizeof c->ooo[0]);
         c->ooo_n--;
-        *filled_hole = true;
     }
     /* grow the window budget as data flows (Linux's rcv_ssthresh growth) */
     uint32_t grown = c->rcv_ssthresh + 2 * len;

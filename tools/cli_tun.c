@@ -854,6 +854,7 @@ static void print_stats(tun_run *r)
         K(tcp_rst_out),
         K(tcp_rst_in),
         K(tcp_challenge_acks),
+        K(tcp_oow_ratelimited),
         K(tcp_delayed_acks),
         K(tcp_conn_opened),
         K(tcp_conn_accepted),

@@ -276,9 +276,10 @@ static void cmd_stats(telnet_conn *t)
         (unsigned long long)k->tcp_retransmits, (unsigned long long)k->tcp_rto_timeouts,
         (unsigned long long)k->tcp_fast_retransmits, (unsigned long long)k->tcp_syn_retransmits,
         (unsigned long long)k->tcp_delayed_acks);
-    out(t, "RST in %llu out %llu  challenge ACKs %llu  checksum errors %llu\n",
+    out(t, "RST in %llu out %llu  challenge ACKs %llu  rate-limited %llu  checksum errors %llu\n",
         (unsigned long long)k->tcp_rst_in, (unsigned long long)k->tcp_rst_out,
-        (unsigned long long)k->tcp_challenge_acks, (unsigned long long)k->checksum_errors);
+        (unsigned long long)k->tcp_challenge_acks, (unsigned long long)k->tcp_oow_ratelimited,
+        (unsigned long long)k->checksum_errors);
     out(t, "connections opened %llu accepted %llu failed %llu\n",
         (unsigned long long)k->tcp_conn_opened, (unsigned long long)k->tcp_conn_accepted,
         (unsigned long long)k->tcp_conn_failed);

@@ -157,6 +157,9 @@ typedef struct ts_counters {
     uint64_t tcp_syn_retransmits;
     uint64_t tcp_rst_out, tcp_rst_in;
     uint64_t tcp_challenge_acks;
+    /* replies to invalid segments (out-of-window and PAWS dup ACKs, the ACK for an ACK of
+     * unsent data, challenge ACKs) skipped by invalid_ratelimit */
+    uint64_t tcp_oow_ratelimited;
     uint64_t tcp_delayed_acks; /* ACKs sent by the delayed-ACK timer */
     uint64_t tcp_conn_opened, tcp_conn_accepted, tcp_conn_failed;
     /* SYN cookies (RFC 4987): SYN-ACKs sent with a cookie, ACKs whose cookie was valid

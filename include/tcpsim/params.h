@@ -43,6 +43,10 @@ typedef struct ts_params {
      * the segment (on; RFC 9293 3.10.7.4, RFC 5961 5.2, Linux since 2026), or drop it
      * silently as Linux did before (off). */
     bool unsent_ack_reply;
+    /* At most one reply per this interval per connection to segments that fail a check:
+     * out-of-window and PAWS duplicate ACKs for segments without data, the ACK above,
+     * RFC 5961 challenge ACKs (500 ms, Linux tcp_invalid_ratelimit; 0 = no limit). */
+    ts_time_t invalid_ratelimit;
     /* Closing. */
     ts_time_t time_wait; /* TIME-WAIT length (60 s; RFC 2MSL 240 s) */
     ts_time_t fin_wait2; /* orphaned FIN-WAIT-2 timeout (60 s) */

@@ -138,4 +138,16 @@ size_t ts_stack_conns(ts_stack *s, ts_tcp_info *out, size_t max);
  * the sender's variables at every event), a scan otherwise. 0, or -ENOENT. */
 int ts_stack_conn_info(ts_stack *s, uint32_t conn_id, ts_tcp_info *out);
 
+/* The sender's variables a series row shows (docs/series.md), and nothing else: the same
+ * values as ts_stack_conn_info's fields of these names, for an observer that records them
+ * at every event and cannot afford the whole snapshot. Same lookup, same returns. */
+typedef struct ts_conn_vars {
+    ts_time_t srtt, rttvar, rto;
+    uint32_t snd_una, snd_nxt, snd_max, snd_wnd;
+    uint32_t cwnd, ssthresh, flight, sacked, lost, backoff;
+    ts_state state;
+    ts_ca_state ca_state;
+} ts_conn_vars;
+int ts_stack_conn_vars(ts_stack *s, uint32_t conn_id, ts_conn_vars *out);
+
 #endif

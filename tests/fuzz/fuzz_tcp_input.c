@@ -35,7 +35,7 @@
 #define DELAY      (5 * TS_MSEC)
 #define QMAX       512 /* packets in flight on the link (more are dropped) */
 #define NSOCK      8   /* sockets an application side keeps track of */
-#define MAX_STEPS  400 /* clock steps per phase of an input (an ACK storm is cut short) */
+#define MAX_STEPS  400 /* clock steps per phase of an input: a bound on one input's cost */
 #define SILENT_FOR (3 * 3600 * TS_SEC) /* far longer than any timer chain may last */
 
 /* A packet on the link. */

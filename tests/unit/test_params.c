@@ -233,6 +233,7 @@ static const struct {
     {"init_cwnd", "4", "4"},
     {"abc", "2", "2"},
     {"unsent_ack_reply", "no", "off"},
+    {"invalid_ratelimit", "250ms", "250ms"},
     {"limited_transmit", "off", "off"},
     {"rcvbuf", "65536", "65536"},
     {"sndbuf", "1073741824", "1073741824"},

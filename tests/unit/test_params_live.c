@@ -54,6 +54,8 @@ static const change changes[] = {
     {"hz", "1000", "0"},
     {"timeout_min_ticks", "on", "off"},
     {"unsent_ack_reply", NULL, "off"},
+    {"invalid_ratelimit", NULL, "0"},
+    {"invalid_ratelimit", "0", "3600s"},
     {"keepalive", NULL, "on"},
     {"keepalive_idle", NULL, "1s"},
     {"user_timeout", NULL, "3600s"},

@@ -34,7 +34,7 @@ static const char *full =
     "hold server>client 5ms data nth=1-4 seq=100-200 from=1s until=2s\n"
     "dup client>server F.\n"
     "corrupt client>server data\n"
-    "at 0s server listen 6379 read=off eof=keep\n"
+    "at 0s server listen 6379 read=off eof=keep send=4MB\n"
     "at 0s server serve echo 7\n"
     "at 0s client connect server:6379 port=55570\n"
     "at +1.5s client send \"quit\\r\\n\\x00\"\n"
@@ -116,7 +116,9 @@ START_TEST(full_file)
     ck_assert_int_eq(a[0].kind, TS_ACT_LISTEN);
     ck_assert_int_eq(a[0].read, 0);
     ck_assert_int_eq(a[0].eof_close, 0);
+    ck_assert_uint_eq(a[0].count, 4000000);
     ck_assert_int_eq(a[1].kind, TS_ACT_SERVE);
+    ck_assert_uint_eq(a[1].count, 0);
     ck_assert_str_eq(a[1].service, "echo");
     ck_assert_int_eq(a[2].kind, TS_ACT_CONNECT);
     ck_assert_uint_eq(a[2].addr, TS_IP4(10, 0, 0, 199));
@@ -218,6 +220,8 @@ static const struct {
     {"host a 10.0.0.1\nat 1s a connect nowhere\n", "t.scn:2: ", "bad destination"},
     {"host a 10.0.0.1\nat 1s a connect b:80\n", "t.scn:2: ", "unknown host 'b'"},
     {"host a 10.0.0.1\nat 1s a listen 70000\n", "t.scn:2: ", "listen PORT"},
+    {"host a 10.0.0.1\nat 1s a listen 70 send=lots\n", "t.scn:2: ", "write send=N"},
+    {"host a 10.0.0.1\nat 1s a listen 70 send=0\n", "t.scn:2: ", "write send=N"},
     {"host a 10.0.0.1\nat 1s a send \"oops\n", "t.scn:2: ", "unterminated string"},
     {"host a 10.0.0.1\nat 1s a send lots\n", "t.scn:2: ", "send N"},
     {"host a 10.0.0.1\nat 1s a serve gopher 70\n", "t.scn:2: ", "unknown service 'gopher'"},

@@ -20,7 +20,8 @@ typedef struct obs {
     int norder;
     unsigned timer_checked; /* TIMER_SET events whose deadline the snapshot showed */
     unsigned flight_bad;
-    const char *why; /* last non-NULL SEG_OUT why */
+    unsigned vars_bad; /* events where ts_stack_conn_vars disagreed with conn_info */
+    const char *why;   /* last non-NULL SEG_OUT why */
 } obs;
 
 static void on_event(void *ctx, const ts_event *ev)
@@ -35,6 +36,15 @@ static void on_event(void *ctx, const ts_event *ev)
         return;
     }
     o->events++;
+    /* The series' slim snapshot must say exactly what the full one says. */
+    ts_conn_vars v;
+    if (ts_stack_conn_vars(o->s, ev->conn.id, &v) < 0 || v.srtt != ti.srtt ||
+        v.rttvar != ti.rttvar || v.rto != ti.rto || v.snd_una != ti.snd_una ||
+        v.snd_nxt != ti.snd_nxt || v.snd_max != ti.snd_max || v.snd_wnd != ti.snd_wnd ||
+        v.cwnd != ti.cwnd || v.ssthresh != ti.ssthresh || v.flight != ti.flight ||
+        v.sacked != ti.sacked || v.lost != ti.lost || v.backoff != ti.backoff ||
+        v.state != ti.state || v.ca_state != ti.ca_state)
+        o->vars_bad++;
     if (ti.state == TS_ESTABLISHED || ti.state == TS_FIN_WAIT_1) {
         o->seen[ti.ca_state] = true;
         if (o->norder == 0 || o->order[o->norder - 1] != ti.ca_state)
@@ -59,6 +69,7 @@ START_TEST(conn_info_follows_a_fast_retransmit)
     ck_assert_uint_eq(o.mismatches, 0);
     ck_assert_uint_gt(o.events, 100);
     ck_assert_uint_eq(o.flight_bad, 0);
+    ck_assert_uint_eq(o.vars_bad, 0);
     ck_assert_uint_gt(o.timer_checked, 10);
     /* OPEN, then dupACKs/SACKs (DISORDER), then fast recovery, then OPEN again */
     ck_assert(o.seen[TS_CA_OPEN] && o.seen[TS_CA_DISORDER] && o.seen[TS_CA_RECOVERY]);
@@ -70,6 +81,7 @@ START_TEST(conn_info_follows_a_fast_retransmit)
     ck_assert_int_eq(o.order[rec - 1], TS_CA_DISORDER);
     ck_assert_int_eq(o.order[o.norder - 1], TS_CA_OPEN);
     ck_assert_int_eq(ts_stack_conn_info(h->st[H_A], 9999, &(ts_tcp_info){0}), -ENOENT);
+    ck_assert_int_eq(ts_stack_conn_vars(h->st[H_A], 9999, &(ts_conn_vars){0}), -ENOENT);
     ck_assert_str_eq(ts_ca_state_name(TS_CA_RECOVERY), "recovery");
     ck_assert_str_eq(ts_ca_state_name((ts_ca_state)9), "?");
     h_conn_free(&x);

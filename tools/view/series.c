@@ -107,8 +107,8 @@ void ts_series_fill(ts_series_row *r, ts_stack *s, const char *host, const ts_ev
     r->conn = ev->conn;
     r->event = (uint8_t)ev->type;
     fill_event(r, ev);
-    ts_tcp_info in;
-    if (!s || !ev->conn.id || ts_stack_conn_info(s, ev->conn.id, &in) < 0) {
+    ts_conn_vars in;
+    if (!s || !ev->conn.id || ts_stack_conn_vars(s, ev->conn.id, &in) < 0) {
         memset((char *)r + offsetof(ts_series_row, srtt), 0,
                sizeof *r - offsetof(ts_series_row, srtt));
         return;
