@@ -371,20 +371,23 @@ static uint16_t u16(in *d)
 }
 
 /* V's connection with this remote port and local port, if any: from V's own sockets
- * first (O(1) each), else from the snapshot of every connection (orphans, half-open). */
+ * first (O(1) each), else from the snapshot of every connection (orphans, half-open).
+ * A socket whose connection is CLOSED (reset, or replaced by a new incarnation from a SYN
+ * on the same ports) is not the one a segment reaches: the stack demultiplexes to the live
+ * connection, so the forged payload must be the pattern at *its* stream offset. */
 static bool conn_by_ports(uint16_t rport, uint16_t lport, ts_tcp_info *out)
 {
     for (int i = 0; i < NSOCK; i++) {
         int sd = W.s[V][i].sd;
-        if (sd >= 0 && ts_sock_info(W.st[V], sd, out) == 0 && out->remote.port == rport &&
-            out->local.port == lport && out->remote.addr == ADDR_P)
+        if (sd >= 0 && ts_sock_info(W.st[V], sd, out) == 0 && out->state != TS_CLOSED &&
+            out->remote.port == rport && out->local.port == lport && out->remote.addr == ADDR_P)
             return true;
     }
     ts_tcp_info ti[8];
     size_t n = ts_stack_conns(W.st[V], ti, 8);
     for (size_t i = 0; i < n && i < 8; i++)
-        if (ti[i].state != TS_LISTEN && ti[i].remote.port == rport && ti[i].local.port == lport &&
-            ti[i].remote.addr == ADDR_P) {
+        if (ti[i].state != TS_LISTEN && ti[i].state != TS_CLOSED && ti[i].remote.port == rport &&
+            ti[i].local.port == lport && ti[i].remote.addr == ADDR_P) {
             *out = ti[i];
             return true;
         }
