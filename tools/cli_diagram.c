@@ -257,19 +257,6 @@ static bool is_scenario(const char *path)
     return n > 4 && !strcmp(path + n - 4, ".scn");
 }
 
-static void *svc_start(void *ctx, ts_stack *s, const char *name, uint16_t port, char *err,
-                       size_t errlen)
-{
-    (void)ctx;
-    return ts_service_start(s, name, port, err, errlen);
-}
-
-static void svc_stop(void *ctx, void *svc)
-{
-    (void)ctx;
-    ts_service_stop(svc);
-}
-
 /* Run the scenario quietly with the recorder on; 0 with the connections in set, or 2. */
 static int record_scenario(const diag_args *a, ts_view_set *set)
 {
@@ -296,8 +283,8 @@ static int record_scenario(const diag_args *a, ts_view_set *set)
     }
     ts_sim_opts o = {.seed = a->seed, .seed_set = a->seed_set, .out = stderr, .quiet = true};
     o.hooks.service_known = ts_service_known;
-    o.hooks.service_start = svc_start;
-    o.hooks.service_stop = svc_stop;
+    o.hooks.service_start = ts_service_hook_start;
+    o.hooks.service_stop = ts_service_hook_stop;
     ts_diagram_sim_hooks(&o, rec);
     o.hooks.observe = on_observe;
     o.hooks.observe_ctx = rec;

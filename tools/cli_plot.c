@@ -140,19 +140,6 @@ static int parse_args(int argc, char **argv, plot_args *a)
     return 0;
 }
 
-static void *svc_start(void *ctx, ts_stack *s, const char *name, uint16_t port, char *err,
-                       size_t errlen)
-{
-    (void)ctx;
-    return ts_service_start(s, name, port, err, errlen);
-}
-
-static void svc_stop(void *ctx, void *svc)
-{
-    (void)ctx;
-    ts_service_stop(svc);
-}
-
 static ts_scn *load_scenario(const plot_args *a)
 {
     char err[600];
@@ -184,8 +171,8 @@ static int run_scenario(const plot_args *a, const ts_scn *scn, const ts_sim_hook
     ts_sim_opts o = {.seed = a->seed, .seed_set = a->seed_set, .out = devnull, .quiet = true};
     o.hooks = *rec;
     o.hooks.service_known = ts_service_known;
-    o.hooks.service_start = svc_start;
-    o.hooks.service_stop = svc_stop;
+    o.hooks.service_start = ts_service_hook_start;
+    o.hooks.service_stop = ts_service_hook_stop;
     ts_sim *w = ts_sim_create(scn, &o, err, sizeof err);
     int rc = 0;
     if (!w) {

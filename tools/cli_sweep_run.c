@@ -11,19 +11,6 @@
 #include "sweep.h"
 #include "sweep_cli.h"
 
-static void *svc_start(void *ctx, ts_stack *s, const char *name, uint16_t port, char *err,
-                       size_t errlen)
-{
-    (void)ctx;
-    return ts_service_start(s, name, port, err, errlen);
-}
-
-static void svc_stop(void *ctx, void *svc)
-{
-    (void)ctx;
-    ts_service_stop(svc);
-}
-
 static void on_observe(void *ctx, int host, ts_stack *s, const ts_event *ev)
 {
     ts_sweep_collect_event(ctx, host, s, ev);
@@ -98,8 +85,8 @@ static int simulate(const ts_scn *scn, uint64_t seed, FILE *devnull, char *row, 
     }
     ts_sim_opts o = {.seed = seed, .seed_set = true, .out = devnull, .quiet = true};
     o.hooks.service_known = ts_service_known;
-    o.hooks.service_start = svc_start;
-    o.hooks.service_stop = svc_stop;
+    o.hooks.service_start = ts_service_hook_start;
+    o.hooks.service_stop = ts_service_hook_stop;
     o.hooks.observe = on_observe;
     o.hooks.observe_ctx = col;
     ts_sim *w = ts_sim_create(scn, &o, err, errlen);

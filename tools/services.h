@@ -17,5 +17,10 @@ ts_service *ts_service_start(ts_stack *s, const char *name, uint16_t port, char 
                              size_t errlen);
 /* Close the listener and every connection it serves (graceful close). */
 void ts_service_stop(ts_service *svc);
+/* The same two in the shape of the simulator's service hooks (ts_sim hooks'
+ * service_start/service_stop; ctx unused), for every front end that runs scenarios. */
+void *ts_service_hook_start(void *ctx, ts_stack *s, const char *name, uint16_t port, char *err,
+                            size_t errlen);
+void ts_service_hook_stop(void *ctx, void *svc);
 
 #endif

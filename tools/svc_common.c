@@ -190,3 +190,16 @@ void svc_out_free(svc_outbuf *o)
     free(o->data);
     memset(o, 0, sizeof *o);
 }
+
+void *ts_service_hook_start(void *ctx, ts_stack *s, const char *name, uint16_t port, char *err,
+                            size_t errlen)
+{
+    (void)ctx;
+    return ts_service_start(s, name, port, err, errlen);
+}
+
+void ts_service_hook_stop(void *ctx, void *svc)
+{
+    (void)ctx;
+    ts_service_stop(svc);
+}
