@@ -124,31 +124,6 @@ static int parse_args(int argc, char **argv, sweep_args *a)
 
 /* ---- checking the scenario and its values before anything runs ----------------------- */
 
-static char *read_text(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 14, n = 0;
-    char *buf = malloc(cap);
-    for (size_t got = 1; buf && got;) {
-        if (n == cap) {
-            char *b = cap < (64u << 20) ? realloc(buf, cap * 2) : NULL;
-            if (!b) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = b;
-            cap *= 2;
-        }
-        got = fread(buf + n, 1, cap - n, f);
-        n += got;
-    }
-    fclose(f);
-    *len = n;
-    return buf;
-}
-
 /* Parse the file with the first value of every variable, then with each other value in
  * turn: a name the file does not declare, or a value it cannot take, is found here. */
 static int check_values(const ts_sweep_job *j)
@@ -605,11 +580,12 @@ int ts_cli_sweep(int argc, char **argv)
         return rc == 1 ? 0 : 2;
     }
     size_t len = 0;
-    char *text = read_text(a.file, &len);
+    char rerr[600];
+    char *text = ts_sweep_slurp(a.file, &len, rerr, sizeof rerr);
     ts_sweep_job j = {a.file, text, len, &a.grid};
     uint8_t *done = text ? calloc(a.grid.runs, 1) : NULL;
     if (!text) {
-        fprintf(stderr, "tcpsim sweep: %s: cannot read: %s\n", a.file, strerror(errno));
+        fprintf(stderr, "tcpsim sweep: %s\n", rerr);
         rc = 2;
     } else if (!done) {
         fprintf(stderr, "tcpsim sweep: out of memory\n");

@@ -258,7 +258,7 @@ int ts_csv_col(const ts_csv *c, const char *name)
     return -1;
 }
 
-static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
+char *ts_sweep_slurp(const char *path, size_t *len, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -338,7 +338,7 @@ int ts_csv_read(const char *path, ts_csv *c, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
     size_t len;
-    char *text = slurp(path, &len, err, errlen);
+    char *text = ts_sweep_slurp(path, &len, err, errlen);
     if (!text) return -1;
     /* Two copies: one split into fields, one kept verbatim for merge. */
     c->buf = malloc(2 * len + 2);

@@ -40,6 +40,9 @@ void ts_sweep_grid_free(ts_sweep_grid *g);
 void ts_sweep_point(const ts_sweep_grid *g, uint64_t i, size_t *idx, uint64_t *seed);
 /* "--shard K/N" (1 <= K <= N): 0, or -1 with err. Run i belongs to shard (i % N) + 1. */
 int ts_sweep_parse_shard(const char *arg, unsigned *k, unsigned *n, char *err, size_t errlen);
+/* A whole file in memory, NUL-terminated (the scenario, a results CSV); NULL with
+ * "PATH: why" in err. */
+char *ts_sweep_slurp(const char *path, size_t *len, char *err, size_t errlen);
 
 /* ---- the CSV ----------------------------------------------------------------------- */
 
