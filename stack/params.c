@@ -98,9 +98,9 @@ static const param_def defs[] = {
      offsetof(ts_params, isn),
      0,
      UINT32_MAX},
-    POLP(rto_policy, "RTO estimator: linux or rfc6298 (Linux linux)"),
-    POLP(backoff_policy, "RTO backoff: exponential (Linux exponential)"),
-    POLP(delack_policy, "delayed-ACK policy: linux (Linux linux)"),
+    POLP(rto_policy, "RTO estimator, one of the policies listed below (Linux linux)"),
+    POLP(backoff_policy, "RTO backoff, one of the policies listed below (Linux exponential)"),
+    POLP(delack_policy, "delayed-ACK policy, one of the policies listed below (Linux linux)"),
     POLP(cc, "congestion control: newreno, reno or cubic (default newreno; Linux cubic)"),
     POLP(recovery, "loss recovery: sack (RFC 6675 + PRR when SACK is on) or newreno (Linux sack)"),
 };
@@ -109,11 +109,49 @@ static const param_def defs[] = {
 
 /* ---- policy names ---- */
 
-static const char *const rto_names[] = {"linux", "rfc6298", NULL};
-static const char *const backoff_names[] = {"exponential", NULL};
-static const char *const delack_names[] = {"linux", NULL};
-static const char *const cc_names[] = {"newreno", "reno", "cubic", NULL};
-static const char *const recovery_names[] = {"sack", "newreno", NULL};
+/* Every selectable policy, by kind, with where its behaviour comes from (an RFC section or
+ * the system it copies). The one list: validation, help texts and `tcpsim params` read it,
+ * and policy.c's registry must hold an ops struct for each name (test_params checks).
+ * Adding a policy: one line in its kind's list. */
+#define RTO_POLICIES(X)                                                                            \
+    X("linux", "Linux tcp_rtt_estimator(): mdev with rto_min as its floor")                        \
+    X("rfc6298", "RFC 6298 2: SRTT + max(G, 4 RTTVAR), clock granularity 1 ms")
+#define BACKOFF_POLICIES(X) X("exponential", "RFC 6298 5.5: double the RTO per expiry (Linux)")
+#define DELACK_POLICIES(X)                                                                         \
+    X("linux", "Linux: quick-ACK, pingpong and adaptive ATO (RFC 1122 4.2.3.2)")
+#define CC_POLICIES(X)                                                                             \
+    X("newreno", "RFC 5681 + RFC 6582 NewReno, RFC 3465 ABC")                                      \
+    X("reno", "RFC 5681 Reno: fast recovery ends at the first new ACK")                            \
+    X("cubic", "RFC 9438 CUBIC (Linux's default)")
+#define RECOVERY_POLICIES(X)                                                                       \
+    X("sack", "RFC 6675 SACK recovery with PRR (RFC 6937), RACK-TLP (RFC 8985)")                   \
+    X("newreno", "RFC 6582 NewReno recovery even when SACK is on")
+
+#define NAME_OF(name, source) name,
+static const char *const rto_names[] = {RTO_POLICIES(NAME_OF) NULL};
+static const char *const backoff_names[] = {BACKOFF_POLICIES(NAME_OF) NULL};
+static const char *const delack_names[] = {DELACK_POLICIES(NAME_OF) NULL};
+static const char *const cc_names[] = {CC_POLICIES(NAME_OF) NULL};
+static const char *const recovery_names[] = {RECOVERY_POLICIES(NAME_OF) NULL};
+
+#define INFO_RTO(name, source)      {"rto_policy", name, source},
+#define INFO_BACKOFF(name, source)  {"backoff_policy", name, source},
+#define INFO_DELACK(name, source)   {"delack_policy", name, source},
+#define INFO_CC(name, source)       {"cc", name, source},
+#define INFO_RECOVERY(name, source) {"recovery", name, source},
+static const ts_policy_info policies[] = {RTO_POLICIES(INFO_RTO) BACKOFF_POLICIES(INFO_BACKOFF)
+                                              DELACK_POLICIES(INFO_DELACK) CC_POLICIES(INFO_CC)
+                                                  RECOVERY_POLICIES(INFO_RECOVERY)};
+
+size_t ts_policies_count(void)
+{
+    return sizeof policies / sizeof policies[0];
+}
+
+const ts_policy_info *ts_policies_info(size_t i)
+{
+    return i < ts_policies_count() ? &policies[i] : NULL;
+}
 
 const char *const *ts_policy_names(const char *kind)
 {

@@ -44,6 +44,12 @@ int ts_cli_params(int argc, char **argv)
         ts_params_get(&p, pi->name, val, sizeof val);
         printf("  %-18s %-12s %-7s %s\n", pi->name, val, ts_params_when(pi->name), pi->help);
     }
+    printf("policies (choose with NAME=VALUE, e.g. --set rto_policy=rfc6298):\n");
+    printf("  %-15s %-12s %s\n", "parameter", "value", "where it comes from");
+    for (size_t i = 0; i < ts_policies_count(); i++) {
+        const ts_policy_info *pi = ts_policies_info(i);
+        printf("  %-15s %-12s %s\n", pi->kind, pi->name, pi->source);
+    }
     printf("profiles:");
     for (const char *const *n = ts_params_profiles(); *n; n++) printf(" %s", *n);
     printf("\n");

@@ -103,6 +103,18 @@ typedef struct ts_param_info {
     const char *help; /* one line, says the unit and the Linux default */
 } ts_param_info;
 
+/* A selectable policy (rto_policy, backoff_policy, delack_policy, cc, recovery) and where
+ * its behaviour comes from: an RFC section or the system it copies. */
+typedef struct ts_policy_info {
+    const char *kind;   /* the parameter that selects it */
+    const char *name;   /* its value */
+    const char *source; /* one line */
+} ts_policy_info;
+
+/* Every policy, grouped by kind, for discovery (`tcpsim params`). */
+size_t ts_policies_count(void);
+const ts_policy_info *ts_policies_info(size_t i);
+
 /* The Linux profile: the defaults. */
 void ts_params_default(ts_params *p);
 

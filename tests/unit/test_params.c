@@ -408,6 +408,18 @@ START_TEST(policy_names)
     ck_assert_str_eq(ts_policy_names("recovery")[0], "sack");
     ck_assert_str_eq(ts_policy_names("recovery")[1], "newreno");
     ck_assert_ptr_null(ts_policy_names("recovery")[2]);
+    /* the table `tcpsim params` prints: every policy of every kind, each with a source */
+    size_t total = 0;
+    const char *kinds[] = {"rto_policy", "backoff_policy", "delack_policy", "cc", "recovery"};
+    for (size_t k = 0; k < 5; k++)
+        for (n = ts_policy_names(kinds[k]); *n; n++) total++;
+    ck_assert_uint_eq(ts_policies_count(), total);
+    for (size_t i = 0; i < ts_policies_count(); i++) {
+        const ts_policy_info *pi = ts_policies_info(i);
+        ck_assert_ptr_nonnull(ts_policy_names(pi->kind));
+        ck_assert_uint_gt(strlen(pi->source), 10);
+    }
+    ck_assert_ptr_null(ts_policies_info(ts_policies_count()));
     ck_assert_ptr_null(ts_policy_names("mss"));
     ck_assert_ptr_null(ts_policy_names(NULL));
 }
