@@ -34,6 +34,10 @@ typedef struct param_def {
     {                                                                                              \
         {#n, TS_PARAM_BOOL, h}, FIELD(n, sizeof(bool)), 0, 1                                       \
     }
+#define PCTP(n, lo, hi, h)                                                                         \
+    {                                                                                              \
+        {#n, TS_PARAM_PERCENT, h}, FIELD(n, sizeof(uint32_t)), lo, hi                              \
+    }
 #define POLP(n, h)                                                                                 \
     {                                                                                              \
         {#n, TS_PARAM_POLICY, h}, FIELD(n, TS_POLICY_NAME_MAX), 0, 0                               \
@@ -51,10 +55,15 @@ static const param_def defs[] = {
     UINTP(syn_linear, 0, 127, "first N SYN retransmissions keep syn_rto (Linux 0; 6.5+: 4)"),
     UINTP(synack_retries, 0, 127, "SYN-ACK retransmissions (Linux 5)"),
     UINTP(backoff, 1, 16, "RTO multiplier per retry (Linux 2)"),
+    PCTP(backoff_jitter, 0, 100,
+         "spread every RTO and SYN timeout uniformly over +-P%, seeded per connection, 0 = off"),
     DURP(rto_init, 1, 3600 * TS_SEC, "RTO before any RTT sample (Linux 1s)"),
     DURP(rto_min, 1, 3600 * TS_SEC, "lower bound of the RTO (Linux 200ms; RFC 6298 1s)"),
     DURP(rto_max, 1, 3600 * TS_SEC, "upper bound of the RTO (Linux 120s)"),
     DURP(rto_fallback, 1, 3600 * TS_SEC, "RTO after a retransmitted handshake (Linux 3s)"),
+    DURP(rto_g, 1, 3600 * TS_SEC, "rto_policy=rfc6298's clock granularity G, RFC 6298 2 (1ms)"),
+    BOOLP(karn, "Karn's rule, RFC 6298 3: no RTT sample from retransmitted data (on; off needs "
+                "timestamps off to matter)"),
     UINTP(retries2, 0, 255,
           "data retransmissions or unanswered zero-window probes before "
           "giving up (Linux 15)"),
@@ -115,8 +124,12 @@ static const param_def defs[] = {
  * Adding a policy: one line in its kind's list. */
 #define RTO_POLICIES(X)                                                                            \
     X("linux", "Linux tcp_rtt_estimator(): mdev with rto_min as its floor")                        \
-    X("rfc6298", "RFC 6298 2: SRTT + max(G, 4 RTTVAR), clock granularity 1 ms")
-#define BACKOFF_POLICIES(X) X("exponential", "RFC 6298 5.5: double the RTO per expiry (Linux)")
+    X("rfc6298", "RFC 6298 2: SRTT + max(G, 4 RTTVAR), G = rto_g (1 ms)")                          \
+    X("fixed", "teaching: RTO = rto_init always, samples ignored (no RFC 6298 5.7 fallback)")
+#define BACKOFF_POLICIES(X)                                                                        \
+    X("exponential", "RFC 6298 5.5: double the RTO per expiry (Linux)")                            \
+    X("linear", "RTO + n * RTO after the n-th expiry (past syn_linear), capped at rto_max")        \
+    X("constant", "the unbacked RTO (or syn_rto) every time, as an RFC 6298 5.5 violation")
 #define DELACK_POLICIES(X)                                                                         \
     X("linux", "Linux: quick-ACK, pingpong and adaptive ATO (RFC 1122 4.2.3.2)")
 #define CC_POLICIES(X)                                                                             \
@@ -198,6 +211,7 @@ void ts_params_default(ts_params *p)
     p->backoff = 2;
     p->rto_init = 1 * TS_SEC, p->rto_min = 200 * TS_MSEC, p->rto_max = 120 * TS_SEC;
     p->rto_fallback = 3 * TS_SEC, p->retries2 = 15, p->user_timeout = 0, p->tlp = true;
+    p->backoff_jitter = 0, p->rto_g = 1 * TS_MSEC, p->karn = true;
     p->delack = 40 * TS_MSEC, p->delack_max = 200 * TS_MSEC, p->delack_segs = 2;
     p->quickack = p->nagle = true;
     p->time_wait = 60 * TS_SEC, p->fin_wait2 = 60 * TS_SEC;
@@ -450,13 +464,28 @@ static int set_isn(ts_params *p, const param_def *d, const char *v, char *err, s
     return 0;
 }
 
+/* "10%" or "10": a whole percentage (range checked by validation). */
+static int set_percent(ts_params *p, const param_def *d, const char *v, char *err, size_t errlen)
+{
+    const char *s = v;
+    uint64_t x;
+    if (read_digits(&s, &x, 10) <= 0 || (*s && strcmp(s, "%")) || x > UINT32_MAX) {
+        snprintf(err, errlen,
+                 "%s: '%s' is not a percentage; use e.g. 10%% or 10 (%" PRIu64 "..%" PRIu64 ")",
+                 d->info.name, v, d->min, d->max);
+        return -1;
+    }
+    *(uint32_t *)field(p, d) = (uint32_t)x;
+    return 0;
+}
+
 int ts_params_set(ts_params *p, const char *name, const char *value, char *err, size_t errlen)
 {
     typedef int (*setter)(ts_params *, const param_def *, const char *, char *, size_t);
     static const setter setters[] = {
         [TS_PARAM_UINT] = set_uint, [TS_PARAM_DURATION] = set_duration,
         [TS_PARAM_BOOL] = set_bool, [TS_PARAM_POLICY] = set_policy,
-        [TS_PARAM_ISN] = set_isn,
+        [TS_PARAM_ISN] = set_isn,   [TS_PARAM_PERCENT] = set_percent,
     };
     const param_def *d = find_def(name);
     if (!d) {
@@ -494,6 +523,7 @@ static void format_value(const ts_params *p, const param_def *d, char *buf, size
     case TS_PARAM_DURATION: ts_duration_format(*(const ts_time_t *)f, buf, len); break;
     case TS_PARAM_BOOL: snprintf(buf, len, "%s", *(const bool *)f ? "on" : "off"); break;
     case TS_PARAM_POLICY: snprintf(buf, len, "%.*s", TS_POLICY_NAME_MAX, (const char *)f); break;
+    case TS_PARAM_PERCENT: snprintf(buf, len, "%" PRIu32 "%%", *(const uint32_t *)f); break;
     case TS_PARAM_ISN:
         if (p->isn_fixed)
             snprintf(buf, len, "%" PRIu32, p->isn);
@@ -526,7 +556,7 @@ static int check_range(const ts_params *p, const param_def *d, char *err, size_t
 {
     const void *f = cfield(p, d);
     uint64_t v;
-    if (d->info.kind == TS_PARAM_UINT)
+    if (d->info.kind == TS_PARAM_UINT || d->info.kind == TS_PARAM_PERCENT)
         v = *(const uint32_t *)f;
     else if (d->info.kind == TS_PARAM_DURATION)
         v = *(const ts_time_t *)f;
