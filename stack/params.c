@@ -56,14 +56,15 @@ static const param_def defs[] = {
     UINTP(synack_retries, 0, 127, "SYN-ACK retransmissions (Linux 5)"),
     UINTP(backoff, 1, 16, "RTO multiplier per retry (Linux 2)"),
     PCTP(backoff_jitter, 0, 100,
-         "spread every RTO and SYN timeout uniformly over +-P%, seeded per connection, 0 = off"),
+         "spread each RTO, SYN and SYN-ACK timeout over +-P%, seeded per connection and "
+         "retry, 0 = off (Linux: none)"),
     DURP(rto_init, 1, 3600 * TS_SEC, "RTO before any RTT sample (Linux 1s)"),
     DURP(rto_min, 1, 3600 * TS_SEC, "lower bound of the RTO (Linux 200ms; RFC 6298 1s)"),
     DURP(rto_max, 1, 3600 * TS_SEC, "upper bound of the RTO (Linux 120s)"),
     DURP(rto_fallback, 1, 3600 * TS_SEC, "RTO after a retransmitted handshake (Linux 3s)"),
-    DURP(rto_g, 1, 3600 * TS_SEC, "rto_policy=rfc6298's clock granularity G, RFC 6298 2 (1ms)"),
-    BOOLP(karn, "Karn's rule, RFC 6298 3: no RTT sample from retransmitted data (on; off needs "
-                "timestamps off to matter)"),
+    DURP(rto_g, 1, 3600 * TS_SEC, "clock granularity G of rto_policy=rfc6298, RFC 6298 2 (1ms)"),
+    BOOLP(karn, "Karn's rule, RFC 6298 3: no RTT sample from retransmitted data; off matters only "
+                "with timestamps off (Linux on)"),
     UINTP(retries2, 0, 255,
           "data retransmissions or unanswered zero-window probes before "
           "giving up (Linux 15)"),
@@ -125,11 +126,14 @@ static const param_def defs[] = {
 #define RTO_POLICIES(X)                                                                            \
     X("linux", "Linux tcp_rtt_estimator(): mdev with rto_min as its floor")                        \
     X("rfc6298", "RFC 6298 2: SRTT + max(G, 4 RTTVAR), G = rto_g (1 ms)")                          \
-    X("fixed", "teaching: RTO = rto_init always, samples ignored (no RFC 6298 5.7 fallback)")
+    X("fixed",                                                                                     \
+      "teaching: RTO = rto_init always; samples only smooth SRTT; no RFC 6298 5.7 fallback")
 #define BACKOFF_POLICIES(X)                                                                        \
     X("exponential", "RFC 6298 5.5: double the RTO per expiry (Linux)")                            \
-    X("linear", "RTO + n * RTO after the n-th expiry (past syn_linear), capped at rto_max")        \
-    X("constant", "the unbacked RTO (or syn_rto) every time, as an RFC 6298 5.5 violation")
+    X("linear",                                                                                    \
+      "(n + 1) x RTO after the n-th expiry (n counted past syn_linear), capped at rto_max")        \
+    X("constant",                                                                                  \
+      "no backoff: the RTO (or syn_rto) every time, for comparison; RFC 6298 5.5 asks for one")
 #define DELACK_POLICIES(X)                                                                         \
     X("linux", "Linux: quick-ACK, pingpong and adaptive ATO (RFC 1122 4.2.3.2)")
 #define CC_POLICIES(X)                                                                             \
