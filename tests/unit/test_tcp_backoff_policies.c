@@ -212,6 +212,67 @@ START_TEST(jitter_then_rto_max)
 }
 END_TEST
 
+/* ---- SYN-ACKs: the server's handshake timer goes through the same policy ---- */
+
+static bool drop_a_after_syn(harness *h, int from, const h_pkt *p, unsigned idx)
+{
+    (void)h, (void)p;
+    return from == H_A && idx > 1; /* A's SYN gets there, nothing A sends after it */
+}
+
+/* When B sent each SYN-ACK to a client whose ACKs never arrive (B's params: pb). */
+static size_t synack_times(const ts_params *pb, ts_time_t *t, size_t max)
+{
+    harness *h = h_new(NULL, pb);
+    h->drop = drop_a_after_syn;
+    h_app a, b;
+    h_app_init(&a, h, H_A);
+    h_app_init(&b, h, H_B);
+    h_app_listen(&b, 9000, 8);
+    h_app_connect(&a, 0, 9000);
+    h_run_until(h, 100 * S);
+    size_t n = 0;
+    for (size_t i = 0; i < h_nlog(h) && n < max; i++)
+        if (h->log[i].from == H_B && h->log[i].flags == (TS_TH_SYN | TS_TH_ACK))
+            t[n++] = h->log[i].t;
+    h_app_free(&a);
+    h_app_free(&b);
+    h_free(h);
+    return n;
+}
+
+START_TEST(synack_schedules)
+{
+    /* synack_retries 5: 6 SYN-ACKs; syn_linear is for SYNs only (Linux) */
+    const char *pol[] = {"exponential", "linear", "constant"};
+    const ts_time_t want[3][6] = {{0, 1 * S, 3 * S, 7 * S, 15 * S, 31 * S},
+                                  {0, 1 * S, 3 * S, 6 * S, 10 * S, 15 * S},
+                                  {0, 1 * S, 2 * S, 3 * S, 4 * S, 5 * S}};
+    for (int i = 0; i < 3; i++) {
+        ts_params pb = syn_params(pol[i]);
+        pb.syn_linear = 4;
+        ts_time_t t[16];
+        ck_assert_uint_eq(synack_times(&pb, t, 16), 6);
+        for (int k = 0; k < 6; k++) ck_assert_uint_eq(t[k], want[i][k]);
+    }
+    /* and jittered, within 25% of each gap, the same twice */
+    ts_params pb = syn_params("linear");
+    pb.backoff_jitter = 25;
+    ts_time_t t[16], again[16];
+    ck_assert_uint_eq(synack_times(&pb, t, 16), 6);
+    ck_assert_uint_eq(synack_times(&pb, again, 16), 6);
+    size_t moved = 0;
+    for (int k = 1; k < 6; k++) {
+        ts_time_t g = t[k] - t[k - 1], g0 = want[1][k] - want[1][k - 1];
+        ck_assert_uint_ge(g, g0 - g0 / 4);
+        ck_assert_uint_le(g, g0 + g0 / 4);
+        ck_assert_uint_eq(t[k], again[k]);
+        moved += g != g0;
+    }
+    ck_assert_uint_ge(moved, 4);
+}
+END_TEST
+
 /* ---- data RTOs through two stacks ---- */
 
 static bool drop_a_data(harness *h, int from, const h_pkt *p, unsigned idx)
@@ -311,6 +372,7 @@ static Suite *backoff_suite(void)
     tcase_add_test(tc, syn_rto_max_caps_every_policy);
     tcase_add_test(tc, jitter_deterministic_and_within_bounds);
     tcase_add_test(tc, jitter_then_rto_max);
+    tcase_add_test(tc, synack_schedules);
     tcase_add_test(tc, data_linear_schedule);
     tcase_add_test(tc, data_constant_schedule);
     tcase_add_test(tc, data_jitter_within_bounds);

@@ -209,6 +209,38 @@ START_TEST(karn_off_takes_the_ambiguous_sample)
 }
 END_TEST
 
+START_TEST(switch_to_fixed_on_a_live_socket)
+{
+    /* rfc6298 (RTO 200 ms after the handshake) to fixed: rto_init at once, RTTVAR kept
+     * in RFC 6298's convention (no Linux conversion between the two) */
+    ts_params pa;
+    char err[128];
+    ts_params_default(&pa);
+    ck_assert_int_eq(ts_params_set(&pa, "rto_policy", "rfc6298", err, sizeof err), 0);
+    h_conn k;
+    h_conn_open(&k, &(h_conn_opts){.pa = &pa, .delay = 10 * MS});
+    ts_stack *a = k.h->st[H_A];
+    ts_tcp_info ai;
+    ts_sock_info(a, k.ca.sd, &ai);
+    ck_assert_uint_eq(ai.rto, 200 * MS);
+    ck_assert_uint_eq(ai.rttvar, 10 * MS);
+    ck_assert_int_eq(ts_sock_set_param(a, k.ca.sd, "rto_policy", "fixed", err, sizeof err), 0);
+    ts_sock_info(a, k.ca.sd, &ai);
+    ck_assert_uint_eq(ai.rto, 1 * TS_SEC);
+    ck_assert_uint_eq(ai.rttvar, 10 * MS);
+    ck_assert_uint_eq(ai.srtt, 20 * MS);
+    /* and back: the RFC's formula from the kept estimate at the next sample */
+    ck_assert_int_eq(ts_sock_set_param(a, k.ca.sd, "rto_policy", "rfc6298", err, sizeof err), 0);
+    ck_assert_int_eq(ts_send(a, k.ca.sd, "x", 1), 1);
+    h_run_until(k.h, k.h->now + 1 * TS_SEC);
+    ts_sock_info(a, k.ca.sd, &ai);
+    ck_assert_uint_eq(ai.srtt, 20 * MS);
+    ck_assert_uint_eq(ai.rttvar, 7500);
+    ck_assert_uint_eq(ai.rto, 200 * MS);
+    h_conn_free(&k);
+}
+END_TEST
+
 static Suite *rto_policies_suite(void)
 {
     Suite *s = suite_create("rto_policies");
@@ -218,6 +250,7 @@ static Suite *rto_policies_suite(void)
     tcase_add_test(tc, fixed_ignores_samples);
     tcase_add_test(tc, fixed_rto_through_the_stacks);
     tcase_add_test(tc, karn_off_takes_the_ambiguous_sample);
+    tcase_add_test(tc, switch_to_fixed_on_a_live_socket);
     suite_add_tcase(s, tc);
     return s;
 }
