@@ -2,7 +2,8 @@
  * (rto_g) against RFC 6298 2's formula; `fixed` holding rto_init whatever the samples and
  * the handshake say; Karn's rule (RFC 6298 3) switched off: the ACK of a retransmitted
  * segment timed from its first transmission, and the RTO that results, next to the same
- * run with Karn on and with timestamps (whose echo makes the sample unambiguous). */
+ * run with Karn on and with timestamps (whose echo makes the sample unambiguous), and a
+ * retransmitted SYN timed from the first one; a live switch to fixed. */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -209,6 +210,32 @@ START_TEST(karn_off_takes_the_ambiguous_sample)
 }
 END_TEST
 
+START_TEST(karn_off_times_a_retransmitted_syn_from_the_first)
+{
+    /* the first SYN lost, no timestamps: Karn on gives no sample and RFC 6298 5.7's 3 s;
+     * off times the SYN-ACK from the first SYN: R = 1.02 s, so Linux's estimator gives
+     * SRTT 1.02 s + 2 R = 3.06 s */
+    for (int karn = 1; karn >= 0; karn--) {
+        ts_params pa;
+        ts_params_default(&pa);
+        pa.timestamps = false;
+        pa.karn = karn;
+        drops = (dropper){.syns = 1};
+        h_conn k;
+        h_conn_open(&k, &(h_conn_opts){.pa = &pa,
+                                       .delay = 10 * MS,
+                                       .wait = 3 * TS_SEC,
+                                       .drop = drop_hook,
+                                       .user = &drops});
+        ts_tcp_info ai;
+        ts_sock_info(k.h->st[H_A], k.ca.sd, &ai);
+        ck_assert_uint_eq(ai.srtt, karn ? 0 : 1020 * MS);
+        ck_assert_uint_eq(ai.rto, karn ? 3 * TS_SEC : 3060 * MS);
+        h_conn_free(&k);
+    }
+}
+END_TEST
+
 START_TEST(switch_to_fixed_on_a_live_socket)
 {
     /* rfc6298 (RTO 200 ms after the handshake) to fixed: rto_init at once, RTTVAR kept
@@ -250,6 +277,7 @@ static Suite *rto_policies_suite(void)
     tcase_add_test(tc, fixed_ignores_samples);
     tcase_add_test(tc, fixed_rto_through_the_stacks);
     tcase_add_test(tc, karn_off_takes_the_ambiguous_sample);
+    tcase_add_test(tc, karn_off_times_a_retransmitted_syn_from_the_first);
     tcase_add_test(tc, switch_to_fixed_on_a_live_socket);
     suite_add_tcase(s, tc);
     return s;
