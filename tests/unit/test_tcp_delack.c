@@ -215,6 +215,62 @@ START_TEST(pingpong_echo_carries_ack)
 }
 END_TEST
 
+/* A 10 MB bulk transfer A -> B with B's rcvbuf and wscale as given: B's pure ACKs and
+ * A's data segments (first transmissions and any retransmissions). */
+static void bulk_acks(const char *rcvbuf, const char *wscale, size_t *acks, size_t *data)
+{
+    ts_params pa, pb;
+    ts_params_default(&pa);
+    ts_params_default(&pb);
+    char e[128];
+    ck_assert_int_eq(ts_params_set(&pb, "rcvbuf", rcvbuf, e, sizeof e), 0);
+    ck_assert_int_eq(ts_params_set(&pb, "wscale", wscale, e, sizeof e), 0);
+    ck_assert_int_eq(ts_params_set(&pa, "sndbuf", "16777216", e, sizeof e), 0);
+    h_conn x;
+    h_bulk_open(&x, &(h_conn_opts){.pa = &pa, .pb = &pb, .delay = D, .port = PORT}, NULL, 10000000);
+    h_run_until(x.h, x.t0 + 30 * TS_SEC);
+    ck_assert_uint_eq(h_app_check(&x.sb), 10000000);
+    *acks = *data = 0;
+    for (size_t i = 0; i < h_nlog(x.h); i++) {
+        const h_pkt *p = &x.h->log[i];
+        if (p->t < x.t0) continue;
+        if (p->from == H_B && !p->plen && p->flags == TS_TH_ACK) ++*acks;
+        if (p->from == H_A && p->plen) ++*data;
+    }
+    h_conn_free(&x);
+}
+
+/* The receiver's ACK rate in a bulk transfer: Linux ACKs every second full-sized segment
+ * (__tcp_ack_snd_check) once out of quick-ACK mode, and a read by the application sends a
+ * window update only when the window it could offer (at most 65535 << shift) is at least
+ * twice the one offered and that one is at most half the largest (tcp_cleanup_rbuf).
+ * 10,000,000 bytes are 6,907 segments of 1448 bytes (the last 1,304 bytes). B ACKs the
+ * first 16 at once (quick-ACK: min(16, 65,160 / (2 * 1448)) = 16, the SYN-ACK's window; more
+ * data arrives before the quick-ACK budget would be refilled), then every second one:
+ * 16 + (6,907 - 16 - 1) / 2 = 3,461, and the last short segment with A's FIN draws one more
+ * ACK (the FIN is ACKed at once): 3,462 pure ACKs, none of them a window update. Before,
+ * with rcvbuf above 65535 << wscale (16 MiB at wscale 7, which used to be the fixed
+ * default), the window budget always looked twice the capped window: every read sent a
+ * window update, an ACK per segment once rcv_ssthresh had grown (issue 12). */
+START_TEST(bulk_10mb_acks_every_second_segment)
+{
+    static const struct {
+        const char *rcvbuf, *wscale;
+    } cases[] = {
+        {"6291456", "auto"},  /* Linux's default: shift 7 */
+        {"16777216", "auto"}, /* the shift follows the buffer: 9 */
+        {"16777216", "7"},    /* set explicitly: the window capped at 65535 << 7 */
+        {"1048576", "0"},     /* no scaling: 64 KB windows under a 1 MB buffer */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t acks, data;
+        bulk_acks(cases[i].rcvbuf, cases[i].wscale, &acks, &data);
+        ck_assert_msg(data == 6907 && acks == 3462, "rcvbuf %s wscale %s: %zu ACKs for %zu data",
+                      cases[i].rcvbuf, cases[i].wscale, acks, data);
+    }
+}
+END_TEST
+
 static Suite *delack_suite(void)
 {
     Suite *s = suite_create("delack");
@@ -226,6 +282,7 @@ static Suite *delack_suite(void)
     tcase_add_test(tc, out_of_order_and_hole_fill_acked_at_once);
     tcase_add_test(tc, delack_zero_acks_everything_at_once);
     tcase_add_test(tc, pingpong_echo_carries_ack);
+    tcase_add_test(tc, bulk_10mb_acks_every_second_segment);
     suite_add_tcase(s, tc);
     return s;
 }
