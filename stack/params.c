@@ -123,7 +123,10 @@ static const param_def defs[] = {
     X("rfc6298", "RFC 6298 2: SRTT + max(G, 4 RTTVAR), clock granularity 1 ms")
 #define BACKOFF_POLICIES(X) X("exponential", "RFC 6298 5.5: double the RTO per expiry (Linux)")
 #define DELACK_POLICIES(X)                                                                         \
-    X("linux", "Linux: quick-ACK, pingpong and adaptive ATO (RFC 1122 4.2.3.2)")
+    X("linux", "Linux: quick-ACK, pingpong and adaptive ATO (RFC 1122 4.2.3.2)")                   \
+    X("fixed", "RFC 1122 4.2.3.2, RFC 5681 4.2: every delack_segs segments, else after delack")    \
+    X("bsd", "4.4BSD tcp_fasttimo, lwIP tcp_tmr: the ACK at the host's next delack_max tick")      \
+    X("every", "every segment ACKed at once (no delayed ACK)")
 #define CC_POLICIES(X)                                                                             \
     X("newreno", "RFC 5681 + RFC 6582 NewReno, RFC 3465 ABC")                                      \
     X("reno", "RFC 5681 Reno: fast recovery ends at the first new ACK")                            \

@@ -348,7 +348,7 @@ static const struct {
     {"rto_policy", "bsd", "rto_policy: 'bsd' is not a known policy; choose one of: linux rfc6298"},
     {"backoff_policy", "linear",
      "backoff_policy: 'linear' is not a known policy; choose one of: exponential"},
-    {"delack_policy", "x", "delack_policy: 'x' is not a known policy; choose one of: linux"},
+    {"delack_policy", "x", "delack_policy: 'x' is not a known policy; choose one of: linux fixed bsd every"},
     {"recovery", "rack", "recovery: 'rack' is not a known policy; choose one of: sack newreno"},
     {"isn", "4294967296", "isn: '4294967296' is neither 'hash' nor a number 0..4294967295"},
     {"isn", "-1", "isn: '-1' is neither 'hash' nor a number 0..4294967295"},
