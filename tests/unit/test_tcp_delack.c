@@ -449,8 +449,11 @@ static Suite *delack_suite(void)
     tcase_add_test(tc, out_of_order_and_hole_fill_acked_at_once);
     tcase_add_test(tc, delack_zero_acks_everything_at_once);
     tcase_add_test(tc, pingpong_echo_carries_ack);
-    tcase_add_test(tc, bulk_10mb_acks_every_second_segment);
     suite_add_tcase(s, tc);
+    TCase *tb = tcase_create("bulk"); /* four 10 MB transfers: seconds under ASan */
+    tcase_set_timeout(tb, 120);
+    tcase_add_test(tb, bulk_10mb_acks_every_second_segment);
+    suite_add_tcase(s, tb);
     TCase *tp = tcase_create("policies");
     tcase_add_test(tp, bsd_ack_at_next_tick);
     tcase_add_test(tp, bsd_two_segments_at_once_and_period);
