@@ -245,7 +245,7 @@ static void established(ts_stack *s, ts_conn *c, const ts_seg *g)
     if (c->from_cookie) {
         /* no time was kept for the SYN-ACK (the TSecr's low bits are options): no sample,
          * the RTO stays at rto_init */
-    } else if (c->total_retrans == 0) { /* Karn: only an unretransmitted SYN gives a sample */
+    } else if (c->total_retrans == 0 || !ts_karn(c)) { /* Karn: an unretransmitted SYN only */
         c->min_rtt = s->now - c->rtt_timed_at;
         c->rto_ops->sample(c, s->now - c->rtt_timed_at);
         ts_event ev = {.type = TS_EV_RTT_SAMPLE};
@@ -254,8 +254,8 @@ static void established(ts_stack *s, ts_conn *c, const ts_seg *g)
         ev.u.rtt.rttvar = c->rttvar;
         ev.u.rtt.rto = c->rto;
         ts_emit_conn(s, c, &ev);
-    } else {
-        c->rto = c->p.rto_fallback; /* RFC 6298 5.7 */
+    } else if (!c->rto_ops->constant) { /* rto_policy=fixed keeps rto_init */
+        c->rto = c->p.rto_fallback;     /* RFC 6298 5.7 */
     }
     c->synack_retransmitted = c->retries > 1;
     c->retries = 0;

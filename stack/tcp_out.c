@@ -309,7 +309,7 @@ void ts_send_data(ts_stack *s, ts_conn *c, uint32_t seq, uint32_t len, bool rexm
     if (rexmit) {
         c->total_retrans++;
         s->cnt.tcp_retransmits++;
-        if (c->rtt_timing && seq_le(seq, c->rtt_timed_seq)) c->rtt_timing = false; /* Karn */
+        if (c->rtt_timing && seq_le(seq, c->rtt_timed_seq) && ts_karn(c)) c->rtt_timing = false;
     }
     tx_note(s, c, seq, len, rexmit);
     xmit(s, c, seq, flags, len);

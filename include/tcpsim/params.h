@@ -26,11 +26,14 @@ typedef struct ts_params {
     uint32_t syn_linear;     /* first N SYN retransmissions keep syn_rto (0) */
     uint32_t synack_retries; /* SYN-ACK retransmissions (5) */
     uint32_t backoff;        /* RTO multiplier per retry (2) */
+    uint32_t backoff_jitter; /* +-percent of every backed-off timeout, seeded (0 = off) */
     /* Data retransmission (RFC 6298). */
     ts_time_t rto_init;     /* RTO before any sample (1 s) */
     ts_time_t rto_min;      /* lower bound (200 ms; RFC: 1 s) */
     ts_time_t rto_max;      /* upper bound (120 s) */
     ts_time_t rto_fallback; /* RTO after a retransmitted handshake, RFC 6298 5.7 (3 s) */
+    ts_time_t rto_g;        /* rfc6298's clock granularity G, RFC 6298 2 (1 ms) */
+    bool karn;              /* Karn's rule, RFC 6298 3 (on; off: samples from retransmissions) */
     uint32_t retries2;      /* data retransmissions before giving up (15) */
     bool tlp;               /* tail loss probe, RFC 8985 7 (on; needs SACK, as in Linux) */
     ts_time_t user_timeout; /* TCP_USER_TIMEOUT; 0 = off */
@@ -99,6 +102,7 @@ typedef enum {
     TS_PARAM_BOOL,     /* on|off, true|false, yes|no, 1|0 */
     TS_PARAM_POLICY,   /* a registered policy name */
     TS_PARAM_ISN,      /* "hash" or a 32-bit number */
+    TS_PARAM_PERCENT,  /* a whole percentage: "10%" or "10" */
     TS_PARAM_WSCALE,   /* "auto" or a number (wscale) */
 } ts_param_kind;
 

@@ -211,10 +211,13 @@ static const struct {
     {"syn_linear", "4", "4"},
     {"synack_retries", "2", "2"},
     {"backoff", "3", "3"},
+    {"backoff_jitter", "10%", "10%"},
     {"rto_init", "2s", "2s"},
     {"rto_min", "1s", "1s"},
     {"rto_max", "60", "60s"},
     {"rto_fallback", "1s", "1s"},
+    {"rto_g", "100ms", "100ms"},
+    {"karn", "off", "off"},
     {"retries2", "8", "8"},
     {"orphan_retries", "3", "3"},
     {"tlp", "off", "off"},
@@ -345,9 +348,17 @@ static const struct {
     {"keepalive_probes", "256", "keepalive_probes: 256 is out of range 1..255"},
     {"sack", "maybe", "sack: 'maybe' is not a boolean; use on, off, true, false, yes, no, 1 or 0"},
     {"cc", "cubc", "cc: 'cubc' is not a known policy; choose one of: newreno reno cubic"},
-    {"rto_policy", "bsd", "rto_policy: 'bsd' is not a known policy; choose one of: linux rfc6298"},
-    {"backoff_policy", "linear",
-     "backoff_policy: 'linear' is not a known policy; choose one of: exponential"},
+    {"rto_policy", "bsd",
+     "rto_policy: 'bsd' is not a known policy; choose one of: linux rfc6298 fixed"},
+    {"backoff_policy", "fibonacci",
+     "backoff_policy: 'fibonacci' is not a known policy; choose one of: exponential linear "
+     "constant"},
+    {"backoff_jitter", "101", "backoff_jitter: 101 is out of range 0..100"},
+    {"backoff_jitter", "10%%",
+     "backoff_jitter: '10%%' is not a percentage; use e.g. 10% or 10 (0..100)"},
+    {"backoff_jitter", "-5%",
+     "backoff_jitter: '-5%' is not a percentage; use e.g. 10% or 10 (0..100)"},
+    {"rto_g", "0", "rto_g: 0 is out of range 1us..3600s"},
     {"delack_policy", "x",
      "delack_policy: 'x' is not a known policy; choose one of: linux fixed bsd every"},
     {"recovery", "rack", "recovery: 'rack' is not a known policy; choose one of: sack newreno"},
@@ -399,10 +410,13 @@ START_TEST(policy_names)
     ck_assert_ptr_nonnull(n);
     ck_assert_str_eq(n[0], "linux");
     ck_assert_str_eq(n[1], "rfc6298");
-    ck_assert_ptr_null(n[2]);
+    ck_assert_str_eq(n[2], "fixed");
+    ck_assert_ptr_null(n[3]);
     ck_assert_str_eq(ts_policy_names("cc")[1], "reno");
     ck_assert_str_eq(ts_policy_names("cc")[2], "cubic");
     ck_assert_str_eq(ts_policy_names("backoff_policy")[0], "exponential");
+    ck_assert_str_eq(ts_policy_names("backoff_policy")[1], "linear");
+    ck_assert_str_eq(ts_policy_names("backoff_policy")[2], "constant");
     ck_assert_str_eq(ts_policy_names("delack_policy")[0], "linux");
     /* every accepted name resolves in the core's registry */
     for (n = ts_policy_names("rto_policy"); *n; n++) ck_assert_ptr_nonnull(ts_rto_find(*n));
