@@ -46,7 +46,12 @@ typedef struct param_def {
 static const param_def defs[] = {
     /* at most 65535 - 80: IP and TCP headers with full options still fit an IPv4 packet */
     UINTP(mss, 88, 65455, "advertised MSS in bytes, 88..65455 (Linux 1460 for MTU 1500)"),
-    UINTP(wscale, 0, 14, "window scale shift offered, 0..14 (Linux 7 for 6 MiB rmem)"),
+    {{"wscale", TS_PARAM_WSCALE,
+      "window scale shift offered: auto (Linux: the smallest shift that fits rcvbuf, 7 for "
+      "6 MiB) or 0..14"},
+     FIELD(wscale, sizeof(uint32_t)),
+     0,
+     14},
     BOOLP(wscale_on, "offer window scaling (Linux on)"),
     BOOLP(sack, "offer SACK-permitted and send SACK blocks (Linux on)"),
     BOOLP(timestamps, "offer timestamps, RFC 7323 (Linux on)"),
@@ -135,7 +140,10 @@ static const param_def defs[] = {
     X("constant",                                                                                  \
       "no backoff: the RTO (or syn_rto) every time, for comparison; RFC 6298 5.5 asks for one")
 #define DELACK_POLICIES(X)                                                                         \
-    X("linux", "Linux: quick-ACK, pingpong and adaptive ATO (RFC 1122 4.2.3.2)")
+    X("linux", "Linux: quick-ACK, pingpong and adaptive ATO (RFC 1122 4.2.3.2)")                   \
+    X("fixed", "RFC 1122 4.2.3.2, RFC 5681 4.2: every delack_segs segments, else after delack")    \
+    X("bsd", "4.4BSD tcp_fasttimo, lwIP tcp_tmr: the ACK at the host's next delack_max tick")      \
+    X("every", "every segment ACKed at once (no delayed ACK)")
 #define CC_POLICIES(X)                                                                             \
     X("newreno", "RFC 5681 + RFC 6582 NewReno, RFC 3465 ABC")                                      \
     X("reno", "RFC 5681 Reno: fast recovery ends at the first new ACK")                            \
@@ -209,7 +217,7 @@ static void set_name(char *dst, const char *src)
 void ts_params_default(ts_params *p)
 {
     memset(p, 0, sizeof *p);
-    p->mss = 1460, p->wscale = 7;
+    p->mss = 1460, p->wscale = TS_WSCALE_AUTO;
     p->wscale_on = p->sack = p->timestamps = true;
     p->syn_rto = 1 * TS_SEC, p->syn_retries = 6, p->syn_linear = 0, p->synack_retries = 5;
     p->backoff = 2;
@@ -468,6 +476,27 @@ static int set_isn(ts_params *p, const param_def *d, const char *v, char *err, s
     return 0;
 }
 
+static int set_wscale(ts_params *p, const param_def *d, const char *v, char *err, size_t errlen)
+{
+    if (!strcmp(v, "auto")) {
+        p->wscale = TS_WSCALE_AUTO;
+        return 0;
+    }
+    if (set_uint(p, d, v, err, errlen) < 0) {
+        snprintf(err, errlen, "%s: '%s' is neither 'auto' nor a shift 0..14", d->info.name, v);
+        return -1;
+    }
+    return 0;
+}
+
+uint32_t ts_params_wscale(const ts_params *p)
+{
+    if (p->wscale != TS_WSCALE_AUTO) return p->wscale;
+    uint32_t shift = 0; /* Linux tcp_select_initial_window(): halve the space until it fits */
+    for (uint64_t space = p->rcvbuf; space > 65535 && shift < 14; space >>= 1) shift++;
+    return shift;
+}
+
 /* "10%" or "10": a whole percentage (range checked by validation). */
 static int set_percent(ts_params *p, const param_def *d, const char *v, char *err, size_t errlen)
 {
@@ -487,9 +516,10 @@ int ts_params_set(ts_params *p, const char *name, const char *value, char *err, 
 {
     typedef int (*setter)(ts_params *, const param_def *, const char *, char *, size_t);
     static const setter setters[] = {
-        [TS_PARAM_UINT] = set_uint, [TS_PARAM_DURATION] = set_duration,
-        [TS_PARAM_BOOL] = set_bool, [TS_PARAM_POLICY] = set_policy,
-        [TS_PARAM_ISN] = set_isn,   [TS_PARAM_PERCENT] = set_percent,
+        [TS_PARAM_UINT] = set_uint,     [TS_PARAM_DURATION] = set_duration,
+        [TS_PARAM_BOOL] = set_bool,     [TS_PARAM_POLICY] = set_policy,
+        [TS_PARAM_ISN] = set_isn,       [TS_PARAM_PERCENT] = set_percent,
+        [TS_PARAM_WSCALE] = set_wscale,
     };
     const param_def *d = find_def(name);
     if (!d) {
@@ -528,6 +558,12 @@ static void format_value(const ts_params *p, const param_def *d, char *buf, size
     case TS_PARAM_BOOL: snprintf(buf, len, "%s", *(const bool *)f ? "on" : "off"); break;
     case TS_PARAM_POLICY: snprintf(buf, len, "%.*s", TS_POLICY_NAME_MAX, (const char *)f); break;
     case TS_PARAM_PERCENT: snprintf(buf, len, "%" PRIu32 "%%", *(const uint32_t *)f); break;
+    case TS_PARAM_WSCALE:
+        if (p->wscale == TS_WSCALE_AUTO)
+            snprintf(buf, len, "auto");
+        else
+            snprintf(buf, len, "%" PRIu32, p->wscale);
+        break;
     case TS_PARAM_ISN:
         if (p->isn_fixed)
             snprintf(buf, len, "%" PRIu32, p->isn);
@@ -560,7 +596,9 @@ static int check_range(const ts_params *p, const param_def *d, char *err, size_t
 {
     const void *f = cfield(p, d);
     uint64_t v;
-    if (d->info.kind == TS_PARAM_UINT || d->info.kind == TS_PARAM_PERCENT)
+    if (d->info.kind == TS_PARAM_WSCALE && *(const uint32_t *)f == TS_WSCALE_AUTO) return 0;
+    if (d->info.kind == TS_PARAM_UINT || d->info.kind == TS_PARAM_PERCENT ||
+        d->info.kind == TS_PARAM_WSCALE)
         v = *(const uint32_t *)f;
     else if (d->info.kind == TS_PARAM_DURATION)
         v = *(const ts_time_t *)f;

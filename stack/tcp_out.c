@@ -47,7 +47,7 @@ static size_t build_options(ts_stack *s, ts_conn *c, uint8_t flags, uint8_t *opt
         /* a SYN offers what the parameters allow; a SYN-ACK answers what the peer offered */
         o.sackok_on = synack ? c->sack_ok : c->p.sack;
         o.wscale_on = synack ? c->ws_ok : c->p.wscale_on;
-        o.wscale = (uint8_t)c->p.wscale;
+        o.wscale = c->rcv_wscale; /* SYN: the offer (ts_open_active); SYN-ACK: negotiated */
         o.ts_on = synack ? c->ts_ok : c->p.timestamps;
     } else {
         /* RFC 7323 allows TS on a RST; Linux sends nop,nop,TS on the RST of a connection

@@ -8,11 +8,15 @@
 #include "tcpsim/types.h"
 
 #define TS_POLICY_NAME_MAX 16
+/* wscale's "auto": the shift follows rcvbuf (ts_params_wscale), as in Linux. */
+#define TS_WSCALE_AUTO 255u
 
 typedef struct ts_params {
     /* Options offered in the SYN (RFC 7323, RFC 2018), in Linux's order. */
-    uint32_t mss;    /* advertised MSS; 1460 for MTU 1500 */
-    uint32_t wscale; /* window scale shift offered, 0..14 */
+    uint32_t mss; /* advertised MSS; 1460 for MTU 1500 */
+    /* Window scale shift offered, 0..14, or TS_WSCALE_AUTO (the default): chosen from
+     * rcvbuf as Linux's tcp_select_initial_window does (ts_params_wscale). */
+    uint32_t wscale;
     bool wscale_on;  /* offer window scaling at all */
     bool sack;       /* offer SACK-permitted; report SACK blocks */
     bool timestamps; /* offer timestamps (RFC 7323) */
@@ -99,6 +103,7 @@ typedef enum {
     TS_PARAM_POLICY,   /* a registered policy name */
     TS_PARAM_ISN,      /* "hash" or a 32-bit number */
     TS_PARAM_PERCENT,  /* a whole percentage: "10%" or "10" */
+    TS_PARAM_WSCALE,   /* "auto" or a number (wscale) */
 } ts_param_kind;
 
 typedef struct ts_param_info {
@@ -136,6 +141,11 @@ int ts_params_set_kv(ts_params *p, const char *assignment, char *err, size_t err
 
 /* Format one parameter's value as text ("40ms", "on", "7"); -1 if the name is unknown. */
 int ts_params_get(const ts_params *p, const char *name, char *buf, size_t len);
+
+/* The window scale shift to offer: wscale when set to a number, else (auto) Linux's
+ * tcp_select_initial_window: the smallest shift that lets 65535 << shift cover rcvbuf,
+ * at most 14 (RFC 7323 2.3): 7 for Linux's 6 MiB tcp_rmem[2], 9 for 16 MiB. */
+uint32_t ts_params_wscale(const ts_params *p);
 
 /* Check cross-parameter rules (rto_min <= rto_max, wscale <= 14, mss >= 88, ...). */
 int ts_params_validate(const ts_params *p, char *err, size_t errlen);

@@ -12,7 +12,8 @@
 #   plot     plot sweep: well-formed SVG (rendered) with its series, bands, axis titles;
 #            the numbers beside it are pandas' medians and the order-statistic bounds
 #   measure  what the rows say: SYN retransmissions, backoff and connect failures; a
-#            spurious RTO retransmission (the original only late); -D in tcpsim run
+#            spurious RTO retransmission (the original only late); pure ACKs counted as
+#            tcpsim run prints them; -D in tcpsim run
 set -uo pipefail
 mode=$1
 dir=$2
@@ -196,6 +197,18 @@ print(int(d.rexmit_rto), int(d.rexmit_fast + d.rexmit_partial + d.rexmit_rack))'
         [ "$row" = "$rto $fast" ] || fail "seed $seed: sweep says rto, fast = $row; tcpsim run says $rto $fast"
     done
     echo "bulk-loss: RTO and fast retransmissions as tcpsim run reports them (seeds 1-3)"
+    # pure_acks: the segments tcpsim run prints as Flags [.] with no payload, per policy
+    dl=$src/sim/studies/delack-bulk.scn
+    "$TCPSIM" sweep "$dl" --vary policy=linux,every --vary loss=1% -o "$tmp/dl.csv" ||
+        fail "delack-bulk sweep"
+    for pol in linux every; do
+        want=$("$TCPSIM" run "$dl" -D policy=$pol -D loss=1% | grep -c 'Flags \[\.\], .*length 0$')
+        got=$("$py" -c 'import sys, pandas as pd
+d = pd.read_csv(sys.argv[1]).set_index("policy")
+print(int(d.loc[sys.argv[2], "pure_acks"]))' "$tmp/dl.csv" $pol)
+        [ "$got" = "$want" ] || fail "$pol: sweep says $got pure ACKs; tcpsim run prints $want"
+    done
+    echo "delack-bulk: pure ACKs as tcpsim run prints them (linux, every)"
     # tcpsim run -D: the value reaches the file; an undeclared name is refused
     "$TCPSIM" run "$tiny" -q -D loss=0% -D cc=cubic >"$tmp/out" || fail "run -D"
     "$TCPSIM" run "$tiny" -q -D los=1% >/dev/null 2>"$tmp/err" && fail "run -D los accepted"
