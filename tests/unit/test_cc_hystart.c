@@ -38,12 +38,13 @@ typedef struct trace {
 static trace tr;
 
 /* Run the transfer: B's segments ACKed one by one, each R after it went out. */
-static void run(const char *hystart, bool rise)
+static void run_with(const char *const *sets, bool rise)
 {
     ts_params pb;
     char err[160];
     ts_params_default(&pb);
-    ck_assert_int_eq(ts_params_set(&pb, "hystart", hystart, err, sizeof err), 0);
+    for (; *sets; sets += 2)
+        ck_assert_msg(ts_params_set(&pb, sets[0], sets[1], err, sizeof err) == 0, "%s", err);
     harness *h = h_new(NULL, &pb);
     peer pe;
     peer_open(&pe, h, PORT, false, false, R0, 4000); /* 4000 << 7: 512 KB window */
@@ -77,6 +78,12 @@ static void run(const char *hystart, bool rise)
         if (k == 700) break; /* enough: CSS is over by then */
     }
     h_free(h);
+}
+
+static void run(const char *hystart, bool rise)
+{
+    const char *sets[] = {"hystart", hystart, NULL};
+    run_with(sets, rise);
 }
 
 /* The round ends the RFC's windowEnd gives, from the log: a round started by ACK k
@@ -146,6 +153,40 @@ START_TEST(off_ignores_the_rise)
 }
 END_TEST
 
+/* Linux CUBIC's HyStart (tcp_cubic.c hystart_update, hystart_detect=3 as Linux), same
+ * ACKs: delay_min 100 ms, threshold 100 + clamp(100/8, 4, 16) = 112.5 ms. Rounds run
+ * from a reset when SND.UNA passes end_seq (SND.NXT at the reset): ACK 11 (end_seq =
+ * segment 30), ACK 31 at 320 ms (end_seq = segment 70), whose samples are 120 ms. After
+ * HYSTART_MIN_SAMPLES = 8 of them (ACKs 31-38), ACK 39 finds 120 > 112.5: ssthresh =
+ * cwnd before its growth, 10 + 38 = 48 segments. (The ACK train never fires: the ACKs
+ * come in bursts 100 ms and more apart, the train needs them within 2 ms.) */
+START_TEST(linux_hystart_delay_exit)
+{
+    const char *sets[] = {"cc", "cubic", "hystart_detect", "3", NULL};
+    run_with(sets, true);
+    for (uint32_t k = 1; k <= 38; k++) {
+        ck_assert_msg(tr.cwnd[k] == (10 + k) * SMSS, "ACK %u: cwnd %u", k, tr.cwnd[k]);
+        ck_assert_uint_eq(tr.ssthresh[k], UINT32_MAX);
+    }
+    ck_assert_uint_eq(tr.at[39], 320 * TS_MSEC);
+    ck_assert_uint_eq(tr.ssthresh[39], 48 * SMSS);
+    /* that ACK already grows by CUBIC's avoidance (20 bytes here), not slow start's 1000 */
+    ck_assert_uint_eq(tr.cwnd[39], 48 * SMSS + 20);
+}
+END_TEST
+
+/* The same without the rise, and with hystart_detect=0 (tcpsim's default): no exit. */
+START_TEST(linux_hystart_no_rise_no_exit)
+{
+    const char *sets[] = {"cc", "cubic", "hystart_detect", "3", NULL};
+    run_with(sets, false);
+    for (uint32_t k = 1; k <= 200; k++) ck_assert_uint_eq(tr.ssthresh[k], UINT32_MAX);
+    const char *off[] = {"cc", "cubic", NULL};
+    run_with(off, true);
+    for (uint32_t k = 1; k <= 200; k++) ck_assert_uint_eq(tr.ssthresh[k], UINT32_MAX);
+}
+END_TEST
+
 int main(void)
 {
     (void)peer_out, (void)peer_expect; /* peer.h's checks: this suite reads the log itself */
@@ -155,6 +196,8 @@ int main(void)
     tcase_add_test(tc, rtt_rise_enters_css_at_the_rfc_round);
     tcase_add_test(tc, no_rise_is_plain_slow_start);
     tcase_add_test(tc, off_ignores_the_rise);
+    tcase_add_test(tc, linux_hystart_delay_exit);
+    tcase_add_test(tc, linux_hystart_no_rise_no_exit);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }
