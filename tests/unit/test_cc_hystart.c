@@ -36,6 +36,7 @@ typedef struct trace {
 } trace;
 
 static trace tr;
+static ts_time_t t_fall = TS_TIME_NEVER; /* segments sent from then on: R0 again */
 
 /* Run the transfer: B's segments ACKed one by one, each R after it went out. */
 static void run_with(const char *const *sets, bool rise)
@@ -66,7 +67,7 @@ static void run_with(const char *const *sets, bool rise)
             highest = seg;
         }
         ck_assert_msg(highest >= k, "segment %u never sent", k);
-        ts_time_t r = rise && sent[k] - t0 >= T_RISE ? R1 : R0;
+        ts_time_t r = rise && sent[k] - t0 >= T_RISE && sent[k] - t0 < t_fall ? R1 : R0;
         h_run_until(h, sent[k] + r);
         tr.nxt_before[k] = highest;
         tr.at[k] = h->now - t0;
@@ -153,6 +154,31 @@ START_TEST(off_ignores_the_rise)
 }
 END_TEST
 
+/* RFC 9406 4.2: the RTT falls back (segments sent from 440 ms on, after CSS began, see
+ * 100 ms again): a CSS round whose minimum drops below cssBaselineMinRtt (120 ms) was a
+ * spurious exit, and slow start resumes: one SMSS per ACK again, ssthresh never set. */
+START_TEST(rtt_falls_back_resumes_slow_start)
+{
+    t_fall = 440 * TS_MSEC;
+    run("on", true);
+    t_fall = TS_TIME_NEVER;
+    ck_assert_uint_eq(tr.cwnd[71], 81 * SMSS);
+    ck_assert_uint_eq(tr.cwnd[72], 81 * SMSS + SMSS / 4); /* CSS */
+    uint32_t resumed = 0;
+    for (uint32_t k = 73; k <= 700 && !resumed; k++)
+        if (tr.cwnd[k] - tr.cwnd[k - 1] == SMSS) resumed = k;
+    ck_assert_msg(resumed, "slow start never resumed");
+    /* it resumed within round D or the next: before ACK 232 (round E's end) */
+    ck_assert_uint_lt(resumed, 232);
+    for (uint32_t k = resumed; k <= 700; k++) {
+        ck_assert_uint_eq(tr.ssthresh[k], UINT32_MAX);
+        ck_assert_uint_ge(tr.cwnd[k] - tr.cwnd[k - 1], SMSS / 4); /* SS or CSS again */
+    }
+    printf("hystart++: CSS at ACK 71, slow start again from ACK %u (t=%.0f ms)\n", resumed,
+           (double)tr.at[resumed] / TS_MSEC);
+}
+END_TEST
+
 /* Linux CUBIC's HyStart (tcp_cubic.c hystart_update, hystart_detect=3 as Linux), same
  * ACKs: delay_min 100 ms, threshold 100 + clamp(100/8, 4, 16) = 112.5 ms. Rounds run
  * from a reset when SND.UNA passes end_seq (SND.NXT at the reset): ACK 11 (end_seq =
@@ -196,6 +222,7 @@ int main(void)
     tcase_add_test(tc, rtt_rise_enters_css_at_the_rfc_round);
     tcase_add_test(tc, no_rise_is_plain_slow_start);
     tcase_add_test(tc, off_ignores_the_rise);
+    tcase_add_test(tc, rtt_falls_back_resumes_slow_start);
     tcase_add_test(tc, linux_hystart_delay_exit);
     tcase_add_test(tc, linux_hystart_no_rise_no_exit);
     suite_add_tcase(s, tc);
