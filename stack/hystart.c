@@ -56,9 +56,11 @@ static bool rfc_on(const ts_conn *c)
     return c->p.hystart;
 }
 
+extern const ts_cc_ops ts_cc_cubic; /* cc_cubic.c: Linux's HyStart is CUBIC's */
+
 static bool linux_on(const ts_conn *c)
 {
-    return !c->p.hystart && c->p.hystart_detect && !strcmp(c->p.cc, "cubic");
+    return !c->p.hystart && c->p.hystart_detect && c->cc_ops == &ts_cc_cubic;
 }
 
 void ts_hystart_init(ts_conn *c)
