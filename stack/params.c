@@ -54,6 +54,8 @@ static const param_def defs[] = {
      14},
     BOOLP(wscale_on, "offer window scaling (Linux on)"),
     BOOLP(sack, "offer SACK-permitted and send SACK blocks (Linux on)"),
+    BOOLP(dsack, "report duplicate data in a D-SACK block, RFC 2883, when SACK was negotiated "
+                 "(Linux tcp_dsack on)"),
     BOOLP(timestamps, "offer timestamps, RFC 7323 (Linux on)"),
     DURP(syn_rto, 1, 3600 * TS_SEC, "first SYN / SYN-ACK retransmission timeout (Linux 1s)"),
     UINTP(syn_retries, 0, 127, "SYN retransmissions before ETIMEDOUT (Linux 6)"),
@@ -95,6 +97,11 @@ static const param_def defs[] = {
     UINTP(init_cwnd, 1, 1000, "initial congestion window in segments (Linux 10)"),
     UINTP(abc, 0, 1000,
           "slow start: at most this many SMSS per ACK (RFC 5681: 1; RFC 3465: 2; Linux: 0, all)"),
+    BOOLP(hystart, "HyStart++ (RFC 9406): leave slow start on an RTT rise, through Conservative "
+                   "Slow Start, for every cc (off; Linux has none)"),
+    UINTP(hystart_detect, 0, 3,
+          "with cc=cubic and hystart off: Linux CUBIC's HyStart, 1 ACK train + 2 delay "
+          "(tcp_cubic hystart_detect; Linux 3, tcpsim 0)"),
     BOOLP(unsent_ack_reply,
           "answer an ACK of unsent data with an ACK (on; Linux before 2026 dropped it: off)"),
     DURP(invalid_ratelimit, 0, 3600 * TS_SEC,
@@ -218,7 +225,7 @@ void ts_params_default(ts_params *p)
 {
     memset(p, 0, sizeof *p);
     p->mss = 1460, p->wscale = TS_WSCALE_AUTO;
-    p->wscale_on = p->sack = p->timestamps = true;
+    p->wscale_on = p->sack = p->dsack = p->timestamps = true;
     p->syn_rto = 1 * TS_SEC, p->syn_retries = 6, p->syn_linear = 0, p->synack_retries = 5;
     p->backoff = 2;
     p->rto_init = 1 * TS_SEC, p->rto_min = 200 * TS_MSEC, p->rto_max = 120 * TS_SEC;

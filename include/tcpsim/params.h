@@ -19,6 +19,7 @@ typedef struct ts_params {
     uint32_t wscale;
     bool wscale_on;  /* offer window scaling at all */
     bool sack;       /* offer SACK-permitted; report SACK blocks */
+    bool dsack;      /* report duplicates in a D-SACK block, RFC 2883 (on, as Linux) */
     bool timestamps; /* offer timestamps (RFC 7323) */
     /* Handshake retransmission. */
     ts_time_t syn_rto;       /* first SYN / SYN-ACK RTO (1 s) */
@@ -72,6 +73,11 @@ typedef struct ts_params {
      * 1 = RFC 5681 (tcpsim's default), 2 = RFC 3465; 0 = no limit, up to ssthresh, as
      * Linux's tcp_slow_start (the packetdrill profile). */
     uint32_t abc;
+    /* Slow start's exit before a loss (stack/hystart.c): HyStart++ (RFC 9406) for every
+     * cc (off), or with cc=cubic Linux's own HyStart, hystart_detect a bit mask as Linux's
+     * module parameter (1 ACK train, 2 delay; 0 = none, tcpsim's default; Linux 3). */
+    bool hystart;
+    uint32_t hystart_detect;
     bool limited_transmit; /* RFC 3042: a new segment on each of the first 2 dupACKs (on) */
     /* Buffers. */
     uint32_t rcvbuf;  /* receive buffer limit, bytes */
