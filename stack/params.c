@@ -265,12 +265,13 @@ static const char *const prof_rfc[] = {
     "quickack=off",       NULL};
 /* The founding chapter's host: 5 SYNs (4 retransmissions), giving up about 31 s in. */
 static const char *const prof_textbook[] = {"syn_retries=4", NULL};
-/* packetdrill's sysctls, on the Linux its scripts were recorded on: CUBIC (its default),
- * slow start by segments delivered (abc=0, tcp_slow_start), and no reply to an ACK of
- * unsent data (the 2026 change came after them; ts_recent/invalid_ack expects silence). */
+/* packetdrill's sysctls, on the Linux its scripts were recorded on: CUBIC (its default)
+ * with its HyStart (tcp_cubic's hystart_detect=3, also its default), slow start by segments
+ * delivered (abc=0, tcp_slow_start), and no reply to an ACK of unsent data (the 2026 change
+ * came after them; ts_recent/invalid_ack expects silence). */
 static const char *const prof_packetdrill[] = {
-    "wscale=8", "rcvbuf=15728640", "syn_retries=5", "cc=cubic", "abc=0", "unsent_ack_reply=off",
-    NULL};
+    "wscale=8",         "rcvbuf=15728640", "syn_retries=5",        "cc=cubic",
+    "hystart_detect=3", "abc=0",           "unsent_ack_reply=off", NULL};
 
 static const profile profiles[] = {
     {"linux", prof_none},        {"linux65", prof_linux65},         {"rfc", prof_rfc},
