@@ -21,6 +21,7 @@
 #define TS_SACK_MAX   32 /* SACKed ranges the sender's scoreboard holds (RFC 6675) */
 #define TS_RXT_MAX    32 /* hole retransmissions remembered per recovery (RACK, RFC 8985) */
 #define TS_TXM_MAX    8  /* first-transmission marks kept for timestamp checks */
+#define TS_UNDO_RTX   8  /* retransmitted ranges an undo record keeps (RFC 3708) */
 
 /* Sequence arithmetic modulo 2^32 (RFC 9293 3.4): valid across the wrap. */
 static inline bool seq_lt(uint32_t a, uint32_t b)
@@ -220,19 +221,23 @@ struct ts_conn {
      * what to restore, and which retransmissions are outstanding. tcp_out.c counts each
      * retransmission of the episode's data into it (ts_undo_note_rexmit). */
     struct ts_undo {
-        bool armed;             /* the episode may still be undone */
-        bool rto;               /* it began with an RTO (else a fast retransmit) */
-        uint32_t marker, high;  /* SND.UNA and SND.MAX when it began: its data */
-        uint32_t cwnd, ssthresh; /* before the congestion response (Linux prior_cwnd) */
-        uint32_t pipe_prev;     /* RFC 4015 (DET): max(FlightSize, ssthresh) */
+        bool armed;                    /* the episode may still be undone */
+        bool rto;                      /* it began with an RTO (else a fast retransmit) */
+        uint32_t marker, high;         /* SND.UNA and SND.MAX when it began: its data */
+        uint32_t cwnd, ssthresh;       /* before the congestion response (Linux prior_cwnd) */
+        uint32_t pipe_prev;            /* RFC 4015 (DET): max(FlightSize, ssthresh) */
         ts_time_t srtt_prev, rto_prev; /* RFC 4015 (DET): the estimator before it */
-        uint32_t nrtx;          /* segments of its data retransmitted */
-        uint32_t retrans;       /* ... not yet reported duplicate by a D-SACK */
-        uint32_t rtx_ts;        /* RFC 3522 RetransmitTS: TSval of the first one */
+        struct ts_undo_rtx {
+            uint32_t start, end;
+        } rtx[TS_UNDO_RTX]; /* what it retransmitted (when full, the last range grows) */
+        uint32_t rtx_n;
+        uint32_t nrtx;    /* segments of its data retransmitted */
+        uint32_t retrans; /* ... not yet reported duplicate by a D-SACK */
+        uint32_t rtx_ts;  /* RFC 3522 RetransmitTS: TSval of the first one */
         bool rtx_ts_set;
-        bool eifel_done;        /* its first acceptable ACK was checked (RFC 3522 3) */
-        uint8_t frto;           /* RFC 5682: 0 off, 2 or 3: waiting in that step */
-        bool rto_adapt;         /* RFC 4015: reinitialize the RTO at the next RTT sample */
+        bool eifel_done; /* its first acceptable ACK was checked (RFC 3522 3) */
+        uint8_t frto;    /* RFC 5682: 0 off, 2 or 3: waiting in that step */
+        bool rto_adapt;  /* RFC 4015: reinitialize the RTO at the next RTT sample */
     } undo;
     /* Proportional rate reduction (RFC 6937), bytes. */
     uint32_t prr_delivered, prr_out, recover_fs;
@@ -467,6 +472,13 @@ static inline void ts_undo_note_rexmit(ts_conn *c, uint32_t seq, uint32_t len, u
     uint32_t segs = (len + mss - 1) / mss;
     u->nrtx += segs;
     u->retrans += segs;
+    struct ts_undo_rtx *last = u->rtx_n ? &u->rtx[u->rtx_n - 1] : NULL;
+    if (last && seq_le(last->start, seq) && seq_le(seq, last->end))
+        last->end = seq_max(last->end, seq + len); /* go-back-N: one growing range */
+    else if (u->rtx_n < TS_UNDO_RTX)
+        u->rtx[u->rtx_n++] = (struct ts_undo_rtx){seq, seq + len};
+    else
+        last->end = seq_max(last->end, seq + len), last->start = seq_min(last->start, seq);
     if (!u->rtx_ts_set) u->rtx_ts = tsval, u->rtx_ts_set = true;
 }
 

@@ -362,9 +362,12 @@ static void undo(ts_stack *s, ts_conn *c, ts_undo_kind kind, uint32_t acked)
         if (c->cwnd < u->cwnd) c->cwnd = u->cwnd;
         if (c->ssthresh < u->ssthresh) c->ssthresh = u->ssthresh;
     }
-    if (kind == TS_UNDO_FRTO) s->cnt.tcp_spurious_rto_undo++;
-    else if (kind == TS_UNDO_EIFEL) (u->rto ? s->cnt.tcp_loss_undo++ : s->cnt.tcp_full_undo++);
-    else s->cnt.tcp_dsack_undo++;
+    if (kind == TS_UNDO_FRTO)
+        s->cnt.tcp_spurious_rto_undo++;
+    else if (kind == TS_UNDO_EIFEL)
+        (u->rto ? s->cnt.tcp_loss_undo++ : s->cnt.tcp_full_undo++);
+    else
+        s->cnt.tcp_dsack_undo++;
     if (u->rto && seq_lt(c->snd_nxt, c->snd_max)) c->snd_nxt = c->snd_max;
     if (c->ca_state == TS_CA_RECOVERY || c->ca_state == TS_CA_LOSS) {
         recovery_done(c);
@@ -393,7 +396,8 @@ static bool has_dsack(const ts_ack_info *a)
 
 /* A D-SACK arrived: RACK's reordering window widens once per round trip that brings one
  * (RFC 8985 6.2 step 4), and the segments of the undo record's retransmissions it covers
- * were duplicates (RFC 3708 2). Nothing of it reaches the scoreboard: the data was
+ * were duplicates (RFC 3708 2); a D-SACK of data not retransmitted (a duplicate the
+ * network made) counts for nothing. Nothing of it reaches the scoreboard: the data was
  * already ACKed or SACKed (ts_loss_ack passes the other blocks only). */
 static void dsack_in(ts_stack *s, ts_conn *c, const ts_sack_block *d)
 {
@@ -407,11 +411,14 @@ static void dsack_in(ts_stack *s, ts_conn *c, const ts_sack_block *d)
         c->reo_wnd_persist = 16;
     }
     struct ts_undo *u = &c->undo;
-    uint32_t lo = seq_max(d->start, u->marker), hi = seq_min(d->end, u->high);
-    if (!u->armed || !u->retrans || !seq_lt(lo, hi)) return;
+    if (!u->armed || !u->retrans) return;
     uint32_t mss = c->snd_mss ? c->snd_mss : 536;
-    uint32_t segs = (hi - lo + mss - 1) / mss;
-    u->retrans -= segs < u->retrans ? segs : u->retrans;
+    for (uint32_t i = 0; i < u->rtx_n && u->retrans; i++) {
+        uint32_t lo = seq_max(d->start, u->rtx[i].start), hi = seq_min(d->end, u->rtx[i].end);
+        if (!seq_lt(lo, hi)) continue;
+        uint32_t segs = (hi - lo + mss - 1) / mss;
+        u->retrans -= segs < u->retrans ? segs : u->retrans;
+    }
 }
 
 /* RFC 3522 Eifel detection, at the first acceptable ACK that covers the episode's first
@@ -485,7 +492,6 @@ static void frto_ack(ts_stack *s, ts_conn *c, const ts_ack_info *a, bool orig_sa
 
 void ts_loss_ack(ts_stack *s, ts_conn *c, const ts_ack_info *a)
 {
-    uint32_t before = c->cwnd;
     bool dsack = c->state != TS_SYN_RECEIVED && has_dsack(a);
     ts_ack_info b = *a; /* the D-SACK block never reaches the scoreboard */
     if (dsack) {
@@ -498,6 +504,7 @@ void ts_loss_ack(ts_stack *s, ts_conn *c, const ts_ack_info *a)
         sack_ack(s, c, &b);
     else if (b.dup)
         dupack(s, c);
+    uint32_t before = c->cwnd; /* sack_ack and dupack report their own changes */
     eifel_check(s, c, &b, dsack);
     if (c->undo.armed && c->undo.frto)
         frto_ack(s, c, &b, frto3 && ts_sack_below(c, c->undo.high) > orig0);

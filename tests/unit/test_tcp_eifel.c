@@ -80,9 +80,9 @@ START_TEST(spurious_rto_by_tsecr)
     ts_tcp_info ti = info(&pe);
     ck_assert_int_eq(ti.ca_state, TS_CA_OPEN);
     ck_assert_uint_eq(cnt(&pe)->tcp_loss_undo, 1);
-    ck_assert_uint_eq(ti.ssthresh, UINT32_MAX);   /* pipe_prev: ssthresh was infinite */
-    ck_assert_uint_eq(ti.cwnd, 9 * M + M);        /* FlightSize + bytes_acked */
-    ck_assert_uint_eq(peer_out(&pe, n0), 1);      /* one new segment, no go-back */
+    ck_assert_uint_eq(ti.ssthresh, UINT32_MAX); /* pipe_prev: ssthresh was infinite */
+    ck_assert_uint_eq(ti.cwnd, 9 * M + M);      /* FlightSize + bytes_acked */
+    ck_assert_uint_eq(peer_out(&pe, n0), 1);    /* one new segment, no go-back */
     peer_expect(&pe, n0, 1 + 10 * M, 1 + 11 * M, TS_TH_ACK, rto_at + D);
     /* the RTO from the next sample (310 ms by the echo): SRTT 310 ms, RTTVAR 155 ms */
     peer_send(&pe, 1, 1 + 2 * M, TS_TH_ACK, WIN, NULL, 0, 0);

@@ -39,7 +39,8 @@ static ts_time_t open_to_rto(peer *pe, bool sack, bool frto)
     char err[128];
     ck_assert_int_eq(ts_params_set(&pb, "frto", frto ? "on" : "off", err, sizeof err), 0);
     ck_assert_int_eq(ts_params_set(&pb, "eifel", "off", err, sizeof err), 0);
-    ck_assert_int_eq(ts_params_set(&pb, "tlp", "off", err, sizeof err), 0); /* the RTO, not a probe */
+    ck_assert_int_eq(ts_params_set(&pb, "tlp", "off", err, sizeof err),
+                     0); /* the RTO, not a probe */
     harness *h = h_new(NULL, &pb);
     peer_open(pe, h, PORT, sack, false, RTT, WIN);
     static uint8_t buf[20000];
@@ -207,7 +208,7 @@ START_TEST(frto_off_goes_back_at_once)
     peer_send(&pe, 1, 1001, TS_TH_ACK, WIN, NULL, 0, 0);
     peer_send(&pe, 1, 2001, TS_TH_ACK, WIN, NULL, 0, 0);
     ck_assert_int_eq(info(&pe).ca_state, TS_CA_OPEN);
-    ck_assert_uint_eq(info(&pe).ssthresh, 5000); /* conventional: nothing undone */
+    ck_assert_uint_eq(info(&pe).ssthresh, 5000);          /* conventional: nothing undone */
     ck_assert_uint_eq(info(&pe).snd_max - pe.iss, 10001); /* no new data: going back */
     ck_assert_uint_eq(cnt(&pe)->tcp_spurious_rto_undo, 0);
     h_free(h);
