@@ -151,6 +151,10 @@ struct ts_conn {
     ts_sack_block ooo[TS_OOO_MAX];                 /* ranges held past rcv_nxt, sorted by start */
     ts_sack_block sack_recent[TS_MAX_SACK_BLOCKS]; /* most recent first (RFC 2018 4) */
     uint32_t sack_recent_n;
+    /* RFC 2883: a duplicate range to report as the first SACK block of the next ACK
+     * (once), when SACK was negotiated and the dsack parameter is on */
+    bool dsack_pending;
+    ts_sack_block dsack;
     bool fin_rcvd; /* the FIN was reached in order */
     bool fin_ooo;  /* a FIN arrived beyond a hole */
     uint32_t fin_ooo_seq;
@@ -427,7 +431,12 @@ uint32_t ts_rcv_space(const ts_conn *c); /* bytes that may arrive past rcv_nxt n
 /* Take in-window payload; returns true if it was in order (advanced rcv_nxt). */
 int ts_rcv_data(ts_stack *s, ts_conn *c, uint32_t seq, const uint8_t *data, uint32_t len,
                 bool *in_order, bool *filled_hole);
-size_t ts_rcv_sack_blocks(const ts_conn *c, ts_sack_block *out, size_t max);
+/* The SACK blocks of the next ACK: the D-SACK block first (RFC 2883 4) if one is
+ * pending, then the out-of-order ranges (RFC 2018 4). *dsack: whether out[0] is it. */
+size_t ts_rcv_sack_blocks(const ts_conn *c, ts_sack_block *out, size_t max, bool *dsack);
+/* A segment left of the window ([seq, end) in sequence space, FIN included) arrived: note
+ * what of it lies below RCV.NXT as a duplicate for the next ACK's D-SACK block. */
+void ts_rcv_dup(ts_conn *c, uint32_t seq, uint32_t end);
 bool ts_rcv_window_update_due(const ts_conn *c); /* after a read: send a window update? */
 
 /* tcp_rtx_slot.c: the retransmission timer slot: the RTO or the tail loss probe. */

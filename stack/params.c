@@ -45,6 +45,8 @@ static const param_def defs[] = {
     UINTP(wscale, 0, 14, "window scale shift offered, 0..14 (Linux 7 for 6 MiB rmem)"),
     BOOLP(wscale_on, "offer window scaling (Linux on)"),
     BOOLP(sack, "offer SACK-permitted and send SACK blocks (Linux on)"),
+    BOOLP(dsack, "report duplicate data in a D-SACK block, RFC 2883, when SACK was negotiated "
+                 "(Linux tcp_dsack on)"),
     BOOLP(timestamps, "offer timestamps, RFC 7323 (Linux on)"),
     DURP(syn_rto, 1, 3600 * TS_SEC, "first SYN / SYN-ACK retransmission timeout (Linux 1s)"),
     UINTP(syn_retries, 0, 127, "SYN retransmissions before ETIMEDOUT (Linux 6)"),
@@ -199,7 +201,7 @@ void ts_params_default(ts_params *p)
 {
     memset(p, 0, sizeof *p);
     p->mss = 1460, p->wscale = 7;
-    p->wscale_on = p->sack = p->timestamps = true;
+    p->wscale_on = p->sack = p->dsack = p->timestamps = true;
     p->syn_rto = 1 * TS_SEC, p->syn_retries = 6, p->syn_linear = 0, p->synack_retries = 5;
     p->backoff = 2;
     p->rto_init = 1 * TS_SEC, p->rto_min = 200 * TS_MSEC, p->rto_max = 120 * TS_SEC;

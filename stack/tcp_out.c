@@ -53,10 +53,14 @@ static size_t build_options(ts_stack *s, ts_conn *c, uint8_t flags, uint8_t *opt
         /* RFC 7323 allows TS on a RST; Linux sends nop,nop,TS on the RST of a connection
          * that negotiated timestamps (packetdrill ts_recent/reset_tsval.pkt) */
         o.ts_on = c->ts_ok;
-        if (c->sack_ok && c->ooo_n && !(flags & TS_TH_RST))
-            o.nsack = (uint8_t)ts_rcv_sack_blocks(c, o.sack, TS_MAX_SACK_BLOCKS);
+        bool dsack = false;
+        if (c->sack_ok && (c->ooo_n || c->dsack_pending) && !(flags & TS_TH_RST))
+            o.nsack = (uint8_t)ts_rcv_sack_blocks(c, o.sack, TS_MAX_SACK_BLOCKS, &dsack);
         size_t fixed = o.ts_on ? TS_TS_OPT_LEN : 0;
         while (o.nsack && fixed + 4 + 8u * o.nsack > max_len) o.nsack--;
+        /* RFC 2883 4 (3): a D-SACK block goes out in one ACK only (Linux clears it once
+         * written); one that did not fit waits for the next */
+        if (dsack && o.nsack) c->dsack_pending = false;
     }
     if (o.ts_on) {
         o.tsval = ts_now_ms(s) + c->ts_offset;

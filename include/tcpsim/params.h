@@ -15,6 +15,7 @@ typedef struct ts_params {
     uint32_t wscale; /* window scale shift offered, 0..14 */
     bool wscale_on;  /* offer window scaling at all */
     bool sack;       /* offer SACK-permitted; report SACK blocks */
+    bool dsack;      /* report duplicates in a D-SACK block, RFC 2883 (on, as Linux) */
     bool timestamps; /* offer timestamps (RFC 7323) */
     /* Handshake retransmission. */
     ts_time_t syn_rto;       /* first SYN / SYN-ACK RTO (1 s) */

@@ -203,6 +203,7 @@ static const struct {
     {"wscale", "14", "14"},
     {"wscale_on", "off", "off"},
     {"sack", "no", "off"},
+    {"dsack", "off", "off"},
     {"timestamps", "false", "off"},
     {"syn_rto", "1500ms", "1.5s"},
     {"syn_retries", "4", "4"},
