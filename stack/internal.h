@@ -378,6 +378,14 @@ uint32_t ts_isn(ts_stack *s, const ts_conn *c);
 int ts_conn_policies(ts_conn *c, char *err, size_t errlen);
 void ts_timer_set(ts_stack *s, ts_conn *c, ts_timer_kind k, ts_time_t when);
 void ts_timer_clear(ts_stack *s, ts_conn *c, ts_timer_kind k);
+/* Karn's rule (RFC 6298 3) holds: the karn parameter is on, or timestamps are (their echo
+ * names the transmission, so a retransmission's ACK is timed unambiguously, tcp_ack.c).
+ * Off: the timing of a segment survives its retransmission (tcp_out.c, tcp_timer.c) and
+ * its ACK is timed from the ORIGINAL transmission, as Karn & Partridge's ambiguity. */
+static inline bool ts_karn(const ts_conn *c)
+{
+    return c->p.karn || c->ts_ok;
+}
 static inline bool ts_timer_on(const ts_conn *c, ts_timer_kind k)
 {
     return c->timer[k] != TS_TIME_NEVER;
@@ -441,6 +449,9 @@ bool ts_rcv_window_update_due(const ts_conn *c); /* after a read: send a window 
 
 /* tcp_rtx_slot.c: the retransmission timer slot: the RTO or the tail loss probe. */
 void ts_rto_arm(ts_stack *s, ts_conn *c);
+/* The timeout after the n-th consecutive expiry: backoff policy, backoff_jitter, rto_max. */
+ts_time_t ts_backoff_timeout(const ts_stack *s, const ts_conn *c, ts_time_t base, uint32_t n,
+                             uint32_t linear);
 /* Arm the tail loss probe in place of the RTO if RFC 8985 7.2 allows one; `advanced`:
  * an ACK just advanced SND.UNA (cap at a full RTO), else cap at the RTO's time left. */
 void ts_tlp_arm(ts_stack *s, ts_conn *c, bool advanced);

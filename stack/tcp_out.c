@@ -47,7 +47,7 @@ static size_t build_options(ts_stack *s, ts_conn *c, uint8_t flags, uint8_t *opt
         /* a SYN offers what the parameters allow; a SYN-ACK answers what the peer offered */
         o.sackok_on = synack ? c->sack_ok : c->p.sack;
         o.wscale_on = synack ? c->ws_ok : c->p.wscale_on;
-        o.wscale = (uint8_t)c->p.wscale;
+        o.wscale = c->rcv_wscale; /* SYN: the offer (ts_open_active); SYN-ACK: negotiated */
         o.ts_on = synack ? c->ts_ok : c->p.timestamps;
     } else {
         /* RFC 7323 allows TS on a RST; Linux sends nop,nop,TS on the RST of a connection
@@ -313,7 +313,7 @@ void ts_send_data(ts_stack *s, ts_conn *c, uint32_t seq, uint32_t len, bool rexm
     if (rexmit) {
         c->total_retrans++;
         s->cnt.tcp_retransmits++;
-        if (c->rtt_timing && seq_le(seq, c->rtt_timed_seq)) c->rtt_timing = false; /* Karn */
+        if (c->rtt_timing && seq_le(seq, c->rtt_timed_seq) && ts_karn(c)) c->rtt_timing = false;
         ts_undo_note_rexmit(c, seq, len, ts_now_ms(s) + c->ts_offset);
     }
     tx_note(s, c, seq, len, rexmit);

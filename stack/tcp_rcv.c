@@ -202,13 +202,24 @@ size_t ts_rcv_sack_blocks(const ts_conn *c, ts_sack_block *out, size_t max, bool
     return n + *dsack;
 }
 
-/* After the application read: is the opened window worth an ACK (it at least doubled)?
- * The caller (socket.c, above tcp_out.c) sends it: the receive stream does not send. */
+/* After the application read: is the opened window worth an ACK now? Linux's
+ * tcp_cleanup_rbuf(): only while the window now offered is at most half the largest we
+ * could offer (window_clamp: the buffer, and no more than 65535 << shift, RFC 7323 2.3),
+ * and when the window we would offer (__tcp_select_window) is at least twice it. RFC 1122
+ * 4.2.3.3 and RFC 9293 3.8.6.2.2 ask for an update only when the window grows by a
+ * significant amount. The largest offer matters: comparing with the buffer alone, a
+ * window capped by the scale (8 MiB at shift 7 under a 16 MiB buffer) stays below half the
+ * budget, and every read would send a window update: an ACK per segment in a bulk
+ * transfer. The caller (socket.c, above tcp_out.c) sends it: the receive stream does not. */
 bool ts_rcv_window_update_due(const ts_conn *c)
 {
     if (c->state != TS_ESTABLISHED && c->state != TS_FIN_WAIT_1 && c->state != TS_FIN_WAIT_2)
         return false;
-    uint32_t cur = ts_rcv_space(c);
-    uint32_t budget = window_budget(c);
+    uint64_t max_field = (uint64_t)65535 << (c->ws_ok ? c->rcv_wscale : 0);
+    uint64_t clamp = c->p.rcvbuf < max_field ? c->p.rcvbuf : max_field;
+    uint64_t cur = ts_rcv_space(c);
+    if (2 * cur > clamp) return false;
+    uint64_t budget = window_budget(c);
+    if (budget > clamp) budget = clamp;
     return budget >= c->rcv_mss && budget >= 2 * cur;
 }
