@@ -22,6 +22,7 @@
 #define TS_RXT_MAX    32 /* hole retransmissions remembered per recovery (RACK, RFC 8985) */
 #define TS_TXM_MAX    8  /* first-transmission marks kept for timestamp checks */
 #define TS_UNDO_RTX   8  /* retransmitted ranges an undo record keeps (RFC 3708) */
+#define TS_HS_MARKS   32 /* send-time ranges kept for HyStart's RTT samples */
 
 /* Sequence arithmetic modulo 2^32 (RFC 9293 3.4): valid across the wrap. */
 static inline bool seq_lt(uint32_t a, uint32_t b)
@@ -94,6 +95,28 @@ static inline uint32_t seg_seqlen(const ts_seg *g)
 {
     return g->len + !!(g->flags & TS_TH_SYN) + !!(g->flags & TS_TH_FIN);
 }
+
+/* HyStart++ (RFC 9406) and Linux CUBIC's HyStart (hystart.c): when data first went out
+ * (a ring of ranges), the rounds and their minimum RTTs. */
+typedef struct ts_hystart {
+    struct ts_hs_mark {
+        uint32_t start, end; /* [start, end) went out at t */
+        ts_time_t t;
+    } mark[TS_HS_MARKS];
+    uint8_t head, n;
+    bool round_on; /* a round has started */
+    bool in_css;   /* RFC 9406 Conservative Slow Start */
+    bool found;    /* Linux: slow start's exit was found */
+    bool rtx_on;   /* data was retransmitted, none beyond rtx_high (Karn) */
+    uint32_t rtx_high;
+    uint8_t css_rounds;
+    uint32_t css_entries; /* times CSS was entered (for tests) */
+    uint32_t window_end, samples;
+    ts_time_t last_round_min, cur_round_min, css_baseline;
+    /* Linux's hystart_update state */
+    uint32_t end_seq, sample_cnt;
+    ts_time_t round_start, last_ack, curr_rtt, delay_min;
+} ts_hystart;
 
 struct ts_conn {
     uint32_t id;
@@ -194,6 +217,7 @@ struct ts_conn {
     ts_ca_state ca_state; /* OPEN, DISORDER, RECOVERY (fast recovery), LOSS (after an RTO) */
     bool sack_rec;        /* SACK recovery (RFC 6675), else NewReno: chosen by ts_loss_policy */
     _Alignas(TS_CC_PRIV_ALIGN) unsigned char cc_priv[TS_CC_PRIV_SIZE]; /* the cc's own state */
+    ts_hystart hs; /* slow start's exit, for every cc (hystart.c) */
     /* SACK scoreboard (RFC 6675, tcp_sack.c): SACKed ranges above SND.UNA, sorted. */
     ts_sack_block sb[TS_SACK_MAX];
     uint32_t sb_n;
@@ -431,6 +455,15 @@ void ts_ack_input(ts_stack *s, ts_conn *c, const ts_seg *g);
 /* tcp_in.c */
 /* A checked IPv4 packet addressed to us, protocol TCP. */
 void ts_tcp_input(ts_stack *s, const ts_ip4_view *ip);
+
+/* hystart.c: slow start's exit before a loss (HyStart++, RFC 9406; Linux CUBIC's HyStart). */
+void ts_hystart_init(ts_conn *c);
+/* Data [seq, end) went out now (tcp_out.c): its send time, for the RTT samples. */
+void ts_hystart_sent(ts_conn *c, uint32_t seq, uint32_t end, bool rexmit, ts_time_t now);
+/* SND.UNA advanced from una0 (tcp_loss.c, before the cc's on_ack): sample, rounds. */
+void ts_hystart_ack(ts_conn *c, uint32_t una0, ts_time_t now);
+/* Slow start's growth by inc bytes (ts_cc_slow_start): as is, or RFC 9406's (L, CSS). */
+void ts_hystart_grow(ts_conn *c, uint32_t inc);
 
 /* tcp_rcv.c: the receive stream. */
 void ts_rcv_init(ts_conn *c, uint32_t irs);

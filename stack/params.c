@@ -103,6 +103,11 @@ static const param_def defs[] = {
     UINTP(init_cwnd, 1, 1000, "initial congestion window in segments (Linux 10)"),
     UINTP(abc, 0, 1000,
           "slow start: at most this many SMSS per ACK (RFC 5681: 1; RFC 3465: 2; Linux: 0, all)"),
+    BOOLP(hystart, "HyStart++ (RFC 9406): leave slow start on an RTT rise, through Conservative "
+                   "Slow Start, for every cc (off; Linux has none)"),
+    UINTP(hystart_detect, 0, 3,
+          "with cc=cubic and hystart off: Linux CUBIC's HyStart, 1 ACK train + 2 delay "
+          "(tcp_cubic hystart_detect; Linux 3, tcpsim 0)"),
     BOOLP(unsent_ack_reply,
           "answer an ACK of unsent data with an ACK (on; Linux before 2026 dropped it: off)"),
     DURP(invalid_ratelimit, 0, 3600 * TS_SEC,

@@ -159,6 +159,7 @@ static void recovery_done(ts_conn *c)
 void ts_loss_new_ack(ts_stack *s, ts_conn *c, uint32_t acked, uint32_t sacked0)
 {
     uint32_t before = c->cwnd;
+    ts_hystart_ack(c, c->snd_una - acked, s->now);    /* slow start's exit (hystart.c) */
     if (c->ca_state == TS_CA_LOSS && !c->undo.frto) { /* new data ACKed after the RTO */
         c->ca_state = TS_CA_OPEN;
         reo_wnd_recovery_end(c);

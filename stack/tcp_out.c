@@ -457,6 +457,7 @@ void ts_tcp_output_opts(ts_stack *s, ts_conn *c, const ts_out_opts *o)
             if (c->snd_una == c->snd_max) c->first_unacked_at = s->now;
             if (ts_in_recovery(c)) c->prr_out += len;
             tx_note(s, c, seq, len, rexmit);
+            if (len) ts_hystart_sent(c, seq, seq + len, rexmit, s->now); /* HyStart's RTTs */
             xmit(s, c, seq, flags, len);
             c->snd_nxt = seq + len + (fin ? 1 : 0);
             if (fin) c->fin_sent = true;

@@ -80,6 +80,11 @@ typedef struct ts_params {
      * 1 = RFC 5681 (tcpsim's default), 2 = RFC 3465; 0 = no limit, up to ssthresh, as
      * Linux's tcp_slow_start (the packetdrill profile). */
     uint32_t abc;
+    /* Slow start's exit before a loss (stack/hystart.c): HyStart++ (RFC 9406) for every
+     * cc (off), or with cc=cubic Linux's own HyStart, hystart_detect a bit mask as Linux's
+     * module parameter (1 ACK train, 2 delay; 0 = none, tcpsim's default; Linux 3). */
+    bool hystart;
+    uint32_t hystart_detect;
     bool limited_transmit; /* RFC 3042: a new segment on each of the first 2 dupACKs (on) */
     /* Buffers. */
     uint32_t rcvbuf;  /* receive buffer limit, bytes */

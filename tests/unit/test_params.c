@@ -241,6 +241,8 @@ static const struct {
     {"timeout_min_ticks", "on", "on"},
     {"init_cwnd", "4", "4"},
     {"abc", "2", "2"},
+    {"hystart", "on", "on"},
+    {"hystart_detect", "3", "3"},
     {"unsent_ack_reply", "no", "off"},
     {"invalid_ratelimit", "250ms", "250ms"},
     {"limited_transmit", "off", "off"},

@@ -66,7 +66,25 @@ static size_t data(peer *pe, uint32_t seq, uint32_t end)
 {
     h_run_until(pe->h, pe->h->now + TS_MSEC);
     size_t n = h_nlog(pe->h);
-    peer_send(pe, seq, 1, TS_TH_ACK, WIN, NULL, 0, end - seq);
+    if (end - seq <= 1400) {
+        peer_send(pe, seq, 1, TS_TH_ACK, WIN, NULL, 0, end - seq);
+        return n;
+    }
+    /* longer than peer_send's buffer (example 5's 1500 bytes): built here, no options */
+    static uint8_t payload[1500], pkt[1600];
+    ck_assert_uint_le(end - seq, sizeof payload);
+    memset(payload, 'd', sizeof payload);
+    h_seg g = {.src = H_ADDR_A,
+               .dst = H_ADDR_B,
+               .sport = 40000,
+               .dport = pe->port,
+               .seq = seq,
+               .ack = pe->iss + 1,
+               .flags = TS_TH_ACK,
+               .win = WIN,
+               .data = payload,
+               .dlen = end - seq};
+    h_inject(pe->h, H_B, pkt, h_build(pkt, &g));
     return n;
 }
 
