@@ -183,6 +183,27 @@ START_TEST(dsack_widens_rack_reo_wnd)
 }
 END_TEST
 
+/* A D-SACK in a later round (after SND.UNA passed SND.MAX as it was at the first)
+ * widens the window again: 3 * min_RTT/4. */
+START_TEST(dsack_rounds_widen_again)
+{
+    peer pe;
+    harness *h = open_sending(&pe, "on", 20000);
+    h_run_until(h, h->now + RTT);
+    uint32_t d[2] = {1, 1001};
+    peer_send(&pe, 1, 1001, TS_TH_ACK, WIN, d, 1, 0); /* round 1 (ends at 10001) */
+    peer_send(&pe, 1, 10001, TS_TH_ACK, WIN, NULL, 0, 0);
+    ck_assert_uint_eq(info(&pe).snd_max - pe.iss, 20001);
+    peer_send(&pe, 1, 10001, TS_TH_ACK, WIN, d, 1, 0); /* round 2 */
+    uint32_t blk[2] = {11001, 12001};
+    peer_send(&pe, 1, 10001, TS_TH_ACK, WIN, blk, 1, 0);
+    ts_tcp_info ti = info(&pe);
+    ck_assert_uint_eq(cnt(&pe)->tcp_dsack_in, 2);
+    ck_assert_uint_eq(ti.timer[TS_TIMER_TLP], h->now + 75 * TS_MSEC + 2 * TS_MSEC);
+    h_free(h);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tcp_dsack_undo");
@@ -192,6 +213,7 @@ int main(void)
     tcase_add_test(tc, dsack_of_other_data_no_undo);
     tcase_add_test(tc, dsack_blocks_keep_scoreboard);
     tcase_add_test(tc, dsack_widens_rack_reo_wnd);
+    tcase_add_test(tc, dsack_rounds_widen_again);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }
