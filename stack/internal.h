@@ -21,6 +21,7 @@
 #define TS_SACK_MAX   32 /* SACKed ranges the sender's scoreboard holds (RFC 6675) */
 #define TS_RXT_MAX    32 /* hole retransmissions remembered per recovery (RACK, RFC 8985) */
 #define TS_TXM_MAX    8  /* first-transmission marks kept for timestamp checks */
+#define TS_UNDO_RTX   8  /* retransmitted ranges an undo record keeps (RFC 3708) */
 #define TS_HS_MARKS   32 /* send-time ranges kept for HyStart's RTT samples */
 
 /* Sequence arithmetic modulo 2^32 (RFC 9293 3.4): valid across the wrap. */
@@ -237,6 +238,35 @@ struct ts_conn {
     uint32_t rxt_order;     /* last order given */
     uint32_t rxt_delivered; /* highest order seen delivered */
     ts_time_t min_rtt;      /* smallest RTT sample, for the reordering window */
+    /* RACK's reordering window multiplier (RFC 8985 6.2 step 4): one more per round trip
+     * with a D-SACK (0 reads as 1), back to 1 after reo_wnd_persist recoveries; a round
+     * ends when SND.UNA passes dsack_round (dsack_round_on). */
+    uint32_t reo_wnd_mult, reo_wnd_persist, dsack_round;
+    bool dsack_round_on;
+    bool dsack_seen; /* a D-SACK ever arrived (RFC 3522 step 5) */
+    /* The one undo record (tcp_loss.c) of the last loss episode, a fast retransmit or an
+     * RTO, that F-RTO (RFC 5682), Eifel (RFC 3522/4015) and D-SACK undo (RFC 3708) read:
+     * what to restore, and which retransmissions are outstanding. tcp_out.c counts each
+     * retransmission of the episode's data into it (ts_undo_note_rexmit). */
+    struct ts_undo {
+        bool armed;                    /* the episode may still be undone */
+        bool rto;                      /* it began with an RTO (else a fast retransmit) */
+        uint32_t marker, high;         /* SND.UNA and SND.MAX when it began: its data */
+        uint32_t cwnd, ssthresh;       /* before the congestion response (Linux prior_cwnd) */
+        uint32_t pipe_prev;            /* RFC 4015 (DET): max(FlightSize, ssthresh) */
+        ts_time_t srtt_prev, rto_prev; /* RFC 4015 (DET): the estimator before it */
+        struct ts_undo_rtx {
+            uint32_t start, end;
+        } rtx[TS_UNDO_RTX]; /* what it retransmitted (when full, the last range grows) */
+        uint32_t rtx_n;
+        uint32_t nrtx;    /* segments of its data retransmitted */
+        uint32_t retrans; /* ... not yet reported duplicate by a D-SACK */
+        uint32_t rtx_ts;  /* RFC 3522 RetransmitTS: TSval of the first one */
+        bool rtx_ts_set;
+        bool eifel_done; /* its first acceptable ACK was checked (RFC 3522 3) */
+        uint8_t frto;    /* RFC 5682: 0 off, 2 or 3: waiting in that step */
+        bool rto_adapt;  /* RFC 4015: reinitialize the RTO at the next RTT sample */
+    } undo;
     /* Proportional rate reduction (RFC 6937), bytes. */
     uint32_t prr_delivered, prr_out, recover_fs;
     /* Delayed ACK. */
@@ -485,6 +515,26 @@ uint32_t ts_eor_clamp(const ts_conn *c, uint32_t seq, uint32_t len);
 void ts_eor_trim(ts_conn *c); /* forget record ends at or below SND.UNA */
 uint32_t ts_flight(const ts_conn *c);
 
+/* A retransmission of [seq, seq+len) left at TSval tsval (tcp_out.c): an outstanding
+ * retransmission of the undo record's episode when it is of the episode's data. */
+static inline void ts_undo_note_rexmit(ts_conn *c, uint32_t seq, uint32_t len, uint32_t tsval)
+{
+    struct ts_undo *u = &c->undo;
+    if (!u->armed || !len || !seq_lt(seq, u->high) || seq_lt(seq + len, u->marker)) return;
+    uint32_t mss = c->snd_mss ? c->snd_mss : 536;
+    uint32_t segs = (len + mss - 1) / mss;
+    u->nrtx += segs;
+    u->retrans += segs;
+    struct ts_undo_rtx *last = u->rtx_n ? &u->rtx[u->rtx_n - 1] : NULL;
+    if (last && seq_le(last->start, seq) && seq_le(seq, last->end))
+        last->end = seq_max(last->end, seq + len); /* go-back-N: one growing range */
+    else if (u->rtx_n < TS_UNDO_RTX)
+        u->rtx[u->rtx_n++] = (struct ts_undo_rtx){seq, seq + len};
+    else
+        last->end = seq_max(last->end, seq + len), last->start = seq_min(last->start, seq);
+    if (!u->rtx_ts_set) u->rtx_ts = tsval, u->rtx_ts_set = true;
+}
+
 /* tcp_sack.c: the sender's SACK scoreboard, RFC 6675 loss detection and PRR. */
 void ts_sack_clear(ts_conn *c);
 void ts_sack_trim(ts_conn *c); /* drop what SND.UNA has passed */
@@ -526,12 +576,17 @@ typedef struct ts_ack_info {
     bool dup;         /* a duplicate ACK (RFC 5681 2) */
     uint32_t una0;    /* SND.UNA before the ACK */
     uint32_t sacked0; /* SACKed bytes before the ACK */
+    uint32_t ack;     /* SEG.ACK: a first SACK block below it is a D-SACK (RFC 2883 4) */
+    bool has_ts;      /* the segment's timestamp echo, for Eifel (RFC 3522) */
+    uint32_t tsecr;
 } ts_ack_info;
 /* Every acceptable ACK, after ts_loss_new_ack: dupACKs, SACK blocks, recovery entry, PRR. */
 void ts_loss_ack(ts_stack *s, ts_conn *c, const ts_ack_info *a);
 /* An RTO (rto true) or a zero window with data out: the one reset (see tcp_loss.c). */
 void ts_loss_reset(ts_stack *s, ts_conn *c, bool rto);
 void ts_loss_probe_timer(ts_stack *s, ts_conn *c); /* the TLP slot: RACK reordering or TLP */
+/* An RTT sample was taken (tcp_ack.c): RFC 4015's RTO reinitialization after an undo. */
+void ts_loss_rtt_sample(ts_conn *c, ts_time_t rtt);
 
 /* tcp_timer.c: what timer k does when it fires (called by stack.c's poll). */
 void ts_tcp_timer(ts_stack *s, ts_conn *c, ts_timer_kind k);

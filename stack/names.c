@@ -70,3 +70,9 @@ const char *ts_ca_state_name(ts_ca_state st)
     static const char *const names[] = {"open", "disorder", "recovery", "loss"};
     return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
 }
+
+const char *ts_undo_kind_name(ts_undo_kind k)
+{
+    static const char *const names[] = {"frto", "eifel", "dsack"};
+    return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
+}

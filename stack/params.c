@@ -78,6 +78,12 @@ static const param_def defs[] = {
     UINTP(orphan_retries, 0, 255,
           "unanswered zero-window probes of a closed socket, 0 = 8 (Linux 0)"),
     BOOLP(tlp, "tail loss probe (RFC 8985) when SACK is on (Linux on)"),
+    BOOLP(frto, "F-RTO (RFC 5682): new data after an RTO, undo if the RTO was spurious (Linux "
+                "tcp_frto 2: on)"),
+    BOOLP(eifel, "Eifel detection by timestamps (RFC 3522), RFC 4015's response (Linux's "
+                 "timestamp undo: on)"),
+    BOOLP(dsack_undo, "undo a retransmission the receiver reports duplicate by D-SACK "
+                      "(RFC 3708; Linux tcp_dsack 1: on)"),
     DURP(user_timeout, 0, DUR_MAX, "TCP_USER_TIMEOUT, 0 = off (Linux 0)"),
     DURP(delack, 0, 500 * TS_MSEC, "delayed-ACK timer, 0 = ACK at once (Linux 40ms)"),
     DURP(delack_max, 0, 500 * TS_MSEC, "delayed-ACK upper bound (Linux 200ms)"),
@@ -231,6 +237,7 @@ void ts_params_default(ts_params *p)
     p->rto_init = 1 * TS_SEC, p->rto_min = 200 * TS_MSEC, p->rto_max = 120 * TS_SEC;
     p->rto_fallback = 3 * TS_SEC, p->retries2 = 15, p->user_timeout = 0, p->tlp = true;
     p->backoff_jitter = 0, p->rto_g = 1 * TS_MSEC, p->karn = true;
+    p->frto = p->eifel = p->dsack_undo = true;
     p->delack = 40 * TS_MSEC, p->delack_max = 200 * TS_MSEC, p->delack_segs = 2;
     p->quickack = p->nagle = true;
     p->time_wait = 60 * TS_SEC, p->fin_wait2 = 60 * TS_SEC;

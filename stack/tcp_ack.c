@@ -12,6 +12,7 @@ static void rtt_sample(ts_stack *s, ts_conn *c, ts_time_t rtt)
 {
     if (rtt && (!c->min_rtt || rtt < c->min_rtt)) c->min_rtt = rtt;
     c->rto_ops->sample(c, rtt);
+    ts_loss_rtt_sample(c, rtt); /* RFC 4015: after an undone spurious timeout */
     ts_event ev = {.type = TS_EV_RTT_SAMPLE};
     ev.u.rtt.sample = rtt;
     ev.u.rtt.srtt = c->srtt;
@@ -175,7 +176,8 @@ void ts_ack_input(ts_stack *s, ts_conn *c, const ts_seg *g)
                ((uint32_t)g->wnd << c->snd_wscale) == c->snd_wnd && c->snd_max != c->snd_una;
     uint32_t una0 = c->snd_una, sacked0 = c->sacked_bytes;
     if (seq_gt(g->ack, c->snd_una)) new_ack(s, c, g);
-    ts_ack_info a = {g->opts.sack, g->opts.nsack, dup, una0, sacked0};
+    ts_ack_info a = {g->opts.sack, g->opts.nsack,  dup,          una0, sacked0,
+                     g->ack,       g->opts.has_ts, g->opts.tsecr};
     ts_loss_ack(s, c, &a); /* dupACKs, SACK, recovery (tcp_loss.c) */
     window_update(s, c, g);
     /* the peer is alive: a zero-window probe counts only while unanswered (Linux's tcp_ack

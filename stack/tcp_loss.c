@@ -8,7 +8,11 @@
  *   (RFC 6937);
  * - RACK's reordering timer and lost retransmissions (RFC 8985 6.2);
  * - the tail loss probe (RFC 8985 7);
- * - the one reset after a retransmission timeout or a zero window.
+ * - the one reset after a retransmission timeout or a zero window;
+ * - spurious retransmissions found and undone, from one undo record per episode
+ *   (c->undo): F-RTO after an RTO (RFC 5682), Eifel detection by timestamps (RFC 3522)
+ *   with RFC 4015's response, D-SACK undo (RFC 2883 4, RFC 3708), and the D-SACK's
+ *   widening of RACK's reordering window (RFC 8985 6.2).
  * cwnd is written here and in the cc modules (cc_*.c) only: this file reports congestion
  * signals and the end of recovery to the cc (policy.h) and sets cwnd itself only where
  * recovery, not the algorithm, decides it (PRR, an RTO's second and later timeouts).
@@ -60,6 +64,22 @@ static void cwnd_event(ts_stack *s, ts_conn *c, uint32_t before)
     ts_emit_conn(s, c, &ev);
 }
 
+/* A loss episode begins (a fast retransmit, or an RTO in OPEN or DISORDER), before its
+ * congestion response: the one undo record remembers what to restore (Linux's
+ * prior_cwnd and prior_ssthresh; RFC 4015's pipe_prev, SRTT_prev and RTTVAR_prev, the
+ * last kept as the RTO it gave) and counts the episode's retransmissions from here. */
+static void undo_begin(ts_conn *c, bool rto)
+{
+    struct ts_undo *u = &c->undo;
+    uint32_t flight = c->snd_max - c->snd_una;
+    *u = (struct ts_undo){.armed = true, .rto = rto, .marker = c->snd_una, .high = c->snd_max};
+    u->cwnd = c->cwnd;
+    u->ssthresh = c->ssthresh;
+    u->pipe_prev = flight > c->ssthresh ? flight : c->ssthresh;
+    u->srtt_prev = c->srtt;
+    u->rto_prev = c->rto;
+}
+
 /* One SMSS (or what is left) from SND.UNA: the segment fast retransmit resends. */
 static uint32_t resend_len(const ts_conn *c)
 {
@@ -73,6 +93,13 @@ static void resend_una(ts_stack *s, ts_conn *c, ts_rexmit_kind k)
     uint32_t len = resend_len(c);
     ts_emit_rexmit(s, c, k, c->snd_una, len, 1, c->rto);
     ts_send_data(s, c, c->snd_una, len, true);
+}
+
+/* RFC 8985 6.2 step 4: a fast or RTO recovery ended; 16 of them after the last D-SACK
+ * round, the reordering window is back to one quarter of min_RTT. */
+static void reo_wnd_recovery_end(ts_conn *c)
+{
+    if (c->reo_wnd_persist && --c->reo_wnd_persist == 0) c->reo_wnd_mult = 1;
 }
 
 /* ---- NewReno: connections without SACK recovery ---- */
@@ -92,6 +119,7 @@ static void dupack(ts_stack *s, ts_conn *c)
     bool rec = c->ca_state == TS_CA_RECOVERY;
     c->dupacks++;
     if (c->dupacks == 3 && !rec && seq_ge(c->snd_una, c->recover)) {
+        undo_begin(c, false);
         c->ca_state = TS_CA_RECOVERY;
         c->recover = c->snd_max;
         c->cc_ops->cong_signal(c, TS_CC_SIG_DUPACK);
@@ -125,13 +153,17 @@ static void recovery_done(ts_conn *c)
 {
     c->ca_state = TS_CA_OPEN;
     c->dupacks = 0;
+    reo_wnd_recovery_end(c);
 }
 
 void ts_loss_new_ack(ts_stack *s, ts_conn *c, uint32_t acked, uint32_t sacked0)
 {
     uint32_t before = c->cwnd;
-    ts_hystart_ack(c, c->snd_una - acked, s->now);           /* slow start's exit (hystart.c) */
-    if (c->ca_state == TS_CA_LOSS) c->ca_state = TS_CA_OPEN; /* new data ACKed after the RTO */
+    ts_hystart_ack(c, c->snd_una - acked, s->now);    /* slow start's exit (hystart.c) */
+    if (c->ca_state == TS_CA_LOSS && !c->undo.frto) { /* new data ACKed after the RTO */
+        c->ca_state = TS_CA_OPEN;
+        reo_wnd_recovery_end(c);
+    }
     c->reo_armed = false; /* re-armed below if a hole remains (sack_ack) */
     if (c->tlp_out && seq_ge(c->snd_una, c->tlp_high_seq)) c->tlp_out = false; /* RFC 8985 7.4 */
     if (c->sack_rec || c->sb_n) ts_sack_trim(c);
@@ -188,6 +220,7 @@ static void prr_ack(ts_conn *c, uint32_t delivered, bool una_advanced)
 /* RFC 6675 5 with PRR: enter recovery; output retransmits the first hole. */
 static void sack_enter_recovery(ts_stack *s, ts_conn *c)
 {
+    undo_begin(c, false);
     c->ca_state = TS_CA_RECOVERY;
     c->recover = c->snd_max; /* RecoveryPoint = HighData */
     c->recover_fs = c->cwnd; /* Linux's prior_cwnd */
@@ -211,14 +244,16 @@ static void sack_enter_recovery(ts_stack *s, ts_conn *c)
     s->cnt.tcp_fast_retransmits++;
 }
 
-/* The reordering window of RFC 8985 6.2: min_RTT/4, at most SRTT, plus Linux's 2 ms
+/* The reordering window of RFC 8985 6.2: reo_wnd_mult * min_RTT/4, at most SRTT (the
+ * multiplier grows with D-SACK rounds, dsack_in), plus Linux's 2 ms
  * timer slack (2 ticks on older Linux, see ts_timeout_min). Armed when SACKed data shows
  * a hole that IsLost does not yet call lost: the hole went out no later than the SACKed
  * data, so it is late by then. It shares the TLP's timer slot (reo_armed says which). */
 static void reo_arm(ts_stack *s, ts_conn *c)
 {
     ts_time_t rtt = c->min_rtt ? c->min_rtt : c->srtt;
-    ts_time_t wnd = rtt / 4 < c->srtt ? rtt / 4 : c->srtt;
+    ts_time_t mult = c->reo_wnd_mult ? c->reo_wnd_mult : 1; /* D-SACK rounds widen it */
+    ts_time_t wnd = mult * (rtt / 4) < c->srtt ? mult * (rtt / 4) : c->srtt;
     c->reo_armed = true;
     ts_timer_set(s, c, TS_TIMER_TLP, s->now + ts_timeout_min(c, wnd));
 }
@@ -305,13 +340,200 @@ static void sack_ack(ts_stack *s, ts_conn *c, const ts_ack_info *a)
     cwnd_event(s, c, before);
 }
 
+/* ---- spurious retransmissions: undo (RFC 5682, 3522, 4015, 2883, 3708) ---- */
+
+#define UNDO_G TS_MSEC /* RFC 4015's clock granularity G: the 1 ms timestamp tick */
+
+/* A retransmission was spurious: undo the episode's congestion response. An RTO found
+ * by Eifel takes RFC 4015's response (4): cwnd = FlightSize + min(bytes_acked, IW),
+ * ssthresh = pipe_prev, the RTO reinitialized at the next RTT sample; F-RTO and D-SACK
+ * restore what the episode found, as Linux's tcp_undo_cwnd_reduction does (never
+ * lower than now). Either way an RTO's go-back-N stops (RFC 4015 step 3: SND.NXT =
+ * SND.MAX; Linux clears its lost marks), and recovery or LOSS is over. */
+static void undo(ts_stack *s, ts_conn *c, ts_undo_kind kind, uint32_t acked)
+{
+    struct ts_undo *u = &c->undo;
+    if (kind == TS_UNDO_EIFEL && u->rto) {
+        uint32_t iw = c->p.init_cwnd * c->snd_mss;
+        c->cwnd = (c->snd_max - c->snd_una) + (acked < iw ? acked : iw);
+        if (c->cwnd < c->snd_mss) c->cwnd = c->snd_mss;
+        c->ssthresh = u->pipe_prev;
+        u->rto_adapt = true;
+    } else {
+        if (c->cwnd < u->cwnd) c->cwnd = u->cwnd;
+        if (c->ssthresh < u->ssthresh) c->ssthresh = u->ssthresh;
+    }
+    if (kind == TS_UNDO_FRTO)
+        s->cnt.tcp_spurious_rto_undo++;
+    else if (kind == TS_UNDO_EIFEL)
+        (u->rto ? s->cnt.tcp_loss_undo++ : s->cnt.tcp_full_undo++);
+    else
+        s->cnt.tcp_dsack_undo++;
+    if (u->rto && seq_lt(c->snd_nxt, c->snd_max)) c->snd_nxt = c->snd_max;
+    if (c->ca_state == TS_CA_RECOVERY || c->ca_state == TS_CA_LOSS) {
+        recovery_done(c);
+        c->rack_lost = c->high_rxt = c->snd_una;
+        ts_rxt_reset(c);
+    }
+    u->armed = false;
+    u->frto = 0;
+    ts_event ev = {.type = TS_EV_UNDO};
+    ev.u.undo.kind = kind;
+    ev.u.undo.rto = u->rto;
+    ev.u.undo.cwnd = c->cwnd;
+    ev.u.undo.ssthresh = c->ssthresh;
+    ts_emit_conn(s, c, &ev);
+}
+
+/* RFC 2883 4: the first SACK block is a D-SACK when it lies below the cumulative ACK or
+ * inside the second block. A broken block (start not below end) is none. */
+static bool has_dsack(const ts_ack_info *a)
+{
+    if (!a->nsack || !seq_lt(a->sack[0].start, a->sack[0].end)) return false;
+    if (seq_lt(a->sack[0].start, a->ack)) return true;
+    return a->nsack > 1 && seq_ge(a->sack[0].start, a->sack[1].start) &&
+           seq_le(a->sack[0].end, a->sack[1].end);
+}
+
+/* A D-SACK arrived: RACK's reordering window widens once per round trip that brings one
+ * (RFC 8985 6.2 step 4), and the segments of the undo record's retransmissions it covers
+ * were duplicates (RFC 3708 2); a D-SACK of data not retransmitted (a duplicate the
+ * network made) counts for nothing. Nothing of it reaches the scoreboard: the data was
+ * already ACKed or SACKed (ts_loss_ack passes the other blocks only). */
+static void dsack_in(ts_stack *s, ts_conn *c, const ts_sack_block *d)
+{
+    s->cnt.tcp_dsack_in++;
+    c->dsack_seen = true;
+    if (c->dsack_round_on && seq_ge(c->snd_una, c->dsack_round)) c->dsack_round_on = false;
+    if (!c->dsack_round_on) {
+        c->dsack_round_on = true;
+        c->dsack_round = c->snd_max;
+        if (c->reo_wnd_mult < 255) c->reo_wnd_mult = (c->reo_wnd_mult ? c->reo_wnd_mult : 1) + 1;
+        c->reo_wnd_persist = 16;
+    }
+    struct ts_undo *u = &c->undo;
+    if (!u->armed || !u->retrans) return;
+    uint32_t mss = c->snd_mss ? c->snd_mss : 536;
+    for (uint32_t i = 0; i < u->rtx_n && u->retrans; i++) {
+        uint32_t lo = seq_max(d->start, u->rtx[i].start), hi = seq_min(d->end, u->rtx[i].end);
+        if (!seq_lt(lo, hi)) continue;
+        uint32_t segs = (hi - lo + mss - 1) / mss;
+        u->retrans -= segs < u->retrans ? segs : u->retrans;
+    }
+}
+
+/* RFC 3522 Eifel detection, at the first acceptable ACK that covers the episode's first
+ * retransmission: a TSecr older than that retransmission's TSval (RetransmitTS) echoes
+ * the original, which therefore arrived. Step 5 leaves a D-SACK's ACK to the D-SACK,
+ * and, before any D-SACK was seen, an ACK of everything outstanding undecided. */
+static void eifel_check(ts_stack *s, ts_conn *c, const ts_ack_info *a, bool dsack)
+{
+    struct ts_undo *u = &c->undo;
+    if (!c->p.eifel || !c->ts_ok || !u->armed || !u->rtx_ts_set || u->eifel_done ||
+        !seq_gt(c->snd_una, u->marker) || c->snd_una == a->una0)
+        return;
+    u->eifel_done = true;
+    if (!a->has_ts || !a->tsecr || !seq_lt(a->tsecr, u->rtx_ts) || dsack) return;
+    if (c->dsack_seen || c->snd_una != c->snd_max) undo(s, c, TS_UNDO_EIFEL, c->snd_una - a->una0);
+}
+
+/* F-RTO step 2b (RFC 5682 2 and 3.1): up to two new segments past SND.MAX instead of
+ * going back; false when none can go (no new data, or no window), which leaves the
+ * conventional RTO recovery. */
+static bool frto_send_new(ts_stack *s, ts_conn *c)
+{
+    uint32_t nxt = c->snd_nxt, max = c->snd_max;
+    bool data = seq_lt(c->snd_max, c->snd_buf_seq + c->sndq.len);
+    if (!data || !seq_lt(c->snd_max, c->snd_una + c->snd_wnd)) return false;
+    uint32_t flight = c->snd_max - c->snd_una, sacked = ts_sack_below(c, c->snd_max);
+    flight -= sacked < flight ? sacked : flight; /* as output counts it in LOSS */
+    c->snd_nxt = c->snd_max;
+    ts_tcp_output_opts(s, c, &(ts_out_opts){.cwnd = flight + 2 * c->snd_mss});
+    if (c->snd_max != max) return true;
+    c->snd_nxt = nxt;
+    return false;
+}
+
+/* RFC 5682 after an RTO (undo.frto 2: waiting for the first new ACK; 3: new data sent,
+ * waiting for the next ACK). The basic algorithm (section 2) without SACK, the
+ * SACK-enhanced one (section 3.1) with it: there duplicate ACKs in step 2 are waited
+ * out, and in step 3 a SACK of data never retransmitted counts as its ACK.
+ * orig_sacked: this ACK SACKed data below the episode's SND.MAX anew. */
+static void frto_ack(ts_stack *s, ts_conn *c, const ts_ack_info *a, bool orig_sacked)
+{
+    struct ts_undo *u = &c->undo;
+    bool advanced = c->snd_una != a->una0;
+    if (u->frto == 2) {
+        if (!advanced) {
+            if (a->dup && !c->sack_rec) u->frto = 0; /* 2a: conventional recovery */
+            return;
+        }
+        if (seq_lt(c->snd_una, u->high) && frto_send_new(s, c)) {
+            u->frto = 3; /* 2b */
+            return;
+        }
+        u->frto = 0; /* 2a: all of it ACKed, or nothing new to send */
+    } else if (advanced || (c->sack_rec && orig_sacked)) {
+        undo(s, c, TS_UNDO_FRTO, c->snd_una - a->una0); /* 3b: never-retransmitted data arrived */
+        return;
+    } else if (a->dup) {
+        /* 3a: the loss was real. At most 3 SMSS, and go back from SND.UNA. */
+        if (c->cwnd > 3 * c->snd_mss) c->cwnd = 3 * c->snd_mss;
+        c->snd_nxt = c->snd_una;
+        u->frto = 0;
+        return;
+    } else {
+        return; /* step 3 ignores other ACKs (a window update) */
+    }
+    if (c->ca_state == TS_CA_LOSS && advanced) {
+        c->ca_state = TS_CA_OPEN; /* the conventional rule: new data ACKed after the RTO */
+        reo_wnd_recovery_end(c);
+    }
+}
+
 void ts_loss_ack(ts_stack *s, ts_conn *c, const ts_ack_info *a)
 {
+    bool dsack = c->state != TS_SYN_RECEIVED && has_dsack(a);
+    ts_ack_info b = *a; /* the D-SACK block never reaches the scoreboard */
+    if (dsack) {
+        dsack_in(s, c, &a->sack[0]);
+        b.sack++, b.nsack--;
+    }
+    bool frto3 = c->undo.armed && c->undo.frto == 3;
+    uint32_t orig0 = frto3 ? ts_sack_below(c, c->undo.high) : 0;
     if (c->sack_rec && c->state != TS_SYN_RECEIVED)
-        sack_ack(s, c, a);
-    else if (a->dup)
+        sack_ack(s, c, &b);
+    else if (b.dup)
         dupack(s, c);
+    uint32_t before = c->cwnd; /* sack_ack and dupack report their own changes */
+    eifel_check(s, c, &b, dsack);
+    if (c->undo.armed && c->undo.frto)
+        frto_ack(s, c, &b, frto3 && ts_sack_below(c, c->undo.high) > orig0);
+    struct ts_undo *u = &c->undo;
+    if (dsack && c->p.dsack_undo && u->armed && u->nrtx && !u->retrans)
+        undo(s, c, TS_UNDO_DSACK, 0);
     settle(c);
+    cwnd_event(s, c, before);
+}
+
+/* RFC 4015 (after an RTO undone by Eifel): the first new RTT sample reinitializes the
+ * estimator, SRTT = max(SRTT_prev, sample) and RTO = SRTT + max(G, 4 RTTVAR) with
+ * RTTVAR = max(RTTVAR_prev, sample/2), RTTVAR_prev read off the RTO before the timeout
+ * (each rto policy keeps its own form of the deviation). */
+void ts_loss_rtt_sample(ts_conn *c, ts_time_t rtt)
+{
+    struct ts_undo *u = &c->undo;
+    if (!u->rto_adapt) return;
+    u->rto_adapt = false;
+    ts_time_t srtt_prev = u->srtt_prev + 2 * UNDO_G;
+    ts_time_t srtt = rtt > srtt_prev ? rtt : srtt_prev;
+    ts_time_t var_prev = u->rto_prev > u->srtt_prev ? (u->rto_prev - u->srtt_prev) / 4 : 0;
+    ts_time_t var = rtt / 2 > var_prev ? rtt / 2 : var_prev;
+    ts_time_t rto = srtt + (4 * var > UNDO_G ? 4 * var : UNDO_G);
+    if (rto < c->p.rto_min) rto = c->p.rto_min;
+    if (rto > c->p.rto_max) rto = c->p.rto_max;
+    c->srtt = srtt;
+    c->rto = rto;
 }
 
 /* ---- timeouts ---- */
@@ -325,6 +547,12 @@ void ts_loss_ack(ts_stack *s, ts_conn *c, const ts_ack_info *a)
  * SND.UNA would have been ACKed. The caller counts the timeout (retries). */
 void ts_loss_reset(ts_stack *s, ts_conn *c, bool rto)
 {
+    /* A new episode (not an RTO in recovery, nor a later one of an RTO's episode) gets a
+     * new undo record; F-RTO starts only then, as Linux's (RFC 5682 2 step 1). */
+    bool fresh = rto && (c->ca_state == TS_CA_OPEN || c->ca_state == TS_CA_DISORDER) &&
+                 !(c->undo.armed && c->undo.rto && seq_lt(c->snd_una, c->recover));
+    if (fresh) undo_begin(c, true);
+    if (rto) c->undo.frto = fresh && c->p.frto && ts_state_may_send(c->state) ? 2 : 0;
     if (rto && c->retries == 0)
         c->cc_ops->cong_signal(c, TS_CC_SIG_RTO);
     else if (rto)

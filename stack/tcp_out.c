@@ -314,6 +314,7 @@ void ts_send_data(ts_stack *s, ts_conn *c, uint32_t seq, uint32_t len, bool rexm
         c->total_retrans++;
         s->cnt.tcp_retransmits++;
         if (c->rtt_timing && seq_le(seq, c->rtt_timed_seq) && ts_karn(c)) c->rtt_timing = false;
+        ts_undo_note_rexmit(c, seq, len, ts_now_ms(s) + c->ts_offset);
     }
     tx_note(s, c, seq, len, rexmit);
     xmit(s, c, seq, flags, len);
@@ -447,6 +448,7 @@ void ts_tcp_output_opts(ts_stack *s, ts_conn *c, const ts_out_opts *o)
             if (rexmit) {
                 c->total_retrans++;
                 s->cnt.tcp_retransmits++;
+                ts_undo_note_rexmit(c, seq, len, ts_now_ms(s) + c->ts_offset);
             } else if (!c->rtt_timing && len) {
                 c->rtt_timing = true;
                 c->rtt_timed_seq = seq;

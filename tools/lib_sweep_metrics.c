@@ -379,7 +379,7 @@ static void ca_event(ts_sweep_collect *c, int host, ts_stack *s, const ts_event 
 {
     bool may_change = ev->type == TS_EV_CWND || ev->type == TS_EV_RETRANSMIT ||
                       ev->type == TS_EV_TIMER_FIRE || ev->type == TS_EV_CONN_FREE ||
-                      ev->type == TS_EV_STATE;
+                      ev->type == TS_EV_STATE || ev->type == TS_EV_UNDO; /* undo ends it */
     sw_conn *k = conn_of(c, host, ev->conn.id, may_change);
     if (!k || !k->live) return;
     if (ev->type == TS_EV_STATE) k->est = ev->u.state.to >= TS_ESTABLISHED;

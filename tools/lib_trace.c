@@ -91,6 +91,10 @@ static void add_body(line *l, const ts_event *ev)
         add(l, "drop %s", ts_drop_reason_name(e->u.drop.reason));
         add_packet(l, ": ", e->u.drop.pkt, e->u.drop.len);
         break;
+    case TS_EV_UNDO:
+        add(l, "undo %s %s cwnd %u ssthresh %u", ts_undo_kind_name(e->u.undo.kind),
+            e->u.undo.rto ? "rto" : "fast", e->u.undo.cwnd, e->u.undo.ssthresh);
+        break;
     case TS_EV_CONN_NEW: add(l, "new"); break;
     case TS_EV_CONN_FREE: add(l, "free"); break;
     default: add(l, "event %u", (unsigned)ev->type); break;

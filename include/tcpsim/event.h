@@ -4,6 +4,8 @@
 #ifndef TCPSIM_EVENT_H
 #define TCPSIM_EVENT_H
 
+#include <stdbool.h>
+
 #include "tcpsim/types.h"
 
 /* RFC 9293 states, in the RFC's order. */
@@ -96,7 +98,16 @@ typedef enum {
     TS_EV_DROP, /* a packet was dropped; pkt may be NULL for non-packet drops */
     TS_EV_CONN_NEW,
     TS_EV_CONN_FREE,
+    TS_EV_UNDO, /* a retransmission found spurious: the congestion response undone */
 } ts_event_type;
+
+/* What found a retransmission spurious (TS_EV_UNDO, stack/tcp_loss.c). */
+typedef enum {
+    TS_UNDO_FRTO,  /* F-RTO (RFC 5682): data never retransmitted ACKed after the RTO */
+    TS_UNDO_EIFEL, /* Eifel (RFC 3522): the ACK echoes a TSval older than the retransmission */
+    TS_UNDO_DSACK, /* D-SACK (RFC 3708): every retransmission reported duplicate */
+} ts_undo_kind;
+const char *ts_undo_kind_name(ts_undo_kind k); /* "frto", "eifel", "dsack" */
 
 /* A connection's identity in events: the stack's local and remote endpoint. */
 typedef struct ts_conn_id {
@@ -137,6 +148,11 @@ typedef struct ts_event {
             uint32_t cwnd, ssthresh; /* bytes */
         } cwnd;
         struct {
+            ts_undo_kind kind;
+            bool rto;                /* the episode began with an RTO (else fast retransmit) */
+            uint32_t cwnd, ssthresh; /* bytes, after the undo */
+        } undo;
+        struct {
             ts_drop_reason reason;
             const uint8_t *pkt; /* may be NULL */
             size_t len;
@@ -161,6 +177,13 @@ typedef struct ts_counters {
      * unsent data, challenge ACKs) skipped by invalid_ratelimit */
     uint64_t tcp_oow_ratelimited;
     uint64_t tcp_delayed_acks; /* ACKs sent by the delayed-ACK timer */
+    /* Spurious retransmissions undone (tcp_loss.c), as Linux's TCPSpuriousRTOs,
+     * TCPLossUndo, TCPFullUndo, TCPDSACKUndo, TCPDSACKRecv */
+    uint64_t tcp_spurious_rto_undo; /* F-RTO: an RTO found spurious */
+    uint64_t tcp_loss_undo;         /* Eifel: an RTO found spurious by timestamps */
+    uint64_t tcp_full_undo;         /* Eifel: a fast retransmit found spurious by timestamps */
+    uint64_t tcp_dsack_undo;        /* D-SACK: every retransmission of an episode duplicate */
+    uint64_t tcp_dsack_in;          /* ACKs that carried a D-SACK block (RFC 2883) */
     uint64_t tcp_conn_opened, tcp_conn_accepted, tcp_conn_failed;
     /* SYN cookies (RFC 4987): SYN-ACKs sent with a cookie, ACKs whose cookie was valid
      * (a connection made), ACKs checked against the cookies and refused */

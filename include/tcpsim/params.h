@@ -37,6 +37,13 @@ typedef struct ts_params {
     bool karn;              /* Karn's rule, RFC 6298 3 (on; off: samples from retransmissions) */
     uint32_t retries2;      /* data retransmissions before giving up (15) */
     bool tlp;               /* tail loss probe, RFC 8985 7 (on; needs SACK, as in Linux) */
+    /* Spurious retransmissions found and undone (stack/tcp_loss.c, README "Where loss
+     * recovery lives"): F-RTO after an RTO (RFC 5682; Linux tcp_frto), Eifel detection by
+     * timestamps (RFC 3522, RFC 4015's response; Linux's timestamp undo), and D-SACK undo
+     * of a spurious retransmission (RFC 3708; Linux tcp_dsack). */
+    bool frto;
+    bool eifel;
+    bool dsack_undo;
     ts_time_t user_timeout; /* TCP_USER_TIMEOUT; 0 = off */
     /* Unanswered zero-window probes before a closed socket (an orphan) gives up; 0 = 8
      * (Linux tcp_orphan_retries 0). An open socket's stop at retries2. */

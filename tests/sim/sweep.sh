@@ -281,6 +281,23 @@ PY
         fail "docs/img/syn-backoff.points.csv is stale: rerun the commands in its study"
     cmp "$tmp/synf.points.csv" "$src/docs/img/syn-backoff-failures.points.csv" ||
         fail "docs/img/syn-backoff-failures.points.csv is stale: rerun the commands in its study"
+    # spurious's sweep (600 runs) takes about a second too: the same check
+    for f in spurious spurious-rexmit; do
+        xmllint --noout "$src/docs/img/$f.svg" || fail "docs/img/$f.svg: not well-formed"
+        [ "$(grep -c '<g class="series"' "$src/docs/img/$f.svg")" -eq 4 ] ||
+            fail "docs/img/$f.svg: want 4 series"
+    done
+    "$TCPSIM" sweep "$src/sim/studies/spurious.scn" --vary frto=off,on --vary dsack_undo=off,on \
+        --vary spike=0ms,200ms,400ms,600ms,800ms --seeds 1..30 -o "$tmp/sp.csv" \
+        >/dev/null 2>&1 || fail "spurious sweep"
+    "$TCPSIM" plot sweep "$tmp/sp.csv" --x spike --y completion_s --by frto,dsack_undo \
+        -o "$tmp/sp.svg" || fail "spurious plot"
+    "$TCPSIM" plot sweep "$tmp/sp.csv" --x spike --y spurious_rexmit --by frto,dsack_undo \
+        -o "$tmp/spr.svg" || fail "spurious-rexmit plot"
+    cmp "$tmp/sp.points.csv" "$src/docs/img/spurious.points.csv" ||
+        fail "docs/img/spurious.points.csv is stale: rerun the commands in its study"
+    cmp "$tmp/spr.points.csv" "$src/docs/img/spurious-rexmit.points.csv" ||
+        fail "docs/img/spurious-rexmit.points.csv is stale: rerun the commands in its study"
     "$TCPSIM" plot sweep "$tmp/r.csv" --x loss --y rexmit --where cc=cubic -o "$tmp/w.svg" ||
         fail "--where"
     xmllint --noout "$tmp/w.svg" || fail "--where: not well-formed"

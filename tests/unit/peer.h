@@ -15,6 +15,7 @@ typedef struct peer {
     uint32_t iss;   /* B's ISS, read from its SYN-ACK */
     uint16_t port;  /* B's port; the peer uses port 40000 */
     uint32_t tsval; /* the peer's TSval when timestamps are on */
+    uint32_t tsecr; /* the TSecr it echoes (0 until a test sets it) */
     bool ts;
 } peer;
 
@@ -36,6 +37,8 @@ static void peer_send(peer *pe, uint32_t seq, uint32_t ack, uint8_t flags, uint1
         memcpy(opt, t, 12);
         opt[4] = (uint8_t)(pe->tsval >> 24), opt[5] = (uint8_t)(pe->tsval >> 16);
         opt[6] = (uint8_t)(pe->tsval >> 8), opt[7] = (uint8_t)pe->tsval;
+        opt[8] = (uint8_t)(pe->tsecr >> 24), opt[9] = (uint8_t)(pe->tsecr >> 16);
+        opt[10] = (uint8_t)(pe->tsecr >> 8), opt[11] = (uint8_t)pe->tsecr;
         ol = 12;
     }
     if (nsack) {
