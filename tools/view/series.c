@@ -228,10 +228,8 @@ static char *put_text(char *p, const char *s, ts_series_format fmt)
     return p;
 }
 
-#define VARS_BEGIN offsetof(ts_series_row, srtt)
-#define VARS_SIZE  (offsetof(ts_series_row, spare) + 1 - VARS_BEGIN)
-_Static_assert(VARS_SIZE == 3 * sizeof(ts_time_t) + 10 * sizeof(uint32_t) + 4,
-               "the variables' block has no padding: it is compared as bytes");
+#define VARS_BEGIN TS_SERIES_VARS_BEGIN
+#define VARS_SIZE  TS_SERIES_VARS_SIZE
 
 /* What repeats from row to row, formatted once: the host's cell and the connection's
  * address cells (events come in runs on one connection). */
@@ -526,19 +524,15 @@ static char *put_evdet(char *p, const ts_series_row *r, fmt_cache *fc)
     return p;
 }
 
-/* The variables' block as last seen, compared a word at a time (memcmp is a call). */
-static bool vars_same(const char *a, const char *b)
+int ts_series_rows_from_name(const char *name, ts_series_rows *out)
 {
-    uint64_t x = 0, u, v;
-    for (size_t i = 0; i + 8 <= VARS_SIZE; i += 8) {
-        memcpy(&u, a + i, 8);
-        memcpy(&v, b + i, 8);
-        x |= u ^ v;
-    }
-    uint32_t s, t;
-    memcpy(&s, a + VARS_SIZE - 4, 4);
-    memcpy(&t, b + VARS_SIZE - 4, 4);
-    return !(x | (s ^ t));
+    if (!strcmp(name, "changes"))
+        *out = TS_SERIES_CHANGES;
+    else if (!strcmp(name, "all"))
+        *out = TS_SERIES_ALL;
+    else
+        return -1;
+    return 0;
 }
 
 /* One variable's cell: its text made again only when its value changed. */
@@ -563,7 +557,8 @@ static char *put_var(char *p, var_cell *c, bool fresh, bool have, uint64_t v, co
 static char *vars_csv_cached(char *p, const ts_series_row *r, fmt_slot *fs)
 {
     const char *key = (const char *)r + VARS_BEGIN;
-    if (fs->vars_ok && vars_same(fs->vars, key)) return put_bytes(p, fs->vars_txt, fs->vars_len);
+    if (fs->vars_ok && ts_series_vars_same(fs->vars, key))
+        return put_bytes(p, fs->vars_txt, fs->vars_len);
     bool k = r->known, rtt = k && (r->srtt || r->rttvar), f = !fs->cells_ok;
     var_cell *c = fs->cell;
     char *start = p;
