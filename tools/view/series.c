@@ -99,6 +99,19 @@ static void fill_event(ts_series_row *r, const ts_event *ev)
     }
 }
 
+/* srtt .. backoff lie in ts_conn_vars as in the row: copied as one block. */
+#define VARS_NUMBERS (offsetof(ts_conn_vars, backoff) + sizeof(uint32_t))
+_Static_assert(offsetof(ts_conn_vars, srtt) == 0 &&
+                   offsetof(ts_series_row, backoff) - offsetof(ts_series_row, srtt) ==
+                       offsetof(ts_conn_vars, backoff) &&
+                   offsetof(ts_series_row, snd_una) - offsetof(ts_series_row, srtt) ==
+                       offsetof(ts_conn_vars, snd_una) &&
+                   offsetof(ts_series_row, cwnd) - offsetof(ts_series_row, srtt) ==
+                       offsetof(ts_conn_vars, cwnd) &&
+                   offsetof(ts_series_row, rto) - offsetof(ts_series_row, srtt) ==
+                       offsetof(ts_conn_vars, rto),
+               "ts_conn_vars and the row's variables in the same order");
+
 void ts_series_fill(ts_series_row *r, ts_stack *s, const char *host, const ts_event *ev,
                     ts_time_t t0)
 {
@@ -113,19 +126,7 @@ void ts_series_fill(ts_series_row *r, ts_stack *s, const char *host, const ts_ev
                sizeof *r - offsetof(ts_series_row, srtt));
         return;
     }
-    r->srtt = in.srtt;
-    r->rttvar = in.rttvar;
-    r->rto = in.rto;
-    r->snd_una = in.snd_una;
-    r->snd_nxt = in.snd_nxt;
-    r->snd_max = in.snd_max;
-    r->snd_wnd = in.snd_wnd;
-    r->cwnd = in.cwnd;
-    r->ssthresh = in.ssthresh;
-    r->flight = in.flight;
-    r->sacked = in.sacked;
-    r->lost = in.lost;
-    r->backoff = in.backoff;
+    memcpy(&r->srtt, &in.srtt, VARS_NUMBERS); /* one block copy: this runs per event */
     r->known = true;
     r->state = (uint8_t)in.state;
     r->ca_state = (uint8_t)in.ca_state;
@@ -282,6 +283,7 @@ typedef struct fmt_cache {
     char sec_txt[24]; /* its text and the decimal point */
     uint64_t clock;   /* rows formatted */
     fmt_slot slot[FMT_SLOTS];
+    fmt_slot *last; /* the slot of the last row */
     evdet_cell evdet[EVDET_EVENTS][EVDET_KEYS];
 } fmt_cache;
 
@@ -291,11 +293,16 @@ static fmt_slot *slot_of(fmt_cache *fc, const ts_series_row *r)
     /* Looked up by value, not by a hash of the host's address: that moves from run to run
      * (ASLR), and two ends sharing a slot would make every row of both a miss. A bulk run
      * has two or three (host, connection) pairs, found in the first places looked at. */
+    fmt_slot *last = fc->last; /* events come in runs on one connection */
+    if (last && last->host == r->host && last->id == r->conn.id) {
+        last->used = ++fc->clock;
+        return last;
+    }
     fmt_slot *victim = &fc->slot[0];
     for (fmt_slot *q = fc->slot; q < fc->slot + FMT_SLOTS; q++) {
         if (q->host == r->host && q->id == r->conn.id && q->used) {
             q->used = ++fc->clock;
-            return q;
+            return fc->last = q;
         }
         if (q->used < victim->used) victim = q;
     }
@@ -303,7 +310,7 @@ static fmt_slot *slot_of(fmt_cache *fc, const ts_series_row *r)
     victim->host = r->host;
     victim->id = r->conn.id;
     victim->used = ++fc->clock;
-    return victim;
+    return fc->last = victim;
 }
 
 static bool conn_eq(const ts_conn_id *a, const ts_conn_id *b)
