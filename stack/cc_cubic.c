@@ -15,8 +15,9 @@
  * - Slow start, fast recovery without SACK (cwnd inflation, NewReno partial ACKs) and the
  *   restart after idle are Reno's (cc_newreno.c); an idle restart also ends the epoch, so
  *   idle time does not count as growth time.
- * Not implemented: HyStart (Linux's delay-based exit from slow start; here slow start ends
- * only at ssthresh or a loss), undo of spurious reductions (4.9), and the rule that an
+ * HyStart (Linux's delay-based exit from slow start, parameter hystart_detect) is in
+ * hystart.c, beside HyStart++, through the shared slow start.
+ * Not implemented: undo of spurious reductions (4.9), and the rule that an
  * application-limited flow must not grow cwnd (neither does tcpsim's Reno).
  * The per-connection state (ts_cubic, cc_cubic.h) lives in the connection's cc_priv area. */
 #include "cc_cubic.h"
@@ -103,7 +104,7 @@ static void reno_estimate(ts_conn *c, uint32_t acked)
 
 static void cubic_on_ack(ts_conn *c, uint32_t acked, ts_time_t now)
 {
-    if (c->cwnd < c->ssthresh) { /* slow start as Reno's (no HyStart) */
+    if (c->cwnd < c->ssthresh) { /* slow start as Reno's (HyStart: hystart.c) */
         acked = ts_cc_slow_start(c, acked);
         if (!acked) return;
     }

@@ -15,6 +15,7 @@ static void cc_init(ts_conn *c)
     c->cwnd = c->synack_retransmitted ? mss(c) : c->p.init_cwnd * mss(c);
     c->ssthresh = UINT32_MAX;
     c->bytes_acked = 0;
+    ts_hystart_init(c);
 }
 
 /* Slow start, RFC 5681 3.1 (2): cwnd grows by the bytes newly ACKed, at most abc SMSS per
@@ -26,12 +27,12 @@ uint32_t ts_cc_slow_start(ts_conn *c, uint32_t acked)
 {
     if (c->p.abc) {
         uint32_t lim = c->p.abc * mss(c);
-        c->cwnd += acked < lim ? acked : lim;
+        ts_hystart_grow(c, acked < lim ? acked : lim); /* HyStart++ may slow it (RFC 9406) */
         return 0;
     }
     uint32_t room = c->ssthresh - c->cwnd; /* callers are in slow start: cwnd < ssthresh */
     uint32_t inc = acked < room ? acked : room;
-    c->cwnd += inc;
+    ts_hystart_grow(c, inc);
     return acked - inc;
 }
 

@@ -21,6 +21,7 @@
 #define TS_SACK_MAX   32 /* SACKed ranges the sender's scoreboard holds (RFC 6675) */
 #define TS_RXT_MAX    32 /* hole retransmissions remembered per recovery (RACK, RFC 8985) */
 #define TS_TXM_MAX    8  /* first-transmission marks kept for timestamp checks */
+#define TS_HS_MARKS   32 /* send-time ranges kept for HyStart's RTT samples */
 
 /* Sequence arithmetic modulo 2^32 (RFC 9293 3.4): valid across the wrap. */
 static inline bool seq_lt(uint32_t a, uint32_t b)
@@ -94,6 +95,28 @@ static inline uint32_t seg_seqlen(const ts_seg *g)
     return g->len + !!(g->flags & TS_TH_SYN) + !!(g->flags & TS_TH_FIN);
 }
 
+/* HyStart++ (RFC 9406) and Linux CUBIC's HyStart (hystart.c): when data first went out
+ * (a ring of ranges), the rounds and their minimum RTTs. */
+typedef struct ts_hystart {
+    struct ts_hs_mark {
+        uint32_t start, end; /* [start, end) went out at t */
+        ts_time_t t;
+    } mark[TS_HS_MARKS];
+    uint8_t head, n;
+    bool round_on; /* a round has started */
+    bool in_css;   /* RFC 9406 Conservative Slow Start */
+    bool found;    /* Linux: slow start's exit was found */
+    bool rtx_on;   /* data was retransmitted, none beyond rtx_high (Karn) */
+    uint32_t rtx_high;
+    uint8_t css_rounds;
+    uint32_t css_entries; /* times CSS was entered (for tests) */
+    uint32_t window_end, samples;
+    ts_time_t last_round_min, cur_round_min, css_baseline;
+    /* Linux's hystart_update state */
+    uint32_t end_seq, sample_cnt;
+    ts_time_t round_start, last_ack, curr_rtt, delay_min;
+} ts_hystart;
+
 struct ts_conn {
     uint32_t id;
     ts_state state;
@@ -150,6 +173,10 @@ struct ts_conn {
     ts_sack_block ooo[TS_OOO_MAX];                 /* ranges held past rcv_nxt, sorted by start */
     ts_sack_block sack_recent[TS_MAX_SACK_BLOCKS]; /* most recent first (RFC 2018 4) */
     uint32_t sack_recent_n;
+    /* RFC 2883: a duplicate range to report as the first SACK block of the next ACK
+     * (once), when SACK was negotiated and the dsack parameter is on */
+    bool dsack_pending;
+    ts_sack_block dsack;
     bool fin_rcvd; /* the FIN was reached in order */
     bool fin_ooo;  /* a FIN arrived beyond a hole */
     uint32_t fin_ooo_seq;
@@ -189,6 +216,7 @@ struct ts_conn {
     ts_ca_state ca_state; /* OPEN, DISORDER, RECOVERY (fast recovery), LOSS (after an RTO) */
     bool sack_rec;        /* SACK recovery (RFC 6675), else NewReno: chosen by ts_loss_policy */
     _Alignas(TS_CC_PRIV_ALIGN) unsigned char cc_priv[TS_CC_PRIV_SIZE]; /* the cc's own state */
+    ts_hystart hs; /* slow start's exit, for every cc (hystart.c) */
     /* SACK scoreboard (RFC 6675, tcp_sack.c): SACKed ranges above SND.UNA, sorted. */
     ts_sack_block sb[TS_SACK_MAX];
     uint32_t sb_n;
@@ -344,6 +372,14 @@ uint32_t ts_isn(ts_stack *s, const ts_conn *c);
 int ts_conn_policies(ts_conn *c, char *err, size_t errlen);
 void ts_timer_set(ts_stack *s, ts_conn *c, ts_timer_kind k, ts_time_t when);
 void ts_timer_clear(ts_stack *s, ts_conn *c, ts_timer_kind k);
+/* Karn's rule (RFC 6298 3) holds: the karn parameter is on, or timestamps are (their echo
+ * names the transmission, so a retransmission's ACK is timed unambiguously, tcp_ack.c).
+ * Off: the timing of a segment survives its retransmission (tcp_out.c, tcp_timer.c) and
+ * its ACK is timed from the ORIGINAL transmission, as Karn & Partridge's ambiguity. */
+static inline bool ts_karn(const ts_conn *c)
+{
+    return c->p.karn || c->ts_ok;
+}
 static inline bool ts_timer_on(const ts_conn *c, ts_timer_kind k)
 {
     return c->timer[k] != TS_TIME_NEVER;
@@ -390,6 +426,15 @@ void ts_ack_input(ts_stack *s, ts_conn *c, const ts_seg *g);
 /* A checked IPv4 packet addressed to us, protocol TCP. */
 void ts_tcp_input(ts_stack *s, const ts_ip4_view *ip);
 
+/* hystart.c: slow start's exit before a loss (HyStart++, RFC 9406; Linux CUBIC's HyStart). */
+void ts_hystart_init(ts_conn *c);
+/* Data [seq, end) went out now (tcp_out.c): its send time, for the RTT samples. */
+void ts_hystart_sent(ts_conn *c, uint32_t seq, uint32_t end, bool rexmit, ts_time_t now);
+/* SND.UNA advanced from una0 (tcp_loss.c, before the cc's on_ack): sample, rounds. */
+void ts_hystart_ack(ts_conn *c, uint32_t una0, ts_time_t now);
+/* Slow start's growth by inc bytes (ts_cc_slow_start): as is, or RFC 9406's (L, CSS). */
+void ts_hystart_grow(ts_conn *c, uint32_t inc);
+
 /* tcp_rcv.c: the receive stream. */
 void ts_rcv_init(ts_conn *c, uint32_t irs);
 uint32_t ts_rcv_window(ts_conn *c);      /* the window to put in the next segment (scaled) */
@@ -397,11 +442,19 @@ uint32_t ts_rcv_space(const ts_conn *c); /* bytes that may arrive past rcv_nxt n
 /* Take in-window payload; returns true if it was in order (advanced rcv_nxt). */
 int ts_rcv_data(ts_stack *s, ts_conn *c, uint32_t seq, const uint8_t *data, uint32_t len,
                 bool *in_order, bool *filled_hole);
-size_t ts_rcv_sack_blocks(const ts_conn *c, ts_sack_block *out, size_t max);
+/* The SACK blocks of the next ACK: the D-SACK block first (RFC 2883 4) if one is
+ * pending, then the out-of-order ranges (RFC 2018 4). *dsack: whether out[0] is it. */
+size_t ts_rcv_sack_blocks(const ts_conn *c, ts_sack_block *out, size_t max, bool *dsack);
+/* A segment left of the window ([seq, end) in sequence space, FIN included) arrived: note
+ * what of it lies below RCV.NXT as a duplicate for the next ACK's D-SACK block. */
+void ts_rcv_dup(ts_conn *c, uint32_t seq, uint32_t end);
 bool ts_rcv_window_update_due(const ts_conn *c); /* after a read: send a window update? */
 
 /* tcp_rtx_slot.c: the retransmission timer slot: the RTO or the tail loss probe. */
 void ts_rto_arm(ts_stack *s, ts_conn *c);
+/* The timeout after the n-th consecutive expiry: backoff policy, backoff_jitter, rto_max. */
+ts_time_t ts_backoff_timeout(const ts_stack *s, const ts_conn *c, ts_time_t base, uint32_t n,
+                             uint32_t linear);
 /* Arm the tail loss probe in place of the RTO if RFC 8985 7.2 allows one; `advanced`:
  * an ACK just advanced SND.UNA (cap at a full RTO), else cap at the RTO's time left. */
 void ts_tlp_arm(ts_stack *s, ts_conn *c, bool advanced);

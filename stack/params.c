@@ -34,6 +34,10 @@ typedef struct param_def {
     {                                                                                              \
         {#n, TS_PARAM_BOOL, h}, FIELD(n, sizeof(bool)), 0, 1                                       \
     }
+#define PCTP(n, lo, hi, h)                                                                         \
+    {                                                                                              \
+        {#n, TS_PARAM_PERCENT, h}, FIELD(n, sizeof(uint32_t)), lo, hi                              \
+    }
 #define POLP(n, h)                                                                                 \
     {                                                                                              \
         {#n, TS_PARAM_POLICY, h}, FIELD(n, TS_POLICY_NAME_MAX), 0, 0                               \
@@ -42,19 +46,32 @@ typedef struct param_def {
 static const param_def defs[] = {
     /* at most 65535 - 80: IP and TCP headers with full options still fit an IPv4 packet */
     UINTP(mss, 88, 65455, "advertised MSS in bytes, 88..65455 (Linux 1460 for MTU 1500)"),
-    UINTP(wscale, 0, 14, "window scale shift offered, 0..14 (Linux 7 for 6 MiB rmem)"),
+    {{"wscale", TS_PARAM_WSCALE,
+      "window scale shift offered: auto (Linux: the smallest shift that fits rcvbuf, 7 for "
+      "6 MiB) or 0..14"},
+     FIELD(wscale, sizeof(uint32_t)),
+     0,
+     14},
     BOOLP(wscale_on, "offer window scaling (Linux on)"),
     BOOLP(sack, "offer SACK-permitted and send SACK blocks (Linux on)"),
+    BOOLP(dsack, "report duplicate data in a D-SACK block, RFC 2883, when SACK was negotiated "
+                 "(Linux tcp_dsack on)"),
     BOOLP(timestamps, "offer timestamps, RFC 7323 (Linux on)"),
     DURP(syn_rto, 1, 3600 * TS_SEC, "first SYN / SYN-ACK retransmission timeout (Linux 1s)"),
     UINTP(syn_retries, 0, 127, "SYN retransmissions before ETIMEDOUT (Linux 6)"),
     UINTP(syn_linear, 0, 127, "first N SYN retransmissions keep syn_rto (Linux 0; 6.5+: 4)"),
     UINTP(synack_retries, 0, 127, "SYN-ACK retransmissions (Linux 5)"),
     UINTP(backoff, 1, 16, "RTO multiplier per retry (Linux 2)"),
+    PCTP(backoff_jitter, 0, 100,
+         "spread each RTO, SYN and SYN-ACK timeout over +-P%, seeded per connection and "
+         "retry, 0 = off (Linux: none)"),
     DURP(rto_init, 1, 3600 * TS_SEC, "RTO before any RTT sample (Linux 1s)"),
     DURP(rto_min, 1, 3600 * TS_SEC, "lower bound of the RTO (Linux 200ms; RFC 6298 1s)"),
     DURP(rto_max, 1, 3600 * TS_SEC, "upper bound of the RTO (Linux 120s)"),
     DURP(rto_fallback, 1, 3600 * TS_SEC, "RTO after a retransmitted handshake (Linux 3s)"),
+    DURP(rto_g, 1, 3600 * TS_SEC, "clock granularity G of rto_policy=rfc6298, RFC 6298 2 (1ms)"),
+    BOOLP(karn, "Karn's rule, RFC 6298 3: no RTT sample from retransmitted data; off matters only "
+                "with timestamps off (Linux on)"),
     UINTP(retries2, 0, 255,
           "data retransmissions or unanswered zero-window probes before "
           "giving up (Linux 15)"),
@@ -80,6 +97,11 @@ static const param_def defs[] = {
     UINTP(init_cwnd, 1, 1000, "initial congestion window in segments (Linux 10)"),
     UINTP(abc, 0, 1000,
           "slow start: at most this many SMSS per ACK (RFC 5681: 1; RFC 3465: 2; Linux: 0, all)"),
+    BOOLP(hystart, "HyStart++ (RFC 9406): leave slow start on an RTT rise, through Conservative "
+                   "Slow Start, for every cc (off; Linux has none)"),
+    UINTP(hystart_detect, 0, 3,
+          "with cc=cubic and hystart off: Linux CUBIC's HyStart, 1 ACK train + 2 delay "
+          "(tcp_cubic hystart_detect; Linux 3, tcpsim 0)"),
     BOOLP(unsent_ack_reply,
           "answer an ACK of unsent data with an ACK (on; Linux before 2026 dropped it: off)"),
     DURP(invalid_ratelimit, 0, 3600 * TS_SEC,
@@ -115,10 +137,20 @@ static const param_def defs[] = {
  * Adding a policy: one line in its kind's list. */
 #define RTO_POLICIES(X)                                                                            \
     X("linux", "Linux tcp_rtt_estimator(): mdev with rto_min as its floor")                        \
-    X("rfc6298", "RFC 6298 2: SRTT + max(G, 4 RTTVAR), clock granularity 1 ms")
-#define BACKOFF_POLICIES(X) X("exponential", "RFC 6298 5.5: double the RTO per expiry (Linux)")
+    X("rfc6298", "RFC 6298 2: SRTT + max(G, 4 RTTVAR), G = rto_g (1 ms)")                          \
+    X("fixed",                                                                                     \
+      "teaching: RTO = rto_init always; samples only smooth SRTT; no RFC 6298 5.7 fallback")
+#define BACKOFF_POLICIES(X)                                                                        \
+    X("exponential", "RFC 6298 5.5: double the RTO per expiry (Linux)")                            \
+    X("linear",                                                                                    \
+      "(n + 1) x RTO after the n-th expiry (n counted past syn_linear), capped at rto_max")        \
+    X("constant",                                                                                  \
+      "no backoff: the RTO (or syn_rto) every time, for comparison; RFC 6298 5.5 asks for one")
 #define DELACK_POLICIES(X)                                                                         \
-    X("linux", "Linux: quick-ACK, pingpong and adaptive ATO (RFC 1122 4.2.3.2)")
+    X("linux", "Linux: quick-ACK, pingpong and adaptive ATO (RFC 1122 4.2.3.2)")                   \
+    X("fixed", "RFC 1122 4.2.3.2, RFC 5681 4.2: every delack_segs segments, else after delack")    \
+    X("bsd", "4.4BSD tcp_fasttimo, lwIP tcp_tmr: the ACK at the host's next delack_max tick")      \
+    X("every", "every segment ACKed at once (no delayed ACK)")
 #define CC_POLICIES(X)                                                                             \
     X("newreno", "RFC 5681 + RFC 6582 NewReno, RFC 3465 ABC")                                      \
     X("reno", "RFC 5681 Reno: fast recovery ends at the first new ACK")                            \
@@ -192,12 +224,13 @@ static void set_name(char *dst, const char *src)
 void ts_params_default(ts_params *p)
 {
     memset(p, 0, sizeof *p);
-    p->mss = 1460, p->wscale = 7;
-    p->wscale_on = p->sack = p->timestamps = true;
+    p->mss = 1460, p->wscale = TS_WSCALE_AUTO;
+    p->wscale_on = p->sack = p->dsack = p->timestamps = true;
     p->syn_rto = 1 * TS_SEC, p->syn_retries = 6, p->syn_linear = 0, p->synack_retries = 5;
     p->backoff = 2;
     p->rto_init = 1 * TS_SEC, p->rto_min = 200 * TS_MSEC, p->rto_max = 120 * TS_SEC;
     p->rto_fallback = 3 * TS_SEC, p->retries2 = 15, p->user_timeout = 0, p->tlp = true;
+    p->backoff_jitter = 0, p->rto_g = 1 * TS_MSEC, p->karn = true;
     p->delack = 40 * TS_MSEC, p->delack_max = 200 * TS_MSEC, p->delack_segs = 2;
     p->quickack = p->nagle = true;
     p->time_wait = 60 * TS_SEC, p->fin_wait2 = 60 * TS_SEC;
@@ -450,13 +483,50 @@ static int set_isn(ts_params *p, const param_def *d, const char *v, char *err, s
     return 0;
 }
 
+static int set_wscale(ts_params *p, const param_def *d, const char *v, char *err, size_t errlen)
+{
+    if (!strcmp(v, "auto")) {
+        p->wscale = TS_WSCALE_AUTO;
+        return 0;
+    }
+    if (set_uint(p, d, v, err, errlen) < 0) {
+        snprintf(err, errlen, "%s: '%s' is neither 'auto' nor a shift 0..14", d->info.name, v);
+        return -1;
+    }
+    return 0;
+}
+
+uint32_t ts_params_wscale(const ts_params *p)
+{
+    if (p->wscale != TS_WSCALE_AUTO) return p->wscale;
+    uint32_t shift = 0; /* Linux tcp_select_initial_window(): halve the space until it fits */
+    for (uint64_t space = p->rcvbuf; space > 65535 && shift < 14; space >>= 1) shift++;
+    return shift;
+}
+
+/* "10%" or "10": a whole percentage (range checked by validation). */
+static int set_percent(ts_params *p, const param_def *d, const char *v, char *err, size_t errlen)
+{
+    const char *s = v;
+    uint64_t x;
+    if (read_digits(&s, &x, 10) <= 0 || (*s && strcmp(s, "%")) || x > UINT32_MAX) {
+        snprintf(err, errlen,
+                 "%s: '%s' is not a percentage; use e.g. 10%% or 10 (%" PRIu64 "..%" PRIu64 ")",
+                 d->info.name, v, d->min, d->max);
+        return -1;
+    }
+    *(uint32_t *)field(p, d) = (uint32_t)x;
+    return 0;
+}
+
 int ts_params_set(ts_params *p, const char *name, const char *value, char *err, size_t errlen)
 {
     typedef int (*setter)(ts_params *, const param_def *, const char *, char *, size_t);
     static const setter setters[] = {
-        [TS_PARAM_UINT] = set_uint, [TS_PARAM_DURATION] = set_duration,
-        [TS_PARAM_BOOL] = set_bool, [TS_PARAM_POLICY] = set_policy,
-        [TS_PARAM_ISN] = set_isn,
+        [TS_PARAM_UINT] = set_uint,     [TS_PARAM_DURATION] = set_duration,
+        [TS_PARAM_BOOL] = set_bool,     [TS_PARAM_POLICY] = set_policy,
+        [TS_PARAM_ISN] = set_isn,       [TS_PARAM_PERCENT] = set_percent,
+        [TS_PARAM_WSCALE] = set_wscale,
     };
     const param_def *d = find_def(name);
     if (!d) {
@@ -494,6 +564,13 @@ static void format_value(const ts_params *p, const param_def *d, char *buf, size
     case TS_PARAM_DURATION: ts_duration_format(*(const ts_time_t *)f, buf, len); break;
     case TS_PARAM_BOOL: snprintf(buf, len, "%s", *(const bool *)f ? "on" : "off"); break;
     case TS_PARAM_POLICY: snprintf(buf, len, "%.*s", TS_POLICY_NAME_MAX, (const char *)f); break;
+    case TS_PARAM_PERCENT: snprintf(buf, len, "%" PRIu32 "%%", *(const uint32_t *)f); break;
+    case TS_PARAM_WSCALE:
+        if (p->wscale == TS_WSCALE_AUTO)
+            snprintf(buf, len, "auto");
+        else
+            snprintf(buf, len, "%" PRIu32, p->wscale);
+        break;
     case TS_PARAM_ISN:
         if (p->isn_fixed)
             snprintf(buf, len, "%" PRIu32, p->isn);
@@ -526,7 +603,9 @@ static int check_range(const ts_params *p, const param_def *d, char *err, size_t
 {
     const void *f = cfield(p, d);
     uint64_t v;
-    if (d->info.kind == TS_PARAM_UINT)
+    if (d->info.kind == TS_PARAM_WSCALE && *(const uint32_t *)f == TS_WSCALE_AUTO) return 0;
+    if (d->info.kind == TS_PARAM_UINT || d->info.kind == TS_PARAM_PERCENT ||
+        d->info.kind == TS_PARAM_WSCALE)
         v = *(const uint32_t *)f;
     else if (d->info.kind == TS_PARAM_DURATION)
         v = *(const ts_time_t *)f;

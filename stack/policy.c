@@ -4,14 +4,17 @@
 
 #include "internal.h"
 
-extern const ts_rto_ops ts_rto_linux, ts_rto_rfc6298;
-extern const ts_backoff_ops ts_backoff_exponential;
+extern const ts_rto_ops ts_rto_linux, ts_rto_rfc6298, ts_rto_fixed;
+extern const ts_backoff_ops ts_backoff_exponential, ts_backoff_linear, ts_backoff_constant;
 extern const ts_delack_ops ts_delack_linux;
+extern const ts_delack_ops ts_delack_fixed, ts_delack_bsd, ts_delack_every;
 extern const ts_cc_ops ts_cc_newreno, ts_cc_reno, ts_cc_cubic;
 
-static const ts_rto_ops *const rto_table[] = {&ts_rto_linux, &ts_rto_rfc6298, NULL};
-static const ts_backoff_ops *const backoff_table[] = {&ts_backoff_exponential, NULL};
-static const ts_delack_ops *const delack_table[] = {&ts_delack_linux, NULL};
+static const ts_rto_ops *const rto_table[] = {&ts_rto_linux, &ts_rto_rfc6298, &ts_rto_fixed, NULL};
+static const ts_backoff_ops *const backoff_table[] = {&ts_backoff_exponential, &ts_backoff_linear,
+                                                      &ts_backoff_constant, NULL};
+static const ts_delack_ops *const delack_table[] = {&ts_delack_linux, &ts_delack_fixed,
+                                                    &ts_delack_bsd, &ts_delack_every, NULL};
 static const ts_cc_ops *const cc_table[] = {&ts_cc_newreno, &ts_cc_reno, &ts_cc_cubic, NULL};
 
 #define FIND(table, name)                                                                          \

@@ -8,11 +8,16 @@
 
 #include "tcpsim/types.h"
 
-/* RTO estimator: fold an RTT sample into srtt/rttvar and set c->rto (before backoff). */
+/* RTO estimator: fold an RTT sample into srtt/rttvar and set c->rto (before backoff).
+ * constant: the RTO never leaves rto_init (no RFC 6298 5.7 fallback either). */
 typedef struct ts_rto_ops {
     const char *name;
     void (*sample)(ts_conn *c, ts_time_t rtt);
+    bool constant;
 } ts_rto_ops;
+
+/* RFC 6298 2.2/2.3's SRTT and RTTVAR update alone (rto_rfc6298.c; rto_fixed.c uses it). */
+void ts_rto_rfc6298_smooth(ts_conn *c, ts_time_t r);
 
 /* Backoff: the timeout after the n-th consecutive retransmission (n >= 1) of a segment,
  * given the base timeout; SYNs pass their linear count. */

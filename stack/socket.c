@@ -483,16 +483,19 @@ static int syn_params_fixed(const ts_conn *c, const ts_params *p, char *err, siz
 
 /* The RTO estimators keep RTTVAR differently: rfc6298 the mean deviation (RTO = SRTT +
  * 4 RTTVAR), linux four times it, at least rto_min, in mdev/mdev_max (RTO = SRTT +
- * RTTVAR). A switch carries the estimate over instead of starting from a stale one. */
-static void rto_policy_switched(ts_conn *c)
+ * RTTVAR; fixed keeps RFC 6298's). A switch carries the estimate over instead of starting
+ * from a stale one; to fixed, the RTO is rto_init at once. */
+static void rto_policy_switched(ts_conn *c, const ts_rto_ops *old)
 {
+    bool to_linux = !strcmp(c->rto_ops->name, "linux"), from_linux = !strcmp(old->name, "linux");
+    if (c->rto_ops->constant) c->rto = c->p.rto_init;
     if (!c->srtt) return; /* no sample yet: nothing to carry */
-    if (!strcmp(c->rto_ops->name, "linux")) {
+    if (to_linux && !from_linux) {
         c->mdev = 4 * c->rttvar;
         c->mdev_max = c->mdev > c->p.rto_min ? c->mdev : c->p.rto_min;
         c->rttvar = c->mdev_max;
         c->rtt_seq = c->snd_nxt;
-    } else {
+    } else if (from_linux && !to_linux) {
         c->rttvar /= 4;
     }
 }
@@ -502,7 +505,7 @@ static void rto_policy_switched(ts_conn *c)
 static void params_changed(ts_stack *s, ts_conn *c, const ts_params *old, const ts_rto_ops *rto0,
                            const ts_cc_ops *cc0)
 {
-    if (c->rto_ops != rto0) rto_policy_switched(c);
+    if (c->rto_ops != rto0) rto_policy_switched(c, rto0);
     /* TCP_CONGESTION: cwnd and ssthresh stay; the new algorithm's own state starts
      * afresh (a zeroed cc_priv, as its init leaves it), as Linux's tcp_reinit_congestion */
     if (c->cc_ops != cc0) memset(c->cc_priv, 0, sizeof c->cc_priv);

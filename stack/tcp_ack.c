@@ -139,8 +139,10 @@ static void data_input(ts_stack *s, ts_conn *c, const ts_seg *g)
     bool in_order, filled;
     uint32_t before = c->rcvq.len;
     int n = ts_rcv_data(s, c, g->seq, g->data, g->len, &in_order, &filled);
-    if (n <= 0 || !in_order || filled) {
-        c->ack_now = true; /* duplicate, out of order, or filling a hole: ACK at once */
+    if (n <= 0 || !in_order || filled || c->dsack_pending) {
+        /* duplicate (in part: RFC 2883's D-SACK), out of order, or filling a hole: ACK at
+         * once */
+        c->ack_now = true;
         if (in_order) c->last_rcv_time = s->now;
     } else {
         ts_time_t delay = 0;

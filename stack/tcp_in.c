@@ -66,6 +66,15 @@ static void dup_ts_recent(ts_conn *c, const ts_seg *g)
     c->ts_recent = g->opts.tsval;
 }
 
+/* RFC 2883 4.1.1: a segment whose data (or FIN) lies below RCV.NXT, left of the window or
+ * refused by PAWS, is a duplicate: its ACK, sent at once, reports it in a D-SACK block
+ * (Linux tcp_send_dupack). Not from TIME-WAIT, whose ACKs carry no SACK in Linux. */
+static void dup_dsack(ts_conn *c, const ts_seg *g)
+{
+    if (c->state == TS_TIME_WAIT || (g->flags & TS_TH_SYN) || !seg_seqlen(g)) return;
+    ts_rcv_dup(c, g->seq, g->seq + seg_seqlen(g));
+}
+
 static void rst_input(ts_stack *s, ts_conn *c, const ts_seg *g)
 {
     if (g->seq != c->rcv_nxt) { /* in window but not exact: RFC 5961 3.2 */
@@ -88,6 +97,7 @@ static void synced_input(ts_stack *s, ts_conn *c, const ts_seg *g)
     if (c->ts_ok && g->opts.has_ts && !(g->flags & TS_TH_RST) &&
         seq_lt(g->opts.tsval, c->ts_recent)) {
         ts_drop(s, TS_DROP_TCP_PAWS, g->pkt, g->pkt_len);
+        dup_dsack(c, g);
         ts_send_oow_ack(s, c, g);
         return;
     }
@@ -123,6 +133,7 @@ static void synced_input(ts_stack *s, ts_conn *c, const ts_seg *g)
          * wait (Linux tcp_timewait_state_process reschedules on any ACK-bearing segment) */
         if (c->state == TS_TIME_WAIT && (g->flags & TS_TH_FIN))
             ts_timer_set(s, c, TS_TIMER_TIME_WAIT, s->now + c->p.time_wait);
+        dup_dsack(c, g);
         ts_send_oow_ack(s, c, g);
         return;
     }

@@ -130,6 +130,7 @@ static void recovery_done(ts_conn *c)
 void ts_loss_new_ack(ts_stack *s, ts_conn *c, uint32_t acked, uint32_t sacked0)
 {
     uint32_t before = c->cwnd;
+    ts_hystart_ack(c, c->snd_una - acked, s->now);           /* slow start's exit (hystart.c) */
     if (c->ca_state == TS_CA_LOSS) c->ca_state = TS_CA_OPEN; /* new data ACKed after the RTO */
     c->reo_armed = false; /* re-armed below if a hole remains (sack_ack) */
     if (c->tlp_out && seq_ge(c->snd_una, c->tlp_high_seq)) c->tlp_out = false; /* RFC 8985 7.4 */

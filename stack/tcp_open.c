@@ -32,7 +32,10 @@ static void negotiate(ts_conn *c, const ts_seg *g)
     c->peer_mss = g->opts.has_mss && g->opts.mss ? g->opts.mss : 536;
     c->ws_ok = c->p.wscale_on && g->opts.has_wscale;
     c->snd_wscale = c->ws_ok ? (g->opts.wscale > 14 ? 14 : g->opts.wscale) : 0;
-    c->rcv_wscale = c->ws_ok ? (uint8_t)c->p.wscale : 0;
+    /* the shift we offer: an active open chose it as its SYN left (ts_open_active), so a
+     * later change of rcvbuf cannot make the SYN and our reading of the window disagree */
+    uint8_t offer = c->state == TS_SYN_SENT ? c->rcv_wscale : (uint8_t)ts_params_wscale(&c->p);
+    c->rcv_wscale = c->ws_ok ? offer : 0;
     c->sack_ok = c->p.sack && g->opts.has_sackok;
     c->ts_ok = c->p.timestamps && g->opts.has_ts;
     if (c->ts_ok) c->ts_recent = g->opts.tsval;
@@ -58,6 +61,7 @@ void ts_open_active(ts_stack *s, ts_conn *c)
     iss_init(s, c);
     c->snd_mss = (uint16_t)(c->p.mss > 536 ? 536 : c->p.mss); /* until the peer's SYN */
     c->rcv_mss = (uint16_t)c->p.mss;
+    c->rcv_wscale = (uint8_t)ts_params_wscale(&c->p); /* offered; kept if the peer agrees */
     c->cc_ops->init(c); /* provisional (read by observers); again once established */
     ts_conn_hash(s, c);
     ts_set_state(s, c, TS_SYN_SENT);
@@ -241,7 +245,7 @@ static void established(ts_stack *s, ts_conn *c, const ts_seg *g)
     if (c->from_cookie) {
         /* no time was kept for the SYN-ACK (the TSecr's low bits are options): no sample,
          * the RTO stays at rto_init */
-    } else if (c->total_retrans == 0) { /* Karn: only an unretransmitted SYN gives a sample */
+    } else if (c->total_retrans == 0 || !ts_karn(c)) { /* Karn: an unretransmitted SYN only */
         c->min_rtt = s->now - c->rtt_timed_at;
         c->rto_ops->sample(c, s->now - c->rtt_timed_at);
         ts_event ev = {.type = TS_EV_RTT_SAMPLE};
@@ -250,8 +254,8 @@ static void established(ts_stack *s, ts_conn *c, const ts_seg *g)
         ev.u.rtt.rttvar = c->rttvar;
         ev.u.rtt.rto = c->rto;
         ts_emit_conn(s, c, &ev);
-    } else {
-        c->rto = c->p.rto_fallback; /* RFC 6298 5.7 */
+    } else if (!c->rto_ops->constant) { /* rto_policy=fixed keeps rto_init */
+        c->rto = c->p.rto_fallback;     /* RFC 6298 5.7 */
     }
     c->synack_retransmitted = c->retries > 1;
     c->retries = 0;

@@ -47,16 +47,20 @@ static size_t build_options(ts_stack *s, ts_conn *c, uint8_t flags, uint8_t *opt
         /* a SYN offers what the parameters allow; a SYN-ACK answers what the peer offered */
         o.sackok_on = synack ? c->sack_ok : c->p.sack;
         o.wscale_on = synack ? c->ws_ok : c->p.wscale_on;
-        o.wscale = (uint8_t)c->p.wscale;
+        o.wscale = c->rcv_wscale; /* SYN: the offer (ts_open_active); SYN-ACK: negotiated */
         o.ts_on = synack ? c->ts_ok : c->p.timestamps;
     } else {
         /* RFC 7323 allows TS on a RST; Linux sends nop,nop,TS on the RST of a connection
          * that negotiated timestamps (packetdrill ts_recent/reset_tsval.pkt) */
         o.ts_on = c->ts_ok;
-        if (c->sack_ok && c->ooo_n && !(flags & TS_TH_RST))
-            o.nsack = (uint8_t)ts_rcv_sack_blocks(c, o.sack, TS_MAX_SACK_BLOCKS);
+        bool dsack = false;
+        if (c->sack_ok && (c->ooo_n || c->dsack_pending) && !(flags & TS_TH_RST))
+            o.nsack = (uint8_t)ts_rcv_sack_blocks(c, o.sack, TS_MAX_SACK_BLOCKS, &dsack);
         size_t fixed = o.ts_on ? TS_TS_OPT_LEN : 0;
         while (o.nsack && fixed + 4 + 8u * o.nsack > max_len) o.nsack--;
+        /* RFC 2883 4 (3): a D-SACK block goes out in one ACK only (Linux clears it once
+         * written); one that did not fit waits for the next */
+        if (dsack && o.nsack) c->dsack_pending = false;
     }
     if (o.ts_on) {
         o.tsval = ts_now_ms(s) + c->ts_offset;
@@ -309,7 +313,7 @@ void ts_send_data(ts_stack *s, ts_conn *c, uint32_t seq, uint32_t len, bool rexm
     if (rexmit) {
         c->total_retrans++;
         s->cnt.tcp_retransmits++;
-        if (c->rtt_timing && seq_le(seq, c->rtt_timed_seq)) c->rtt_timing = false; /* Karn */
+        if (c->rtt_timing && seq_le(seq, c->rtt_timed_seq) && ts_karn(c)) c->rtt_timing = false;
     }
     tx_note(s, c, seq, len, rexmit);
     xmit(s, c, seq, flags, len);
@@ -451,6 +455,7 @@ void ts_tcp_output_opts(ts_stack *s, ts_conn *c, const ts_out_opts *o)
             if (c->snd_una == c->snd_max) c->first_unacked_at = s->now;
             if (ts_in_recovery(c)) c->prr_out += len;
             tx_note(s, c, seq, len, rexmit);
+            if (len) ts_hystart_sent(c, seq, seq + len, rexmit, s->now); /* HyStart's RTTs */
             xmit(s, c, seq, flags, len);
             c->snd_nxt = seq + len + (fin ? 1 : 0);
             if (fin) c->fin_sent = true;

@@ -1,6 +1,7 @@
 /* tcp_rcv.c: the receive stream: in-window data into the ring, out-of-order ranges held
- * and merged when the hole fills, SACK blocks (RFC 2018), and the advertised window with
- * scaling (RFC 7323) and receiver-side silly-window avoidance (RFC 9293 3.8.6.2.2). */
+ * and merged when the hole fills, SACK blocks (RFC 2018) and the D-SACK block for data
+ * received twice (RFC 2883), and the advertised window with scaling (RFC 7323) and
+ * receiver-side silly-window avoidance (RFC 9293 3.8.6.2.2). */
 #include <string.h>
 
 #include "internal.h"
@@ -76,6 +77,45 @@ static int ooo_insert(ts_conn *c, uint32_t start, uint32_t end)
     return 0;
 }
 
+/* RFC 2883 4: the D-SACK block reports the duplicate range of the segment that arrived
+ * last, replacing any older one; only when SACK was negotiated (RFC 2883 4 needs the
+ * peer to understand SACK) and the dsack parameter is on (Linux tcp_dsack). */
+static void dsack_set(ts_conn *c, uint32_t start, uint32_t end)
+{
+    if (!c->sack_ok || !c->p.dsack || !seq_lt(start, end)) return;
+    c->dsack.start = start;
+    c->dsack.end = end;
+    c->dsack_pending = true;
+}
+
+/* RFC 2883 4 (4): when one segment duplicates several ranges, only the first is reported;
+ * a later one that touches it widens it (Linux tcp_dsack_extend). */
+static void dsack_extend(ts_conn *c, uint32_t start, uint32_t end)
+{
+    if (!c->dsack_pending) {
+        dsack_set(c, start, end);
+    } else if (seq_le(start, c->dsack.end) && seq_le(c->dsack.start, end)) {
+        c->dsack.start = seq_min(c->dsack.start, start);
+        c->dsack.end = seq_max(c->dsack.end, end);
+    }
+}
+
+void ts_rcv_dup(ts_conn *c, uint32_t seq, uint32_t end)
+{
+    if (seq_lt(seq, c->rcv_nxt)) dsack_set(c, seq, seq_lt(end, c->rcv_nxt) ? end : c->rcv_nxt);
+}
+
+/* RFC 2883 4.1.3: the first out-of-order range [start, end) already held overlaps. */
+static void dsack_ooo(ts_conn *c, uint32_t start, uint32_t end)
+{
+    for (uint32_t i = 0; i < c->ooo_n && seq_lt(c->ooo[i].start, end); i++) {
+        if (seq_gt(c->ooo[i].end, start)) {
+            dsack_set(c, seq_max(start, c->ooo[i].start), seq_min(end, c->ooo[i].end));
+            return;
+        }
+    }
+}
+
 /* RFC 2018 4: the first SACK block reports the most recently received segment. */
 static void sack_note(ts_conn *c, uint32_t start, uint32_t end)
 {
@@ -90,7 +130,8 @@ int ts_rcv_data(ts_stack *s, ts_conn *c, uint32_t seq, const uint8_t *data, uint
                 bool *in_order, bool *filled_hole)
 {
     *in_order = *filled_hole = false;
-    if (seq_lt(seq, c->rcv_nxt)) { /* trim what we already have */
+    if (seq_lt(seq, c->rcv_nxt)) { /* trim what we already have (RFC 2883 4.2: report it) */
+        if (len) ts_rcv_dup(c, seq, seq + len);
         uint32_t skip = c->rcv_nxt - seq;
         if (skip >= len) return 0;
         data += skip;
@@ -100,6 +141,7 @@ int ts_rcv_data(ts_stack *s, ts_conn *c, uint32_t seq, const uint8_t *data, uint
     uint32_t space = ts_rcv_space(c), off = seq - c->rcv_nxt;
     if (off >= space) return 0;
     if (len > space - off) len = space - off; /* trim to the window */
+    if (off > 0) dsack_ooo(c, seq, seq + len);
     if (off > 0 && ooo_insert(c, seq, seq + len) < 0) {
         ts_drop(s, TS_DROP_TCP_OOO_FULL, NULL, 0);
         return 0;
@@ -115,7 +157,10 @@ int ts_rcv_data(ts_stack *s, ts_conn *c, uint32_t seq, const uint8_t *data, uint
     if (c->ooo_n) *filled_hole = true;
     c->rcv_nxt += len;
     c->rcvq.len += len;
+    uint32_t end = c->rcv_nxt;
     while (c->ooo_n && seq_le(c->ooo[0].start, c->rcv_nxt)) { /* the hole is filled */
+        if (seq_lt(c->ooo[0].start, end)) /* held already: the segment overlapped it */
+            dsack_extend(c, c->ooo[0].start, seq_min(end, c->ooo[0].end));
         if (seq_gt(c->ooo[0].end, c->rcv_nxt)) {
             c->rcvq.len += c->ooo[0].end - c->rcv_nxt;
             c->rcv_nxt = c->ooo[0].end;
@@ -129,9 +174,15 @@ int ts_rcv_data(ts_stack *s, ts_conn *c, uint32_t seq, const uint8_t *data, uint
     return (int)len;
 }
 
-size_t ts_rcv_sack_blocks(const ts_conn *c, ts_sack_block *out, size_t max)
+size_t ts_rcv_sack_blocks(const ts_conn *c, ts_sack_block *out, size_t max, bool *dsack)
 {
     size_t n = 0;
+    *dsack = c->dsack_pending && max > 0;
+    if (*dsack) { /* RFC 2883 4 (1): first, then the SACK blocks as RFC 2018 orders them */
+        out[0] = c->dsack;
+        out++;
+        max--;
+    }
     for (uint32_t r = 0; r < c->sack_recent_n && n < max; r++) {
         uint32_t at = c->sack_recent[r].start;
         for (uint32_t i = 0; i < c->ooo_n; i++) {
@@ -148,16 +199,27 @@ size_t ts_rcv_sack_blocks(const ts_conn *c, ts_sack_block *out, size_t max)
         for (size_t k = 0; k < n; k++) dup |= out[k].start == c->ooo[i].start;
         if (!dup) out[n++] = c->ooo[i];
     }
-    return n;
+    return n + *dsack;
 }
 
-/* After the application read: is the opened window worth an ACK (it at least doubled)?
- * The caller (socket.c, above tcp_out.c) sends it: the receive stream does not send. */
+/* After the application read: is the opened window worth an ACK now? Linux's
+ * tcp_cleanup_rbuf(): only while the window now offered is at most half the largest we
+ * could offer (window_clamp: the buffer, and no more than 65535 << shift, RFC 7323 2.3),
+ * and when the window we would offer (__tcp_select_window) is at least twice it. RFC 1122
+ * 4.2.3.3 and RFC 9293 3.8.6.2.2 ask for an update only when the window grows by a
+ * significant amount. The largest offer matters: comparing with the buffer alone, a
+ * window capped by the scale (8 MiB at shift 7 under a 16 MiB buffer) stays below half the
+ * budget, and every read would send a window update: an ACK per segment in a bulk
+ * transfer. The caller (socket.c, above tcp_out.c) sends it: the receive stream does not. */
 bool ts_rcv_window_update_due(const ts_conn *c)
 {
     if (c->state != TS_ESTABLISHED && c->state != TS_FIN_WAIT_1 && c->state != TS_FIN_WAIT_2)
         return false;
-    uint32_t cur = ts_rcv_space(c);
-    uint32_t budget = window_budget(c);
+    uint64_t max_field = (uint64_t)65535 << (c->ws_ok ? c->rcv_wscale : 0);
+    uint64_t clamp = c->p.rcvbuf < max_field ? c->p.rcvbuf : max_field;
+    uint64_t cur = ts_rcv_space(c);
+    if (2 * cur > clamp) return false;
+    uint64_t budget = window_budget(c);
+    if (budget > clamp) budget = clamp;
     return budget >= c->rcv_mss && budget >= 2 * cur;
 }

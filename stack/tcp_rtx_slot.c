@@ -4,12 +4,40 @@
  * data leaves, and tcp_loss.c, which owns what the probe does when it fires. */
 #include "internal.h"
 
+/* backoff_jitter: t moved uniformly within [t - P% t, t + P% t] (whole microseconds) by a
+ * keyed hash of the stack's secret (from its seed, as the ISN's), the 4-tuple and n, so
+ * the same seed, connection and retransmission give the same timeout: no clock, no RNG
+ * state. Spreads the retransmissions of many connections that lost together. */
+static ts_time_t jitter(const ts_stack *s, const ts_conn *c, ts_time_t t, uint32_t n)
+{
+    ts_time_t spread = t * c->p.backoff_jitter / 100; /* t <= 1 h: no overflow */
+    if (!spread) return t;
+    uint8_t in[17];
+    wr32(in, c->local.addr), wr16(in + 4, c->local.port);
+    wr32(in + 6, c->remote.addr), wr16(in + 10, c->remote.port);
+    wr32(in + 12, n), in[16] = 'J'; /* a salt: not the ISN's or a port hint's hash */
+    uint64_t h = ts_siphash(s->key, in, sizeof in);
+    t = t - spread + h % (2 * spread + 1);
+    return t ? t : 1;
+}
+
+/* The timeout after the n-th consecutive expiry (0: none yet) from the base timeout: the
+ * backoff policy's schedule, then backoff_jitter, then rto_max over both. The one place
+ * every RTO, SYN, SYN-ACK and persist timeout is backed off. */
+ts_time_t ts_backoff_timeout(const ts_stack *s, const ts_conn *c, ts_time_t base, uint32_t n,
+                             uint32_t linear)
+{
+    ts_time_t t = c->backoff_ops->timeout(c, base, n, linear);
+    if (c->p.backoff_jitter) t = jitter(s, c, t, n);
+    return t > c->p.rto_max ? c->p.rto_max : t;
+}
+
 void ts_rto_arm(ts_stack *s, ts_conn *c)
 {
     bool syn = c->state == TS_SYN_SENT || c->state == TS_SYN_RECEIVED;
     ts_time_t base = syn ? c->p.syn_rto : c->rto;
     uint32_t linear = c->state == TS_SYN_SENT ? c->p.syn_linear : 0;
-    ts_time_t t = c->backoff_ops->timeout(c, base, c->retries, linear);
+    ts_time_t t = ts_backoff_timeout(s, c, base, c->retries, linear);
     if (c->p.user_timeout && c->first_unacked_at && !syn) { /* clamp to the time left */
         ts_time_t end = c->first_unacked_at + c->p.user_timeout;
         ts_time_t left = end > s->now ? end - s->now : 0;

@@ -60,7 +60,7 @@ static void zero_window_probe(ts_stack *s, ts_conn *c, bool event)
     c->probes_out++;
     ts_send_probe(s, c);
     if (event) rexmit_event(s, c, TS_REXMIT_PROBE, c->snd_una - 1, 0);
-    ts_time_t t = c->backoff_ops->timeout(c, c->rto, c->probes, 0);
+    ts_time_t t = ts_backoff_timeout(s, c, c->rto, c->probes, 0);
     ts_timer_set(s, c, TS_TIMER_PERSIST, s->now + t);
 }
 
@@ -87,7 +87,9 @@ static void data_timeout(ts_stack *s, ts_conn *c)
         return;
     }
     s->cnt.tcp_rto_timeouts++;
-    ts_loss_reset(s, c, true); /* the congestion signal, LOSS, back to SND.UNA */
+    bool timing = c->rtt_timing; /* karn=off: the retransmission keeps the original's timing */
+    ts_loss_reset(s, c, true);   /* the congestion signal, LOSS, back to SND.UNA */
+    if (!ts_karn(c)) c->rtt_timing = timing;
     c->retries++;
     uint32_t off = c->snd_una - c->snd_buf_seq;
     uint32_t len = c->sndq.len > off ? c->sndq.len - off : 0;

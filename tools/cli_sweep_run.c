@@ -72,6 +72,7 @@ static void put_measures(char *row, size_t len, size_t *pos, const ts_sim_stats 
     put_u64(row, len, pos, a->connect_failed);
     put_time(row, len, pos, st->end);
     put_u64(row, len, pos, st->packets);
+    put_u64(row, len, pos, m->pure_acks);
 }
 
 /* The run's world: built, run, measured; 0, or -1 with err. */

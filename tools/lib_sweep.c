@@ -17,7 +17,7 @@ const char *const ts_sweep_columns[] = {
     "rexmit_fast",     "rexmit_partial", "rexmit_tlp",      "rexmit_rack",    "rexmit_probe",
     "rexmit_syn",      "rto_expiries",   "spurious_rexmit", "spurious_bytes", "max_backoff",
     "max_rto_s",       "recovery_s",     "rto_recovery_s",  "connect_s",      "connect_failures",
-    "end_s",           "packets",
+    "end_s",           "packets",        "pure_acks",
 };
 const size_t ts_sweep_ncolumns = sizeof ts_sweep_columns / sizeof ts_sweep_columns[0];
 

@@ -306,6 +306,8 @@ static void seg_out(ts_sweep_collect *c, int host, const ts_event *ev)
     int cause = cause_of(ts_why_event(c->why[host], ev));
     sw_seg g = seg_of(ev);
     if (!g.ok) return;
+    if (!g.len && (g.flags & (TS_TH_ACK | TS_TH_SYN | TS_TH_FIN | TS_TH_RST)) == TS_TH_ACK)
+        c->m.pure_acks++; /* the receiver's ACK rate: the delayed-ACK policies' cost */
     sw_dir *d = dir_of(c, &g);
     uint64_t lo, hi;
     bool data = d && data_range(d, &g, &lo, &hi);

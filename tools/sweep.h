@@ -95,6 +95,7 @@ typedef struct ts_sweep_metrics {
     uint32_t max_backoff;              /* the highest RTO or SYN retransmission count */
     ts_time_t max_rto;                 /* the longest data retransmission timer armed */
     ts_time_t recovery, loss;          /* time in fast recovery, in RTO recovery (loss) */
+    uint64_t pure_acks;                /* segments sent with ACK alone: no data, SYN, FIN or RST */
 } ts_sweep_metrics;
 
 typedef struct ts_sweep_collect ts_sweep_collect;

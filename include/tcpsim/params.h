@@ -8,13 +8,18 @@
 #include "tcpsim/types.h"
 
 #define TS_POLICY_NAME_MAX 16
+/* wscale's "auto": the shift follows rcvbuf (ts_params_wscale), as in Linux. */
+#define TS_WSCALE_AUTO 255u
 
 typedef struct ts_params {
     /* Options offered in the SYN (RFC 7323, RFC 2018), in Linux's order. */
-    uint32_t mss;    /* advertised MSS; 1460 for MTU 1500 */
-    uint32_t wscale; /* window scale shift offered, 0..14 */
+    uint32_t mss; /* advertised MSS; 1460 for MTU 1500 */
+    /* Window scale shift offered, 0..14, or TS_WSCALE_AUTO (the default): chosen from
+     * rcvbuf as Linux's tcp_select_initial_window does (ts_params_wscale). */
+    uint32_t wscale;
     bool wscale_on;  /* offer window scaling at all */
     bool sack;       /* offer SACK-permitted; report SACK blocks */
+    bool dsack;      /* report duplicates in a D-SACK block, RFC 2883 (on, as Linux) */
     bool timestamps; /* offer timestamps (RFC 7323) */
     /* Handshake retransmission. */
     ts_time_t syn_rto;       /* first SYN / SYN-ACK RTO (1 s) */
@@ -22,11 +27,14 @@ typedef struct ts_params {
     uint32_t syn_linear;     /* first N SYN retransmissions keep syn_rto (0) */
     uint32_t synack_retries; /* SYN-ACK retransmissions (5) */
     uint32_t backoff;        /* RTO multiplier per retry (2) */
+    uint32_t backoff_jitter; /* +-percent of every backed-off timeout, seeded (0 = off) */
     /* Data retransmission (RFC 6298). */
     ts_time_t rto_init;     /* RTO before any sample (1 s) */
     ts_time_t rto_min;      /* lower bound (200 ms; RFC: 1 s) */
     ts_time_t rto_max;      /* upper bound (120 s) */
     ts_time_t rto_fallback; /* RTO after a retransmitted handshake, RFC 6298 5.7 (3 s) */
+    ts_time_t rto_g;        /* rfc6298's clock granularity G, RFC 6298 2 (1 ms) */
+    bool karn;              /* Karn's rule, RFC 6298 3 (on; off: samples from retransmissions) */
     uint32_t retries2;      /* data retransmissions before giving up (15) */
     bool tlp;               /* tail loss probe, RFC 8985 7 (on; needs SACK, as in Linux) */
     ts_time_t user_timeout; /* TCP_USER_TIMEOUT; 0 = off */
@@ -65,6 +73,11 @@ typedef struct ts_params {
      * 1 = RFC 5681 (tcpsim's default), 2 = RFC 3465; 0 = no limit, up to ssthresh, as
      * Linux's tcp_slow_start (the packetdrill profile). */
     uint32_t abc;
+    /* Slow start's exit before a loss (stack/hystart.c): HyStart++ (RFC 9406) for every
+     * cc (off), or with cc=cubic Linux's own HyStart, hystart_detect a bit mask as Linux's
+     * module parameter (1 ACK train, 2 delay; 0 = none, tcpsim's default; Linux 3). */
+    bool hystart;
+    uint32_t hystart_detect;
     bool limited_transmit; /* RFC 3042: a new segment on each of the first 2 dupACKs (on) */
     /* Buffers. */
     uint32_t rcvbuf;  /* receive buffer limit, bytes */
@@ -95,6 +108,8 @@ typedef enum {
     TS_PARAM_BOOL,     /* on|off, true|false, yes|no, 1|0 */
     TS_PARAM_POLICY,   /* a registered policy name */
     TS_PARAM_ISN,      /* "hash" or a 32-bit number */
+    TS_PARAM_PERCENT,  /* a whole percentage: "10%" or "10" */
+    TS_PARAM_WSCALE,   /* "auto" or a number (wscale) */
 } ts_param_kind;
 
 typedef struct ts_param_info {
@@ -132,6 +147,11 @@ int ts_params_set_kv(ts_params *p, const char *assignment, char *err, size_t err
 
 /* Format one parameter's value as text ("40ms", "on", "7"); -1 if the name is unknown. */
 int ts_params_get(const ts_params *p, const char *name, char *buf, size_t len);
+
+/* The window scale shift to offer: wscale when set to a number, else (auto) Linux's
+ * tcp_select_initial_window: the smallest shift that lets 65535 << shift cover rcvbuf,
+ * at most 14 (RFC 7323 2.3): 7 for Linux's 6 MiB tcp_rmem[2], 9 for 16 MiB. */
+uint32_t ts_params_wscale(const ts_params *p);
 
 /* Check cross-parameter rules (rto_min <= rto_max, wscale <= 14, mss >= 88, ...). */
 int ts_params_validate(const ts_params *p, char *err, size_t errlen);

@@ -35,7 +35,9 @@ START_TEST(linux_defaults)
     ts_params p;
     ts_params_default(&p);
     ck_assert_uint_eq(p.mss, 1460);
-    ck_assert_uint_eq(p.wscale, 7);
+    ck_assert_uint_eq(p.wscale, TS_WSCALE_AUTO);
+    ck_assert_uint_eq(ts_params_wscale(&p), 7); /* Linux's shift for its 6 MiB tcp_rmem[2] */
+    assert_get(&p, "wscale", "auto");
     ck_assert(p.wscale_on && p.sack && p.timestamps);
     ck_assert_uint_eq(p.syn_rto, 1 * TS_SEC);
     ck_assert_uint_eq(p.syn_retries, 6);
@@ -203,16 +205,20 @@ static const struct {
     {"wscale", "14", "14"},
     {"wscale_on", "off", "off"},
     {"sack", "no", "off"},
+    {"dsack", "off", "off"},
     {"timestamps", "false", "off"},
     {"syn_rto", "1500ms", "1.5s"},
     {"syn_retries", "4", "4"},
     {"syn_linear", "4", "4"},
     {"synack_retries", "2", "2"},
     {"backoff", "3", "3"},
+    {"backoff_jitter", "10%", "10%"},
     {"rto_init", "2s", "2s"},
     {"rto_min", "1s", "1s"},
     {"rto_max", "60", "60s"},
     {"rto_fallback", "1s", "1s"},
+    {"rto_g", "100ms", "100ms"},
+    {"karn", "off", "off"},
     {"retries2", "8", "8"},
     {"orphan_retries", "3", "3"},
     {"tlp", "off", "off"},
@@ -232,6 +238,8 @@ static const struct {
     {"timeout_min_ticks", "on", "on"},
     {"init_cwnd", "4", "4"},
     {"abc", "2", "2"},
+    {"hystart", "on", "on"},
+    {"hystart_detect", "3", "3"},
     {"unsent_ack_reply", "no", "off"},
     {"invalid_ratelimit", "250ms", "250ms"},
     {"limited_transmit", "off", "off"},
@@ -305,6 +313,7 @@ static const struct {
     {"mss", "-5", "mss: '-5' is not a whole number; use one in 88..65455"},
     {"mss", "99999999999", "mss: 99999999999 is out of range 88..65455"},
     {"wscale", "15", "wscale: 15 is out of range 0..14"},
+    {"wscale", "big", "wscale: 'big' is neither 'auto' nor a shift 0..14"},
     {"syn_retries", "128", "syn_retries: 128 is out of range 0..127"},
     {"synack_retries", "128", "synack_retries: 128 is out of range 0..127"},
     {"syn_linear", "128", "syn_linear: 128 is out of range 0..127"},
@@ -342,10 +351,19 @@ static const struct {
     {"keepalive_probes", "256", "keepalive_probes: 256 is out of range 1..255"},
     {"sack", "maybe", "sack: 'maybe' is not a boolean; use on, off, true, false, yes, no, 1 or 0"},
     {"cc", "cubc", "cc: 'cubc' is not a known policy; choose one of: newreno reno cubic"},
-    {"rto_policy", "bsd", "rto_policy: 'bsd' is not a known policy; choose one of: linux rfc6298"},
-    {"backoff_policy", "linear",
-     "backoff_policy: 'linear' is not a known policy; choose one of: exponential"},
-    {"delack_policy", "x", "delack_policy: 'x' is not a known policy; choose one of: linux"},
+    {"rto_policy", "bsd",
+     "rto_policy: 'bsd' is not a known policy; choose one of: linux rfc6298 fixed"},
+    {"backoff_policy", "fibonacci",
+     "backoff_policy: 'fibonacci' is not a known policy; choose one of: exponential linear "
+     "constant"},
+    {"backoff_jitter", "101", "backoff_jitter: 101 is out of range 0..100"},
+    {"backoff_jitter", "10%%",
+     "backoff_jitter: '10%%' is not a percentage; use e.g. 10% or 10 (0..100)"},
+    {"backoff_jitter", "-5%",
+     "backoff_jitter: '-5%' is not a percentage; use e.g. 10% or 10 (0..100)"},
+    {"rto_g", "0", "rto_g: 0 is out of range 1us..3600s"},
+    {"delack_policy", "x",
+     "delack_policy: 'x' is not a known policy; choose one of: linux fixed bsd every"},
     {"recovery", "rack", "recovery: 'rack' is not a known policy; choose one of: sack newreno"},
     {"isn", "4294967296", "isn: '4294967296' is neither 'hash' nor a number 0..4294967295"},
     {"isn", "-1", "isn: '-1' is neither 'hash' nor a number 0..4294967295"},
@@ -395,10 +413,13 @@ START_TEST(policy_names)
     ck_assert_ptr_nonnull(n);
     ck_assert_str_eq(n[0], "linux");
     ck_assert_str_eq(n[1], "rfc6298");
-    ck_assert_ptr_null(n[2]);
+    ck_assert_str_eq(n[2], "fixed");
+    ck_assert_ptr_null(n[3]);
     ck_assert_str_eq(ts_policy_names("cc")[1], "reno");
     ck_assert_str_eq(ts_policy_names("cc")[2], "cubic");
     ck_assert_str_eq(ts_policy_names("backoff_policy")[0], "exponential");
+    ck_assert_str_eq(ts_policy_names("backoff_policy")[1], "linear");
+    ck_assert_str_eq(ts_policy_names("backoff_policy")[2], "constant");
     ck_assert_str_eq(ts_policy_names("delack_policy")[0], "linux");
     /* every accepted name resolves in the core's registry */
     for (n = ts_policy_names("rto_policy"); *n; n++) ck_assert_ptr_nonnull(ts_rto_find(*n));
@@ -425,11 +446,42 @@ START_TEST(policy_names)
 }
 END_TEST
 
+/* wscale=auto: Linux's tcp_select_initial_window() halves the buffer until it fits 16
+ * bits; a number set explicitly wins whatever rcvbuf is, and "auto" brings the choice back. */
+START_TEST(wscale_auto_follows_rcvbuf)
+{
+    static const struct {
+        uint32_t rcvbuf, shift;
+    } cases[] = {
+        {4096, 0},    {65535, 0},    {65536, 1},    {131070, 1},   {131072, 2},
+        {6291456, 7}, {15728640, 8}, {16777216, 9}, {16776960, 8}, {1073741824, 14},
+    };
+    char e[128];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ts_params p;
+        ts_params_default(&p);
+        p.rcvbuf = cases[i].rcvbuf;
+        ck_assert_msg(ts_params_wscale(&p) == cases[i].shift, "rcvbuf %u: shift %u, want %u",
+                      cases[i].rcvbuf, ts_params_wscale(&p), cases[i].shift);
+    }
+    ts_params p;
+    ts_params_default(&p);
+    ck_assert_int_eq(ts_params_set(&p, "rcvbuf", "16777216", e, sizeof e), 0);
+    ck_assert_int_eq(ts_params_set(&p, "wscale", "7", e, sizeof e), 0);
+    ck_assert_uint_eq(ts_params_wscale(&p), 7);
+    assert_get(&p, "wscale", "7");
+    ck_assert_int_eq(ts_params_set(&p, "wscale", "auto", e, sizeof e), 0);
+    ck_assert_uint_eq(ts_params_wscale(&p), 9);
+    assert_get(&p, "wscale", "auto");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("params");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, linux_defaults);
+    tcase_add_test(tc, wscale_auto_follows_rcvbuf);
     tcase_add_test(tc, profiles);
     tcase_add_test(tc, unknown_profile);
     tcase_add_test(tc, duration_parse);

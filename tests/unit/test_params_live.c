@@ -60,6 +60,8 @@ static const change changes[] = {
     {"keepalive_idle", NULL, "1s"},
     {"user_timeout", NULL, "3600s"},
     {"orphan_retries", NULL, "1"},
+    {"dsack", NULL, "off"}, /* the receiver's next duplicate: no D-SACK block */
+    {"dsack", "off", "on"},
     /* agreed in the handshake: refused */
     {"mss", NULL, "536"},
     {"wscale", NULL, "0"},
