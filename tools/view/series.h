@@ -67,7 +67,7 @@ void ts_series_fmt_free(ts_series_fmt *f);
 size_t ts_series_fmt_row(ts_series_fmt *f, const ts_series_row *r, char *buf);
 
 /* Which events get a row (docs/series.md "Rows"). The stack re-arms or stops a timer on
- * nearly every segment of a bulk transfer (about 40% of its events) without changing any
+ * nearly every segment of a bulk transfer (a third or more of its events) without changing any
  * variable; by default those rows are left out. */
 typedef enum {
     TS_SERIES_CHANGES, /* every event but a timer set or cancel that repeats the row before */
