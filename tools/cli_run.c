@@ -20,7 +20,7 @@ static void usage(FILE *f)
     fputs("usage: tcpsim run FILE.scn [--seed N] [--pcap FILE] [--trace] [--quiet]\n"
           "                           [-D NAME=VALUE]... [--set NAME=VALUE]...\n"
           "                           [--diagram OUT [--conn N]]\n"
-          "                           [--series OUT.csv|OUT.jsonl]\n"
+          "                           [--series OUT.csv|OUT.jsonl [--series-events all]]\n"
           "\n"
           "Run a scenario in virtual time: a 31-second SYN timeout takes milliseconds and the\n"
           "same seed gives the same bytes. Prints every packet as tcpdump does, stamped with\n"
@@ -42,6 +42,8 @@ static void usage(FILE *f)
           "                     (see tcpsim diagram --help)\n"
           "  --series OUT.csv   one row per stack event with the sender's variables (cwnd,\n"
           "                     ssthresh, srtt, rto, ...); .jsonl for JSON lines; docs/series.md\n"
+          "                     Leaves out a timer set or cancel that changes no variable\n"
+          "  --series-events all  a row for those too: every event (e.g. to study timers)\n"
           "\n"
           "Exit status: 0 every expectation holds, 1 one does not, 2 a usage or file error.\n"
           "The scenario language: docs/scenarios.md; ready scenarios: sim/scenarios/.\n",
@@ -114,6 +116,8 @@ static void svc_stop(void *ctx, void *svc)
 
 typedef struct run_args {
     const char *file, *pcap, *series;
+    ts_series_rows series_rows; /* --series-events */
+    bool series_rows_set;
     ts_diagram_opts diagram;
     uint64_t seed;
     bool seed_set, trace, quiet;
@@ -158,6 +162,14 @@ static int parse_args(int argc, char **argv, run_args *a)
                 return 2;
             }
             a->series = argv[++i];
+        } else if (!strcmp(s, "--series-events")) {
+            if (!has_next || ts_series_rows_from_name(argv[i + 1], &a->series_rows) < 0) {
+                fprintf(stderr, "tcpsim run: --series-events wants 'all' (every event) or "
+                                "'changes' (the default), e.g. --series-events all\n");
+                return 2;
+            }
+            a->series_rows_set = true;
+            i++;
         } else if (!strcmp(s, "--diagram") || !strcmp(s, "--conn")) {
             if (!has_next || !argv[i + 1][0]) {
                 fprintf(stderr, "tcpsim run: %s needs a value, e.g. %s\n", s,
@@ -192,6 +204,11 @@ static int parse_args(int argc, char **argv, run_args *a)
     if (a->diagram.conn && !a->diagram.out) {
         fprintf(stderr, "tcpsim run: --conn picks the connection --diagram draws; add "
                         "--diagram OUT\n");
+        return 2;
+    }
+    if (a->series_rows_set && !a->series) {
+        fprintf(stderr, "tcpsim run: --series-events chooses the rows --series writes; add "
+                        "--series OUT.csv\n");
         return 2;
     }
     if (a->diagram.out && ts_diagram_check(&a->diagram, "tcpsim run: --diagram")) return 2;
@@ -276,7 +293,7 @@ int ts_cli_run(int argc, char **argv)
                     : ts_capture_add_stack(obs.cap, scn->hosts[i].name, scn->hosts[i].addr);
     }
     obs.scn = scn;
-    if (a.series && !(obs.series = ts_series_open(a.series, 0, err, sizeof err))) {
+    if (a.series && !(obs.series = ts_series_open(a.series, 0, a.series_rows, err, sizeof err))) {
         fprintf(stderr, "tcpsim run: %s\n", err);
         goto out;
     }

@@ -49,7 +49,9 @@ typedef struct tun_opts {
     const char *sets[MAX_SETS];
     size_t nsets;
     const char *pcap;
-    const char *series;      /* --series FILE.csv|.jsonl */
+    const char *series;         /* --series FILE.csv|.jsonl */
+    ts_series_rows series_rows; /* --series-events */
+    bool series_rows_set;
     ts_diagram_opts diagram; /* --diagram OUT [--conn N]: written when tcpsim exits */
     bool trace;
     bool stats; /* --stats: the counters on stderr at exit */
@@ -137,6 +139,8 @@ static void usage(FILE *f)
           "  --series FILE.csv     one row per stack event with the sender's variables\n"
           "                        (cwnd, ssthresh, srtt, rto, ...; .jsonl: JSON lines;\n"
           "                        time_s counts from start-up); see docs/series.md\n"
+          "  --series-events all   also the rows of timers set or cancelled that change no\n"
+          "                        variable (left out by default): every event\n"
           "  --diagram OUT         when tcpsim exits (SIGINT too), draw the first connection's\n"
           "                        ladder into OUT (.txt .svg .html); --conn N|A:P picks\n"
           "                        another (tcpsim diagram --help)\n"
@@ -294,6 +298,7 @@ enum {
     OPT_GRACE,
     OPT_LINK,
     OPT_SERIES,
+    OPT_SERIES_EVENTS,
     OPT_DIAGRAM,
     OPT_CONN,
     OPT_STATS,
@@ -314,6 +319,7 @@ static const struct option long_opts[] = {
     {"grace", required_argument, NULL, OPT_GRACE},
     {"link", required_argument, NULL, OPT_LINK},
     {"series", required_argument, NULL, OPT_SERIES},
+    {"series-events", required_argument, NULL, OPT_SERIES_EVENTS},
     {"diagram", required_argument, NULL, OPT_DIAGRAM},
     {"conn", required_argument, NULL, OPT_CONN},
     {"stats", no_argument, NULL, OPT_STATS},
@@ -365,6 +371,12 @@ static int parse_args(tun_opts *o, int argc, char **argv)
         case OPT_TRACE: o->trace = true; break;
         case OPT_STATS: o->stats = true; break;
         case OPT_SERIES: o->series = optarg; break;
+        case OPT_SERIES_EVENTS:
+            if (ts_series_rows_from_name(optarg, &o->series_rows) < 0)
+                r = fail_usage("--series-events wants 'all' (every event) or 'changes' (the "
+                               "default), e.g. --series-events all");
+            o->series_rows_set = true;
+            break;
         case OPT_SEED:
             if (!parse_uint(optarg, ULONG_MAX, &v))
                 r = fail_usage("--seed '%s': use a non-negative number, e.g. --seed 1", optarg);
@@ -383,6 +395,9 @@ static int parse_args(tun_opts *o, int argc, char **argv)
         }
         if (r) return r;
     }
+    if (o->series_rows_set && !o->series)
+        return fail_usage("--series-events chooses the rows --series writes; add --series "
+                          "FILE.csv");
     if (o->diagram.conn && !o->diagram.out)
         return fail_usage("--conn picks the connection --diagram draws; add --diagram OUT");
     if (o->diagram.out && ts_diagram_check(&o->diagram, "tcpsim: --diagram")) return 2;
@@ -733,7 +748,8 @@ static int setup(tun_run *r, ts_params *params)
         r->pcap = ts_capture_open(o->pcap, err, sizeof err);
         if (!r->pcap) return fail_usage("--pcap %s: %s", o->pcap, err);
     }
-    if (o->series && !(r->series = ts_series_open(o->series, ts_loop_clock(), err, sizeof err)))
+    if (o->series &&
+        !(r->series = ts_series_open(o->series, ts_loop_clock(), o->series_rows, err, sizeof err)))
         return fail_usage("%s", err);
     r->tun = ts_tun_open(&o->tun, err, sizeof err);
     if (!r->tun) return fail_usage("%s", err);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/sim/plot.sh MODE SCENARIO_DIR: the series export and the graphs (tcpsim run
 # --series, tcpsim plot), from the outside. Needs $TCPSIM and $TS_SIM_TMP.
-#   series   columns, pandas loads CSV and JSON lines as they are, byte-identical per seed
+#   series   columns, pandas loads CSV and JSON lines as they are, byte-identical per seed;
+#            the default rows are every event's (--series-events all) with the rule applied
 #   plots    cwnd, rtt and tseq SVGs well formed (xmllint), rendered (rsvg-convert), with
 #            axis titles, legend, shaded recovery, one bar per data segment of a capture
 #   refuse   every refusal is one line on stderr and exit 2
@@ -23,6 +24,27 @@ series)
     cmp "$tmp/a1.csv" "$tmp/a2.csv" || fail "same seed, different series"
     TS_SERIES_SYNC=1 "$TCPSIM" run "$scn/bulk-loss.scn" --quiet --seed 3 --series "$tmp/s.csv" >/dev/null
     cmp "$tmp/a1.csv" "$tmp/s.csv" || fail "the writer's thread and formatting in line differ"
+    # --series-events all: a row for every event; the default is that file with the timer
+    # rows that repeat the row before (same host, connection and variables) left out.
+    for i in 1 2; do
+        "$TCPSIM" run "$scn/bulk-loss.scn" --quiet --seed 3 --series "$tmp/all$i.csv" \
+            --series-events all >/dev/null || fail "run --series-events all exit $?"
+    done
+    cmp "$tmp/all1.csv" "$tmp/all2.csv" || fail "same seed, different series (all events)"
+    TS_SERIES_SYNC=1 "$TCPSIM" run "$scn/bulk-loss.scn" --quiet --seed 3 --series "$tmp/alls.csv" \
+        --series-events all >/dev/null
+    cmp "$tmp/all1.csv" "$tmp/alls.csv" || fail "every event: the writer's thread and in line differ"
+    awk -F, 'NR > 1 && ($6 == "timer_set" || $6 == "timer_cancel") && $11 != "" {
+                 v = $2 "," $3; for (i = 11; i <= 25; i++) v = v "," $i
+                 if (v == last) next
+             }
+             NR > 1 { last = $2 "," $3; for (i = 11; i <= 25; i++) last = last "," $i }
+             { print }' "$tmp/all1.csv" | cmp - "$tmp/a1.csv" ||
+        fail "the default rows are not every event's with the repeated timer rows left out"
+    all=$(($(wc -l <"$tmp/all1.csv") - 1)) kept=$(($(wc -l <"$tmp/a1.csv") - 1))
+    timers=$(grep -c ',timer_\(set\|cancel\),' "$tmp/all1.csv")
+    [ "$kept" -lt "$all" ] && [ $((all - kept)) -gt $((timers / 2)) ] ||
+        fail "$kept rows of $all kept; $timers timer rows"
     "$TCPSIM" run "$scn/bulk-loss.scn" --quiet --seed 3 --series "$tmp/a.jsonl" >/dev/null ||
         fail "run --series .jsonl exit $?"
     head -1 "$tmp/a1.csv" | grep -qx 'time_s,host,conn,local,remote,event,detail,seg_seq,seg_ack,seg_len,state,ca_state,snd_una,snd_nxt,snd_max,snd_wnd,cwnd,ssthresh,flight,sacked,lost,srtt_us,rttvar_us,rto_us,backoff,rtt_us,timer_us' ||
@@ -31,7 +53,7 @@ series)
     [ -z "$bad" ] || fail "a row without 27 cells: $bad"
     [ "$(wc -l <"$tmp/a1.csv")" -eq $(( $(wc -l <"$tmp/a.jsonl") + 1 )) ] ||
         fail "CSV and JSON lines differ in rows"
-    "$py" - "$tmp/a1.csv" "$tmp/a.jsonl" <<'PY' || fail "pandas"
+    "$py" - "$tmp/a1.csv" "$tmp/a.jsonl" "$tmp/all1.csv" <<'PY' || fail "pandas"
 import sys
 import pandas as pd
 c = pd.read_csv(sys.argv[1])
@@ -46,7 +68,13 @@ assert (cl.ca_state == "recovery").any(), "no recovery"
 assert set(c.event) >= {"seg_out", "seg_in", "rtt_sample", "retransmit", "cwnd", "state"}
 assert c.time_s.is_monotonic_increasing
 assert c.rtt_us.notna().sum() == (c.event == "rtt_sample").sum()
-print(f"series: {len(c)} rows, pandas reads {len(c.columns)} columns from CSV and JSON lines")
+# docs/series.md's rule, in pandas, on every event's rows gives the default file's
+all = pd.read_csv(sys.argv[3])
+v = ["host", "conn"] + list(all.loc[:, "state":"backoff"].columns)
+same = all[v].fillna(-1).eq(all[v].fillna(-1).shift()).all(axis=1)
+timer = all.event.isin(["timer_set", "timer_cancel"]) & all.state.notna()
+pd.testing.assert_frame_equal(all[~(timer & same)].reset_index(drop=True), c)
+print(f"series: {len(c)} rows ({len(all)} with every event), pandas reads {len(c.columns)} columns from CSV and JSON lines")
 PY
     ;;
 plots)
@@ -119,6 +147,10 @@ refuse)
     check "which graph" "$TCPSIM" plot tseq
     check "name the file .csv or .jsonl" "$TCPSIM" run "$scn/fast-retransmit.scn" --series "$tmp/x.txt"
     check "series needs a file" "$TCPSIM" run "$scn/fast-retransmit.scn" --series
+    check "--series-events wants 'all'" "$TCPSIM" run "$scn/fast-retransmit.scn" --series "$tmp/x.csv" --series-events every
+    check "--series-events chooses the rows --series writes; add --series" "$TCPSIM" run "$scn/fast-retransmit.scn" --series-events all
+    check "--series-events wants 'all'" "$TCPSIM" tun --series "$tmp/x.csv" --series-events every
+    check "--series-events chooses the rows --series writes; add --series" "$TCPSIM" tun --series-events all
     check "nothing to draw there; the connection runs from" "$TCPSIM" plot tseq "$tmp/fr.pcap" --from 50
     check "nothing to draw there; the data runs from" "$TCPSIM" plot cwnd "$scn/bulk-loss.scn" --from 0.5 --to 0.4
     check "--to needs seconds" "$TCPSIM" plot tseq "$tmp/fr.pcap" --to soon

@@ -200,9 +200,9 @@ START_TEST(format_from_name)
     ck_assert_int_eq(ts_series_format_from_name("a.txt", &f), -1);
     ck_assert_int_eq(ts_series_format_from_name("dir.csv/a", &f), -1);
     char err[200];
-    ck_assert_ptr_null(ts_series_open("out.txt", 0, err, sizeof err));
+    ck_assert_ptr_null(ts_series_open("out.txt", 0, TS_SERIES_ALL, err, sizeof err));
     ck_assert_msg(strstr(err, "name the file .csv or .jsonl") != NULL, "%s", err);
-    ck_assert_ptr_null(ts_series_open("/nonexistent/dir/a.csv", 0, err, sizeof err));
+    ck_assert_ptr_null(ts_series_open("/nonexistent/dir/a.csv", 0, TS_SERIES_ALL, err, sizeof err));
 }
 END_TEST
 
@@ -321,7 +321,7 @@ START_TEST(writer_thread_inline_and_plain_agree)
             else
                 unsetenv("TS_SERIES_SYNC");
             char err[200];
-            ts_series *w = ts_series_open(path[sync], 0, err, sizeof err);
+            ts_series *w = ts_series_open(path[sync], 0, TS_SERIES_ALL, err, sizeof err);
             ck_assert_msg(w, "%s", err);
             for (uint32_t i = 0; i < N; i++) {
                 ts_event ev;
@@ -403,6 +403,159 @@ START_TEST(cached_cells_follow_every_change)
 }
 END_TEST
 
+/* The rule of --series-events changes (the default), field by field: a timer set or
+ * cancel is left out only after a row of the same host (by name) and connection whose
+ * fifteen variables are all the same; every other event, and a row after anything
+ * different, is kept. */
+START_TEST(repeats_only_timer_rows_with_nothing_changed)
+{
+    char host_a[] = "client", host_b[] = "client"; /* the same name at two addresses */
+    ts_series_row prev = {.host = host_a, .conn = {.id = 3}, .event = TS_EV_SEG_OUT};
+    prev.known = true;
+    prev.state = TS_ESTABLISHED;
+    prev.snd_una = 1000, prev.cwnd = 14480, prev.srtt = 20000, prev.rto = 220000;
+    ts_series_row r = prev;
+    r.host = host_b;
+    r.t = prev.t + 5; /* the time does not count */
+    for (int e = 0; e < 12; e++) {
+        r.event = (uint8_t)e;
+        ck_assert_int_eq(ts_series_repeats(&prev, &r),
+                         e == TS_EV_TIMER_SET || e == TS_EV_TIMER_CANCEL);
+    }
+    r.event = TS_EV_TIMER_SET;
+    r.timer = 40000; /* its own cells do not count either */
+    ck_assert(ts_series_repeats(&prev, &r));
+    ck_assert(!ts_series_repeats(NULL, &r)); /* the first row */
+    ts_series_row o = r;
+    o.conn.id = 4;
+    ck_assert(!ts_series_repeats(&prev, &o));
+    o = r;
+    o.host = "server";
+    ck_assert(!ts_series_repeats(&prev, &o));
+    o = r;
+    o.known = false; /* no variables: nothing to repeat */
+    ts_series_row p2 = prev;
+    p2.known = false;
+    ck_assert(!ts_series_repeats(&p2, &o));
+    /* Each variable, one at a time. */
+    for (size_t off = TS_SERIES_VARS_BEGIN; off < TS_SERIES_VARS_BEGIN + TS_SERIES_VARS_SIZE;
+         off++) {
+        o = r;
+        ((uint8_t *)&o)[off] ^= 1;
+        ck_assert_msg(!ts_series_repeats(&prev, &o), "byte %zu of the variables changed", off);
+    }
+    ts_series_rows m;
+    ck_assert_int_eq(ts_series_rows_from_name("all", &m), 0);
+    ck_assert_int_eq(m, TS_SERIES_ALL);
+    ck_assert_int_eq(ts_series_rows_from_name("changes", &m), 0);
+    ck_assert_int_eq(m, TS_SERIES_CHANGES);
+    ck_assert_int_eq(ts_series_rows_from_name("every", &m), -1);
+}
+END_TEST
+
+/* A bulk transfer with losses, written three ways (the writer's thread and in line with
+ * the default rows, and every event), about 90,000 events: the ring goes round and rows
+ * are left out across its publications. The default file must be every event's rows with
+ * the rule applied, row for row, and the thread and in line the same bytes. */
+typedef struct tee {
+    const ts_scn *scn;
+    ts_series *w[3];
+    ts_series_row *all;
+    size_t n, cap;
+} tee;
+
+static void tee_observe(void *ctx, int host, ts_stack *s, const ts_event *ev)
+{
+    tee *t = ctx;
+    const char *name = t->scn->hosts[host].name;
+    for (int i = 0; i < 3; i++) ts_series_event(t->w[i], s, name, ev);
+    if (t->n == t->cap) {
+        t->cap = t->cap ? 2 * t->cap : 4096;
+        t->all = realloc(t->all, t->cap * sizeof *t->all);
+        ck_assert_ptr_nonnull(t->all);
+    }
+    ts_series_fill(&t->all[t->n++], s, name, ev, 0);
+}
+
+START_TEST(changes_rows_are_all_rows_filtered)
+{
+    static const char bulk[] = "host client 10.0.0.103\n"
+                               "host server 10.0.0.199\n"
+                               "link client server delay=5ms rate=100Mbit queue=100\n"
+                               "link client>server loss=1%\n"
+                               "at 0s server listen 5001\n"
+                               "at 0s client connect server:5001\n"
+                               "at 0.1s client send 20MB\n";
+    char err[256];
+    ts_scn *scn = ts_scn_parse("bulk.scn", bulk, strlen(bulk), NULL, err, sizeof err);
+    ck_assert_msg(scn, "%s", err);
+    tee t = {.scn = scn};
+    char dir[] = "/tmp/ts-series-rows.XXXXXX", path[3][96];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    const ts_series_rows mode[3] = {TS_SERIES_CHANGES, TS_SERIES_CHANGES, TS_SERIES_ALL};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path[i], sizeof path[i], "%s/%d.csv", dir, i);
+        if (i == 1)
+            setenv("TS_SERIES_SYNC", "1", 1);
+        else
+            unsetenv("TS_SERIES_SYNC");
+        t.w[i] = ts_series_open(path[i], 0, mode[i], err, sizeof err);
+        ck_assert_msg(t.w[i], "%s", err);
+    }
+    unsetenv("TS_SERIES_SYNC");
+    FILE *devnull = fopen("/dev/null", "w");
+    ts_sim_opts o = {.out = devnull, .quiet = true};
+    o.hooks.observe = tee_observe;
+    o.hooks.observe_ctx = &t;
+    ts_sim *sim = ts_sim_create(scn, &o, err, sizeof err);
+    ck_assert_msg(sim, "%s", err);
+    ts_sim_run(sim);
+    ts_sim_destroy(sim);
+    fclose(devnull);
+    for (int i = 0; i < 3; i++) ck_assert_int_eq(ts_series_close(t.w[i], err, sizeof err), 0);
+    ck_assert_uint_gt(t.n, 4 * 16384); /* the ring goes round, even for the rows kept */
+    size_t len[3];
+    char *f[3];
+    for (int i = 0; i < 3; i++) f[i] = slurp(path[i], &len[i]);
+    ck_assert_uint_eq(len[0], len[1]);
+    ck_assert(memcmp(f[0], f[1], len[0]) == 0);
+    /* Row for row: every event's in the third file, the rule's in the first. */
+    char line[TS_SERIES_LINE_MAX], *p[3] = {NULL, NULL, NULL};
+    for (int i = 0; i < 3; i += 2) p[i] = f[i] + strlen(ts_series_header(TS_SERIES_CSV));
+    size_t kept = 0, left = 0, timers = 0;
+    const ts_series_row *prev = NULL;
+    for (size_t i = 0; i < t.n; i++) {
+        const ts_series_row *r = &t.all[i];
+        size_t n = ts_series_format_row(r, TS_SERIES_CSV, line);
+        ck_assert(p[2] + n <= f[2] + len[2] && memcmp(p[2], line, n) == 0);
+        p[2] += n;
+        timers += r->event == TS_EV_TIMER_SET || r->event == TS_EV_TIMER_CANCEL;
+        if (ts_series_repeats(prev, r)) {
+            left++;
+            continue; /* prev stays: the row before in the file */
+        }
+        ck_assert_msg(p[0] + n <= f[0] + len[0] && memcmp(p[0], line, n) == 0,
+                      "event %zu: want %.*s", i, (int)n, line);
+        p[0] += n;
+        kept++;
+        prev = r;
+    }
+    ck_assert_ptr_eq(p[0], f[0] + len[0]);
+    ck_assert_ptr_eq(p[2], f[2] + len[2]);
+    /* A bulk sender re-arms its timers at every ACK: most timer rows say nothing new. */
+    ck_assert_uint_gt(left, timers / 2);
+    ck_assert_uint_gt(kept, left);
+    ck_assert_uint_gt(kept, 2 * 16384); /* round the ring twice */
+    for (int i = 0; i < 3; i++) {
+        free(f[i]);
+        remove(path[i]);
+    }
+    rmdir(dir);
+    free(t.all);
+    ts_scn_free(scn);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("view_series");
@@ -415,6 +568,8 @@ int main(void)
     tcase_add_test(tc, segment_fields_as_the_wire_parse);
     tcase_add_test(tc, writer_thread_inline_and_plain_agree);
     tcase_add_test(tc, cached_cells_follow_every_change);
+    tcase_add_test(tc, repeats_only_timer_rows_with_nothing_changed);
+    tcase_add_test(tc, changes_rows_are_all_rows_filtered);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }

@@ -99,6 +99,19 @@ static void fill_event(ts_series_row *r, const ts_event *ev)
     }
 }
 
+/* srtt .. backoff lie in ts_conn_vars as in the row: copied as one block. */
+#define VARS_NUMBERS (offsetof(ts_conn_vars, backoff) + sizeof(uint32_t))
+_Static_assert(offsetof(ts_conn_vars, srtt) == 0 &&
+                   offsetof(ts_series_row, backoff) - offsetof(ts_series_row, srtt) ==
+                       offsetof(ts_conn_vars, backoff) &&
+                   offsetof(ts_series_row, snd_una) - offsetof(ts_series_row, srtt) ==
+                       offsetof(ts_conn_vars, snd_una) &&
+                   offsetof(ts_series_row, cwnd) - offsetof(ts_series_row, srtt) ==
+                       offsetof(ts_conn_vars, cwnd) &&
+                   offsetof(ts_series_row, rto) - offsetof(ts_series_row, srtt) ==
+                       offsetof(ts_conn_vars, rto),
+               "ts_conn_vars and the row's variables in the same order");
+
 void ts_series_fill(ts_series_row *r, ts_stack *s, const char *host, const ts_event *ev,
                     ts_time_t t0)
 {
@@ -113,19 +126,7 @@ void ts_series_fill(ts_series_row *r, ts_stack *s, const char *host, const ts_ev
                sizeof *r - offsetof(ts_series_row, srtt));
         return;
     }
-    r->srtt = in.srtt;
-    r->rttvar = in.rttvar;
-    r->rto = in.rto;
-    r->snd_una = in.snd_una;
-    r->snd_nxt = in.snd_nxt;
-    r->snd_max = in.snd_max;
-    r->snd_wnd = in.snd_wnd;
-    r->cwnd = in.cwnd;
-    r->ssthresh = in.ssthresh;
-    r->flight = in.flight;
-    r->sacked = in.sacked;
-    r->lost = in.lost;
-    r->backoff = in.backoff;
+    memcpy(&r->srtt, &in.srtt, VARS_NUMBERS); /* one block copy: this runs per event */
     r->known = true;
     r->state = (uint8_t)in.state;
     r->ca_state = (uint8_t)in.ca_state;
@@ -228,10 +229,8 @@ static char *put_text(char *p, const char *s, ts_series_format fmt)
     return p;
 }
 
-#define VARS_BEGIN offsetof(ts_series_row, srtt)
-#define VARS_SIZE  (offsetof(ts_series_row, spare) + 1 - VARS_BEGIN)
-_Static_assert(VARS_SIZE == 3 * sizeof(ts_time_t) + 10 * sizeof(uint32_t) + 4,
-               "the variables' block has no padding: it is compared as bytes");
+#define VARS_BEGIN TS_SERIES_VARS_BEGIN
+#define VARS_SIZE  TS_SERIES_VARS_SIZE
 
 /* What repeats from row to row, formatted once: the host's cell and the connection's
  * address cells (events come in runs on one connection). */
@@ -284,6 +283,7 @@ typedef struct fmt_cache {
     char sec_txt[24]; /* its text and the decimal point */
     uint64_t clock;   /* rows formatted */
     fmt_slot slot[FMT_SLOTS];
+    fmt_slot *last; /* the slot of the last row */
     evdet_cell evdet[EVDET_EVENTS][EVDET_KEYS];
 } fmt_cache;
 
@@ -293,11 +293,16 @@ static fmt_slot *slot_of(fmt_cache *fc, const ts_series_row *r)
     /* Looked up by value, not by a hash of the host's address: that moves from run to run
      * (ASLR), and two ends sharing a slot would make every row of both a miss. A bulk run
      * has two or three (host, connection) pairs, found in the first places looked at. */
+    fmt_slot *last = fc->last; /* events come in runs on one connection */
+    if (last && last->host == r->host && last->id == r->conn.id) {
+        last->used = ++fc->clock;
+        return last;
+    }
     fmt_slot *victim = &fc->slot[0];
     for (fmt_slot *q = fc->slot; q < fc->slot + FMT_SLOTS; q++) {
         if (q->host == r->host && q->id == r->conn.id && q->used) {
             q->used = ++fc->clock;
-            return q;
+            return fc->last = q;
         }
         if (q->used < victim->used) victim = q;
     }
@@ -305,7 +310,7 @@ static fmt_slot *slot_of(fmt_cache *fc, const ts_series_row *r)
     victim->host = r->host;
     victim->id = r->conn.id;
     victim->used = ++fc->clock;
-    return victim;
+    return fc->last = victim;
 }
 
 static bool conn_eq(const ts_conn_id *a, const ts_conn_id *b)
@@ -526,19 +531,15 @@ static char *put_evdet(char *p, const ts_series_row *r, fmt_cache *fc)
     return p;
 }
 
-/* The variables' block as last seen, compared a word at a time (memcmp is a call). */
-static bool vars_same(const char *a, const char *b)
+int ts_series_rows_from_name(const char *name, ts_series_rows *out)
 {
-    uint64_t x = 0, u, v;
-    for (size_t i = 0; i + 8 <= VARS_SIZE; i += 8) {
-        memcpy(&u, a + i, 8);
-        memcpy(&v, b + i, 8);
-        x |= u ^ v;
-    }
-    uint32_t s, t;
-    memcpy(&s, a + VARS_SIZE - 4, 4);
-    memcpy(&t, b + VARS_SIZE - 4, 4);
-    return !(x | (s ^ t));
+    if (!strcmp(name, "changes"))
+        *out = TS_SERIES_CHANGES;
+    else if (!strcmp(name, "all"))
+        *out = TS_SERIES_ALL;
+    else
+        return -1;
+    return 0;
 }
 
 /* One variable's cell: its text made again only when its value changed. */
@@ -563,7 +564,8 @@ static char *put_var(char *p, var_cell *c, bool fresh, bool have, uint64_t v, co
 static char *vars_csv_cached(char *p, const ts_series_row *r, fmt_slot *fs)
 {
     const char *key = (const char *)r + VARS_BEGIN;
-    if (fs->vars_ok && vars_same(fs->vars, key)) return put_bytes(p, fs->vars_txt, fs->vars_len);
+    if (fs->vars_ok && ts_series_vars_same(fs->vars, key))
+        return put_bytes(p, fs->vars_txt, fs->vars_len);
     bool k = r->known, rtt = k && (r->srtt || r->rttvar), f = !fs->cells_ok;
     var_cell *c = fs->cell;
     char *start = p;

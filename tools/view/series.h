@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "tcpsim/event.h"
 #include "tcpsim/socket.h"
 
@@ -65,13 +66,65 @@ ts_series_fmt *ts_series_fmt_new(ts_series_format fmt); /* NULL when out of memo
 void ts_series_fmt_free(ts_series_fmt *f);
 size_t ts_series_fmt_row(ts_series_fmt *f, const ts_series_row *r, char *buf);
 
+/* Which events get a row (docs/series.md "Rows"). The stack re-arms or stops a timer on
+ * nearly every segment of a bulk transfer (a third or more of its events) without changing any
+ * variable; by default those rows are left out. */
+typedef enum {
+    TS_SERIES_CHANGES, /* every event but a timer set or cancel that repeats the row before */
+    TS_SERIES_ALL,     /* one row per event */
+} ts_series_rows;
+/* "changes" or "all" (--series-events). 0, or -1. */
+int ts_series_rows_from_name(const char *name, ts_series_rows *out);
+
+#define TS_SERIES_VARS_BEGIN offsetof(ts_series_row, srtt)
+#define TS_SERIES_VARS_SIZE  (offsetof(ts_series_row, spare) + 1 - TS_SERIES_VARS_BEGIN)
+_Static_assert(TS_SERIES_VARS_SIZE == 3 * sizeof(ts_time_t) + 10 * sizeof(uint32_t) + 4,
+               "the variables' block has no padding: it is compared as bytes");
+
+/* Two blocks of variables (a row's srtt .. spare) the same, a word at a time (memcmp is
+ * a call, and this runs for most rows of a run). */
+static inline bool ts_series_vars_same(const char *p, const char *q)
+{
+    uint64_t x = 0, u, v;
+    for (size_t i = 0; i + 8 <= TS_SERIES_VARS_SIZE; i += 8) {
+        memcpy(&u, p + i, 8);
+        memcpy(&v, q + i, 8);
+        x |= u ^ v;
+    }
+    uint32_t s, t;
+    memcpy(&s, p + TS_SERIES_VARS_SIZE - 4, 4);
+    memcpy(&t, q + TS_SERIES_VARS_SIZE - 4, 4);
+    return !(x | (s ^ t));
+}
+
+/* True when r, the row after prev (NULL: r is the first), is one TS_SERIES_CHANGES leaves
+ * out: a timer_set or timer_cancel of the same host and connection as prev, with the same
+ * variables (state .. backoff). The row before in the file, not the connection's last
+ * row: the stack sets and stops timers inside the call that raised the event before, so
+ * this leaves out the same rows (in sim/scenarios) or nearly (99.8% of them in the lossy
+ * echo stress runs, where connections interleave; never one more), and needs no table of
+ * connections. The row before a left-out one has the same host, connection and variables,
+ * so "the row before" means the same among the events as in the file. Inline: the
+ * observer asks it for every event. */
+static inline bool ts_series_repeats(const ts_series_row *prev, const ts_series_row *r)
+{
+    if ((r->event != TS_EV_TIMER_SET && r->event != TS_EV_TIMER_CANCEL) || !prev || !r->known ||
+        prev->conn.id != r->conn.id ||
+        !ts_series_vars_same((const char *)prev + TS_SERIES_VARS_BEGIN,
+                             (const char *)r + TS_SERIES_VARS_BEGIN))
+        return false;
+    return prev->host == r->host || (prev->host && r->host && !strcmp(prev->host, r->host));
+}
+
 /* A writer (series_write.c). The observer only takes the row (the connection's variables
  * must be read at the event) into a ring made at open; a thread of the writer's formats
  * and writes the rows in order, in large blocks, so a run pays for the reading alone
  * when a second core is free. No allocation and no system call per event. */
 typedef struct ts_series ts_series;
-/* Open path for writing, the format by its extension. NULL with a one-line message. */
-ts_series *ts_series_open(const char *path, ts_time_t t0, char *err, size_t errlen);
+/* Open path for writing, the format by its extension, rows as asked. NULL with a one-line
+ * message. */
+ts_series *ts_series_open(const char *path, ts_time_t t0, ts_series_rows rows, char *err,
+                          size_t errlen);
 /* Write the row for ev, raised by stack s of host (call it from the stack's observer). */
 void ts_series_event(ts_series *w, ts_stack *s, const char *host, const ts_event *ev);
 /* Flush and close; 0, or -1 with a one-line message (a write error, e.g. disk full). */

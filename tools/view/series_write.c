@@ -31,6 +31,9 @@ struct ts_series {
     /* the observer's */
     ts_time_t t0;
     bool threaded;
+    bool all; /* TS_SERIES_ALL: no row left out */
+    bool have_last;
+    ts_series_row last; /* without the thread: the row written last */
     ts_series_row *ring;
     size_t put;       /* rows put */
     size_t tail_seen; /* the writer's count as last read */
@@ -149,7 +152,8 @@ no_mutex:
     return false;
 }
 
-ts_series *ts_series_open(const char *path, ts_time_t t0, char *err, size_t errlen)
+ts_series *ts_series_open(const char *path, ts_time_t t0, ts_series_rows rows, char *err,
+                          size_t errlen)
 {
     ts_series_format fmt;
     if (ts_series_format_from_name(path, &fmt) < 0) {
@@ -171,6 +175,7 @@ ts_series *ts_series_open(const char *path, ts_time_t t0, char *err, size_t errl
     }
     setvbuf(w->f, NULL, _IONBF, 0); /* our own buffer is the only one */
     w->t0 = t0;
+    w->all = rows == TS_SERIES_ALL;
     const char *h = ts_series_header(fmt);
     w->used = strlen(h);
     memcpy(w->out, h, w->used);
@@ -203,14 +208,21 @@ void ts_series_event(ts_series *w, ts_stack *s, const char *host, const ts_event
     if (!w->threaded) {
         ts_series_row r;
         ts_series_fill(&r, s, host, ev, w->t0);
+        if (!w->all && ts_series_repeats(w->have_last ? &w->last : NULL, &r)) return;
         write_row(w, &r);
+        w->last = r;
+        w->have_last = true;
         return;
     }
     size_t put = w->put;
     if (put - w->tail_seen == RING_ROWS &&
         put - (w->tail_seen = atomic_load_explicit(&w->tail, memory_order_acquire)) == RING_ROWS)
         wait_room(w);
-    ts_series_fill(&w->ring[put & (RING_ROWS - 1)], s, host, ev, w->t0);
+    ts_series_row *r = &w->ring[put & (RING_ROWS - 1)];
+    ts_series_fill(r, s, host, ev, w->t0);
+    /* A row left out is not put: the next event's fills the same slot, its lines still
+     * here. The row before stays in the ring until this one is put. */
+    if (!w->all && ts_series_repeats(put ? &w->ring[(put - 1) & (RING_ROWS - 1)] : NULL, r)) return;
     w->put = ++put;
     if (put % PUBLISH) return;
     atomic_store_explicit(&w->head, put, memory_order_release);
