@@ -18,17 +18,4 @@ static bool bsd_on_data(ts_conn *c, ts_time_t now, uint32_t len, ts_time_t *dela
     return c->segs_unacked >= c->p.delack_segs;
 }
 
-static void bsd_on_timer(ts_conn *c)
-{
-    (void)c;
-}
-
-static void bsd_on_data_sent(ts_conn *c, ts_time_t now)
-{
-    (void)c, (void)now;
-}
-
-const ts_delack_ops ts_delack_bsd = {.name = "bsd",
-                                     .on_data = bsd_on_data,
-                                     .on_timer = bsd_on_timer,
-                                     .on_data_sent = bsd_on_data_sent};
+const ts_delack_ops ts_delack_bsd = {.name = "bsd", .on_data = bsd_on_data};

@@ -10,17 +10,4 @@ static bool every_on_data(ts_conn *c, ts_time_t now, uint32_t len, ts_time_t *de
     return true;
 }
 
-static void every_on_timer(ts_conn *c)
-{
-    (void)c;
-}
-
-static void every_on_data_sent(ts_conn *c, ts_time_t now)
-{
-    (void)c, (void)now;
-}
-
-const ts_delack_ops ts_delack_every = {.name = "every",
-                                       .on_data = every_on_data,
-                                       .on_timer = every_on_timer,
-                                       .on_data_sent = every_on_data_sent};
+const ts_delack_ops ts_delack_every = {.name = "every", .on_data = every_on_data};

@@ -14,17 +14,4 @@ static bool fixed_on_data(ts_conn *c, ts_time_t now, uint32_t len, ts_time_t *de
     return c->segs_unacked >= c->p.delack_segs;
 }
 
-static void fixed_on_timer(ts_conn *c)
-{
-    (void)c;
-}
-
-static void fixed_on_data_sent(ts_conn *c, ts_time_t now)
-{
-    (void)c, (void)now;
-}
-
-const ts_delack_ops ts_delack_fixed = {.name = "fixed",
-                                       .on_data = fixed_on_data,
-                                       .on_timer = fixed_on_timer,
-                                       .on_data_sent = fixed_on_data_sent};
+const ts_delack_ops ts_delack_fixed = {.name = "fixed", .on_data = fixed_on_data};

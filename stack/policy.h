@@ -31,6 +31,7 @@ typedef struct ts_backoff_ops {
 typedef struct ts_delack_ops {
     const char *name;
     bool (*on_data)(ts_conn *c, ts_time_t now, uint32_t len, ts_time_t *delay);
+    /* Optional (NULL: nothing to do), for policies that keep no state between ACKs. */
     void (*on_timer)(ts_conn *c);                    /* the timer sent the ACK */
     void (*on_data_sent)(ts_conn *c, ts_time_t now); /* we sent data (pingpong) */
 } ts_delack_ops;

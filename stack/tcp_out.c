@@ -103,7 +103,7 @@ static void xmit(ts_stack *s, ts_conn *c, uint32_t seq, uint8_t flags, uint32_t 
         c->last_ack_sent = c->rcv_nxt;
         ts_timer_clear(s, c, TS_TIMER_DELACK);
     }
-    if (len) c->delack_ops->on_data_sent(c, s->now);
+    if (len && c->delack_ops->on_data_sent) c->delack_ops->on_data_sent(c, s->now);
     c->last_snd_time = s->now;
     s->cnt.tcp_out++;
     s->cnt.tcp_bytes_out += len;

@@ -138,7 +138,7 @@ void ts_tcp_timer(ts_stack *s, ts_conn *c, ts_timer_kind k)
         break;
     case TS_TIMER_DELACK:
         if (c->ack_pending) {
-            c->delack_ops->on_timer(c);
+            if (c->delack_ops->on_timer) c->delack_ops->on_timer(c);
             s->cnt.tcp_delayed_acks++;
             ts_send_ack(s, c);
         }
