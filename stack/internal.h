@@ -249,12 +249,14 @@ struct ts_conn {
      * what to restore, and which retransmissions are outstanding. tcp_out.c counts each
      * retransmission of the episode's data into it (ts_undo_note_rexmit). */
     struct ts_undo {
-        bool armed;                    /* the episode may still be undone */
-        bool rto;                      /* it began with an RTO (else a fast retransmit) */
-        uint32_t marker, high;         /* SND.UNA and SND.MAX when it began: its data */
-        uint32_t cwnd, ssthresh;       /* before the congestion response (Linux prior_cwnd) */
-        uint32_t pipe_prev;            /* RFC 4015 (DET): max(FlightSize, ssthresh) */
-        ts_time_t srtt_prev, rto_prev; /* RFC 4015 (DET): the estimator before it */
+        bool armed;              /* the episode may still be undone */
+        bool rto;                /* it began with an RTO (else a fast retransmit) */
+        uint32_t marker, high;   /* SND.UNA and SND.MAX when it began: its data */
+        uint32_t cwnd, ssthresh; /* before the congestion response (Linux prior_cwnd) */
+        /* RFC 4015 step (0), at an RTO's start: pipe_prev = max(FlightSize, ssthresh),
+         * srtt_prev = SRTT + 2G, rttvar_prev = RTTVAR (RFC 6298's, whatever the policy) */
+        uint32_t pipe_prev;
+        ts_time_t srtt_prev, rttvar_prev;
         struct ts_undo_rtx {
             uint32_t start, end;
         } rtx[TS_UNDO_RTX]; /* what it retransmitted (when full, the last range grows) */
@@ -263,9 +265,13 @@ struct ts_conn {
         uint32_t retrans; /* ... not yet reported duplicate by a D-SACK */
         uint32_t rtx_ts;  /* RFC 3522 RetransmitTS: TSval of the first one */
         bool rtx_ts_set;
-        bool eifel_done; /* its first acceptable ACK was checked (RFC 3522 3) */
+        bool eifel_done; /* its first acceptable ACK was checked (RFC 3522 3.2 (3)) */
         uint8_t frto;    /* RFC 5682: 0 off, 2 or 3: waiting in that step */
-        bool rto_adapt;  /* RFC 4015: reinitialize the RTO at the next RTT sample */
+        /* RFC 4015 step (11) pending after an RTO undone by Eifel: reinitialize the
+         * estimator from the first RTT sample of an ACK above adapt_above (SND.MAX at the
+         * timeout: data not yet sent then). A later fast retransmit's record keeps it. */
+        bool rto_adapt;
+        uint32_t adapt_above;
     } undo;
     /* Proportional rate reduction (RFC 6937), bytes. */
     uint32_t prr_delivered, prr_out, recover_fs;
@@ -585,8 +591,9 @@ void ts_loss_ack(ts_stack *s, ts_conn *c, const ts_ack_info *a);
 /* An RTO (rto true) or a zero window with data out: the one reset (see tcp_loss.c). */
 void ts_loss_reset(ts_stack *s, ts_conn *c, bool rto);
 void ts_loss_probe_timer(ts_stack *s, ts_conn *c); /* the TLP slot: RACK reordering or TLP */
-/* An RTT sample was taken (tcp_ack.c): RFC 4015's RTO reinitialization after an undo. */
-void ts_loss_rtt_sample(ts_conn *c, ts_time_t rtt);
+/* An RTT sample from an ACK up to `ack` (tcp_ack.c): true when it was RFC 4015 step
+ * (11)'s, which set SRTT, RTTVAR and the RTO itself (the rto policy then takes no sample). */
+bool ts_loss_rtt_sample(ts_conn *c, ts_time_t rtt, uint32_t ack);
 
 /* tcp_timer.c: what timer k does when it fires (called by stack.c's poll). */
 void ts_tcp_timer(ts_stack *s, ts_conn *c, ts_timer_kind k);

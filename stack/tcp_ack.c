@@ -8,11 +8,12 @@
 
 #include "internal.h"
 
-static void rtt_sample(ts_stack *s, ts_conn *c, ts_time_t rtt)
+static void rtt_sample(ts_stack *s, ts_conn *c, ts_time_t rtt, uint32_t ack)
 {
     if (rtt && (!c->min_rtt || rtt < c->min_rtt)) c->min_rtt = rtt;
-    c->rto_ops->sample(c, rtt);
-    ts_loss_rtt_sample(c, rtt); /* RFC 4015: after an undone spurious timeout */
+    /* RFC 4015 step (11), after an RTO undone by Eifel: the first sample from new data
+     * reinitializes the estimator instead of being smoothed into it */
+    if (!ts_loss_rtt_sample(c, rtt, ack)) c->rto_ops->sample(c, rtt);
     ts_event ev = {.type = TS_EV_RTT_SAMPLE};
     ev.u.rtt.sample = rtt;
     ev.u.rtt.srtt = c->srtt;
@@ -52,13 +53,13 @@ static void take_rtt_sample(ts_stack *s, ts_conn *c, const ts_seg *g)
 {
     if (c->rtt_timing && seq_gt(g->ack, c->rtt_timed_seq)) {
         c->rtt_timing = false;
-        rtt_sample(s, c, s->now - c->rtt_timed_at);
+        rtt_sample(s, c, s->now - c->rtt_timed_at, g->ack);
     } else if (c->ts_ok && g->opts.has_ts && g->opts.tsecr && c->total_retrans) {
         /* RFC 7323 4.1: the echoed timestamp names the transmission, so retransmitted
          * data still yields a sample (at the 1 ms tick) */
         uint32_t now_ts = (uint32_t)(s->now / TS_MSEC) + c->ts_offset;
         if (echo_times_ack(c, c->snd_una, g->opts.tsecr, now_ts))
-            rtt_sample(s, c, (ts_time_t)(now_ts - g->opts.tsecr) * TS_MSEC);
+            rtt_sample(s, c, (ts_time_t)(now_ts - g->opts.tsecr) * TS_MSEC, g->ack);
     }
 }
 

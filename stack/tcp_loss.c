@@ -20,6 +20,8 @@
  * window (ts_out_opts), leaving cwnd alone. The SACK scoreboard it reads is tcp_sack.c's;
  * output (tcp_out.c) sends what it asks for. tlp_out and reo_armed say what the TLP timer
  * slot holds; they are not congestion states. */
+#include <string.h>
+
 #include "internal.h"
 
 /* ---- state ---- */
@@ -64,20 +66,40 @@ static void cwnd_event(ts_stack *s, ts_conn *c, uint32_t before)
     ts_emit_conn(s, c, &ev);
 }
 
+/* RFC 6298's RTTVAR, whatever the rto policy: linux keeps four times it, floored at
+ * rto_min (socket.c's rto_policy_switched converts the same way). */
+static ts_time_t rttvar_rfc(const ts_conn *c)
+{
+    return strcmp(c->rto_ops->name, "linux") ? c->rttvar : c->rttvar / 4;
+}
+
 /* A loss episode begins (a fast retransmit, or an RTO in OPEN or DISORDER), before its
  * congestion response: the one undo record remembers what to restore (Linux's
- * prior_cwnd and prior_ssthresh; RFC 4015's pipe_prev, SRTT_prev and RTTVAR_prev, the
- * last kept as the RTO it gave) and counts the episode's retransmissions from here. */
+ * prior_cwnd and prior_ssthresh) and counts the episode's retransmissions from here. An
+ * RTO also takes RFC 4015 step (0) (only here: the first timeout of an episode, never a
+ * later one, as section 3.1 requires): pipe_prev = max(FlightSize, ssthresh) before the
+ * cc lowers them, SRTT_prev = SRTT + 2G and RTTVAR_prev = RTTVAR as they stand. A step
+ * (11) still pending from an earlier undone RTO survives a fast retransmit's record; a
+ * new RTO's step (0) replaces it. */
 static void undo_begin(ts_conn *c, bool rto)
 {
     struct ts_undo *u = &c->undo;
+    struct ts_undo keep = {.rto_adapt = u->rto_adapt && !rto,
+                           .adapt_above = u->adapt_above,
+                           .srtt_prev = u->srtt_prev,
+                           .rttvar_prev = u->rttvar_prev};
     uint32_t flight = c->snd_max - c->snd_una;
     *u = (struct ts_undo){.armed = true, .rto = rto, .marker = c->snd_una, .high = c->snd_max};
     u->cwnd = c->cwnd;
     u->ssthresh = c->ssthresh;
     u->pipe_prev = flight > c->ssthresh ? flight : c->ssthresh;
-    u->srtt_prev = c->srtt;
-    u->rto_prev = c->rto;
+    if (rto) {
+        u->srtt_prev = c->srtt + 2 * c->p.rto_g; /* G: the stack's clock granularity */
+        u->rttvar_prev = rttvar_rfc(c);
+    } else if (keep.rto_adapt) {
+        u->rto_adapt = true, u->adapt_above = keep.adapt_above;
+        u->srtt_prev = keep.srtt_prev, u->rttvar_prev = keep.rttvar_prev;
+    }
 }
 
 /* One SMSS (or what is left) from SND.UNA: the segment fast retransmit resends. */
@@ -342,23 +364,31 @@ static void sack_ack(ts_stack *s, ts_conn *c, const ts_ack_info *a)
 
 /* ---- spurious retransmissions: undo (RFC 5682, 3522, 4015, 2883, 3708) ---- */
 
-#define UNDO_G TS_MSEC /* RFC 4015's clock granularity G: the 1 ms timestamp tick */
-
-/* A retransmission was spurious: undo the episode's congestion response. An RTO found
- * by Eifel takes RFC 4015's response (4): cwnd = FlightSize + min(bytes_acked, IW),
- * ssthresh = pipe_prev, the RTO reinitialized at the next RTT sample; F-RTO and D-SACK
- * restore what the episode found, as Linux's tcp_undo_cwnd_reduction does (never
- * lower than now). Either way an RTO's go-back-N stops (RFC 4015 step 3: SND.NXT =
- * SND.MAX; Linux clears its lost marks), and recovery or LOSS is over. */
+/* A retransmission was spurious: undo the episode's congestion response.
+ * An RTO found by Eifel is RFC 4015's SPUR_TO, and step (7) sends it through:
+ * - step (8): SND.NXT = SND.MAX, no go-back-N (below, shared with the other undos);
+ * - step (9): cwnd = FlightSize (after this ACK) + min(bytes_acked, IW), IW being the
+ *   window the cc opened with (cc_newreno.c: 1 segment after a retransmitted SYN-ACK),
+ *   and ssthresh = pipe_prev; cwnd is not touched again for this ACK (ts_loss_new_ack's
+ *   growth ran before). Its ECN-Echo exit cannot be taken: tcpsim never negotiates ECN,
+ *   and RFC 3168 6.1.1 has a non-ECN sender ignore the flag. Floor of our own: 1 SMSS;
+ * - step (10): nothing to do: the one idle restart (socket.c, RFC 5681 4.1) requires
+ *   SND.UNA == SND.MAX, so a delay spike with data out is never taken for idleness;
+ * - step (11): armed here, taken by ts_loss_rtt_sample.
+ * F-RTO and D-SACK (SPUR_TO and LATE_SPUR_TO in RFC 4015 2's terms) do not take this
+ * response (RFC 4015 3.1 makes it optional): they restore what the episode found, as
+ * Linux's tcp_undo_cwnd_reduction does (never lower than now). Any undo of an RTO stops
+ * its go-back-N (Linux clears its lost marks), and recovery or LOSS is over. */
 static void undo(ts_stack *s, ts_conn *c, ts_undo_kind kind, uint32_t acked)
 {
     struct ts_undo *u = &c->undo;
     if (kind == TS_UNDO_EIFEL && u->rto) {
-        uint32_t iw = c->p.init_cwnd * c->snd_mss;
+        uint32_t iw = (c->synack_retransmitted ? 1 : c->p.init_cwnd) * c->snd_mss;
         c->cwnd = (c->snd_max - c->snd_una) + (acked < iw ? acked : iw);
         if (c->cwnd < c->snd_mss) c->cwnd = c->snd_mss;
         c->ssthresh = u->pipe_prev;
         u->rto_adapt = true;
+        u->adapt_above = u->high;
     } else {
         if (c->cwnd < u->cwnd) c->cwnd = u->cwnd;
         if (c->ssthresh < u->ssthresh) c->ssthresh = u->ssthresh;
@@ -422,10 +452,15 @@ static void dsack_in(ts_stack *s, ts_conn *c, const ts_sack_block *d)
     }
 }
 
-/* RFC 3522 Eifel detection, at the first acceptable ACK that covers the episode's first
- * retransmission: a TSecr older than that retransmission's TSval (RetransmitTS) echoes
- * the original, which therefore arrived. Step 5 leaves a D-SACK's ACK to the D-SACK,
- * and, before any D-SACK was seen, an ACK of everything outstanding undecided. */
+/* RFC 3522 3.2 Eifel detection (RFC 4015's step (DET)), checked against the text:
+ * steps (1)-(2) are the undo record and its RetransmitTS, the TSval of the episode's
+ * first retransmission, never overwritten (ts_undo_note_rexmit); (3) the first
+ * acceptable ACK after it is examined, once (eifel_done); (4) its TSecr must be older
+ * than RetransmitTS (serial comparison; strictly older; a zero echo counts as none, as
+ * in Linux); (5) an ACK with a D-SACK ends it, and so does an ACK of all outstanding
+ * data unless an earlier ACK carried a D-SACK (dsack_seen: an ACK with its own D-SACK
+ * has returned before that test); (6) then the retransmission was spurious: SPUR_TO
+ * after an RTO, a spurious fast retransmit otherwise. */
 static void eifel_check(ts_stack *s, ts_conn *c, const ts_ack_info *a, bool dsack)
 {
     struct ts_undo *u = &c->undo;
@@ -516,24 +551,37 @@ void ts_loss_ack(ts_stack *s, ts_conn *c, const ts_ack_info *a)
     cwnd_event(s, c, before);
 }
 
-/* RFC 4015 (after an RTO undone by Eifel): the first new RTT sample reinitializes the
- * estimator, SRTT = max(SRTT_prev, sample) and RTO = SRTT + max(G, 4 RTTVAR) with
- * RTTVAR = max(RTTVAR_prev, sample/2), RTTVAR_prev read off the RTO before the timeout
- * (each rto policy keeps its own form of the deviation). */
-void ts_loss_rtt_sample(ts_conn *c, ts_time_t rtt)
+/* RFC 4015 step (11), after an RTO undone by Eifel: the first RTT sample from an ACK of
+ * data that had not been sent when the timeout fired (above adapt_above; samples from
+ * older data are smoothed as usual) reinitializes the estimator: SRTT = max(SRTT_prev,
+ * sample), RTTVAR = max(RTTVAR_prev, sample/2), RTO = SRTT + max(G, 4 RTTVAR) within
+ * [rto_min, rto_max] (RFC 6298 2.4, 2.5); new_ack restarts the timer with it. That is
+ * rfc6298's estimator; the others adapt in their own form: linux keeps 4 RTTVAR,
+ * floored at rto_min, as its deviation (RTO = SRTT + that, capped at rto_max), and
+ * fixed's RTO stays rto_init. */
+bool ts_loss_rtt_sample(ts_conn *c, ts_time_t rtt, uint32_t ack)
 {
     struct ts_undo *u = &c->undo;
-    if (!u->rto_adapt) return;
+    if (!u->rto_adapt || !seq_gt(ack, u->adapt_above)) return false;
     u->rto_adapt = false;
-    ts_time_t srtt_prev = u->srtt_prev + 2 * UNDO_G;
-    ts_time_t srtt = rtt > srtt_prev ? rtt : srtt_prev;
-    ts_time_t var_prev = u->rto_prev > u->srtt_prev ? (u->rto_prev - u->srtt_prev) / 4 : 0;
-    ts_time_t var = rtt / 2 > var_prev ? rtt / 2 : var_prev;
-    ts_time_t rto = srtt + (4 * var > UNDO_G ? 4 * var : UNDO_G);
+    ts_time_t srtt = rtt > u->srtt_prev ? rtt : u->srtt_prev;
+    ts_time_t var = rtt / 2 > u->rttvar_prev ? rtt / 2 : u->rttvar_prev;
+    c->srtt = srtt;
+    if (!strcmp(c->rto_ops->name, "linux")) {
+        c->mdev = 4 * var;
+        c->mdev_max = c->mdev > c->p.rto_min ? c->mdev : c->p.rto_min;
+        c->rttvar = c->mdev_max;
+        c->rtt_seq = c->snd_nxt;
+        c->rto = srtt + c->rttvar < c->p.rto_max ? srtt + c->rttvar : c->p.rto_max;
+        return true;
+    }
+    c->rttvar = var;
+    if (c->rto_ops->constant) return true;
+    ts_time_t rto = srtt + (4 * var > c->p.rto_g ? 4 * var : c->p.rto_g);
     if (rto < c->p.rto_min) rto = c->p.rto_min;
     if (rto > c->p.rto_max) rto = c->p.rto_max;
-    c->srtt = srtt;
     c->rto = rto;
+    return true;
 }
 
 /* ---- timeouts ---- */

@@ -39,12 +39,20 @@ static uint32_t tsval_of(const peer *pe, size_t i)
 }
 
 /* Connected with timestamps; 20 segments queued, 10 sent at t0 (log index *first), the
- * RTO's retransmission of segment 1 at t0 + 300 ms (log index *rexmit). */
-static ts_time_t open_to_rto(peer *pe, bool eifel, bool sack, size_t *first, size_t *rexmit)
+ * RTO's retransmission of segment 1 at t0 + RTO (log index *rexmit). The handshake's
+ * sample R = 100 ms gave SRTT 100 ms and the RTO: 300 ms by the default linux policy
+ * (RTTVAR in its form 2R = 200 ms); with rfc (rto_policy=rfc6298, rto_min=1s) RTTVAR is
+ * R/2 = 50 ms and the RTO max(100 + 4 * 50, 1000) = 1000 ms. */
+static ts_time_t open_to_rto(peer *pe, bool eifel, bool sack, size_t *first, size_t *rexmit,
+                             bool rfc)
 {
     ts_params pb;
     ts_params_default(&pb);
     char err[128];
+    if (rfc) {
+        ck_assert_int_eq(ts_params_set(&pb, "rto_policy", "rfc6298", err, sizeof err), 0);
+        ck_assert_int_eq(ts_params_set(&pb, "rto_min", "1s", err, sizeof err), 0);
+    }
     ck_assert_int_eq(ts_params_set(&pb, "eifel", eifel ? "on" : "off", err, sizeof err), 0);
     ck_assert_int_eq(ts_params_set(&pb, "frto", "off", err, sizeof err), 0);
     ck_assert_int_eq(ts_params_set(&pb, "tlp", "off", err, sizeof err), 0);
@@ -55,23 +63,27 @@ static ts_time_t open_to_rto(peer *pe, bool eifel, bool sack, size_t *first, siz
     ck_assert_int_eq(ts_send(h->st[H_B], pe->sd, buf, sizeof buf), (int)sizeof buf);
     ts_time_t t0 = h->now;
     ts_time_t rto_at = info(pe).timer[TS_TIMER_RETRANSMIT];
-    ck_assert_uint_eq(rto_at, t0 + 300 * TS_MSEC);
+    uint32_t rto_ms = rfc ? 1000 : 300;
+    ck_assert_uint_eq(rto_at, t0 + rto_ms * TS_MSEC);
     *rexmit = h_nlog(h) + 0;
     h_run_until(h, rto_at);
     peer_expect(pe, *rexmit, 1, 1 + M, TS_TH_ACK, rto_at);
-    ck_assert_uint_eq(tsval_of(pe, *rexmit) - tsval_of(pe, *first), 300); /* ms */
+    ck_assert_uint_eq(tsval_of(pe, *rexmit) - tsval_of(pe, *first), rto_ms); /* ms */
     return rto_at;
 }
 
-/* The ACK of segment 1 echoes the original's TSval: spurious (RFC 3522 4-6). RFC 4015:
- * no go-back (SND.NXT = SND.MAX), cwnd = FlightSize + min(bytes_acked, IW), ssthresh =
- * pipe_prev = max(FlightSize, ssthresh) before the RTO; the next RTT sample sets
- * SRTT = max(SRTT_prev + 2G, sample), RTO = SRTT + max(G, 4 max(RTTVAR_prev, sample/2)). */
-START_TEST(spurious_rto_by_tsecr)
+/* The ACK of segment 1 echoes the original's TSval: spurious (RFC 3522 steps (4)-(6)).
+ * RFC 4015 step (0) at the RTO: pipe_prev = max(FlightSize, ssthresh), SRTT_prev =
+ * SRTT + 2G, RTTVAR_prev = RTTVAR; step (8): no go-back (SND.NXT = SND.MAX); step (9):
+ * cwnd = FlightSize + min(bytes_acked, IW), ssthresh = pipe_prev; step (11): the first
+ * RTT sample from data not yet sent at the timeout (an ACK above SND.MAX then) sets
+ * SRTT = max(SRTT_prev, sample), RTTVAR = max(RTTVAR_prev, sample/2), RTO = SRTT +
+ * max(G, 4 RTTVAR) within the bounds; samples from older data are smoothed as usual. */
+static void spurious_rto(bool rfc)
 {
     peer pe;
     size_t first, rx;
-    ts_time_t rto_at = open_to_rto(&pe, true, false, &first, &rx);
+    ts_time_t rto_at = open_to_rto(&pe, true, false, &first, &rx, rfc);
     harness *h = pe.h;
     h_run_until(h, rto_at + D);
     pe.tsecr = tsval_of(&pe, first); /* the receiver took the original's TSval */
@@ -81,16 +93,47 @@ START_TEST(spurious_rto_by_tsecr)
     ck_assert_int_eq(ti.ca_state, TS_CA_OPEN);
     ck_assert_uint_eq(cnt(&pe)->tcp_loss_undo, 1);
     ck_assert_uint_eq(ti.ssthresh, UINT32_MAX); /* pipe_prev: ssthresh was infinite */
-    ck_assert_uint_eq(ti.cwnd, 9 * M + M);      /* FlightSize + bytes_acked */
+    ck_assert_uint_eq(ti.cwnd, 9 * M + M);      /* FlightSize 9M + min(M, IW 10M) */
     ck_assert_uint_eq(peer_out(&pe, n0), 1);    /* one new segment, no go-back */
     peer_expect(&pe, n0, 1 + 10 * M, 1 + 11 * M, TS_TH_ACK, rto_at + D);
-    /* the RTO from the next sample (310 ms by the echo): SRTT 310 ms, RTTVAR 155 ms */
+    /* segment 2, sent before the timeout, echoing t0: a sample of old data, smoothed by
+     * the policy as any other, not step (11)'s */
     peer_send(&pe, 1, 1 + 2 * M, TS_TH_ACK, WIN, NULL, 0, 0);
     ti = info(&pe);
-    ck_assert_uint_eq(ti.srtt, 310 * TS_MSEC);
-    ck_assert_uint_eq(ti.rto, 310 * TS_MSEC + 4 * 155 * TS_MSEC);
+    if (rfc) { /* RFC 6298 2.3, R' = 1010: RTTVAR = (3*50 + 910)/4, SRTT = (7*100 + 1010)/8 */
+        ck_assert_uint_eq(ti.srtt, 213750);
+        ck_assert_uint_eq(ti.rttvar, 265 * TS_MSEC);
+        ck_assert_uint_eq(ti.rto, 213750 + 4 * 265 * TS_MSEC);
+    } else { /* linux, R' = 310: SRTT = 100 + 210/8; its deviation 200 + (210 - 200/4) */
+        ck_assert_uint_eq(ti.srtt, 126250);
+        ck_assert_uint_eq(ti.rto, 126250 + 360 * TS_MSEC);
+    }
+    /* 250 ms after segment 11 left, the ACK of it echoing its TSval: step (11), with
+     * SRTT_prev = 100 + 2*1 = 102 ms and RTTVAR_prev = 50 ms from step (0):
+     * SRTT = max(102, 250) = 250, RTTVAR = max(50, 250/2) = 125, RTO = 250 + max(1, 500)
+     * = 750 ms; rfc's rto_min raises that to 1 s (RFC 6298 2.4). The old reading of
+     * RTTVAR_prev off the RTO, (1000 - 100)/4 = 225, would have made it 1150 ms. linux
+     * keeps 4 RTTVAR = max(200, 500) = 500 ms as its deviation: the same 750 ms. */
+    h_run_until(h, rto_at + D + 250 * TS_MSEC);
+    pe.tsecr = tsval_of(&pe, n0);
+    peer_send(&pe, 1, 1 + 11 * M, TS_TH_ACK, WIN, NULL, 0, 0);
+    ti = info(&pe);
+    ck_assert_uint_eq(ti.srtt, 250 * TS_MSEC);
+    ck_assert_uint_eq(ti.rttvar, (rfc ? 125 : 500) * TS_MSEC);
+    ck_assert_uint_eq(ti.rto, (rfc ? 1000 : 750) * TS_MSEC);
     ck_assert_uint_eq(cnt(&pe)->tcp_retransmits, 1);
     h_free(h);
+}
+
+START_TEST(spurious_rto_by_tsecr)
+{
+    spurious_rto(false);
+}
+END_TEST
+
+START_TEST(spurious_rto_by_tsecr_rfc6298)
+{
+    spurious_rto(true);
 }
 END_TEST
 
@@ -99,7 +142,7 @@ START_TEST(real_rto_by_tsecr)
 {
     peer pe;
     size_t first, rx;
-    ts_time_t rto_at = open_to_rto(&pe, true, false, &first, &rx);
+    ts_time_t rto_at = open_to_rto(&pe, true, false, &first, &rx, false);
     harness *h = pe.h;
     h_run_until(h, rto_at + 2 * D);
     pe.tsecr = tsval_of(&pe, rx);
@@ -119,7 +162,7 @@ START_TEST(eifel_off_ignores_tsecr)
 {
     peer pe;
     size_t first, rx;
-    ts_time_t rto_at = open_to_rto(&pe, false, false, &first, &rx);
+    ts_time_t rto_at = open_to_rto(&pe, false, false, &first, &rx, false);
     harness *h = pe.h;
     h_run_until(h, rto_at + D);
     pe.tsecr = tsval_of(&pe, first);
@@ -177,6 +220,7 @@ int main(void)
     Suite *s = suite_create("tcp_eifel");
     TCase *tc = tcase_create("eifel");
     tcase_add_test(tc, spurious_rto_by_tsecr);
+    tcase_add_test(tc, spurious_rto_by_tsecr_rfc6298);
     tcase_add_test(tc, real_rto_by_tsecr);
     tcase_add_test(tc, eifel_off_ignores_tsecr);
     tcase_add_test(tc, spurious_fast_retransmit_by_tsecr);
