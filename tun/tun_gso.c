@@ -7,6 +7,7 @@
  * a header asking the kernel to segment and checksum it, as a NIC's TSO would. */
 #include <string.h>
 
+#include "tcpsim/checksum.h"
 #include "tun.h"
 
 #define TCP_FIN 0x01
@@ -18,38 +19,18 @@
 #define TCP_ECE 0x40
 #define TCP_CWR 0x80
 
-/* The ones' complement sum of n bytes in host order words (RFC 1071 section 2: the sum
- * is byte order independent, so the folded result is stored back as it was summed). */
-static uint64_t sum_bytes(const uint8_t *p, size_t n, uint64_t acc)
+static uint16_t be16(const uint8_t *p)
 {
-    while (n >= 8) {
-        uint32_t a, b;
-        memcpy(&a, p, 4);
-        memcpy(&b, p + 4, 4);
-        acc += (uint64_t)a + b;
-        p += 8;
-        n -= 8;
-    }
-    while (n >= 2) {
-        uint16_t w;
-        memcpy(&w, p, 2);
-        acc += w;
-        p += 2;
-        n -= 2;
-    }
-    if (n) {
-        uint8_t last[2] = {p[0], 0};
-        uint16_t w;
-        memcpy(&w, last, 2);
-        acc += w;
-    }
-    return acc;
+    return (uint16_t)(p[0] << 8 | p[1]);
 }
-
-static uint16_t fold(uint64_t acc)
+static uint32_t be32(const uint8_t *p)
 {
-    while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
-    return (uint16_t)acc;
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
 }
 
 int ts_gso_rx_complete(const ts_vnet_hdr *h, uint8_t *pkt, size_t len)
@@ -59,19 +40,10 @@ int ts_gso_rx_complete(const ts_vnet_hdr *h, uint8_t *pkt, size_t len)
     if (start >= len || at + 2 > len) return -1;
     /* The field holds the pseudo-header's sum; the sum from csum_start to the end is the
      * checksum's complement (virtio 1.1 section 5.1.6.2). */
-    uint16_t c = (uint16_t)~fold(sum_bytes(pkt + start, len - start, 0));
-    if (c == 0 && pkt[9] == 17) c = 0xffff; /* UDP: 0 means no checksum (RFC 768) */
-    memcpy(pkt + at, &c, 2);
+    uint16_t c = ts_csum(pkt + start, len - start);
+    if (c == 0 && len >= 20 && pkt[9] == 17) c = 0xffff; /* UDP: 0 is no checksum (RFC 768) */
+    put16(pkt + at, c);
     return 0;
-}
-
-static uint16_t be16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 /* A segment that can be part of a super-segment: IPv4 without fragmenting, TCP with data
@@ -140,17 +112,13 @@ size_t ts_gso_tx_finish(ts_gso_tx *g, ts_vnet_hdr *h)
     g->pending = false;
     if (g->segs == 1) return g->len; /* as the stack made it, checksums done */
     uint8_t *ip = g->buf, *tcp = g->buf + g->iphl;
-    ip[2] = (uint8_t)(g->len >> 8);
-    ip[3] = (uint8_t)g->len;
-    ip[10] = ip[11] = 0;
-    uint16_t c = (uint16_t)~fold(sum_bytes(ip, g->iphl, 0));
-    memcpy(ip + 10, &c, 2);
+    put16(ip + 2, (uint16_t)g->len);
+    put16(ip + 10, 0);
+    put16(ip + 10, ts_csum(ip, g->iphl));
     /* The TCP checksum field gets the pseudo-header's sum (RFC 793 section 3.1), as
      * Linux's own CHECKSUM_PARTIAL leaves it; the kernel adds the rest per segment. */
-    uint32_t tcplen = g->len - g->iphl;
-    uint8_t ph[4] = {0, 6, (uint8_t)(tcplen >> 8), (uint8_t)tcplen};
-    uint16_t p = fold(sum_bytes(ph, 4, sum_bytes(ip + 12, 8, 0)));
-    memcpy(tcp + 16, &p, 2);
+    uint32_t sum = ts_csum_pseudo(be32(ip + 12), be32(ip + 16), 6, (uint16_t)(g->len - g->iphl));
+    put16(tcp + 16, (uint16_t)~ts_csum_fold(sum));
     h->flags = TS_VNET_F_NEEDS_CSUM;
     h->gso_type = TS_VNET_GSO_TCPV4;
     h->hdr_len = g->hlen;
