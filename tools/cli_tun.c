@@ -736,6 +736,15 @@ static void graceful_close(tun_run *r, bool client_done)
 
 /* ---- main ---------------------------------------------------------------------------- */
 
+/* Offloads unless --offload off, or an option that needs every segment as the stack cut
+ * it and as Linux sent it: --link decides each segment's fate, --pcap and --diagram
+ * record them. NULL, or the option that turns them off (the ready line says so). */
+static const char *offload_blocker(const tun_opts *o)
+{
+    if (o->offload_off) return NULL;
+    return o->link ? "--link" : o->pcap ? "--pcap" : o->diagram.out ? "--diagram" : NULL;
+}
+
 static void ready_line(tun_run *r)
 {
     char sa[16], pa[16], ca[16];
@@ -750,20 +759,14 @@ static void ready_line(tun_run *r)
     if (o->client)
         fprintf(stderr, ", connecting to %s:%u", ts_ip4_format(o->connect_to.addr, ca),
                 o->connect_to.port);
+    /* Offloads off by themselves: say why on the same line (other lines mean trouble). */
+    const char *blocker = offload_blocker(o);
+    if (blocker)
+        fprintf(stderr, "; offload off: %s needs every segment as the stack and Linux cut it",
+                blocker);
+    else if (!o->offload_off && !ts_tun_offload(r->tun))
+        fprintf(stderr, "; offload off: %s", ts_tun_offload_why(r->tun));
     fputc('\n', stderr);
-}
-
-/* Offloads unless --offload off, or an option that needs every segment as the stack cut
- * it and as Linux sent it: --link decides each segment's fate, --pcap and --diagram
- * record them. Says why on stderr when it turns them off by itself. */
-static bool offload_wanted(const tun_opts *o)
-{
-    if (o->offload_off) return false;
-    const char *why = o->link ? "--link" : o->pcap ? "--pcap" : o->diagram.out ? "--diagram" : NULL;
-    if (why)
-        fprintf(stderr,
-                "tcpsim: offload off: %s needs every segment as the stack and Linux cut it\n", why);
-    return why == NULL;
 }
 
 static int setup(tun_run *r, ts_params *params)
@@ -777,11 +780,9 @@ static int setup(tun_run *r, ts_params *params)
     if (o->series &&
         !(r->series = ts_series_open(o->series, ts_loop_clock(), o->series_rows, err, sizeof err)))
         return fail_usage("%s", err);
-    o->tun.offload = offload_wanted(o);
+    o->tun.offload = !o->offload_off && !offload_blocker(o);
     r->tun = ts_tun_open(&o->tun, err, sizeof err);
     if (!r->tun) return fail_usage("%s", err);
-    if (o->tun.offload && !ts_tun_offload(r->tun))
-        fprintf(stderr, "tcpsim: offload off: %s\n", ts_tun_offload_why(r->tun));
     r->loop = ts_loop_create(ts_tun_fd(r->tun), err, sizeof err);
     if (!r->loop) return fail_usage("%s", err);
     if (ts_loop_set_offload(r->loop, ts_tun_vnet_hdr(r->tun), ts_tun_offload(r->tun)) < 0)

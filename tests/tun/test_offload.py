@@ -87,8 +87,23 @@ def through_echo():
           (N, dt, rate(N, dt)))
 
 
+def auto_off():
+    """--pcap and --link need every segment as cut: offloads go off, and the ready line
+    says why."""
+    for extra, why in ((["--pcap", t.tmpfile("a.pcap")], "--pcap"),
+                       (["--link", "delay=1ms"], "--link")):
+        p = t.tcpsim("--listen", "7:echo", "--stats", *extra)
+        m = p.wait_err(r" up: .*; offload off: (\S+) needs every segment")
+        t.check(m.group(1) == why, "offload off because of %s, wanted %s" % (m.group(1), why))
+        t.stop_tcpsim(p)
+        t.check(stats(p)["device.offload"] == 0, "%s: offloads still on" % why)
+        t.log("ok  %s: offload off, said on the ready line" % why)
+
+
 def test():
     mode = sys.argv[1] if len(sys.argv) > 1 else "on"
+    if mode == "off":
+        auto_off()
     args = ["--listen", "7:echo", "--listen", "19:chargen", "--stats"]
     if mode == "off":
         args += ["--offload", "off"]
