@@ -119,6 +119,8 @@ ts_time_t ts_loop_wallclock(void);
 /* A loop over the device's descriptor. Blocks SIGINT and SIGTERM and receives them through
  * a signalfd. NULL with one line in err. */
 ts_loop *ts_loop_create(int tun_fd, char *err, size_t errlen);
+/* Writes what the stack sent since the last round, then frees the loop: call it before
+ * closing the device. */
 void ts_loop_destroy(ts_loop *l);
 
 /* The stack's output callback: pass ts_loop_output and the loop as output/output_ctx. */

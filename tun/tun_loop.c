@@ -131,9 +131,12 @@ ts_loop *ts_loop_create(int tun_fd, char *err, size_t errlen)
     return l;
 }
 
+static void gso_flush(ts_loop *l);
+
 void ts_loop_destroy(ts_loop *l)
 {
     if (!l) return;
+    gso_flush(l); /* what the stack sent after the last round (the device is still open) */
     if (l->sig_fd >= 0) close(l->sig_fd);
     if (l->ep >= 0) close(l->ep);
     sigprocmask(SIG_SETMASK, &l->old_mask, NULL);
