@@ -58,6 +58,7 @@ typedef struct tun_opts {
     bool seed_set;
     uint64_t seed;
     ts_time_t grace;
+    bool offload_off;           /* --offload off */
     const char *link;           /* --link SPEC as given */
     ts_link_params link_params; /* parsed: the same model in each direction */
 } tun_opts;
@@ -108,6 +109,11 @@ static void usage(FILE *f)
           "  --peer A.B.C.D/N      the Linux side's address and prefix (10.0.0.1/24)\n"
           "  --mtu N               device MTU, 128..65535 (1500); the MSS follows it\n"
           "                        (MTU-40; --set mss may lower it, never raise it)\n"
+          "  --offload on|off      TSO and checksum offload through the device (on): the\n"
+          "                        stack's segments of one burst leave as one super-segment\n"
+          "                        of up to 64 KB and Linux's arrive as such (tcpdump -i\n"
+          "                        tun0 shows them so); off: every segment as the stack cut\n"
+          "                        it. Off by itself with --link, --pcap and --diagram\n"
           "services (server mode):\n"
           "  --listen PORT:SERVICE serve SERVICE (telnet, echo, discard, chargen) on PORT;\n"
           "                        repeatable; a bare SERVICE uses its well-known port.\n"
@@ -302,6 +308,7 @@ enum {
     OPT_DIAGRAM,
     OPT_CONN,
     OPT_STATS,
+    OPT_OFFLOAD,
 };
 
 static const struct option long_opts[] = {
@@ -323,6 +330,7 @@ static const struct option long_opts[] = {
     {"diagram", required_argument, NULL, OPT_DIAGRAM},
     {"conn", required_argument, NULL, OPT_CONN},
     {"stats", no_argument, NULL, OPT_STATS},
+    {"offload", required_argument, NULL, OPT_OFFLOAD},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -370,6 +378,11 @@ static int parse_args(tun_opts *o, int argc, char **argv)
         case OPT_PCAP: o->pcap = optarg; break;
         case OPT_TRACE: o->trace = true; break;
         case OPT_STATS: o->stats = true; break;
+        case OPT_OFFLOAD:
+            if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+                r = fail_usage("--offload '%s': use on or off, e.g. --offload off", optarg);
+            o->offload_off = !strcmp(optarg, "off");
+            break;
         case OPT_SERIES: o->series = optarg; break;
         case OPT_SERIES_EVENTS:
             if (ts_series_rows_from_name(optarg, &o->series_rows) < 0)
@@ -723,6 +736,15 @@ static void graceful_close(tun_run *r, bool client_done)
 
 /* ---- main ---------------------------------------------------------------------------- */
 
+/* Offloads unless --offload off, or an option that needs every segment as the stack cut
+ * it and as Linux sent it: --link decides each segment's fate, --pcap and --diagram
+ * record them. NULL, or the option that turns them off (the ready line says so). */
+static const char *offload_blocker(const tun_opts *o)
+{
+    if (o->offload_off) return NULL;
+    return o->link ? "--link" : o->pcap ? "--pcap" : o->diagram.out ? "--diagram" : NULL;
+}
+
 static void ready_line(tun_run *r)
 {
     char sa[16], pa[16], ca[16];
@@ -737,6 +759,13 @@ static void ready_line(tun_run *r)
     if (o->client)
         fprintf(stderr, ", connecting to %s:%u", ts_ip4_format(o->connect_to.addr, ca),
                 o->connect_to.port);
+    /* Offloads off by themselves: say why on the same line (other lines mean trouble). */
+    const char *blocker = offload_blocker(o);
+    if (blocker)
+        fprintf(stderr, "; offload off: %s needs every segment as the stack and Linux cut it",
+                blocker);
+    else if (!o->offload_off && !ts_tun_offload(r->tun))
+        fprintf(stderr, "; offload off: %s", ts_tun_offload_why(r->tun));
     fputc('\n', stderr);
 }
 
@@ -751,10 +780,13 @@ static int setup(tun_run *r, ts_params *params)
     if (o->series &&
         !(r->series = ts_series_open(o->series, ts_loop_clock(), o->series_rows, err, sizeof err)))
         return fail_usage("%s", err);
+    o->tun.offload = !o->offload_off && !offload_blocker(o);
     r->tun = ts_tun_open(&o->tun, err, sizeof err);
     if (!r->tun) return fail_usage("%s", err);
     r->loop = ts_loop_create(ts_tun_fd(r->tun), err, sizeof err);
     if (!r->loop) return fail_usage("%s", err);
+    if (ts_loop_set_offload(r->loop, ts_tun_vnet_hdr(r->tun), ts_tun_offload(r->tun)) < 0)
+        return fail_usage("--offload: out of memory");
 
     ts_stack_config cfg;
     ts_stack_config_init(&cfg);
@@ -892,6 +924,13 @@ static void print_stats(tun_run *r)
             "tcpsim: stat device.write_errors %llu\ntcpsim: stat device.wakeups %llu\n",
             (unsigned long long)d->pkts_in, (unsigned long long)d->pkts_out,
             (unsigned long long)d->write_errors, (unsigned long long)d->wakeups);
+    fprintf(stderr,
+            "tcpsim: stat device.offload %d\ntcpsim: stat device.segs_out %llu\n"
+            "tcpsim: stat device.gso_out %llu\ntcpsim: stat device.gso_in %llu\n"
+            "tcpsim: stat device.csum_in %llu\ntcpsim: stat device.bad_vnet_in %llu\n",
+            ts_tun_offload(r->tun) ? 1 : 0, (unsigned long long)d->segs_out,
+            (unsigned long long)d->gso_out, (unsigned long long)d->gso_in,
+            (unsigned long long)d->csum_in, (unsigned long long)d->bad_vnet_in);
     if (r->o->link)
         fprintf(stderr, "tcpsim: stat device.held_overflow %llu\n",
                 (unsigned long long)d->held_overflow);

@@ -22,6 +22,7 @@ typedef struct ts_tun_config {
     uint32_t peer_addr;  /* the Linux side's address (host order) */
     unsigned prefix;     /* the Linux side's prefix length, 1..32 */
     unsigned mtu;        /* TS_TUN_MTU_MIN..65535 */
+    bool offload;        /* ask for IFF_VNET_HDR + TSO4/checksum offload (see ts_tun_offload) */
 } ts_tun_config;
 
 typedef struct ts_tun ts_tun;
@@ -37,6 +38,13 @@ int ts_tun_check(const ts_tun_config *cfg, char *err, size_t errlen);
 ts_tun *ts_tun_open(const ts_tun_config *cfg, char *err, size_t errlen);
 
 int ts_tun_fd(const ts_tun *t);
+/* Whether the device carries a virtio_net_hdr before every packet with TSO4 and checksum
+ * offload on (cfg->offload asked for it and the kernel took TUNSETOFFLOAD). When cfg asked
+ * and the kernel refused, why is in ts_tun_offload_why (else ""). */
+bool ts_tun_offload(const ts_tun *t);
+/* Whether every read and write carries a virtio_net_hdr (IFF_VNET_HDR), offloads or not. */
+bool ts_tun_vnet_hdr(const ts_tun *t);
+const char *ts_tun_offload_why(const ts_tun *t);
 const char *ts_tun_name(const ts_tun *t);
 /* Packets Linux sent to the device that the kernel dropped because the device's queue
  * (txqueuelen) was full: the interface's tx_dropped, or -1 if it cannot be read. */
@@ -50,6 +58,44 @@ void ts_tun_close(ts_tun *t);
  * route_to (if nonzero) through it. 0, or -1 with one line in err. */
 int ts_nl_configure(unsigned ifindex, uint32_t addr, unsigned prefix, unsigned mtu,
                     uint32_t route_to, char *err, size_t errlen);
+
+/* ---- offloads (tun_gso.c) --------------------------------------------------------------- */
+
+/* struct virtio_net_hdr (linux/virtio_net.h), 10 bytes, host byte order (a legacy header:
+ * TUN uses the host's order unless told otherwise). */
+typedef struct ts_vnet_hdr {
+    uint8_t flags;
+    uint8_t gso_type;
+    uint16_t hdr_len;
+    uint16_t gso_size;
+    uint16_t csum_start;
+    uint16_t csum_offset;
+} ts_vnet_hdr;
+_Static_assert(sizeof(ts_vnet_hdr) == 10, "virtio_net_hdr is 10 bytes");
+#define TS_VNET_F_NEEDS_CSUM 1
+#define TS_VNET_GSO_NONE     0
+#define TS_VNET_GSO_TCPV4    1
+#define TS_GSO_MAX           65535 /* the largest IPv4 packet, a super-segment's bound */
+
+/* Complete the partial checksum a received packet carries if h says NEEDS_CSUM. 0, or -1
+ * if the header points outside the packet. */
+int ts_gso_rx_complete(const ts_vnet_hdr *h, uint8_t *pkt, size_t len);
+
+/* The send side's coalescer: one super-segment being built. */
+typedef struct ts_gso_tx {
+    bool pending, closed;
+    uint16_t iphl, hlen, gso_size;
+    uint32_t len, segs, next_seq;
+    uint8_t buf[TS_GSO_MAX];
+} ts_gso_tx;
+/* Start a super-segment with pkt if it can be one (IPv4, TCP data, ACK/PSH/ECE only):
+ * true and pkt copied, else false and nothing changed. */
+bool ts_gso_tx_start(ts_gso_tx *g, const uint8_t *pkt, size_t len);
+/* Add pkt to the pending super-segment if it continues it exactly: true, else false. */
+bool ts_gso_tx_append(ts_gso_tx *g, const uint8_t *pkt, size_t len);
+/* Close the pending super-segment: fill h (all zero for a lone segment, which is left as
+ * the stack made it) and return its length in g->buf; 0 if nothing was pending. */
+size_t ts_gso_tx_finish(ts_gso_tx *g, ts_vnet_hdr *h);
 
 /* ---- real-time loop -------------------------------------------------------------------- */
 
@@ -73,6 +119,8 @@ ts_time_t ts_loop_wallclock(void);
 /* A loop over the device's descriptor. Blocks SIGINT and SIGTERM and receives them through
  * a signalfd. NULL with one line in err. */
 ts_loop *ts_loop_create(int tun_fd, char *err, size_t errlen);
+/* Writes what the stack sent since the last round, then frees the loop: call it before
+ * closing the device. */
 void ts_loop_destroy(ts_loop *l);
 
 /* The stack's output callback: pass ts_loop_output and the loop as output/output_ctx. */
@@ -110,8 +158,18 @@ typedef unsigned (*ts_loop_shape_fn)(void *ctx, bool out, ts_time_t now, const u
  * that finds the pool full is dropped and counted. 0, or -ENOMEM. */
 int ts_loop_set_shaper(ts_loop *l, ts_loop_shape_fn fn, void *ctx, size_t slots);
 
+/* Offloads: vnet_hdr when the device carries a virtio_net_hdr (ts_tun_vnet_hdr), gso when
+ * the kernel took TSO4 and checksum offload (ts_tun_offload): then the segments the stack
+ * sends in one round are coalesced. Call before ts_loop_run. 0, or -ENOMEM. */
+int ts_loop_set_offload(ts_loop *l, bool vnet_hdr, bool gso);
+
 typedef struct ts_loop_stats {
     uint64_t pkts_in, pkts_out, bytes_in, bytes_out;
+    uint64_t segs_out;      /* packets the stack handed over (pkts_out counts device writes) */
+    uint64_t gso_out;       /* writes that carried several segments */
+    uint64_t gso_in;        /* super-segments read (gso_type TCPV4) */
+    uint64_t csum_in;       /* received packets whose partial checksum the loop completed */
+    uint64_t bad_vnet_in;   /* received packets whose virtio_net_hdr was unusable (dropped) */
     uint64_t write_errors;  /* packets the device refused (dropped) */
     uint64_t wakeups;       /* epoll returns */
     uint64_t held_overflow; /* packets dropped because the shaper's pool was full */

@@ -2,7 +2,10 @@
  * SIGINT/SIGTERM and whatever the caller watches (stdin, stdout). The wait's timeout is the
  * stack's next deadline, with nanosecond precision through epoll_pwait2 so timers fire on
  * time (SYN backoff is checked to the millisecond). Packets are read in bounded batches
- * into one buffer owned by the loop: no allocation and one read() per packet. */
+ * into one buffer owned by the loop: no allocation and one read() per packet. With
+ * offloads (tun_gso.c) every packet carries a virtio_net_hdr: received partial checksums
+ * are completed here, and what the stack sends during one round (a batch of input, or the
+ * timers and callbacks) is coalesced into super-segments, written when the round ends. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,6 +13,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,7 +65,10 @@ struct ts_loop {
     uint32_t *heap, *free_slots;
     size_t nslots, heap_n, nfree;
     uint64_t held_seq;
-    uint8_t pkt[LOOP_PKT_MAX];
+    /* offloads */
+    bool vnet, gso;
+    ts_gso_tx *gtx;
+    uint8_t rbuf[sizeof(ts_vnet_hdr) + LOOP_PKT_MAX]; /* header (if any), then the packet */
 };
 
 static ts_time_t clock_us(clockid_t id)
@@ -124,9 +131,12 @@ ts_loop *ts_loop_create(int tun_fd, char *err, size_t errlen)
     return l;
 }
 
+static void gso_flush(ts_loop *l);
+
 void ts_loop_destroy(ts_loop *l)
 {
     if (!l) return;
+    gso_flush(l); /* what the stack sent after the last round (the device is still open) */
     if (l->sig_fd >= 0) close(l->sig_fd);
     if (l->ep >= 0) close(l->ep);
     sigprocmask(SIG_SETMASK, &l->old_mask, NULL);
@@ -136,6 +146,7 @@ void ts_loop_destroy(ts_loop *l)
     free(l->slot_bytes);
     free(l->heap);
     free(l->free_slots);
+    free(l->gtx);
     free(l);
 }
 
@@ -173,25 +184,59 @@ void ts_loop_stop(ts_loop *l)
 }
 
 static void hold(ts_loop *l, bool out, ts_time_t now, const uint8_t *pkt, size_t len);
-static void device_write(ts_loop *l, const uint8_t *pkt, size_t len);
+static void device_write(ts_loop *l, const ts_vnet_hdr *h, const uint8_t *pkt, size_t len);
+
+int ts_loop_set_offload(ts_loop *l, bool vnet_hdr, bool gso)
+{
+    l->vnet = vnet_hdr;
+    l->gso = vnet_hdr && gso;
+    if (l->gso && !l->gtx && !(l->gtx = calloc(1, sizeof *l->gtx))) return -ENOMEM;
+    return 0;
+}
+
+/* Write the super-segment being built, if any. */
+static void gso_flush(ts_loop *l)
+{
+    if (!l->gso || !l->gtx->pending) return;
+    ts_vnet_hdr h;
+    uint32_t segs = l->gtx->segs;
+    size_t len = ts_gso_tx_finish(l->gtx, &h);
+    if (segs > 1) l->stats.gso_out++;
+    device_write(l, &h, l->gtx->buf, len);
+}
 
 void ts_loop_output(void *loop, const uint8_t *pkt, size_t len)
 {
     ts_loop *l = loop;
-    ts_time_t now = ts_loop_clock();
-    if (l->tap) l->tap(l->tap_ctx, now, pkt, len, true);
-    if (l->shape)
-        hold(l, true, now, pkt, len);
-    else
-        device_write(l, pkt, len);
+    l->stats.segs_out++;
+    if (l->tap) l->tap(l->tap_ctx, ts_loop_clock(), pkt, len, true);
+    if (l->shape) {
+        hold(l, true, ts_loop_clock(), pkt, len);
+        return;
+    }
+    if (l->gso) {
+        if (ts_gso_tx_append(l->gtx, pkt, len)) return;
+        gso_flush(l);
+        if (ts_gso_tx_start(l->gtx, pkt, len)) return;
+    }
+    device_write(l, NULL, pkt, len);
 }
 
-static void device_write(ts_loop *l, const uint8_t *pkt, size_t len)
+static void device_write(ts_loop *l, const ts_vnet_hdr *h, const uint8_t *pkt, size_t len)
 {
     /* A TUN write hands the packet to the kernel's receive path; it does not block. A
-     * refusal (queue full, device going down) is a lost packet, which TCP recovers. */
-    ssize_t n = write(l->tun_fd, pkt, len);
-    if (n != (ssize_t)len) {
+     * refusal (queue full, device going down) is a lost packet, which TCP recovers. With
+     * a virtio_net_hdr, one writev puts it before the packet without a copy. */
+    static const ts_vnet_hdr none;
+    ssize_t n, want = (ssize_t)len;
+    if (l->vnet) {
+        struct iovec iov[2] = {{(void *)(h ? h : &none), sizeof none}, {(void *)pkt, len}};
+        n = writev(l->tun_fd, iov, 2);
+        want += (ssize_t)sizeof none;
+    } else {
+        n = write(l->tun_fd, pkt, len);
+    }
+    if (n != want) {
         l->stats.write_errors++;
         return;
     }
@@ -241,11 +286,32 @@ void ts_loop_unwatch(ts_loop *l, int fd)
     w->fn = NULL;
 }
 
+/* The packet in rbuf after its virtio_net_hdr (if the device has one): its partial
+ * checksum completed. NULL if the header is unusable (counted; the packet is dropped). */
+static uint8_t *vnet_packet(ts_loop *l, size_t *len)
+{
+    if (!l->vnet) return l->rbuf;
+    ts_vnet_hdr h;
+    if (*len < sizeof h) goto bad;
+    memcpy(&h, l->rbuf, sizeof h);
+    uint8_t *pkt = l->rbuf + sizeof h;
+    *len -= sizeof h;
+    if (ts_gso_rx_complete(&h, pkt, *len) < 0) goto bad;
+    if (h.flags & TS_VNET_F_NEEDS_CSUM) l->stats.csum_in++;
+    /* A super-segment goes to the stack whole: it is one TCP segment longer than the MSS,
+     * which the stack's input takes like any other that fits the window. */
+    if (h.gso_type != TS_VNET_GSO_NONE) l->stats.gso_in++;
+    return pkt;
+bad:
+    l->stats.bad_vnet_in++;
+    return NULL;
+}
+
 /* Read up to LOOP_BATCH packets; returns -errno on a fatal device error, else 0. */
-static int read_device(ts_loop *l)
+static int read_batch(ts_loop *l)
 {
     for (int i = 0; i < LOOP_BATCH; i++) {
-        ssize_t n = read(l->tun_fd, l->pkt, sizeof l->pkt);
+        ssize_t n = read(l->tun_fd, l->rbuf, sizeof l->rbuf);
         if (n < 0) {
             if (errno == EAGAIN || errno == EINTR) return 0;
             return -errno;
@@ -254,16 +320,27 @@ static int read_device(ts_loop *l)
         /* Stamp each packet: a batch can span the kernel's reply to what the stack just
          * sent, and RTT samples should see that time (the vDSO clock costs ~20 ns). */
         ts_time_t now = ts_loop_clock();
+        size_t len = (size_t)n;
+        uint8_t *pkt = vnet_packet(l, &len);
+        if (!pkt) continue;
         l->stats.pkts_in++;
-        l->stats.bytes_in += (uint64_t)n;
+        l->stats.bytes_in += len;
         if (l->shape) {
-            hold(l, false, now, l->pkt, (size_t)n);
+            hold(l, false, now, pkt, len);
             continue;
         }
-        if (l->tap) l->tap(l->tap_ctx, now, l->pkt, (size_t)n, false);
-        if (l->stack) ts_stack_input(l->stack, now, l->pkt, (size_t)n);
+        if (l->tap) l->tap(l->tap_ctx, now, pkt, len, false);
+        if (l->stack) ts_stack_input(l->stack, now, pkt, len);
     }
     return 0;
+}
+
+/* One input round: a batch, then what the stack sent in answer goes out. */
+static int read_device(ts_loop *l)
+{
+    int r = read_batch(l);
+    gso_flush(l);
+    return r;
 }
 
 static void read_signals(ts_loop *l)
@@ -383,7 +460,7 @@ static void release_due(ts_loop *l, ts_time_t now)
         uint32_t slot = heap_pop(l);
         held *h = &l->slots[slot];
         if (h->out) {
-            device_write(l, h->data, h->len);
+            device_write(l, NULL, h->data, h->len);
         } else {
             if (l->tap) l->tap(l->tap_ctx, now, h->data, h->len, false);
             if (l->stack) ts_stack_input(l->stack, now, h->data, h->len);
@@ -410,6 +487,7 @@ int ts_loop_run(ts_loop *l, ts_time_t deadline)
         }
         if (l->heap_n && l->slots[l->heap[0]].when < next) next = l->slots[l->heap[0]].when;
         if (deadline < next) next = deadline;
+        gso_flush(l); /* the end of the timers' and callbacks' round */
         now = ts_loop_clock();
         if (deadline != TS_TIME_NEVER && now >= deadline) break;
         ts_time_t timeout = next == TS_TIME_NEVER ? TS_TIME_NEVER : next > now ? next - now : 0;
@@ -438,5 +516,6 @@ int ts_loop_run(ts_loop *l, ts_time_t deadline)
             if (w->always_ready && w->fn && (w->events & EPOLLIN)) w->fn(l, w->fd, EPOLLIN, w->ctx);
         }
     }
+    gso_flush(l);
     return 0;
 }

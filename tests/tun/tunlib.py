@@ -126,10 +126,12 @@ class Capture:
     after tcpsim's ready line (the device exists from then on), or use dev="any" with a
     filter when the stack sends at once (client mode): the namespace has no other traffic."""
 
-    def __init__(self, dev="tun0", filt=None, name="cap"):
+    def __init__(self, dev="tun0", filt=None, name="cap", buffer_kib=None):
         self.file = tmpfile(name + ".pcap")
         argv = ["tcpdump", "-i", dev, "-n", "-U", "--immediate-mode", "-s", "200", "-w",
                 self.file]
+        if buffer_kib:  # a bulk transfer captured whole: a kernel buffer that holds it
+            argv[1:1] = ["-B", str(buffer_kib)]
         if filt:
             argv += filt.split()
         self.p = Proc(argv, name="tcpdump")

@@ -1,0 +1,170 @@
+"""Offloads through the TUN device (issue 13). `on`: 64 MiB each way through echo (SHA-256
+of what came back) and 64 MiB from chargen (RFC 864's pattern, exact), with tcpdump on tun0
+seeing every packet. With offloads Linux hands the stack super-segments (longer than the
+MSS, at most 64 KB) and the stack's segments of one burst leave as one: both show on the
+device. `--stats` must agree with the capture: every byte the stack says it sent is in a
+captured packet, and the segments it says it sent are the captured packets cut at the
+segment size (the kernel's segmentation). `off`: --offload off, and every data segment on
+the wire is at most one MSS in both directions, most of them exactly one."""
+import hashlib
+import os
+import socket
+import sys
+import threading
+import time
+import tunlib as t
+
+N = 64 << 20
+CHUNK = 1 << 16
+SEG = 1448  # MSS 1460 less the timestamp option: the size the stack cuts bulk data at
+
+
+def stats(p):
+    out = {}
+    for line in p.stderr().splitlines():
+        f = line.split()
+        if len(f) == 4 and f[:2] == ["tcpsim:", "stat"]:
+            out[f[2]] = int(f[3])
+    t.check("device.segs_out" in out, "no --stats lines in tcpsim's stderr:\n" + p.stderr())
+    return out
+
+
+def rate(n, secs):
+    return "%.2f Gbit/s" % (n * 8 / secs / 1e9)
+
+
+def from_chargen():
+    period = t.chargen_pattern(7030)
+    big = period * (CHUNK // 7030 + 2)
+    s = t.connect(19, timeout=60)
+    t0 = time.monotonic()
+    pos = 0
+    buf = bytearray(CHUNK)
+    while pos < N:
+        n = s.recv_into(buf, min(CHUNK, N - pos))
+        t.check(n > 0, "chargen closed after %d bytes" % pos)
+        off = pos % 7030
+        t.check(buf[:n] == big[off:off + n], "chargen's bytes %d..%d are wrong" % (pos, pos + n))
+        pos += n
+    dt = time.monotonic() - t0
+    s.close()
+    t.log("chargen -> Linux: %d bytes exact in %.2f s, %s" % (N, dt, rate(N, dt)))
+
+
+def through_echo():
+    data = os.urandom(N)
+    s = t.connect(7, timeout=60)
+    err = []
+
+    def send():
+        try:
+            mv = memoryview(data)
+            for i in range(0, N, CHUNK):
+                s.sendall(mv[i:i + CHUNK])
+            s.shutdown(socket.SHUT_WR)
+        except OSError as e:
+            err.append(e)
+
+    t0 = time.monotonic()
+    th = threading.Thread(target=send, daemon=True)
+    th.start()
+    h = hashlib.sha256()
+    n = 0
+    while True:
+        b = s.recv(1 << 18)
+        if not b:
+            break
+        h.update(b)
+        n += len(b)
+    th.join(60)
+    dt = time.monotonic() - t0
+    s.close()
+    t.check(not err, "sending to echo: %s" % err)
+    t.check(n == N and h.hexdigest() == hashlib.sha256(data).hexdigest(),
+            "echo returned %d bytes (wanted %d), equal: %s" %
+            (n, N, h.hexdigest() == hashlib.sha256(data).hexdigest()))
+    t.log("Linux -> echo -> Linux: %d bytes each way, exact, in %.2f s, %s each way" %
+          (N, dt, rate(N, dt)))
+
+
+def auto_off():
+    """--pcap and --link need every segment as cut: offloads go off, and the ready line
+    says why."""
+    for extra, why in ((["--pcap", t.tmpfile("a.pcap")], "--pcap"),
+                       (["--link", "delay=1ms"], "--link")):
+        p = t.tcpsim("--listen", "7:echo", "--stats", *extra)
+        m = p.wait_err(r" up: .*; offload off: (\S+) needs every segment")
+        t.check(m.group(1) == why, "offload off because of %s, wanted %s" % (m.group(1), why))
+        t.stop_tcpsim(p)
+        t.check(stats(p)["device.offload"] == 0, "%s: offloads still on" % why)
+        t.log("ok  %s: offload off, said on the ready line" % why)
+
+
+def test():
+    mode = sys.argv[1] if len(sys.argv) > 1 else "on"
+    if mode == "off":
+        auto_off()
+    args = ["--listen", "7:echo", "--listen", "19:chargen", "--stats"]
+    if mode == "off":
+        args += ["--offload", "off"]
+    p = t.tcpsim(*args)
+    cap = t.Capture(filt="tcp", buffer_kib=65536)
+    through_echo()
+    from_chargen()
+    t.stop_tcpsim(p)
+    k = stats(p)
+    pk = cap.lines()
+    drops = [l for l in cap.p.stderr().splitlines() if "dropped by kernel" in l]
+    t.log("tcpdump: %s" % "; ".join(drops))
+    t.check(any(l.startswith("0 packets dropped") for l in drops),
+            "tcpdump lost packets, the capture cannot be compared: %s" % drops)
+    data_out = [x for x in pk if x.src == t.STACK and x.length > 0]
+    data_in = [x for x in pk if x.src == t.LINUX and x.length > 0]
+    big_out = [x for x in data_out if x.length > SEG]
+    big_in = [x for x in data_in if x.length > SEG]
+    t.log("on the device: stack -> Linux %d data packets (%d longer than %d, the largest %d); "
+          "Linux -> stack %d (%d longer, the largest %d)" %
+          (len(data_out), len(big_out), SEG, max(x.length for x in data_out), len(data_in),
+           len(big_in), max(x.length for x in data_in)))
+    t.log("stats: " + " ".join("%s=%d" % (n, k[n]) for n in sorted(k)
+                               if n.startswith("device.") or n.startswith("tcp_")))
+    t.check(not any(n.startswith("drop.") for n in k),
+            "the stack dropped packets: %s" % {n: v for n, v in k.items() if n.startswith("drop.")})
+    t.check(k["device.bad_vnet_in"] == 0, "unusable virtio_net_hdr: %d" % k["device.bad_vnet_in"])
+    # Every byte the stack counts as sent is in a captured packet, and the segments it
+    # counts are the captured packets cut at the segment size.
+    t.check(sum(x.length for x in data_out) == k["tcp_bytes_out"],
+            "captured %d payload bytes from the stack, it counts %d" %
+            (sum(x.length for x in data_out), k["tcp_bytes_out"]))
+    tcp_pkts = [x for x in pk if x.src == t.STACK]
+    segs = sum((x.length + SEG - 1) // SEG if x.length > SEG else 1 for x in tcp_pkts)
+    t.check(segs == k["tcp_out"] == k["device.segs_out"],
+            "the capture holds %d segments from the stack (packets cut at %d), the stack "
+            "counts tcp_out %d, the device segs_out %d" %
+            (segs, SEG, k["tcp_out"], k["device.segs_out"]))
+    t.check(len(tcp_pkts) == k["device.written"],
+            "captured %d packets from the stack, the device wrote %d" %
+            (len(tcp_pkts), k["device.written"]))
+    if mode == "off":
+        t.check(k["device.offload"] == 0 and not big_out and not big_in,
+                "--offload off, yet segments longer than %d on the wire: %s" %
+                (SEG, t.show((big_out + big_in)[:5])))
+        full = sum(1 for x in data_out if x.length == SEG)
+        t.check(full * 10 >= len(data_out) * 9,
+                "only %d of %d data segments from the stack are one MSS (%d)" %
+                (full, len(data_out), SEG))
+        t.check(k["device.gso_out"] == 0 and k["device.gso_in"] == 0, "super-segments counted")
+        return
+    if k["device.offload"] == 0:
+        t.log("NOTE: the kernel refused offloads; checked as without them")
+        t.check(not big_out and not big_in, "super-segments without offloads")
+        return
+    t.check(big_in and k["device.gso_in"] > 0,
+            "Linux sent no super-segment (gso_in %d)" % k["device.gso_in"])
+    t.check(big_out and k["device.gso_out"] == len(big_out),
+            "the stack's bursts did not leave as super-segments: %d longer than %d, gso_out %d" %
+            (len(big_out), SEG, k["device.gso_out"]))
+    t.check(all(x.length <= 65535 - 52 for x in big_out + big_in), "a super-segment over 64 KB")
+
+
+t.main(test)
