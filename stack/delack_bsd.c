@@ -13,7 +13,7 @@ static bool bsd_on_data(ts_conn *c, ts_time_t now, uint32_t len, ts_time_t *dela
 {
     ts_time_t period = c->p.delack_max;
     if (period == 0) return true;
-    if (len >= c->rcv_mss) c->segs_unacked++;
+    c->segs_unacked += ts_delack_full_segs(c, len);
     *delay = (now / period + 1) * period - now; /* to the next tick of the host's clock */
     return c->segs_unacked >= c->p.delack_segs;
 }

@@ -9,7 +9,7 @@ static bool fixed_on_data(ts_conn *c, ts_time_t now, uint32_t len, ts_time_t *de
 {
     (void)now;
     if (c->p.delack == 0) return true;
-    if (len >= c->rcv_mss) c->segs_unacked++;
+    c->segs_unacked += ts_delack_full_segs(c, len);
     *delay = c->p.delack;
     return c->segs_unacked >= c->p.delack_segs;
 }

@@ -39,7 +39,7 @@ static bool linux_on_data(ts_conn *c, ts_time_t now, uint32_t len, ts_time_t *de
         if (c->ato > c->rto) c->ato = c->rto;
     }
     c->last_rcv_time = now;
-    if (len >= c->rcv_mss) c->segs_unacked++;
+    c->segs_unacked += ts_delack_full_segs(c, len);
     *delay = clamp_ato(c, c->ato);
     if (c->quickack_left && !c->pingpong) {
         c->quickack_left--;

@@ -416,6 +416,14 @@ static inline bool ts_karn(const ts_conn *c)
 {
     return c->p.karn || c->ts_ok;
 }
+/* How many full-sized segments a received segment of `len` bytes counts for in the
+ * delayed-ACK policies' "ACK every delack_segs full segments": a GRO/LRO super-segment
+ * from an offloading driver (tun's IFF_VNET_HDR) is many segments, as Linux's
+ * __tcp_ack_snd_check counts bytes received past the last ACK, not packets. */
+static inline uint32_t ts_delack_full_segs(const ts_conn *c, uint32_t len)
+{
+    return c->rcv_mss ? len / c->rcv_mss : 0;
+}
 static inline bool ts_timer_on(const ts_conn *c, ts_timer_kind k)
 {
     return c->timer[k] != TS_TIME_NEVER;
