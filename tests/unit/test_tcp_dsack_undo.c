@@ -192,6 +192,38 @@ START_TEST(dsack_rounds_widen_again)
 }
 END_TEST
 
+/* RFC 8985 6.2 step 4: the widened window stays for 16 recoveries after the last D-SACK
+ * round, then is back to min_RTT/4. Each round: one SACK above the hole at SND.UNA puts
+ * B in DISORDER with the reordering timer at now + the window (read here), the timer
+ * marks the hole lost and starts recovery, and an ACK of everything ends it. */
+START_TEST(reo_wnd_back_after_16_recoveries)
+{
+    peer pe;
+    harness *h = open_sending(&pe, "on", 20000);
+    static uint8_t more[200000];
+    ck_assert_int_eq(ts_send(h->st[H_B], pe.sd, more, sizeof more), (int)sizeof more);
+    h_run_until(h, h->now + RTT);
+    uint32_t d[2] = {1, 1001};
+    peer_send(&pe, 1, 1001, TS_TH_ACK, WIN, d, 1, 0); /* mult 2, for 16 recoveries */
+    uint32_t una = 1001;
+    for (int done = 0; done <= 16; done++) {
+        h_run_until(h, h->now + RTT);
+        uint32_t blk[2] = {una + 1000, una + 2000};
+        peer_send(&pe, 1, una, TS_TH_ACK, WIN, blk, 1, 0);
+        ts_tcp_info ti = peer_info(&pe);
+        ck_assert_int_eq(ti.ca_state, TS_CA_DISORDER);
+        ts_time_t wnd = (done < 16 ? 50 : 25) * TS_MSEC + 2 * TS_MSEC;
+        ck_assert_uint_eq(ti.timer[TS_TIMER_TLP], h->now + wnd);
+        h_run_until(h, h->now + RTT);
+        ck_assert_int_eq(peer_info(&pe).ca_state, TS_CA_RECOVERY);
+        una = peer_info(&pe).snd_max - pe.iss;
+        peer_send(&pe, 1, una, TS_TH_ACK, WIN, NULL, 0, 0);
+        ck_assert_int_eq(peer_info(&pe).ca_state, TS_CA_OPEN);
+    }
+    h_free(h);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tcp_dsack_undo");
@@ -202,6 +234,7 @@ int main(void)
     tcase_add_test(tc, dsack_blocks_keep_scoreboard);
     tcase_add_test(tc, dsack_widens_rack_reo_wnd);
     tcase_add_test(tc, dsack_rounds_widen_again);
+    tcase_add_test(tc, reo_wnd_back_after_16_recoveries);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }
