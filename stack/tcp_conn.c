@@ -255,7 +255,7 @@ bool ts_port_in_use(ts_stack *s, uint16_t lport)
 {
     if (ts_listener_lookup(s, lport)) return true;
     if (s->port_refs) return s->port_refs[lport] > 0;
-    if (!s->port_refs_lost) return false; /* no socket has held a port yet */
+    if (!s->port_refs_lost) return false;      /* no socket has held a port yet */
     for (uint32_t i = 0; i < s->nsocks; i++) { /* no table: out of memory at the first bind */
         ts_conn *c = s->socks[i].conn;
         s->port_probes++;
