@@ -143,6 +143,8 @@ static void usage(FILE *f)
           "  --stats               at exit, the stack's counters and drops by reason, and\n"
           "                        the device's, on stderr: 'tcpsim: stat NAME VALUE'\n"
           "                        (tcp_rto_timeouts, drop.tcp-checksum, device.tx_dropped)\n"
+          "                        and the connection table as the run ended (conns 1,\n"
+          "                        conns.LISTEN 1: what a signal found still open)\n"
           "  --series FILE.csv     one row per stack event with the sender's variables\n"
           "                        (cwnd, ssthresh, srtt, rto, ...; .jsonl: JSON lines;\n"
           "                        time_s counts from start-up); see docs/series.md\n"
