@@ -131,10 +131,11 @@ struct ts_conn {
     /* Lookup, socket and listener links. */
     ts_conn *hnext; /* hash chain */
     bool hashed;
-    int sd;            /* socket handle, -1 when orphaned */
-    ts_conn *listener; /* for passive children until accepted */
-    ts_conn *aq_next;  /* listener's accept queue link */
+    int sd;                     /* socket handle, -1 when orphaned */
+    ts_conn *listener;          /* for passive children until accepted */
+    ts_conn *aq_next, *aq_prev; /* listener's accept queue links (O(1) removal) */
     bool in_accept_queue;
+    bool port_held; /* counted in the stack's port_refs (tcp_conn.c ts_port_hold) */
     /* Listener fields. */
     uint32_t backlog;   /* the accept queue's bound */
     uint32_t n_syn;     /* SYN queue: children in SYN-RECEIVED, max_syn_backlog */
@@ -337,6 +338,12 @@ struct ts_stack {
     uint32_t next_conn_id;
     uint32_t ip_id;
     uint16_t port_hint;
+    /* Bound ports: sockets holding each local port (bind, listen, connect), so that bind's
+     * check is O(1); allocated at the first bind. port_probes counts the ports the checks and
+     * the ephemeral search examined (tests bound it). */
+    uint32_t *port_refs;
+    bool port_refs_lost; /* the table could not be allocated: bind scans the sockets */
+    uint64_t port_probes;
     /* Socket handles. */
     ts_sock *socks;
     uint32_t nsocks, socks_cap, free_sock;
@@ -405,6 +412,8 @@ void ts_conn_unhash(ts_stack *s, ts_conn *c);
 ts_conn *ts_conn_lookup(ts_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport);
 ts_conn *ts_listener_lookup(ts_stack *s, uint16_t lport);
 bool ts_port_in_use(ts_stack *s, uint16_t lport);
+void ts_port_hold(ts_stack *s, ts_conn *c); /* a bound socket's port counts (idempotent) */
+void ts_port_drop(ts_stack *s, ts_conn *c); /* ...and no longer (socket closed, freed) */
 uint16_t ts_ephemeral_port(ts_stack *s, uint32_t raddr, uint16_t rport);
 void ts_set_state(ts_stack *s, ts_conn *c, ts_state st);
 /* The states in which data (and our FIN) may be sent or probed: ours is open or our FIN

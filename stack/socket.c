@@ -67,6 +67,7 @@ int ts_bind(ts_stack *s, int sd, uint32_t addr, uint16_t port)
     if (port && ts_port_in_use(s, port)) return -EADDRINUSE;
     c->local.port = port;
     c->bound = true;
+    ts_port_hold(s, c);
     return 0;
 }
 
@@ -83,6 +84,7 @@ int ts_listen(ts_stack *s, int sd, int backlog)
         if (!c->local.port) return -EADDRINUSE;
     }
     c->bound = true;
+    ts_port_hold(s, c);
     c->backlog = backlog > 0 ? (uint32_t)backlog : c->p.backlog;
     if (c->backlog > 65535) c->backlog = 65535;
     ts_enter(s);
@@ -100,7 +102,11 @@ int ts_accept(ts_stack *s, int sd, ts_endpoint *peer)
     int nsd = alloc_sd(s, c);
     if (nsd < 0) return nsd;
     l->aq_head = c->aq_next;
-    if (!l->aq_head) l->aq_tail = NULL;
+    if (l->aq_head)
+        l->aq_head->aq_prev = NULL;
+    else
+        l->aq_tail = NULL;
+    c->aq_next = NULL;
     c->in_accept_queue = false;
     c->listener = NULL;
     l->n_acceptq--;
@@ -126,6 +132,7 @@ int ts_connect(ts_stack *s, int sd, uint32_t addr, uint16_t port)
     if (!c->local.port) c->local.port = ts_ephemeral_port(s, addr, port);
     if (!c->local.port || ts_conn_lookup(s, c->local.port, addr, port)) return -EADDRINUSE;
     c->bound = true;
+    ts_port_hold(s, c);
     c->active_open = true;
     ts_enter(s);
     ts_open_active(s, c);
@@ -313,6 +320,7 @@ int ts_close(ts_stack *s, int sd)
 {
     GET_CONN(s, sd, c);
     ts_enter(s);
+    ts_port_drop(s, c);
     free_sd(s, sd);
     c->sd = -1;
     c->orphan = true;
@@ -339,6 +347,7 @@ int ts_abort(ts_stack *s, int sd)
 {
     GET_CONN(s, sd, c);
     ts_enter(s);
+    ts_port_drop(s, c);
     free_sd(s, sd);
     c->sd = -1;
     c->orphan = true;

@@ -96,6 +96,7 @@ void ts_stack_destroy(ts_stack *s)
         ts_conn_destroy(s, c);
     }
     free(s->htab);
+    free(s->port_refs);
     free(s->pkt);
     free(s->heap);
     free(s->socks);

@@ -139,6 +139,7 @@ void ts_conn_destroy(ts_stack *s, ts_conn *c)
     ts_emit_conn(s, c, &ev);
     ts_conn_unhash(s, c);
     heap_remove(s, c);
+    ts_port_drop(s, c);
     if (c->sd >= 0) s->socks[c->sd].conn = NULL; /* only at teardown */
     s->cnt.conns_by_state[c->state]--;
     s->nconns--;
@@ -228,17 +229,48 @@ ts_conn *ts_listener_lookup(ts_stack *s, uint16_t lport)
     return NULL;
 }
 
+/* ---- local ports ---- */
+
+/* A port is taken for bind() while a listener or a socket bound to it (bind, listen,
+ * connect; not an accepted child) holds it. Sockets are counted per port as they bind and
+ * when they close, so the check costs one lookup however many sockets there are. */
+void ts_port_hold(ts_stack *s, ts_conn *c)
+{
+    if (c->port_held || !c->bound || !c->local.port || c->sd < 0) return;
+    if (!s->port_refs && !s->port_refs_lost) {
+        s->port_refs = calloc(65536, sizeof *s->port_refs);
+        s->port_refs_lost = !s->port_refs;
+    }
+    if (!s->port_refs) return; /* ts_port_in_use scans instead */
+    s->port_refs[c->local.port]++;
+    c->port_held = true;
+}
+
+void ts_port_drop(ts_stack *s, ts_conn *c)
+{
+    if (!c->port_held) return;
+    s->port_refs[c->local.port]--;
+    c->port_held = false;
+}
+
 bool ts_port_in_use(ts_stack *s, uint16_t lport)
 {
     if (ts_listener_lookup(s, lport)) return true;
-    for (uint32_t i = 0; i < s->nsocks; i++) {
+    if (s->port_refs) return s->port_refs[lport] > 0;
+    if (!s->port_refs_lost) return false;      /* no socket has held a port yet */
+    for (uint32_t i = 0; i < s->nsocks; i++) { /* no table: out of memory at the first bind */
         ts_conn *c = s->socks[i].conn;
+        s->port_probes++;
         if (c && c->bound && c->local.port == lport) return true;
     }
     return false;
 }
 
-/* Linux's default range 32768..60999; start from a keyed hash of the destination. */
+/* Linux's default range 32768..60999; start from a keyed hash of the destination plus a
+ * counter. A search that had to step over taken ports moves the counter past them (as
+ * Linux's table_perturb does), so that the next search for the destination starts beyond
+ * the run it just crossed rather than crossing it again: sequential connects cost O(1)
+ * each even when most of the range is held. */
 uint16_t ts_ephemeral_port(ts_stack *s, uint32_t raddr, uint16_t rport)
 {
     const uint32_t lo = 32768, n = 61000 - 32768;
@@ -248,7 +280,11 @@ uint16_t ts_ephemeral_port(ts_stack *s, uint32_t raddr, uint16_t rport)
     uint32_t start = (uint32_t)ts_siphash(s->key, t, sizeof t) + s->port_hint++;
     for (uint32_t i = 0; i < n; i++) {
         uint16_t port = (uint16_t)(lo + (start + i) % n);
-        if (!ts_conn_lookup(s, port, raddr, rport) && !ts_listener_lookup(s, port)) return port;
+        s->port_probes++;
+        if (!ts_conn_lookup(s, port, raddr, rport) && !ts_listener_lookup(s, port)) {
+            s->port_hint = (uint16_t)(s->port_hint + i);
+            return port;
+        }
     }
     return 0;
 }
@@ -282,11 +318,15 @@ void ts_conn_done(ts_stack *s, ts_conn *c, int err)
     if (c->listener) { /* an embryonic or unaccepted child */
         ts_conn *l = c->listener;
         if (c->in_accept_queue) {
-            ts_conn **pp = &l->aq_head;
-            while (*pp && *pp != c) pp = &(*pp)->aq_next;
-            if (*pp) *pp = c->aq_next;
-            l->aq_tail = NULL;
-            for (ts_conn *q = l->aq_head; q; q = q->aq_next) l->aq_tail = q;
+            if (c->aq_prev)
+                c->aq_prev->aq_next = c->aq_next;
+            else
+                l->aq_head = c->aq_next;
+            if (c->aq_next)
+                c->aq_next->aq_prev = c->aq_prev;
+            else
+                l->aq_tail = c->aq_prev;
+            c->aq_next = c->aq_prev = NULL;
             c->in_accept_queue = false;
             l->n_acceptq--;
         } else {

@@ -323,6 +323,7 @@ void ts_synack_acked(ts_stack *s, ts_conn *c, const ts_seg *g)
         l->n_acceptq++;
         c->in_accept_queue = true;
         c->aq_next = NULL;
+        c->aq_prev = l->aq_tail;
         if (l->aq_tail)
             l->aq_tail->aq_next = c;
         else

@@ -93,6 +93,7 @@ typedef struct tun_run {
     /* shutting down */
     int signals;
     bool grace_mode;
+    uint64_t conns_at_stop[TS_NUM_STATES]; /* --stats: the table when the run ended */
 } tun_run;
 
 static void usage(FILE *f)
@@ -142,6 +143,8 @@ static void usage(FILE *f)
           "  --stats               at exit, the stack's counters and drops by reason, and\n"
           "                        the device's, on stderr: 'tcpsim: stat NAME VALUE'\n"
           "                        (tcp_rto_timeouts, drop.tcp-checksum, device.tx_dropped)\n"
+          "                        and the connection table as the run ended (conns 1,\n"
+          "                        conns.LISTEN 1: what a signal found still open)\n"
           "  --series FILE.csv     one row per stack event with the sender's variables\n"
           "                        (cwnd, ssthresh, srtt, rto, ...; .jsonl: JSON lines;\n"
           "                        time_s counts from start-up); see docs/series.md\n"
@@ -940,6 +943,15 @@ static void print_stats(tun_run *r)
     if (r->o->link)
         fprintf(stderr, "tcpsim: stat device.held_overflow %llu\n",
                 (unsigned long long)d->held_overflow);
+    /* The connection table as the run ended (signal or client done), before the grace
+     * and the teardown empty it: `conns` is every connection, listeners included. */
+    uint64_t all = 0;
+    for (int st = 0; st < TS_NUM_STATES; st++) all += r->conns_at_stop[st];
+    fprintf(stderr, "tcpsim: stat conns %llu\n", (unsigned long long)all);
+    for (int st = 0; st < TS_NUM_STATES; st++)
+        if (r->conns_at_stop[st])
+            fprintf(stderr, "tcpsim: stat conns.%s %llu\n", ts_state_name((ts_state)st),
+                    (unsigned long long)r->conns_at_stop[st]);
     long long txd = ts_tun_tx_dropped(r->tun);
     if (txd >= 0) fprintf(stderr, "tcpsim: stat device.tx_dropped %lld\n", txd);
 }
@@ -1053,6 +1065,7 @@ int ts_cli_tun(int argc, char **argv)
     }
     int exit_code = 0;
     int lr = ts_loop_run(r.loop, TS_TIME_NEVER);
+    memcpy(r.conns_at_stop, ts_stack_counters(r.stack)->conns_by_state, sizeof r.conns_at_stop);
     if (lr < 0) {
         fprintf(stderr, "tcpsim: reading %s: %s\n", ts_tun_name(r.tun), strerror(-lr));
         exit_code = 1;
