@@ -792,8 +792,7 @@ static int setup(tun_run *r, ts_params *params)
     ts_stack_config_init(&cfg);
     cfg.addr = o->tun.stack_addr;
     cfg.params = *params;
-    cfg.output = ts_loop_output;
-    cfg.output_ctx = r->loop;
+    ts_loop_stack_config(r->loop, &cfg); /* burst mode: the loop writes each burst */
     cfg.seed = o->seed;
     if (!o->seed_set && getrandom(&cfg.seed, sizeof cfg.seed, 0) != sizeof cfg.seed)
         cfg.seed = (uint64_t)ts_loop_wallclock() ^ ((uint64_t)getpid() << 32);
