@@ -135,10 +135,11 @@ ts_loop *ts_loop_create(int tun_fd, char *err, size_t errlen);
  * closing the device. */
 void ts_loop_destroy(ts_loop *l);
 
-/* The stack's output: ts_loop_stack_config puts the loop's callbacks in cfg (output and
- * flush, burst mode: tcpsim/stack.h), so what the stack sends between two waits of the
- * loop is one burst, written when it ends, with segments coalesced when offloads are on.
- * A stack given only ts_loop_output (per-packet mode) works too, one write per packet. */
+/* The stack's output: ts_loop_stack_config puts the loop's callbacks in cfg. With
+ * segmentation offload (call ts_loop_set_offload first) that is burst mode (output and
+ * flush, tcpsim/stack.h): what the stack sends between two waits of the loop is one
+ * burst, its in-order data segments coalesced and written when it ends. Without, or for
+ * a stack given only ts_loop_output, per-packet mode: one write per packet. */
 void ts_loop_stack_config(ts_loop *l, ts_stack_config *cfg);
 void ts_loop_output(void *loop, const uint8_t *pkt, size_t len);
 void ts_loop_flush(void *loop);

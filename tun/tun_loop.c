@@ -200,9 +200,11 @@ int ts_loop_set_offload(ts_loop *l, bool vnet_hdr, bool gso)
 void ts_loop_stack_config(ts_loop *l, ts_stack_config *cfg)
 {
     cfg->output = ts_loop_output;
-    cfg->flush = ts_loop_flush;
     cfg->output_ctx = l;
-    l->burst = true;
+    /* Without segmentation offload every packet is written at once anyway: per-packet
+     * mode then, whose one scratch buffer stays in the cache. */
+    cfg->flush = l->gso ? ts_loop_flush : NULL;
+    l->burst = l->gso;
 }
 
 /* Write the super-segment being built, if any: one writev gathering its pieces from
