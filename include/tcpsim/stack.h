@@ -51,7 +51,8 @@ void ts_stack_input(ts_stack *s, ts_time_t now, const uint8_t *pkt, size_t len);
 
 /* Widen a burst (burst mode; no effect otherwise): between begin and end no entry call
  * ends the burst, so what several calls send (a batch of input, then the timers) is one
- * burst, cut only where the arena fills. Pairs nest; the outermost end flushes. */
+ * burst, cut only where the arena fills. Pairs nest; the outermost end flushes (a burst
+ * still held open when the stack is destroyed is never handed over). */
 void ts_stack_burst_begin(ts_stack *s);
 void ts_stack_burst_end(ts_stack *s);
 
