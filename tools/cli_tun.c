@@ -930,6 +930,8 @@ static void print_stats(tun_run *r)
             ts_tun_offload(r->tun) ? 1 : 0, (unsigned long long)d->segs_out,
             (unsigned long long)d->gso_out, (unsigned long long)d->gso_in,
             (unsigned long long)d->csum_in, (unsigned long long)d->bad_vnet_in);
+    if (ts_tun_offload(r->tun))
+        fprintf(stderr, "tcpsim: stat device.bursts %llu\n", (unsigned long long)d->bursts);
     if (r->o->link)
         fprintf(stderr, "tcpsim: stat device.held_overflow %llu\n",
                 (unsigned long long)d->held_overflow);

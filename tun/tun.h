@@ -186,6 +186,7 @@ typedef struct ts_loop_stats {
     uint64_t segs_out;      /* packets the stack handed over (pkts_out counts device writes) */
     uint64_t gso_out;       /* writes that carried several segments */
     uint64_t gso_in;        /* super-segments read (gso_type TCPV4) */
+    uint64_t bursts;        /* the stack's bursts ended (burst mode: with offloads) */
     uint64_t csum_in;       /* received packets whose partial checksum the loop completed */
     uint64_t bad_vnet_in;   /* received packets whose virtio_net_hdr was unusable (dropped) */
     uint64_t write_errors;  /* packets the device refused (dropped) */

@@ -204,6 +204,10 @@ void ts_loop_stack_config(ts_loop *l, ts_stack_config *cfg)
     /* Without segmentation offload every packet is written at once anyway: per-packet
      * mode then, whose one scratch buffer stays in the cache. */
     cfg->flush = l->gso ? ts_loop_flush : NULL;
+    /* A wake-up in bulk can bring megabytes of echo: each time the arena fills, the
+     * super-segment being built is cut short (256 KiB: 575 bursts and 7682 writes for the
+     * 64 MiB offload test; 1 MiB, half this machine's L2 per core: 165 and 5213 to 6447) */
+    cfg->burst_bytes = 1 << 20;
     l->burst = l->gso;
 }
 
@@ -223,7 +227,9 @@ static void gso_flush(ts_loop *l)
 /* The stack's burst ended: nothing it sent may be kept past this. */
 void ts_loop_flush(void *loop)
 {
-    gso_flush(loop);
+    ts_loop *l = loop;
+    l->stats.bursts++;
+    gso_flush(l);
 }
 
 void ts_loop_output(void *loop, const uint8_t *pkt, size_t len)

@@ -150,11 +150,12 @@ START_TEST(a_burst_is_one_write)
 {
     setup(true, true);
     const ts_loop_stats *st = ts_loop_get_stats(w.loop);
-    uint64_t writes = st->pkts_out, segs = st->segs_out;
+    uint64_t writes = st->pkts_out, segs = st->segs_out, bursts = st->bursts;
     static uint8_t data[200000];
     ck_assert_int_eq(ts_send(w.a, w.asd, data, sizeof data), (int)sizeof data);
     ck_assert_uint_eq(st->segs_out - segs, 10);
     ck_assert_uint_eq(st->pkts_out - writes, 1);
+    ck_assert_uint_eq(st->bursts, bursts + 1);
     static wrote m;
     ck_assert(next_write(&m));
     ck_assert_uint_eq(m.h.gso_type, TS_VNET_GSO_TCPV4);
