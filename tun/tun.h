@@ -100,7 +100,8 @@ typedef struct ts_gso_tx {
     int niov;
 } ts_gso_tx;
 /* Start a super-segment with pkt if it can be one (IPv4, TCP data, ACK/PSH/ECE only):
- * true, else false and nothing pending. pkt must stay where it is until finish. */
+ * true, else false and g unchanged. Finish any pending one first. pkt must stay where it
+ * is until finish. */
 bool ts_gso_tx_start(ts_gso_tx *g, const uint8_t *pkt, size_t len);
 /* Add pkt to the pending super-segment if it continues it exactly: true, else false. */
 bool ts_gso_tx_append(ts_gso_tx *g, const uint8_t *pkt, size_t len);

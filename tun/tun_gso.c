@@ -54,8 +54,11 @@ int ts_gso_rx_complete(const ts_vnet_hdr *h, uint8_t *pkt, size_t len)
 
 bool ts_gso_tx_start(ts_gso_tx *g, const uint8_t *pkt, size_t len)
 {
-    size_t hlen = eligible(&g->first, pkt, len);
+    ts_pkt_view v;
+    size_t hlen = eligible(&v, pkt, len);
     if (!hlen) return false;
+    g->first = v;
+    g->psh = false; /* the first segment's PSH is in its own header */
     g->len = (uint32_t)len;
     g->hlen = (uint16_t)hlen;
     g->gso_size = (uint16_t)g->first.th.len;
@@ -125,7 +128,6 @@ size_t ts_gso_tx_finish(ts_gso_tx *g, ts_vnet_hdr *h)
     uint32_t sum = ts_csum_pseudo(v->src, v->dst, TS_IPPROTO_TCP, (uint16_t)(g->len - TS_IP4_HLEN));
     put16(tcp + 16, (uint16_t)~ts_csum_fold(sum));
     g->iov[1] = (struct iovec){g->hdr, g->hlen};
-    g->psh = false;
     h->flags = TS_VNET_F_NEEDS_CSUM;
     h->gso_type = TS_VNET_GSO_TCPV4;
     h->hdr_len = g->hlen;
