@@ -314,6 +314,12 @@ static const struct {
     C(tcp_syncookies_ok),
     C(tcp_syncookies_failed),
     C(checksum_errors),
+    C(mem_ring_bytes),
+    C(mem_ring_peak),
+    C(mem_rings),
+    C(mem_conn_bytes),
+    C(mem_cap_hits),
+    C(mem_alloc_failed),
 };
 #undef C
 #define NCOUNTERS (sizeof counters / sizeof counters[0])

@@ -51,28 +51,46 @@ static ts_time_t clamp_thresh(ts_time_t t)
     return t < MIN_RTT_THRESH ? MIN_RTT_THRESH : t > MAX_RTT_THRESH ? MAX_RTT_THRESH : t;
 }
 
-static bool rfc_on(const ts_conn *c)
-{
-    return c->p.hystart;
-}
-
 extern const ts_cc_ops ts_cc_cubic; /* cc_cubic.c: Linux's HyStart is CUBIC's */
 
-static bool linux_on(const ts_conn *c)
+static bool linux_wanted(const ts_conn *c)
 {
     return !c->p.hystart && c->p.hystart_detect && c->cc_ops == &ts_cc_cubic;
 }
 
+/* Each runs only with its state block: without one (no memory) slow start is plain. */
+static bool rfc_on(const ts_conn *c)
+{
+    return c->p.hystart && c->hs;
+}
+
+static bool linux_on(const ts_conn *c)
+{
+    return linux_wanted(c) && c->hs;
+}
+
+static void reset(ts_hystart *h)
+{
+    memset(h, 0, sizeof *h);
+    h->last_round_min = h->cur_round_min = h->css_baseline = NO_RTT;
+    h->curr_rtt = NO_RTT;
+}
+
 void ts_hystart_init(ts_conn *c)
 {
-    memset(&c->hs, 0, sizeof c->hs);
-    c->hs.last_round_min = c->hs.cur_round_min = c->hs.css_baseline = NO_RTT;
-    c->hs.curr_rtt = NO_RTT;
+    if (c->hs) reset(c->hs);
+}
+
+void ts_hystart_attach(ts_stack *s, ts_conn *c)
+{
+    if (c->hs || !(c->p.hystart || linux_wanted(c))) return;
+    c->hs = ts_mem_block(s, sizeof *c->hs); /* NULL: counted in mem_alloc_failed */
+    if (c->hs) reset(c->hs);
 }
 
 void ts_hystart_sent(ts_conn *c, uint32_t seq, uint32_t end, bool rexmit, ts_time_t now)
 {
-    ts_hystart *h = &c->hs;
+    ts_hystart *h = c->hs;
     if (!rfc_on(c) && !linux_on(c)) return;
     if (rexmit) { /* an ACK of data below rtx_high may time either copy: no sample */
         if (!h->rtx_on || seq_gt(end, h->rtx_high)) h->rtx_high = end;
@@ -96,7 +114,7 @@ void ts_hystart_sent(ts_conn *c, uint32_t seq, uint32_t end, bool rexmit, ts_tim
  * the newest byte ACKed; ranges wholly ACKed are forgotten. */
 static ts_time_t take_sample(ts_conn *c, uint32_t una0, uint32_t una, ts_time_t now)
 {
-    ts_hystart *h = &c->hs;
+    ts_hystart *h = c->hs;
     ts_time_t sent = NO_RTT;
     while (h->n) {
         struct ts_hs_mark *m = &h->mark[h->head];
@@ -113,7 +131,7 @@ static ts_time_t take_sample(ts_conn *c, uint32_t una0, uint32_t una, ts_time_t 
 /* RFC 9406 4.2: a round ends when the ACK reaches windowEnd. */
 static void rfc_round(ts_conn *c, uint32_t una)
 {
-    ts_hystart *h = &c->hs;
+    ts_hystart *h = c->hs;
     if (h->round_on && seq_lt(una, h->window_end)) return;
     if (h->round_on && h->in_css && ++h->css_rounds >= CSS_ROUNDS) {
         c->ssthresh = c->cwnd; /* CSS is over: congestion avoidance (RFC 9406 4.2) */
@@ -129,7 +147,7 @@ static void rfc_round(ts_conn *c, uint32_t una)
 
 static void rfc_check(ts_conn *c)
 {
-    ts_hystart *h = &c->hs;
+    ts_hystart *h = c->hs;
     if (h->samples < N_RTT_SAMPLE || h->cur_round_min == NO_RTT) return;
     if (!h->in_css) {
         if (h->last_round_min == NO_RTT) return;
@@ -158,7 +176,7 @@ static ts_time_t linux_ack_delay(const ts_conn *c)
 
 static void linux_round_reset(ts_conn *c, ts_time_t now)
 {
-    ts_hystart *h = &c->hs;
+    ts_hystart *h = c->hs;
     h->round_start = h->last_ack = now;
     h->end_seq = c->snd_nxt;
     h->curr_rtt = NO_RTT;
@@ -168,7 +186,7 @@ static void linux_round_reset(ts_conn *c, ts_time_t now)
 /* tcp_cubic.c hystart_update(), for one sample. */
 static void linux_update(ts_conn *c, ts_time_t delay, ts_time_t now)
 {
-    ts_hystart *h = &c->hs;
+    ts_hystart *h = c->hs;
     if (!h->round_on || seq_gt(c->snd_una, h->end_seq)) {
         h->round_on = true;
         linux_round_reset(c, now);
@@ -195,7 +213,7 @@ static void linux_update(ts_conn *c, ts_time_t delay, ts_time_t now)
 
 void ts_hystart_ack(ts_conn *c, uint32_t una0, ts_time_t now)
 {
-    ts_hystart *h = &c->hs;
+    ts_hystart *h = c->hs;
     if (!rfc_on(c) && !linux_on(c)) return;
     if (linux_on(c) && c->ca_state == TS_CA_LOSS) { /* after an RTO: bictcp_state's reset */
         h->found = h->round_on = false;
@@ -223,6 +241,6 @@ void ts_hystart_grow(ts_conn *c, uint32_t inc)
     }
     uint32_t l = L_SEGMENTS * mss(c);
     if (inc > l) inc = l;
-    c->cwnd += c->hs.in_css ? inc / CSS_GROWTH_DIVISOR : inc;
+    c->cwnd += c->hs->in_css ? inc / CSS_GROWTH_DIVISOR : inc;
     rfc_check(c); /* after the growth, as RFC 9406 4.2 orders them */
 }

@@ -162,8 +162,9 @@ struct ts_conn {
     bool tail_more;         /* the newest write had TS_MSG_MORE: no PSH just for ending the queue */
     uint8_t tos;            /* IP_TOS for this connection's packets */
     uint32_t notsent_lowat; /* TCP_NOTSENT_LOWAT, 0 = off */
-    /* Ends of TS_MSG_EOR writes not yet ACKed, oldest first: segments never cross one. */
-    uint32_t eor_mark[TS_EOR_MAX];
+    /* Ends of TS_MSG_EOR writes not yet ACKed, oldest first: segments never cross one.
+     * TS_EOR_MAX of them, allocated at the first TS_MSG_EOR write (NULL before). */
+    uint32_t *eor_mark;
     uint32_t eor_n;
     /* Receive side. */
     uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge last advertised */
@@ -217,7 +218,9 @@ struct ts_conn {
     ts_ca_state ca_state; /* OPEN, DISORDER, RECOVERY (fast recovery), LOSS (after an RTO) */
     bool sack_rec;        /* SACK recovery (RFC 6675), else NewReno: chosen by ts_loss_policy */
     _Alignas(TS_CC_PRIV_ALIGN) unsigned char cc_priv[TS_CC_PRIV_SIZE]; /* the cc's own state */
-    ts_hystart hs; /* slow start's exit, for every cc (hystart.c) */
+    /* Slow start's exit (hystart.c), allocated only while HyStart may run (the hystart
+     * parameter, or cubic's hystart_detect): NULL when off or when memory ran out. */
+    ts_hystart *hs;
     /* SACK scoreboard (RFC 6675, tcp_sack.c): SACKed ranges above SND.UNA, sorted. */
     ts_sack_block sb[TS_SACK_MAX];
     uint32_t sb_n;
@@ -363,6 +366,20 @@ struct ts_stack {
     int burst_hold;
 };
 
+/* mem.c: memory per connection, counted exactly (the mem_* counters), the cap mem_max. */
+/* The capacity ring r may grow to now under mem_max (TS_RING_MAX without a cap; at least
+ * TS_RING_MIN, and never less than it has). */
+uint32_t ts_mem_reach(const ts_stack *s, const ts_ring *r);
+/* ts_ring_reserve, counted and capped: 0; -ENOBUFS when mem_max refused (the ring grew as
+ * far as it allows, maybe not at all: r->cap says what it holds); -ENOMEM (malloc). */
+int ts_mem_reserve(ts_stack *s, ts_ring *r, uint32_t need);
+void ts_mem_ring_free(ts_stack *s, ts_ring *r);
+/* A zeroed connection block or side block of `size` bytes, counted (NULL: no memory). */
+void *ts_mem_block(ts_stack *s, size_t size);
+void ts_mem_block_free(ts_stack *s, void *p, size_t size); /* p may be NULL */
+/* Give back the rings the connection no longer needs (its state, FINs, reads): */
+void ts_mem_trim(ts_stack *s, ts_conn *c);
+
 /* emit.c: events, drops, the readiness queue. */
 void ts_emit(ts_stack *s, ts_event *ev);
 void ts_emit_conn(ts_stack *s, ts_conn *c, ts_event *ev);
@@ -426,6 +443,18 @@ static inline bool ts_karn(const ts_conn *c)
 {
     return c->p.karn || c->ts_ok;
 }
+/* RTTVAR in RFC 6298's form whatever the rto policy keeps, and its store (policy.h). */
+static inline ts_time_t ts_rto_rttvar_rfc(const ts_conn *c)
+{
+    return c->rto_ops->rttvar_rfc ? c->rto_ops->rttvar_rfc(c) : c->rttvar;
+}
+static inline void ts_rto_set_rttvar_rfc(ts_conn *c, ts_time_t rttvar)
+{
+    if (c->rto_ops->set_rttvar_rfc)
+        c->rto_ops->set_rttvar_rfc(c, rttvar);
+    else
+        c->rttvar = rttvar;
+}
 /* How many full-sized segments a received segment of `len` bytes counts for in the
  * delayed-ACK policies' "ACK every delack_segs full segments": a GRO/LRO super-segment
  * from an offloading driver (tun's IFF_VNET_HDR) is many segments, as Linux's
@@ -481,7 +510,10 @@ void ts_ack_input(ts_stack *s, ts_conn *c, const ts_seg *g);
 void ts_tcp_input(ts_stack *s, const ts_ip4_view *ip);
 
 /* hystart.c: slow start's exit before a loss (HyStart++, RFC 9406; Linux CUBIC's HyStart). */
-void ts_hystart_init(ts_conn *c);
+void ts_hystart_init(ts_conn *c); /* a new round of slow start: the state afresh */
+/* The state block, if HyStart may run with the connection's parameters and it has none
+ * (at the connection's start, and when a parameter turns it on). */
+void ts_hystart_attach(ts_stack *s, ts_conn *c);
 /* Data [seq, end) went out now (tcp_out.c): its send time, for the RTT samples. */
 void ts_hystart_sent(ts_conn *c, uint32_t seq, uint32_t end, bool rexmit, ts_time_t now);
 /* SND.UNA advanced from una0 (tcp_loss.c, before the cc's on_ack): sample, rounds. */
@@ -491,8 +523,8 @@ void ts_hystart_grow(ts_conn *c, uint32_t inc);
 
 /* tcp_rcv.c: the receive stream. */
 void ts_rcv_init(ts_conn *c, uint32_t irs);
-uint32_t ts_rcv_window(ts_conn *c);      /* the window to put in the next segment (scaled) */
-uint32_t ts_rcv_space(const ts_conn *c); /* bytes that may arrive past rcv_nxt now */
+uint32_t ts_rcv_window(ts_stack *s, ts_conn *c); /* the window for the next segment (scaled) */
+uint32_t ts_rcv_space(const ts_conn *c);         /* bytes that may arrive past rcv_nxt now */
 /* Take in-window payload; returns true if it was in order (advanced rcv_nxt). */
 int ts_rcv_data(ts_stack *s, ts_conn *c, uint32_t seq, const uint8_t *data, uint32_t len,
                 bool *in_order, bool *filled_hole);

@@ -116,6 +116,9 @@ static const param_def defs[] = {
     BOOLP(limited_transmit, "RFC 3042 limited transmit on the first two dupACKs (Linux on)"),
     UINTP(rcvbuf, 4096, 1073741824, "receive buffer in bytes (Linux 6291456)"),
     UINTP(sndbuf, 4096, 1073741824, "send buffer in bytes (Linux 4194304)"),
+    UINTP(mem_max, 0, UINT32_MAX,
+          "cap on all connections' send and receive rings together, KiB, 0 = none; stack-wide "
+          "(Linux tcp_mem[2], in pages; tcpsim 0)"),
     UINTP(backlog, 1, 65535, "default listen backlog (Linux 128)"),
     UINTP(max_syn_backlog, 1, 65535,
           "half-open connections per listener, the SYN queue (Linux tcp_max_syn_backlog, 128 "
@@ -692,6 +695,7 @@ static const struct {
     {"timeout_min_ticks", "timer"},
     {"init_cwnd", "open"},
     {"backlog", "listen"},
+    {"mem_max", "stack"},
     {"isn", "open"},
 };
 

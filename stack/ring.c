@@ -4,18 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint32_t round_pow2(uint32_t n)
+uint32_t ts_ring_size_for(uint32_t need)
 {
-    uint32_t c = 4096;
-    while (c < n && c < (1u << 31)) c <<= 1;
-    return c;
+    uint32_t c = TS_RING_MIN;
+    while (c < need && c < TS_RING_MAX) c <<= 1;
+    return c < need ? 0 : c;
 }
 
 int ts_ring_reserve(ts_ring *r, uint32_t need)
 {
     if (need <= r->cap) return 0;
-    uint32_t ncap = round_pow2(need);
-    if (ncap < need) return -1;
+    uint32_t ncap = ts_ring_size_for(need);
+    if (!ncap) return -1;
     uint8_t *nb = malloc(ncap);
     if (!nb) return -1;
     uint32_t keep = r->hi > r->len ? r->hi : r->len; /* out-of-order bytes too */

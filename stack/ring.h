@@ -6,6 +6,9 @@
 
 #include <stdint.h>
 
+#define TS_RING_MIN 4096u      /* the smallest capacity: one page */
+#define TS_RING_MAX (1u << 31) /* the largest */
+
 typedef struct ts_ring {
     uint8_t *buf;
     uint32_t cap;  /* 0 or a power of two */
@@ -18,6 +21,9 @@ typedef struct ts_ring {
  * Bytes put beyond len (out-of-order data) are kept; growth copies only the bytes put, not
  * the whole old capacity, so a reserved but unused window costs no copying and no pages. */
 int ts_ring_reserve(ts_ring *r, uint32_t need);
+/* The capacity ts_ring_reserve gives for `need` bytes (a power of two, at least
+ * TS_RING_MIN), or 0 if no capacity can hold them. */
+uint32_t ts_ring_size_for(uint32_t need);
 /* Copy n bytes to offset off from head (off + n <= cap). Does not change len. */
 void ts_ring_put(ts_ring *r, uint32_t off, const void *src, uint32_t n);
 /* Copy n bytes from offset off (off + n <= cap) to dst. */

@@ -170,7 +170,9 @@ static uint32_t send_some(ts_stack *s, ts_conn *c, const uint8_t *buf, size_t le
 {
     uint32_t room = c->p.sndbuf > c->sndq.len ? c->p.sndbuf - c->sndq.len : 0;
     uint32_t n = len < room ? (uint32_t)len : room;
-    if (n == 0 || ts_ring_reserve(&c->sndq, c->sndq.len + n) < 0) return 0;
+    uint32_t fits = c->sndq.cap - c->sndq.len; /* ts_send_flags grew the ring for the write */
+    if (n > fits) n = fits;                    /* ... as far as mem_max let it */
+    if (n == 0) return 0;
     ts_ring_put(&c->sndq, c->sndq.len, buf, n);
     c->sndq.len += n;
     /* A write cut short by a full buffer ends there: Linux pushes what it copied before it
@@ -209,8 +211,14 @@ ssize_t ts_send_flags(ts_stack *s, int sd, const void *buf, size_t len, unsigned
     uint32_t room = c->p.sndbuf > c->sndq.len ? c->p.sndbuf - c->sndq.len : 0;
     if (room == 0) return -EAGAIN;
     if (c->notsent_lowat && lowat_step(c, len) == 0) return -EAGAIN;
-    if (ts_ring_reserve(&c->sndq, c->sndq.len + (len < room ? (uint32_t)len : room)) < 0)
-        return -ENOMEM;
+    /* the ring grows for the write; under mem_max it takes what fits (EAGAIN if nothing
+     * does: ACKs make room), and only a malloc that failed with no room left is ENOMEM */
+    int rc = ts_mem_reserve(s, &c->sndq, c->sndq.len + (len < room ? (uint32_t)len : room));
+    if (rc < 0 && c->sndq.len >= c->sndq.cap) return rc == -ENOBUFS ? -EAGAIN : -ENOMEM;
+    if ((flags & TS_MSG_EOR) && !c->eor_mark) { /* the record marks, at the first record */
+        c->eor_mark = ts_mem_block(s, TS_EOR_MAX * sizeof *c->eor_mark);
+        if (!c->eor_mark) return -ENOMEM;
+    }
     ts_enter(s);
     /* RFC 5681 4.1: restart from the initial window after an idle period */
     if (c->snd_una == c->snd_max && c->last_snd_time && s->now - c->last_snd_time > c->rto &&
@@ -257,6 +265,7 @@ ssize_t ts_recv_flags(ts_stack *s, int sd, void *buf, size_t len, unsigned flags
         ts_ring_consume(&c->rcvq, n);
         ts_enter(s);
         if (ts_rcv_window_update_due(c)) ts_send_ack(s, c);
+        if (!c->rcvq.len) ts_mem_trim(s, c); /* read to the end: is the ring still needed? */
         ts_leave(s);
         return n;
     }
@@ -399,9 +408,10 @@ int ts_sock_tos(ts_stack *s, int sd)
 
 /* Room to write: buffer space, a free record mark, and (TCP_NOTSENT_LOWAT) unsent bytes
  * below half the mark, as Linux's poll tests them (tcp_stream_memory_free, wake = 1). */
-static bool writable(const ts_conn *c)
+static bool writable(const ts_stack *s, const ts_conn *c)
 {
     if (c->shut_wr || c->sndq.len >= c->p.sndbuf) return false;
+    if (c->sndq.len >= ts_mem_reach(s, &c->sndq)) return false; /* mem_max: full for now */
     if (c->eor_n == TS_EOR_MAX && seq_gt(c->eor_mark[0], c->snd_una)) return false;
     return !c->notsent_lowat || (uint64_t)unsent(c) * 2 < c->notsent_lowat;
 }
@@ -422,7 +432,7 @@ unsigned ts_sock_events(ts_stack *s, int sd)
     if (c->state == TS_LISTEN) return c->aq_head ? TS_SOCK_READABLE : 0;
     if (c->rcvq.len || c->fin_rcvd || c->fatal) ev |= TS_SOCK_READABLE;
     bool open = c->state == TS_ESTABLISHED || c->state == TS_CLOSE_WAIT;
-    if (open && writable(c)) ev |= TS_SOCK_WRITABLE;
+    if (open && writable(s, c)) ev |= TS_SOCK_WRITABLE;
     if (c->state >= TS_ESTABLISHED) ev |= TS_SOCK_CONNECTED;
     if (c->state == TS_CLOSED && (c->fatal || c->active_open || c->fin_rcvd)) ev |= TS_SOCK_CLOSED;
     if (c->err) ev |= TS_SOCK_ERROR;
@@ -483,21 +493,15 @@ static int syn_params_fixed(const ts_conn *c, const ts_params *p, char *err, siz
 
 /* The RTO estimators keep RTTVAR differently: rfc6298 the mean deviation (RTO = SRTT +
  * 4 RTTVAR), linux four times it, at least rto_min, in mdev/mdev_max (RTO = SRTT +
- * RTTVAR; fixed keeps RFC 6298's). A switch carries the estimate over instead of starting
- * from a stale one; to fixed, the RTO is rto_init at once. */
+ * RTTVAR; fixed keeps RFC 6298's). A switch carries the estimate over in RFC 6298's form
+ * (each policy's rttvar_rfc / set_rttvar_rfc) instead of starting from a stale one; the
+ * RTO follows at the next sample, except that to fixed it is rto_init at once. */
 static void rto_policy_switched(ts_conn *c, const ts_rto_ops *old)
 {
-    bool to_linux = !strcmp(c->rto_ops->name, "linux"), from_linux = !strcmp(old->name, "linux");
     if (c->rto_ops->constant) c->rto = c->p.rto_init;
     if (!c->srtt) return; /* no sample yet: nothing to carry */
-    if (to_linux && !from_linux) {
-        c->mdev = 4 * c->rttvar;
-        c->mdev_max = c->mdev > c->p.rto_min ? c->mdev : c->p.rto_min;
-        c->rttvar = c->mdev_max;
-        c->rtt_seq = c->snd_nxt;
-    } else if (from_linux && !to_linux) {
-        c->rttvar /= 4;
-    }
+    ts_time_t var = old->rttvar_rfc ? old->rttvar_rfc(c) : c->rttvar;
+    ts_rto_set_rttvar_rfc(c, var);
 }
 
 /* A new block on a live connection: what each change needs beyond the new values being
@@ -509,6 +513,9 @@ static void params_changed(ts_stack *s, ts_conn *c, const ts_params *old, const 
     /* TCP_CONGESTION: cwnd and ssthresh stay; the new algorithm's own state starts
      * afresh (a zeroed cc_priv, as its init leaves it), as Linux's tcp_reinit_congestion */
     if (c->cc_ops != cc0) memset(c->cc_priv, 0, sizeof c->cc_priv);
+    /* hystart, hystart_detect or cc=cubic: HyStart's state block, if it may run now (a
+     * CLOSED socket gets it when it is established) */
+    if (c->state != TS_CLOSED && c->state != TS_LISTEN) ts_hystart_attach(s, c);
     ts_loss_policy(c); /* recovery=... may have changed */
     if (c->rto > c->p.rto_max) c->rto = c->p.rto_max;
     if (c->state == TS_CLOSED) c->rto = c->p.rto_init;
@@ -613,6 +620,8 @@ static void fill_info(const ts_conn *c, ts_tcp_info *o)
     o->quickack_left = c->quickack_left;
     o->snd_queued = c->sndq.len;
     o->rcv_queued = c->rcvq.len;
+    o->snd_ring = c->sndq.cap;
+    o->rcv_ring = c->rcvq.cap;
     o->ooo_ranges = c->ooo_n;
     o->snd_unsent = unsent(c);
     o->fin_rcvd = c->fin_rcvd;

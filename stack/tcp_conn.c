@@ -106,12 +106,12 @@ ts_conn *ts_conn_new(ts_stack *s, const ts_params *p, int *err)
     *err = -EMFILE;
     if (s->nconns >= s->max_sockets) return NULL;
     *err = -ENOMEM;
-    ts_conn *c = calloc(1, sizeof *c);
+    ts_conn *c = ts_mem_block(s, sizeof *c); /* counted: mem_conn_bytes */
     if (!c) return NULL;
     c->p = *p;
     *err = -EINVAL; /* cannot happen with validated parameters; said truthfully if it does */
     if (ts_conn_policies(c, NULL, 0) < 0) {
-        free(c);
+        ts_mem_block_free(s, c, sizeof *c);
         return NULL;
     }
     *err = 0;
@@ -142,9 +142,11 @@ void ts_conn_destroy(ts_stack *s, ts_conn *c)
     if (c->sd >= 0) s->socks[c->sd].conn = NULL; /* only at teardown */
     s->cnt.conns_by_state[c->state]--;
     s->nconns--;
-    ts_ring_free(&c->sndq);
-    ts_ring_free(&c->rcvq);
-    free(c);
+    ts_mem_ring_free(s, &c->sndq);
+    ts_mem_ring_free(s, &c->rcvq);
+    ts_mem_block_free(s, c->hs, sizeof *c->hs);
+    ts_mem_block_free(s, c->eor_mark, TS_EOR_MAX * sizeof *c->eor_mark);
+    ts_mem_block_free(s, c, sizeof *c);
 }
 
 void ts_conn_release(ts_stack *s, ts_conn *c)
@@ -263,6 +265,7 @@ void ts_set_state(ts_stack *s, ts_conn *c, ts_state st)
     s->cnt.conns_by_state[st]++;
     c->state = st;
     ts_emit_conn(s, c, &ev);
+    ts_mem_trim(s, c); /* FIN-WAIT-2, TIME-WAIT, CLOSED, ...: rings no longer needed go */
 }
 
 /* Finish a connection: CLOSED, no timers, out of the hash. An orphan is freed; a socket

@@ -71,13 +71,14 @@ void ts_open_active(ts_stack *s, ts_conn *c)
 }
 
 /* The receive window a SYN-ACK offers: 65535 rounded down to whole segments (RFC 7323 2.2:
- * a SYN's window is never scaled), at most the buffer; reserved now so it can be kept. */
+ * a SYN's window is never scaled), at most the buffer. Nothing is reserved for it: the
+ * receive ring is allocated as data arrives (tcp_rcv.c), so a connection that never
+ * receives data holds none (docs/architecture.md, "Memory per connection"). */
 static void synack_window(ts_conn *c)
 {
     uint32_t mss = c->p.mss - (c->ts_ok ? TS_TS_OPT_LEN : 0);
     c->rcv_ssthresh = 65535 / mss * mss;
     if (c->rcv_ssthresh > c->p.rcvbuf) c->rcv_ssthresh = c->p.rcvbuf;
-    ts_ring_reserve(&c->rcvq, c->rcv_ssthresh);
     c->rcv_adv = c->rcv_nxt + c->rcv_ssthresh;
 }
 
@@ -259,6 +260,7 @@ static void established(ts_stack *s, ts_conn *c, const ts_seg *g)
     }
     c->synack_retransmitted = c->retries > 1;
     c->retries = 0;
+    ts_hystart_attach(s, c); /* its state block, only if HyStart may run */
     c->cc_ops->init(c);
     ts_loss_start(c); /* OPEN; SACK or NewReno recovery, chosen once */
     ts_timer_clear(s, c, TS_TIMER_RETRANSMIT);
@@ -293,8 +295,7 @@ void ts_open_syn_sent(ts_stack *s, ts_conn *c, const ts_seg *g)
     negotiate(c, g);
     c->rcv_ssthresh = 65535 / c->p.mss * c->p.mss;
     if (c->rcv_ssthresh > c->p.rcvbuf) c->rcv_ssthresh = c->p.rcvbuf;
-    ts_ring_reserve(&c->rcvq, c->rcv_ssthresh);
-    c->rcv_adv = c->rcv_nxt + c->rcv_ssthresh;
+    c->rcv_adv = c->rcv_nxt + c->rcv_ssthresh; /* no ring yet: see synack_window */
     if (g->flags & TS_TH_ACK) {
         established(s, c, g);
         c->snd_wnd = c->max_snd_wnd = g->wnd; /* RFC 7323 2.2: a SYN's window is unscaled */

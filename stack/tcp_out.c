@@ -85,7 +85,7 @@ static void xmit(ts_stack *s, ts_conn *c, uint32_t seq, uint8_t flags, uint32_t 
     else if (flags & TS_TH_RST)
         wnd = 0;
     else
-        wnd = ts_rcv_window(c);
+        wnd = ts_rcv_window(s, c);
     ts_tcp_hdr h = {
         .sport = c->local.port,
         .dport = c->remote.port,

@@ -27,7 +27,7 @@ static uint32_t window_budget(const ts_conn *c)
     return c->rcv_ssthresh < free_space ? c->rcv_ssthresh : free_space;
 }
 
-uint32_t ts_rcv_window(ts_conn *c)
+uint32_t ts_rcv_window(ts_stack *s, ts_conn *c)
 {
     uint32_t cur = ts_rcv_space(c);
     uint32_t win = window_budget(c);
@@ -41,9 +41,13 @@ uint32_t ts_rcv_window(ts_conn *c)
     uint64_t field = ((uint64_t)win + (1u << shift) - 1) >> shift;
     if (field > 65535) field = 65535;
     uint32_t bytes = (uint32_t)field << shift;
-    if (ts_ring_reserve(&c->rcvq, c->rcvq.len + bytes) < 0) { /* no memory: offer less */
-        bytes = c->rcvq.cap > c->rcvq.len ? c->rcvq.cap - c->rcvq.len : 0;
-        if (bytes < cur) bytes = cur; /* already promised; space was reserved then */
+    /* The ring grows as data arrives (ts_rcv_data), not for the window: an offer costs no
+     * memory. Under mem_max, no more is offered than the ring may grow to now. */
+    uint32_t reach = ts_mem_reach(s, &c->rcvq);
+    if (bytes > cur && (uint64_t)c->rcvq.len + bytes > reach) {
+        s->cnt.mem_cap_hits++;
+        bytes = reach > c->rcvq.len ? reach - c->rcvq.len : 0;
+        if (bytes < cur) bytes = cur; /* never take back what was offered */
         field = bytes >> shift;
         bytes = (uint32_t)field << shift;
     }
@@ -141,6 +145,16 @@ int ts_rcv_data(ts_stack *s, ts_conn *c, uint32_t seq, const uint8_t *data, uint
     uint32_t space = ts_rcv_space(c), off = seq - c->rcv_nxt;
     if (off >= space) return 0;
     if (len > space - off) len = space - off; /* trim to the window */
+    /* the ring grows for what arrives; what it cannot hold (mem_max, or no memory) is
+     * not taken: the sender sends it again (Linux's TCPRcvQDrop) */
+    if (ts_mem_reserve(s, &c->rcvq, c->rcvq.len + off + len) < 0) {
+        uint32_t room = c->rcvq.cap > c->rcvq.len + off ? c->rcvq.cap - c->rcvq.len - off : 0;
+        if (!room) {
+            ts_drop(s, TS_DROP_TCP_NO_MEMORY, NULL, 0);
+            return 0;
+        }
+        len = room < len ? room : len;
+    }
     if (off > 0) dsack_ooo(c, seq, seq + len);
     if (off > 0 && ooo_insert(c, seq, seq + len) < 0) {
         ts_drop(s, TS_DROP_TCP_OOO_FULL, NULL, 0);

@@ -907,6 +907,12 @@ static void print_stats(tun_run *r)
         K(tcp_conn_accepted),
         K(tcp_conn_failed),
         K(checksum_errors),
+        K(mem_ring_bytes),
+        K(mem_ring_peak),
+        K(mem_rings),
+        K(mem_conn_bytes),
+        K(mem_cap_hits),
+        K(mem_alloc_failed),
     };
 #undef K
     const ts_counters *k = ts_stack_counters(r->stack);

@@ -286,6 +286,12 @@ static void cmd_stats(telnet_conn *t)
     out(t, "SYN cookies sent %llu validated %llu failed %llu\n",
         (unsigned long long)k->tcp_syncookies_sent, (unsigned long long)k->tcp_syncookies_ok,
         (unsigned long long)k->tcp_syncookies_failed);
+    out(t,
+        "memory: rings %llu holding %llu B (peak %llu B)  connection blocks %llu B  cap hits "
+        "%llu  allocations failed %llu\n",
+        (unsigned long long)k->mem_rings, (unsigned long long)k->mem_ring_bytes,
+        (unsigned long long)k->mem_ring_peak, (unsigned long long)k->mem_conn_bytes,
+        (unsigned long long)k->mem_cap_hits, (unsigned long long)k->mem_alloc_failed);
     for (int r = 0; r < TS_DROP_NUM_REASONS; r++)
         if (k->drops[r])
             out(t, "  dropped %-18s %llu\n", ts_drop_reason_name((ts_drop_reason)r),

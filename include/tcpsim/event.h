@@ -189,6 +189,16 @@ typedef struct ts_counters {
      * (a connection made), ACKs checked against the cookies and refused */
     uint64_t tcp_syncookies_sent, tcp_syncookies_ok, tcp_syncookies_failed;
     uint64_t checksum_errors; /* IP + ICMP + TCP */
+    /* Memory (stack/mem.c; docs/architecture.md, "Memory per connection"): what is held
+     * now, kept exact at every malloc and free, so a test may assert it. */
+    uint64_t mem_ring_bytes; /* capacity of every send and receive ring */
+    uint64_t mem_ring_peak;  /* the most mem_ring_bytes has been */
+    uint64_t mem_rings;      /* rings that hold a buffer */
+    uint64_t mem_conn_bytes; /* connection blocks and their side blocks (HyStart, EOR marks) */
+    /* Times mem_max refused a ring's growth or cut the window offered (a send accepted
+     * less, arriving data not held, a smaller window): as Linux's TCPMemoryPressures */
+    uint64_t mem_cap_hits;
+    uint64_t mem_alloc_failed; /* allocations malloc refused: the stack went on without */
     uint64_t drops[TS_DROP_NUM_REASONS];
     uint64_t conns_by_state[TS_NUM_STATES]; /* live connections now, by state */
 } ts_counters;

@@ -87,8 +87,12 @@ typedef struct ts_params {
     uint32_t hystart_detect;
     bool limited_transmit; /* RFC 3042: a new segment on each of the first 2 dupACKs (on) */
     /* Buffers. */
-    uint32_t rcvbuf;  /* receive buffer limit, bytes */
-    uint32_t sndbuf;  /* send buffer limit, bytes */
+    uint32_t rcvbuf; /* receive buffer limit, bytes */
+    uint32_t sndbuf; /* send buffer limit, bytes */
+    /* The cap on every connection's send and receive rings together, in KiB, 0 = none
+     * (the default): Linux's tcp_mem[2] (in pages). Stack-wide: read from the stack's
+     * defaults (ts_stack_set_params, --set), not from a socket's block. */
+    uint32_t mem_max;
     uint32_t backlog; /* default listen backlog: the accept queue's bound */
     /* SYN flood defence (RFC 4987): half-open connections wait in a SYN queue of their
      * own, at most max_syn_backlog per listener; SYN cookies: 0 never, 1 when the SYN
@@ -170,7 +174,8 @@ const ts_param_info *ts_params_info(size_t i);
  * "When a parameter takes effect"): "now" (read where it is used, or applied at once),
  * "timer" (the next time the timer it sets is armed), "open" (read once as the connection
  * opens: later changes reach only new connections), "syn" (agreed in the handshake:
- * refused once the SYN has gone), "listen" (read by listen()). NULL for an unknown name.
+ * refused once the SYN has gone), "listen" (read by listen()), "stack" (stack-wide: read
+ * from the stack's defaults at once, a socket's own value unused). NULL for an unknown name.
  * ts_stack_set_params changes only the sockets created afterwards, and a listener's
  * children take the listener's block, whatever the parameter. */
 const char *ts_params_when(const char *name);

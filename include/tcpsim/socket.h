@@ -116,6 +116,7 @@ typedef struct ts_tcp_info {
     bool delack_pending, pingpong;
     uint32_t quickack_left;
     uint32_t snd_queued, rcv_queued; /* bytes in the send ring (unACKed + unsent), readable */
+    uint32_t snd_ring, rcv_ring;     /* bytes the rings hold allocated (capacity), 0 = none */
     uint32_t ooo_ranges;             /* out-of-order ranges held */
     uint32_t snd_unsent;             /* queued bytes never sent (past SND.MAX) */
     bool fin_rcvd;                   /* the peer's FIN was reached in order */

@@ -579,7 +579,14 @@ static void program(in *d)
 static void must_be_empty(int side)
 {
     ts_tcp_info ti;
-    if (ts_stack_conns(W.st[side], &ti, 1) == 0) return;
+    const ts_counters *k = ts_stack_counters(W.st[side]);
+    if (ts_stack_conns(W.st[side], &ti, 1) == 0) {
+        /* nothing left: the memory counters are exact, so nothing is held either */
+        if (k->mem_rings || k->mem_ring_bytes || k->mem_conn_bytes)
+            fail("memory still counted with no connection left (rings, ring bytes)", side,
+                 k->mem_rings, k->mem_ring_bytes + k->mem_conn_bytes);
+        return;
+    }
     fprintf(stderr,
             "fuzz_tcp_input: side %s still has a connection in %s %llu s after both closed and "
             "the peer went silent (snd_wnd %u, unacked %u, backoff %u, retransmits %u)\n",

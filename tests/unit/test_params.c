@@ -248,6 +248,7 @@ static const struct {
     {"limited_transmit", "off", "off"},
     {"rcvbuf", "65536", "65536"},
     {"sndbuf", "1073741824", "1073741824"},
+    {"mem_max", "4194304", "4194304"},
     {"backlog", "1", "1"},
     {"max_syn_backlog", "1024", "1024"},
     {"syncookies", "2", "2"},

@@ -317,20 +317,21 @@ START_TEST(open_params_reach_new_connections_only)
 }
 END_TEST
 
-/* Every parameter says when a change takes effect, in one of the five words. */
+/* Every parameter says when a change takes effect, in one of the six words. */
 START_TEST(every_parameter_says_when)
 {
-    static const char *const words[] = {"now", "timer", "open", "syn", "listen"};
+    static const char *const words[] = {"now", "timer", "open", "syn", "listen", "stack"};
     for (size_t i = 0; i < ts_params_count(); i++) {
         const char *w = ts_params_when(ts_params_info(i)->name);
         ck_assert_ptr_nonnull(w);
         bool known = false;
-        for (size_t k = 0; k < 5; k++) known |= !strcmp(w, words[k]);
+        for (size_t k = 0; k < 6; k++) known |= !strcmp(w, words[k]);
         ck_assert_msg(known, "%s: '%s'", ts_params_info(i)->name, w);
     }
     ck_assert_ptr_null(ts_params_when("nonsense"));
     ck_assert_str_eq(ts_params_when("mss"), "syn");
     ck_assert_str_eq(ts_params_when("recovery"), "now");
+    ck_assert_str_eq(ts_params_when("mem_max"), "stack");
 }
 END_TEST
 

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# bench_smoke.sh TCPSIM BENCH: tools/bench-tun's smoke test (ctest tun.bench_smoke). First its
+# argument handling (each mistake refused with one line and exit 2; no root needed), then
+# one short run of every part (0.5 s per figure, 1,000 idle connections, offloads on and off):
+# every line is there and every figure is a positive number. Not the speed: that is the
+# bench's own business on a quiet machine. Exit 77 (skipped) without root.
+set -u
+tcpsim=$1 bench=$2
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+for bad in "--secs 0" "--secs 0.1" "--secs 61" "--secs x" "--secs 1e3" "--offload maybe" "--only bulk,speed" \
+    "--idle 0" "--idle 300000" "--idle 1k" "--frobnicate" "--secs"; do
+    # shellcheck disable=SC2086
+    err=$("$bench" $bad 2>&1 >/dev/null)
+    rc=$?
+    [ $rc -eq 2 ] || fail "'$bad': exit $rc, wanted 2"
+    [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] && [[ "$err" == "tools/bench-tun: "* ]] ||
+        fail "'$bad': wanted one 'tools/bench-tun: ...' line, got: $err"
+done
+"$bench" --help | grep -q -- '--only bulk,rtt' || fail "--help shows no --only example"
+
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: the bench needs root (network namespaces)"; exit 77; }
+out=$(timeout 120 "$bench" --tcpsim "$tcpsim" --secs 0.5 --idle 1000 --offload both \
+    --only bulk,rtt,idle,churn 2>&1)
+rc=$?
+printf '%s\n' "$out"
+[ $rc -eq 0 ] || fail "the bench exited $rc"
+[ "$(printf '%s\n' "$out" | grep -c '^tools/bench-tun: .* failed')" -eq 0 ] ||
+    fail "a measurement failed"
+
+# row LABEL UNIT: the line is there, both figures are positive, and so is the ratio
+row() {
+    local line
+    line=$(printf '%s\n' "$out" | grep -F -- "$1") || { fail "no line '$1'"; return; }
+    printf '%s\n' "$line" | awk -v l="$1" -v u="$2" '{
+        rest = substr($0, length(l) + 1); n = split(rest, f, " ")
+        if (n != 5 || f[2] != u || f[4] != u || !(f[1] + 0 > 0) || !(f[3] + 0 > 0) || !(f[5] + 0 > 0))
+            exit 1 }' || fail "'$1': wanted two positive figures in $2 and a ratio: $line"
+}
+for m in on off; do
+    row "bulk Linux -> stack (discard), offload $m" Gbit/s
+    row "bulk stack -> Linux (chargen), offload $m" Gbit/s
+    row "1-byte echo RTT, median, offload $m" us
+done
+row "idle 1,000: memory (tcpsim VmRSS; kernel slab)" kB
+row "idle 1,000: per connection" B/conn
+row "connect+close per second (sequential)" /s
+printf '%s\n' "$out" | grep -Eq '^idle 1,000: connections held +1,000 +1,000$' ||
+    fail "not 1,000 idle connections held by both"
+printf '%s\n' "$out" | grep -q "kernel slab grown over both ends: .* in TCP+" ||
+    fail "no kernel slab line naming the TCP cache"
+printf '%s\n' "$out" | grep -q "TIME-WAIT on Linux's client side: .*tcp_tw_reuse=1" ||
+    fail "the TIME-WAIT handling is not said"
+for w in "machine at start: load average" "machine at end: load average" "over the run"; do
+    printf '%s\n' "$out" | grep -q "$w" || fail "no '$w' line"
+done
+printf '%s\n' "$out" | grep -Eq '^(WARNING: the machine was busy|machine quiet)' ||
+    fail "no verdict on the machine's state"
+[ $fails -eq 0 ] && echo "PASS" || { echo "$fails failures"; exit 1; }
