@@ -361,8 +361,16 @@ struct ts_stack {
     int depth;
     /* Output scratch buffer of TS_MAX_PKT + 64 bytes. Allocated with malloc, not inside the
      * struct: the struct is calloc'ed, and clearing 64 KB nobody reads first cost a fifth
-     * of each short-lived stack's life (the fuzz targets make two per input). */
+     * of each short-lived stack's life (the fuzz targets make two per input). In burst
+     * mode it walks through the arena instead. */
     uint8_t *pkt;
+    /* Burst mode (stack.h): packets are built one after another in the arena, which has
+     * TS_MAX_PKT + 64 bytes beyond arena_cap so the next packet always fits; the burst is
+     * flushed when arena_off passes arena_cap, or by ts_leave unless burst_hold. */
+    ts_output_flush_fn flush;
+    uint8_t *arena;
+    size_t arena_off, arena_cap;
+    int burst_hold;
 };
 
 /* mem.c: memory per connection, counted exactly (the mem_* counters), the cap mem_max. */
@@ -389,6 +397,8 @@ void ts_notify(ts_stack *s, ts_conn *c, unsigned bits); /* delivered by ts_leave
 
 /* ip_out.c */
 void ts_ip_output(ts_stack *s, ts_conn *c, uint32_t dst, uint8_t proto, uint8_t *pkt, size_t len);
+/* Burst mode: end the burst (call the flush callback) if it holds any packet. */
+void ts_burst_flush(ts_stack *s);
 
 /* stack.c: the entry points' bracket: deferred work runs when the outermost call leaves. */
 void ts_enter(ts_stack *s);

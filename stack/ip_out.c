@@ -1,5 +1,6 @@
 /* ip_out.c: IPv4 output: the header in front of a payload TCP or ICMP has built
- * (RFC 791), the SEG_OUT event, and the user's output callback. */
+ * (RFC 791), the SEG_OUT event, and the user's output callback; in burst mode, the arena
+ * the packets are built in and the flush that ends a burst. */
 #include "internal.h"
 
 /* Fill in the IPv4 header in front of an already built payload and send the packet. */
@@ -27,4 +28,21 @@ void ts_ip_output(ts_stack *s, ts_conn *c, uint32_t dst, uint8_t proto, uint8_t 
             ts_emit(s, &ev);
     }
     s->output(s->output_ctx, pkt, len);
+    if (s->arena) {
+        /* Burst mode: the packet stays; the next one is built after it (64-byte aligned,
+         * a cache line), or the burst ends if the arena is full. */
+        s->arena_off += (len + 63) & ~(size_t)63;
+        if (s->arena_off > s->arena_cap)
+            ts_burst_flush(s);
+        else
+            s->pkt = s->arena + s->arena_off;
+    }
+}
+
+void ts_burst_flush(ts_stack *s)
+{
+    if (!s->arena_off) return;
+    s->arena_off = 0;
+    s->pkt = s->arena;
+    s->flush(s->output_ctx);
 }

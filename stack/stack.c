@@ -1,6 +1,7 @@
 /* stack.c: the core's entry points: creating the stack, the IPv4 input path (RFC 791
  * validation, then dispatch to TCP or ICMP), poll (due timers), and the deferred work
- * (readiness callbacks and freeing connections) that runs when a top-level call finishes.
+ * (readiness callbacks, freeing connections, ending an output burst) that runs when a
+ * top-level call finishes.
  * The top floor but one (docs/architecture.md): only socket.c stands above it. */
 #include <errno.h>
 #include <stdlib.h>
@@ -68,10 +69,20 @@ ts_stack *ts_stack_create(const ts_stack_config *cfg, char *err, size_t errlen)
     s->ip_id = (uint32_t)s->key[1];
     s->hmask = 255;
     s->htab = calloc(s->hmask + 1, sizeof *s->htab);
-    s->pkt = malloc(TS_MAX_PKT + 64); /* written before it is read: no clearing */
+    /* Written before it is read: no clearing. Burst mode: the arena, and room for one
+     * more packet of any size beyond it. */
+    if (cfg->flush) {
+        s->flush = cfg->flush;
+        s->arena_cap = cfg->burst_bytes ? cfg->burst_bytes : 256 * 1024;
+        if (s->arena_cap <= SIZE_MAX - TS_MAX_PKT - 64)
+            s->arena = malloc(s->arena_cap + TS_MAX_PKT + 64);
+        s->pkt = s->arena;
+    } else {
+        s->pkt = malloc(TS_MAX_PKT + 64);
+    }
     if (!s->htab || !s->pkt) {
         free(s->htab);
-        free(s->pkt);
+        free(s->pkt); /* the arena, if burst mode */
         free(s);
         set_err(err, errlen, "out of memory");
         return NULL;
@@ -97,7 +108,7 @@ void ts_stack_destroy(ts_stack *s)
     }
     free(s->htab);
     free(s->port_refs);
-    free(s->pkt);
+    free(s->arena ? s->arena : s->pkt); /* in burst mode pkt points into the arena */
     free(s->heap);
     free(s->socks);
     free(s);
@@ -163,6 +174,16 @@ void ts_stack_input(ts_stack *s, ts_time_t now, const uint8_t *pkt, size_t len)
     ts_leave(s);
 }
 
+void ts_stack_burst_begin(ts_stack *s)
+{
+    s->burst_hold++;
+}
+
+void ts_stack_burst_end(ts_stack *s)
+{
+    if (s->burst_hold > 0 && --s->burst_hold == 0 && s->depth == 0) ts_burst_flush(s);
+}
+
 ts_time_t ts_stack_poll(ts_stack *s, ts_time_t now)
 {
     ts_enter(s);
@@ -208,5 +229,7 @@ void ts_leave(ts_stack *s)
         c->dead = false;
         ts_conn_destroy(s, c);
     }
+    /* The burst ends last, so what the callbacks sent is part of it. */
+    if (!s->burst_hold) ts_burst_flush(s);
     s->depth = 0;
 }

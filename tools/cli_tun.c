@@ -795,8 +795,7 @@ static int setup(tun_run *r, ts_params *params)
     ts_stack_config_init(&cfg);
     cfg.addr = o->tun.stack_addr;
     cfg.params = *params;
-    cfg.output = ts_loop_output;
-    cfg.output_ctx = r->loop;
+    ts_loop_stack_config(r->loop, &cfg); /* burst mode: the loop writes each burst */
     cfg.seed = o->seed;
     if (!o->seed_set && getrandom(&cfg.seed, sizeof cfg.seed, 0) != sizeof cfg.seed)
         cfg.seed = (uint64_t)ts_loop_wallclock() ^ ((uint64_t)getpid() << 32);
@@ -940,6 +939,8 @@ static void print_stats(tun_run *r)
             ts_tun_offload(r->tun) ? 1 : 0, (unsigned long long)d->segs_out,
             (unsigned long long)d->gso_out, (unsigned long long)d->gso_in,
             (unsigned long long)d->csum_in, (unsigned long long)d->bad_vnet_in);
+    if (ts_tun_offload(r->tun))
+        fprintf(stderr, "tcpsim: stat device.bursts %llu\n", (unsigned long long)d->bursts);
     if (r->o->link)
         fprintf(stderr, "tcpsim: stat device.held_overflow %llu\n",
                 (unsigned long long)d->held_overflow);

@@ -7,7 +7,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
+
 #include "tcpsim/tcpsim.h"
+#include "tcpsim/wire.h"
 
 /* ---- device ---------------------------------------------------------------------------- */
 
@@ -81,20 +84,30 @@ _Static_assert(sizeof(ts_vnet_hdr) == 10, "virtio_net_hdr is 10 bytes");
  * if the header points outside the packet. */
 int ts_gso_rx_complete(const ts_vnet_hdr *h, uint8_t *pkt, size_t len);
 
-/* The send side's coalescer: one super-segment being built. */
+/* The send side's coalescer: one super-segment being built, as a gather list over the
+ * segments where the stack left them (burst mode, tcpsim/stack.h: they stay valid until
+ * the burst's flush, so a super-segment must be finished and written by then). */
+#define TS_GSO_IOV 512 /* gather entries: the virtio_net_hdr, the headers, 510 payloads */
 typedef struct ts_gso_tx {
-    bool pending, closed;
-    uint16_t iphl, hlen, gso_size;
+    bool pending, closed, psh;
+    uint16_t hlen, gso_size;
     uint32_t len, segs, next_seq;
-    uint8_t buf[TS_GSO_MAX];
+    ts_pkt_view first;                                       /* the first segment */
+    uint8_t hdr[TS_IP4_HLEN + TS_TCP_HLEN + TS_TCP_OPT_MAX]; /* finish's headers */
+    /* [0] left for the caller's virtio_net_hdr, [1] the headers (finish fills it), then
+     * each segment's payload; niov entries in use */
+    struct iovec iov[TS_GSO_IOV];
+    int niov;
 } ts_gso_tx;
 /* Start a super-segment with pkt if it can be one (IPv4, TCP data, ACK/PSH/ECE only):
- * true and pkt copied, else false and nothing changed. */
+ * true, else false and g unchanged. Finish any pending one first. pkt must stay where it
+ * is until finish. */
 bool ts_gso_tx_start(ts_gso_tx *g, const uint8_t *pkt, size_t len);
 /* Add pkt to the pending super-segment if it continues it exactly: true, else false. */
 bool ts_gso_tx_append(ts_gso_tx *g, const uint8_t *pkt, size_t len);
 /* Close the pending super-segment: fill h (all zero for a lone segment, which is left as
- * the stack made it) and return its length in g->buf; 0 if nothing was pending. */
+ * the stack made it), set iov[1..niov) to the packet's pieces and return its length; 0
+ * if nothing was pending. The caller puts its virtio_net_hdr in iov[0]. */
 size_t ts_gso_tx_finish(ts_gso_tx *g, ts_vnet_hdr *h);
 
 /* ---- real-time loop -------------------------------------------------------------------- */
@@ -123,8 +136,14 @@ ts_loop *ts_loop_create(int tun_fd, char *err, size_t errlen);
  * closing the device. */
 void ts_loop_destroy(ts_loop *l);
 
-/* The stack's output callback: pass ts_loop_output and the loop as output/output_ctx. */
+/* The stack's output: ts_loop_stack_config puts the loop's callbacks in cfg. With
+ * segmentation offload (call ts_loop_set_offload first) that is burst mode (output and
+ * flush, tcpsim/stack.h): what the stack sends between two waits of the loop is one
+ * burst, its in-order data segments coalesced and written when it ends. Without, or for
+ * a stack given only ts_loop_output, per-packet mode: one write per packet. */
+void ts_loop_stack_config(ts_loop *l, ts_stack_config *cfg);
 void ts_loop_output(void *loop, const uint8_t *pkt, size_t len);
+void ts_loop_flush(void *loop);
 void ts_loop_set_stack(ts_loop *l, ts_stack *s);
 void ts_loop_set_tap(ts_loop *l, ts_loop_tap_fn fn, void *ctx);
 void ts_loop_set_signal(ts_loop *l, ts_loop_signal_fn fn, void *ctx);
@@ -159,8 +178,8 @@ typedef unsigned (*ts_loop_shape_fn)(void *ctx, bool out, ts_time_t now, const u
 int ts_loop_set_shaper(ts_loop *l, ts_loop_shape_fn fn, void *ctx, size_t slots);
 
 /* Offloads: vnet_hdr when the device carries a virtio_net_hdr (ts_tun_vnet_hdr), gso when
- * the kernel took TSO4 and checksum offload (ts_tun_offload): then the segments the stack
- * sends in one round are coalesced. Call before ts_loop_run. 0, or -ENOMEM. */
+ * the kernel took TSO4 and checksum offload (ts_tun_offload): then the segments of one
+ * burst are coalesced (burst mode only). Call before ts_loop_run. 0, or -ENOMEM. */
 int ts_loop_set_offload(ts_loop *l, bool vnet_hdr, bool gso);
 
 typedef struct ts_loop_stats {
@@ -168,6 +187,7 @@ typedef struct ts_loop_stats {
     uint64_t segs_out;      /* packets the stack handed over (pkts_out counts device writes) */
     uint64_t gso_out;       /* writes that carried several segments */
     uint64_t gso_in;        /* super-segments read (gso_type TCPV4) */
+    uint64_t bursts;        /* the stack's bursts ended (burst mode: with offloads) */
     uint64_t csum_in;       /* received packets whose partial checksum the loop completed */
     uint64_t bad_vnet_in;   /* received packets whose virtio_net_hdr was unusable (dropped) */
     uint64_t write_errors;  /* packets the device refused (dropped) */
