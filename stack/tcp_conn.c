@@ -147,6 +147,17 @@ void ts_conn_destroy(ts_stack *s, ts_conn *c)
     free(c);
 }
 
+/* A TIME-WAIT block took the connection's place (tcp_tw.c): it keeps the id, the count
+ * in nconns and conns_by_state, and will say CONN_FREE itself. */
+void ts_conn_free_quiet(ts_stack *s, ts_conn *c)
+{
+    ts_conn_unhash(s, c);
+    heap_remove(s, c);
+    ts_ring_free(&c->sndq);
+    ts_ring_free(&c->rcvq);
+    free(c);
+}
+
 void ts_conn_release(ts_stack *s, ts_conn *c)
 {
     if (c->dead) return;
@@ -217,6 +228,12 @@ ts_conn *ts_conn_lookup(ts_stack *s, uint16_t lport, uint32_t raddr, uint16_t rp
     return NULL;
 }
 
+/* A TIME-WAIT block (tcp_tw.c, its own hash) holds its 4-tuple as a connection would. */
+bool ts_tuple_in_use(ts_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+    return ts_conn_lookup(s, lport, raddr, rport) || ts_tw_find(s, lport, raddr, rport);
+}
+
 /* Listeners are hashed with a zero remote endpoint. */
 ts_conn *ts_listener_lookup(ts_stack *s, uint16_t lport)
 {
@@ -246,7 +263,7 @@ uint16_t ts_ephemeral_port(ts_stack *s, uint32_t raddr, uint16_t rport)
     uint32_t start = (uint32_t)ts_siphash(s->key, t, sizeof t) + s->port_hint++;
     for (uint32_t i = 0; i < n; i++) {
         uint16_t port = (uint16_t)(lo + (start + i) % n);
-        if (!ts_conn_lookup(s, port, raddr, rport) && !ts_listener_lookup(s, port)) return port;
+        if (!ts_tuple_in_use(s, port, raddr, rport) && !ts_listener_lookup(s, port)) return port;
     }
     return 0;
 }
