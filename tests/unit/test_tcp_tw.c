@@ -85,10 +85,10 @@ typedef struct tw_case {
 
 /* A connects to B and closes first (orphan) or only shuts its write side; B closes on EOF.
  * Returns with A in TIME-WAIT, A's answers dropped, A's events recorded from here on. */
-static void tw_open(tw_case *t, bool orphan)
+static void tw_open_with(tw_case *t, bool orphan, const h_conn_opts *opts)
 {
     memset(t, 0, sizeof *t);
-    h_conn_open(&t->x, &(h_conn_opts){.delay = D, .port = PORT});
+    h_conn_open(&t->x, opts);
     t->h = t->x.h;
     t->a = t->h->st[H_A];
     t->x.sb.close_on_eof = true;
@@ -115,6 +115,11 @@ static void tw_open(tw_case *t, bool orphan)
     t->bts = o.tsval;
     t->r.s = t->a;
     ts_stack_set_event_fn(t->a, rec_cb, &t->r);
+}
+
+static void tw_open(tw_case *t, bool orphan)
+{
+    tw_open_with(t, orphan, &(h_conn_opts){.delay = D, .port = PORT});
 }
 
 static void tw_close(tw_case *t)
@@ -298,6 +303,46 @@ START_TEST(block_rst_as_the_whole_connection)
     ck_assert_uint_eq(ts_stack_counters(o.a)->tw_blocks, 0);
     ck_assert_uint_eq(ts_stack_counters(o.a)->conns_by_state[TS_TIME_WAIT], 0);
     ck_assert_uint_eq(ts_stack_next_deadline(o.a), TS_TIME_NEVER);
+    tw_close(&o);
+    tw_close(&f);
+}
+END_TEST
+
+START_TEST(block_dsack_undo_as_the_whole_connection)
+{
+    /* A's data lost a segment: its retransmission leaves the undo record armed into
+     * TIME-WAIT, where a D-SACK of it still undoes the episode (RFC 3708) */
+    static const int lost[] = {3};
+    h_drop_plan plan = {.segs = lost, .nsegs = 1};
+    h_conn_opts opts = {.delay = D, .port = PORT, .a_send = 40000, .plan = &plan};
+    tw_case o, f;
+    tw_open_with(&o, true, &opts);
+    tw_open_with(&f, false, &opts);
+    ts_tcp_info i;
+    ck_assert_uint_eq(ts_stack_conns(o.a, &i, 1), 1);
+    ts_tw *tw = ts_tw_find(o.a, i.local.port, H_ADDR_B, PORT);
+    ck_assert_ptr_nonnull(tw);
+    ck_assert(tw->undo_armed);
+    ck_assert_uint_ge(i.retransmits, 1);
+    uint32_t s3 = o.x.base + 3 * o.x.mss;
+    seg g = {.seq = o.rcv_nxt,
+             .ack = o.snd_nxt,
+             .flags = TS_TH_ACK,
+             .ts = true,
+             .tsval = o.bts + 1,
+             .dsack = true,
+             .ds_start = s3,
+             .ds_end = s3 + o.x.mss};
+    h_run_until(o.h, o.h->now + 5 * TS_MSEC);
+    h_run_until(f.h, f.h->now + 5 * TS_MSEC);
+    inject(&o, &g);
+    inject(&f, &g);
+    h_run_until(o.h, o.h->now + 100 * TS_SEC);
+    h_run_until(f.h, f.h->now + 100 * TS_SEC);
+    expect_same(&o.r, &f.r);
+    ck_assert_uint_eq(count(&o.r, TS_EV_UNDO), 1);
+    ck_assert_uint_eq(ts_stack_counters(o.a)->tcp_dsack_undo, 1);
+    ck_assert_uint_eq(ts_stack_counters(f.a)->tcp_dsack_undo, 1);
     tw_close(&o);
     tw_close(&f);
 }
@@ -528,6 +573,7 @@ static Suite *suite(void)
     tcase_set_timeout(t, 60);
     tcase_add_test(t, block_answers_as_the_whole_connection);
     tcase_add_test(t, block_rst_as_the_whole_connection);
+    tcase_add_test(t, block_dsack_undo_as_the_whole_connection);
     tcase_add_test(t, block_is_small_and_counted);
     tcase_add_test(t, fin_again_is_acked_and_2msl_restarts_to_the_us);
     tcase_add_test(t, expiry_emits_closed_and_frees);
