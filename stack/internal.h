@@ -470,6 +470,18 @@ static inline bool ts_karn(const ts_conn *c)
 {
     return c->p.karn || c->ts_ok;
 }
+/* RTTVAR in RFC 6298's form whatever the rto policy keeps, and its store (policy.h). */
+static inline ts_time_t ts_rto_rttvar_rfc(const ts_conn *c)
+{
+    return c->rto_ops->rttvar_rfc ? c->rto_ops->rttvar_rfc(c) : c->rttvar;
+}
+static inline void ts_rto_set_rttvar_rfc(ts_conn *c, ts_time_t rttvar)
+{
+    if (c->rto_ops->set_rttvar_rfc)
+        c->rto_ops->set_rttvar_rfc(c, rttvar);
+    else
+        c->rttvar = rttvar;
+}
 /* How many full-sized segments a received segment of `len` bytes counts for in the
  * delayed-ACK policies' "ACK every delack_segs full segments": a GRO/LRO super-segment
  * from an offloading driver (tun's IFF_VNET_HDR) is many segments, as Linux's

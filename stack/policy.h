@@ -14,6 +14,14 @@ typedef struct ts_rto_ops {
     const char *name;
     void (*sample)(ts_conn *c, ts_time_t rtt);
     bool constant;
+    /* The estimate in RFC 6298's form, for code that reloads or carries one over (Eifel's
+     * RFC 4015 step (11) in tcp_loss.c, a policy switch in socket.c). NULL: the policy
+     * keeps c->rttvar in that form already. rttvar_rfc reads RTTVAR; set_rttvar_rfc
+     * stores one (the variance fields only); set_rto sets c->rto from SRTT and RTTVAR
+     * (NULL: the RTO does not follow the estimate, as rto_fixed's). */
+    ts_time_t (*rttvar_rfc)(const ts_conn *c);
+    void (*set_rttvar_rfc)(ts_conn *c, ts_time_t rttvar);
+    void (*set_rto)(ts_conn *c);
 } ts_rto_ops;
 
 /* RFC 6298 2.2/2.3's SRTT and RTTVAR update alone (rto_rfc6298.c; rto_fixed.c uses it). */

@@ -4,6 +4,13 @@
  * RTO is R + max(2R, rto_min): 300 ms for R = 100 ms (REFERENCE.md A, checklist 17). */
 #include "internal.h"
 
+/* RTO = SRTT + the deviation term, at most rto_max (its floor is in the term). */
+static void linux_set_rto(ts_conn *c)
+{
+    ts_time_t rto = c->srtt + c->rttvar;
+    c->rto = rto > c->p.rto_max ? c->p.rto_max : rto;
+}
+
 static void linux_sample(ts_conn *c, ts_time_t rtt)
 {
     int64_t m = (int64_t)(rtt ? rtt : 1);
@@ -36,8 +43,26 @@ static void linux_sample(ts_conn *c, ts_time_t rtt)
             c->mdev_max = (ts_time_t)floor;
         }
     }
-    ts_time_t rto = c->srtt + c->rttvar;
-    c->rto = rto > c->p.rto_max ? c->p.rto_max : rto;
+    linux_set_rto(c);
 }
 
-const ts_rto_ops ts_rto_linux = {.name = "linux", .sample = linux_sample};
+/* Linux keeps four times RFC 6298's RTTVAR, floored at rto_min, as its deviation; a
+ * stored one starts a new RTT period, as a first sample does. */
+static ts_time_t linux_rttvar_rfc(const ts_conn *c)
+{
+    return c->rttvar / 4;
+}
+
+static void linux_set_rttvar_rfc(ts_conn *c, ts_time_t rttvar)
+{
+    c->mdev = 4 * rttvar;
+    c->mdev_max = c->mdev > c->p.rto_min ? c->mdev : c->p.rto_min;
+    c->rttvar = c->mdev_max;
+    c->rtt_seq = c->snd_nxt;
+}
+
+const ts_rto_ops ts_rto_linux = {.name = "linux",
+                                 .sample = linux_sample,
+                                 .rttvar_rfc = linux_rttvar_rfc,
+                                 .set_rttvar_rfc = linux_set_rttvar_rfc,
+                                 .set_rto = linux_set_rto};

@@ -18,9 +18,9 @@ void ts_rto_rfc6298_smooth(ts_conn *c, ts_time_t r)
     }
 }
 
-static void rfc_sample(ts_conn *c, ts_time_t r)
+/* RTO = SRTT + max(G, 4 RTTVAR) within [rto_min, rto_max] (2.4, 2.5) */
+static void rfc_set_rto(ts_conn *c)
 {
-    ts_rto_rfc6298_smooth(c, r);
     ts_time_t k = 4 * c->rttvar;
     ts_time_t rto = c->srtt + (k > c->p.rto_g ? k : c->p.rto_g);
     if (rto < c->p.rto_min) rto = c->p.rto_min; /* 2.4 */
@@ -28,4 +28,10 @@ static void rfc_sample(ts_conn *c, ts_time_t r)
     c->rto = rto;
 }
 
-const ts_rto_ops ts_rto_rfc6298 = {.name = "rfc6298", .sample = rfc_sample};
+static void rfc_sample(ts_conn *c, ts_time_t r)
+{
+    ts_rto_rfc6298_smooth(c, r);
+    rfc_set_rto(c);
+}
+
+const ts_rto_ops ts_rto_rfc6298 = {.name = "rfc6298", .sample = rfc_sample, .set_rto = rfc_set_rto};

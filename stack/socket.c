@@ -485,21 +485,15 @@ static int syn_params_fixed(const ts_conn *c, const ts_params *p, char *err, siz
 
 /* The RTO estimators keep RTTVAR differently: rfc6298 the mean deviation (RTO = SRTT +
  * 4 RTTVAR), linux four times it, at least rto_min, in mdev/mdev_max (RTO = SRTT +
- * RTTVAR; fixed keeps RFC 6298's). A switch carries the estimate over instead of starting
- * from a stale one; to fixed, the RTO is rto_init at once. */
+ * RTTVAR; fixed keeps RFC 6298's). A switch carries the estimate over in RFC 6298's form
+ * (each policy's rttvar_rfc / set_rttvar_rfc) instead of starting from a stale one; the
+ * RTO follows at the next sample, except that to fixed it is rto_init at once. */
 static void rto_policy_switched(ts_conn *c, const ts_rto_ops *old)
 {
-    bool to_linux = !strcmp(c->rto_ops->name, "linux"), from_linux = !strcmp(old->name, "linux");
     if (c->rto_ops->constant) c->rto = c->p.rto_init;
     if (!c->srtt) return; /* no sample yet: nothing to carry */
-    if (to_linux && !from_linux) {
-        c->mdev = 4 * c->rttvar;
-        c->mdev_max = c->mdev > c->p.rto_min ? c->mdev : c->p.rto_min;
-        c->rttvar = c->mdev_max;
-        c->rtt_seq = c->snd_nxt;
-    } else if (from_linux && !to_linux) {
-        c->rttvar /= 4;
-    }
+    ts_time_t var = old->rttvar_rfc ? old->rttvar_rfc(c) : c->rttvar;
+    ts_rto_set_rttvar_rfc(c, var);
 }
 
 /* A new block on a live connection: what each change needs beyond the new values being

@@ -66,13 +66,6 @@ static void cwnd_event(ts_stack *s, ts_conn *c, uint32_t before)
     ts_emit_conn(s, c, &ev);
 }
 
-/* RFC 6298's RTTVAR, whatever the rto policy: linux keeps four times it, floored at
- * rto_min (socket.c's rto_policy_switched converts the same way). */
-static ts_time_t rttvar_rfc(const ts_conn *c)
-{
-    return strcmp(c->rto_ops->name, "linux") ? c->rttvar : c->rttvar / 4;
-}
-
 /* A loss episode begins (a fast retransmit, or an RTO in OPEN or DISORDER), before its
  * congestion response: the one undo record remembers what to restore (Linux's
  * prior_cwnd and prior_ssthresh) and counts the episode's retransmissions from here. An
@@ -95,7 +88,7 @@ static void undo_begin(ts_conn *c, bool rto)
     u->pipe_prev = flight > c->ssthresh ? flight : c->ssthresh;
     if (rto) {
         u->srtt_prev = c->srtt + 2 * c->p.rto_g; /* G: the stack's clock granularity */
-        u->rttvar_prev = rttvar_rfc(c);
+        u->rttvar_prev = ts_rto_rttvar_rfc(c);
     } else if (keep.rto_adapt) {
         u->rto_adapt = true, u->adapt_above = keep.adapt_above;
         u->srtt_prev = keep.srtt_prev, u->rttvar_prev = keep.rttvar_prev;
@@ -567,20 +560,8 @@ bool ts_loss_rtt_sample(ts_conn *c, ts_time_t rtt, uint32_t ack)
     ts_time_t srtt = rtt > u->srtt_prev ? rtt : u->srtt_prev;
     ts_time_t var = rtt / 2 > u->rttvar_prev ? rtt / 2 : u->rttvar_prev;
     c->srtt = srtt;
-    if (!strcmp(c->rto_ops->name, "linux")) {
-        c->mdev = 4 * var;
-        c->mdev_max = c->mdev > c->p.rto_min ? c->mdev : c->p.rto_min;
-        c->rttvar = c->mdev_max;
-        c->rtt_seq = c->snd_nxt;
-        c->rto = srtt + c->rttvar < c->p.rto_max ? srtt + c->rttvar : c->p.rto_max;
-        return true;
-    }
-    c->rttvar = var;
-    if (c->rto_ops->constant) return true;
-    ts_time_t rto = srtt + (4 * var > c->p.rto_g ? 4 * var : c->p.rto_g);
-    if (rto < c->p.rto_min) rto = c->p.rto_min;
-    if (rto > c->p.rto_max) rto = c->p.rto_max;
-    c->rto = rto;
+    ts_rto_set_rttvar_rfc(c, var);
+    if (c->rto_ops->set_rto) c->rto_ops->set_rto(c);
     return true;
 }
 

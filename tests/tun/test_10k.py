@@ -38,17 +38,6 @@ def raise_nofile(n):
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(hard, want)))
 
 
-def stats(p):
-    """The 'tcpsim: stat NAME VALUE' lines tcpsim --stats printed at exit."""
-    out = {}
-    for line in p.stderr().splitlines():
-        f = line.split()
-        if len(f) == 4 and f[:2] == ["tcpsim:", "stat"]:
-            out[f[2]] = int(f[3])
-    t.check("tcp_rto_timeouts" in out, "no --stats lines in tcpsim's stderr:\n" + p.stderr())
-    return out
-
-
 def messages(n):
     rnd = random.Random(11)
     return [b"%05d:" % i + rnd.randbytes(64 + (i * 7919) % 1900) for i in range(n)]
@@ -136,11 +125,11 @@ def test():
         close_all(socks)
     except AssertionError:
         t.stop_tcpsim(p)
-        t.log("tcpsim's counters: %s" % " ".join("%s=%d" % kv for kv in stats(p).items()))
+        t.log("tcpsim's counters: %s" % " ".join("%s=%d" % kv for kv in t.stats(p).items()))
         raise
     wall = time.monotonic() - t0
     t.stop_tcpsim(p)
-    k = stats(p)
+    k = t.stats(p)
     t.log("%d connections (%d in flight at most), %d bytes each way, every echo byte-exact, "
           "all %d established at once: echoes in %.2f s, closed in %.2f s" %
           (N, WINDOW, sum(map(len, msgs)), both, t_echo, wall))

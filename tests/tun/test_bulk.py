@@ -4,12 +4,10 @@ echo (SHA-256 of what came back). `clean`: as is. `impaired`: netem loss 2%, del
 reordering on the device if the kernel has netem; otherwise 2% loss each way with nftables
 in the kernel, plus delay and reordering from tcpsim's own --link model (the simulator's,
 in real time), so both stacks still meet late and reordered segments."""
-import hashlib
 import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 import tunlib as t
 
@@ -98,37 +96,7 @@ def from_chargen(timeout):
 
 
 def through_echo(timeout):
-    data = os.urandom(N)
-    s = t.connect(7, timeout=timeout)
-    want = hashlib.sha256(data).hexdigest()
-    err = []
-
-    def send():
-        try:
-            mv = memoryview(data)
-            for i in range(0, N, CHUNK):
-                s.sendall(mv[i:i + CHUNK])
-            s.shutdown(socket.SHUT_WR)
-        except OSError as e:
-            err.append(e)
-
-    t0 = time.monotonic()
-    th = threading.Thread(target=send, daemon=True)
-    th.start()
-    h = hashlib.sha256()
-    n = 0
-    while True:
-        b = s.recv(1 << 18)
-        if not b:
-            break
-        h.update(b)
-        n += len(b)
-    th.join(timeout)
-    dt = time.monotonic() - t0
-    s.close()
-    t.check(not err, "sending to echo: %s" % err)
-    t.check(n == N and h.hexdigest() == want,
-            "echo returned %d bytes (wanted %d), equal: %s" % (n, N, h.hexdigest() == want))
+    dt = t.echo_transfer(N, CHUNK, timeout)
     t.log("Linux -> echo -> Linux: %d bytes each way in %.2f s, %s each way" %
           (N, dt, rate(N, dt)))
 

@@ -6,27 +6,13 @@ device. `--stats` must agree with the capture: every byte the stack says it sent
 captured packet, and the segments it says it sent are the captured packets cut at the
 segment size (the kernel's segmentation). `off`: --offload off, and every data segment on
 the wire is at most one MSS in both directions, most of them exactly one."""
-import hashlib
-import os
-import socket
 import sys
-import threading
 import time
 import tunlib as t
 
 N = 64 << 20
 CHUNK = 1 << 16
 SEG = 1448  # MSS 1460 less the timestamp option: the size the stack cuts bulk data at
-
-
-def stats(p):
-    out = {}
-    for line in p.stderr().splitlines():
-        f = line.split()
-        if len(f) == 4 and f[:2] == ["tcpsim:", "stat"]:
-            out[f[2]] = int(f[3])
-    t.check("device.segs_out" in out, "no --stats lines in tcpsim's stderr:\n" + p.stderr())
-    return out
 
 
 def rate(n, secs):
@@ -52,37 +38,7 @@ def from_chargen():
 
 
 def through_echo():
-    data = os.urandom(N)
-    s = t.connect(7, timeout=60)
-    err = []
-
-    def send():
-        try:
-            mv = memoryview(data)
-            for i in range(0, N, CHUNK):
-                s.sendall(mv[i:i + CHUNK])
-            s.shutdown(socket.SHUT_WR)
-        except OSError as e:
-            err.append(e)
-
-    t0 = time.monotonic()
-    th = threading.Thread(target=send, daemon=True)
-    th.start()
-    h = hashlib.sha256()
-    n = 0
-    while True:
-        b = s.recv(1 << 18)
-        if not b:
-            break
-        h.update(b)
-        n += len(b)
-    th.join(60)
-    dt = time.monotonic() - t0
-    s.close()
-    t.check(not err, "sending to echo: %s" % err)
-    t.check(n == N and h.hexdigest() == hashlib.sha256(data).hexdigest(),
-            "echo returned %d bytes (wanted %d), equal: %s" %
-            (n, N, h.hexdigest() == hashlib.sha256(data).hexdigest()))
+    dt = t.echo_transfer(N, CHUNK, 60)
     t.log("Linux -> echo -> Linux: %d bytes each way, exact, in %.2f s, %s each way" %
           (N, dt, rate(N, dt)))
 
@@ -96,7 +52,8 @@ def auto_off():
         m = p.wait_err(r" up: .*; offload off: (\S+) needs every segment")
         t.check(m.group(1) == why, "offload off because of %s, wanted %s" % (m.group(1), why))
         t.stop_tcpsim(p)
-        t.check(stats(p)["device.offload"] == 0, "%s: offloads still on" % why)
+        off = t.stats(p, "device.offload")["device.offload"] == 0
+        t.check(off, "%s: offloads still on" % why)
         t.log("ok  %s: offload off, said on the ready line" % why)
 
 
@@ -112,7 +69,7 @@ def test():
     through_echo()
     from_chargen()
     t.stop_tcpsim(p)
-    k = stats(p)
+    k = t.stats(p, "device.offload")
     pk = cap.lines()
     drops = [l for l in cap.p.stderr().splitlines() if "dropped by kernel" in l]
     t.log("tcpdump: %s" % "; ".join(drops))

@@ -282,6 +282,55 @@ def chargen_pattern(n, start=0):
     return (period * reps)[start:start + n]
 
 
+
+def stats(p, must="tcp_rto_timeouts"):
+    """The 'tcpsim: stat NAME VALUE' lines `tcpsim tun --stats` printed at exit, as a dict;
+    fails the test when the counter `must` is not among them."""
+    out = {}
+    for line in p.stderr().splitlines():
+        f = line.split()
+        if len(f) == 4 and f[:2] == ["tcpsim:", "stat"]:
+            out[f[2]] = int(f[3])
+    check(must in out, "no --stats lines in tcpsim's stderr:\n" + p.stderr())
+    return out
+
+
+def echo_transfer(n, chunk=1 << 16, timeout=60.0):
+    """n random bytes to the stack's echo service (port 7) from one thread while this one
+    reads them back; the echo must be exact (SHA-256). Returns the seconds it took."""
+    import hashlib
+    data = os.urandom(n)
+    s = connect(7, timeout=timeout)
+    err = []
+
+    def send():
+        try:
+            mv = memoryview(data)
+            for i in range(0, n, chunk):
+                s.sendall(mv[i:i + chunk])
+            s.shutdown(socket.SHUT_WR)
+        except OSError as e:
+            err.append(e)
+
+    t0 = time.monotonic()
+    th = threading.Thread(target=send, daemon=True)
+    th.start()
+    h = hashlib.sha256()
+    got = 0
+    while True:
+        b = s.recv(1 << 18)
+        if not b:
+            break
+        h.update(b)
+        got += len(b)
+    th.join(timeout)
+    dt = time.monotonic() - t0
+    s.close()
+    check(not err, "sending to echo: %s" % err)
+    same = h.hexdigest() == hashlib.sha256(data).hexdigest()
+    check(got == n and same, "echo returned %d bytes (wanted %d), equal: %s" % (got, n, same))
+    return dt
+
 def main(fn):
     """Run test function fn; exit 0 on success, 1 on failure, killing every child."""
     code = 0

@@ -250,6 +250,26 @@ size_t h_build(uint8_t *buf, const h_seg *g)
     return len;
 }
 
+size_t h_build_as(harness *h, int side, int sd, uint8_t *buf, int32_t dseq, uint8_t flags,
+                  const uint8_t *opt, size_t optlen, const char *data)
+{
+    ts_tcp_info a;
+    ck_assert_int_eq(ts_sock_info(h->st[side], sd, &a), 0);
+    h_seg g = {.src = a.local.addr,
+               .dst = a.remote.addr,
+               .sport = a.local.port,
+               .dport = a.remote.port,
+               .seq = a.snd_nxt + (uint32_t)dseq,
+               .ack = a.rcv_nxt,
+               .flags = flags,
+               .win = 502,
+               .opt = opt,
+               .optlen = optlen,
+               .data = (const uint8_t *)data,
+               .dlen = data ? strlen(data) : 0};
+    return h_build(buf, &g);
+}
+
 void h_inject(harness *h, int to, const uint8_t *pkt, size_t len)
 {
     uint8_t *block = malloc(len ? len : 1);

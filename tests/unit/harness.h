@@ -108,6 +108,11 @@ typedef struct h_seg {
     size_t dlen;
 } h_seg;
 size_t h_build(uint8_t *buf, const h_seg *g);
+/* A segment as socket sd of side `side` would send it now: its 4-tuple, SEQ = its SND.NXT
+ * + dseq, ACK = its RCV.NXT, window field 502, the given flags, options and data (a C
+ * string, or NULL). For tests that forge what the peer sends. */
+size_t h_build_as(harness *h, int side, int sd, uint8_t *buf, int32_t dseq, uint8_t flags,
+                  const uint8_t *opt, size_t optlen, const char *data);
 /* Recompute the IPv4 header checksum and, if tcp, the TCP checksum in place. */
 void h_fix_csums(uint8_t *pkt, size_t len, bool tcp);
 /* Feed a packet to side `to` at the harness's time, copied to the very end of a malloc'd

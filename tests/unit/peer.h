@@ -19,6 +19,19 @@ typedef struct peer {
     bool ts;
 } peer;
 
+/* B's accepted socket's info and B's counters. */
+static inline ts_tcp_info peer_info(const peer *pe)
+{
+    ts_tcp_info ti;
+    ck_assert_int_eq(ts_sock_info(pe->h->st[H_B], pe->sd, &ti), 0);
+    return ti;
+}
+
+static inline const ts_counters *peer_cnt(const peer *pe)
+{
+    return ts_stack_counters(pe->h->st[H_B]);
+}
+
 static bool peer_drop_b(harness *h, int from, const h_pkt *p, unsigned idx)
 {
     (void)h, (void)p, (void)idx;

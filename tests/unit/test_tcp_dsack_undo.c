@@ -13,18 +13,6 @@
 #define RTT  (100 * TS_MSEC)
 #define D    (10 * TS_MSEC)
 
-static ts_tcp_info info(const peer *pe)
-{
-    ts_tcp_info ti;
-    ck_assert_int_eq(ts_sock_info(pe->h->st[H_B], pe->sd, &ti), 0);
-    return ti;
-}
-
-static const ts_counters *cnt(const peer *pe)
-{
-    return ts_stack_counters(pe->h->st[H_B]);
-}
-
 /* B (SACK, no timestamps, so Eifel cannot decide) connected to the peer, n bytes sent;
  * the first 10 segments out. */
 static harness *open_sending(peer *pe, const char *dsack_undo, size_t n)
@@ -49,16 +37,16 @@ static void reordered(peer *pe, harness *h)
     peer_send(pe, 1, 1001, TS_TH_ACK, WIN, NULL, 0, 0);
     uint32_t blk[2] = {2001, 3001};
     for (int i = 0; i < 3; i++, blk[1] += 1000) peer_send(pe, 1, 1001, TS_TH_ACK, WIN, blk, 1, 0);
-    ts_tcp_info ti = info(pe);
+    ts_tcp_info ti = peer_info(pe);
     ck_assert_int_eq(ti.ca_state, TS_CA_RECOVERY);
-    ck_assert_uint_eq(cnt(pe)->tcp_retransmits, 1);
+    ck_assert_uint_eq(peer_cnt(pe)->tcp_retransmits, 1);
     h_run_until(h, h->now + D);
     peer_send(pe, 1, 5001, TS_TH_ACK, WIN, NULL, 0, 0); /* the original, late */
-    ck_assert_int_eq(info(pe).ca_state, TS_CA_RECOVERY);
+    ck_assert_int_eq(peer_info(pe).ca_state, TS_CA_RECOVERY);
     h_run_until(h, h->now + D);
     uint32_t dsack[2] = {1001, 2001}; /* RFC 2883 4.1.1's case: below the ACK */
     peer_send(pe, 1, 5001, TS_TH_ACK, WIN, dsack, 1, 0);
-    ck_assert_uint_eq(cnt(pe)->tcp_dsack_in, 1);
+    ck_assert_uint_eq(peer_cnt(pe)->tcp_dsack_in, 1);
 }
 
 START_TEST(spurious_fast_retransmit_undone)
@@ -67,13 +55,13 @@ START_TEST(spurious_fast_retransmit_undone)
     harness *h = open_sending(&pe, "on", 20000);
     h_run_until(h, h->now + RTT);
     peer_send(&pe, 1, 1001, TS_TH_ACK, WIN, NULL, 0, 0);
-    uint32_t cwnd0 = info(&pe).cwnd; /* 11000: slow start */
+    uint32_t cwnd0 = peer_info(&pe).cwnd; /* 11000: slow start */
     uint32_t blk[2] = {2001, 3001};
     for (int i = 0; i < 2; i++, blk[1] += 1000) peer_send(&pe, 1, 1001, TS_TH_ACK, WIN, blk, 1, 0);
     size_t n0 = h_nlog(h);
     peer_send(&pe, 1, 1001, TS_TH_ACK, WIN, blk, 1, 0);
     peer_expect(&pe, n0, 1001, 2001, TS_TH_ACK, h->now); /* the fast retransmit */
-    ts_tcp_info ti = info(&pe);
+    ts_tcp_info ti = peer_info(&pe);
     ck_assert_int_eq(ti.ca_state, TS_CA_RECOVERY);
     ck_assert_uint_lt(ti.ssthresh, cwnd0);
     h_run_until(h, h->now + D);
@@ -81,13 +69,13 @@ START_TEST(spurious_fast_retransmit_undone)
     h_run_until(h, h->now + D);
     uint32_t dsack[2] = {1001, 2001};
     n0 = h_nlog(h);
-    uint32_t max0 = info(&pe).snd_max;
+    uint32_t max0 = peer_info(&pe).snd_max;
     peer_send(&pe, 1, 5001, TS_TH_ACK, WIN, dsack, 1, 0);
     ck_assert_uint_ge(peer_out(&pe, n0), 1); /* the cwnd given back: only new data */
     for (size_t i = n0; i < h_nlog(h); i++) ck_assert_uint_lt(h->log[i].seq - max0, 1u << 30);
-    ck_assert_uint_eq(cnt(&pe)->tcp_retransmits, 1);
-    ti = info(&pe);
-    ck_assert_uint_eq(cnt(&pe)->tcp_dsack_undo, 1);
+    ck_assert_uint_eq(peer_cnt(&pe)->tcp_retransmits, 1);
+    ti = peer_info(&pe);
+    ck_assert_uint_eq(peer_cnt(&pe)->tcp_dsack_undo, 1);
     ck_assert_int_eq(ti.ca_state, TS_CA_OPEN);
     ck_assert_uint_eq(ti.ssthresh, UINT32_MAX); /* before the episode */
     ck_assert_uint_ge(ti.cwnd, cwnd0);
@@ -102,8 +90,8 @@ START_TEST(dsack_undo_off)
     peer pe;
     harness *h = open_sending(&pe, "off", 20000);
     reordered(&pe, h);
-    ts_tcp_info ti = info(&pe);
-    ck_assert_uint_eq(cnt(&pe)->tcp_dsack_undo, 0);
+    ts_tcp_info ti = peer_info(&pe);
+    ck_assert_uint_eq(peer_cnt(&pe)->tcp_dsack_undo, 0);
     ck_assert_uint_lt(ti.ssthresh, UINT32_MAX);
     h_free(h);
 }
@@ -122,9 +110,9 @@ START_TEST(dsack_of_other_data_no_undo)
     for (int i = 0; i < 3; i++, blk[1] += 1000) peer_send(&pe, 1, 1001, TS_TH_ACK, WIN, blk, 1, 0);
     uint32_t two[4] = {3001, 4001, 2001, 5001}; /* D-SACK inside the second block */
     peer_send(&pe, 1, 1001, TS_TH_ACK, WIN, two, 2, 0);
-    ts_tcp_info ti = info(&pe);
-    ck_assert_uint_eq(cnt(&pe)->tcp_dsack_in, 1);
-    ck_assert_uint_eq(cnt(&pe)->tcp_dsack_undo, 0);
+    ts_tcp_info ti = peer_info(&pe);
+    ck_assert_uint_eq(peer_cnt(&pe)->tcp_dsack_in, 1);
+    ck_assert_uint_eq(peer_cnt(&pe)->tcp_dsack_undo, 0);
     ck_assert_int_eq(ti.ca_state, TS_CA_RECOVERY);
     ck_assert_uint_eq(ti.sacked, 3000); /* 2001:5001 once, the D-SACK not again */
     h_free(h);
@@ -141,19 +129,19 @@ START_TEST(dsack_blocks_keep_scoreboard)
     h_run_until(h, h->now + RTT);
     uint32_t below[4] = {1, 1001, 3001, 4001}; /* D-SACK of segment 1, SACK of 4 */
     peer_send(&pe, 1, 1001, TS_TH_ACK, WIN, below, 2, 0);
-    ck_assert_uint_eq(info(&pe).sacked, 1000);
-    ck_assert_uint_eq(cnt(&pe)->tcp_dsack_in, 1);
+    ck_assert_uint_eq(peer_info(&pe).sacked, 1000);
+    ck_assert_uint_eq(peer_cnt(&pe)->tcp_dsack_in, 1);
     uint32_t inside[4] = {3001, 4001, 3001, 5001}; /* 4 again inside 4..5 */
     peer_send(&pe, 1, 1001, TS_TH_ACK, WIN, inside, 2, 0);
-    ck_assert_uint_eq(info(&pe).sacked, 2000);
-    ck_assert_uint_eq(cnt(&pe)->tcp_dsack_in, 2);
+    ck_assert_uint_eq(peer_info(&pe).sacked, 2000);
+    ck_assert_uint_eq(peer_cnt(&pe)->tcp_dsack_in, 2);
     uint32_t broken[4] = {6001, 6001, 7001, 8001}; /* empty first block: no D-SACK */
     peer_send(&pe, 1, 1001, TS_TH_ACK, WIN, broken, 2, 0);
-    ck_assert_uint_eq(info(&pe).sacked, 3000);
-    ck_assert_uint_eq(cnt(&pe)->tcp_dsack_in, 2);
+    ck_assert_uint_eq(peer_info(&pe).sacked, 3000);
+    ck_assert_uint_eq(peer_cnt(&pe)->tcp_dsack_in, 2);
     uint32_t past[2] = {0xfffffff0u, 1001}; /* straddles the ISN: below the ACK */
     peer_send(&pe, 1, 1001, TS_TH_ACK, WIN, past, 1, 0);
-    ck_assert_uint_eq(info(&pe).sacked, 3000);
+    ck_assert_uint_eq(peer_info(&pe).sacked, 3000);
     h_free(h);
 }
 END_TEST
@@ -170,11 +158,11 @@ START_TEST(dsack_widens_rack_reo_wnd)
             uint32_t d[2] = {1, 1001};
             peer_send(&pe, 1, 1001, TS_TH_ACK, WIN, d, 1, 0);
             peer_send(&pe, 1, 1001, TS_TH_ACK, WIN, d, 1, 0); /* the same round: once */
-            ck_assert_uint_eq(cnt(&pe)->tcp_dsack_in, 2);
+            ck_assert_uint_eq(peer_cnt(&pe)->tcp_dsack_in, 2);
         }
         uint32_t blk[2] = {2001, 3001}; /* a hole below SACKed data, too few for DupThresh */
         peer_send(&pe, 1, 1001, TS_TH_ACK, WIN, blk, 1, 0);
-        ts_tcp_info ti = info(&pe);
+        ts_tcp_info ti = peer_info(&pe);
         ck_assert_int_eq(ti.ca_state, TS_CA_DISORDER);
         ts_time_t wnd = (with ? 50 : 25) * TS_MSEC + 2 * TS_MSEC;
         ck_assert_uint_eq(ti.timer[TS_TIMER_TLP], h->now + wnd);
@@ -193,13 +181,45 @@ START_TEST(dsack_rounds_widen_again)
     uint32_t d[2] = {1, 1001};
     peer_send(&pe, 1, 1001, TS_TH_ACK, WIN, d, 1, 0); /* round 1 (ends at 10001) */
     peer_send(&pe, 1, 10001, TS_TH_ACK, WIN, NULL, 0, 0);
-    ck_assert_uint_eq(info(&pe).snd_max - pe.iss, 20001);
+    ck_assert_uint_eq(peer_info(&pe).snd_max - pe.iss, 20001);
     peer_send(&pe, 1, 10001, TS_TH_ACK, WIN, d, 1, 0); /* round 2 */
     uint32_t blk[2] = {11001, 12001};
     peer_send(&pe, 1, 10001, TS_TH_ACK, WIN, blk, 1, 0);
-    ts_tcp_info ti = info(&pe);
-    ck_assert_uint_eq(cnt(&pe)->tcp_dsack_in, 2);
+    ts_tcp_info ti = peer_info(&pe);
+    ck_assert_uint_eq(peer_cnt(&pe)->tcp_dsack_in, 2);
     ck_assert_uint_eq(ti.timer[TS_TIMER_TLP], h->now + 75 * TS_MSEC + 2 * TS_MSEC);
+    h_free(h);
+}
+END_TEST
+
+/* RFC 8985 6.2 step 4: the widened window stays for 16 recoveries after the last D-SACK
+ * round, then is back to min_RTT/4. Each round: one SACK above the hole at SND.UNA puts
+ * B in DISORDER with the reordering timer at now + the window (read here), the timer
+ * marks the hole lost and starts recovery, and an ACK of everything ends it. */
+START_TEST(reo_wnd_back_after_16_recoveries)
+{
+    peer pe;
+    harness *h = open_sending(&pe, "on", 20000);
+    static uint8_t more[200000];
+    ck_assert_int_eq(ts_send(h->st[H_B], pe.sd, more, sizeof more), (int)sizeof more);
+    h_run_until(h, h->now + RTT);
+    uint32_t d[2] = {1, 1001};
+    peer_send(&pe, 1, 1001, TS_TH_ACK, WIN, d, 1, 0); /* mult 2, for 16 recoveries */
+    uint32_t una = 1001;
+    for (int done = 0; done <= 16; done++) {
+        h_run_until(h, h->now + RTT);
+        uint32_t blk[2] = {una + 1000, una + 2000};
+        peer_send(&pe, 1, una, TS_TH_ACK, WIN, blk, 1, 0);
+        ts_tcp_info ti = peer_info(&pe);
+        ck_assert_int_eq(ti.ca_state, TS_CA_DISORDER);
+        ts_time_t wnd = (done < 16 ? 50 : 25) * TS_MSEC + 2 * TS_MSEC;
+        ck_assert_uint_eq(ti.timer[TS_TIMER_TLP], h->now + wnd);
+        h_run_until(h, h->now + RTT);
+        ck_assert_int_eq(peer_info(&pe).ca_state, TS_CA_RECOVERY);
+        una = peer_info(&pe).snd_max - pe.iss;
+        peer_send(&pe, 1, una, TS_TH_ACK, WIN, NULL, 0, 0);
+        ck_assert_int_eq(peer_info(&pe).ca_state, TS_CA_OPEN);
+    }
     h_free(h);
 }
 END_TEST
@@ -214,6 +234,7 @@ int main(void)
     tcase_add_test(tc, dsack_blocks_keep_scoreboard);
     tcase_add_test(tc, dsack_widens_rack_reo_wnd);
     tcase_add_test(tc, dsack_rounds_widen_again);
+    tcase_add_test(tc, reo_wnd_back_after_16_recoveries);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }

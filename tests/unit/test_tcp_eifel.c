@@ -14,18 +14,6 @@
 #define D    (10 * TS_MSEC)
 #define M    988 /* the peer's MSS 1000 less the timestamp option */
 
-static ts_tcp_info info(const peer *pe)
-{
-    ts_tcp_info ti;
-    ck_assert_int_eq(ts_sock_info(pe->h->st[H_B], pe->sd, &ti), 0);
-    return ti;
-}
-
-static const ts_counters *cnt(const peer *pe)
-{
-    return ts_stack_counters(pe->h->st[H_B]);
-}
-
 /* The TSval of logged packet i. */
 static uint32_t tsval_of(const peer *pe, size_t i)
 {
@@ -62,7 +50,7 @@ static ts_time_t open_to_rto(peer *pe, bool eifel, bool sack, size_t *first, siz
     *first = h_nlog(h);
     ck_assert_int_eq(ts_send(h->st[H_B], pe->sd, buf, sizeof buf), (int)sizeof buf);
     ts_time_t t0 = h->now;
-    ts_time_t rto_at = info(pe).timer[TS_TIMER_RETRANSMIT];
+    ts_time_t rto_at = peer_info(pe).timer[TS_TIMER_RETRANSMIT];
     uint32_t rto_ms = rfc ? 1000 : 300;
     ck_assert_uint_eq(rto_at, t0 + rto_ms * TS_MSEC);
     *rexmit = h_nlog(h) + 0;
@@ -89,9 +77,9 @@ static void spurious_rto(bool rfc)
     pe.tsecr = tsval_of(&pe, first); /* the receiver took the original's TSval */
     size_t n0 = h_nlog(h);
     peer_send(&pe, 1, 1 + M, TS_TH_ACK, WIN, NULL, 0, 0);
-    ts_tcp_info ti = info(&pe);
+    ts_tcp_info ti = peer_info(&pe);
     ck_assert_int_eq(ti.ca_state, TS_CA_OPEN);
-    ck_assert_uint_eq(cnt(&pe)->tcp_loss_undo, 1);
+    ck_assert_uint_eq(peer_cnt(&pe)->tcp_loss_undo, 1);
     ck_assert_uint_eq(ti.ssthresh, UINT32_MAX); /* pipe_prev: ssthresh was infinite */
     ck_assert_uint_eq(ti.cwnd, 9 * M + M);      /* FlightSize 9M + min(M, IW 10M) */
     ck_assert_uint_eq(peer_out(&pe, n0), 1);    /* one new segment, no go-back */
@@ -99,7 +87,7 @@ static void spurious_rto(bool rfc)
     /* segment 2, sent before the timeout, echoing t0: a sample of old data, smoothed by
      * the policy as any other, not step (11)'s */
     peer_send(&pe, 1, 1 + 2 * M, TS_TH_ACK, WIN, NULL, 0, 0);
-    ti = info(&pe);
+    ti = peer_info(&pe);
     if (rfc) { /* RFC 6298 2.3, R' = 1010: RTTVAR = (3*50 + 910)/4, SRTT = (7*100 + 1010)/8 */
         ck_assert_uint_eq(ti.srtt, 213750);
         ck_assert_uint_eq(ti.rttvar, 265 * TS_MSEC);
@@ -117,11 +105,11 @@ static void spurious_rto(bool rfc)
     h_run_until(h, rto_at + D + 250 * TS_MSEC);
     pe.tsecr = tsval_of(&pe, n0);
     peer_send(&pe, 1, 1 + 11 * M, TS_TH_ACK, WIN, NULL, 0, 0);
-    ti = info(&pe);
+    ti = peer_info(&pe);
     ck_assert_uint_eq(ti.srtt, 250 * TS_MSEC);
     ck_assert_uint_eq(ti.rttvar, (rfc ? 125 : 500) * TS_MSEC);
     ck_assert_uint_eq(ti.rto, (rfc ? 1000 : 750) * TS_MSEC);
-    ck_assert_uint_eq(cnt(&pe)->tcp_retransmits, 1);
+    ck_assert_uint_eq(peer_cnt(&pe)->tcp_retransmits, 1);
     h_free(h);
 }
 
@@ -148,8 +136,8 @@ START_TEST(real_rto_by_tsecr)
     pe.tsecr = tsval_of(&pe, rx);
     size_t n0 = h_nlog(h);
     peer_send(&pe, 1, 1 + M, TS_TH_ACK, WIN, NULL, 0, 0);
-    ts_tcp_info ti = info(&pe);
-    ck_assert_uint_eq(cnt(&pe)->tcp_loss_undo, 0);
+    ts_tcp_info ti = peer_info(&pe);
+    ck_assert_uint_eq(peer_cnt(&pe)->tcp_loss_undo, 0);
     ck_assert_uint_eq(ti.ssthresh, 5 * M);
     ck_assert_uint_eq(ti.cwnd, 2 * M);
     peer_expect(&pe, n0, 1 + M, 1 + 2 * M, TS_TH_ACK, rto_at + 2 * D); /* go-back-N */
@@ -168,8 +156,8 @@ START_TEST(eifel_off_ignores_tsecr)
     pe.tsecr = tsval_of(&pe, first);
     size_t n0 = h_nlog(h);
     peer_send(&pe, 1, 1 + M, TS_TH_ACK, WIN, NULL, 0, 0);
-    ck_assert_uint_eq(cnt(&pe)->tcp_loss_undo, 0);
-    ck_assert_uint_eq(info(&pe).ssthresh, 5 * M);
+    ck_assert_uint_eq(peer_cnt(&pe)->tcp_loss_undo, 0);
+    ck_assert_uint_eq(peer_info(&pe).ssthresh, 5 * M);
     peer_expect(&pe, n0, 1 + M, 1 + 2 * M, TS_TH_ACK, rto_at + D);
     h_free(h);
 }
@@ -200,14 +188,14 @@ START_TEST(spurious_fast_retransmit_by_tsecr)
     blk[1] = 1 + 4 * M;
     rx = h_nlog(h);
     peer_send(&pe, 1, 1, TS_TH_ACK, WIN, blk, 1, 0); /* 3 SACKed: segment 1 lost */
-    ts_tcp_info ti = info(&pe);
+    ts_tcp_info ti = peer_info(&pe);
     ck_assert_int_eq(ti.ca_state, TS_CA_RECOVERY);
     ck_assert_uint_eq(ti.ssthresh, 6 * M); /* half of 12 out (limited transmit sent 2) */
     peer_expect(&pe, rx, 1, 1 + M, TS_TH_ACK, h->now); /* the fast retransmit */
     h_run_until(h, h->now + D);
     peer_send(&pe, 1, 1 + 4 * M, TS_TH_ACK, WIN, NULL, 0, 0); /* the late original, echoed */
-    ti = info(&pe);
-    ck_assert_uint_eq(cnt(&pe)->tcp_full_undo, 1);
+    ti = peer_info(&pe);
+    ck_assert_uint_eq(peer_cnt(&pe)->tcp_full_undo, 1);
     ck_assert_int_eq(ti.ca_state, TS_CA_OPEN);
     ck_assert_uint_eq(ti.ssthresh, UINT32_MAX);
     ck_assert_uint_ge(ti.cwnd, 10 * M);

@@ -17,18 +17,6 @@
 #define RTT  (100 * TS_MSEC) /* the handshake's: SRTT 100 ms, RTO 300 ms (linux) */
 #define D    (10 * TS_MSEC)
 
-static ts_tcp_info info(const peer *pe)
-{
-    ts_tcp_info ti;
-    ck_assert_int_eq(ts_sock_info(pe->h->st[H_B], pe->sd, &ti), 0);
-    return ti;
-}
-
-static const ts_counters *cnt(const peer *pe)
-{
-    return ts_stack_counters(pe->h->st[H_B]);
-}
-
 /* B with frto=on (and the given sack) connected to the scripted peer; 20 segments
  * queued, the first 10 sent (initial window) at t0; runs to the RTO and checks that it
  * resent segment 1 alone at rto_at. Returns rto_at. */
@@ -46,7 +34,7 @@ static ts_time_t open_to_rto(peer *pe, bool sack, bool frto)
     static uint8_t buf[20000];
     ck_assert_int_eq(ts_send(h->st[H_B], pe->sd, buf, sizeof buf), (int)sizeof buf);
     ts_time_t t0 = h->now;
-    ts_tcp_info ti = info(pe);
+    ts_tcp_info ti = peer_info(pe);
     ck_assert_uint_eq(ti.snd_max - ti.snd_una, 10000);
     ck_assert_uint_eq(ti.rto, 300 * TS_MSEC);
     ts_time_t rto_at = ti.timer[TS_TIMER_RETRANSMIT];
@@ -55,7 +43,7 @@ static ts_time_t open_to_rto(peer *pe, bool sack, bool frto)
     h_run_until(h, rto_at);
     ck_assert_uint_eq(peer_out(pe, n0), 1);
     peer_expect(pe, n0, 1, 1001, TS_TH_ACK, rto_at); /* the RTO's one retransmission */
-    ti = info(pe);
+    ti = peer_info(pe);
     ck_assert_int_eq(ti.ca_state, TS_CA_LOSS);
     ck_assert_uint_eq(ti.cwnd, 1000);     /* RFC 5681 (5) */
     ck_assert_uint_eq(ti.ssthresh, 5000); /* (4): half of 10 segments */
@@ -75,28 +63,28 @@ static void spurious(bool sack)
     ck_assert_uint_eq(peer_out(&pe, n0), 2);
     peer_expect(&pe, n0, 10001, 11001, TS_TH_ACK, rto_at + D);
     peer_expect(&pe, n0 + 1, 11001, 12001, TS_TH_ACK, rto_at + D);
-    ts_tcp_info ti = info(&pe);
+    ts_tcp_info ti = peer_info(&pe);
     ck_assert_int_eq(ti.ca_state, TS_CA_LOSS);
     ck_assert_uint_eq(ti.snd_nxt, ti.snd_max);
     /* step 3b: the next ACK covers segment 2, sent once: the RTO was spurious */
     h_run_until(h, rto_at + 2 * D);
     n0 = h_nlog(h);
     peer_send(&pe, 1, 2001, TS_TH_ACK, WIN, NULL, 0, 0);
-    ti = info(&pe);
+    ti = peer_info(&pe);
     ck_assert_int_eq(ti.ca_state, TS_CA_OPEN);
     ck_assert_uint_eq(ti.ssthresh, UINT32_MAX); /* as before the RTO */
     ck_assert_uint_eq(ti.cwnd, 10000);          /* as before the RTO */
     ck_assert_uint_eq(ti.snd_nxt, ti.snd_max);
     /* flight 10000 = cwnd: nothing goes (no burst), and no go-back-N */
     ck_assert_uint_eq(peer_out(&pe, n0), 0);
-    ck_assert_uint_eq(cnt(&pe)->tcp_spurious_rto_undo, 1);
-    ck_assert_uint_eq(cnt(&pe)->tcp_retransmits, 1);
+    ck_assert_uint_eq(peer_cnt(&pe)->tcp_spurious_rto_undo, 1);
+    ck_assert_uint_eq(peer_cnt(&pe)->tcp_retransmits, 1);
     /* the rest of the originals: ACKed, new data flows, segment 2..10 never resent */
     for (uint32_t a = 3001; a <= 12001; a += 1000) peer_send(&pe, 1, a, TS_TH_ACK, WIN, NULL, 0, 0);
     h_run_until(h, rto_at + 3 * D);
-    ck_assert_uint_eq(cnt(&pe)->tcp_retransmits, 1);
-    ck_assert_uint_eq(cnt(&pe)->tcp_rto_timeouts, 1);
-    ck_assert_uint_eq(info(&pe).snd_max - pe.iss, 20001); /* all 20 segments out */
+    ck_assert_uint_eq(peer_cnt(&pe)->tcp_retransmits, 1);
+    ck_assert_uint_eq(peer_cnt(&pe)->tcp_rto_timeouts, 1);
+    ck_assert_uint_eq(peer_info(&pe).snd_max - pe.iss, 20001); /* all 20 segments out */
     h_free(h);
 }
 
@@ -126,11 +114,11 @@ START_TEST(real_rto_goes_back)
     ck_assert_uint_eq(peer_out(&pe, n0), 2);
     peer_expect(&pe, n0, 10001, 11001, TS_TH_ACK, rto_at + 2 * D);
     peer_expect(&pe, n0 + 1, 11001, 12001, TS_TH_ACK, rto_at + 2 * D);
-    ck_assert_uint_eq(info(&pe).cwnd, 2000); /* slow start from 1 SMSS */
+    ck_assert_uint_eq(peer_info(&pe).cwnd, 2000); /* slow start from 1 SMSS */
     h_run_until(h, rto_at + 4 * D);
     n0 = h_nlog(h);
     peer_send(&pe, 1, 1001, TS_TH_ACK, WIN, NULL, 0, 0); /* the new data arrived: dupACK */
-    ts_tcp_info ti = info(&pe);
+    ts_tcp_info ti = peer_info(&pe);
     ck_assert_int_eq(ti.ca_state, TS_CA_LOSS);
     ck_assert_uint_eq(ti.cwnd, 2000); /* <= 3 SMSS */
     ck_assert_uint_eq(ti.ssthresh, 5000);
@@ -138,10 +126,10 @@ START_TEST(real_rto_goes_back)
     ck_assert_uint_eq(peer_out(&pe, n0), 2);
     peer_expect(&pe, n0, 1001, 2001, TS_TH_ACK, rto_at + 4 * D);
     peer_expect(&pe, n0 + 1, 2001, 3001, TS_TH_ACK, rto_at + 4 * D);
-    ck_assert_uint_eq(cnt(&pe)->tcp_spurious_rto_undo, 0);
+    ck_assert_uint_eq(peer_cnt(&pe)->tcp_spurious_rto_undo, 0);
     /* the episode goes on as before F-RTO: a new ACK ends LOSS, cwnd is not restored */
     peer_send(&pe, 1, 2001, TS_TH_ACK, WIN, NULL, 0, 0);
-    ti = info(&pe);
+    ti = peer_info(&pe);
     ck_assert_int_eq(ti.ca_state, TS_CA_OPEN);
     ck_assert_uint_eq(ti.ssthresh, 5000);
     ck_assert_uint_le(ti.cwnd, 3000);
@@ -159,14 +147,14 @@ START_TEST(sack_step3_decides_by_sacks)
     harness *h = pe.h;
     h_run_until(h, rto_at + D);
     peer_send(&pe, 1, 1001, TS_TH_ACK, WIN, NULL, 0, 0);
-    ck_assert_uint_eq(info(&pe).snd_max - pe.iss, 12001);
+    ck_assert_uint_eq(peer_info(&pe).snd_max - pe.iss, 12001);
     /* segment 2 lost, 3 arrived late (never retransmitted): SACKed below recover */
     uint32_t blk[2] = {2001, 3001};
     peer_send(&pe, 1, 1001, TS_TH_ACK, WIN, blk, 1, 0);
-    ts_tcp_info ti = info(&pe);
+    ts_tcp_info ti = peer_info(&pe);
     ck_assert_int_eq(ti.ca_state, TS_CA_DISORDER); /* LOSS is over; segment 2's hole remains */
     ck_assert_uint_eq(ti.ssthresh, UINT32_MAX);
-    ck_assert_uint_eq(cnt(&pe)->tcp_spurious_rto_undo, 1);
+    ck_assert_uint_eq(peer_cnt(&pe)->tcp_spurious_rto_undo, 1);
     h_free(h);
 
     rto_at = open_to_rto(&pe, true, true);
@@ -176,10 +164,10 @@ START_TEST(sack_step3_decides_by_sacks)
     size_t n0 = h_nlog(h);
     uint32_t nw[2] = {10001, 12001}; /* only the two new segments arrived */
     peer_send(&pe, 1, 1001, TS_TH_ACK, WIN, nw, 1, 0);
-    ti = info(&pe);
+    ti = peer_info(&pe);
     ck_assert_int_eq(ti.ca_state, TS_CA_LOSS);
     ck_assert_uint_eq(ti.ssthresh, 5000);
-    ck_assert_uint_eq(cnt(&pe)->tcp_spurious_rto_undo, 0);
+    ck_assert_uint_eq(peer_cnt(&pe)->tcp_spurious_rto_undo, 0);
     ck_assert_uint_ge(peer_out(&pe, n0), 1);
     peer_expect(&pe, n0, 1001, 2001, TS_TH_ACK, rto_at + D); /* back to SND.UNA */
     h_free(h);
@@ -199,7 +187,7 @@ START_TEST(frto_off_goes_back_at_once)
     ck_assert_uint_eq(peer_out(&pe, n0), 2);
     peer_expect(&pe, n0, 1001, 2001, TS_TH_ACK, rto_at + D); /* go-back-N */
     peer_expect(&pe, n0 + 1, 2001, 3001, TS_TH_ACK, rto_at + D);
-    ck_assert_int_eq(info(&pe).ca_state, TS_CA_OPEN);
+    ck_assert_int_eq(peer_info(&pe).ca_state, TS_CA_OPEN);
     h_free(h);
 
     rto_at = open_to_rto(&pe, false, true);
@@ -207,10 +195,10 @@ START_TEST(frto_off_goes_back_at_once)
     peer_send(&pe, 1, 1, TS_TH_ACK, WIN, NULL, 0, 0); /* a dupACK first: step 2a */
     peer_send(&pe, 1, 1001, TS_TH_ACK, WIN, NULL, 0, 0);
     peer_send(&pe, 1, 2001, TS_TH_ACK, WIN, NULL, 0, 0);
-    ck_assert_int_eq(info(&pe).ca_state, TS_CA_OPEN);
-    ck_assert_uint_eq(info(&pe).ssthresh, 5000);          /* conventional: nothing undone */
-    ck_assert_uint_eq(info(&pe).snd_max - pe.iss, 10001); /* no new data: going back */
-    ck_assert_uint_eq(cnt(&pe)->tcp_spurious_rto_undo, 0);
+    ck_assert_int_eq(peer_info(&pe).ca_state, TS_CA_OPEN);
+    ck_assert_uint_eq(peer_info(&pe).ssthresh, 5000);          /* conventional: nothing undone */
+    ck_assert_uint_eq(peer_info(&pe).snd_max - pe.iss, 10001); /* no new data: going back */
+    ck_assert_uint_eq(peer_cnt(&pe)->tcp_spurious_rto_undo, 0);
     h_free(h);
 }
 END_TEST

@@ -13,13 +13,6 @@
 #define PORT 8080
 #define WIN  1000 /* the peer's window, scaled by 7: 128000 bytes */
 
-static ts_tcp_info info(const peer *pe)
-{
-    ts_tcp_info ti;
-    ck_assert_int_eq(ts_sock_info(pe->h->st[H_B], pe->sd, &ti), 0);
-    return ti;
-}
-
 /* B sends n segments of 1000 bytes at once (initial window 10). */
 static void send_segments(peer *pe, int n)
 {
@@ -43,22 +36,22 @@ START_TEST(newreno_open_disorder_recovery_open)
     peer pe;
     harness *h = open_peer(&pe, false, "newreno");
     send_segments(&pe, 10);
-    ck_assert_int_eq(info(&pe).ca_state, TS_CA_OPEN);
+    ck_assert_int_eq(peer_info(&pe).ca_state, TS_CA_OPEN);
     h_run_until(h, h->now + 100 * TS_MSEC);
     peer_send(&pe, 1, 1001, 0x10, WIN, NULL, 0, 0); /* new data ACKed: still OPEN */
-    ts_tcp_info ti = info(&pe);
+    ts_tcp_info ti = peer_info(&pe);
     ck_assert_int_eq(ti.ca_state, TS_CA_OPEN);
     uint32_t cwnd0 = ti.cwnd;
     peer_send(&pe, 1, 1001, 0x10, WIN, NULL, 0, 0); /* dupACK 1 */
-    ti = info(&pe);
+    ti = peer_info(&pe);
     ck_assert_int_eq(ti.ca_state, TS_CA_DISORDER);
     ck_assert_uint_eq(ti.dupacks, 1);
     ck_assert_uint_eq(ti.cwnd, cwnd0);              /* limited transmit leaves cwnd as it was */
     peer_send(&pe, 1, 1001, 0x10, WIN, NULL, 0, 0); /* dupACK 2 */
-    ck_assert_int_eq(info(&pe).ca_state, TS_CA_DISORDER);
+    ck_assert_int_eq(peer_info(&pe).ca_state, TS_CA_DISORDER);
     size_t n0 = h_nlog(h);
     peer_send(&pe, 1, 1001, 0x10, WIN, NULL, 0, 0); /* dupACK 3: fast retransmit */
-    ti = info(&pe);
+    ti = peer_info(&pe);
     ck_assert_int_eq(ti.ca_state, TS_CA_RECOVERY);
     ck_assert(ti.in_recovery);
     ck_assert_uint_eq(peer_out(&pe, n0), 1);
@@ -70,12 +63,12 @@ START_TEST(newreno_open_disorder_recovery_open)
     /* a partial ACK (RFC 6582): still RECOVERY, the next hole goes out at once */
     n0 = h_nlog(h);
     peer_send(&pe, 1, 3001, 0x10, WIN, NULL, 0, 0);
-    ck_assert_int_eq(info(&pe).ca_state, TS_CA_RECOVERY);
+    ck_assert_int_eq(peer_info(&pe).ca_state, TS_CA_RECOVERY);
     ck_assert_uint_ge(peer_out(&pe, n0), 1);
     peer_expect(&pe, n0, 3001, 4001, 0x10, h->now);
     /* the full ACK ends recovery */
     peer_send(&pe, 1, 10001, 0x10, WIN, NULL, 0, 0);
-    ti = info(&pe);
+    ti = peer_info(&pe);
     ck_assert_int_eq(ti.ca_state, TS_CA_OPEN);
     ck_assert(!ti.in_recovery);
     ck_assert_uint_eq(ti.dupacks, 0);
@@ -89,11 +82,11 @@ START_TEST(rto_is_loss_until_new_data_is_acked)
     peer pe;
     harness *h = open_peer(&pe, false, "newreno");
     send_segments(&pe, 10);
-    ts_tcp_info ti = info(&pe);
+    ts_tcp_info ti = peer_info(&pe);
     ts_time_t rto_at = ti.timer[TS_TIMER_RETRANSMIT];
     ck_assert_uint_ne(rto_at, TS_TIME_NEVER);
     h_run_until(h, rto_at);
-    ti = info(&pe);
+    ti = peer_info(&pe);
     ck_assert_int_eq(ti.ca_state, TS_CA_LOSS);
     ck_assert_uint_eq(ti.backoff, 1);
     ck_assert_uint_eq(ti.cwnd, 1000);     /* RFC 5681 (5): one SMSS */
@@ -101,7 +94,7 @@ START_TEST(rto_is_loss_until_new_data_is_acked)
     /* a second timeout: cwnd stays one SMSS, ssthresh is not halved again (RFC 5681 3.1:
      * once per loss episode) */
     h_run_until(h, ti.timer[TS_TIMER_RETRANSMIT]);
-    ti = info(&pe);
+    ti = peer_info(&pe);
     ck_assert_int_eq(ti.ca_state, TS_CA_LOSS);
     ck_assert_uint_eq(ti.backoff, 2);
     ck_assert_uint_eq(ti.cwnd, 1000);
@@ -110,10 +103,10 @@ START_TEST(rto_is_loss_until_new_data_is_acked)
     peer_send(&pe, 1, 1, 0x10, WIN, NULL, 0, 0);
     peer_send(&pe, 1, 1, 0x10, WIN, NULL, 0, 0);
     peer_send(&pe, 1, 1, 0x10, WIN, NULL, 0, 0);
-    ck_assert_int_eq(info(&pe).ca_state, TS_CA_LOSS);
+    ck_assert_int_eq(peer_info(&pe).ca_state, TS_CA_LOSS);
     /* new data ACKed: the episode is over */
     peer_send(&pe, 1, 1001, 0x10, WIN, NULL, 0, 0);
-    ti = info(&pe);
+    ti = peer_info(&pe);
     ck_assert_int_eq(ti.ca_state, TS_CA_OPEN);
     ck_assert_uint_eq(ti.backoff, 0);
     h_free(h);
@@ -126,11 +119,11 @@ START_TEST(rto_in_recovery_ends_it_in_loss)
     harness *h = open_peer(&pe, false, "cubic");
     send_segments(&pe, 10);
     for (int i = 0; i < 3; i++) peer_send(&pe, 1, 1, 0x10, WIN, NULL, 0, 0);
-    ts_tcp_info ti = info(&pe);
+    ts_tcp_info ti = peer_info(&pe);
     ck_assert_int_eq(ti.ca_state, TS_CA_RECOVERY);
     uint32_t ssthresh = ti.ssthresh;
     h_run_until(h, ti.timer[TS_TIMER_RETRANSMIT]);
-    ti = info(&pe);
+    ti = peer_info(&pe);
     ck_assert_int_eq(ti.ca_state, TS_CA_LOSS);
     ck_assert(!ti.in_recovery);
     ck_assert_uint_eq(ti.dupacks, 0);
@@ -150,13 +143,13 @@ START_TEST(zero_window_reset_ends_recovery_without_loss)
     harness *h = open_peer(&pe, false, "newreno");
     send_segments(&pe, 10);
     for (int i = 0; i < 3; i++) peer_send(&pe, 1, 1, 0x10, WIN, NULL, 0, 0);
-    ts_tcp_info ti = info(&pe);
+    ts_tcp_info ti = peer_info(&pe);
     ck_assert_int_eq(ti.ca_state, TS_CA_RECOVERY);
     uint32_t cwnd = ti.cwnd, ssthresh = ti.ssthresh;
     peer_send(&pe, 1, 1, 0x10, 0, NULL, 0, 0); /* the window shrinks to zero */
-    ck_assert_uint_eq(info(&pe).snd_wnd, 0);
-    h_run_until(h, info(&pe).timer[TS_TIMER_RETRANSMIT]);
-    ti = info(&pe);
+    ck_assert_uint_eq(peer_info(&pe).snd_wnd, 0);
+    h_run_until(h, peer_info(&pe).timer[TS_TIMER_RETRANSMIT]);
+    ti = peer_info(&pe);
     ck_assert_int_eq(ti.ca_state, TS_CA_OPEN);
     ck_assert(!ti.in_recovery);
     ck_assert_uint_eq(ti.dupacks, 0);
@@ -167,10 +160,10 @@ START_TEST(zero_window_reset_ends_recovery_without_loss)
     ck_assert_uint_ne(ti.timer[TS_TIMER_PERSIST], TS_TIME_NEVER);
     /* the window opens: data goes again from SND.UNA, and an ACK of it keeps OPEN */
     peer_send(&pe, 1, 1, 0x10, WIN, NULL, 0, 0);
-    ti = info(&pe);
+    ti = peer_info(&pe);
     ck_assert_uint_gt(ti.snd_nxt, ti.snd_una);
     peer_send(&pe, 1, 1001, 0x10, WIN, NULL, 0, 0);
-    ck_assert_int_eq(info(&pe).ca_state, TS_CA_OPEN);
+    ck_assert_int_eq(peer_info(&pe).ca_state, TS_CA_OPEN);
     h_free(h);
 }
 END_TEST
@@ -183,19 +176,19 @@ START_TEST(sack_recovery_exits_at_ssthresh)
     h_run_until(h, h->now + 100 * TS_MSEC);
     uint32_t blk[2] = {2001, 3001};
     peer_send(&pe, 1, 1001, 0x10, WIN, blk, 1, 0); /* segment 2 missing, 3 SACKed */
-    ts_tcp_info ti = info(&pe);
+    ts_tcp_info ti = peer_info(&pe);
     ck_assert_int_eq(ti.ca_state, TS_CA_DISORDER);
     ck_assert_uint_eq(ti.sacked, 1000);
     blk[1] = 4001;
     peer_send(&pe, 1, 1001, 0x10, WIN, blk, 1, 0);
     blk[1] = 5001;
     peer_send(&pe, 1, 1001, 0x10, WIN, blk, 1, 0); /* 3 SACKed segments: IsLost(1001) */
-    ti = info(&pe);
+    ti = peer_info(&pe);
     ck_assert_int_eq(ti.ca_state, TS_CA_RECOVERY);
     ck_assert(ti.in_recovery);
     uint32_t ssthresh = ti.ssthresh;
     peer_send(&pe, 1, 10001, 0x10, WIN, NULL, 0, 0); /* RecoveryPoint */
-    ti = info(&pe);
+    ti = peer_info(&pe);
     ck_assert_int_eq(ti.ca_state, TS_CA_OPEN);
     ck_assert_uint_eq(ti.ssthresh, ssthresh);
     ck_assert_uint_eq(ti.cwnd, ssthresh); /* the cc's post_recovery (RFC 6937 3) */

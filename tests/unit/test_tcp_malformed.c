@@ -359,21 +359,7 @@ static est establish(void)
 static size_t from_a(est *e, uint8_t *buf, int32_t dseq, uint8_t flags, const uint8_t *opt,
                      size_t optlen, const char *data)
 {
-    ts_tcp_info a;
-    ck_assert_int_eq(ts_sock_info(e->h->st[H_A], e->csd, &a), 0);
-    h_seg g = {.src = H_ADDR_A,
-               .dst = H_ADDR_B,
-               .sport = a.local.port,
-               .dport = PORT,
-               .seq = a.snd_nxt + (uint32_t)dseq,
-               .ack = a.rcv_nxt,
-               .flags = flags,
-               .win = 502,
-               .opt = opt,
-               .optlen = optlen,
-               .data = (const uint8_t *)data,
-               .dlen = data ? strlen(data) : 0};
-    return h_build(buf, &g);
+    return h_build_as(e->h, H_A, e->csd, buf, dseq, flags, opt, optlen, data);
 }
 
 static uint32_t b_snd_nxt(est *e)

@@ -3,7 +3,8 @@
  * the handshake say; Karn's rule (RFC 6298 3) switched off: the ACK of a retransmitted
  * segment timed from its first transmission, and the RTO that results, next to the same
  * run with Karn on and with timestamps (whose echo makes the sample unambiguous), and a
- * retransmitted SYN timed from the first one; a live switch to fixed. */
+ * retransmitted SYN timed from the first one; a live switch to fixed; RTTVAR read and
+ * stored in RFC 6298 form through each policy's ops. */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -268,6 +269,31 @@ START_TEST(switch_to_fixed_on_a_live_socket)
 }
 END_TEST
 
+/* Every policy reads and stores RTTVAR in RFC 6298's form through its ops, which is how
+ * Eifel's step (11) and a policy switch reach the estimator without knowing which one it
+ * is: linux keeps four times it (floored at rto_min) and its RTO = SRTT + that; rfc6298
+ * keeps it as it is and RTO = SRTT + max(G, 4 RTTVAR); fixed keeps it and its RTO never
+ * follows. */
+START_TEST(rttvar_in_rfc_form_through_the_ops)
+{
+    const char *names[] = {"linux", "rfc6298", "fixed"};
+    const ts_time_t want_rto[] = {500 * MS, 500 * MS, 1000 * MS};
+    for (int i = 0; i < 3; i++) {
+        ts_conn *c = est_conn(names[i], 1 * MS);
+        c->p.rto_min = 200 * MS;
+        c->srtt = 100 * MS;
+        ts_rto_set_rttvar_rfc(c, 100 * MS);
+        ck_assert_uint_eq(ts_rto_rttvar_rfc(c), 100 * MS);
+        if (c->rto_ops->set_rto) c->rto_ops->set_rto(c);
+        ck_assert_uint_eq(c->rto, want_rto[i]);
+        /* below linux's floor the stored deviation is rto_min: RTTVAR reads rto_min/4 */
+        ts_rto_set_rttvar_rfc(c, 10 * MS);
+        ck_assert_uint_eq(ts_rto_rttvar_rfc(c), i == 0 ? 50 * MS : 10 * MS);
+        free(c);
+    }
+}
+END_TEST
+
 static Suite *rto_policies_suite(void)
 {
     Suite *s = suite_create("rto_policies");
@@ -279,6 +305,7 @@ static Suite *rto_policies_suite(void)
     tcase_add_test(tc, karn_off_takes_the_ambiguous_sample);
     tcase_add_test(tc, karn_off_times_a_retransmitted_syn_from_the_first);
     tcase_add_test(tc, switch_to_fixed_on_a_live_socket);
+    tcase_add_test(tc, rttvar_in_rfc_form_through_the_ops);
     suite_add_tcase(s, tc);
     return s;
 }
