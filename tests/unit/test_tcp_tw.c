@@ -124,8 +124,9 @@ static void tw_open(tw_case *t, bool orphan)
 
 static void tw_close(tw_case *t)
 {
-    free(t->r.ev);
+    ts_stack_set_event_fn(t->a, NULL, NULL); /* the teardown's events are not recorded */
     h_conn_free(&t->x);
+    free(t->r.ev);
 }
 
 /* A segment from B's side of the 4-tuple into A, now; ts: with a timestamp (tsval). */
