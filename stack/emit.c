@@ -17,9 +17,29 @@ void ts_emit_conn(ts_stack *s, ts_conn *c, ts_event *ev)
     ev->conn.local = c->local;
     ev->conn.remote = c->remote;
     const ts_conn *prev = s->ev_conn;
+    const ts_tw *prev_tw = s->ev_tw;
     s->ev_conn = c;
+    s->ev_tw = NULL;
     ts_emit(s, ev);
     s->ev_conn = prev;
+    s->ev_tw = prev_tw;
+}
+
+/* An event of a connection that a TIME-WAIT block holds (tcp_tw.c): the same identity,
+ * and ts_stack_conn_info answers from the block while it is delivered. */
+void ts_emit_tw(ts_stack *s, const ts_tw *tw, ts_event *ev)
+{
+    if (!s->event) return;
+    ev->conn.id = tw->id;
+    ev->conn.local = tw->local;
+    ev->conn.remote = tw->remote;
+    const ts_conn *prev = s->ev_conn;
+    const ts_tw *prev_tw = s->ev_tw;
+    s->ev_conn = NULL;
+    s->ev_tw = tw;
+    ts_emit(s, ev);
+    s->ev_conn = prev;
+    s->ev_tw = prev_tw;
 }
 
 /* The one builder of TS_EV_RETRANSMIT: count and rto as the caller accounts them (the

@@ -313,6 +313,44 @@ struct ts_conn {
     ts_conn *notify_next, *free_next;
 };
 
+/* A connection in TIME-WAIT whose user has closed its handle (tcp_tw.c): what RFC 9293
+ * 3.10.7.4's TIME-WAIT and the observers still need of it, in place of the whole ts_conn
+ * (as Linux's inet_timewait_sock). Frozen fields are the snapshot ts_stack_conn_info
+ * reports; the live ones change as TIME-WAIT answers segments. */
+typedef struct ts_tw ts_tw;
+struct ts_tw {
+    ts_tw *hnext;       /* the TIME-WAIT hash's chain (s->tw_htab) */
+    ts_tw *free_next;   /* on s->tw_free once CLOSED, until ts_leave frees it */
+    uint32_t heap_idx;  /* in s->tw_heap, UINT32_MAX when not */
+    uint32_t id;        /* the connection's id, unchanged */
+    ts_time_t deadline; /* the 2MSL timer's deadline, TS_TIME_NEVER when off */
+    ts_endpoint local, remote;
+    ts_state state; /* TIME_WAIT, then CLOSED until freed */
+    /* live: what the answers read and write */
+    uint32_t rcv_nxt, snd_nxt; /* SND.UNA = SND.NXT = SND.MAX: everything was ACKed */
+    uint32_t snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
+    uint32_t ts_recent, ts_offset, last_ack_sent;
+    uint32_t rcv_space, rcv_space_acked; /* ts_rcv_space now, and once an ACK went out */
+    ts_time_t last_oow;                  /* invalid_ratelimit's last reply */
+    /* the connection's parameters TIME-WAIT reads */
+    ts_time_t time_wait, invalid_ratelimit;
+    uint32_t rcvbuf, hz;
+    uint16_t wnd_field; /* the window field of our ACKs (ts_rcv_window, stable now) */
+    uint8_t tos, snd_wscale, rcv_wscale;
+    bool ts_ok, sack_ok, ws_ok, oow_sent, unsent_ack_reply, pingpong;
+    /* frozen: the rest of the snapshot (ts_tcp_info) */
+    uint16_t snd_mss, rcv_mss;
+    uint32_t iss, irs, cwnd, ssthresh, total_retrans, retries, quickack_left;
+    ts_time_t srtt, rttvar, rto;
+    char cc[TS_POLICY_NAME_MAX];
+    /* The last loss episode's undo record, when a D-SACK may still undo it (RFC 3708;
+     * tcp_loss.c): armed with retransmissions and the dsack_undo parameter on. */
+    bool undo_armed, undo_rto;
+    uint8_t undo_rtx_n;
+    uint32_t undo_retrans, undo_cwnd, undo_ssthresh;
+    struct ts_undo_rtx undo_rtx[TS_UNDO_RTX];
+};
+
 /* A socket handle. */
 typedef struct ts_sock {
     ts_conn *conn; /* NULL when the slot is free */
@@ -371,6 +409,16 @@ struct ts_stack {
     uint8_t *arena;
     size_t arena_off, arena_cap;
     int burst_hold;
+    /* TIME-WAIT blocks (tcp_tw.c): a chained hash by 4-tuple, a min-heap by deadline, the
+     * CLOSED ones to free at ts_leave; the block an event concerns, and the one whose
+     * packet ip_out.c is sending (for its TOS and SEG_OUT's connection). */
+    ts_tw **tw_htab;
+    uint32_t tw_hmask, tw_count;
+    ts_tw **tw_heap;
+    uint32_t tw_heap_n, tw_heap_cap;
+    ts_tw *tw_free;
+    const ts_tw *ev_tw;
+    const ts_tw *out_tw;
 };
 
 /* mem.c: memory per connection, counted exactly (the mem_* counters), the cap mem_max. */
@@ -393,7 +441,8 @@ void ts_emit_conn(ts_stack *s, ts_conn *c, ts_event *ev);
 void ts_emit_rexmit(ts_stack *s, ts_conn *c, ts_rexmit_kind k, uint32_t seq, uint32_t len,
                     uint32_t count, ts_time_t rto);
 void ts_drop(ts_stack *s, ts_drop_reason r, const uint8_t *pkt, size_t len);
-void ts_notify(ts_stack *s, ts_conn *c, unsigned bits); /* delivered by ts_leave */
+void ts_notify(ts_stack *s, ts_conn *c, unsigned bits);      /* delivered by ts_leave */
+void ts_emit_tw(ts_stack *s, const ts_tw *tw, ts_event *ev); /* a TIME-WAIT block's event */
 
 /* ip_out.c */
 void ts_ip_output(ts_stack *s, ts_conn *c, uint32_t dst, uint8_t proto, uint8_t *pkt, size_t len);
@@ -409,6 +458,7 @@ void ts_icmp_input(ts_stack *s, uint32_t src, const uint8_t *icmp, size_t len);
 
 /* tick.c: Linux's tick-based timers (parameter hz). */
 ts_time_t ts_tick_deadline(const ts_conn *c, ts_time_t now, ts_time_t when); /* hz ticks */
+ts_time_t ts_tick_deadline_hz(uint32_t hz, ts_time_t now, ts_time_t when);   /* the same, by hz */
 ts_time_t ts_timeout_min(const ts_conn *c, ts_time_t d); /* d + Linux's 2 ms timer floor */
 
 /* tcp_conn.c: connection life, lookup, state, ISN, timers. */
@@ -420,6 +470,10 @@ void ts_conn_destroy(ts_stack *s, ts_conn *c); /* free now (teardown) */
 void ts_conn_hash(ts_stack *s, ts_conn *c);
 void ts_conn_unhash(ts_stack *s, ts_conn *c);
 ts_conn *ts_conn_lookup(ts_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport);
+/* Is the 4-tuple taken, by a connection or a TIME-WAIT block? (connect, ephemeral ports) */
+bool ts_tuple_in_use(ts_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport);
+/* Free an orphan that a TIME-WAIT block replaces: no event, no count changes (tcp_tw.c). */
+void ts_conn_free_quiet(ts_stack *s, ts_conn *c);
 ts_conn *ts_listener_lookup(ts_stack *s, uint16_t lport);
 bool ts_port_in_use(ts_stack *s, uint16_t lport);
 void ts_port_hold(ts_stack *s, ts_conn *c); /* a bound socket's port counts (idempotent) */
@@ -656,5 +710,37 @@ bool ts_loss_rtt_sample(ts_conn *c, ts_time_t rtt, uint32_t ack);
 
 /* tcp_timer.c: what timer k does when it fires (called by stack.c's poll). */
 void ts_tcp_timer(ts_stack *s, ts_conn *c, ts_timer_kind k);
+
+/* The TIME-WAIT block of a 4-tuple, or NULL: one bucket of the TIME-WAIT hash (inline so
+ * that tcp_conn.c's lookup, below tcp_tw.c, counts TIME-WAIT 4-tuples as in use). */
+static inline uint32_t ts_tw_bucket(const ts_stack *s, uint16_t lport, uint32_t raddr,
+                                    uint16_t rport)
+{
+    uint32_t h = raddr * 0x9e3779b1u ^ ((uint32_t)lport << 16 | rport) * 0x85ebca6bu;
+    h ^= h >> 15;
+    return h & s->tw_hmask;
+}
+static inline ts_tw *ts_tw_find(const ts_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+    if (!s->tw_htab) return NULL;
+    for (ts_tw *t = s->tw_htab[ts_tw_bucket(s, lport, raddr, rport)]; t; t = t->hnext)
+        if (t->local.port == lport && t->remote.addr == raddr && t->remote.port == rport) return t;
+    return NULL;
+}
+
+/* tcp_tw.c: TIME-WAIT in a small block (RFC 9293 3.10.7.4; Linux's timewait socks). */
+/* An orphaned connection in TIME-WAIT, after its segment: replaced by a block and freed
+ * (no event; it keeps its id and counts) when nothing else holds it; true if it was. */
+bool ts_tw_adopt(ts_stack *s, ts_conn *c);
+void ts_tw_input(ts_stack *s, ts_tw *tw, const ts_seg *g); /* a segment for the block */
+ts_time_t ts_tw_next_deadline(const ts_stack *s);
+/* The earliest 2MSL timer if due by now: fired (clock moved, TIMER_FIRE, CLOSED); true if one was.
+ */
+bool ts_tw_expire_next(ts_stack *s, ts_time_t now);
+void ts_tw_close(ts_stack *s, ts_tw *tw); /* CLOSED now (reset all, RST): freed at ts_leave */
+void ts_tw_reap(ts_stack *s);             /* ts_leave: free the CLOSED blocks (CONN_FREE) */
+void ts_tw_destroy_all(ts_stack *s);      /* teardown */
+void ts_tw_info(const ts_tw *tw, ts_tcp_info *out); /* the snapshot ts_stack_conn_info gives */
+ts_tw *ts_tw_by_id(const ts_stack *s, uint32_t id); /* a scan, as conn_by_id's */
 
 #endif

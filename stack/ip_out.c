@@ -7,7 +7,10 @@
 void ts_ip_output(ts_stack *s, ts_conn *c, uint32_t dst, uint8_t proto, uint8_t *pkt, size_t len)
 {
     ts_ip4_hdr h = {
-        .tos = c ? c->tos : 0, /* IP_TOS (RFC 2474 DSCP, RFC 3168 ECN bits) */
+        /* IP_TOS (RFC 2474 DSCP, RFC 3168 ECN bits); a TIME-WAIT block's ACK keeps it */
+        .tos = c           ? c->tos
+               : s->out_tw ? s->out_tw->tos
+                           : 0,
         .ttl = s->ttl,
         .proto = proto,
         .id = (uint16_t)s->ip_id++,
@@ -24,6 +27,8 @@ void ts_ip_output(ts_stack *s, ts_conn *c, uint32_t dst, uint8_t proto, uint8_t 
         ev.u.seg.why = s->out_why;
         if (c)
             ts_emit_conn(s, c, &ev);
+        else if (s->out_tw)
+            ts_emit_tw(s, s->out_tw, &ev);
         else
             ts_emit(s, &ev);
     }

@@ -130,7 +130,7 @@ int ts_connect(ts_stack *s, int sd, uint32_t addr, uint16_t port)
     c->remote.addr = addr;
     c->remote.port = port;
     if (!c->local.port) c->local.port = ts_ephemeral_port(s, addr, port);
-    if (!c->local.port || ts_conn_lookup(s, c->local.port, addr, port)) return -EADDRINUSE;
+    if (!c->local.port || ts_tuple_in_use(s, c->local.port, addr, port)) return -EADDRINUSE;
     c->bound = true;
     ts_port_hold(s, c);
     c->active_open = true;
@@ -337,6 +337,8 @@ int ts_close(ts_stack *s, int sd)
         } else {
             c->shut_wr = true;
             ts_close_send_fin(s, c);
+            /* closed in TIME-WAIT: the orphan keeps only a small block (tcp_tw.c) */
+            if (c->state == TS_TIME_WAIT) ts_tw_adopt(s, c);
         }
     }
     ts_leave(s);
@@ -666,6 +668,11 @@ size_t ts_stack_conns(ts_stack *s, ts_tcp_info *out, size_t max)
         if (n < max) fill_info(c, &out[n]);
         n++;
     }
+    for (uint32_t i = 0; s->tw_htab && i <= s->tw_hmask; i++) /* TIME-WAIT blocks */
+        for (const ts_tw *t = s->tw_htab[i]; t; t = t->hnext) {
+            if (n < max) ts_tw_info(t, &out[n]);
+            n++;
+        }
     return n;
 }
 
@@ -683,8 +690,25 @@ static const ts_conn *conn_by_id(const ts_stack *s, uint32_t conn_id)
     return NULL;
 }
 
+/* A TIME-WAIT block's (tcp_tw.c) by id: O(1) for the event being delivered. */
+static const ts_tw *tw_by_id(const ts_stack *s, uint32_t conn_id)
+{
+    if (s->ev_tw && s->ev_tw->id == conn_id) return s->ev_tw;
+    if (s->ev_conn && s->ev_conn->id == conn_id) return NULL;
+    return ts_tw_by_id(s, conn_id);
+}
+
 int ts_stack_conn_vars(ts_stack *s, uint32_t conn_id, ts_conn_vars *out)
 {
+    const ts_tw *tw = tw_by_id(s, conn_id);
+    if (tw) {
+        ts_tcp_info i;
+        ts_tw_info(tw, &i);
+        *out = (ts_conn_vars){i.srtt,    i.rttvar,  i.rto,     i.snd_una,  i.snd_nxt,
+                              i.snd_max, i.snd_wnd, i.cwnd,    i.ssthresh, i.flight,
+                              i.sacked,  i.lost,    i.backoff, i.state,    i.ca_state};
+        return 0;
+    }
     const ts_conn *c = conn_by_id(s, conn_id);
     if (!c) return -ENOENT;
     fill_vars(c, out);
@@ -693,6 +717,11 @@ int ts_stack_conn_vars(ts_stack *s, uint32_t conn_id, ts_conn_vars *out)
 
 int ts_stack_conn_info(ts_stack *s, uint32_t conn_id, ts_tcp_info *out)
 {
+    const ts_tw *tw = tw_by_id(s, conn_id);
+    if (tw) {
+        ts_tw_info(tw, out);
+        return 0;
+    }
     const ts_conn *c = conn_by_id(s, conn_id);
     if (!c) return -ENOENT;
     fill_info(c, out);
@@ -714,6 +743,8 @@ size_t ts_stack_reset_all(ts_stack *s)
             ts_conn_done(s, c, synced ? -ECONNRESET : 0);
         }
     }
+    for (uint32_t i = 0; s->tw_htab && i <= s->tw_hmask; i++) /* TIME-WAIT: silently */
+        while (s->tw_htab[i]) ts_tw_close(s, s->tw_htab[i]);
     ts_leave(s);
     return n;
 }

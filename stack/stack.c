@@ -106,6 +106,7 @@ void ts_stack_destroy(ts_stack *s)
         c->dead = false;
         ts_conn_destroy(s, c);
     }
+    ts_tw_destroy_all(s);
     free(s->htab);
     free(s->port_refs);
     free(s->arena ? s->arena : s->pkt); /* in burst mode pkt points into the arena */
@@ -146,7 +147,8 @@ int ts_stack_set_params(ts_stack *s, const ts_params *p, char *err, size_t errle
 
 ts_time_t ts_stack_next_deadline(const ts_stack *s)
 {
-    return s->heap_n ? s->heap[0]->deadline : TS_TIME_NEVER;
+    ts_time_t d = s->heap_n ? s->heap[0]->deadline : TS_TIME_NEVER, tw = ts_tw_next_deadline(s);
+    return tw < d ? tw : d;
 }
 
 /* Validate the IPv4 header (RFC 791, RFC 1122 3.2.1) and hand the payload on. */
@@ -189,7 +191,15 @@ ts_time_t ts_stack_poll(ts_stack *s, ts_time_t now)
     ts_enter(s);
     /* Each timer runs at its own due time, earliest first, then the clock is now. */
     ts_timer_kind k;
-    for (ts_conn *c; (c = ts_timer_next_due(s, now, &k));) ts_tcp_timer(s, c, k);
+    for (;;) { /* TIME-WAIT blocks (tcp_tw.c) keep their own heap: the earlier goes first */
+        ts_time_t d = s->heap_n ? s->heap[0]->deadline : TS_TIME_NEVER;
+        if (ts_tw_next_deadline(s) < d && ts_tw_expire_next(s, now)) continue;
+        ts_conn *c = ts_timer_next_due(s, now, &k);
+        if (!c) break;
+        ts_tcp_timer(s, c, k);
+        /* an orphan whose last timer left it with nothing but TIME-WAIT: a small block */
+        if (!c->dead && c->state == TS_TIME_WAIT && c->orphan) ts_tw_adopt(s, c);
+    }
     if (now > s->now) s->now = now;
     ts_leave(s);
     return ts_stack_next_deadline(s);
@@ -229,6 +239,7 @@ void ts_leave(ts_stack *s)
         c->dead = false;
         ts_conn_destroy(s, c);
     }
+    ts_tw_reap(s);
     /* The burst ends last, so what the callbacks sent is part of it. */
     if (!s->burst_hold) ts_burst_flush(s);
     s->depth = 0;

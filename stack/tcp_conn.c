@@ -133,6 +133,16 @@ ts_conn *ts_conn_new(ts_stack *s, const ts_params *p, int *err)
 
 static void heap_remove(ts_stack *s, ts_conn *c);
 
+/* Everything the connection holds, through mem.c so its counters stay exact. */
+static void free_blocks(ts_stack *s, ts_conn *c)
+{
+    ts_mem_ring_free(s, &c->sndq);
+    ts_mem_ring_free(s, &c->rcvq);
+    ts_mem_block_free(s, c->hs, sizeof *c->hs);
+    ts_mem_block_free(s, c->eor_mark, TS_EOR_MAX * sizeof *c->eor_mark);
+    ts_mem_block_free(s, c, sizeof *c);
+}
+
 void ts_conn_destroy(ts_stack *s, ts_conn *c)
 {
     ts_event ev = {.type = TS_EV_CONN_FREE};
@@ -143,11 +153,17 @@ void ts_conn_destroy(ts_stack *s, ts_conn *c)
     if (c->sd >= 0) s->socks[c->sd].conn = NULL; /* only at teardown */
     s->cnt.conns_by_state[c->state]--;
     s->nconns--;
-    ts_mem_ring_free(s, &c->sndq);
-    ts_mem_ring_free(s, &c->rcvq);
-    ts_mem_block_free(s, c->hs, sizeof *c->hs);
-    ts_mem_block_free(s, c->eor_mark, TS_EOR_MAX * sizeof *c->eor_mark);
-    ts_mem_block_free(s, c, sizeof *c);
+    free_blocks(s, c);
+}
+
+/* A TIME-WAIT block took the connection's place (tcp_tw.c): it keeps the id, the count
+ * in nconns and conns_by_state, and will say CONN_FREE itself. */
+void ts_conn_free_quiet(ts_stack *s, ts_conn *c)
+{
+    ts_conn_unhash(s, c);
+    heap_remove(s, c);
+    ts_port_drop(s, c);
+    free_blocks(s, c);
 }
 
 void ts_conn_release(ts_stack *s, ts_conn *c)
@@ -220,6 +236,12 @@ ts_conn *ts_conn_lookup(ts_stack *s, uint16_t lport, uint32_t raddr, uint16_t rp
     return NULL;
 }
 
+/* A TIME-WAIT block (tcp_tw.c, its own hash) holds its 4-tuple as a connection would. */
+bool ts_tuple_in_use(ts_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+    return ts_conn_lookup(s, lport, raddr, rport) || ts_tw_find(s, lport, raddr, rport);
+}
+
 /* Listeners are hashed with a zero remote endpoint. */
 ts_conn *ts_listener_lookup(ts_stack *s, uint16_t lport)
 {
@@ -281,7 +303,7 @@ uint16_t ts_ephemeral_port(ts_stack *s, uint32_t raddr, uint16_t rport)
     for (uint32_t i = 0; i < n; i++) {
         uint16_t port = (uint16_t)(lo + (start + i) % n);
         s->port_probes++;
-        if (!ts_conn_lookup(s, port, raddr, rport) && !ts_listener_lookup(s, port)) {
+        if (!ts_tuple_in_use(s, port, raddr, rport) && !ts_listener_lookup(s, port)) {
             s->port_hint = (uint16_t)(s->port_hint + i);
             return port;
         }

@@ -166,13 +166,20 @@ void ts_tcp_input(ts_stack *s, const ts_ip4_view *ip)
     s->cnt.tcp_in++;
     s->cnt.tcp_bytes_in += g.len;
     ts_conn *c = ts_conn_lookup(s, g.dport, g.src, g.sport);
+    ts_tw *tw = c ? NULL : ts_tw_find(s, g.dport, g.src, g.sport);
     ts_event ev = {.type = TS_EV_SEG_IN};
     ev.u.seg.pkt = pkt;
     ev.u.seg.len = iplen;
     if (c)
         ts_emit_conn(s, c, &ev);
+    else if (tw)
+        ts_emit_tw(s, tw, &ev);
     else
         ts_emit(s, &ev);
+    if (tw) { /* TIME-WAIT in its small block (tcp_tw.c) */
+        ts_tw_input(s, tw, &g);
+        return;
+    }
     if (!c) {
         ts_conn *l = ts_listener_lookup(s, g.dport);
         int made = l ? ts_open_cookie(s, l, &g, &c) : 0;
@@ -194,4 +201,6 @@ void ts_tcp_input(ts_stack *s, const ts_ip4_view *ip)
         ts_open_syn_sent(s, c, &g);
     else
         synced_input(s, c, &g);
+    /* an orphan that this segment left in TIME-WAIT keeps only a small block */
+    if (!c->dead && c->state == TS_TIME_WAIT && c->orphan) ts_tw_adopt(s, c);
 }

@@ -49,7 +49,12 @@ static uint64_t wheel_tick(uint32_t hz, uint64_t j, uint64_t e)
 
 ts_time_t ts_tick_deadline(const ts_conn *c, ts_time_t now, ts_time_t when)
 {
-    uint32_t hz = c->p.hz;
+    return ts_tick_deadline_hz(c->p.hz, now, when);
+}
+
+/* The same for a TIME-WAIT block, which keeps hz but no ts_conn. */
+ts_time_t ts_tick_deadline_hz(uint32_t hz, ts_time_t now, ts_time_t when)
+{
     if (!hz || when == TS_TIME_NEVER) return when;
     uint64_t j = tick_at(hz, now);
     uint64_t e = j + ticks_up(hz, when > now ? when - now : 0);

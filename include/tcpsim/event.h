@@ -188,6 +188,9 @@ typedef struct ts_counters {
     /* SYN cookies (RFC 4987): SYN-ACKs sent with a cookie, ACKs whose cookie was valid
      * (a connection made), ACKs checked against the cookies and refused */
     uint64_t tcp_syncookies_sent, tcp_syncookies_ok, tcp_syncookies_failed;
+    /* TIME-WAIT held in small blocks (stack/tcp_tw.c) in place of whole connections: how
+     * many there are now, and the bytes they take (each is also in conns_by_state) */
+    uint64_t tw_blocks, tw_bytes;
     uint64_t checksum_errors; /* IP + ICMP + TCP */
     /* Memory (stack/mem.c; docs/architecture.md, "Memory per connection"): what is held
      * now, kept exact at every malloc and free, so a test may assert it. */
