@@ -59,6 +59,7 @@ typedef struct tun_opts {
     uint64_t seed;
     ts_time_t grace;
     bool offload_off;           /* --offload off */
+    uint32_t max_conns;         /* --max-conns N: connections and socket handles */
     const char *link;           /* --link SPEC as given */
     ts_link_params link_params; /* parsed: the same model in each direction */
 } tun_opts;
@@ -130,6 +131,9 @@ static void usage(FILE *f)
           "  --set NAME=VALUE      one parameter, repeatable: durations take units (200ms,\n"
           "                        1s, 1.5s), booleans on|off\n"
           "  --seed N              seed for ISNs, ephemeral ports and --link (random)\n"
+          "  --max-conns N         connections (TIME-WAIT included) and socket handles the\n"
+          "                        stack holds at once (1048576); past it a SYN gets no\n"
+          "                        answer. An idle connection costs about 2.7 KB\n"
           "impairments (the simulator's link models, in real time, each direction):\n"
           "  --link 'SPEC'         e.g. 'loss=2% delay=20ms'; keys: delay, jitter, rate\n"
           "                        (100Mbit), queue (packets), loss (1%), ge=P,R (bursty),\n"
@@ -312,6 +316,7 @@ enum {
     OPT_CONN,
     OPT_STATS,
     OPT_OFFLOAD,
+    OPT_MAX_CONNS,
 };
 
 static const struct option long_opts[] = {
@@ -334,6 +339,7 @@ static const struct option long_opts[] = {
     {"conn", required_argument, NULL, OPT_CONN},
     {"stats", no_argument, NULL, OPT_STATS},
     {"offload", required_argument, NULL, OPT_OFFLOAD},
+    {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -385,6 +391,14 @@ static int parse_args(tun_opts *o, int argc, char **argv)
             if (strcmp(optarg, "on") && strcmp(optarg, "off"))
                 r = fail_usage("--offload '%s': use on or off, e.g. --offload off", optarg);
             o->offload_off = !strcmp(optarg, "off");
+            break;
+        case OPT_MAX_CONNS:
+            if (!parse_uint(optarg, 1u << 24, &v) || v == 0)
+                r = fail_usage("--max-conns '%s': use a number 1..16777216, e.g. --max-conns "
+                               "200000",
+                               optarg);
+            else
+                o->max_conns = (uint32_t)v;
             break;
         case OPT_SERIES: o->series = optarg; break;
         case OPT_SERIES_EVENTS:
@@ -796,6 +810,7 @@ static int setup(tun_run *r, ts_params *params)
     cfg.addr = o->tun.stack_addr;
     cfg.params = *params;
     ts_loop_stack_config(r->loop, &cfg); /* burst mode: the loop writes each burst */
+    cfg.max_sockets = o->max_conns;
     cfg.seed = o->seed;
     if (!o->seed_set && getrandom(&cfg.seed, sizeof cfg.seed, 0) != sizeof cfg.seed)
         cfg.seed = (uint64_t)ts_loop_wallclock() ^ ((uint64_t)getpid() << 32);
@@ -1034,6 +1049,7 @@ int ts_cli_tun(int argc, char **argv)
                             .prefix = 24,
                             .mtu = 1500};
     o.grace = 1 * TS_SEC;
+    o.max_conns = 1u << 20; /* a server's scale; the library's default is 65536 */
     int rc = parse_args(&o, argc, argv);
     if (rc == 1) return 0;
     if (rc) return rc;
