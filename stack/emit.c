@@ -10,36 +10,33 @@ void ts_emit(ts_stack *s, ts_event *ev)
     s->event(s->event_ctx, ev);
 }
 
-void ts_emit_conn(ts_stack *s, ts_conn *c, ts_event *ev)
+/* Deliver ev as an event of the connection (or TIME-WAIT block) with this identity;
+ * ts_stack_conn_info answers from c or tw while it is delivered. */
+static void emit_as(ts_stack *s, uint32_t id, ts_endpoint local, ts_endpoint remote,
+                    const ts_conn *c, const ts_tw *tw, ts_event *ev)
 {
     if (!s->event) return;
-    ev->conn.id = c->id;
-    ev->conn.local = c->local;
-    ev->conn.remote = c->remote;
+    ev->conn.id = id;
+    ev->conn.local = local;
+    ev->conn.remote = remote;
     const ts_conn *prev = s->ev_conn;
     const ts_tw *prev_tw = s->ev_tw;
     s->ev_conn = c;
-    s->ev_tw = NULL;
+    s->ev_tw = tw;
     ts_emit(s, ev);
     s->ev_conn = prev;
     s->ev_tw = prev_tw;
 }
 
-/* An event of a connection that a TIME-WAIT block holds (tcp_tw.c): the same identity,
- * and ts_stack_conn_info answers from the block while it is delivered. */
+void ts_emit_conn(ts_stack *s, ts_conn *c, ts_event *ev)
+{
+    emit_as(s, c->id, c->local, c->remote, c, NULL, ev);
+}
+
+/* An event of a connection that a TIME-WAIT block holds (tcp_tw.c): the same identity. */
 void ts_emit_tw(ts_stack *s, const ts_tw *tw, ts_event *ev)
 {
-    if (!s->event) return;
-    ev->conn.id = tw->id;
-    ev->conn.local = tw->local;
-    ev->conn.remote = tw->remote;
-    const ts_conn *prev = s->ev_conn;
-    const ts_tw *prev_tw = s->ev_tw;
-    s->ev_conn = NULL;
-    s->ev_tw = tw;
-    ts_emit(s, ev);
-    s->ev_conn = prev;
-    s->ev_tw = prev_tw;
+    emit_as(s, tw->id, tw->local, tw->remote, NULL, tw, ev);
 }
 
 /* The one builder of TS_EV_RETRANSMIT: count and rto as the caller accounts them (the

@@ -74,6 +74,7 @@ static inline void wr32(uint8_t *p, uint32_t v)
 struct ts_conn;
 typedef struct ts_conn ts_conn;
 
+#include "heap.h"
 #include "policy.h"
 
 /* A parsed incoming segment. */
@@ -297,8 +298,7 @@ struct ts_conn {
     uint32_t probes_out; /* zero-window probes sent since an ACK last came (Linux's) */
     /* Timers: absolute deadlines, TS_TIME_NEVER when off; the earliest keys the heap. */
     ts_time_t timer[TS_NUM_TIMERS];
-    ts_time_t deadline;
-    uint32_t heap_idx; /* UINT32_MAX when not in the heap */
+    ts_heap_node hn; /* in s->heap, keyed by the earliest of them (tcp_conn.c) */
     /* User side. */
     int err;   /* pending error (negative errno), cleared by ts_sock_error */
     int fatal; /* sticky error returned by send/recv after a reset/timeout */
@@ -319,11 +319,10 @@ struct ts_conn {
  * reports; the live ones change as TIME-WAIT answers segments. */
 typedef struct ts_tw ts_tw;
 struct ts_tw {
-    ts_tw *hnext;       /* the TIME-WAIT hash's chain (s->tw_htab) */
-    ts_tw *free_next;   /* on s->tw_free once CLOSED, until ts_leave frees it */
-    uint32_t heap_idx;  /* in s->tw_heap, UINT32_MAX when not */
-    uint32_t id;        /* the connection's id, unchanged */
-    ts_time_t deadline; /* the 2MSL timer's deadline, TS_TIME_NEVER when off */
+    ts_tw *hnext;     /* the TIME-WAIT hash's chain (s->tw_htab) */
+    ts_tw *free_next; /* on s->tw_free once CLOSED, until ts_leave frees it */
+    ts_heap_node hn;  /* in s->tw_heap: the 2MSL timer's deadline, TS_TIME_NEVER off */
+    uint32_t id;      /* the connection's id, unchanged */
     ts_endpoint local, remote;
     ts_state state; /* TIME_WAIT, then CLOSED until freed */
     /* live: what the answers read and write */
@@ -391,8 +390,7 @@ struct ts_stack {
     ts_conn **htab;
     uint32_t hmask, hcount;
     /* Timer heap of connections keyed by their earliest deadline. */
-    ts_conn **heap;
-    uint32_t heap_n, heap_cap;
+    ts_heap heap;
     /* Deferred work: readiness notifications and connections to free. */
     ts_conn *notify_head, *notify_tail;
     ts_conn *free_head;
@@ -414,8 +412,7 @@ struct ts_stack {
      * packet ip_out.c is sending (for its TOS and SEG_OUT's connection). */
     ts_tw **tw_htab;
     uint32_t tw_hmask, tw_count;
-    ts_tw **tw_heap;
-    uint32_t tw_heap_n, tw_heap_cap;
+    ts_heap tw_heap;
     ts_tw *tw_free;
     const ts_tw *ev_tw;
     const ts_tw *out_tw;

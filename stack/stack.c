@@ -110,7 +110,7 @@ void ts_stack_destroy(ts_stack *s)
     free(s->htab);
     free(s->port_refs);
     free(s->arena ? s->arena : s->pkt); /* in burst mode pkt points into the arena */
-    free(s->heap);
+    ts_heap_free(&s->heap);
     free(s->socks);
     free(s);
 }
@@ -147,7 +147,7 @@ int ts_stack_set_params(ts_stack *s, const ts_params *p, char *err, size_t errle
 
 ts_time_t ts_stack_next_deadline(const ts_stack *s)
 {
-    ts_time_t d = s->heap_n ? s->heap[0]->deadline : TS_TIME_NEVER, tw = ts_tw_next_deadline(s);
+    ts_time_t d = ts_heap_min(&s->heap), tw = ts_tw_next_deadline(s);
     return tw < d ? tw : d;
 }
 
@@ -192,7 +192,7 @@ ts_time_t ts_stack_poll(ts_stack *s, ts_time_t now)
     /* Each timer runs at its own due time, earliest first, then the clock is now. */
     ts_timer_kind k;
     for (;;) { /* TIME-WAIT blocks (tcp_tw.c) keep their own heap: the earlier goes first */
-        ts_time_t d = s->heap_n ? s->heap[0]->deadline : TS_TIME_NEVER;
+        ts_time_t d = ts_heap_min(&s->heap);
         if (ts_tw_next_deadline(s) < d && ts_tw_expire_next(s, now)) continue;
         ts_conn *c = ts_timer_next_due(s, now, &k);
         if (!c) break;

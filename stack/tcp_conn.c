@@ -2,6 +2,7 @@
  * 4-tuple hash table, ephemeral ports, state changes, ISNs (RFC 6528) and the timer heap
  * (O(log n) per change; a connection sits in the heap keyed by its earliest timer). */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,9 +119,9 @@ ts_conn *ts_conn_new(ts_stack *s, const ts_params *p, int *err)
     c->id = ++s->next_conn_id;
     c->state = TS_CLOSED;
     c->sd = -1;
-    c->heap_idx = UINT32_MAX;
+    c->hn.idx = UINT32_MAX;
     for (int k = 0; k < TS_NUM_TIMERS; k++) c->timer[k] = TS_TIME_NEVER;
-    c->deadline = TS_TIME_NEVER;
+    c->hn.deadline = TS_TIME_NEVER;
     c->rto = p->rto_init;
     c->ato = p->delack;
     c->local.addr = s->addr;
@@ -363,50 +364,11 @@ void ts_conn_done(ts_stack *s, ts_conn *c, int err)
         ts_notify(s, c, TS_SOCK_CLOSED | TS_SOCK_READABLE | (err ? TS_SOCK_ERROR : 0));
 }
 
-/* ---- timers: a binary min-heap of connections ---- */
-
-static void heap_swap(ts_stack *s, uint32_t a, uint32_t b)
-{
-    ts_conn *t = s->heap[a];
-    s->heap[a] = s->heap[b];
-    s->heap[b] = t;
-    s->heap[a]->heap_idx = a;
-    s->heap[b]->heap_idx = b;
-}
-
-static void heap_up(ts_stack *s, uint32_t i)
-{
-    while (i > 0) {
-        uint32_t p = (i - 1) / 2;
-        if (s->heap[p]->deadline <= s->heap[i]->deadline) break;
-        heap_swap(s, i, p);
-        i = p;
-    }
-}
-
-static void heap_down(ts_stack *s, uint32_t i)
-{
-    for (;;) {
-        uint32_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < s->heap_n && s->heap[l]->deadline < s->heap[m]->deadline) m = l;
-        if (r < s->heap_n && s->heap[r]->deadline < s->heap[m]->deadline) m = r;
-        if (m == i) break;
-        heap_swap(s, i, m);
-        i = m;
-    }
-}
+/* ---- timers: a binary min-heap of connections (heap.c) ---- */
 
 static void heap_remove(ts_stack *s, ts_conn *c)
 {
-    uint32_t i = c->heap_idx;
-    if (i == UINT32_MAX) return;
-    c->heap_idx = UINT32_MAX;
-    s->heap_n--;
-    if (i == s->heap_n) return;
-    s->heap[i] = s->heap[s->heap_n];
-    s->heap[i]->heap_idx = i;
-    heap_down(s, i);
-    heap_up(s, i);
+    ts_heap_remove(&s->heap, &c->hn);
 }
 
 static void heap_update(ts_stack *s, ts_conn *c)
@@ -414,24 +376,14 @@ static void heap_update(ts_stack *s, ts_conn *c)
     ts_time_t d = TS_TIME_NEVER;
     for (int k = 0; k < TS_NUM_TIMERS; k++)
         if (c->timer[k] < d) d = c->timer[k];
-    c->deadline = d;
+    c->hn.deadline = d;
     if (d == TS_TIME_NEVER || c->dead) {
         heap_remove(s, c);
         return;
     }
-    if (c->heap_idx == UINT32_MAX) {
-        if (s->heap_n == s->heap_cap) {
-            uint32_t ncap = s->heap_cap ? s->heap_cap * 2 : 64;
-            ts_conn **nh = realloc(s->heap, ncap * sizeof *nh);
-            if (!nh) return; /* the timer is lost only if memory is gone entirely */
-            s->heap = nh;
-            s->heap_cap = ncap;
-        }
-        c->heap_idx = s->heap_n;
-        s->heap[s->heap_n++] = c;
-    }
-    heap_up(s, c->heap_idx);
-    heap_down(s, c->heap_idx);
+    /* the timer is lost only if memory is gone entirely */
+    if (c->hn.idx == UINT32_MAX && !ts_heap_reserve(&s->heap)) return;
+    ts_heap_set(&s->heap, &c->hn);
 }
 
 /* Arm timer k for `when`; with the parameter hz, on the tick Linux would run it. */
@@ -461,8 +413,9 @@ void ts_timer_clear(ts_stack *s, ts_conn *c, ts_timer_kind k)
  * the caller (stack.c's poll) to run; NULL when none is due. */
 ts_conn *ts_timer_next_due(ts_stack *s, ts_time_t now, ts_timer_kind *kind)
 {
-    if (!s->heap_n || s->heap[0]->deadline > now) return NULL;
-    ts_conn *c = s->heap[0];
+    ts_heap_node *top = ts_heap_top(&s->heap);
+    if (!top || top->deadline > now) return NULL;
+    ts_conn *c = (ts_conn *)(void *)((char *)top - offsetof(ts_conn, hn));
     int k = 0;
     for (int i = 1; i < TS_NUM_TIMERS; i++)
         if (c->timer[i] < c->timer[k]) k = i;

@@ -126,9 +126,9 @@ static void send_cookie(ts_stack *s, ts_conn *l, const ts_seg *g)
     tmp.p = l->p;
     tmp.state = TS_SYN_RECEIVED;
     tmp.sd = -1;
-    tmp.heap_idx = UINT32_MAX;
+    tmp.hn.idx = UINT32_MAX;
     for (int k = 0; k < TS_NUM_TIMERS; k++) tmp.timer[k] = TS_TIME_NEVER;
-    tmp.deadline = TS_TIME_NEVER;
+    tmp.hn.deadline = TS_TIME_NEVER;
     tmp.delack_ops = l->delack_ops;
     tmp.tos = l->tos;
     tmp.local.addr = s->addr, tmp.local.port = g->dport;

@@ -13,6 +13,7 @@
  * that are not keep their ts_conn, as does a socket still open.
  * Lookup: a chained hash by 4-tuple (ts_tw_find, internal.h); expiry: a binary min-heap
  * of deadlines, O(log n) per change; the blocks are counted in tw_blocks and tw_bytes. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,58 +51,21 @@ static void hash_remove(ts_stack *s, ts_tw *tw)
     s->tw_count--;
 }
 
-/* ---- the heap of deadlines ---- */
-
-static void heap_swap(ts_stack *s, uint32_t a, uint32_t b)
-{
-    ts_tw *t = s->tw_heap[a];
-    s->tw_heap[a] = s->tw_heap[b];
-    s->tw_heap[b] = t;
-    s->tw_heap[a]->heap_idx = a;
-    s->tw_heap[b]->heap_idx = b;
-}
-
-static void heap_fix(ts_stack *s, uint32_t i)
-{
-    while (i > 0 && s->tw_heap[(i - 1) / 2]->deadline > s->tw_heap[i]->deadline) {
-        heap_swap(s, i, (i - 1) / 2);
-        i = (i - 1) / 2;
-    }
-    for (;;) {
-        uint32_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < s->tw_heap_n && s->tw_heap[l]->deadline < s->tw_heap[m]->deadline) m = l;
-        if (r < s->tw_heap_n && s->tw_heap[r]->deadline < s->tw_heap[m]->deadline) m = r;
-        if (m == i) return;
-        heap_swap(s, i, m);
-        i = m;
-    }
-}
+/* ---- the heap of deadlines (heap.c) ---- */
 
 static void heap_remove(ts_stack *s, ts_tw *tw)
 {
-    uint32_t i = tw->heap_idx;
-    if (i == UINT32_MAX) return;
-    tw->heap_idx = UINT32_MAX;
-    if (i == --s->tw_heap_n) return;
-    s->tw_heap[i] = s->tw_heap[s->tw_heap_n];
-    s->tw_heap[i]->heap_idx = i;
-    heap_fix(s, i);
+    ts_heap_remove(&s->tw_heap, &tw->hn);
 }
 
-static bool heap_reserve(ts_stack *s)
+static ts_tw *tw_of(ts_heap_node *n)
 {
-    if (s->tw_heap_n < s->tw_heap_cap) return true;
-    uint32_t ncap = s->tw_heap_cap ? s->tw_heap_cap * 2 : 64;
-    ts_tw **nh = realloc(s->tw_heap, ncap * sizeof *nh);
-    if (!nh) return false;
-    s->tw_heap = nh;
-    s->tw_heap_cap = ncap;
-    return true;
+    return (ts_tw *)(void *)((char *)n - offsetof(ts_tw, hn));
 }
 
 ts_time_t ts_tw_next_deadline(const ts_stack *s)
 {
-    return s->tw_heap_n ? s->tw_heap[0]->deadline : TS_TIME_NEVER;
+    return ts_heap_min(&s->tw_heap);
 }
 
 /* ---- adoption ---- */
@@ -130,7 +94,7 @@ static void copy_conn(ts_stack *s, ts_tw *tw, ts_conn *c)
     tw->local = c->local;
     tw->remote = c->remote;
     tw->state = c->state;
-    tw->deadline = c->timer[TS_TIMER_TIME_WAIT];
+    tw->hn.deadline = c->timer[TS_TIMER_TIME_WAIT];
     tw->rcv_nxt = c->rcv_nxt;
     tw->snd_nxt = c->snd_max;
     tw->snd_wnd = c->snd_wnd, tw->snd_wl1 = c->snd_wl1, tw->snd_wl2 = c->snd_wl2;
@@ -169,7 +133,7 @@ bool ts_tw_adopt(ts_stack *s, ts_conn *c)
 {
     if (!adoptable(s, c)) return false;
     if (s->tw_count >= s->tw_hmask && !hash_grow(s)) return false;
-    if (!heap_reserve(s)) return false;
+    if (!ts_heap_reserve(&s->tw_heap)) return false;
     ts_tw *tw = ts_mem_block(s, sizeof *tw);
     if (!tw) return false;
     copy_conn(s, tw, c);
@@ -178,9 +142,8 @@ bool ts_tw_adopt(ts_stack *s, ts_conn *c)
     tw->hnext = s->tw_htab[b];
     s->tw_htab[b] = tw;
     s->tw_count++;
-    tw->heap_idx = s->tw_heap_n;
-    s->tw_heap[s->tw_heap_n++] = tw;
-    heap_fix(s, tw->heap_idx);
+    tw->hn.idx = UINT32_MAX; /* not in the heap yet */
+    ts_heap_set(&s->tw_heap, &tw->hn);
     s->cnt.tw_blocks++;
     s->cnt.tw_bytes += sizeof *tw;
     return true;
@@ -259,9 +222,9 @@ static void timer_event(ts_stack *s, ts_tw *tw, ts_event_type type, ts_time_t wh
 /* RFC 9293 3.10.7.4: a retransmitted FIN restarts the 2MSL wait (on hz's tick). */
 static void restart(ts_stack *s, ts_tw *tw)
 {
-    tw->deadline = ts_tick_deadline_hz(tw->hz, s->now, s->now + tw->time_wait);
-    heap_fix(s, tw->heap_idx);
-    timer_event(s, tw, TS_EV_TIMER_SET, tw->deadline);
+    tw->hn.deadline = ts_tick_deadline_hz(tw->hz, s->now, s->now + tw->time_wait);
+    ts_heap_set(&s->tw_heap, &tw->hn);
+    timer_event(s, tw, TS_EV_TIMER_SET, tw->hn.deadline);
 }
 
 /* ts_conn_done's steps after the timers: out of the table, CLOSED (the STATE event), and
@@ -282,9 +245,9 @@ static void finish(ts_stack *s, ts_tw *tw)
 
 void ts_tw_close(ts_stack *s, ts_tw *tw)
 {
-    if (tw->deadline != TS_TIME_NEVER) {
+    if (tw->hn.deadline != TS_TIME_NEVER) {
         heap_remove(s, tw);
-        tw->deadline = TS_TIME_NEVER;
+        tw->hn.deadline = TS_TIME_NEVER;
         timer_event(s, tw, TS_EV_TIMER_CANCEL, 0);
     }
     finish(s, tw);
@@ -292,12 +255,13 @@ void ts_tw_close(ts_stack *s, ts_tw *tw)
 
 bool ts_tw_expire_next(ts_stack *s, ts_time_t now)
 {
-    if (!s->tw_heap_n || s->tw_heap[0]->deadline > now) return false;
-    ts_tw *tw = s->tw_heap[0];
-    ts_time_t due = tw->deadline;
+    ts_heap_node *top = ts_heap_top(&s->tw_heap);
+    if (!top || top->deadline > now) return false;
+    ts_tw *tw = tw_of(top);
+    ts_time_t due = tw->hn.deadline;
     if (due > s->now) s->now = due; /* never run backwards */
     heap_remove(s, tw);
-    tw->deadline = TS_TIME_NEVER;
+    tw->hn.deadline = TS_TIME_NEVER;
     timer_event(s, tw, TS_EV_TIMER_FIRE, due);
     finish(s, tw);
     return true;
@@ -474,7 +438,7 @@ void ts_tw_info(const ts_tw *tw, ts_tcp_info *o)
     memcpy(o->cc, tw->cc, sizeof o->cc);
     o->ca_state = TS_CA_OPEN;
     for (int k = 0; k < TS_NUM_TIMERS; k++) o->timer[k] = TS_TIME_NEVER;
-    o->timer[TS_TIMER_TIME_WAIT] = tw->deadline;
+    o->timer[TS_TIMER_TIME_WAIT] = tw->hn.deadline;
 }
 
 ts_tw *ts_tw_by_id(const ts_stack *s, uint32_t id)
@@ -514,7 +478,6 @@ void ts_tw_destroy_all(ts_stack *s)
         while (s->tw_htab[i]) destroy(s, s->tw_htab[i]);
     ts_tw_reap(s);
     free(s->tw_htab);
-    free(s->tw_heap);
+    ts_heap_free(&s->tw_heap);
     s->tw_htab = NULL;
-    s->tw_heap = NULL;
 }

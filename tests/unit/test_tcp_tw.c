@@ -542,9 +542,9 @@ START_TEST(ten_thousand_blocks)
     for (uint32_t i = 0; i < N; i += 997)
         ck_assert_ptr_nonnull(ts_tw_find(v.s, 80, H_ADDR_A, (uint16_t)(1024 + i)));
     /* expiry: a binary heap of deadlines, the earliest on top */
-    ck_assert_uint_eq(v.s->tw_heap_n, N);
-    for (uint32_t i = 1; i < v.s->tw_heap_n; i++)
-        ck_assert_int_le(v.s->tw_heap[(i - 1) / 2]->deadline, v.s->tw_heap[i]->deadline);
+    ck_assert_uint_eq(v.s->tw_heap.n, N);
+    for (uint32_t i = 1; i < v.s->tw_heap.n; i++)
+        ck_assert_int_le(v.s->tw_heap.a[(i - 1) / 2]->deadline, v.s->tw_heap.a[i]->deadline);
     ck_assert_uint_eq(ts_stack_next_deadline(v.s), TS_SEC + 3 + 60 * TS_SEC);
     ts_stack_poll(v.s, TS_SEC + 3 * (N / 2) + 60 * TS_SEC);
     ck_assert_uint_eq(k->tw_blocks, N - N / 2);
