@@ -73,25 +73,7 @@ def to_discard(timeout):
 
 
 def from_chargen(timeout):
-    period = t.chargen_pattern(7030)
-    big = period * (CHUNK // 7030 + 2)
-    s = t.connect(19, timeout=timeout)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-    t0 = time.monotonic()
-    pos = 0
-    buf = bytearray(CHUNK)
-    while pos < N:
-        n = s.recv_into(buf, min(CHUNK, N - pos))
-        t.check(n > 0, "chargen closed after %d bytes" % pos)
-        off = pos % 7030
-        if buf[:n] != big[off:off + n]:
-            for k in range(n):
-                if buf[k] != big[off + k]:
-                    t.fail("chargen byte %d is %r, wanted %r" % (pos + k, bytes(buf[k:k + 1]),
-                                                                 big[off + k:off + k + 1]))
-        pos += n
-    dt = time.monotonic() - t0
-    s.close()
+    dt = t.chargen_transfer(N, CHUNK, timeout, rcvbuf=4 << 20)
     t.log("chargen -> Linux: %d bytes in %.2f s, %s" % (N, dt, rate(N, dt)))
 
 

@@ -8,7 +8,6 @@ segment size (the kernel's segmentation). `off`: --offload off, and every data s
 the wire is at most one MSS in both directions, most of them exactly one."""
 import subprocess
 import sys
-import time
 import tunlib as t
 
 N = 64 << 20
@@ -21,20 +20,7 @@ def rate(n, secs):
 
 
 def from_chargen():
-    period = t.chargen_pattern(7030)
-    big = period * (CHUNK // 7030 + 2)
-    s = t.connect(19, timeout=60)
-    t0 = time.monotonic()
-    pos = 0
-    buf = bytearray(CHUNK)
-    while pos < N:
-        n = s.recv_into(buf, min(CHUNK, N - pos))
-        t.check(n > 0, "chargen closed after %d bytes" % pos)
-        off = pos % 7030
-        t.check(buf[:n] == big[off:off + n], "chargen's bytes %d..%d are wrong" % (pos, pos + n))
-        pos += n
-    dt = time.monotonic() - t0
-    s.close()
+    dt = t.chargen_transfer(N, CHUNK, 60)
     t.log("chargen -> Linux: %d bytes exact in %.2f s, %s" % (N, dt, rate(N, dt)))
 
 

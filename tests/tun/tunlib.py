@@ -295,6 +295,33 @@ def stats(p, must="tcp_rto_timeouts"):
     return out
 
 
+
+def chargen_transfer(n, chunk=1 << 16, timeout=60.0, rcvbuf=None):
+    """Read n bytes from the stack's chargen service (port 19) and check each against RFC
+    864's pattern; the first wrong byte fails the test by its offset. Returns the seconds
+    it took."""
+    period = chargen_pattern(7030)
+    big = period * (chunk // 7030 + 2)
+    s = connect(19, timeout=timeout)
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    t0 = time.monotonic()
+    pos = 0
+    buf = bytearray(chunk)
+    while pos < n:
+        got = s.recv_into(buf, min(chunk, n - pos))
+        check(got > 0, "chargen closed after %d bytes" % pos)
+        off = pos % 7030
+        if buf[:got] != big[off:off + got]:
+            for k in range(got):
+                if buf[k] != big[off + k]:
+                    fail("chargen byte %d is %r, wanted %r" %
+                         (pos + k, bytes(buf[k:k + 1]), big[off + k:off + k + 1]))
+        pos += got
+    dt = time.monotonic() - t0
+    s.close()
+    return dt
+
 def echo_transfer(n, chunk=1 << 16, timeout=60.0):
     """n random bytes to the stack's echo service (port 7) from one thread while this one
     reads them back; the echo must be exact (SHA-256). Returns the seconds it took."""
