@@ -18,6 +18,8 @@
  *                             until SIGTERM, and resets them all (SO_LINGER 0) on exit.
  *                             One process holds at most RLIMIT_NOFILE's hard limit: the
  *                             bench runs several, each against a port of its own
+ *   probe ADDR SECS           until SECS have passed: connect to echo (7), one byte there and
+ *                             back (a peer stack is ready) -> "ready SECONDS", or exit 1
  *   offload DEV off           TSO, GSO, GRO, scatter-gather and checksum offloads off
  *                             (the SIOCETHTOOL ioctl: no ethtool needed)
  * Bounded: every mode ends by its SECS or its own limit; a failure is one line on stderr
@@ -379,6 +381,40 @@ static int idle(const char *addr, int port, long n, const char *srcaddr, long po
     return 0;
 }
 
+/* ---- a peer stack's readiness ----------------------------------------------------------- */
+
+/* One try: a connect to echo within a second, one byte back within another. */
+static int probe_once(const char *addr)
+{
+    struct sockaddr_in a = sin_of(addr, 7);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) die("socket");
+    struct timeval tv = {.tv_sec = 1};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv); /* bounds connect() too */
+    char c = 'x', r = 0;
+    int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0 && send(fd, &c, 1, 0) == 1 &&
+             recv(fd, &r, 1, 0) == 1 && r == c;
+    close(fd);
+    return ok;
+}
+
+static int probe(const char *addr, double secs)
+{
+    double t0 = now();
+    while (!probe_once(addr)) {
+        if (now() - t0 >= secs) {
+            fprintf(stderr, "bench-tun-client: probe: no echo from %s:7 within %.0f s\n", addr,
+                    secs);
+            return 1;
+        }
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    printf("ready %.3f\n", now() - t0);
+    return 0;
+}
+
 /* ---- veth offloads ---------------------------------------------------------------------- */
 
 static int offload_off(const char *dev)
@@ -416,9 +452,10 @@ int main(int argc, char **argv)
     if (!strcmp(mode, "churn") && argc == 4) return churn(argv[2], atof(argv[3]));
     if (!strcmp(mode, "idle") && argc == 7)
         return idle(argv[2], atoi(argv[3]), atol(argv[4]), argv[5], atol(argv[6]));
+    if (!strcmp(mode, "probe") && argc == 4) return probe(argv[2], atof(argv[3]));
     if (!strcmp(mode, "offload") && argc == 4 && !strcmp(argv[3], "off"))
         return offload_off(argv[2]);
-    fprintf(stderr, "usage: bench-tun-client serve|send|recv|rtt|churn|idle|offload ...; see "
+    fprintf(stderr, "usage: bench-tun-client serve|send|recv|rtt|churn|idle|probe|offload ...; see "
                     "the header of tools/bench-tun-client.c\n");
     return 2;
 }

@@ -21,8 +21,11 @@ done
 "$bench" --help | grep -q -- '--only bulk,rtt' || fail "--help shows no --only example"
 
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: the bench needs root (network namespaces)"; exit 77; }
-out=$(timeout 120 "$bench" --tcpsim "$tcpsim" --secs 0.5 --idle 1000 --offload both \
-    --only bulk,rtt,idle,churn 2>&1)
+# Peers: tcpsim itself without offloads stands in for another stack (it meets the contract:
+# its own device, Linux at 10.0.0.1, echo, discard and chargen); one that exits at once is
+# said and skipped, once.
+out=$(timeout 150 "$bench" --tcpsim "$tcpsim" --secs 0.5 --idle 1000 --offload both \
+    --only bulk,rtt,idle,churn --peer self="$tcpsim tun --offload off" --peer dead=/bin/false 2>&1)
 rc=$?
 printf '%s\n' "$out"
 [ $rc -eq 0 ] || fail "the bench exited $rc"
@@ -52,6 +55,25 @@ printf '%s\n' "$out" | grep -q "kernel slab grown over both ends: .* in TCP+" ||
     fail "no kernel slab line naming the TCP cache"
 printf '%s\n' "$out" | grep -q "TIME-WAIT on Linux's client side: .*tcp_tw_reuse=1" ||
     fail "the TIME-WAIT handling is not said"
+# peer_row LABEL UNIT NRATIOS: the peer's positive figure, then tcpsim's ratios over it
+peer_row() {
+    local line
+    line=$(printf '%s\n' "$out" | grep -F -- "$1") || { fail "no line '$1'"; return; }
+    printf '%s\n' "$line" | awk -v l="$1" -v u="$2" -v nr="$3" '{
+        rest = substr($0, length(l) + 1); n = split(rest, f, " "); good = 0
+        for (i = 3; i <= n; i++) good += f[i] + 0 > 0
+        if (n != 4 || f[2] != u || !(f[1] + 0 > 0) || good != nr) exit 1 }' ||
+        fail "'$1': wanted a positive figure in $2 and $3 ratios: $line"
+}
+peer_row "self: bulk Linux -> stack (discard)" Gbit/s 2
+peer_row "self: bulk stack -> Linux (chargen)" Gbit/s 2
+peer_row "self: 1-byte echo RTT, median" us 2
+peer_row "self: connect+close per second" /s 1
+[ "$(printf '%s\n' "$out" | grep -c '^tools/bench-tun: peer dead: it exited (1) without answering; not measured$')" -eq 1 ] ||
+    fail "the peer that exits is not said once"
+printf '%s\n' "$out" | grep -q '^dead:' && fail "the dead peer has figures"
+"$bench" --peer 'Lwip=x' 2>&1 | grep -q -- "--peer wants NAME=CMD" || fail "--peer Lwip=x not refused"
+"$bench" --peer 'x=/no/such' 2>&1 | grep -q -- "'/no/such' is not a program" || fail "a missing peer program is not refused"
 for w in "machine at start: load average" "machine at end: load average" "over the run"; do
     printf '%s\n' "$out" | grep -q "$w" || fail "no '$w' line"
 done
