@@ -59,6 +59,8 @@ typedef struct tun_opts {
     uint64_t seed;
     ts_time_t grace;
     bool offload_off;           /* --offload off */
+    bool io_rw;                 /* --io rw: a system call per packet, no io_uring */
+    char ring_why[96];          /* why the ring is not there, if it is not */
     uint32_t max_conns;         /* --max-conns N: connections and socket handles */
     const char *link;           /* --link SPEC as given */
     ts_link_params link_params; /* parsed: the same model in each direction */
@@ -116,6 +118,10 @@ static void usage(FILE *f)
           "                        of up to 64 KB and Linux's arrive as such (tcpdump -i\n"
           "                        tun0 shows them so); off: every segment as the stack cut\n"
           "                        it. Off by itself with --link, --pcap and --diagram\n"
+          "  --io uring|rw         how packets cross the device (uring): a wake-up's reads\n"
+          "                        and a burst's writes in one io_uring call each; rw: one\n"
+          "                        read() or write() per packet (also where io_uring is\n"
+          "                        missing or disabled, said on the ready line)\n"
           "services (server mode):\n"
           "  --listen PORT:SERVICE serve SERVICE (telnet, echo, discard, chargen) on PORT;\n"
           "                        repeatable; a bare SERVICE uses its well-known port.\n"
@@ -316,6 +322,7 @@ enum {
     OPT_CONN,
     OPT_STATS,
     OPT_OFFLOAD,
+    OPT_IO,
     OPT_MAX_CONNS,
 };
 
@@ -339,6 +346,7 @@ static const struct option long_opts[] = {
     {"conn", required_argument, NULL, OPT_CONN},
     {"stats", no_argument, NULL, OPT_STATS},
     {"offload", required_argument, NULL, OPT_OFFLOAD},
+    {"io", required_argument, NULL, OPT_IO},
     {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -391,6 +399,11 @@ static int parse_args(tun_opts *o, int argc, char **argv)
             if (strcmp(optarg, "on") && strcmp(optarg, "off"))
                 r = fail_usage("--offload '%s': use on or off, e.g. --offload off", optarg);
             o->offload_off = !strcmp(optarg, "off");
+            break;
+        case OPT_IO:
+            if (strcmp(optarg, "uring") && strcmp(optarg, "rw"))
+                r = fail_usage("--io '%s': use uring or rw, e.g. --io rw", optarg);
+            o->io_rw = !strcmp(optarg, "rw");
             break;
         case OPT_MAX_CONNS:
             if (!parse_uint(optarg, 1u << 24, &v) || v == 0)
@@ -783,6 +796,7 @@ static void ready_line(tun_run *r)
                 blocker);
     else if (!o->offload_off && !ts_tun_offload(r->tun))
         fprintf(stderr, "; offload off: %s", ts_tun_offload_why(r->tun));
+    if (!o->io_rw && !ts_loop_ring(r->loop)) fprintf(stderr, "; io rw: %s", o->ring_why);
     fputc('\n', stderr);
 }
 
@@ -804,6 +818,7 @@ static int setup(tun_run *r, ts_params *params)
     if (!r->loop) return fail_usage("%s", err);
     if (ts_loop_set_offload(r->loop, ts_tun_vnet_hdr(r->tun), ts_tun_offload(r->tun)) < 0)
         return fail_usage("--offload: out of memory");
+    if (!o->io_rw) ts_loop_set_ring(r->loop, o->ring_why, sizeof o->ring_why);
 
     ts_stack_config cfg;
     ts_stack_config_init(&cfg);
@@ -954,8 +969,10 @@ static void print_stats(tun_run *r)
             ts_tun_offload(r->tun) ? 1 : 0, (unsigned long long)d->segs_out,
             (unsigned long long)d->gso_out, (unsigned long long)d->gso_in,
             (unsigned long long)d->csum_in, (unsigned long long)d->bad_vnet_in);
-    if (ts_tun_offload(r->tun))
+    if (ts_tun_offload(r->tun) || ts_loop_ring(r->loop))
         fprintf(stderr, "tcpsim: stat device.bursts %llu\n", (unsigned long long)d->bursts);
+    fprintf(stderr, "tcpsim: stat device.uring %d\ntcpsim: stat device.submits %llu\n",
+            ts_loop_ring(r->loop) ? 1 : 0, (unsigned long long)d->submits);
     if (r->o->link)
         fprintf(stderr, "tcpsim: stat device.held_overflow %llu\n",
                 (unsigned long long)d->held_overflow);

@@ -110,6 +110,35 @@ bool ts_gso_tx_append(ts_gso_tx *g, const uint8_t *pkt, size_t len);
  * if nothing was pending. The caller puts its virtio_net_hdr in iov[0]. */
 size_t ts_gso_tx_finish(ts_gso_tx *g, ts_vnet_hdr *h);
 
+/* ---- batched device I/O through io_uring (tun_ring.c) ---------------------------------- */
+
+typedef struct ts_ring ts_ring;
+#define TS_RING_READS_MAX 64 /* reads in one batch */
+/* What the ring's submits did: writes that took their whole packet, bytes, refusals. */
+typedef struct ts_ring_tally {
+    uint64_t pkts, bytes, errors, submits;
+} ts_ring_tally;
+/* A packet read: buf holds len bytes until the next call on the ring. */
+typedef void (*ts_ring_read_fn)(void *ctx, uint8_t *buf, size_t len);
+
+/* A ring on fd whose reads take up to slot bytes each. NULL and err when io_uring is not
+ * there (kernel older than 5.6, io_uring_disabled, a seccomp filter). */
+ts_ring *ts_ring_create(int fd, size_t slot, char *err, size_t errlen);
+void ts_ring_destroy(ts_ring *r);
+/* Queue one write of len bytes: the bytes of copy[0..ncopy) (copied now, 128 at most: a
+ * virtio_net_hdr, rebuilt headers), then those ref[0..nref) point to (the list is copied,
+ * the bytes must stay until the next submit). A full queue is submitted first. */
+void ts_ring_writev(ts_ring *r, const struct iovec *copy, int ncopy, const struct iovec *ref,
+                    int nref, size_t len, ts_ring_tally *t);
+/* Submit the queued writes: 0, or -errno (then they are counted as errors). */
+int ts_ring_submit(ts_ring *r, ts_ring_tally *t);
+bool ts_ring_pending(const ts_ring *r);
+/* Submit the queued writes and a batch of reads, hand each packet read to fn in the order
+ * the device gave them: how many, or -errno on a fatal device error (0 bytes: -EIO). */
+int ts_ring_read(ts_ring *r, ts_ring_tally *t, ts_ring_read_fn fn, void *ctx);
+/* The size of the next read batch (it adapts to what the last one found). */
+unsigned ts_ring_batch(const ts_ring *r);
+
 /* ---- real-time loop -------------------------------------------------------------------- */
 
 typedef struct ts_loop ts_loop;
@@ -181,6 +210,11 @@ int ts_loop_set_shaper(ts_loop *l, ts_loop_shape_fn fn, void *ctx, size_t slots)
  * the kernel took TSO4 and checksum offload (ts_tun_offload): then the segments of one
  * burst are coalesced (burst mode only). Call before ts_loop_run. 0, or -ENOMEM. */
 int ts_loop_set_offload(ts_loop *l, bool vnet_hdr, bool gso);
+/* Batch the device's reads and writes through io_uring (tun_ring.c); before
+ * ts_loop_stack_config. 0, or -1 and why in err (the loop then keeps one system call per
+ * packet). */
+int ts_loop_set_ring(ts_loop *l, char *err, size_t errlen);
+bool ts_loop_ring(const ts_loop *l);
 
 typedef struct ts_loop_stats {
     uint64_t pkts_in, pkts_out, bytes_in, bytes_out;
@@ -192,6 +226,7 @@ typedef struct ts_loop_stats {
     uint64_t bad_vnet_in;   /* received packets whose virtio_net_hdr was unusable (dropped) */
     uint64_t write_errors;  /* packets the device refused (dropped) */
     uint64_t wakeups;       /* epoll returns */
+    uint64_t submits;       /* io_uring submits (each one system call for many packets) */
     uint64_t held_overflow; /* packets dropped because the shaper's pool was full */
 } ts_loop_stats;
 const ts_loop_stats *ts_loop_get_stats(const ts_loop *l);

@@ -4,7 +4,8 @@
  * runs in burst mode through ts_loop_stack_config; peer B is a plain stack in the test.
  * With offloads a burst's in-order data segments leave as one super-segment (virtio_net_hdr
  * TCPV4), a pure ACK goes at once in its place in the order; without, every segment is
- * its own write, as the stack cut it. */
+ * its own write, as the stack cut it. The same again with the io_uring ring (tun_ring.c),
+ * where a burst's writes leave together when it ends. */
 #include <check.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -88,7 +89,7 @@ static void b_to_a(int only_last)
     }
 }
 
-static void setup(bool vnet, bool gso)
+static void setup_ring(bool vnet, bool gso, bool ring)
 {
     memset(&w, 0, sizeof w);
     w.vnet = vnet;
@@ -100,12 +101,14 @@ static void setup(bool vnet, bool gso)
     w.loop = ts_loop_create(w.fd[0], err, sizeof err);
     ck_assert_msg(w.loop != NULL, "%s", err);
     ck_assert_int_eq(ts_loop_set_offload(w.loop, vnet, gso), 0);
+    if (ring) ck_assert_msg(ts_loop_set_ring(w.loop, err, sizeof err) == 0, "%s", err);
+    ck_assert(ts_loop_ring(w.loop) == ring);
     ts_stack_config cfg;
     ts_stack_config_init(&cfg);
     cfg.addr = A_ADDR;
     ts_loop_stack_config(w.loop, &cfg);
     ck_assert_ptr_eq(cfg.output_ctx, w.loop);
-    ck_assert(gso ? cfg.flush != NULL : cfg.flush == NULL); /* burst mode only for TSO */
+    ck_assert(gso || ring ? cfg.flush != NULL : cfg.flush == NULL); /* TSO or the ring */
     w.a = ts_stack_create(&cfg, err, sizeof err);
     ck_assert_msg(w.a != NULL, "%s", err);
     ts_loop_set_stack(w.loop, w.a);
@@ -148,7 +151,7 @@ static uint32_t seq_of(const uint8_t *pkt, size_t len)
  * one cumulative ACK releases the next window as one burst, one write again. */
 START_TEST(a_burst_is_one_write)
 {
-    setup(true, true);
+    setup_ring(true, true, _i);
     const ts_loop_stats *st = ts_loop_get_stats(w.loop);
     uint64_t writes = st->pkts_out, segs = st->segs_out, bursts = st->bursts;
     static uint8_t data[200000];
@@ -177,23 +180,25 @@ END_TEST
 /* The loop's own hold: several calls inside ts_stack_burst_begin/end (as one wake-up's
  * batch) make one burst: a super-segment is written when the next segment cannot join it
  * (PSH closes one: each send ends in PSH) or the burst ends; an ACK-only packet is
- * written at once, after the data that came before it. */
+ * written at once, after the data that came before it. On the ring all of them leave at
+ * the burst's end, in the same order, each super-segment with its own headers. */
 START_TEST(a_held_burst_spans_calls)
 {
-    setup(true, true);
+    bool ring = _i;
+    setup_ring(true, true, ring);
     const ts_loop_stats *st = ts_loop_get_stats(w.loop);
     static uint8_t data[3 * 1448];
     ts_stack_burst_begin(w.a);
     uint64_t writes = st->pkts_out;
     ck_assert_int_eq(ts_send(w.a, w.asd, data, sizeof data), (int)sizeof data);
     ck_assert_int_eq(ts_send(w.a, w.asd, data, sizeof data), (int)sizeof data);
-    ck_assert_uint_eq(st->pkts_out, writes + 1); /* the first send's; the second's is open */
+    ck_assert_uint_eq(st->pkts_out, writes + !ring); /* the first send's; the second's open */
     /* B sends A data: A's ACK is not a segment a super-segment can hold */
     ck_assert_int_eq(ts_send(w.b, w.bsd, "x", 1), 1);
     b_to_a(0);
-    ck_assert_uint_eq(st->pkts_out, writes + 3); /* the second send's, then the ACK */
+    ck_assert_uint_eq(st->pkts_out, writes + (ring ? 0 : 3)); /* the second's, the ACK */
     ck_assert_int_eq(ts_send(w.a, w.asd, data, sizeof data), (int)sizeof data);
-    ck_assert_uint_eq(st->pkts_out, writes + 3);
+    ck_assert_uint_eq(st->pkts_out, writes + (ring ? 0 : 3));
     ts_stack_burst_end(w.a);
     ck_assert_uint_eq(st->pkts_out, writes + 4);
     static wrote m;
@@ -219,7 +224,7 @@ END_TEST
 START_TEST(offload_off_writes_each_segment)
 {
     for (int vnet = 0; vnet < 2; vnet++) {
-        setup(vnet, false);
+        setup_ring(vnet, false, _i);
         const ts_loop_stats *st = ts_loop_get_stats(w.loop);
         uint64_t writes = st->pkts_out;
         static uint8_t data[10 * 1448];
@@ -233,6 +238,7 @@ START_TEST(offload_off_writes_each_segment)
         }
         ck_assert(!next_write(&m));
         ck_assert_uint_eq(st->gso_out, 0);
+        ck_assert_uint_eq(st->submits, _i ? st->bursts : 0); /* one per burst on the ring */
         teardown();
     }
 }
@@ -242,9 +248,10 @@ static Suite *suite(void)
 {
     Suite *s = suite_create("tun_burst");
     TCase *tc = tcase_create("burst");
-    tcase_add_test(tc, a_burst_is_one_write);
-    tcase_add_test(tc, a_held_burst_spans_calls);
-    tcase_add_test(tc, offload_off_writes_each_segment);
+    /* _i: 0 one system call per write, 1 the ring */
+    tcase_add_loop_test(tc, a_burst_is_one_write, 0, 2);
+    tcase_add_loop_test(tc, a_held_burst_spans_calls, 0, 2);
+    tcase_add_loop_test(tc, offload_off_writes_each_segment, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }
