@@ -60,6 +60,7 @@ typedef struct tun_opts {
     ts_time_t grace;
     bool offload_off;           /* --offload off */
     bool io_rw;                 /* --io rw: a system call per packet, no io_uring */
+    ts_time_t busy_poll;        /* --busy-poll DURATION */
     char ring_why[96];          /* why the ring is not there, if it is not */
     uint32_t max_conns;         /* --max-conns N: connections and socket handles */
     const char *link;           /* --link SPEC as given */
@@ -118,6 +119,9 @@ static void usage(FILE *f)
           "                        of up to 64 KB and Linux's arrive as such (tcpdump -i\n"
           "                        tun0 shows them so); off: every segment as the stack cut\n"
           "                        it. Off by itself with --link, --pcap and --diagram\n"
+          "  --busy-poll DURATION  before sleeping, poll the device this long (50us; 0:\n"
+          "                        sleep at once; at most 10ms): a peer that answers within\n"
+          "                        microseconds finds the stack awake, for some CPU\n"
           "  --io uring|rw         how packets cross the device (uring): a wake-up's reads\n"
           "                        and a burst's writes in one io_uring call each; rw: one\n"
           "                        read() or write() per packet (also where io_uring is\n"
@@ -323,6 +327,7 @@ enum {
     OPT_STATS,
     OPT_OFFLOAD,
     OPT_IO,
+    OPT_BUSY_POLL,
     OPT_MAX_CONNS,
 };
 
@@ -347,6 +352,7 @@ static const struct option long_opts[] = {
     {"stats", no_argument, NULL, OPT_STATS},
     {"offload", required_argument, NULL, OPT_OFFLOAD},
     {"io", required_argument, NULL, OPT_IO},
+    {"busy-poll", required_argument, NULL, OPT_BUSY_POLL},
     {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -404,6 +410,12 @@ static int parse_args(tun_opts *o, int argc, char **argv)
             if (strcmp(optarg, "uring") && strcmp(optarg, "rw"))
                 r = fail_usage("--io '%s': use uring or rw, e.g. --io rw", optarg);
             o->io_rw = !strcmp(optarg, "rw");
+            break;
+        case OPT_BUSY_POLL:
+            if (ts_duration_parse(optarg, &o->busy_poll) < 0 || o->busy_poll > 10 * TS_MSEC)
+                r = fail_usage("--busy-poll '%s': use a duration 0..10ms, e.g. --busy-poll 50us "
+                               "or --busy-poll 0",
+                               optarg);
             break;
         case OPT_MAX_CONNS:
             if (!parse_uint(optarg, 1u << 24, &v) || v == 0)
@@ -819,6 +831,7 @@ static int setup(tun_run *r, ts_params *params)
     if (ts_loop_set_offload(r->loop, ts_tun_vnet_hdr(r->tun), ts_tun_offload(r->tun)) < 0)
         return fail_usage("--offload: out of memory");
     if (!o->io_rw) ts_loop_set_ring(r->loop, o->ring_why, sizeof o->ring_why);
+    ts_loop_set_busy_poll(r->loop, o->busy_poll);
 
     ts_stack_config cfg;
     ts_stack_config_init(&cfg);
@@ -1067,6 +1080,9 @@ int ts_cli_tun(int argc, char **argv)
                             .mtu = 1500};
     o.grace = 1 * TS_SEC;
     o.max_conns = 1u << 20; /* a server's scale; the library's default is 65536 */
+    /* Linux's suggested net.core.busy_poll: on this project's VM it lifts connect+close
+     * by about a fifth and cuts the echo round trip by a quarter (README, Performance) */
+    o.busy_poll = 50;
     int rc = parse_args(&o, argc, argv);
     if (rc == 1) return 0;
     if (rc) return rc;

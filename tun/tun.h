@@ -215,6 +215,9 @@ int ts_loop_set_offload(ts_loop *l, bool vnet_hdr, bool gso);
  * packet). */
 int ts_loop_set_ring(ts_loop *l, char *err, size_t errlen);
 bool ts_loop_ring(const ts_loop *l);
+/* Before each wait, poll for up to us microseconds without sleeping (0: off), as Linux's
+ * net.core.busy_poll does for a socket. */
+void ts_loop_set_busy_poll(ts_loop *l, ts_time_t us);
 
 typedef struct ts_loop_stats {
     uint64_t pkts_in, pkts_out, bytes_in, bytes_out;

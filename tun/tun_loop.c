@@ -77,6 +77,8 @@ struct ts_loop {
     ts_gso_tx *gtx;
     ts_ring *ring; /* batched reads and writes, or NULL: one system call per packet */
     ts_ring_tally rt;
+    ts_time_t busy_poll; /* us to poll without sleeping before a wait (0: sleep at once) */
+    bool defer_submit;   /* the burst's end before a wait: its writes go with reads */
     uint8_t rbuf[sizeof(ts_vnet_hdr) + LOOP_PKT_MAX]; /* header (if any), then the packet */
 };
 
@@ -213,6 +215,11 @@ bool ts_loop_ring(const ts_loop *l)
     return l->ring != NULL;
 }
 
+void ts_loop_set_busy_poll(ts_loop *l, ts_time_t us)
+{
+    l->busy_poll = us;
+}
+
 /* The ring's counts into the loop's. */
 static void ring_fold(ts_loop *l)
 {
@@ -258,7 +265,7 @@ void ts_loop_flush(void *loop)
     ts_loop *l = loop;
     l->stats.bursts++;
     gso_flush(l);
-    if (l->ring && ts_ring_pending(l->ring)) {
+    if (l->ring && !l->defer_submit && ts_ring_pending(l->ring)) {
         ts_ring_submit(l->ring, &l->rt);
         ring_fold(l);
     }
@@ -423,12 +430,13 @@ static void got_packet(void *loop, uint8_t *buf, size_t n)
     if (l->stack) ts_stack_input(l->stack, now, pkt, len);
 }
 
-/* Read up to LOOP_BATCH packets; returns -errno on a fatal device error, else 0. */
+/* Read up to LOOP_BATCH packets: how many, or -errno on a fatal device error. */
 static int read_batch(ts_loop *l)
 {
+    int total = 0;
     if (l->ring) {
         /* Batches while the last one came back full; the writes queued go first. */
-        for (int total = 0; total < LOOP_BATCH;) {
+        while (total < LOOP_BATCH) {
             unsigned want = ts_ring_batch(l->ring);
             int n = ts_ring_read(l->ring, &l->rt, got_packet, l);
             ring_fold(l);
@@ -436,18 +444,18 @@ static int read_batch(ts_loop *l)
             total += n;
             if ((unsigned)n < want) break;
         }
-        return 0;
+        return total;
     }
-    for (int i = 0; i < LOOP_BATCH; i++) {
+    for (; total < LOOP_BATCH; total++) {
         ssize_t n = read(l->tun_fd, l->rbuf, sizeof l->rbuf);
         if (n < 0) {
-            if (errno == EAGAIN || errno == EINTR) return 0;
+            if (errno == EAGAIN || errno == EINTR) return total;
             return -errno;
         }
         if (n == 0) return -EIO;
         got_packet(l, l->rbuf, (size_t)n);
     }
-    return 0;
+    return total;
 }
 
 static void read_signals(ts_loop *l)
@@ -601,14 +609,41 @@ int ts_loop_run(ts_loop *l, ts_time_t deadline)
         if (l->heap_n && l->slots[l->heap[0]].when < next) next = l->slots[l->heap[0]].when;
         if (deadline < next) next = deadline;
         /* The burst ends before the loop waits: what this round's input, timers and
-         * callbacks sent goes out now. */
+         * callbacks sent goes out now. On the ring it goes with a batch of reads in the
+         * same call, and what the kernel answered to it at once (Linux's TCP runs inside
+         * our write: an ACK, a FIN, the client's next SYN) is read without a wait. */
+        l->defer_submit = l->ring != NULL;
         burst_release(l);
+        l->defer_submit = false;
+        if (l->ring && ts_ring_pending(l->ring)) {
+            burst_hold(l);
+            int got = read_batch(l);
+            if (got != 0) {
+                if (got > 0) continue;
+                burst_release(l);
+                return got;
+            }
+            burst_release(l); /* nothing came: nothing new to send either */
+        }
         now = ts_loop_clock();
         if (deadline != TS_TIME_NEVER && now >= deadline) break;
         ts_time_t timeout = next == TS_TIME_NEVER ? TS_TIME_NEVER : next > now ? next - now : 0;
         for (size_t i = 0; i < l->nwatch; i++)
             if (l->watches[i].always_ready && l->watches[i].events) timeout = 0;
-        int n = wait_events(l, evs, (int)(sizeof evs / sizeof evs[0]), timeout);
+        int n = 0;
+        if (l->busy_poll && timeout != 0) {
+            /* A peer that answers within microseconds (connect+close, an echo) would
+             * find us asleep: on a VM, waking a halted vCPU costs more than polling. */
+            ts_time_t end = now + (timeout < l->busy_poll ? timeout : l->busy_poll);
+            while ((n = wait_events(l, evs, (int)(sizeof evs / sizeof evs[0]), 0)) == 0 &&
+                   ts_loop_clock() < end) {
+            }
+            if (n == 0 && timeout != TS_TIME_NEVER) {
+                ts_time_t spent = ts_loop_clock() - now;
+                timeout = spent >= timeout ? 0 : timeout - spent;
+            }
+        }
+        if (n == 0) n = wait_events(l, evs, (int)(sizeof evs / sizeof evs[0]), timeout);
         if (n < 0) {
             if (errno == EINTR) {
                 burst_hold(l);
@@ -639,5 +674,9 @@ int ts_loop_run(ts_loop *l, ts_time_t deadline)
         }
     }
     burst_release(l);
+    if (l->ring && ts_ring_pending(l->ring)) { /* the deadline came before the wait */
+        ts_ring_submit(l->ring, &l->rt);
+        ring_fold(l);
+    }
     return 0;
 }

@@ -9,7 +9,7 @@ tcpsim=$1 bench=$2
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
-for bad in "--secs 0" "--secs 0.1" "--secs 61" "--secs x" "--secs 1e3" "--offload maybe" "--io mmap" "--only bulk,speed" \
+for bad in "--secs 0" "--secs 0.1" "--secs 61" "--secs x" "--secs 1e3" "--offload maybe" "--io mmap" "--busy-poll soon" "--only bulk,speed" \
     "--idle 0" "--idle 300000" "--idle 1k" "--frobnicate" "--secs"; do
     # shellcheck disable=SC2086
     err=$("$bench" $bad 2>&1 >/dev/null)
