@@ -97,6 +97,7 @@ typedef struct tun_run {
     /* shutting down */
     int signals;
     bool grace_mode;
+    bool ring_lost_said;                   /* the loop let go of its io_uring ring: said once */
     uint64_t conns_at_stop[TS_NUM_STATES]; /* --stats: the table when the run ended */
 } tun_run;
 
@@ -732,6 +733,11 @@ static bool stack_quiet(ts_stack *s)
 static void idle_cb(ts_loop *l, void *ctx)
 {
     tun_run *r = ctx;
+    if (!r->ring_lost_said && ts_loop_ring_lost(l)) {
+        fprintf(stderr, "tcpsim: %s; one read() or write() per packet from now on (--io rw)\n",
+                ts_loop_ring_lost(l));
+        r->ring_lost_said = true;
+    }
     ts_evfan_settle(r->fan); /* services show the events they gathered */
     rec_flush(r);
     if (r->pcap) {

@@ -133,8 +133,12 @@ void ts_ring_writev(ts_ring *r, const struct iovec *copy, int ncopy, const struc
 /* Submit the queued writes: 0, or -errno (then they are counted as errors). */
 int ts_ring_submit(ts_ring *r, ts_ring_tally *t);
 bool ts_ring_pending(const ts_ring *r);
+/* Why the ring failed (then it takes nothing more and the caller should go on without
+ * it), or NULL. */
+const char *ts_ring_broken(const ts_ring *r);
 /* Submit the queued writes and a batch of reads, hand each packet read to fn in the order
- * the device gave them: how many, or -errno on a fatal device error (0 bytes: -EIO). */
+ * the device gave them: how many, or -errno on a fatal device error (0 bytes: -EIO). A
+ * failing ring reads nothing (ts_ring_broken says why). */
 int ts_ring_read(ts_ring *r, ts_ring_tally *t, ts_ring_read_fn fn, void *ctx);
 /* The size of the next read batch (it adapts to what the last one found). */
 unsigned ts_ring_batch(const ts_ring *r);
@@ -215,6 +219,9 @@ int ts_loop_set_offload(ts_loop *l, bool vnet_hdr, bool gso);
  * packet). */
 int ts_loop_set_ring(ts_loop *l, char *err, size_t errlen);
 bool ts_loop_ring(const ts_loop *l);
+/* Why the loop let go of its ring during a run (it went on with read() and write()), or
+ * NULL. */
+const char *ts_loop_ring_lost(const ts_loop *l);
 /* Before each wait, poll for up to us microseconds without sleeping (0: off), as Linux's
  * net.core.busy_poll does for a socket. */
 void ts_loop_set_busy_poll(ts_loop *l, ts_time_t us);

@@ -79,6 +79,8 @@ struct ts_loop {
     ts_ring_tally rt;
     ts_time_t busy_poll; /* us to poll without sleeping before a wait (0: sleep at once) */
     bool defer_submit;   /* the burst's end before a wait: its writes go with reads */
+    ts_time_t looked;    /* when the descriptors were last looked at (epoll) */
+    char ring_lost[128]; /* why the ring was let go during a run, or "" */
     uint8_t rbuf[sizeof(ts_vnet_hdr) + LOOP_PKT_MAX]; /* header (if any), then the packet */
 };
 
@@ -213,6 +215,23 @@ int ts_loop_set_ring(ts_loop *l, char *err, size_t errlen)
 bool ts_loop_ring(const ts_loop *l)
 {
     return l->ring != NULL;
+}
+
+const char *ts_loop_ring_lost(const ts_loop *l)
+{
+    return l->ring_lost[0] ? l->ring_lost : NULL;
+}
+
+/* A ring that failed is let go, at the top of the loop only (never under one of its own
+ * calls): the loop goes on with read() and write(), still in burst mode, which costs
+ * nothing without the ring. */
+static void ring_check(ts_loop *l)
+{
+    const char *why = l->ring ? ts_ring_broken(l->ring) : NULL;
+    if (!why) return;
+    snprintf(l->ring_lost, sizeof l->ring_lost, "%s", why);
+    ts_ring_destroy(l->ring);
+    l->ring = NULL;
 }
 
 void ts_loop_set_busy_poll(ts_loop *l, ts_time_t us)
@@ -590,93 +609,127 @@ static void release_due(ts_loop *l, ts_time_t now)
     }
 }
 
+/* The stack's timers and the shaper's due packets, then the caller's idle callback: the
+ * next time the loop must wake at. */
+static ts_time_t run_due(ts_loop *l, ts_time_t now, ts_time_t deadline)
+{
+    release_due(l, now);
+    ts_time_t next = l->stack ? ts_stack_poll(l->stack, now) : TS_TIME_NEVER;
+    if (l->on_idle) l->on_idle(l, l->idle_ctx);
+    /* A socket call from a callback may have armed an earlier timer. */
+    if (l->stack) {
+        ts_time_t d = ts_stack_next_deadline(l->stack);
+        if (d < next) next = d;
+    }
+    if (l->heap_n && l->slots[l->heap[0]].when < next) next = l->slots[l->heap[0]].when;
+    return deadline < next ? deadline : next;
+}
+
+/* Hand one wait's events to their owners, then call the always-ready watches (regular
+ * files, which epoll refuses): 0, or -errno on a fatal device error. */
+static int dispatch(ts_loop *l, const struct epoll_event *evs, int n)
+{
+    l->looked = ts_loop_clock();
+    for (int i = 0; i < n; i++) {
+        uint64_t tag = evs[i].data.u64;
+        if (tag == TAG_TUN) {
+            int r = read_batch(l);
+            if (r < 0) return r;
+        } else if (tag == TAG_SIG) {
+            read_signals(l);
+        } else if (tag - TAG_WATCH < l->nwatch) {
+            watch *w = &l->watches[tag - TAG_WATCH];
+            if (w->fn) w->fn(l, w->fd, evs[i].events, w->ctx);
+        }
+    }
+    for (size_t i = 0; i < l->nwatch; i++) {
+        watch *w = &l->watches[i];
+        if (w->always_ready && w->fn && (w->events & EPOLLIN)) w->fn(l, w->fd, EPOLLIN, w->ctx);
+    }
+    return 0;
+}
+
+/* On the ring, the round's writes go with a batch of reads in one call, and what the
+ * kernel answered to them at once (Linux's TCP runs inside our write: an ACK, a FIN, the
+ * client's next SYN) is read without a wait. 1 if packets came (the burst is then held:
+ * the loop goes round again without sleeping), 0 if not, -errno on a device error. */
+static int ring_round(ts_loop *l, struct epoll_event *evs, int max)
+{
+    if (!l->ring || !ts_ring_pending(l->ring)) return 0;
+    burst_hold(l);
+    int got = read_batch(l);
+    if (got <= 0) {
+        burst_release(l); /* nothing came: nothing new to send either */
+        return got;
+    }
+    /* A stream that never pauses would keep the loop here: look at the other descriptors
+     * (signals, the caller's) at least once a millisecond. */
+    if (ts_loop_clock() - l->looked >= TS_MSEC) {
+        int n = wait_events(l, evs, max, 0);
+        int r = n >= 0 ? dispatch(l, evs, n) : 0;
+        l->looked = ts_loop_clock();
+        if (r < 0) {
+            burst_release(l);
+            return r;
+        }
+    }
+    return 1;
+}
+
+/* Wait up to timeout for events, polling for busy_poll first: their number, or -1. */
+static int wait_polled(ts_loop *l, struct epoll_event *evs, int max, ts_time_t now,
+                       ts_time_t timeout)
+{
+    int n = 0;
+    if (l->busy_poll && timeout != 0) {
+        /* A peer that answers within microseconds (connect+close, an echo) would find us
+         * asleep: on a VM, waking a halted vCPU costs more than polling. */
+        ts_time_t end = now + (timeout < l->busy_poll ? timeout : l->busy_poll);
+        while ((n = wait_events(l, evs, max, 0)) == 0 && ts_loop_clock() < end) {
+        }
+        if (n != 0) return n;
+        if (timeout != TS_TIME_NEVER) {
+            ts_time_t spent = ts_loop_clock() - now;
+            timeout = spent >= timeout ? 0 : timeout - spent;
+        }
+    }
+    return wait_events(l, evs, max, timeout);
+}
+
 int ts_loop_run(ts_loop *l, ts_time_t deadline)
 {
     struct epoll_event evs[LOOP_MAX_WATCH + 2];
+    const int max = (int)(sizeof evs / sizeof evs[0]);
+    int r = 0;
     l->stop = false;
     burst_hold(l);
-    while (!l->stop) {
-        ts_time_t now = ts_loop_clock();
-        release_due(l, now);
-        ts_time_t next = l->stack ? ts_stack_poll(l->stack, now) : TS_TIME_NEVER;
-        if (l->on_idle) l->on_idle(l, l->idle_ctx);
+    while (!l->stop && r >= 0) {
+        ring_check(l);
+        ts_time_t next = run_due(l, ts_loop_clock(), deadline);
         if (l->stop) break;
-        /* A socket call from a callback may have armed an earlier timer. */
-        if (l->stack) {
-            ts_time_t d = ts_stack_next_deadline(l->stack);
-            if (d < next) next = d;
-        }
-        if (l->heap_n && l->slots[l->heap[0]].when < next) next = l->slots[l->heap[0]].when;
-        if (deadline < next) next = deadline;
         /* The burst ends before the loop waits: what this round's input, timers and
-         * callbacks sent goes out now. On the ring it goes with a batch of reads in the
-         * same call, and what the kernel answered to it at once (Linux's TCP runs inside
-         * our write: an ACK, a FIN, the client's next SYN) is read without a wait. */
+         * callbacks sent goes out now (on the ring, with the next reads). */
         l->defer_submit = l->ring != NULL;
         burst_release(l);
         l->defer_submit = false;
-        if (l->ring && ts_ring_pending(l->ring)) {
-            burst_hold(l);
-            int got = read_batch(l);
-            if (got != 0) {
-                if (got > 0) continue;
-                burst_release(l);
-                return got;
-            }
-            burst_release(l); /* nothing came: nothing new to send either */
-        }
-        now = ts_loop_clock();
+        int more = ring_round(l, evs, max);
+        ts_time_t now = ts_loop_clock();
+        if (more < 0) return more;
         if (deadline != TS_TIME_NEVER && now >= deadline) break;
+        if (more > 0) continue;
         ts_time_t timeout = next == TS_TIME_NEVER ? TS_TIME_NEVER : next > now ? next - now : 0;
         for (size_t i = 0; i < l->nwatch; i++)
             if (l->watches[i].always_ready && l->watches[i].events) timeout = 0;
-        int n = 0;
-        if (l->busy_poll && timeout != 0) {
-            /* A peer that answers within microseconds (connect+close, an echo) would
-             * find us asleep: on a VM, waking a halted vCPU costs more than polling. */
-            ts_time_t end = now + (timeout < l->busy_poll ? timeout : l->busy_poll);
-            while ((n = wait_events(l, evs, (int)(sizeof evs / sizeof evs[0]), 0)) == 0 &&
-                   ts_loop_clock() < end) {
-            }
-            if (n == 0 && timeout != TS_TIME_NEVER) {
-                ts_time_t spent = ts_loop_clock() - now;
-                timeout = spent >= timeout ? 0 : timeout - spent;
-            }
-        }
-        if (n == 0) n = wait_events(l, evs, (int)(sizeof evs / sizeof evs[0]), timeout);
-        if (n < 0) {
-            if (errno == EINTR) {
-                burst_hold(l);
-                continue;
-            }
-            return -errno;
-        }
-        l->stats.wakeups++;
+        int n = wait_polled(l, evs, max, now, timeout);
+        if (n < 0 && errno != EINTR) return -errno;
+        if (n >= 0) l->stats.wakeups++;
         burst_hold(l);
-        for (int i = 0; i < n; i++) {
-            uint64_t tag = evs[i].data.u64;
-            if (tag == TAG_TUN) {
-                int r = read_batch(l);
-                if (r < 0) {
-                    burst_release(l);
-                    return r;
-                }
-            } else if (tag == TAG_SIG) {
-                read_signals(l);
-            } else if (tag - TAG_WATCH < l->nwatch) {
-                watch *w = &l->watches[tag - TAG_WATCH];
-                if (w->fn) w->fn(l, w->fd, evs[i].events, w->ctx);
-            }
-        }
-        for (size_t i = 0; i < l->nwatch; i++) {
-            watch *w = &l->watches[i];
-            if (w->always_ready && w->fn && (w->events & EPOLLIN)) w->fn(l, w->fd, EPOLLIN, w->ctx);
-        }
+        if (n >= 0) r = dispatch(l, evs, n); /* none: the always-ready watches still */
     }
     burst_release(l);
     if (l->ring && ts_ring_pending(l->ring)) { /* the deadline came before the wait */
         ts_ring_submit(l->ring, &l->rt);
         ring_fold(l);
     }
-    return 0;
+    return r < 0 ? r : 0;
 }

@@ -11,7 +11,12 @@
  * writes: the kernel runs them in order at the submit, and those that find the queue
  * empty end at once with EAGAIN instead of waiting. The batch grows while every read
  * brings a packet and shrinks when most come back empty. Completions are gathered before
- * any packet is handed on, because handing one on can queue (and submit) writes. */
+ * any packet is handed on, because handing one on can queue (and submit) writes.
+ *
+ * A ring that fails (a submit refused, or a kernel whose TUN device takes no RWF_NOWAIT
+ * I/O: before Linux 6.4 such reads end with EOPNOTSUPP) says why in ts_ring_broken and
+ * from then on takes nothing; its queued writes are dropped unsubmitted (counted), and
+ * the loop goes on with read() and write(). */
 #include <errno.h>
 #include <liburing.h>
 #include <stdio.h>
@@ -37,6 +42,7 @@ struct ts_ring {
     unsigned nread;    /* this wake-up's read batch */
     size_t slot;       /* bytes per read buffer */
     uint8_t *rbuf;     /* TS_RING_READS_MAX buffers */
+    char broken[96];   /* why the ring failed, or "" */
     ring_write w[RING_ENTRIES];
     struct iovec iov[RING_IOVS];
     struct {
@@ -83,25 +89,57 @@ bool ts_ring_pending(const ts_ring *r)
     return r->nw > 0;
 }
 
-/* Submit everything queued and wait for all of it; the completions into done[]. Returns
- * their number, or -errno. The writes and RWF_NOWAIT reads end during the submit itself,
- * so the wait does not sleep. */
-static int submit_all(ts_ring *r, unsigned want)
+const char *ts_ring_broken(const ts_ring *r)
 {
-    int e;
-    do e = io_uring_submit_and_wait(&r->u, want);
-    while (e == -EINTR);
-    if (e < 0) return e;
-    unsigned got = 0, head;
+    return r->broken[0] ? r->broken : NULL;
+}
+
+static void set_broken(ts_ring *r, const char *what, int e)
+{
+    if (!r->broken[0]) snprintf(r->broken, sizeof r->broken, "io_uring %s: %s", what, strerror(e));
+}
+
+/* The completions there are into done[] from got on; the new count. */
+static unsigned reap(ts_ring *r, unsigned got)
+{
+    unsigned head, n = 0;
     struct io_uring_cqe *cqe;
     io_uring_for_each_cqe(&r->u, head, cqe)
     {
         if (got == sizeof r->done / sizeof r->done[0]) break;
         r->done[got].tag = cqe->user_data;
-        r->done[got].res = cqe->res;
-        got++;
+        r->done[got++].res = cqe->res;
+        n++;
     }
-    io_uring_cq_advance(&r->u, got);
+    io_uring_cq_advance(&r->u, n);
+    return got;
+}
+
+/* Submit everything queued (want entries) and wait for all of it; the completions into
+ * done[]. Returns their number, or -errno with the ring broken. The writes and RWF_NOWAIT
+ * reads end during the submit itself, so the wait does not sleep. */
+static int submit_all(ts_ring *r, unsigned want)
+{
+    int e;
+    do e = io_uring_submit_and_wait(&r->u, want);
+    while (e == -EINTR);
+    /* Refused, or a prefix taken (an entry the kernel could not prepare): what is left
+     * queued must never go out later, when the bytes it points to are another burst's. */
+    if (e < 0 || (unsigned)e != want) {
+        set_broken(r, "submit", e < 0 ? -e : EIO);
+        r->nw = r->niov = 0;
+        return e < 0 ? e : -EIO;
+    }
+    unsigned got = reap(r, 0);
+    while (got < want) { /* a signal cut the wait short: the rest are still in flight */
+        struct io_uring_cqe *cqe;
+        e = io_uring_wait_cqe_nr(&r->u, &cqe, want - got);
+        if (e < 0 && e != -EINTR) {
+            set_broken(r, "wait", -e);
+            break;
+        }
+        got = reap(r, got);
+    }
     r->nw = r->niov = 0;
     return (int)got;
 }
@@ -112,11 +150,13 @@ static void tally_writes(ts_ring *r, int n, ts_ring_tally *t)
     for (int i = 0; i < n; i++) {
         if (r->done[i].tag & READ_TAG) continue;
         const ring_write *w = &r->w[r->done[i].tag];
-        if (r->done[i].res == (int)w->len) {
+        int res = r->done[i].res;
+        if (res == (int)w->len) {
             t->pkts++;
             t->bytes += w->len;
         } else {
             t->errors++;
+            if (res == -EOPNOTSUPP || res == -EINVAL) set_broken(r, "write", -res);
         }
     }
     t->submits++;
@@ -140,12 +180,12 @@ void ts_ring_writev(ts_ring *r, const struct iovec *copy, int ncopy, const struc
 {
     size_t ncopied = 0;
     for (int i = 0; i < ncopy; i++) ncopied += copy[i].iov_len;
-    if (ncopied > RING_COPY_MAX || nref < 0 || (size_t)nref + 1 > RING_IOVS) {
+    if (ncopied > RING_COPY_MAX || nref < 0 || (size_t)nref + 1 > RING_IOVS || r->broken[0]) {
         t->errors++;
         return;
     }
-    if (r->nw == RING_ENTRIES || r->niov + (unsigned)nref + 1 > RING_IOVS) ts_ring_submit(r, t);
-    struct io_uring_sqe *sqe = io_uring_get_sqe(&r->u);
+    if (r->nw >= RING_ENTRIES || r->niov + (unsigned)nref + 1 > RING_IOVS) ts_ring_submit(r, t);
+    struct io_uring_sqe *sqe = r->broken[0] ? NULL : io_uring_get_sqe(&r->u);
     if (!sqe) {
         t->errors++;
         return;
@@ -165,22 +205,38 @@ void ts_ring_writev(ts_ring *r, const struct iovec *copy, int ncopy, const struc
     nv += nref;
     w->len = (uint32_t)len;
     io_uring_prep_writev(sqe, r->fd, v, (unsigned)nv, 0);
+    /* A device that cannot take it now refuses (a lost packet, as write() on the
+     * non-blocking descriptor would): waiting for room would stall the whole loop. */
+    sqe->rw_flags = RWF_NOWAIT;
     io_uring_sqe_set_data64(sqe, r->nw);
     r->nw++;
     r->niov += (unsigned)nv;
 }
 
-int ts_ring_read(ts_ring *r, ts_ring_tally *t, ts_ring_read_fn fn, void *ctx)
+/* Queue up to the batch's reads behind the writes; how many. */
+static unsigned queue_reads(ts_ring *r)
 {
-    unsigned nread = r->nread, want = r->nw + nread;
-    for (unsigned i = 0; i < nread; i++) {
+    unsigned i;
+    for (i = 0; i < r->nread; i++) {
+        /* Room is always there (the queue holds RING_ENTRIES writes and a batch). */
         struct io_uring_sqe *sqe = io_uring_get_sqe(&r->u);
+        if (!sqe) break;
         io_uring_prep_read(sqe, r->fd, r->rbuf + i * r->slot, (unsigned)r->slot, 0);
         sqe->rw_flags = RWF_NOWAIT;
         io_uring_sqe_set_data64(sqe, READ_TAG | i);
     }
-    int n = submit_all(r, want);
-    if (n < 0) return n;
+    return i;
+}
+
+int ts_ring_read(ts_ring *r, ts_ring_tally *t, ts_ring_read_fn fn, void *ctx)
+{
+    if (r->broken[0]) return 0;
+    unsigned writes = r->nw, nread = queue_reads(r);
+    int n = submit_all(r, writes + nread);
+    if (n < 0) {
+        t->errors += writes; /* dropped unsubmitted: TCP resends them */
+        return 0;
+    }
     tally_writes(r, n, t);
     /* Copied out first: a packet handed on may queue writes, whose submit reuses done[]. */
     unsigned slot[TS_RING_READS_MAX];
@@ -196,6 +252,8 @@ int ts_ring_read(ts_ring *r, ts_ring_tally *t, ts_ring_read_fn fn, void *ctx)
             fn(ctx, r->rbuf + (size_t)slot[i] * r->slot, (size_t)res[i]);
         } else if (res[i] == 0) {
             fatal = -EIO;
+        } else if (res[i] == -EOPNOTSUPP || res[i] == -EINVAL) {
+            set_broken(r, "read", -res[i]); /* a TUN device before Linux 6.4 */
         } else if (res[i] != -EAGAIN && res[i] != -EINTR && !fatal) {
             fatal = res[i];
         }

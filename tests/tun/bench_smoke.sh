@@ -9,7 +9,7 @@ tcpsim=$1 bench=$2
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
-for bad in "--secs 0" "--secs 0.1" "--secs 61" "--secs x" "--secs 1e3" "--offload maybe" "--io mmap" "--busy-poll soon" "--only bulk,speed" \
+for bad in "--secs 0" "--secs 0.1" "--secs 61" "--secs x" "--secs 1e3" "--offload maybe" "--io mmap" "--busy-poll soon" "--repeat 0" "--repeat 10" "--only bulk,speed" \
     "--idle 0" "--idle 300000" "--idle 1k" "--frobnicate" "--secs"; do
     # shellcheck disable=SC2086
     err=$("$bench" $bad 2>&1 >/dev/null)
@@ -74,6 +74,13 @@ peer_row "self: connect+close per second" /s 1
 printf '%s\n' "$out" | grep -q '^dead:' && fail "the dead peer has figures"
 "$bench" --peer 'Lwip=x' 2>&1 | grep -q -- "--peer wants NAME=CMD" || fail "--peer Lwip=x not refused"
 "$bench" --peer 'x=/no/such' 2>&1 | grep -q -- "'/no/such' is not a program" || fail "a missing peer program is not refused"
+# --repeat: the median of three, and the three runs' range under each figure.
+rep=$(timeout 60 "$bench" --tcpsim "$tcpsim" --secs 0.3 --only rtt --offload on --repeat 3 2>&1)
+printf '%s\n' "$rep"
+printf '%s\n' "$rep" | grep -q 'RTT and churn figure, median of 3 runs;' || fail "--repeat 3 not said"
+printf '%s\n' "$rep" | grep -A1 '^1-byte echo RTT, median, offload on' |
+    grep -Eq '^    median of 3; range: tcpsim [0-9.]+-[0-9.]+ us, kernel [0-9.]+-[0-9.]+ us$' ||
+    fail "--repeat 3: no range line under the RTT"
 for w in "machine at start: load average" "machine at end: load average" "over the run"; do
     printf '%s\n' "$out" | grep -q "$w" || fail "no '$w' line"
 done

@@ -3,12 +3,17 @@
  * own and supports non-blocking reads as a TUN device does. Writes are queued and leave at
  * the submit, in order, with the bytes they were told to copy as they were at queueing;
  * reads come back in the order they were written, the batch growing while it comes back
- * full and shrinking when it comes back empty; a closed device is an error, not a loop. */
+ * full and shrinking when it comes back empty; a closed device is an error, not a loop;
+ * a descriptor that takes no RWF_NOWAIT reads (a TUN device before Linux 6.4; here a
+ * /proc file) breaks the ring, which says why. Then the loop on the ring: a stream of
+ * pings that never lets the device run dry must not keep it from a signal or from its
+ * deadline (the ring's rounds would otherwise never go back to epoll). */
 #include <check.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -159,10 +164,172 @@ START_TEST(an_oversized_copy_is_refused)
 }
 END_TEST
 
+START_TEST(a_device_without_nowait_breaks_the_ring)
+{
+    int fd0 = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+    ck_assert_int_ge(fd0, 0);
+    char err[128];
+    ts_ring *r = ts_ring_create(fd0, 2048, err, sizeof err);
+    ck_assert_msg(r != NULL, "%s", err);
+    memset(&tally, 0, sizeof tally);
+    ck_assert_ptr_null(ts_ring_broken(r));
+    nseen = 0;
+    ck_assert_int_eq(ts_ring_read(r, &tally, on_read, NULL), 0);
+    ck_assert_ptr_nonnull(ts_ring_broken(r));
+    ck_assert_msg(strstr(ts_ring_broken(r), "io_uring read: ") != NULL, "%s", ts_ring_broken(r));
+    ck_assert_int_eq(nseen, 0);
+    /* broken: a write is refused and counted, nothing is queued to go out later */
+    int x = 1;
+    struct iovec v = {&x, sizeof x};
+    ts_ring_writev(r, NULL, 0, &v, 1, sizeof x, &tally);
+    ck_assert_uint_eq(tally.errors, 1);
+    ck_assert(!ts_ring_pending(r));
+    ck_assert_int_eq(ts_ring_read(r, &tally, on_read, NULL), 0);
+    ts_ring_destroy(r);
+    close(fd0);
+}
+END_TEST
+
+/* ---- the loop on the ring ------------------------------------------------------------ */
+
+#define STACK_ADDR TS_IP4(10, 0, 0, 1)
+#define PEER_ADDR  TS_IP4(10, 0, 0, 2)
+
+static struct {
+    int fd[2];
+    ts_loop *loop;
+    ts_stack *st;
+    long iters, signalled_at;
+    bool raise_at_3, guard_hit;
+    ts_time_t t0;
+    uint16_t seq;
+} lw;
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+/* An ICMP echo request from the peer to the stack, 36 bytes. */
+static void echo_request(uint8_t *p, uint16_t seq)
+{
+    memset(p, 0, 36);
+    p[0] = 0x45;
+    put16(p + 2, 36);
+    p[8] = 64;
+    p[9] = 1;
+    const uint32_t src = PEER_ADDR, dst = STACK_ADDR;
+    put16(p + 12, (uint16_t)(src >> 16));
+    put16(p + 14, (uint16_t)src);
+    put16(p + 16, (uint16_t)(dst >> 16));
+    put16(p + 18, (uint16_t)dst);
+    put16(p + 10, ts_csum(p, 20));
+    p[20] = 8;
+    put16(p + 24, 7);
+    put16(p + 26, seq);
+    put16(p + 22, ts_csum(p + 20, 16));
+}
+
+/* Every iteration: the replies drained and the device's queue filled up again, with more
+ * than a wake-up's budget of reads (LOOP_BATCH, 256) takes, so it never runs dry and
+ * every round leaves replies to send; SIGTERM (blocked, so it waits on the loop's
+ * signalfd) at the third; a 5 s guard that only a starved loop reaches. */
+static void feed(ts_loop *l, void *ctx)
+{
+    (void)ctx;
+    uint8_t buf[2048];
+    while (recv(lw.fd[1], buf, sizeof buf, MSG_DONTWAIT) > 0) {
+    }
+    for (int i = 0; i < 2048; i++) {
+        echo_request(buf, lw.seq++);
+        if (send(lw.fd[1], buf, 36, MSG_DONTWAIT) != 36) break;
+    }
+    if (++lw.iters == 3 && lw.raise_at_3) raise(SIGTERM);
+    if (ts_loop_clock() - lw.t0 > 5 * TS_SEC) {
+        lw.guard_hit = true;
+        ts_loop_stop(l);
+    }
+}
+
+static void on_signal(ts_loop *l, int signo, void *ctx)
+{
+    (void)ctx;
+    ck_assert_int_eq(signo, SIGTERM);
+    lw.signalled_at = lw.iters;
+    ts_loop_stop(l);
+}
+
+static void loop_setup(void)
+{
+    memset(&lw, 0, sizeof lw);
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, lw.fd), 0);
+    /* Room for more queued requests than one wake-up reads (root may go past rmem_max) */
+    int big = 4 << 20;
+    for (int i = 0; i < 2; i++)
+        for (int o = 0; o < 2; o++) /* receive and send: a unix socket charges the sender */
+            if (setsockopt(lw.fd[i], SOL_SOCKET, o ? SO_SNDBUFFORCE : SO_RCVBUFFORCE, &big,
+                           sizeof big) < 0)
+                setsockopt(lw.fd[i], SOL_SOCKET, o ? SO_SNDBUF : SO_RCVBUF, &big, sizeof big);
+    char err[128];
+    lw.loop = ts_loop_create(lw.fd[0], err, sizeof err);
+    ck_assert_msg(lw.loop != NULL, "%s", err);
+    ck_assert_msg(ts_loop_set_ring(lw.loop, err, sizeof err) == 0, "%s", err);
+    ts_stack_config cfg;
+    ts_stack_config_init(&cfg);
+    cfg.addr = STACK_ADDR;
+    ts_loop_stack_config(lw.loop, &cfg);
+    lw.st = ts_stack_create(&cfg, err, sizeof err);
+    ck_assert_msg(lw.st != NULL, "%s", err);
+    ts_loop_set_stack(lw.loop, lw.st);
+    ts_loop_set_idle(lw.loop, feed, NULL);
+    ts_loop_set_signal(lw.loop, on_signal, NULL);
+    lw.t0 = ts_loop_clock();
+}
+
+static void loop_teardown(void)
+{
+    ts_stack_destroy(lw.st);
+    ts_loop_destroy(lw.loop);
+    close(lw.fd[0]);
+    close(lw.fd[1]);
+}
+
+START_TEST(a_steady_stream_does_not_hide_a_signal)
+{
+    loop_setup();
+    lw.raise_at_3 = true;
+    ck_assert_int_eq(ts_loop_run(lw.loop, TS_TIME_NEVER), 0);
+    ck_assert_msg(!lw.guard_hit, "SIGTERM not seen in 5 s of steady traffic");
+    ck_assert_int_ge(lw.signalled_at, 3);
+    const ts_loop_stats *st = ts_loop_get_stats(lw.loop);
+    ck_assert_uint_gt(st->pkts_in, 256); /* the pings were answered meanwhile */
+    ck_assert_uint_gt(st->pkts_out, 256);
+    ck_assert_uint_eq(st->write_errors, 0);
+    loop_teardown();
+}
+END_TEST
+
+START_TEST(a_steady_stream_does_not_hide_the_deadline)
+{
+    loop_setup();
+    ck_assert_int_eq(ts_loop_run(lw.loop, ts_loop_clock() + 20 * TS_MSEC), 0);
+    ck_assert_msg(!lw.guard_hit, "the 20 ms deadline not kept in 5 s of steady traffic");
+    ck_assert_uint_gt(ts_loop_get_stats(lw.loop)->pkts_in, 256);
+    loop_teardown();
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("tun_ring");
+    TCase *lc = tcase_create("loop");
+    tcase_add_test(lc, a_steady_stream_does_not_hide_a_signal);
+    tcase_add_test(lc, a_steady_stream_does_not_hide_the_deadline);
+    tcase_set_timeout(lc, 20);
+    suite_add_tcase(s, lc);
     TCase *tc = tcase_create("ring");
+    tcase_add_test(tc, a_device_without_nowait_breaks_the_ring);
     tcase_add_test(tc, writes_leave_in_order_with_their_copied_headers);
     tcase_add_test(tc, reads_come_in_order_and_the_batch_adapts);
     tcase_add_test(tc, a_read_submits_the_queued_writes_first);
