@@ -320,12 +320,30 @@ START_TEST(a_steady_stream_does_not_hide_the_deadline)
 }
 END_TEST
 
+/* Busy polling is bounded by the wait it replaces: 200 ms of polling allowed, a deadline
+ * 5 ms away, nothing arriving; the run ends at the deadline, not after the polling. The
+ * bound is loose (100 ms) because this is real time on a shared machine; the polling's
+ * own length is what would show. */
+START_TEST(busy_polling_keeps_the_deadline)
+{
+    loop_setup();
+    ts_loop_set_idle(lw.loop, NULL, NULL);
+    ts_loop_set_busy_poll(lw.loop, 200 * TS_MSEC);
+    ts_time_t t0 = ts_loop_clock();
+    ck_assert_int_eq(ts_loop_run(lw.loop, t0 + 5 * TS_MSEC), 0);
+    ts_time_t took = ts_loop_clock() - t0;
+    ck_assert_msg(took >= 5 * TS_MSEC && took < 100 * TS_MSEC, "ran %lld us", (long long)took);
+    loop_teardown();
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("tun_ring");
     TCase *lc = tcase_create("loop");
     tcase_add_test(lc, a_steady_stream_does_not_hide_a_signal);
     tcase_add_test(lc, a_steady_stream_does_not_hide_the_deadline);
+    tcase_add_test(lc, busy_polling_keeps_the_deadline);
     tcase_set_timeout(lc, 20);
     suite_add_tcase(s, lc);
     TCase *tc = tcase_create("ring");
