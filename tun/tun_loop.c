@@ -249,6 +249,14 @@ static void ring_fold(ts_loop *l)
     l->rt = (ts_ring_tally){0};
 }
 
+/* The writes queued on the ring, if any, go now. */
+static void ring_submit(ts_loop *l)
+{
+    if (!l->ring || !ts_ring_pending(l->ring)) return;
+    ts_ring_submit(l->ring, &l->rt);
+    ring_fold(l);
+}
+
 void ts_loop_stack_config(ts_loop *l, ts_stack_config *cfg)
 {
     cfg->output = ts_loop_output;
@@ -284,10 +292,7 @@ void ts_loop_flush(void *loop)
     ts_loop *l = loop;
     l->stats.bursts++;
     gso_flush(l);
-    if (l->ring && !l->defer_submit && ts_ring_pending(l->ring)) {
-        ts_ring_submit(l->ring, &l->rt);
-        ring_fold(l);
-    }
+    if (!l->defer_submit) ring_submit(l);
 }
 
 void ts_loop_output(void *loop, const uint8_t *pkt, size_t len)
@@ -595,11 +600,7 @@ static void release_due(ts_loop *l, ts_time_t now)
         held *h = &l->slots[slot];
         if (h->out) {
             device_write(l, NULL, h->data, h->len);
-            /* The slot is given back below: a queued write must go before. */
-            if (l->ring && ts_ring_pending(l->ring)) {
-                ts_ring_submit(l->ring, &l->rt);
-                ring_fold(l);
-            }
+            ring_submit(l); /* the slot is given back below: the write must go first */
         } else {
             if (l->tap) l->tap(l->tap_ctx, now, h->data, h->len, false);
             if (l->stack) ts_stack_input(l->stack, now, h->data, h->len);
@@ -727,9 +728,6 @@ int ts_loop_run(ts_loop *l, ts_time_t deadline)
         if (n >= 0) r = dispatch(l, evs, n); /* none: the always-ready watches still */
     }
     burst_release(l);
-    if (l->ring && ts_ring_pending(l->ring)) { /* the deadline came before the wait */
-        ts_ring_submit(l->ring, &l->rt);
-        ring_fold(l);
-    }
+    ring_submit(l); /* the deadline came before the wait */
     return r < 0 ? r : 0;
 }
