@@ -119,6 +119,14 @@ typedef struct ts_hystart {
     ts_time_t round_start, last_ack, curr_rtt, delay_min;
 } ts_hystart;
 
+/* A hole retransmission of SACK recovery (tcp_sack.c's records, ts_conn.rxt). */
+struct ts_rxt {
+    uint32_t start, end; /* the range sent */
+    uint32_t order;      /* transmission order since the last reset, from 1 */
+    uint32_t high;       /* SND.MAX when it went out: data above was sent later */
+    bool lost;           /* lost again: NextSeg resends it before any new hole */
+};
+
 struct ts_conn {
     uint32_t id;
     ts_state state;
@@ -174,7 +182,9 @@ struct ts_conn {
     uint16_t rcv_mss;
     ts_ring rcvq; /* head = first unread byte; len = readable; OOO data past len */
     uint32_t ooo_n;
-    ts_sack_block ooo[TS_OOO_MAX];                 /* ranges held past rcv_nxt, sorted by start */
+    /* Ranges held past rcv_nxt, sorted by start: TS_OOO_MAX of them, allocated at the
+     * first out-of-order segment (NULL before; tcp_rcv.c), as most connections see none. */
+    ts_sack_block *ooo;
     ts_sack_block sack_recent[TS_MAX_SACK_BLOCKS]; /* most recent first (RFC 2018 4) */
     uint32_t sack_recent_n;
     /* RFC 2883: a duplicate range to report as the first SACK block of the next ACK
@@ -223,8 +233,9 @@ struct ts_conn {
     /* Slow start's exit (hystart.c), allocated only while HyStart may run (the hystart
      * parameter, or cubic's hystart_detect): NULL when off or when memory ran out. */
     ts_hystart *hs;
-    /* SACK scoreboard (RFC 6675, tcp_sack.c): SACKed ranges above SND.UNA, sorted. */
-    ts_sack_block sb[TS_SACK_MAX];
+    /* SACK scoreboard (RFC 6675, tcp_sack.c): SACKed ranges above SND.UNA, sorted;
+     * TS_SACK_MAX of them, allocated at the first SACK block kept (NULL before). */
+    ts_sack_block *sb;
     uint32_t sb_n;
     uint32_t sacked_bytes; /* total of sb */
     uint32_t high_rxt;     /* RFC 6675 HighRxt: holes below it were retransmitted */
@@ -233,12 +244,7 @@ struct ts_conn {
     /* Hole retransmissions of SACK recovery not yet delivered (tcp_sack.c), kept from
      * one recovery into the next, forgotten on an RTO: RACK's "sent later and
      * delivered" test for a lost retransmission (RFC 8985 6.2). */
-    struct ts_rxt {
-        uint32_t start, end; /* the range sent */
-        uint32_t order;      /* transmission order since the last reset, from 1 */
-        uint32_t high;       /* SND.MAX when it went out: data above was sent later */
-        bool lost;           /* lost again: NextSeg resends it before any new hole */
-    } rxt[TS_RXT_MAX];
+    struct ts_rxt *rxt; /* TS_RXT_MAX of them, allocated at the first one (NULL before) */
     uint32_t rxt_n;
     uint32_t rxt_order;     /* last order given */
     uint32_t rxt_delivered; /* highest order seen delivered */
@@ -655,7 +661,7 @@ static inline void ts_undo_note_rexmit(ts_conn *c, uint32_t seq, uint32_t len, u
 void ts_sack_clear(ts_conn *c);
 void ts_sack_trim(ts_conn *c); /* drop what SND.UNA has passed */
 /* Merge the segment's valid SACK blocks (within (SND.UNA, SND.MAX], D-SACKs ignored). */
-void ts_sack_add(ts_conn *c, const ts_sack_block *blk, uint32_t n);
+void ts_sack_add(ts_stack *s, ts_conn *c, const ts_sack_block *blk, uint32_t n);
 uint32_t ts_sack_lost_end(const ts_conn *c);            /* unSACKed bytes below it are lost */
 uint32_t ts_sack_pipe(const ts_conn *c);                /* RFC 6675 SetPipe, bytes */
 uint32_t ts_sack_below(const ts_conn *c, uint32_t seq); /* SACKed bytes below seq */
@@ -671,8 +677,9 @@ static inline uint32_t ts_sack_unsacked_in(const ts_conn *c, uint32_t s, uint32_
 uint32_t ts_sack_skip(const ts_conn *c, uint32_t seq);
 /* RFC 6675 NextSeg rule 1: the next lost, not yet retransmitted hole segment. */
 bool ts_sack_next_lost(const ts_conn *c, uint32_t *seq, uint32_t *len);
-void ts_rxt_reset(ts_conn *c);                            /* after an RTO, or at open */
-void ts_rxt_sent(ts_conn *c, uint32_t seq, uint32_t len); /* a hole retransmission went out */
+void ts_rxt_reset(ts_conn *c); /* after an RTO, or at open */
+/* A hole retransmission went out. */
+void ts_rxt_sent(ts_stack *s, ts_conn *c, uint32_t seq, uint32_t len);
 bool ts_rxt_next(const ts_conn *c, uint32_t *seq, uint32_t *len); /* to resend */
 
 /* tcp_loss.c: loss recovery: the congestion state, dupACKs, NewReno, SACK recovery with

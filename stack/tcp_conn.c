@@ -141,6 +141,9 @@ static void free_blocks(ts_stack *s, ts_conn *c)
     ts_mem_ring_free(s, &c->rcvq);
     ts_mem_block_free(s, c->hs, sizeof *c->hs);
     ts_mem_block_free(s, c->eor_mark, TS_EOR_MAX * sizeof *c->eor_mark);
+    ts_mem_block_free(s, c->ooo, TS_OOO_MAX * sizeof *c->ooo);
+    ts_mem_block_free(s, c->sb, TS_SACK_MAX * sizeof *c->sb);
+    ts_mem_block_free(s, c->rxt, TS_RXT_MAX * sizeof *c->rxt);
     ts_mem_block_free(s, c, sizeof *c);
 }
 

@@ -328,7 +328,7 @@ static bool hole_below_sacked(const ts_conn *c)
 static void sack_ack(ts_stack *s, ts_conn *c, const ts_ack_info *a)
 {
     uint32_t before = c->cwnd;
-    ts_sack_add(c, a->sack, a->nsack);
+    ts_sack_add(s, c, a->sack, a->nsack);
     uint32_t acked = c->snd_una - a->una0;
     int64_t d = (int64_t)acked + c->sacked_bytes - a->sacked0;
     uint32_t delivered = d > 0 ? (uint32_t)d : 0;

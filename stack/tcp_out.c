@@ -405,7 +405,7 @@ static int sack_rexmit(ts_stack *s, ts_conn *c, uint32_t cwnd)
     ts_emit_rexmit(s, c, TS_REXMIT_FAST, seq, len, 1, c->rto);
     ts_send_data(s, c, seq, len, true);
     if (!again) c->high_rxt = seq + need;
-    ts_rxt_sent(c, seq, len);
+    ts_rxt_sent(s, c, seq, len);
     c->prr_out += len;
     return 1;
 }

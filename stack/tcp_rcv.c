@@ -2,6 +2,7 @@
  * and merged when the hole fills, SACK blocks (RFC 2018) and the D-SACK block for data
  * received twice (RFC 2883), and the advertised window with scaling (RFC 7323) and
  * receiver-side silly-window avoidance (RFC 9293 3.8.6.2.2). */
+#include <errno.h>
 #include <string.h>
 
 #include "internal.h"
@@ -55,9 +56,13 @@ uint32_t ts_rcv_window(ts_stack *s, ts_conn *c)
     return (uint32_t)field;
 }
 
-/* Insert [start, end) into the sorted, disjoint out-of-order set, merging neighbours. */
-static int ooo_insert(ts_conn *c, uint32_t start, uint32_t end)
+/* Insert [start, end) into the sorted, disjoint out-of-order set, merging neighbours.
+ * The set's array is a side block (mem.c) made at the first out-of-order segment: most
+ * connections never see one. -1 when the set is full, -ENOMEM when malloc refused it. */
+static int ooo_insert(ts_stack *s, ts_conn *c, uint32_t start, uint32_t end)
 {
+    if (!c->ooo) c->ooo = ts_mem_block(s, TS_OOO_MAX * sizeof *c->ooo);
+    if (!c->ooo) return -ENOMEM;
     uint32_t i = 0;
     while (i < c->ooo_n && seq_lt(c->ooo[i].end, start)) i++;
     uint32_t j = i;
@@ -156,8 +161,9 @@ int ts_rcv_data(ts_stack *s, ts_conn *c, uint32_t seq, const uint8_t *data, uint
         len = room < len ? room : len;
     }
     if (off > 0) dsack_ooo(c, seq, seq + len);
-    if (off > 0 && ooo_insert(c, seq, seq + len) < 0) {
-        ts_drop(s, TS_DROP_TCP_OOO_FULL, NULL, 0);
+    int held = off > 0 ? ooo_insert(s, c, seq, seq + len) : 0;
+    if (held < 0) { /* the sender sends it again */
+        ts_drop(s, held == -ENOMEM ? TS_DROP_TCP_NO_MEMORY : TS_DROP_TCP_OOO_FULL, NULL, 0);
         return 0;
     }
     ts_ring_put(&c->rcvq, c->rcvq.len + off, data, len);

@@ -3,10 +3,11 @@
  * retransmit (NextSeg rule 1). It decides nothing and writes no cwnd: tcp_loss.c does,
  * from what this file answers. The scoreboard is a
  * small sorted array of SACKed ranges above SND.UNA, merged as blocks arrive and trimmed
- * as SND.UNA moves: no allocation, at most TS_SACK_MAX ranges walked per call.
+ * as SND.UNA moves, at most TS_SACK_MAX ranges walked per call.
  * It also remembers recovery's hole retransmissions (up to TS_RXT_MAX), in which
  * tcp_loss.c finds a lost retransmission as RACK does (RFC 8985 6.2), which RFC 6675
- * alone cannot. */
+ * alone cannot. Both arrays are side blocks (mem.c), allocated once, when the first range
+ * is kept: most connections never see a SACK block, and an idle one should stay small. */
 #include <string.h>
 
 #include "internal.h"
@@ -44,9 +45,12 @@ void ts_sack_trim(ts_conn *c)
 }
 
 /* Merge [s, e) into the sorted, non-adjacent ranges. When the array is full, the highest
- * range gives way: forgetting a SACK costs at most a needless retransmission. */
-static void insert(ts_conn *c, uint32_t s, uint32_t e)
+ * range gives way: forgetting a SACK costs at most a needless retransmission. So does
+ * a scoreboard malloc refused (counted in mem_alloc_failed): the range is not kept. */
+static void insert(ts_stack *st, ts_conn *c, uint32_t s, uint32_t e)
 {
+    if (!c->sb) c->sb = ts_mem_block(st, TS_SACK_MAX * sizeof *c->sb);
+    if (!c->sb) return;
     uint32_t i = 0, j;
     while (i < c->sb_n && seq_lt(c->sb[i].end, s)) i++;
     for (j = i; j < c->sb_n && seq_le(c->sb[j].start, e); j++) {
@@ -69,13 +73,13 @@ static void insert(ts_conn *c, uint32_t s, uint32_t e)
 /* RFC 2018 / RFC 6675: only blocks inside (SND.UNA, SND.MAX] count. A D-SACK (RFC 2883)
  * reports data below SND.UNA (ignored here) or inside another block (merging it is a
  * no-op); anything else outside is a broken or lying receiver, and is ignored. */
-void ts_sack_add(ts_conn *c, const ts_sack_block *blk, uint32_t n)
+void ts_sack_add(ts_stack *st, ts_conn *c, const ts_sack_block *blk, uint32_t n)
 {
     bool changed = false;
     for (uint32_t k = 0; k < n; k++) {
         uint32_t s = blk[k].start, e = blk[k].end;
         if (!seq_lt(s, e) || !seq_gt(s, c->snd_una) || seq_gt(e, c->snd_max)) continue;
-        insert(c, s, e);
+        insert(st, c, s, e);
         changed = true;
     }
     if (changed) recount(c);
@@ -172,10 +176,13 @@ void ts_rxt_reset(ts_conn *c)
 }
 
 /* A hole retransmission went out: a lost one resent takes a new place in the order;
- * past TS_RXT_MAX a retransmission goes unrecorded and only the RTO can recover it. */
-void ts_rxt_sent(ts_conn *c, uint32_t seq, uint32_t len)
+ * past TS_RXT_MAX (or with the records' malloc refused) a retransmission goes unrecorded
+ * and only the RTO can recover it. */
+void ts_rxt_sent(ts_stack *s, ts_conn *c, uint32_t seq, uint32_t len)
 {
     if (!len) return;
+    if (!c->rxt) c->rxt = ts_mem_block(s, TS_RXT_MAX * sizeof *c->rxt);
+    if (!c->rxt) return;
     uint32_t i = c->rxt_n;
     for (uint32_t k = 0; k < c->rxt_n; k++) /* the one resent, lost ones first */
         if (seq_le(c->rxt[k].start, seq) && seq_lt(seq, c->rxt[k].end) &&

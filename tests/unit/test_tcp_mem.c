@@ -237,6 +237,55 @@ START_TEST(side_blocks_only_when_used)
 }
 END_TEST
 
+/* Loss recovery's arrays are side blocks too: the sender's SACK scoreboard at the first
+ * SACK block, its retransmission records at the first hole resent, the receiver's
+ * out-of-order ranges at the first segment past a hole. A transfer without loss makes
+ * none of them; one with two losses makes each once, arrives byte-exact, and gives them
+ * back with the connection. */
+START_TEST(recovery_blocks_only_after_a_loss)
+{
+    const uint64_t sb = TS_SACK_MAX * sizeof(ts_sack_block);
+    const uint64_t rxt = TS_RXT_MAX * sizeof(struct ts_rxt),
+                   ooo = TS_OOO_MAX * sizeof(ts_sack_block);
+    const size_t total = 200 * 1000;
+    for (int lossy = 0; lossy < 2; lossy++) {
+        static const int segs[] = {3, 10};
+        h_drop_plan plan = {.segs = segs, .nsegs = lossy ? 2 : 0};
+        h_conn x;
+        h_bulk_open(&x, &(h_conn_opts){.delay = D, .port = PORT}, &plan, total);
+        harness *h = x.h;
+        h_run_until(h, h->now + 2 * TS_SEC);
+        ck_assert_uint_eq(x.sb.rx_len, total);
+        ck_assert_uint_eq(h_app_check(&x.sb), total);
+        ck_assert(x.sb.eof);
+        ck_assert_uint_eq(x.pl.drops, lossy ? 2 : 0);
+        ts_conn *a = conn_of(h, H_A, x.ca.sd), *b = conn_of(h, H_B, x.sb.sd);
+        if (!lossy) {
+            ck_assert_ptr_null(a->sb);
+            ck_assert_ptr_null(a->rxt);
+            ck_assert_ptr_null(b->ooo);
+        } else {
+            ck_assert_ptr_nonnull(a->sb);
+            ck_assert_ptr_nonnull(a->rxt);
+            ck_assert_ptr_nonnull(b->ooo);
+            ck_assert_ptr_null(a->ooo); /* A received nothing out of order */
+            ck_assert_ptr_null(b->sb);
+        }
+        /* A's rings went when its FIN was ACKed; B's receive ring when EOF was read */
+        ck_assert_uint_eq(cnt(h, H_A)->mem_conn_bytes, CONN + (lossy ? sb + rxt : 0));
+        ck_assert_uint_eq(cnt(h, H_B)->mem_conn_bytes, 2 * CONN + (lossy ? ooo : 0));
+        ck_assert_uint_eq(cnt(h, H_A)->mem_alloc_failed + cnt(h, H_B)->mem_alloc_failed, 0);
+        ck_assert_int_eq(ts_close(h->st[H_A], x.ca.sd), 0);
+        ck_assert_int_eq(ts_close(h->st[H_B], x.sb.sd), 0);
+        x.ca.sd = x.sb.sd = -1;
+        h_run_until(h, h->now + 100 * TS_SEC);
+        ck_assert_uint_eq(cnt(h, H_A)->mem_conn_bytes, 0);
+        ck_assert_uint_eq(cnt(h, H_B)->mem_conn_bytes, CONN); /* the listener */
+        h_conn_free(&x);
+    }
+}
+END_TEST
+
 /* ---- 10,000 connections between two stacks, without the harness's packet log ---- */
 
 typedef struct qpkt {
@@ -499,6 +548,7 @@ int main(void)
     tcase_add_test(tc, unread_bytes_keep_their_ring_until_read);
     tcase_add_test(tc, counters_return_to_zero);
     tcase_add_test(tc, side_blocks_only_when_used);
+    tcase_add_test(tc, recovery_blocks_only_after_a_loss);
     tcase_add_test(tc, ten_thousand_idle_connections);
     tcase_add_test(tc, cap_bites_transfer_completes_slower);
     tcase_add_test(tc, data_the_receiver_cannot_hold_is_sent_again);
