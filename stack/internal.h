@@ -142,7 +142,7 @@ struct ts_conn {
     bool hashed;
     int sd;                     /* socket handle, -1 when orphaned */
     ts_conn *listener;          /* for passive children until accepted */
-    ts_conn *aq_next, *aq_prev; /* listener's accept queue links (O(1) removal) */
+    ts_conn *aq_next, *aq_prev; /* listener's SYN or accept queue links (O(1) removal) */
     bool in_accept_queue;
     bool port_held; /* counted in the stack's port_refs (tcp_conn.c ts_port_hold) */
     /* Listener fields. */
@@ -151,7 +151,8 @@ struct ts_conn {
     uint32_t n_acceptq; /* accept queue: established children, backlog */
     bool cookie_sent;   /* a SYN cookie went out, at cookie_sent_at: check ACKs */
     ts_time_t cookie_sent_at;
-    ts_conn *aq_head, *aq_tail;
+    ts_conn *aq_head, *aq_tail; /* accept queue, oldest first */
+    ts_conn *sq_head;           /* SYN queue (n_syn children), newest first */
 
     /* Send side (RFC 9293 3.3.1). */
     uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
@@ -537,6 +538,12 @@ static inline bool ts_timer_on(const ts_conn *c, ts_timer_kind k)
 ts_conn *ts_timer_next_due(ts_stack *s, ts_time_t now, ts_timer_kind *k);
 /* The connection is finished: CLOSED, timers off, unhashed, error reported. */
 void ts_conn_done(ts_stack *s, ts_conn *c, int err);
+/* A passive child enters its listener's SYN queue (at its creation), moves from there to
+ * the accept queue (its handshake done), and leaves either (accepted, or done, which
+ * calls ts_conn_unqueue itself; c->listener is then NULL): each O(1). */
+void ts_conn_synq_add(ts_conn *l, ts_conn *c);
+void ts_conn_to_acceptq(ts_conn *l, ts_conn *c);
+void ts_conn_unqueue(ts_conn *c);
 uint64_t ts_siphash(const uint64_t key[2], const void *data, size_t len);
 
 /* syncookie.c: SYN cookies (RFC 4987). */

@@ -101,15 +101,7 @@ int ts_accept(ts_stack *s, int sd, ts_endpoint *peer)
     if (!c) return -EAGAIN;
     int nsd = alloc_sd(s, c);
     if (nsd < 0) return nsd;
-    l->aq_head = c->aq_next;
-    if (l->aq_head)
-        l->aq_head->aq_prev = NULL;
-    else
-        l->aq_tail = NULL;
-    c->aq_next = NULL;
-    c->in_accept_queue = false;
-    c->listener = NULL;
-    l->n_acceptq--;
+    ts_conn_unqueue(c);
     if (peer) *peer = c->remote;
     /* what arrived before accept() is ready now */
     unsigned ev = TS_SOCK_CONNECTED | TS_SOCK_WRITABLE;
@@ -307,12 +299,7 @@ static void close_listener(ts_stack *s, ts_conn *l)
         ts_send_rst(s, c);
         ts_conn_done(s, c, -ECONNRESET);
     }
-    for (uint32_t i = 0; i <= s->hmask && l->n_syn; i++) { /* embryos (rare) */
-        for (ts_conn *c = s->htab[i], *n; c; c = n) {
-            n = c->hnext;
-            if (c->listener == l) ts_conn_done(s, c, 0);
-        }
-    }
+    while (l->sq_head) ts_conn_done(s, l->sq_head, 0); /* embryos: it unlinks each */
     ts_conn_done(s, l, 0);
 }
 

@@ -330,6 +330,58 @@ void ts_set_state(ts_stack *s, ts_conn *c, ts_state st)
     ts_mem_trim(s, c); /* FIN-WAIT-2, TIME-WAIT, CLOSED, ...: rings no longer needed go */
 }
 
+/* ---- a listener's two queues, doubly linked through the children's aq links ---- */
+
+static void unlink_child(ts_conn *l, ts_conn *c)
+{
+    if (c->aq_prev)
+        c->aq_prev->aq_next = c->aq_next;
+    else if (c->in_accept_queue)
+        l->aq_head = c->aq_next;
+    else
+        l->sq_head = c->aq_next;
+    if (c->aq_next)
+        c->aq_next->aq_prev = c->aq_prev;
+    else if (c->in_accept_queue)
+        l->aq_tail = c->aq_prev;
+    c->aq_next = c->aq_prev = NULL;
+}
+
+void ts_conn_synq_add(ts_conn *l, ts_conn *c)
+{
+    c->aq_prev = NULL;
+    c->aq_next = l->sq_head;
+    if (l->sq_head) l->sq_head->aq_prev = c;
+    l->sq_head = c;
+    l->n_syn++;
+}
+
+void ts_conn_to_acceptq(ts_conn *l, ts_conn *c)
+{
+    unlink_child(l, c);
+    l->n_syn--;
+    l->n_acceptq++;
+    c->in_accept_queue = true;
+    c->aq_prev = l->aq_tail;
+    if (l->aq_tail)
+        l->aq_tail->aq_next = c;
+    else
+        l->aq_head = c;
+    l->aq_tail = c;
+}
+
+void ts_conn_unqueue(ts_conn *c)
+{
+    ts_conn *l = c->listener;
+    unlink_child(l, c);
+    if (c->in_accept_queue)
+        l->n_acceptq--;
+    else
+        l->n_syn--;
+    c->in_accept_queue = false;
+    c->listener = NULL;
+}
+
 /* Finish a connection: CLOSED, no timers, out of the hash. An orphan is freed; a socket
  * keeps its handle (in CLOSED) and is told. */
 void ts_conn_done(ts_stack *s, ts_conn *c, int err)
@@ -341,24 +393,8 @@ void ts_conn_done(ts_stack *s, ts_conn *c, int err)
         c->err = err;
         c->fatal = err;
     }
-    if (c->listener) { /* an embryonic or unaccepted child */
-        ts_conn *l = c->listener;
-        if (c->in_accept_queue) {
-            if (c->aq_prev)
-                c->aq_prev->aq_next = c->aq_next;
-            else
-                l->aq_head = c->aq_next;
-            if (c->aq_next)
-                c->aq_next->aq_prev = c->aq_prev;
-            else
-                l->aq_tail = c->aq_prev;
-            c->aq_next = c->aq_prev = NULL;
-            c->in_accept_queue = false;
-            l->n_acceptq--;
-        } else {
-            l->n_syn--; /* its SYN-ACK retries ran out, or it was reset */
-        }
-        c->listener = NULL;
+    if (c->listener) { /* an embryonic (SYN-ACK retries ran out, or reset) or unaccepted child */
+        ts_conn_unqueue(c);
         c->orphan = true;
     }
     if (c->orphan || c->sd < 0)

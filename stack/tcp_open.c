@@ -93,7 +93,7 @@ static ts_conn *child_new(ts_stack *s, ts_conn *l, const ts_seg *g, uint32_t irs
     c->remote.addr = g->src;
     c->remote.port = g->sport;
     c->listener = l;
-    l->n_syn++;
+    ts_conn_synq_add(l, c);
     /* What the user set on the listener carries over, as Linux clones the listening
      * socket: IP_TOS (the SYN-ACK's too), TCP_CORK, TCP_NOTSENT_LOWAT (TCP_NODELAY rides
      * in c->p). */
@@ -319,16 +319,7 @@ void ts_synack_acked(ts_stack *s, ts_conn *c, const ts_seg *g)
     ts_conn *l = c->listener;
     if (l) { /* passive open: from the SYN queue to the accept queue, for accept() */
         s->cnt.tcp_conn_accepted++;
-        l->n_syn--;
-        l->n_acceptq++;
-        c->in_accept_queue = true;
-        c->aq_next = NULL;
-        c->aq_prev = l->aq_tail;
-        if (l->aq_tail)
-            l->aq_tail->aq_next = c;
-        else
-            l->aq_head = c;
-        l->aq_tail = c;
+        ts_conn_to_acceptq(l, c);
         ts_notify(s, l, TS_SOCK_READABLE);
     } else { /* simultaneous open */
         ts_notify(s, c, TS_SOCK_CONNECTED | TS_SOCK_WRITABLE);

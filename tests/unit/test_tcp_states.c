@@ -494,6 +494,86 @@ START_TEST(synack_retransmissions_and_embryo_drop)
 }
 END_TEST
 
+/* The ISS of B's SYN-ACK to A's port, from the log. */
+static uint32_t synack_iss(const harness *h, uint16_t aport)
+{
+    for (size_t i = 0; i < h_nlog(h); i++) {
+        const h_pkt *p = &h->log[i];
+        if (p->from == H_B && p->flags == (TS_TH_SYN | TS_TH_ACK) &&
+            (p->data[22] << 8 | p->data[23]) == aport)
+            return p->seq;
+    }
+    ck_abort_msg("no SYN-ACK to port %u", aport);
+    return 0;
+}
+
+/* A listener's SYN queue is a list of its own: closing the listener ends its embryos (no
+ * more SYN-ACKs, counted CLOSED) without walking the connection table, and leaves alone
+ * the children already accepted and another listener's embryos. The queue is left from
+ * its middle too: one embryo completes its handshake, one is reset. */
+START_TEST(closing_listener_ends_its_embryos_only)
+{
+    harness *h = pair(NULL, NULL);
+    h->drop = drop_b; /* no client: B's answers go nowhere */
+    h_app sb, other;
+    h_app_init(&sb, h, H_B);
+    h_app_init(&other, h, H_B);
+    h_app_listen(&sb, PORT, 16);
+    h_app_listen(&other, PORT + 1, 16);
+    const uint8_t opt[] = {2, 4, 5, 180};
+    h_seg g = {.src = H_ADDR_A,
+               .dst = H_ADDR_B,
+               .dport = PORT,
+               .seq = 1000,
+               .flags = TS_TH_SYN,
+               .win = 64240,
+               .opt = opt,
+               .optlen = sizeof opt};
+    uint8_t p[1600];
+    for (uint16_t port = 40000; port < 40004; port++) {
+        g.sport = port;
+        h_inject(h, H_B, p, h_build(p, &g));
+    }
+    g.sport = 40100, g.dport = PORT + 1;
+    h_inject(h, H_B, p, h_build(p, &g));
+    const ts_counters *k = ts_stack_counters(h->st[H_B]);
+    ck_assert_uint_eq(k->conns_by_state[TS_SYN_RECEIVED], 5);
+    /* 40001 completes its handshake (accepted by the app), 40002 is reset */
+    h_seg ack = {.src = H_ADDR_A,
+                 .dst = H_ADDR_B,
+                 .sport = 40001,
+                 .dport = PORT,
+                 .seq = 1001,
+                 .ack = synack_iss(h, 40001) + 1,
+                 .flags = TS_TH_ACK,
+                 .win = 502};
+    h_inject(h, H_B, p, h_build(p, &ack));
+    ck_assert_int_eq(sb.naccepted, 1);
+    h_seg rst = {.src = H_ADDR_A,
+                 .dst = H_ADDR_B,
+                 .sport = 40002,
+                 .dport = PORT,
+                 .seq = 1001,
+                 .flags = TS_TH_RST};
+    h_inject(h, H_B, p, h_build(p, &rst));
+    ck_assert_uint_eq(k->conns_by_state[TS_SYN_RECEIVED], 3);
+    ck_assert_uint_eq(k->conns_by_state[TS_ESTABLISHED], 1);
+    h_run_until(h, 500 * TS_MSEC);
+    ck_assert_int_eq(ts_close(h->st[H_B], sb.lsd), 0);
+    sb.lsd = -1;
+    ck_assert_uint_eq(k->conns_by_state[TS_SYN_RECEIVED], 1); /* the other listener's */
+    ck_assert_uint_eq(k->conns_by_state[TS_ESTABLISHED], 1);
+    ck_assert_uint_eq(k->conns_by_state[TS_LISTEN], 1);
+    size_t before = h_nlog(h);
+    h_run_until(h, 2 * TS_SEC);               /* the SYN-ACK timers fire at 1 s */
+    ck_assert_uint_eq(h_nlog(h), before + 1); /* only the other listener's embryo resends */
+    ck_assert_uint_eq(h->log[before].data[22] << 8 | h->log[before].data[23], 40100);
+    h_app_free(&sb);
+    h_app_free(&other);
+    h_free(h);
+}
+END_TEST
+
 static bool drop_first_synack(harness *h, int from, const h_pkt *p, unsigned idx)
 {
     (void)h, (void)p;
@@ -549,6 +629,7 @@ static Suite *states_suite(void)
     tcase_add_test(tc, segment_after_full_close_gets_rst);
     tcase_add_test(tc, listen_backlog_bounds_the_accept_queue);
     tcase_add_test(tc, synack_retransmissions_and_embryo_drop);
+    tcase_add_test(tc, closing_listener_ends_its_embryos_only);
     tcase_add_test(tc, retransmitted_syn_in_syn_received_resends_synack);
     suite_add_tcase(s, tc);
     return s;
