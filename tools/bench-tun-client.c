@@ -9,7 +9,8 @@
  *   send ADDR SECS            bulk to discard (9)        -> "bps BITS_PER_SECOND"
  *   recv ADDR SECS            bulk from chargen (19)     -> "bps BITS_PER_SECOND"
  *   rtt ADDR SECS             1-byte echo (7)            -> "rtt MEDIAN_US SAMPLES"
- *   churn ADDR SECS           sequential connect+close to discard (9)
+ *   churn ADDR SECS [N]       connect+close to discard (9), one after the other, or N
+ *                             at a time (nonblocking, one epoll loop; 1..256)
  *                                                        -> "churn PER_SECOND DONE FAILED ERRNO"
  *   discard ADDR PORT         the kernel's discard alone, on PORT (one shard of idle ones)
  *   idle ADDR PORT N SRC PORT0  open N connections to ADDR:PORT (a discard service) from
@@ -255,7 +256,7 @@ static int rtt(const char *addr, double secs)
 /* One connection after the other: connect (the handshake), close (FIN; the server closes
  * too). The client's TIME-WAITs are the namespace's business: tools/bench-tun sets
  * tcp_tw_reuse=1 and a wide ip_local_port_range in both client namespaces. */
-static int churn(const char *addr, double secs)
+static int churn_seq(const char *addr, double secs)
 {
     struct sockaddr_in a = sin_of(addr, 9);
     uint64_t done = 0, failed = 0;
@@ -274,6 +275,72 @@ static int churn(const char *addr, double secs)
     printf("churn %.6g %llu %llu %d\n", (double)done / (t - t0), (unsigned long long)done,
            (unsigned long long)failed, last_errno);
     return 0;
+}
+
+/* A nonblocking connect started and watched; 1 when it is under way, 0 when it already
+ * finished (counted), -1 when it failed at once (counted). */
+static int churn_start(int ep, const struct sockaddr_in *a, uint64_t *done, uint64_t *failed,
+                       int *last_errno)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) die("socket");
+    if (connect(fd, (const struct sockaddr *)a, sizeof *a) == 0) {
+        (*done)++;
+        close(fd);
+        return 0;
+    }
+    if (errno != EINPROGRESS) {
+        (*failed)++, *last_errno = errno;
+        close(fd);
+        return -1;
+    }
+    struct epoll_event e = {.events = EPOLLOUT, .data.fd = fd};
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e) < 0) die("epoll_ctl");
+    return 1;
+}
+
+/* n connect+close at a time, as a server's many clients would: each connection that
+ * completes (or fails) is closed and replaced at once, until secs have passed. */
+static int churn_conc(const char *addr, double secs, int n)
+{
+    struct sockaddr_in a = sin_of(addr, 9);
+    uint64_t done = 0, failed = 0;
+    int last_errno = 0, inflight = 0;
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) die("epoll_create1");
+    double t0 = now(), end = t0 + secs, t = t0;
+    struct epoll_event evs[256];
+    while ((t = now()) < end && failed <= 1000) {
+        while (inflight < n && failed <= 1000)
+            if (churn_start(ep, &a, &done, &failed, &last_errno) > 0) inflight++;
+        int k = epoll_wait(ep, evs, 256, 100);
+        if (k < 0 && errno != EINTR) die("epoll_wait");
+        for (int i = 0; i < k; i++) {
+            int fd = evs[i].data.fd, err = 0;
+            socklen_t len = sizeof err;
+            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+            if (err)
+                failed++, last_errno = err;
+            else
+                done++;
+            close(fd); /* closing also takes it out of the epoll set */
+            inflight--;
+        }
+    }
+    printf("churn %.6g %llu %llu %d\n", (double)done / (t - t0), (unsigned long long)done,
+           (unsigned long long)failed, last_errno);
+    close(ep);
+    return 0;
+}
+
+static int churn(const char *addr, double secs, const char *conc)
+{
+    int n = conc ? atoi(conc) : 1;
+    if (n < 1 || n > 256) {
+        fprintf(stderr, "bench-tun-client: churn: %s in flight: use 1..256\n", conc);
+        return 2;
+    }
+    return n == 1 ? churn_seq(addr, secs) : churn_conc(addr, secs, n);
 }
 
 /* ---- idle connections ------------------------------------------------------------------- */
@@ -449,7 +516,8 @@ int main(int argc, char **argv)
     if (!strcmp(mode, "send") && argc == 4) return bulk_send(argv[2], atof(argv[3]));
     if (!strcmp(mode, "recv") && argc == 4) return bulk_recv(argv[2], atof(argv[3]));
     if (!strcmp(mode, "rtt") && argc == 4) return rtt(argv[2], atof(argv[3]));
-    if (!strcmp(mode, "churn") && argc == 4) return churn(argv[2], atof(argv[3]));
+    if (!strcmp(mode, "churn") && (argc == 4 || argc == 5))
+        return churn(argv[2], atof(argv[3]), argc == 5 ? argv[4] : NULL);
     if (!strcmp(mode, "idle") && argc == 7)
         return idle(argv[2], atoi(argv[3]), atol(argv[4]), argv[5], atol(argv[6]));
     if (!strcmp(mode, "probe") && argc == 4) return probe(argv[2], atof(argv[3]));

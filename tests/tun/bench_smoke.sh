@@ -10,6 +10,7 @@ fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 for bad in "--secs 0" "--secs 0.1" "--secs 61" "--secs x" "--secs 1e3" "--offload maybe" "--io mmap" "--busy-poll soon" "--repeat 0" "--repeat 10" "--only bulk,speed" \
+    "--in-flight 0" "--in-flight 257" "--in-flight x" \
     "--idle 0" "--idle 300000" "--idle 1k" "--frobnicate" "--secs"; do
     # shellcheck disable=SC2086
     err=$("$bench" $bad 2>&1 >/dev/null)
@@ -49,6 +50,7 @@ done
 row "idle 1,000: memory (tcpsim VmRSS; kernel slab)" kB
 row "idle 1,000: per connection" B/conn
 row "connect+close per second (sequential)" /s
+row "connect+close per second (8 in flight)" /s
 printf '%s\n' "$out" | grep -Eq '^idle 1,000: connections held +1,000 +1,000$' ||
     fail "not 1,000 idle connections held by both"
 printf '%s\n' "$out" | grep -q "kernel slab grown over both ends: .* in TCP+" ||
@@ -68,7 +70,8 @@ peer_row() {
 peer_row "self: bulk Linux -> stack (discard)" Gbit/s 2
 peer_row "self: bulk stack -> Linux (chargen)" Gbit/s 2
 peer_row "self: 1-byte echo RTT, median" us 2
-peer_row "self: connect+close per second" /s 1
+peer_row "self: connect+close (sequential)" /s 1
+peer_row "self: connect+close (8 in flight)" /s 1
 [ "$(printf '%s\n' "$out" | grep -c '^tools/bench-tun: peer dead: it exited (1) without answering; not measured$')" -eq 1 ] ||
     fail "the peer that exits is not said once"
 printf '%s\n' "$out" | grep -q '^dead:' && fail "the dead peer has figures"
