@@ -7,7 +7,7 @@
 static ts_time_t const_timeout(const ts_conn *c, ts_time_t base, uint32_t n, uint32_t linear)
 {
     (void)n, (void)linear;
-    return base > c->p.rto_max ? c->p.rto_max : base;
+    return base > c->p->rto_max ? c->p->rto_max : base;
 }
 
 const ts_backoff_ops ts_backoff_constant = {.name = "constant", .timeout = const_timeout};

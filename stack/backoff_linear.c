@@ -11,9 +11,9 @@ static ts_time_t linear_timeout(const ts_conn *c, ts_time_t base, uint32_t n, ui
 {
     uint32_t steps = n > linear ? n - linear : 0;
     /* base <= 1 h and steps < 2^32: the product fits 64 bits, but stop early anyway */
-    if (steps >= c->p.rto_max / (base ? base : 1)) return c->p.rto_max;
+    if (steps >= c->p->rto_max / (base ? base : 1)) return c->p->rto_max;
     ts_time_t t = base + (ts_time_t)steps * base;
-    return t > c->p.rto_max ? c->p.rto_max : t;
+    return t > c->p->rto_max ? c->p->rto_max : t;
 }
 
 const ts_backoff_ops ts_backoff_linear = {.name = "linear", .timeout = linear_timeout};

@@ -12,7 +12,7 @@ static void cc_init(ts_conn *c)
 {
     /* RFC 6928 / Linux: IW = init_cwnd segments; 1 segment after a handshake that needed
      * more than one retransmission (Linux's tcp_init_transfer) */
-    c->cwnd = c->synack_retransmitted ? mss(c) : c->p.init_cwnd * mss(c);
+    c->cwnd = c->synack_retransmitted ? mss(c) : c->p->init_cwnd * mss(c);
     c->ssthresh = UINT32_MAX;
     c->bytes_acked = 0;
     ts_hystart_init(c);
@@ -25,8 +25,8 @@ static void cc_init(ts_conn *c)
  * avoidance. Returns the ACKed bytes left for congestion avoidance. */
 uint32_t ts_cc_slow_start(ts_conn *c, uint32_t acked)
 {
-    if (c->p.abc) {
-        uint32_t lim = c->p.abc * mss(c);
+    if (c->p->abc) {
+        uint32_t lim = c->p->abc * mss(c);
         ts_hystart_grow(c, acked < lim ? acked : lim); /* HyStart++ may slow it (RFC 9406) */
         return 0;
     }
@@ -107,7 +107,7 @@ void ts_cc_post_recovery(ts_conn *c)
 
 static void cc_on_idle(ts_conn *c)
 {
-    uint32_t iw = c->p.init_cwnd * mss(c); /* RFC 5681 4.1 */
+    uint32_t iw = c->p->init_cwnd * mss(c); /* RFC 5681 4.1 */
     if (c->cwnd > iw) c->cwnd = iw;
 }
 

@@ -11,11 +11,11 @@
 
 static bool bsd_on_data(ts_conn *c, ts_time_t now, uint32_t len, ts_time_t *delay)
 {
-    ts_time_t period = c->p.delack_max;
+    ts_time_t period = c->p->delack_max;
     if (period == 0) return true;
     c->segs_unacked += ts_delack_full_segs(c, len);
     *delay = (now / period + 1) * period - now; /* to the next tick of the host's clock */
-    return c->segs_unacked >= c->p.delack_segs;
+    return c->segs_unacked >= c->p->delack_segs;
 }
 
 const ts_delack_ops ts_delack_bsd = {.name = "bsd", .on_data = bsd_on_data};

@@ -8,10 +8,10 @@
 static bool fixed_on_data(ts_conn *c, ts_time_t now, uint32_t len, ts_time_t *delay)
 {
     (void)now;
-    if (c->p.delack == 0) return true;
+    if (c->p->delack == 0) return true;
     c->segs_unacked += ts_delack_full_segs(c, len);
-    *delay = c->p.delack;
-    return c->segs_unacked >= c->p.delack_segs;
+    *delay = c->p->delack;
+    return c->segs_unacked >= c->p->delack_segs;
 }
 
 const ts_delack_ops ts_delack_fixed = {.name = "fixed", .on_data = fixed_on_data};

@@ -11,8 +11,8 @@
 
 static ts_time_t clamp_ato(const ts_conn *c, ts_time_t ato)
 {
-    if (ato < c->p.delack) ato = c->p.delack;
-    if (ato > c->p.delack_max) ato = c->p.delack_max;
+    if (ato < c->p->delack) ato = c->p->delack;
+    if (ato > c->p->delack_max) ato = c->p->delack_max;
     return ato;
 }
 
@@ -25,15 +25,15 @@ static uint32_t quick_count(const ts_conn *c)
 
 static bool linux_on_data(ts_conn *c, ts_time_t now, uint32_t len, ts_time_t *delay)
 {
-    if (c->p.delack == 0) return true;
+    if (c->p->delack == 0) return true;
     if (c->last_rcv_time == 0 || now - c->last_rcv_time > c->rto) {
         /* first data, or data after an idle period: quick-ACK mode */
-        if (c->p.quickack) c->quickack_left = quick_count(c);
-        c->ato = c->p.delack;
+        if (c->p->quickack) c->quickack_left = quick_count(c);
+        c->ato = c->p->delack;
     } else {
         ts_time_t m = now - c->last_rcv_time;
-        if (m <= c->p.delack / 2)
-            c->ato = c->ato / 2 + c->p.delack / 2;
+        if (m <= c->p->delack / 2)
+            c->ato = c->ato / 2 + c->p->delack / 2;
         else if (m < c->ato)
             c->ato = c->ato / 2 + m;
         if (c->ato > c->rto) c->ato = c->rto;
@@ -45,14 +45,14 @@ static bool linux_on_data(ts_conn *c, ts_time_t now, uint32_t len, ts_time_t *de
         c->quickack_left--;
         return true;
     }
-    return c->segs_unacked >= c->p.delack_segs;
+    return c->segs_unacked >= c->p->delack_segs;
 }
 
 static void linux_on_timer(ts_conn *c)
 {
     if (c->pingpong) { /* the reply did not come in time: not interactive after all */
         c->pingpong = false;
-        c->ato = c->p.delack;
+        c->ato = c->p->delack;
     } else {
         c->ato = clamp_ato(c, c->ato * 2 < c->rto ? c->ato * 2 : c->rto);
     }

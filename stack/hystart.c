@@ -55,13 +55,13 @@ extern const ts_cc_ops ts_cc_cubic; /* cc_cubic.c: Linux's HyStart is CUBIC's */
 
 static bool linux_wanted(const ts_conn *c)
 {
-    return !c->p.hystart && c->p.hystart_detect && c->cc_ops == &ts_cc_cubic;
+    return !c->p->hystart && c->p->hystart_detect && c->cc_ops == &ts_cc_cubic;
 }
 
 /* Each runs only with its state block: without one (no memory) slow start is plain. */
 static bool rfc_on(const ts_conn *c)
 {
-    return c->p.hystart && c->hs;
+    return c->p->hystart && c->hs;
 }
 
 static bool linux_on(const ts_conn *c)
@@ -83,7 +83,7 @@ void ts_hystart_init(ts_conn *c)
 
 void ts_hystart_attach(ts_stack *s, ts_conn *c)
 {
-    if (c->hs || !(c->p.hystart || linux_wanted(c))) return;
+    if (c->hs || !(c->p->hystart || linux_wanted(c))) return;
     c->hs = ts_mem_block(s, sizeof *c->hs); /* NULL: counted in mem_alloc_failed */
     if (c->hs) reset(c->hs);
 }
@@ -192,7 +192,7 @@ static void linux_update(ts_conn *c, ts_time_t delay, ts_time_t now)
         linux_round_reset(c, now);
     }
     if (c->cwnd < LINUX_LOW_WINDOW * mss(c)) return;
-    if ((c->p.hystart_detect & 1) && now - h->last_ack <= LINUX_ACK_DELTA) {
+    if ((c->p->hystart_detect & 1) && now - h->last_ack <= LINUX_ACK_DELTA) {
         h->last_ack = now;
         ts_time_t thresh = (h->delay_min + linux_ack_delay(c)) >> 1; /* not paced */
         if (now - h->round_start > thresh) {
@@ -200,7 +200,7 @@ static void linux_update(ts_conn *c, ts_time_t delay, ts_time_t now)
             c->ssthresh = c->cwnd;
         }
     }
-    if (c->p.hystart_detect & 2) {
+    if (c->p->hystart_detect & 2) {
         if (delay < h->curr_rtt) h->curr_rtt = delay;
         if (h->sample_cnt < N_RTT_SAMPLE) {
             h->sample_cnt++;

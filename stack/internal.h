@@ -119,6 +119,14 @@ typedef struct ts_hystart {
     ts_time_t round_start, last_ack, curr_rtt, delay_min;
 } ts_hystart;
 
+/* A parameter block shared by connections (mem.c); p first, so a const ts_params * of
+ * a block is the block's address. */
+typedef struct ts_params_blk {
+    ts_params p;
+    uint32_t refs;
+    bool counted; /* in mem_conn_bytes: the stack no longer holds it */
+} ts_params_blk;
+
 /* A hole retransmission of SACK recovery (tcp_sack.c's records, ts_conn.rxt). */
 struct ts_rxt {
     uint32_t start, end; /* the range sent */
@@ -131,7 +139,9 @@ struct ts_conn {
     uint32_t id;
     ts_state state;
     ts_endpoint local, remote;
-    ts_params p;
+    /* The parameters, shared (mem.c): the stack's defaults' block, or the listener's for
+     * its children, until a ts_sock_set_params gives the connection a block of its own. */
+    const ts_params *p;
     const ts_rto_ops *rto_ops;
     const ts_backoff_ops *backoff_ops;
     const ts_delack_ops *delack_ops;
@@ -370,6 +380,7 @@ struct ts_stack {
     uint64_t seed;
     uint8_t ttl;
     ts_params defaults;
+    ts_params_blk *dflt; /* the defaults as new sockets share them (mem.c), or NULL */
     ts_output_fn output;
     void *output_ctx;
     ts_event_fn event;
@@ -436,6 +447,16 @@ void ts_mem_ring_free(ts_stack *s, ts_ring *r);
 /* A zeroed connection block or side block of `size` bytes, counted (NULL: no memory). */
 void *ts_mem_block(ts_stack *s, size_t size);
 void ts_mem_block_free(ts_stack *s, void *p, size_t size); /* p may be NULL */
+/* Parameter blocks shared by connections: ts_mem_params_defaults is the block of the
+ * stack's defaults (made when first needed, NULL when malloc refuses it; the stack holds
+ * it until ts_mem_params_defaults_changed); ts_mem_params_own a new block for one
+ * connection; hold and drop count references, the last drop frees. A block counts in
+ * mem_conn_bytes while only connections hold it. */
+const ts_params *ts_mem_params_defaults(ts_stack *s);
+const ts_params *ts_mem_params_own(ts_stack *s, const ts_params *p);
+const ts_params *ts_mem_params_hold(const ts_params *p);
+void ts_mem_params_drop(ts_stack *s, const ts_params *p);
+void ts_mem_params_defaults_changed(ts_stack *s);
 /* Give back the rings the connection no longer needs (its state, FINs, reads): */
 void ts_mem_trim(ts_stack *s, ts_conn *c);
 
@@ -508,7 +529,7 @@ void ts_timer_clear(ts_stack *s, ts_conn *c, ts_timer_kind k);
  * its ACK is timed from the ORIGINAL transmission, as Karn & Partridge's ambiguity. */
 static inline bool ts_karn(const ts_conn *c)
 {
-    return c->p.karn || c->ts_ok;
+    return c->p->karn || c->ts_ok;
 }
 /* RTTVAR in RFC 6298's form whatever the rto policy keeps, and its store (policy.h). */
 static inline ts_time_t ts_rto_rttvar_rfc(const ts_conn *c)

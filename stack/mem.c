@@ -3,8 +3,10 @@
  * the stack's counters (mem_ring_bytes, mem_rings, mem_ring_peak, mem_conn_bytes) say
  * what is held now, and the cap on the rings' bytes together (parameter mem_max, Linux's
  * tcp_mem[2]) is enforced in one place. A connection holds a ring only while it has bytes
- * to keep (docs/architecture.md, "Memory per connection"). */
+ * to keep, and points at parameters it shares with others until its own are set
+ * (docs/architecture.md, "Memory per connection"). */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -82,6 +84,76 @@ void ts_mem_block_free(ts_stack *s, void *p, size_t size)
     if (!p) return;
     s->cnt.mem_conn_bytes -= size;
     free(p);
+}
+
+/* ---- parameter blocks ---- */
+
+static ts_params_blk *blk_of(const ts_params *p)
+{
+    return (ts_params_blk *)(uintptr_t)p; /* p is the block's first member */
+}
+
+static ts_params_blk *blk_new(const ts_params *p)
+{
+    ts_params_blk *b = malloc(sizeof *b);
+    if (!b) return NULL;
+    b->p = *p;
+    b->refs = 1;
+    b->counted = false;
+    return b;
+}
+
+/* Connections made with the stack's defaults all point at one block: 100,000 of them
+ * hold one copy of the parameters instead of 100,000 (336 bytes each). */
+const ts_params *ts_mem_params_defaults(ts_stack *s)
+{
+    if (!s->dflt) s->dflt = blk_new(&s->defaults);
+    if (!s->dflt) s->cnt.mem_alloc_failed++;
+    return s->dflt ? &s->dflt->p : NULL;
+}
+
+const ts_params *ts_mem_params_own(ts_stack *s, const ts_params *p)
+{
+    ts_params_blk *b = blk_new(p);
+    if (!b) {
+        s->cnt.mem_alloc_failed++;
+        return NULL;
+    }
+    b->counted = true;
+    s->cnt.mem_conn_bytes += sizeof *b;
+    return &b->p;
+}
+
+const ts_params *ts_mem_params_hold(const ts_params *p)
+{
+    blk_of(p)->refs++;
+    return p;
+}
+
+static void blk_drop(ts_stack *s, ts_params_blk *b)
+{
+    if (--b->refs) return;
+    if (b->counted) s->cnt.mem_conn_bytes -= sizeof *b;
+    free(b);
+}
+
+void ts_mem_params_drop(ts_stack *s, const ts_params *p)
+{
+    if (p) blk_drop(s, blk_of(p));
+}
+
+/* The defaults changed: new sockets get a new block; the connections made before keep
+ * theirs, now counted as theirs. */
+void ts_mem_params_defaults_changed(ts_stack *s)
+{
+    ts_params_blk *b = s->dflt;
+    if (!b) return;
+    s->dflt = NULL;
+    if (b->refs > 1) {
+        b->counted = true;
+        s->cnt.mem_conn_bytes += sizeof *b;
+    }
+    blk_drop(s, b);
 }
 
 /* The send ring is needed until our FIN is queued with every byte before it ACKed; the

@@ -9,7 +9,7 @@
 static void fixed_sample(ts_conn *c, ts_time_t r)
 {
     ts_rto_rfc6298_smooth(c, r);
-    c->rto = c->p.rto_init; /* rto_min <= rto_init <= rto_max: validation keeps it so */
+    c->rto = c->p->rto_init; /* rto_min <= rto_init <= rto_max: validation keeps it so */
 }
 
 const ts_rto_ops ts_rto_fixed = {.name = "fixed", .sample = fixed_sample, .constant = true};

@@ -8,13 +8,13 @@
 static void linux_set_rto(ts_conn *c)
 {
     ts_time_t rto = c->srtt + c->rttvar;
-    c->rto = rto > c->p.rto_max ? c->p.rto_max : rto;
+    c->rto = rto > c->p->rto_max ? c->p->rto_max : rto;
 }
 
 static void linux_sample(ts_conn *c, ts_time_t rtt)
 {
     int64_t m = (int64_t)(rtt ? rtt : 1);
-    int64_t floor = (int64_t)c->p.rto_min;
+    int64_t floor = (int64_t)c->p->rto_min;
     if (c->srtt == 0) {
         c->srtt = (ts_time_t)m;
         c->mdev = (ts_time_t)(2 * m); /* four times the mean deviation of R/2 */
@@ -56,7 +56,7 @@ static ts_time_t linux_rttvar_rfc(const ts_conn *c)
 static void linux_set_rttvar_rfc(ts_conn *c, ts_time_t rttvar)
 {
     c->mdev = 4 * rttvar;
-    c->mdev_max = c->mdev > c->p.rto_min ? c->mdev : c->p.rto_min;
+    c->mdev_max = c->mdev > c->p->rto_min ? c->mdev : c->p->rto_min;
     c->rttvar = c->mdev_max;
     c->rtt_seq = c->snd_nxt;
 }

@@ -22,9 +22,9 @@ void ts_rto_rfc6298_smooth(ts_conn *c, ts_time_t r)
 static void rfc_set_rto(ts_conn *c)
 {
     ts_time_t k = 4 * c->rttvar;
-    ts_time_t rto = c->srtt + (k > c->p.rto_g ? k : c->p.rto_g);
-    if (rto < c->p.rto_min) rto = c->p.rto_min; /* 2.4 */
-    if (rto > c->p.rto_max) rto = c->p.rto_max; /* 2.5 */
+    ts_time_t rto = c->srtt + (k > c->p->rto_g ? k : c->p->rto_g);
+    if (rto < c->p->rto_min) rto = c->p->rto_min; /* 2.4 */
+    if (rto > c->p->rto_max) rto = c->p->rto_max; /* 2.5 */
     c->rto = rto;
 }
 

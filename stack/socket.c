@@ -48,7 +48,9 @@ static void free_sd(ts_stack *s, int sd)
 int ts_socket(ts_stack *s)
 {
     int err;
-    ts_conn *c = ts_conn_new(s, &s->defaults, &err);
+    const ts_params *d = ts_mem_params_defaults(s);
+    if (!d) return -ENOMEM;
+    ts_conn *c = ts_conn_new(s, d, &err);
     if (!c) return err;
     int sd = alloc_sd(s, c);
     if (sd < 0) ts_conn_destroy(s, c);
@@ -75,7 +77,7 @@ int ts_listen(ts_stack *s, int sd, int backlog)
 {
     GET_CONN(s, sd, c);
     if (c->state == TS_LISTEN) {
-        c->backlog = backlog > 0 ? (uint32_t)backlog : c->p.backlog;
+        c->backlog = backlog > 0 ? (uint32_t)backlog : c->p->backlog;
         return 0;
     }
     if (c->state != TS_CLOSED || c->fatal) return -EINVAL;
@@ -85,7 +87,7 @@ int ts_listen(ts_stack *s, int sd, int backlog)
     }
     c->bound = true;
     ts_port_hold(s, c);
-    c->backlog = backlog > 0 ? (uint32_t)backlog : c->p.backlog;
+    c->backlog = backlog > 0 ? (uint32_t)backlog : c->p->backlog;
     if (c->backlog > 65535) c->backlog = 65535;
     ts_enter(s);
     ts_open_listen(s, c);
@@ -167,7 +169,7 @@ static uint32_t lowat_step(const ts_conn *c, size_t len)
 /* Queue up to len bytes and send what the windows allow. */
 static uint32_t send_some(ts_stack *s, ts_conn *c, const uint8_t *buf, size_t len, unsigned flags)
 {
-    uint32_t room = c->p.sndbuf > c->sndq.len ? c->p.sndbuf - c->sndq.len : 0;
+    uint32_t room = c->p->sndbuf > c->sndq.len ? c->p->sndbuf - c->sndq.len : 0;
     uint32_t n = len < room ? (uint32_t)len : room;
     uint32_t fits = c->sndq.cap - c->sndq.len; /* ts_send_flags grew the ring for the write */
     if (n > fits) n = fits;                    /* ... as far as mem_max let it */
@@ -207,7 +209,7 @@ ssize_t ts_send_flags(ts_stack *s, int sd, const void *buf, size_t len, unsigned
     if (len == 0) return 0;
     ts_eor_trim(c);
     if ((flags & TS_MSG_EOR) && c->eor_n == TS_EOR_MAX) return -EAGAIN;
-    uint32_t room = c->p.sndbuf > c->sndq.len ? c->p.sndbuf - c->sndq.len : 0;
+    uint32_t room = c->p->sndbuf > c->sndq.len ? c->p->sndbuf - c->sndq.len : 0;
     if (room == 0) return -EAGAIN;
     if (c->notsent_lowat && lowat_step(c, len) == 0) return -EAGAIN;
     /* the ring grows for the write; under mem_max it takes what fits (EAGAIN if nothing
@@ -320,7 +322,7 @@ int ts_close(ts_stack *s, int sd)
             ts_send_rst(s, c);
             ts_conn_done(s, c, 0);
         } else if (c->state == TS_FIN_WAIT_2) {
-            ts_timer_set(s, c, TS_TIMER_FIN_WAIT2, s->now + c->p.fin_wait2);
+            ts_timer_set(s, c, TS_TIMER_FIN_WAIT2, s->now + c->p->fin_wait2);
         } else {
             c->shut_wr = true;
             ts_close_send_fin(s, c);
@@ -408,7 +410,7 @@ int ts_sock_tos(ts_stack *s, int sd)
  * below half the mark, as Linux's poll tests them (tcp_stream_memory_free, wake = 1). */
 static bool writable(const ts_stack *s, const ts_conn *c)
 {
-    if (c->shut_wr || c->sndq.len >= c->p.sndbuf) return false;
+    if (c->shut_wr || c->sndq.len >= c->p->sndbuf) return false;
     if (c->sndq.len >= ts_mem_reach(s, &c->sndq)) return false; /* mem_max: full for now */
     if (c->eor_n == TS_EOR_MAX && seq_gt(c->eor_mark[0], c->snd_una)) return false;
     return !c->notsent_lowat || (uint64_t)unsent(c) * 2 < c->notsent_lowat;
@@ -462,7 +464,7 @@ int ts_getpeername(ts_stack *s, int sd, ts_endpoint *out)
 int ts_sock_get_params(ts_stack *s, int sd, ts_params *out)
 {
     GET_CONN(s, sd, c);
-    *out = c->p;
+    *out = *c->p;
     return 0;
 }
 
@@ -476,7 +478,7 @@ static int syn_params_fixed(const ts_conn *c, const ts_params *p, char *err, siz
         const char *name = ts_params_info(i)->name;
         char was[64], now[64];
         if (strcmp(ts_params_when(name), "syn")) continue;
-        ts_params_get(&c->p, name, was, sizeof was);
+        ts_params_get(c->p, name, was, sizeof was);
         ts_params_get(p, name, now, sizeof now);
         if (!strcmp(was, now)) continue;
         if (err && errlen)
@@ -496,7 +498,7 @@ static int syn_params_fixed(const ts_conn *c, const ts_params *p, char *err, siz
  * RTO follows at the next sample, except that to fixed it is rto_init at once. */
 static void rto_policy_switched(ts_conn *c, const ts_rto_ops *old)
 {
-    if (c->rto_ops->constant) c->rto = c->p.rto_init;
+    if (c->rto_ops->constant) c->rto = c->p->rto_init;
     if (!c->srtt) return; /* no sample yet: nothing to carry */
     ts_time_t var = old->rttvar_rfc ? old->rttvar_rfc(c) : c->rttvar;
     ts_rto_set_rttvar_rfc(c, var);
@@ -515,17 +517,17 @@ static void params_changed(ts_stack *s, ts_conn *c, const ts_params *old, const 
      * CLOSED socket gets it when it is established) */
     if (c->state != TS_CLOSED && c->state != TS_LISTEN) ts_hystart_attach(s, c);
     ts_loss_policy(c); /* recovery=... may have changed */
-    if (c->rto > c->p.rto_max) c->rto = c->p.rto_max;
-    if (c->state == TS_CLOSED) c->rto = c->p.rto_init;
+    if (c->rto > c->p->rto_max) c->rto = c->p->rto_max;
+    if (c->state == TS_CLOSED) c->rto = c->p->rto_init;
     /* keepalive: on, off or a new idle time re-arms (or stops) the timer at once, as
      * Linux's SO_KEEPALIVE and TCP_KEEPIDLE do */
     bool ka_state = c->state == TS_ESTABLISHED || c->state == TS_CLOSE_WAIT;
     bool ka_changed =
-        c->p.keepalive != old->keepalive || c->p.keepalive_idle != old->keepalive_idle;
-    if (!c->p.keepalive) {
+        c->p->keepalive != old->keepalive || c->p->keepalive_idle != old->keepalive_idle;
+    if (!c->p->keepalive) {
         ts_timer_clear(s, c, TS_TIMER_KEEPALIVE);
     } else if (ka_state && ka_changed && !(old->keepalive && c->probes)) {
-        ts_time_t at = c->last_seg_in + c->p.keepalive_idle;
+        ts_time_t at = c->last_seg_in + c->p->keepalive_idle;
         ts_timer_set(s, c, TS_TIMER_KEEPALIVE, at > s->now ? at : s->now);
     }
 }
@@ -534,15 +536,21 @@ int ts_sock_set_params(ts_stack *s, int sd, const ts_params *p, char *err, size_
 {
     GET_CONN(s, sd, c);
     if (ts_params_validate(p, err, errlen) < 0) return -EINVAL;
-    ts_conn probe = {.p = *p};
+    ts_conn probe = {.p = p};
     if (ts_conn_policies(&probe, err, errlen) < 0) return -EINVAL;
     if (syn_params_fixed(c, p, err, errlen) < 0) return -EINVAL;
-    ts_params old = c->p;
+    const ts_params *np = ts_mem_params_own(s, p); /* no longer the shared block */
+    if (!np) {
+        if (err && errlen) snprintf(err, errlen, "out of memory for the socket's parameters");
+        return -ENOMEM;
+    }
+    const ts_params *old = c->p;
     const ts_rto_ops *rto0 = c->rto_ops;
     const ts_cc_ops *cc0 = c->cc_ops;
-    c->p = *p;
+    c->p = np;
     ts_conn_policies(c, NULL, 0);
-    params_changed(s, c, &old, rto0, cc0);
+    params_changed(s, c, old, rto0, cc0);
+    ts_mem_params_drop(s, old);
     return 0;
 }
 
@@ -550,7 +558,7 @@ int ts_sock_set_param(ts_stack *s, int sd, const char *name, const char *value, 
                       size_t errlen)
 {
     GET_CONN(s, sd, c);
-    ts_params p = c->p;
+    ts_params p = *c->p;
     if (ts_params_set(&p, name, value, err, errlen) < 0) return -EINVAL;
     return ts_sock_set_params(s, sd, &p, err, errlen);
 }
@@ -623,7 +631,7 @@ static void fill_info(const ts_conn *c, ts_tcp_info *o)
     o->ooo_ranges = c->ooo_n;
     o->snd_unsent = unsent(c);
     o->fin_rcvd = c->fin_rcvd;
-    memcpy(o->cc, c->p.cc, sizeof o->cc);
+    memcpy(o->cc, c->p->cc, sizeof o->cc);
     ts_conn_vars v;
     fill_vars(c, &v);
     o->snd_max = v.snd_max;

@@ -30,7 +30,7 @@ static void set_err(char *err, size_t errlen, const char *msg)
 static int check_params(const ts_params *p, char *err, size_t errlen)
 {
     if (ts_params_validate(p, err, errlen) < 0) return -EINVAL;
-    ts_conn probe = {.p = *p};
+    ts_conn probe = {.p = p};
     if (ts_conn_policies(&probe, err, errlen) < 0) return -EINVAL;
     return 0;
 }
@@ -107,6 +107,7 @@ void ts_stack_destroy(ts_stack *s)
         ts_conn_destroy(s, c);
     }
     ts_tw_destroy_all(s);
+    ts_mem_params_defaults_changed(s); /* the last reference now: freed */
     free(s->htab);
     free(s->port_refs);
     free(s->arena ? s->arena : s->pkt); /* in burst mode pkt points into the arena */
@@ -141,7 +142,10 @@ const ts_params *ts_stack_params(const ts_stack *s)
 int ts_stack_set_params(ts_stack *s, const ts_params *p, char *err, size_t errlen)
 {
     int rc = check_params(p, err, errlen);
-    if (rc == 0) s->defaults = *p;
+    if (rc == 0) {
+        s->defaults = *p;
+        ts_mem_params_defaults_changed(s); /* connections keep what they were made with */
+    }
     return rc;
 }
 

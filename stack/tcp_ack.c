@@ -88,7 +88,7 @@ static void new_ack(ts_stack *s, ts_conn *c, const ts_seg *g)
         ts_rto_arm(s, c);
         ts_tlp_arm(s, c, true); /* RFC 8985 7.2: re-armed by each ACK that advances */
     }
-    if (c->sd >= 0 && !c->shut_wr && c->sndq.len < c->p.sndbuf) ts_notify(s, c, TS_SOCK_WRITABLE);
+    if (c->sd >= 0 && !c->shut_wr && c->sndq.len < c->p->sndbuf) ts_notify(s, c, TS_SOCK_WRITABLE);
 }
 
 /* Returns false when the segment is to be dropped. */
@@ -114,7 +114,7 @@ static bool ack_check(ts_stack *s, ts_conn *c, const ts_seg *g)
          * both cases nothing of the segment is used: not its timestamp (ts_recent), window,
          * data or FIN. */
         ts_drop(s, TS_DROP_TCP_BAD_ACK, g->pkt, g->pkt_len);
-        if (c->p.unsent_ack_reply) ts_send_oow_ack(s, c, NULL);
+        if (c->p->unsent_ack_reply) ts_send_oow_ack(s, c, NULL);
         return false;
     }
     if (seq_lt(g->ack, c->snd_una - c->max_snd_wnd)) { /* RFC 5961 5.2: too old */
@@ -208,10 +208,10 @@ void ts_ack_input(ts_stack *s, ts_conn *c, const ts_seg *g)
         } else {
             c->ack_now = true;
             if (c->state == TS_TIME_WAIT) /* a retransmitted FIN restarts 2MSL */
-                ts_timer_set(s, c, TS_TIMER_TIME_WAIT, s->now + c->p.time_wait);
+                ts_timer_set(s, c, TS_TIMER_TIME_WAIT, s->now + c->p->time_wait);
         }
     }
     if (c->fin_ooo && c->fin_ooo_seq == c->rcv_nxt && !c->fin_rcvd) ts_close_fin_in(s, c);
-    if (c->p.keepalive) c->probes = 0;
+    if (c->p->keepalive) c->probes = 0;
     ts_tcp_output(s, c);
 }

@@ -31,11 +31,11 @@ bool ts_close_fin_acked(ts_stack *s, ts_conn *c)
     switch (c->state) {
     case TS_FIN_WAIT_1:
         ts_set_state(s, c, TS_FIN_WAIT_2);
-        if (c->orphan) ts_timer_set(s, c, TS_TIMER_FIN_WAIT2, s->now + c->p.fin_wait2);
+        if (c->orphan) ts_timer_set(s, c, TS_TIMER_FIN_WAIT2, s->now + c->p->fin_wait2);
         return true;
     case TS_CLOSING:
         ts_set_state(s, c, TS_TIME_WAIT);
-        ts_timer_set(s, c, TS_TIMER_TIME_WAIT, s->now + c->p.time_wait);
+        ts_timer_set(s, c, TS_TIMER_TIME_WAIT, s->now + c->p->time_wait);
         return true;
     case TS_LAST_ACK: ts_conn_done(s, c, 0); return false;
     default: return true;
@@ -57,7 +57,7 @@ void ts_close_fin_in(ts_stack *s, ts_conn *c)
         /* Linux enters interactive mode on a FIN: its ACK waits for the delayed-ACK timer,
          * so it can ride on our own FIN if the application closes soon */
         c->pingpong = true;
-        if (c->p.delack == 0) {
+        if (c->p->delack == 0) {
             c->ack_now = true;
         } else {
             /* Before any data arrived Linux's ATO is still 0, so the delayed ACK goes out
@@ -65,7 +65,7 @@ void ts_close_fin_in(ts_stack *s, ts_conn *c)
              * the wheel runs on the next tick), not after 40 ms; a close() in the same
              * instant still carries it on our FIN (packetdrill
              * close/close-remote-fin-then-close.pkt). */
-            ts_time_t delay = c->last_rcv_time ? c->p.delack : c->p.hz ? 0 : TS_MSEC;
+            ts_time_t delay = c->last_rcv_time ? c->p->delack : c->p->hz ? 0 : TS_MSEC;
             c->ack_pending = true;
             if (!ts_timer_on(c, TS_TIMER_DELACK))
                 ts_timer_set(s, c, TS_TIMER_DELACK, s->now + delay);
@@ -78,7 +78,7 @@ void ts_close_fin_in(ts_stack *s, ts_conn *c)
     case TS_FIN_WAIT_2:
         ts_set_state(s, c, TS_TIME_WAIT);
         ts_timer_clear(s, c, TS_TIMER_FIN_WAIT2);
-        ts_timer_set(s, c, TS_TIMER_TIME_WAIT, s->now + c->p.time_wait);
+        ts_timer_set(s, c, TS_TIMER_TIME_WAIT, s->now + c->p->time_wait);
         c->ack_now = true;
         break;
     default: c->ack_now = true; break;

@@ -77,7 +77,7 @@ static uint64_t tuple_hash(const ts_stack *s, const ts_conn *c, uint8_t salt)
 /* RFC 6528: ISN = M + F(4-tuple, secret), M a 4-microsecond clock. */
 uint32_t ts_isn(ts_stack *s, const ts_conn *c)
 {
-    if (c->p.isn_fixed) return c->p.isn;
+    if (c->p->isn_fixed) return c->p->isn;
     return (uint32_t)tuple_hash(s, c, 0) + (uint32_t)(s->now / 4);
 }
 
@@ -85,10 +85,10 @@ uint32_t ts_isn(ts_stack *s, const ts_conn *c)
 
 int ts_conn_policies(ts_conn *c, char *err, size_t errlen)
 {
-    c->rto_ops = ts_rto_find(c->p.rto_policy);
-    c->backoff_ops = ts_backoff_find(c->p.backoff_policy);
-    c->delack_ops = ts_delack_find(c->p.delack_policy);
-    c->cc_ops = ts_cc_find(c->p.cc);
+    c->rto_ops = ts_rto_find(c->p->rto_policy);
+    c->backoff_ops = ts_backoff_find(c->p->backoff_policy);
+    c->delack_ops = ts_delack_find(c->p->delack_policy);
+    c->cc_ops = ts_cc_find(c->p->cc);
     if (c->rto_ops && c->backoff_ops && c->delack_ops && c->cc_ops) return 0;
     if (err && errlen) {
         strncpy(err, "unknown policy name (rto_policy, backoff_policy, delack_policy or cc)",
@@ -109,9 +109,10 @@ ts_conn *ts_conn_new(ts_stack *s, const ts_params *p, int *err)
     *err = -ENOMEM;
     ts_conn *c = ts_mem_block(s, sizeof *c); /* counted: mem_conn_bytes */
     if (!c) return NULL;
-    c->p = *p;
+    c->p = ts_mem_params_hold(p);
     *err = -EINVAL; /* cannot happen with validated parameters; said truthfully if it does */
     if (ts_conn_policies(c, NULL, 0) < 0) {
+        ts_mem_params_drop(s, c->p);
         ts_mem_block_free(s, c, sizeof *c);
         return NULL;
     }
@@ -144,6 +145,7 @@ static void free_blocks(ts_stack *s, ts_conn *c)
     ts_mem_block_free(s, c->ooo, TS_OOO_MAX * sizeof *c->ooo);
     ts_mem_block_free(s, c->sb, TS_SACK_MAX * sizeof *c->sb);
     ts_mem_block_free(s, c->rxt, TS_RXT_MAX * sizeof *c->rxt);
+    ts_mem_params_drop(s, c->p);
     ts_mem_block_free(s, c, sizeof *c);
 }
 

@@ -61,7 +61,7 @@ static void dup_ts_recent(ts_conn *c, const ts_seg *g)
      * challenge ACK Linux answers it with does */
     if (!c->ts_ok || !g->opts.has_ts || (g->flags & (TS_TH_ACK | TS_TH_SYN)) != TS_TH_ACK) return;
     if (!seq_le(g->seq, c->last_ack_sent)) return;
-    if (seq_lt(g->seq + seg_seqlen(g), c->rcv_nxt - c->p.rcvbuf)) return;
+    if (seq_lt(g->seq + seg_seqlen(g), c->rcv_nxt - c->p->rcvbuf)) return;
     if (seq_gt(g->ack, c->snd_max) || seq_lt(g->ack, c->snd_una - c->max_snd_wnd)) return;
     c->ts_recent = g->opts.tsval;
 }
@@ -132,7 +132,7 @@ static void synced_input(ts_stack *s, ts_conn *c, const ts_seg *g)
         /* RFC 9293 3.10.7.4 (TIME-WAIT): a retransmitted FIN is ACKed and restarts the 2MSL
          * wait (Linux tcp_timewait_state_process reschedules on any ACK-bearing segment) */
         if (c->state == TS_TIME_WAIT && (g->flags & TS_TH_FIN))
-            ts_timer_set(s, c, TS_TIMER_TIME_WAIT, s->now + c->p.time_wait);
+            ts_timer_set(s, c, TS_TIMER_TIME_WAIT, s->now + c->p->time_wait);
         dup_dsack(c, g);
         ts_send_oow_ack(s, c, g);
         return;

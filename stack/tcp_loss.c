@@ -48,7 +48,7 @@ void ts_loss_start(ts_conn *c)
  * rules to the same RecoveryPoint, PRR counting from the switch. */
 void ts_loss_policy(ts_conn *c)
 {
-    bool sack = c->sack_ok && c->p.recovery[0] == 's'; /* "sack" */
+    bool sack = c->sack_ok && c->p->recovery[0] == 's'; /* "sack" */
     if (sack != c->sack_rec) {
         ts_sack_clear(c);
         c->recover_fs = c->cwnd;
@@ -87,7 +87,7 @@ static void undo_begin(ts_conn *c, bool rto)
     u->ssthresh = c->ssthresh;
     u->pipe_prev = flight > c->ssthresh ? flight : c->ssthresh;
     if (rto) {
-        u->srtt_prev = c->srtt + 2 * c->p.rto_g; /* G: the stack's clock granularity */
+        u->srtt_prev = c->srtt + 2 * c->p->rto_g; /* G: the stack's clock granularity */
         u->rttvar_prev = ts_rto_rttvar_rfc(c);
     } else if (keep.rto_adapt) {
         u->rto_adapt = true, u->adapt_above = keep.adapt_above;
@@ -143,7 +143,7 @@ static void dupack(ts_stack *s, ts_conn *c)
         ts_rto_arm(s, c);
     } else if (c->dupacks > 3 && rec) {
         c->cc_ops->on_dupack(c);
-    } else if (c->dupacks <= 2 && !rec && c->p.limited_transmit) {
+    } else if (c->dupacks <= 2 && !rec && c->p->limited_transmit) {
         limited_transmit(s, c);
     }
     cwnd_event(s, c, before);
@@ -197,7 +197,7 @@ void ts_loss_new_ack(ts_stack *s, ts_conn *c, uint32_t acked, uint32_t sacked0)
         else /* partial ACK: resend the next hole at once (RFC 6582 3.2 step 3) */
             resend_una(s, c, TS_REXMIT_PARTIAL);
     } else {
-        uint32_t grow = c->p.abc ? acked : delivered(c, acked, sacked0);
+        uint32_t grow = c->p->abc ? acked : delivered(c, acked, sacked0);
         c->dupacks = 0;
         c->cc_ops->on_ack(c, grow, s->now);
     }
@@ -376,7 +376,7 @@ static void undo(ts_stack *s, ts_conn *c, ts_undo_kind kind, uint32_t acked)
 {
     struct ts_undo *u = &c->undo;
     if (kind == TS_UNDO_EIFEL && u->rto) {
-        uint32_t iw = (c->synack_retransmitted ? 1 : c->p.init_cwnd) * c->snd_mss;
+        uint32_t iw = (c->synack_retransmitted ? 1 : c->p->init_cwnd) * c->snd_mss;
         c->cwnd = (c->snd_max - c->snd_una) + (acked < iw ? acked : iw);
         if (c->cwnd < c->snd_mss) c->cwnd = c->snd_mss;
         c->ssthresh = u->pipe_prev;
@@ -457,7 +457,7 @@ static void dsack_in(ts_stack *s, ts_conn *c, const ts_sack_block *d)
 static void eifel_check(ts_stack *s, ts_conn *c, const ts_ack_info *a, bool dsack)
 {
     struct ts_undo *u = &c->undo;
-    if (!c->p.eifel || !c->ts_ok || !u->armed || !u->rtx_ts_set || u->eifel_done ||
+    if (!c->p->eifel || !c->ts_ok || !u->armed || !u->rtx_ts_set || u->eifel_done ||
         !seq_gt(c->snd_una, u->marker) || c->snd_una == a->una0)
         return;
     u->eifel_done = true;
@@ -538,7 +538,7 @@ void ts_loss_ack(ts_stack *s, ts_conn *c, const ts_ack_info *a)
     if (c->undo.armed && c->undo.frto)
         frto_ack(s, c, &b, frto3 && ts_sack_below(c, c->undo.high) > orig0);
     struct ts_undo *u = &c->undo;
-    if (dsack && c->p.dsack_undo && u->armed && u->nrtx && !u->retrans)
+    if (dsack && c->p->dsack_undo && u->armed && u->nrtx && !u->retrans)
         undo(s, c, TS_UNDO_DSACK, 0);
     settle(c);
     cwnd_event(s, c, before);
@@ -581,7 +581,7 @@ void ts_loss_reset(ts_stack *s, ts_conn *c, bool rto)
     bool fresh = rto && (c->ca_state == TS_CA_OPEN || c->ca_state == TS_CA_DISORDER) &&
                  !(c->undo.armed && c->undo.rto && seq_lt(c->snd_una, c->recover));
     if (fresh) undo_begin(c, true);
-    if (rto) c->undo.frto = fresh && c->p.frto && ts_state_may_send(c->state) ? 2 : 0;
+    if (rto) c->undo.frto = fresh && c->p->frto && ts_state_may_send(c->state) ? 2 : 0;
     if (rto && c->retries == 0)
         c->cc_ops->cong_signal(c, TS_CC_SIG_RTO);
     else if (rto)

@@ -30,22 +30,22 @@ static void iss_init(ts_stack *s, ts_conn *c)
 static void negotiate(ts_conn *c, const ts_seg *g)
 {
     c->peer_mss = g->opts.has_mss && g->opts.mss ? g->opts.mss : 536;
-    c->ws_ok = c->p.wscale_on && g->opts.has_wscale;
+    c->ws_ok = c->p->wscale_on && g->opts.has_wscale;
     c->snd_wscale = c->ws_ok ? (g->opts.wscale > 14 ? 14 : g->opts.wscale) : 0;
     /* the shift we offer: an active open chose it as its SYN left (ts_open_active), so a
      * later change of rcvbuf cannot make the SYN and our reading of the window disagree */
-    uint8_t offer = c->state == TS_SYN_SENT ? c->rcv_wscale : (uint8_t)ts_params_wscale(&c->p);
+    uint8_t offer = c->state == TS_SYN_SENT ? c->rcv_wscale : (uint8_t)ts_params_wscale(c->p);
     c->rcv_wscale = c->ws_ok ? offer : 0;
-    c->sack_ok = c->p.sack && g->opts.has_sackok;
-    c->ts_ok = c->p.timestamps && g->opts.has_ts;
+    c->sack_ok = c->p->sack && g->opts.has_sackok;
+    c->ts_ok = c->p->timestamps && g->opts.has_ts;
     if (c->ts_ok) c->ts_recent = g->opts.tsval;
     uint32_t optlen = c->ts_ok ? TS_TS_OPT_LEN : 0;
-    uint32_t mss = c->peer_mss < c->p.mss ? c->peer_mss : c->p.mss;
+    uint32_t mss = c->peer_mss < c->p->mss ? c->peer_mss : c->p->mss;
     /* Linux's TCP_MIN_SND_MSS (the fix for CVE-2019-11479): a peer MSS of 1..47 would cut
      * 64 KB into thousands of tiny segments; clamp to 48, options then taken out of it */
     if (mss < TS_MIN_SND_MSS) mss = TS_MIN_SND_MSS;
     c->snd_mss = (uint16_t)(mss - optlen);
-    c->rcv_mss = (uint16_t)(c->p.mss - optlen);
+    c->rcv_mss = (uint16_t)(c->p->mss - optlen);
 }
 
 /* listen(): the passive open (RFC 9293 3.10.1); the caller has bound the port. */
@@ -59,9 +59,9 @@ void ts_open_listen(ts_stack *s, ts_conn *c)
 void ts_open_active(ts_stack *s, ts_conn *c)
 {
     iss_init(s, c);
-    c->snd_mss = (uint16_t)(c->p.mss > 536 ? 536 : c->p.mss); /* until the peer's SYN */
-    c->rcv_mss = (uint16_t)c->p.mss;
-    c->rcv_wscale = (uint8_t)ts_params_wscale(&c->p); /* offered; kept if the peer agrees */
+    c->snd_mss = (uint16_t)(c->p->mss > 536 ? 536 : c->p->mss); /* until the peer's SYN */
+    c->rcv_mss = (uint16_t)c->p->mss;
+    c->rcv_wscale = (uint8_t)ts_params_wscale(c->p); /* offered; kept if the peer agrees */
     c->cc_ops->init(c); /* provisional (read by observers); again once established */
     ts_conn_hash(s, c);
     ts_set_state(s, c, TS_SYN_SENT);
@@ -76,9 +76,9 @@ void ts_open_active(ts_stack *s, ts_conn *c)
  * receives data holds none (docs/architecture.md, "Memory per connection"). */
 static void synack_window(ts_conn *c)
 {
-    uint32_t mss = c->p.mss - (c->ts_ok ? TS_TS_OPT_LEN : 0);
+    uint32_t mss = c->p->mss - (c->ts_ok ? TS_TS_OPT_LEN : 0);
     c->rcv_ssthresh = 65535 / mss * mss;
-    if (c->rcv_ssthresh > c->p.rcvbuf) c->rcv_ssthresh = c->p.rcvbuf;
+    if (c->rcv_ssthresh > c->p->rcvbuf) c->rcv_ssthresh = c->p->rcvbuf;
     c->rcv_adv = c->rcv_nxt + c->rcv_ssthresh;
 }
 
@@ -87,7 +87,7 @@ static void synack_window(ts_conn *c)
 static ts_conn *child_new(ts_stack *s, ts_conn *l, const ts_seg *g, uint32_t irs, bool cookie,
                           uint32_t iss)
 {
-    ts_conn *c = ts_conn_new(s, &l->p, NULL);
+    ts_conn *c = ts_conn_new(s, l->p, NULL); /* shares the listener's parameters */
     if (!c) return NULL;
     c->local.port = g->dport;
     c->remote.addr = g->src;
@@ -174,8 +174,8 @@ void ts_open_passive(ts_stack *s, ts_conn *l, const ts_seg *g)
         ts_drop(s, TS_DROP_TCP_BACKLOG, g->pkt, g->pkt_len);
         return;
     }
-    bool synq_full = l->n_syn >= l->p.max_syn_backlog;
-    if (l->p.syncookies == 2 || (l->p.syncookies == 1 && synq_full)) {
+    bool synq_full = l->n_syn >= l->p->max_syn_backlog;
+    if (l->p->syncookies == 2 || (l->p->syncookies == 1 && synq_full)) {
         send_cookie(s, l, g);
         return;
     }
@@ -202,14 +202,14 @@ int ts_open_cookie(ts_stack *s, ts_conn *l, const ts_seg *g, ts_conn **out)
 {
     if ((g->flags & (TS_TH_SYN | TS_TH_RST | TS_TH_ACK)) != TS_TH_ACK) return 0;
     bool recent = l->cookie_sent && s->now - l->cookie_sent_at < 128 * TS_SEC;
-    if (l->p.syncookies == 0 || (l->p.syncookies == 1 && !recent)) return 0;
+    if (l->p->syncookies == 0 || (l->p->syncookies == 1 && !recent)) return 0;
     uint16_t mss;
     ts_seg syn = *g; /* the SYN the cookie stands for */
     memset(&syn.opts, 0, sizeof syn.opts);
     bool ws_ok = false, sack_ok = false;
     uint8_t ws = 0;
     if (!ts_cookie_check(s, g, &mss) ||
-        (l->p.timestamps && g->opts.has_ts &&
+        (l->p->timestamps && g->opts.has_ts &&
          !ts_cookie_ts_decode(g->opts.tsecr, &ws_ok, &ws, &sack_ok))) {
         s->cnt.tcp_syncookies_failed++;
         return 0;
@@ -256,7 +256,7 @@ static void established(ts_stack *s, ts_conn *c, const ts_seg *g)
         ev.u.rtt.rto = c->rto;
         ts_emit_conn(s, c, &ev);
     } else if (!c->rto_ops->constant) { /* rto_policy=fixed keeps rto_init */
-        c->rto = c->p.rto_fallback;     /* RFC 6298 5.7 */
+        c->rto = c->p->rto_fallback;    /* RFC 6298 5.7 */
     }
     c->synack_retransmitted = c->retries > 1;
     c->retries = 0;
@@ -265,7 +265,7 @@ static void established(ts_stack *s, ts_conn *c, const ts_seg *g)
     ts_loss_start(c); /* OPEN; SACK or NewReno recovery, chosen once */
     ts_timer_clear(s, c, TS_TIMER_RETRANSMIT);
     ts_set_state(s, c, TS_ESTABLISHED);
-    if (c->p.keepalive) ts_timer_set(s, c, TS_TIMER_KEEPALIVE, s->now + c->p.keepalive_idle);
+    if (c->p->keepalive) ts_timer_set(s, c, TS_TIMER_KEEPALIVE, s->now + c->p->keepalive_idle);
 }
 
 /* SYN-SENT (RFC 9293 3.10.7.3): the peer's SYN-ACK, its RST, or its SYN. */
@@ -293,8 +293,8 @@ void ts_open_syn_sent(ts_stack *s, ts_conn *c, const ts_seg *g)
     }
     ts_rcv_init(c, g->seq);
     negotiate(c, g);
-    c->rcv_ssthresh = 65535 / c->p.mss * c->p.mss;
-    if (c->rcv_ssthresh > c->p.rcvbuf) c->rcv_ssthresh = c->p.rcvbuf;
+    c->rcv_ssthresh = 65535 / c->p->mss * c->p->mss;
+    if (c->rcv_ssthresh > c->p->rcvbuf) c->rcv_ssthresh = c->p->rcvbuf;
     c->rcv_adv = c->rcv_nxt + c->rcv_ssthresh; /* no ring yet: see synack_window */
     if (g->flags & TS_TH_ACK) {
         established(s, c, g);

@@ -25,8 +25,8 @@ uint32_t ts_flight(const ts_conn *c)
  * (64240 with MSS 1460 in a SYN; 65160 in a SYN-ACK with timestamps, MSS 1448). */
 static uint32_t syn_window(const ts_conn *c, bool synack)
 {
-    uint32_t mss = c->p.mss - (synack && c->ts_ok ? TS_TS_OPT_LEN : 0);
-    uint32_t space = c->p.rcvbuf < 65535 ? c->p.rcvbuf : 65535;
+    uint32_t mss = c->p->mss - (synack && c->ts_ok ? TS_TS_OPT_LEN : 0);
+    uint32_t space = c->p->rcvbuf < 65535 ? c->p->rcvbuf : 65535;
     return space / mss * mss;
 }
 
@@ -43,12 +43,12 @@ static size_t build_options(ts_stack *s, ts_conn *c, uint8_t flags, uint8_t *opt
     if (flags & TS_TH_SYN) {
         o.syn = true;
         o.mss_on = true;
-        o.mss = (uint16_t)c->p.mss;
+        o.mss = (uint16_t)c->p->mss;
         /* a SYN offers what the parameters allow; a SYN-ACK answers what the peer offered */
-        o.sackok_on = synack ? c->sack_ok : c->p.sack;
-        o.wscale_on = synack ? c->ws_ok : c->p.wscale_on;
+        o.sackok_on = synack ? c->sack_ok : c->p->sack;
+        o.wscale_on = synack ? c->ws_ok : c->p->wscale_on;
         o.wscale = c->rcv_wscale; /* SYN: the offer (ts_open_active); SYN-ACK: negotiated */
-        o.ts_on = synack ? c->ts_ok : c->p.timestamps;
+        o.ts_on = synack ? c->ts_ok : c->p->timestamps;
     } else {
         /* RFC 7323 allows TS on a RST; Linux sends nop,nop,TS on the RST of a connection
          * that negotiated timestamps (packetdrill ts_recent/reset_tsval.pkt) */
@@ -175,7 +175,7 @@ void ts_send_ack(ts_stack *s, ts_conn *c)
  * for challenge ACKs. Returns true when this reply is to be skipped. */
 static bool oow_limited(ts_stack *s, ts_conn *c)
 {
-    ts_time_t gap = c->p.invalid_ratelimit;
+    ts_time_t gap = c->p->invalid_ratelimit;
     if (gap && c->oow_sent && s->now - c->last_oow < gap) {
         s->cnt.tcp_oow_ratelimited++;
         return true;
@@ -338,7 +338,7 @@ static uint32_t next_len(ts_conn *c, const ts_out_opts *o, uint32_t cwnd, bool *
     } else {
         if (ts_in_recovery(c))
             flight = c->snd_max - c->snd_una;
-        else if (c->sb_n && (c->p.limited_transmit || c->ca_state == TS_CA_LOSS)) {
+        else if (c->sb_n && (c->p->limited_transmit || c->ca_state == TS_CA_LOSS)) {
             /* SACKed data is not in flight: RFC 3042 with SACK, as Linux. Never below 0:
              * an underflow would close the usable window for good. */
             uint32_t sacked = ts_sack_below(c, c->snd_nxt);
@@ -365,7 +365,7 @@ static uint32_t next_len(ts_conn *c, const ts_out_opts *o, uint32_t cwnd, bool *
              * (TCP_NODELAY, uncork) or the persist timer sends the tail regardless */
         } else if (c->cork || o->more) { /* TCP_CORK / MSG_MORE: wait for a full segment */
             return 0;
-        } else if (c->p.nagle && flight > 0) { /* Nagle: one small segment in flight */
+        } else if (c->p->nagle && flight > 0) { /* Nagle: one small segment in flight */
             return 0;
         }
     }

@@ -24,7 +24,7 @@ uint32_t ts_rcv_space(const ts_conn *c)
 static uint32_t window_budget(const ts_conn *c)
 {
     uint32_t used = c->rcvq.len;
-    uint32_t free_space = c->p.rcvbuf > used ? c->p.rcvbuf - used : 0;
+    uint32_t free_space = c->p->rcvbuf > used ? c->p->rcvbuf - used : 0;
     return c->rcv_ssthresh < free_space ? c->rcv_ssthresh : free_space;
 }
 
@@ -32,10 +32,10 @@ uint32_t ts_rcv_window(ts_stack *s, ts_conn *c)
 {
     uint32_t cur = ts_rcv_space(c);
     uint32_t win = window_budget(c);
-    uint32_t sws = c->rcv_mss < c->p.rcvbuf / 2 ? c->rcv_mss : c->p.rcvbuf / 2;
+    uint32_t sws = c->rcv_mss < c->p->rcvbuf / 2 ? c->rcv_mss : c->p->rcvbuf / 2;
     if (win < cur)
         win = cur; /* never move the right edge left */
-    else if (win - cur < sws && win < c->p.rcvbuf / 2)
+    else if (win - cur < sws && win < c->p->rcvbuf / 2)
         win = cur; /* too small an increase to be worth offering */
     uint32_t shift = c->ws_ok ? c->rcv_wscale : 0;
     /* Linux rounds the scaled window up, so 64240 bytes advertise as 502 << 7 */
@@ -91,7 +91,7 @@ static int ooo_insert(ts_stack *s, ts_conn *c, uint32_t start, uint32_t end)
  * peer to understand SACK) and the dsack parameter is on (Linux tcp_dsack). */
 static void dsack_set(ts_conn *c, uint32_t start, uint32_t end)
 {
-    if (!c->sack_ok || !c->p.dsack || !seq_lt(start, end)) return;
+    if (!c->sack_ok || !c->p->dsack || !seq_lt(start, end)) return;
     c->dsack.start = start;
     c->dsack.end = end;
     c->dsack_pending = true;
@@ -190,7 +190,7 @@ int ts_rcv_data(ts_stack *s, ts_conn *c, uint32_t seq, const uint8_t *data, uint
     }
     /* grow the window budget as data flows (Linux's rcv_ssthresh growth) */
     uint32_t grown = c->rcv_ssthresh + 2 * len;
-    c->rcv_ssthresh = grown < c->p.rcvbuf ? grown : c->p.rcvbuf;
+    c->rcv_ssthresh = grown < c->p->rcvbuf ? grown : c->p->rcvbuf;
     return (int)len;
 }
 
@@ -236,7 +236,7 @@ bool ts_rcv_window_update_due(const ts_conn *c)
     if (c->state != TS_ESTABLISHED && c->state != TS_FIN_WAIT_1 && c->state != TS_FIN_WAIT_2)
         return false;
     uint64_t max_field = (uint64_t)65535 << (c->ws_ok ? c->rcv_wscale : 0);
-    uint64_t clamp = c->p.rcvbuf < max_field ? c->p.rcvbuf : max_field;
+    uint64_t clamp = c->p->rcvbuf < max_field ? c->p->rcvbuf : max_field;
     uint64_t cur = ts_rcv_space(c);
     if (2 * cur > clamp) return false;
     uint64_t budget = window_budget(c);

@@ -10,7 +10,7 @@
  * state. Spreads the retransmissions of many connections that lost together. */
 static ts_time_t jitter(const ts_stack *s, const ts_conn *c, ts_time_t t, uint32_t n)
 {
-    ts_time_t spread = t * c->p.backoff_jitter / 100; /* t <= 1 h: no overflow */
+    ts_time_t spread = t * c->p->backoff_jitter / 100; /* t <= 1 h: no overflow */
     if (!spread) return t;
     uint8_t in[17];
     wr32(in, c->local.addr), wr16(in + 4, c->local.port);
@@ -28,18 +28,18 @@ ts_time_t ts_backoff_timeout(const ts_stack *s, const ts_conn *c, ts_time_t base
                              uint32_t linear)
 {
     ts_time_t t = c->backoff_ops->timeout(c, base, n, linear);
-    if (c->p.backoff_jitter) t = jitter(s, c, t, n);
-    return t > c->p.rto_max ? c->p.rto_max : t;
+    if (c->p->backoff_jitter) t = jitter(s, c, t, n);
+    return t > c->p->rto_max ? c->p->rto_max : t;
 }
 
 void ts_rto_arm(ts_stack *s, ts_conn *c)
 {
     bool syn = c->state == TS_SYN_SENT || c->state == TS_SYN_RECEIVED;
-    ts_time_t base = syn ? c->p.syn_rto : c->rto;
-    uint32_t linear = c->state == TS_SYN_SENT ? c->p.syn_linear : 0;
+    ts_time_t base = syn ? c->p->syn_rto : c->rto;
+    uint32_t linear = c->state == TS_SYN_SENT ? c->p->syn_linear : 0;
     ts_time_t t = ts_backoff_timeout(s, c, base, c->retries, linear);
-    if (c->p.user_timeout && c->first_unacked_at && !syn) { /* clamp to the time left */
-        ts_time_t end = c->first_unacked_at + c->p.user_timeout;
+    if (c->p->user_timeout && c->first_unacked_at && !syn) { /* clamp to the time left */
+        ts_time_t end = c->first_unacked_at + c->p->user_timeout;
         ts_time_t left = end > s->now ? end - s->now : 0;
         if (t > left) t = left;
     }
@@ -57,12 +57,12 @@ void ts_rto_arm(ts_stack *s, ts_conn *c)
 void ts_tlp_arm(ts_stack *s, ts_conn *c, bool advanced)
 {
     bool episode = c->ca_state == TS_CA_RECOVERY || c->ca_state == TS_CA_LOSS;
-    if (!c->p.tlp || !c->sack_ok || !ts_state_may_send(c->state) || c->snd_una == c->snd_max ||
+    if (!c->p->tlp || !c->sack_ok || !ts_state_may_send(c->state) || c->snd_una == c->snd_max ||
         episode || c->tlp_out || !c->srtt || seq_lt(c->snd_una, c->recover) || c->reo_armed)
         return;
     uint32_t flight = c->snd_max - c->snd_una - (c->fin_sent ? 1 : 0);
     ts_time_t pto =
-        flight <= c->snd_mss ? 2 * c->srtt + c->p.rto_min : ts_timeout_min(c, 2 * c->srtt);
+        flight <= c->snd_mss ? 2 * c->srtt + c->p->rto_min : ts_timeout_min(c, 2 * c->srtt);
     ts_time_t cap = c->rto;
     if (!advanced && ts_timer_on(c, TS_TIMER_RETRANSMIT))
         cap = c->timer[TS_TIMER_RETRANSMIT] > s->now ? c->timer[TS_TIMER_RETRANSMIT] - s->now : 0;

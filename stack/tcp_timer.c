@@ -20,7 +20,7 @@ static void syn_timeout(ts_stack *s, ts_conn *c)
     bool active = c->state == TS_SYN_SENT || !c->listener;
     /* Linux adds the linear retransmissions to the limit: (6, 4) sends 11 SYNs */
     uint32_t limit =
-        c->state == TS_SYN_SENT ? c->p.syn_retries + c->p.syn_linear : c->p.synack_retries;
+        c->state == TS_SYN_SENT ? c->p->syn_retries + c->p->syn_linear : c->p->synack_retries;
     if (c->retries >= limit) {
         if (active) s->cnt.tcp_conn_failed++;
         /* an active open reports ETIMEDOUT; a passive embryo just goes away (Linux) */
@@ -40,8 +40,8 @@ static void syn_timeout(ts_stack *s, ts_conn *c)
  * orphan_retries once it has closed it (0 means 8, as Linux's tcp_orphan_retries). */
 static uint32_t max_probes(const ts_conn *c)
 {
-    if (!c->orphan) return c->p.retries2;
-    return c->p.orphan_retries ? c->p.orphan_retries : 8;
+    if (!c->orphan) return c->p->retries2;
+    return c->p->orphan_retries ? c->p->orphan_retries : 8;
 }
 
 /* The persist timer's probe into a zero window (RFC 9293 3.8.6.1), backed off each time.
@@ -67,8 +67,8 @@ static void zero_window_probe(ts_stack *s, ts_conn *c, bool event)
 static void data_timeout(ts_stack *s, ts_conn *c)
 {
     if (c->snd_una == c->snd_max) return;
-    bool user_expired = c->p.user_timeout && c->first_unacked_at &&
-                        s->now - c->first_unacked_at >= c->p.user_timeout;
+    bool user_expired = c->p->user_timeout && c->first_unacked_at &&
+                        s->now - c->first_unacked_at >= c->p->user_timeout;
     if (user_expired) {
         ts_conn_done(s, c, -ETIMEDOUT);
         return;
@@ -82,7 +82,7 @@ static void data_timeout(ts_stack *s, ts_conn *c)
         zero_window_probe(s, c, false);
         return;
     }
-    if (c->retries >= c->p.retries2) {
+    if (c->retries >= c->p->retries2) {
         ts_conn_done(s, c, -ETIMEDOUT);
         return;
     }
@@ -109,14 +109,14 @@ static void persist_timeout(ts_stack *s, ts_conn *c)
 
 static void keepalive_timeout(ts_stack *s, ts_conn *c)
 {
-    if (!c->p.keepalive) return; /* switched off since it was armed */
+    if (!c->p->keepalive) return; /* switched off since it was armed */
     if (c->state != TS_ESTABLISHED && c->state != TS_CLOSE_WAIT) return;
     ts_time_t idle_since = c->last_seg_in;
-    if (c->probes == 0 && s->now - idle_since < c->p.keepalive_idle) {
-        ts_timer_set(s, c, TS_TIMER_KEEPALIVE, idle_since + c->p.keepalive_idle);
+    if (c->probes == 0 && s->now - idle_since < c->p->keepalive_idle) {
+        ts_timer_set(s, c, TS_TIMER_KEEPALIVE, idle_since + c->p->keepalive_idle);
         return;
     }
-    if (c->probes >= c->p.keepalive_probes) {
+    if (c->probes >= c->p->keepalive_probes) {
         ts_send_rst(s, c);
         ts_conn_done(s, c, -ETIMEDOUT);
         return;
@@ -124,7 +124,7 @@ static void keepalive_timeout(ts_stack *s, ts_conn *c)
     c->probes++;
     ts_send_probe(s, c);
     rexmit_event(s, c, TS_REXMIT_PROBE, c->snd_una - 1, 0);
-    ts_timer_set(s, c, TS_TIMER_KEEPALIVE, s->now + c->p.keepalive_intvl);
+    ts_timer_set(s, c, TS_TIMER_KEEPALIVE, s->now + c->p->keepalive_intvl);
 }
 
 void ts_tcp_timer(ts_stack *s, ts_conn *c, ts_timer_kind k)

@@ -107,8 +107,8 @@ static void copy_conn(ts_stack *s, ts_tw *tw, ts_conn *c)
     tw->wnd_field = (uint16_t)ts_rcv_window(s, c);
     tw->rcv_space_acked = ts_rcv_space(c);
     tw->last_oow = c->last_oow, tw->oow_sent = c->oow_sent;
-    tw->time_wait = c->p.time_wait, tw->invalid_ratelimit = c->p.invalid_ratelimit;
-    tw->rcvbuf = c->p.rcvbuf, tw->hz = c->p.hz, tw->unsent_ack_reply = c->p.unsent_ack_reply;
+    tw->time_wait = c->p->time_wait, tw->invalid_ratelimit = c->p->invalid_ratelimit;
+    tw->rcvbuf = c->p->rcvbuf, tw->hz = c->p->hz, tw->unsent_ack_reply = c->p->unsent_ack_reply;
     tw->tos = c->tos, tw->snd_wscale = c->snd_wscale, tw->rcv_wscale = c->rcv_wscale;
     tw->ts_ok = c->ts_ok, tw->sack_ok = c->sack_ok, tw->ws_ok = c->ws_ok;
     tw->pingpong = c->pingpong;
@@ -117,9 +117,9 @@ static void copy_conn(ts_stack *s, ts_tw *tw, ts_conn *c)
     tw->total_retrans = c->total_retrans, tw->retries = c->retries;
     tw->quickack_left = c->quickack_left;
     tw->srtt = c->srtt, tw->rttvar = c->rttvar, tw->rto = c->rto;
-    memcpy(tw->cc, c->p.cc, sizeof tw->cc);
+    memcpy(tw->cc, c->p->cc, sizeof tw->cc);
     const struct ts_undo *u = &c->undo;
-    tw->undo_armed = u->armed && u->nrtx && c->p.dsack_undo;
+    tw->undo_armed = u->armed && u->nrtx && c->p->dsack_undo;
     if (tw->undo_armed) {
         tw->undo_rto = u->rto;
         tw->undo_retrans = u->retrans;

@@ -49,7 +49,7 @@ static uint64_t wheel_tick(uint32_t hz, uint64_t j, uint64_t e)
 
 ts_time_t ts_tick_deadline(const ts_conn *c, ts_time_t now, ts_time_t when)
 {
-    return ts_tick_deadline_hz(c->p.hz, now, when);
+    return ts_tick_deadline_hz(c->p->hz, now, when);
 }
 
 /* The same for a TIME-WAIT block, which keeps hz but no ts_conn. */
@@ -68,8 +68,8 @@ ts_time_t ts_tick_deadline_hz(uint32_t hz, ts_time_t now, ts_time_t when)
  * the reordering timer and by the TLP's PTO with more than one segment in flight. */
 ts_time_t ts_timeout_min(const ts_conn *c, ts_time_t d)
 {
-    uint32_t hz = c->p.hz;
-    if (!hz || !c->p.timeout_min_ticks) return d + 2 * TS_MSEC;
+    uint32_t hz = c->p->hz;
+    if (!hz || !c->p->timeout_min_ticks) return d + 2 * TS_MSEC;
     uint64_t n = ticks_up(hz, d) + 2;
     return n / hz * TS_SEC + n % hz * TS_SEC / hz; /* floor: ticks_up gives back n */
 }

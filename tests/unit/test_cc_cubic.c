@@ -12,11 +12,13 @@
 #define MSS 1000u
 
 static ts_conn conn; /* large: static, reset by fresh() */
+static ts_params conn_p;
 
 static ts_conn *fresh(void)
 {
     memset(&conn, 0, sizeof conn);
-    ts_params_default(&conn.p);
+    ts_params_default(&conn_p);
+    conn.p = &conn_p;
     conn.snd_mss = MSS;
     conn.cc_ops = ts_cc_find("cubic");
     ck_assert_ptr_nonnull(conn.cc_ops);

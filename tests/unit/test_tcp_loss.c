@@ -201,9 +201,11 @@ END_TEST
 START_TEST(cc_hooks_of_every_algorithm)
 {
     static ts_conn c;
+    static ts_params cp;
+    ts_params_default(&cp);
     for (const char *const *n = ts_policy_names("cc"); *n; n++) {
         memset(&c, 0, sizeof c);
-        ts_params_default(&c.p);
+        c.p = &cp;
         c.snd_mss = 1000;
         c.cc_ops = ts_cc_find(*n);
         ck_assert_ptr_nonnull(c.cc_ops);

@@ -21,6 +21,7 @@
 #define D          (5 * TS_MSEC)
 #define CONN       ((uint64_t)sizeof(ts_conn))
 #define RING       ((uint64_t)TS_RING_MIN)
+#define PB         ((uint64_t)sizeof(ts_params_blk))
 #define IDLE_BOUND 4096 /* bytes per idle connection: issue 13's target */
 
 static const ts_counters *cnt(harness *h, int side)
@@ -219,10 +220,11 @@ START_TEST(side_blocks_only_when_used)
     char err[200];
     ck_assert_int_eq(ts_sock_set_param(h->st[H_B], x.sb.sd, "hystart_detect", "3", err, sizeof err),
                      0);
-    ck_assert_uint_eq(cnt(h, H_B)->mem_conn_bytes, 2 * CONN); /* not with newreno */
+    /* not with newreno; the socket now has parameters of its own (next test) */
+    ck_assert_uint_eq(cnt(h, H_B)->mem_conn_bytes, 2 * CONN + PB);
     ck_assert_int_eq(ts_sock_set_param(h->st[H_B], x.sb.sd, "cc", "cubic", err, sizeof err), 0);
     ck_assert_ptr_nonnull(conn_of(h, H_B, x.sb.sd)->hs);
-    ck_assert_uint_eq(cnt(h, H_B)->mem_conn_bytes, 2 * CONN + hs);
+    ck_assert_uint_eq(cnt(h, H_B)->mem_conn_bytes, 2 * CONN + PB + hs);
     /* the first record (TS_MSG_EOR) brings the marks */
     ck_assert_int_eq(ts_send_flags(h->st[H_A], x.ca.sd, "rec", 3, TS_MSG_EOR), 3);
     ck_assert_ptr_nonnull(conn_of(h, H_A, x.ca.sd)->eor_mark);
@@ -234,6 +236,57 @@ START_TEST(side_blocks_only_when_used)
     h_run_until(h, h->now + 100 * TS_SEC);
     ck_assert_uint_eq(cnt(h, H_A)->mem_conn_bytes, 0);
     h_conn_free(&x);
+}
+END_TEST
+
+/* Both ends closed and gone (TIME-WAIT too): A holds nothing, B only its listener; the
+ * fixture freed. */
+static void close_to_the_listener(h_conn *x)
+{
+    harness *h = x->h;
+    ck_assert_int_eq(ts_close(h->st[H_A], x->ca.sd), 0);
+    ck_assert_int_eq(ts_close(h->st[H_B], x->sb.sd), 0);
+    x->ca.sd = x->sb.sd = -1;
+    h_run_until(h, h->now + 100 * TS_SEC);
+    ck_assert_uint_eq(cnt(h, H_A)->mem_conn_bytes, 0);
+    ck_assert_uint_eq(cnt(h, H_B)->mem_conn_bytes, CONN); /* the listener */
+    h_conn_free(x);
+}
+
+/* The parameters are one block shared by every connection made with the stack's
+ * defaults (the stack's own, not counted) and by a listener's children, until
+ * ts_sock_set_param gives a socket its own (counted; the old one let go). Defaults
+ * changed later reach new sockets only: the connections made before keep theirs, whose
+ * block then counts as theirs, and is freed with the last of them. */
+START_TEST(parameters_shared_until_set)
+{
+    h_conn x;
+    h_conn_open(&x, &(h_conn_opts){.delay = D, .port = PORT});
+    harness *h = x.h;
+    ts_conn *a = conn_of(h, H_A, x.ca.sd), *b = conn_of(h, H_B, x.sb.sd);
+    ts_conn *l = conn_of(h, H_B, x.sb.lsd);
+    ck_assert_ptr_eq(b->p, l->p); /* the child shares the listener's */
+    ck_assert_ptr_eq(a->p, &h->st[H_A]->dflt->p);
+    ck_assert_uint_eq(cnt(h, H_A)->mem_conn_bytes, CONN);
+    ck_assert_uint_eq(cnt(h, H_B)->mem_conn_bytes, 2 * CONN);
+    char err[200];
+    ck_assert_int_eq(ts_sock_set_param(h->st[H_B], x.sb.sd, "keepalive", "1", err, sizeof err), 0);
+    ck_assert_ptr_ne(b->p, l->p);
+    ck_assert_uint_eq(cnt(h, H_B)->mem_conn_bytes, 2 * CONN + PB);
+    ck_assert_int_eq(ts_sock_set_param(h->st[H_B], x.sb.sd, "keepalive", "0", err, sizeof err), 0);
+    ck_assert_uint_eq(cnt(h, H_B)->mem_conn_bytes, 2 * CONN + PB); /* the first one let go */
+    /* new defaults on A: its connection keeps rto_min 200 ms; a new socket has 50 ms */
+    ts_params np = *ts_stack_params(h->st[H_A]);
+    np.rto_min = 50 * TS_MSEC;
+    ck_assert_int_eq(ts_stack_set_params(h->st[H_A], &np, err, sizeof err), 0);
+    ck_assert_uint_eq(a->p->rto_min, 200 * TS_MSEC);
+    ck_assert_uint_eq(cnt(h, H_A)->mem_conn_bytes, CONN + PB); /* now the connection's own */
+    int sd = ts_socket(h->st[H_A]);
+    ck_assert_int_ge(sd, 0);
+    ck_assert_uint_eq(conn_of(h, H_A, sd)->p->rto_min, 50 * TS_MSEC);
+    ck_assert_uint_eq(cnt(h, H_A)->mem_conn_bytes, 2 * CONN + PB);
+    ck_assert_int_eq(ts_close(h->st[H_A], sd), 0);
+    close_to_the_listener(&x);
 }
 END_TEST
 
@@ -275,13 +328,7 @@ START_TEST(recovery_blocks_only_after_a_loss)
         ck_assert_uint_eq(cnt(h, H_A)->mem_conn_bytes, CONN + (lossy ? sb + rxt : 0));
         ck_assert_uint_eq(cnt(h, H_B)->mem_conn_bytes, 2 * CONN + (lossy ? ooo : 0));
         ck_assert_uint_eq(cnt(h, H_A)->mem_alloc_failed + cnt(h, H_B)->mem_alloc_failed, 0);
-        ck_assert_int_eq(ts_close(h->st[H_A], x.ca.sd), 0);
-        ck_assert_int_eq(ts_close(h->st[H_B], x.sb.sd), 0);
-        x.ca.sd = x.sb.sd = -1;
-        h_run_until(h, h->now + 100 * TS_SEC);
-        ck_assert_uint_eq(cnt(h, H_A)->mem_conn_bytes, 0);
-        ck_assert_uint_eq(cnt(h, H_B)->mem_conn_bytes, CONN); /* the listener */
-        h_conn_free(&x);
+        close_to_the_listener(&x);
     }
 }
 END_TEST
@@ -549,6 +596,7 @@ int main(void)
     tcase_add_test(tc, counters_return_to_zero);
     tcase_add_test(tc, side_blocks_only_when_used);
     tcase_add_test(tc, recovery_blocks_only_after_a_loss);
+    tcase_add_test(tc, parameters_shared_until_set);
     tcase_add_test(tc, ten_thousand_idle_connections);
     tcase_add_test(tc, cap_bites_transfer_completes_slower);
     tcase_add_test(tc, data_the_receiver_cannot_hold_is_sent_again);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "bare_conn.h"
 #include "internal.h"
 
 #define PORT 8000
@@ -18,14 +19,8 @@
 
 static ts_conn *est_conn(const char *policy, ts_time_t rto_min)
 {
-    ts_conn *c = calloc(1, sizeof *c);
-    ck_assert_ptr_nonnull(c);
-    ts_params_default(&c->p);
-    snprintf(c->p.rto_policy, sizeof c->p.rto_policy, "%s", policy);
-    c->p.rto_min = rto_min;
-    c->rto_ops = ts_rto_find(policy);
-    ck_assert_ptr_nonnull(c->rto_ops);
-    c->rto = c->p.rto_init;
+    ts_conn *c = bare_conn_new(policy);
+    P(c)->rto_min = rto_min;
     return c;
 }
 

@@ -12,21 +12,16 @@
 #include <string.h>
 
 #include "harness.h"
+#include "bare_conn.h"
 #include "internal.h"
 
 #define MS TS_MSEC
 
 static ts_conn *est_conn(const char *policy, ts_time_t g)
 {
-    ts_conn *c = calloc(1, sizeof *c);
-    ck_assert_ptr_nonnull(c);
-    ts_params_default(&c->p);
-    snprintf(c->p.rto_policy, sizeof c->p.rto_policy, "%s", policy);
-    c->p.rto_min = 1; /* let the formula show, not the floor */
-    c->p.rto_g = g;
-    c->rto_ops = ts_rto_find(policy);
-    ck_assert_ptr_nonnull(c->rto_ops);
-    c->rto = c->p.rto_init;
+    ts_conn *c = bare_conn_new(policy);
+    P(c)->rto_min = 1; /* let the formula show, not the floor */
+    P(c)->rto_g = g;
     return c;
 }
 
@@ -81,7 +76,7 @@ END_TEST
 START_TEST(fixed_ignores_samples)
 {
     ts_conn *c = est_conn("fixed", 1 * MS);
-    c->p.rto_init = 700 * MS;
+    P(c)->rto_init = 700 * MS;
     const ts_time_t r[] = {1, 100 * MS, 5 * TS_SEC, 20 * MS, 3 * MS};
     for (size_t i = 0; i < 5; i++) {
         c->rto_ops->sample(c, r[i]);
@@ -280,7 +275,7 @@ START_TEST(rttvar_in_rfc_form_through_the_ops)
     const ts_time_t want_rto[] = {500 * MS, 500 * MS, 1000 * MS};
     for (int i = 0; i < 3; i++) {
         ts_conn *c = est_conn(names[i], 1 * MS);
-        c->p.rto_min = 200 * MS;
+        P(c)->rto_min = 200 * MS;
         c->srtt = 100 * MS;
         ts_rto_set_rttvar_rfc(c, 100 * MS);
         ck_assert_uint_eq(ts_rto_rttvar_rfc(c), 100 * MS);

@@ -449,6 +449,23 @@ static bool drop_b(harness *h, int from, const h_pkt *p, unsigned idx)
     return from == H_B;
 }
 
+/* A SYN from A's address, hand-made (MSS 1460, sequence 1000), fed to B now. */
+static void inject_syn(harness *h, uint16_t sport, uint16_t dport)
+{
+    const uint8_t opt[] = {2, 4, 5, 180};
+    h_seg g = {.src = H_ADDR_A,
+               .dst = H_ADDR_B,
+               .sport = sport,
+               .dport = dport,
+               .seq = 1000,
+               .flags = TS_TH_SYN,
+               .win = 64240,
+               .opt = opt,
+               .optlen = sizeof opt};
+    uint8_t p[1600];
+    h_inject(h, H_B, p, h_build(p, &g));
+}
+
 START_TEST(synack_retransmissions_and_embryo_drop)
 {
     harness *h = pair(NULL, NULL);
@@ -456,20 +473,7 @@ START_TEST(synack_retransmissions_and_embryo_drop)
     h_app sb;
     h_app_init(&sb, h, H_B);
     h_app_listen(&sb, PORT, 1);
-    /* one SYN, hand-made (a real client would retransmit it) */
-    const uint8_t opt[] = {2, 4, 5, 180};
-    h_seg g = {.src = H_ADDR_A,
-               .dst = H_ADDR_B,
-               .sport = 40000,
-               .dport = PORT,
-               .seq = 1000,
-               .flags = TS_TH_SYN,
-               .win = 64240,
-               .opt = opt,
-               .optlen = sizeof opt};
-    uint8_t p[1600];
-    size_t len = h_build(p, &g);
-    h_inject(h, H_B, p, len);
+    inject_syn(h, 40000, PORT); /* one SYN, hand-made (a real client would retransmit it) */
     h_run_until(h, 200 * TS_SEC);
     const ts_time_t want[] = {0, 1, 3, 7, 15, 31};
     ck_assert_uint_eq(h_nlog(h), 6);
@@ -484,9 +488,7 @@ START_TEST(synack_retransmissions_and_embryo_drop)
     ck_assert_uint_eq(entered(h, H_B, b, TS_CLOSED), 63 * TS_SEC);
     ck_assert_uint_eq(ts_stack_counters(h->st[H_B])->tcp_syn_retransmits, 5);
     /* the slot is free again (backlog 1): a new SYN gets a SYN-ACK */
-    g.sport = 40001;
-    len = h_build(p, &g);
-    h_inject(h, H_B, p, len);
+    inject_syn(h, 40001, PORT);
     ck_assert_uint_eq(h_nlog(h), 7);
     ck_assert_uint_eq(h->log[6].flags, TS_TH_SYN | TS_TH_ACK);
     h_app_free(&sb);
@@ -520,22 +522,9 @@ START_TEST(closing_listener_ends_its_embryos_only)
     h_app_init(&other, h, H_B);
     h_app_listen(&sb, PORT, 16);
     h_app_listen(&other, PORT + 1, 16);
-    const uint8_t opt[] = {2, 4, 5, 180};
-    h_seg g = {.src = H_ADDR_A,
-               .dst = H_ADDR_B,
-               .dport = PORT,
-               .seq = 1000,
-               .flags = TS_TH_SYN,
-               .win = 64240,
-               .opt = opt,
-               .optlen = sizeof opt};
+    for (uint16_t port = 40000; port < 40004; port++) inject_syn(h, port, PORT);
+    inject_syn(h, 40100, PORT + 1);
     uint8_t p[1600];
-    for (uint16_t port = 40000; port < 40004; port++) {
-        g.sport = port;
-        h_inject(h, H_B, p, h_build(p, &g));
-    }
-    g.sport = 40100, g.dport = PORT + 1;
-    h_inject(h, H_B, p, h_build(p, &g));
     const ts_counters *k = ts_stack_counters(h->st[H_B]);
     ck_assert_uint_eq(k->conns_by_state[TS_SYN_RECEIVED], 5);
     /* 40001 completes its handshake (accepted by the app), 40002 is reset */
