@@ -2,7 +2,6 @@
  * and merged when the hole fills, SACK blocks (RFC 2018) and the D-SACK block for data
  * received twice (RFC 2883), and the advertised window with scaling (RFC 7323) and
  * receiver-side silly-window avoidance (RFC 9293 3.8.6.2.2). */
-#include <errno.h>
 #include <string.h>
 
 #include "internal.h"
@@ -56,13 +55,10 @@ uint32_t ts_rcv_window(ts_stack *s, ts_conn *c)
     return (uint32_t)field;
 }
 
-/* Insert [start, end) into the sorted, disjoint out-of-order set, merging neighbours.
- * The set's array is a side block (mem.c) made at the first out-of-order segment: most
- * connections never see one. -1 when the set is full, -ENOMEM when malloc refused it. */
-static int ooo_insert(ts_stack *s, ts_conn *c, uint32_t start, uint32_t end)
+/* Insert [start, end) into the sorted, disjoint out-of-order set, merging neighbours
+ * (c->ooo exists: ts_rcv_data made it); -1 when the set is full. */
+static int ooo_insert(ts_conn *c, uint32_t start, uint32_t end)
 {
-    if (!c->ooo) c->ooo = ts_mem_block(s, TS_OOO_MAX * sizeof *c->ooo);
-    if (!c->ooo) return -ENOMEM;
     uint32_t i = 0;
     while (i < c->ooo_n && seq_lt(c->ooo[i].end, start)) i++;
     uint32_t j = i;
@@ -150,6 +146,13 @@ int ts_rcv_data(ts_stack *s, ts_conn *c, uint32_t seq, const uint8_t *data, uint
     uint32_t space = ts_rcv_space(c), off = seq - c->rcv_nxt;
     if (off >= space) return 0;
     if (len > space - off) len = space - off; /* trim to the window */
+    /* The out-of-order set's array is a side block (mem.c) made at the first segment past
+     * a hole, as most connections never see one; before the ring grows for that segment,
+     * so that a refused malloc leaves nothing behind. The sender sends it again. */
+    if (off > 0 && !c->ooo && !(c->ooo = ts_mem_block(s, TS_OOO_MAX * sizeof *c->ooo))) {
+        ts_drop(s, TS_DROP_TCP_NO_MEMORY, NULL, 0);
+        return 0;
+    }
     /* the ring grows for what arrives; what it cannot hold (mem_max, or no memory) is
      * not taken: the sender sends it again (Linux's TCPRcvQDrop) */
     if (ts_mem_reserve(s, &c->rcvq, c->rcvq.len + off + len) < 0) {
@@ -161,9 +164,8 @@ int ts_rcv_data(ts_stack *s, ts_conn *c, uint32_t seq, const uint8_t *data, uint
         len = room < len ? room : len;
     }
     if (off > 0) dsack_ooo(c, seq, seq + len);
-    int held = off > 0 ? ooo_insert(s, c, seq, seq + len) : 0;
-    if (held < 0) { /* the sender sends it again */
-        ts_drop(s, held == -ENOMEM ? TS_DROP_TCP_NO_MEMORY : TS_DROP_TCP_OOO_FULL, NULL, 0);
+    if (off > 0 && ooo_insert(c, seq, seq + len) < 0) {
+        ts_drop(s, TS_DROP_TCP_OOO_FULL, NULL, 0);
         return 0;
     }
     ts_ring_put(&c->rcvq, c->rcvq.len + off, data, len);
