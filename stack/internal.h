@@ -434,6 +434,10 @@ struct ts_stack {
     ts_tw *tw_free;
     const ts_tw *ev_tw;
     const ts_tw *out_tw;
+    /* Fault injection (tests, as Linux's failslab): asked before every allocation mem.c
+     * makes, with its size; true refuses it as a malloc that failed would. NULL: never. */
+    bool (*mem_refuse)(void *ctx, size_t size);
+    void *mem_refuse_ctx;
 };
 
 /* mem.c: memory per connection, counted exactly (the mem_* counters), the cap mem_max. */

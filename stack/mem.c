@@ -11,6 +11,12 @@
 
 #include "internal.h"
 
+/* The fault injection point (ts_stack.mem_refuse): true when this allocation is refused. */
+static bool refused(ts_stack *s, size_t size)
+{
+    return s->mem_refuse && s->mem_refuse(s->mem_refuse_ctx, size);
+}
+
 static void ring_account(ts_stack *s, uint32_t cap0, uint32_t cap1)
 {
     ts_counters *k = &s->cnt;
@@ -54,7 +60,7 @@ int ts_mem_reserve(ts_stack *s, ts_ring *r, uint32_t need)
         need = reach; /* as far as the cap lets it grow */
     }
     uint32_t cap0 = r->cap;
-    if (ts_ring_reserve(r, need) < 0) {
+    if (refused(s, ts_ring_size_for(need)) || ts_ring_reserve(r, need) < 0) {
         s->cnt.mem_alloc_failed++;
         return -ENOMEM;
     }
@@ -70,7 +76,7 @@ void ts_mem_ring_free(ts_stack *s, ts_ring *r)
 
 void *ts_mem_block(ts_stack *s, size_t size)
 {
-    void *p = calloc(1, size);
+    void *p = refused(s, size) ? NULL : calloc(1, size);
     if (!p) {
         s->cnt.mem_alloc_failed++;
         return NULL;
@@ -93,9 +99,9 @@ static ts_params_blk *blk_of(const ts_params *p)
     return (ts_params_blk *)(uintptr_t)p; /* p is the block's first member */
 }
 
-static ts_params_blk *blk_new(const ts_params *p)
+static ts_params_blk *blk_new(ts_stack *s, const ts_params *p)
 {
-    ts_params_blk *b = malloc(sizeof *b);
+    ts_params_blk *b = refused(s, sizeof *b) ? NULL : malloc(sizeof *b);
     if (!b) return NULL;
     b->p = *p;
     b->refs = 1;
@@ -107,14 +113,14 @@ static ts_params_blk *blk_new(const ts_params *p)
  * hold one copy of the parameters instead of 100,000 (336 bytes each). */
 const ts_params *ts_mem_params_defaults(ts_stack *s)
 {
-    if (!s->dflt) s->dflt = blk_new(&s->defaults);
+    if (!s->dflt) s->dflt = blk_new(s, &s->defaults);
     if (!s->dflt) s->cnt.mem_alloc_failed++;
     return s->dflt ? &s->dflt->p : NULL;
 }
 
 const ts_params *ts_mem_params_own(ts_stack *s, const ts_params *p)
 {
-    ts_params_blk *b = blk_new(p);
+    ts_params_blk *b = blk_new(s, p);
     if (!b) {
         s->cnt.mem_alloc_failed++;
         return NULL;
