@@ -227,7 +227,8 @@ const char *ts_loop_ring_lost(const ts_loop *l);
 void ts_loop_set_busy_poll(ts_loop *l, ts_time_t us);
 
 typedef struct ts_loop_stats {
-    uint64_t pkts_in, pkts_out, bytes_in, bytes_out;
+    uint64_t pkts_in, pkts_out, bytes_in, bytes_out; /* bytes: the IP packets', never a
+                                                      * virtio_net_hdr's (ip -s link's) */
     uint64_t segs_out;      /* packets the stack handed over (pkts_out counts device writes) */
     uint64_t gso_out;       /* writes that carried several segments */
     uint64_t gso_in;        /* super-segments read (gso_type TCPV4) */

@@ -239,11 +239,13 @@ void ts_loop_set_busy_poll(ts_loop *l, ts_time_t us)
     l->busy_poll = us;
 }
 
-/* The ring's counts into the loop's. */
+/* The ring's counts into the loop's. With a virtio_net_hdr every write on the ring has
+ * one before its packet (device_writev): bytes_out counts the packets only, as it does
+ * without the ring. */
 static void ring_fold(ts_loop *l)
 {
     l->stats.pkts_out += l->rt.pkts;
-    l->stats.bytes_out += l->rt.bytes;
+    l->stats.bytes_out += l->rt.bytes - (l->vnet ? l->rt.pkts * sizeof(ts_vnet_hdr) : 0);
     l->stats.write_errors += l->rt.errors;
     l->stats.submits += l->rt.submits;
     l->rt = (ts_ring_tally){0};
