@@ -60,7 +60,7 @@ int ts_mem_reserve(ts_stack *s, ts_ring *r, uint32_t need)
         need = reach; /* as far as the cap lets it grow */
     }
     uint32_t cap0 = r->cap;
-    if (refused(s, ts_ring_size_for(need)) || ts_ring_reserve(r, need) < 0) {
+    if (refused(s, capped ? reach : want) || ts_ring_reserve(r, need) < 0) {
         s->cnt.mem_alloc_failed++;
         return -ENOMEM;
     }

@@ -29,6 +29,7 @@ typedef struct refuse {
     long skip, times;
     long asked, refused;
     uint64_t ring_bytes_then;
+    size_t sizes[64]; /* of the first 64 matching requests */
 } refuse;
 
 static bool refuse_fn(void *ctx, size_t size)
@@ -36,6 +37,7 @@ static bool refuse_fn(void *ctx, size_t size)
     refuse *r = ctx;
     if (r->size && size != r->size) return false;
     long n = r->asked++;
+    if (n < 64) r->sizes[n] = size;
     if (n < r->skip || (r->times >= 0 && n >= r->skip + r->times)) return false;
     r->refused++;
     r->ring_bytes_then = r->s->cnt.mem_ring_bytes;
@@ -113,7 +115,14 @@ START_TEST(an_out_of_order_array_refused_leaves_the_ring_alone)
     h_run_until(h, h->now + 5 * TS_SEC);
     ck_assert_int_eq(r.refused, 1);
     ck_assert_uint_eq(r.ring_bytes_then, RING);
-    ck_assert_uint_ge(cnt(h, H_B)->drops[TS_DROP_TCP_NO_MEMORY], 1);
+    ck_assert_uint_eq(cnt(h, H_B)->drops[TS_DROP_TCP_NO_MEMORY], 1);
+    ck_assert_uint_eq(cnt(h, H_B)->mem_alloc_failed, 1);
+    /* the refused 256 bytes were the out-of-order array (the scoreboard and the record
+     * marks are as large, but B sends nothing): the next segment past the hole made it */
+    ts_conn *b = h->st[H_B]->socks[x.sb.sd].conn;
+    ck_assert_ptr_nonnull(b->ooo);
+    ck_assert_ptr_null(b->sb);
+    ck_assert_ptr_null(b->eor_mark);
     ck_assert_uint_eq(x.sb.rx_len, total);
     ck_assert_uint_eq(h_app_check(&x.sb), total);
     ck_assert(x.sb.eof);
@@ -122,8 +131,8 @@ START_TEST(an_out_of_order_array_refused_leaves_the_ring_alone)
 }
 END_TEST
 
-/* B's receive ring refused at the first data segment: dropped, counted, not ACKed; A's
- * retransmission timer sends it again and the transfer completes byte-exact. */
+/* B's receive ring refused at the first data segment: dropped, counted, not ACKed; A
+ * sends it again and the transfer completes byte-exact. */
 START_TEST(a_receive_ring_refused_the_data_comes_again)
 {
     harness *h = new_h();
@@ -137,7 +146,11 @@ START_TEST(a_receive_ring_refused_the_data_comes_again)
     ck_assert_int_eq(r.refused, 1);
     ck_assert_uint_eq(cnt(h, H_B)->drops[TS_DROP_TCP_NO_MEMORY], 1);
     ck_assert_uint_eq(cnt(h, H_B)->mem_alloc_failed, 1);
-    ck_assert_uint_ge(cnt(h, H_A)->tcp_retransmits, 1);
+    /* the segments behind it were held out of order and SACKed: A resends it once, as
+     * their ACKs arrive, a round trip after it first went */
+    ck_assert_int_eq(h_sent_at(h, x.base, 2), x.t0 + 2 * D);
+    ck_assert_int_eq(h_sent_at(h, x.base, 3), TS_TIME_NEVER);
+    ck_assert_uint_eq(cnt(h, H_A)->tcp_retransmits, 1);
     ck_assert_uint_eq(x.sb.rx_len, total);
     ck_assert_uint_eq(h_app_check(&x.sb), total);
     ck_assert(x.sb.eof);
@@ -157,7 +170,10 @@ START_TEST(a_send_ring_refused_is_enomem_then_works)
     refuse_on(h, H_A, &r);
     uint8_t buf[1000];
     for (size_t i = 0; i < sizeof buf; i++) buf[i] = h_pattern(i);
+    uint64_t conn_bytes = cnt(h, H_A)->mem_conn_bytes;
     ck_assert_int_eq(ts_send(h->st[H_A], x.ca.sd, buf, sizeof buf), -ENOMEM);
+    ck_assert_uint_eq(cnt(h, H_A)->mem_ring_bytes, 0);
+    ck_assert_uint_eq(cnt(h, H_A)->mem_conn_bytes, conn_bytes);
     ts_tcp_info i;
     ck_assert_int_eq(ts_sock_info(h->st[H_A], x.ca.sd, &i), 0);
     ck_assert_uint_eq(i.snd_queued, 0);
@@ -215,7 +231,12 @@ START_TEST(a_scoreboard_refused_recovery_still_delivers)
     h_bulk_start(&x, &plan, total);
     h_run_until(h, h->now + 10 * TS_SEC);
     ck_assert_int_ge(r.refused, 1);
-    ck_assert_ptr_null(h->st[H_A]->socks[x.ca.sd].conn->sb);
+    ts_conn *a = h->st[H_A]->socks[x.ca.sd].conn;
+    ck_assert_ptr_null(a->sb);
+    /* what was refused was the scoreboard: A holds no other block of its size */
+    ck_assert_ptr_null(a->ooo);
+    ck_assert_ptr_null(a->eor_mark);
+    ck_assert_uint_eq(cnt(h, H_A)->mem_alloc_failed, (uint64_t)r.refused);
     ck_assert_uint_eq(x.pl.drops, 2);
     ck_assert_uint_eq(x.sb.rx_len, total);
     ck_assert_uint_eq(h_app_check(&x.sb), total);
@@ -236,12 +257,38 @@ START_TEST(own_parameters_refused_keep_the_shared_ones)
     ck_assert_int_ge(sd, 0);
     const ts_params *before = s->socks[sd].conn->p;
     char err[200];
+    uint64_t conn_bytes = s->cnt.mem_conn_bytes;
     ck_assert_int_eq(ts_sock_set_param(s, sd, "rto_min", "5ms", err, sizeof err), -ENOMEM);
     ck_assert_ptr_eq(s->socks[sd].conn->p, before);
+    ck_assert_uint_eq(s->cnt.mem_conn_bytes, conn_bytes);
+    ck_assert_uint_eq(s->cnt.mem_alloc_failed, 1);
     ck_assert_int_eq(ts_sock_set_param(s, sd, "rto_min", "5ms", err, sizeof err), 0);
     ck_assert_ptr_ne(s->socks[sd].conn->p, before);
     ck_assert_int_eq(s->socks[sd].conn->p->rto_min, 5 * TS_MSEC);
     ck_assert_int_eq(before->rto_min, 200 * TS_MSEC);
+    ck_assert_int_eq(ts_close(s, sd), 0);
+    h_free(h);
+}
+END_TEST
+
+/* ts_socket without memory: the defaults' shared block refused, then the connection's
+ * own block; each is ENOMEM with nothing held, and the next call works. */
+START_TEST(a_socket_refused_is_enomem_and_holds_nothing)
+{
+    harness *h = new_h();
+    ts_stack *s = h->st[H_A];
+    refuse r = {.times = 1};
+    refuse_on(h, H_A, &r);
+    ck_assert_int_eq(ts_socket(s), -ENOMEM); /* the defaults' block, made at the first */
+    ck_assert_uint_eq(s->cnt.mem_conn_bytes, 0);
+    r.size = sizeof(ts_conn), r.asked = 0, r.refused = 0;
+    ck_assert_int_eq(ts_socket(s), -ENOMEM);
+    ck_assert_int_eq(r.refused, 1);
+    ck_assert_uint_eq(s->cnt.mem_conn_bytes, 0);
+    ck_assert_uint_eq(s->cnt.mem_alloc_failed, 2);
+    int sd = ts_socket(s);
+    ck_assert_int_ge(sd, 0);
+    ck_assert_uint_eq(s->cnt.mem_conn_bytes, sizeof(ts_conn));
     ck_assert_int_eq(ts_close(s, sd), 0);
     h_free(h);
 }
@@ -254,7 +301,7 @@ END_TEST
 /* The transfer (A sends, two losses, both close) with the k-th allocation on side
  * refused (k < 0: none); the allocations side asked for. Whatever was refused, B gets
  * every byte exactly, and both sides end with no connection memory. */
-static long sweep_run(int side, long k)
+static long sweep_run(int side, long k, size_t sizes[64])
 {
     harness *h = new_h();
     h_conn x;
@@ -286,17 +333,35 @@ static long sweep_run(int side, long k)
                   r.refused, r.asked);
     ck_assert_uint_eq(cnt(h, side)->mem_alloc_failed, k < 0 ? 0 : 1);
     long asked = r.asked;
+    if (sizes) memcpy(sizes, r.sizes, sizeof r.sizes);
     h_conn_free(&x);
     h_free(h);
     return asked;
 }
 
+static bool asked_for(const size_t *sizes, long n, size_t size)
+{
+    for (long i = 0; i < n && i < 64; i++)
+        if (sizes[i] == size) return true;
+    return false;
+}
+
 START_TEST(every_allocation_refused_in_turn)
 {
+    const size_t arr = TS_SACK_MAX * sizeof(ts_sack_block); /* = TS_OOO_MAX's */
     for (int side = 0; side < 2; side++) {
-        long n = sweep_run(side, -1);
-        ck_assert_int_ge(n, 2); /* at least the rings */
-        for (long k = 0; k < n; k++) sweep_run(side, k);
+        size_t sizes[64];
+        long n = sweep_run(side, -1, sizes);
+        /* the sweep covers what it should: the rings (first page at least), and A's
+         * scoreboard, hole records and TIME-WAIT block, B's out-of-order array */
+        ck_assert_int_le(n, 64);
+        ck_assert(asked_for(sizes, n, side == H_A ? 4 * RING : RING));
+        ck_assert(asked_for(sizes, n, arr));
+        if (side == H_A) {
+            ck_assert(asked_for(sizes, n, TS_RXT_MAX * sizeof(struct ts_rxt)));
+            ck_assert(asked_for(sizes, n, sizeof(ts_tw)));
+        }
+        for (long k = 0; k < n; k++) sweep_run(side, k, NULL);
     }
 }
 END_TEST
@@ -313,6 +378,7 @@ int main(void)
     tcase_add_test(tc, a_time_wait_block_refused_keeps_the_connection);
     tcase_add_test(tc, a_scoreboard_refused_recovery_still_delivers);
     tcase_add_test(tc, own_parameters_refused_keep_the_shared_ones);
+    tcase_add_test(tc, a_socket_refused_is_enomem_and_holds_nothing);
     tcase_add_test(tc, every_allocation_refused_in_turn);
     suite_add_tcase(s, tc);
     return h_run_suite(s);

@@ -154,10 +154,12 @@ START_TEST(a_burst_is_one_write)
     setup_ring(true, true, _i);
     const ts_loop_stats *st = ts_loop_get_stats(w.loop);
     uint64_t writes = st->pkts_out, segs = st->segs_out, bursts = st->bursts;
+    uint64_t bytes = st->bytes_out;
     static uint8_t data[200000];
     ck_assert_int_eq(ts_send(w.a, w.asd, data, sizeof data), (int)sizeof data);
     ck_assert_uint_eq(st->segs_out - segs, 10);
     ck_assert_uint_eq(st->pkts_out - writes, 1);
+    ck_assert_uint_eq(st->bytes_out - bytes, 52 + 10 * 1448); /* the packet, not its header */
     ck_assert_uint_eq(st->bursts, bursts + 1);
     static wrote m;
     ck_assert(next_write(&m));
