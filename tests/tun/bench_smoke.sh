@@ -77,6 +77,10 @@ peer_row "self: connect+close (8 in flight)" /s 1
 printf '%s\n' "$out" | grep -q '^dead:' && fail "the dead peer has figures"
 "$bench" --peer 'Lwip=x' 2>&1 | grep -q -- "--peer wants NAME=CMD" || fail "--peer Lwip=x not refused"
 "$bench" --peer 'x=/no/such' 2>&1 | grep -q -- "'/no/such' is not a program" || fail "a missing peer program is not refused"
+"$bench" --peer 'x="/no/such dir/peer" -v' 2>&1 | grep -q -- "'/no/such dir/peer' is not a program" ||
+    fail "a quoted peer path with a space is not read as one path"
+"$bench" --peer 'x="/bin/true' 2>&1 | grep -q -- "--peer x: cannot read the command (an unclosed quote?)" ||
+    fail "an unclosed quote in --peer is not refused"
 # --repeat: the median of three, and the three runs' range under each figure.
 rep=$(timeout 60 "$bench" --tcpsim "$tcpsim" --secs 0.3 --only rtt --offload on --repeat 3 2>&1)
 printf '%s\n' "$rep"
