@@ -59,6 +59,31 @@ static harness *new_h(void)
     return h;
 }
 
+/* A connection open on such a harness (A connected to B's PORT, B reading everything),
+ * then side's allocations refused as r says (r NULL: none yet). */
+static harness *opened(h_conn *x, int side, refuse *r)
+{
+    harness *h = new_h();
+    h_conn_open(x, &(h_conn_opts){.h = h, .delay = D, .port = PORT});
+    if (r) refuse_on(h, side, r);
+    return h;
+}
+
+/* B has every byte of A's transfer, exactly, and its end. */
+static void all_arrived(const h_conn *x, size_t total)
+{
+    ck_assert_uint_eq(x->sb.rx_len, total);
+    ck_assert_uint_eq(h_app_check(&x->sb), total);
+    ck_assert(x->sb.eof);
+}
+
+static void finish(h_conn *x)
+{
+    harness *h = x->h;
+    h_conn_free(x);
+    h_free(h);
+}
+
 static const ts_counters *cnt(harness *h, int side)
 {
     return ts_stack_counters(h->st[side]);
@@ -89,8 +114,7 @@ START_TEST(a_syn_without_memory_waits_for_the_retry)
     ck_assert_int_eq(x.ca.connected_at, syn2 + 2 * D);
     ck_assert_uint_eq(cnt(h, H_B)->drops[TS_DROP_TCP_NO_MEMORY], 1);
     ck_assert_uint_eq(cnt(h, H_B)->mem_alloc_failed, 1);
-    h_conn_free(&x);
-    h_free(h);
+    finish(&x);
 }
 END_TEST
 
@@ -100,11 +124,9 @@ END_TEST
  * transfer then completes byte-exact. */
 START_TEST(an_out_of_order_array_refused_leaves_the_ring_alone)
 {
-    harness *h = new_h();
     refuse r = {.size = TS_OOO_MAX * sizeof(ts_sack_block), .times = 1};
-    refuse_on(h, H_B, &r);
     h_conn x;
-    h_conn_open(&x, &(h_conn_opts){.h = h, .delay = D, .port = PORT});
+    harness *h = opened(&x, H_B, &r);
     /* segments 0 and 1 arrive, 2..4 do not: 5 is the first out of order, its end at 4 MSS
      * past what B has read, beyond the ring's first page */
     static const int segs[] = {2, 3, 4};
@@ -123,11 +145,8 @@ START_TEST(an_out_of_order_array_refused_leaves_the_ring_alone)
     ck_assert_ptr_nonnull(b->ooo);
     ck_assert_ptr_null(b->sb);
     ck_assert_ptr_null(b->eor_mark);
-    ck_assert_uint_eq(x.sb.rx_len, total);
-    ck_assert_uint_eq(h_app_check(&x.sb), total);
-    ck_assert(x.sb.eof);
-    h_conn_free(&x);
-    h_free(h);
+    all_arrived(&x, total);
+    finish(&x);
 }
 END_TEST
 
@@ -135,11 +154,9 @@ END_TEST
  * sends it again and the transfer completes byte-exact. */
 START_TEST(a_receive_ring_refused_the_data_comes_again)
 {
-    harness *h = new_h();
     refuse r = {.size = RING, .times = 1};
     h_conn x;
-    h_conn_open(&x, &(h_conn_opts){.h = h, .delay = D, .port = PORT});
-    refuse_on(h, H_B, &r);
+    harness *h = opened(&x, H_B, &r);
     const size_t total = 50 * 1000;
     h_bulk_start(&x, NULL, total);
     h_run_until(h, h->now + 5 * TS_SEC);
@@ -151,11 +168,8 @@ START_TEST(a_receive_ring_refused_the_data_comes_again)
     ck_assert_int_eq(h_sent_at(h, x.base, 2), x.t0 + 2 * D);
     ck_assert_int_eq(h_sent_at(h, x.base, 3), TS_TIME_NEVER);
     ck_assert_uint_eq(cnt(h, H_A)->tcp_retransmits, 1);
-    ck_assert_uint_eq(x.sb.rx_len, total);
-    ck_assert_uint_eq(h_app_check(&x.sb), total);
-    ck_assert(x.sb.eof);
-    h_conn_free(&x);
-    h_free(h);
+    all_arrived(&x, total);
+    finish(&x);
 }
 END_TEST
 
@@ -163,11 +177,9 @@ END_TEST
  * gets its ring, and the bytes arrive. */
 START_TEST(a_send_ring_refused_is_enomem_then_works)
 {
-    harness *h = new_h();
     refuse r = {.size = RING, .times = 1};
     h_conn x;
-    h_conn_open(&x, &(h_conn_opts){.h = h, .delay = D, .port = PORT});
-    refuse_on(h, H_A, &r);
+    harness *h = opened(&x, H_A, &r);
     uint8_t buf[1000];
     for (size_t i = 0; i < sizeof buf; i++) buf[i] = h_pattern(i);
     uint64_t conn_bytes = cnt(h, H_A)->mem_conn_bytes;
@@ -182,8 +194,7 @@ START_TEST(a_send_ring_refused_is_enomem_then_works)
     ck_assert_uint_eq(x.sb.rx_len, sizeof buf);
     ck_assert_uint_eq(h_app_check(&x.sb), sizeof buf);
     ck_assert_uint_eq(cnt(h, H_A)->mem_alloc_failed, 1);
-    h_conn_free(&x);
-    h_free(h);
+    finish(&x);
 }
 END_TEST
 
@@ -191,12 +202,10 @@ END_TEST
  * TIME-WAIT instead, for the same 60 s (Linux's TCP_TIMEWAIT_LEN), and then goes. */
 START_TEST(a_time_wait_block_refused_keeps_the_connection)
 {
-    harness *h = new_h();
     refuse r = {.size = sizeof(ts_tw), .times = -1};
     h_conn x;
-    h_conn_open(&x, &(h_conn_opts){.h = h, .delay = D, .port = PORT});
+    harness *h = opened(&x, H_A, &r);
     x.sb.close_on_eof = true;
-    refuse_on(h, H_A, &r);
     ck_assert_int_eq(ts_close(h->st[H_A], x.ca.sd), 0);
     x.ca.sd = -1;
     h_run_until(h, h->now + 1 * TS_SEC);
@@ -211,8 +220,7 @@ START_TEST(a_time_wait_block_refused_keeps_the_connection)
     h_run_until(h, fin_ack + 60 * TS_SEC);
     ck_assert_uint_eq(k->conns_by_state[TS_TIME_WAIT], 0);
     ck_assert_uint_eq(k->mem_conn_bytes, 0);
-    h_conn_free(&x);
-    h_free(h);
+    finish(&x);
 }
 END_TEST
 
@@ -220,11 +228,9 @@ END_TEST
  * a full scoreboard), and two losses are still repaired byte-exact. */
 START_TEST(a_scoreboard_refused_recovery_still_delivers)
 {
-    harness *h = new_h();
     refuse r = {.size = TS_SACK_MAX * sizeof(ts_sack_block), .times = -1};
     h_conn x;
-    h_conn_open(&x, &(h_conn_opts){.h = h, .delay = D, .port = PORT});
-    refuse_on(h, H_A, &r);
+    harness *h = opened(&x, H_A, &r);
     static const int segs[] = {3, 10};
     h_drop_plan plan = {.segs = segs, .nsegs = 2};
     const size_t total = 200 * 1000;
@@ -238,11 +244,8 @@ START_TEST(a_scoreboard_refused_recovery_still_delivers)
     ck_assert_ptr_null(a->eor_mark);
     ck_assert_uint_eq(cnt(h, H_A)->mem_alloc_failed, (uint64_t)r.refused);
     ck_assert_uint_eq(x.pl.drops, 2);
-    ck_assert_uint_eq(x.sb.rx_len, total);
-    ck_assert_uint_eq(h_app_check(&x.sb), total);
-    ck_assert(x.sb.eof);
-    h_conn_free(&x);
-    h_free(h);
+    all_arrived(&x, total);
+    finish(&x);
 }
 END_TEST
 
@@ -300,12 +303,11 @@ END_TEST
 
 /* The transfer (A sends, two losses, both close) with the k-th allocation on side
  * refused (k < 0: none); the allocations side asked for. Whatever was refused, B gets
- * every byte exactly, and both sides end with no connection memory. */
+ * every byte exactly, and both sides end with no connection memory but B's listener. */
 static long sweep_run(int side, long k, size_t sizes[64])
 {
-    harness *h = new_h();
     h_conn x;
-    h_conn_open(&x, &(h_conn_opts){.h = h, .delay = D, .port = PORT});
+    harness *h = opened(&x, H_A, NULL);
     x.sb.close_on_eof = true;
     refuse r = {.skip = k < 0 ? 0 : k, .times = k < 0 ? 0 : 1};
     refuse_on(h, side, &r);
@@ -334,8 +336,7 @@ static long sweep_run(int side, long k, size_t sizes[64])
     ck_assert_uint_eq(cnt(h, side)->mem_alloc_failed, k < 0 ? 0 : 1);
     long asked = r.asked;
     if (sizes) memcpy(sizes, r.sizes, sizeof r.sizes);
-    h_conn_free(&x);
-    h_free(h);
+    finish(&x);
     return asked;
 }
 
