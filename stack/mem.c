@@ -99,10 +99,14 @@ static ts_params_blk *blk_of(const ts_params *p)
     return (ts_params_blk *)(uintptr_t)p; /* p is the block's first member */
 }
 
+/* A block holding a copy of p, one reference (NULL, counted, when malloc refuses it). */
 static ts_params_blk *blk_new(ts_stack *s, const ts_params *p)
 {
     ts_params_blk *b = refused(s, sizeof *b) ? NULL : malloc(sizeof *b);
-    if (!b) return NULL;
+    if (!b) {
+        s->cnt.mem_alloc_failed++;
+        return NULL;
+    }
     b->p = *p;
     b->refs = 1;
     b->counted = false;
@@ -114,17 +118,13 @@ static ts_params_blk *blk_new(ts_stack *s, const ts_params *p)
 const ts_params *ts_mem_params_defaults(ts_stack *s)
 {
     if (!s->dflt) s->dflt = blk_new(s, &s->defaults);
-    if (!s->dflt) s->cnt.mem_alloc_failed++;
     return s->dflt ? &s->dflt->p : NULL;
 }
 
 const ts_params *ts_mem_params_own(ts_stack *s, const ts_params *p)
 {
     ts_params_blk *b = blk_new(s, p);
-    if (!b) {
-        s->cnt.mem_alloc_failed++;
-        return NULL;
-    }
+    if (!b) return NULL;
     b->counted = true;
     s->cnt.mem_conn_bytes += sizeof *b;
     return &b->p;
