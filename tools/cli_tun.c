@@ -144,7 +144,7 @@ static void usage(FILE *f)
           "  --seed N              seed for ISNs, ephemeral ports and --link (random)\n"
           "  --max-conns N         connections (TIME-WAIT included) and socket handles the\n"
           "                        stack holds at once (1048576); past it a SYN gets no\n"
-          "                        answer. An idle connection costs about 2.7 KB\n"
+          "                        answer. An idle connection costs about 1.4 KB\n"
           "impairments (the simulator's link models, in real time, each direction):\n"
           "  --link 'SPEC'         e.g. 'loss=2% delay=20ms'; keys: delay, jitter, rate\n"
           "                        (100Mbit), queue (packets), loss (1%), ge=P,R (bursty),\n"
