@@ -318,6 +318,10 @@ static const struct {
     C(mem_ring_peak),
     C(mem_rings),
     C(mem_conn_bytes),
+    C(tw_blocks),
+    C(tw_bytes),
+    C(req_blocks),
+    C(req_bytes),
     C(mem_cap_hits),
     C(mem_alloc_failed),
 };

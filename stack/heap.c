@@ -56,6 +56,14 @@ void ts_heap_set(ts_heap *h, ts_heap_node *x)
     down(h, x->idx);
 }
 
+void ts_heap_replace(ts_heap *h, ts_heap_node *x, ts_heap_node *y)
+{
+    y->deadline = x->deadline;
+    y->idx = x->idx;
+    x->idx = UINT32_MAX;
+    if (y->idx != UINT32_MAX) h->a[y->idx] = y;
+}
+
 void ts_heap_remove(ts_heap *h, ts_heap_node *x)
 {
     uint32_t i = x->idx;

@@ -1,7 +1,8 @@
 /* heap.h: a binary min-heap of deadlines, the stack's timer queues: the connections keyed
- * by their earliest timer (tcp_conn.c) and the TIME-WAIT blocks by their 2MSL deadline
- * (tcp_tw.c). An entry embeds a ts_heap_node and knows its place in the array, so insert,
- * removal and a changed deadline cost O(log n), the earliest O(1), and nothing scans. */
+ * by their earliest timer (tcp_conn.c) with the request blocks by their SYN-ACK timer
+ * (tcp_req.c), and the TIME-WAIT blocks by their 2MSL deadline (tcp_tw.c). An entry embeds
+ * a ts_heap_node and knows its place in the array, so insert, removal and a changed
+ * deadline cost O(log n), the earliest O(1), and nothing scans. */
 #ifndef TS_HEAP_H
 #define TS_HEAP_H
 
@@ -12,7 +13,8 @@
 
 typedef struct ts_heap_node {
     ts_time_t deadline;
-    uint32_t idx; /* place in the heap, UINT32_MAX when not in it */
+    uint32_t idx;  /* place in the heap, UINT32_MAX when not in it */
+    uint8_t owner; /* what embeds it, where one heap holds two kinds (TS_HN_*, internal.h) */
 } ts_heap_node;
 
 typedef struct ts_heap {
@@ -24,6 +26,9 @@ typedef struct ts_heap {
 bool ts_heap_reserve(ts_heap *h);
 /* Put x in (ts_heap_reserve first), or move it after its deadline changed. */
 void ts_heap_set(ts_heap *h, ts_heap_node *x);
+/* Put y in x's place (x leaves, y takes its deadline and index): entries due at the same
+ * instant keep their order, as if x had never been replaced. */
+void ts_heap_replace(ts_heap *h, ts_heap_node *x, ts_heap_node *y);
 /* Take x out; nothing if it is not in. */
 void ts_heap_remove(ts_heap *h, ts_heap_node *x);
 void ts_heap_free(ts_heap *h);

@@ -5,6 +5,7 @@
 #define TS_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ring.h"
@@ -73,6 +74,17 @@ static inline void wr32(uint8_t *p, uint32_t v)
 
 struct ts_conn;
 typedef struct ts_conn ts_conn;
+
+/* A place in a listener's SYN or accept queue (doubly linked, O(1) removal). The accept
+ * queue holds children; the SYN queue children and request blocks (tcp_req.c), told
+ * apart by req. */
+typedef struct ts_qlink {
+    struct ts_qlink *next, *prev;
+    bool req;
+} ts_qlink;
+
+/* What embeds a node of s->heap (ts_heap_node.owner). */
+enum { TS_HN_CONN = 0, TS_HN_REQ = 1 };
 
 #include "heap.h"
 #include "policy.h"
@@ -150,9 +162,9 @@ struct ts_conn {
     /* Lookup, socket and listener links. */
     ts_conn *hnext; /* hash chain */
     bool hashed;
-    int sd;                     /* socket handle, -1 when orphaned */
-    ts_conn *listener;          /* for passive children until accepted */
-    ts_conn *aq_next, *aq_prev; /* listener's SYN or accept queue links (O(1) removal) */
+    int sd;            /* socket handle, -1 when orphaned */
+    ts_conn *listener; /* for passive children until accepted */
+    ts_qlink q;        /* its place in the listener's SYN or accept queue */
     bool in_accept_queue;
     bool port_held; /* counted in the stack's port_refs (tcp_conn.c ts_port_hold) */
     /* Listener fields. */
@@ -161,8 +173,8 @@ struct ts_conn {
     uint32_t n_acceptq; /* accept queue: established children, backlog */
     bool cookie_sent;   /* a SYN cookie went out, at cookie_sent_at: check ACKs */
     ts_time_t cookie_sent_at;
-    ts_conn *aq_head, *aq_tail; /* accept queue, oldest first */
-    ts_conn *sq_head;           /* SYN queue (n_syn children), newest first */
+    ts_qlink *aq_head, *aq_tail; /* accept queue (children), oldest first */
+    ts_qlink *sq_head;           /* SYN queue (n_syn children or request blocks), newest first */
 
     /* Send side (RFC 9293 3.3.1). */
     uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
@@ -367,6 +379,34 @@ struct ts_tw {
     struct ts_undo_rtx undo_rtx[TS_UNDO_RTX];
 };
 
+/* A listener's child in SYN-RECEIVED at rest (its SYN-ACK sent, only the retransmission
+ * timer armed), in place of the whole ts_conn (tcp_req.c), as Linux's request socks: what
+ * rebuilds the child exactly (tcp_open.c's ts_open_embryo) when a segment or its timer
+ * comes. The SYN as the child took it, the ISS, and the few fields that move while it waits. */
+typedef struct ts_req ts_req;
+struct ts_req {
+    ts_req *hnext;      /* the request hash's chain (s->req_htab) */
+    ts_qlink q;         /* its place in the listener's SYN queue (q.req set) */
+    ts_heap_node hn;    /* its place in s->heap (owner TS_HN_REQ): the SYN-ACK timer */
+    ts_conn *listener;  /* the child's listener */
+    const ts_params *p; /* the child's parameters: its reference, held */
+    uint32_t id;
+    uint32_t raddr;
+    uint16_t lport, rport;
+    /* the SYN */
+    uint32_t irs;
+    uint16_t wnd, mss;
+    uint8_t wscale;
+    bool has_mss, has_wscale, has_sackok, has_ts;
+    /* the child's own */
+    bool cork, oow_sent;
+    uint8_t tos;
+    uint32_t notsent_lowat;
+    uint32_t iss, ts_recent, retries, total_retrans;
+    struct ts_txmark txm_floor;
+    ts_time_t rtt_timed_at, last_snd_time, last_seg_in, last_oow;
+};
+
 /* A socket handle. */
 typedef struct ts_sock {
     ts_conn *conn; /* NULL when the slot is free */
@@ -434,6 +474,9 @@ struct ts_stack {
     ts_tw *tw_free;
     const ts_tw *ev_tw;
     const ts_tw *out_tw;
+    /* Request blocks (tcp_req.c): a chained hash by 4-tuple; their timers are in s->heap. */
+    ts_req **req_htab;
+    uint32_t req_hmask, req_count;
     /* Fault injection (tests, as Linux's failslab): asked before every allocation mem.c
      * makes, with its size; true refuses it as a malloc that failed would. NULL: never. */
     bool (*mem_refuse)(void *ctx, size_t size);
@@ -503,6 +546,13 @@ ts_conn *ts_conn_lookup(ts_stack *s, uint16_t lport, uint32_t raddr, uint16_t rp
 bool ts_tuple_in_use(ts_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport);
 /* Free an orphan that a TIME-WAIT block replaces: no event, no count changes (tcp_tw.c). */
 void ts_conn_free_quiet(ts_stack *s, ts_conn *c);
+/* A new connection's fields before anything is done with it (ts_conn_new; tcp_req.c's
+ * rebuild): CLOSED, no handle, no timer, c->p's RTO and ATO, our address. */
+void ts_conn_defaults(ts_stack *s, ts_conn *c);
+static inline ts_conn *ts_conn_of_q(ts_qlink *q)
+{
+    return (ts_conn *)(void *)((char *)q - offsetof(ts_conn, q));
+}
 ts_conn *ts_listener_lookup(ts_stack *s, uint16_t lport);
 bool ts_port_in_use(ts_stack *s, uint16_t lport);
 void ts_port_hold(ts_stack *s, ts_conn *c); /* a bound socket's port counts (idempotent) */
@@ -565,10 +615,13 @@ ts_conn *ts_timer_next_due(ts_stack *s, ts_time_t now, ts_timer_kind *k);
 void ts_conn_done(ts_stack *s, ts_conn *c, int err);
 /* A passive child enters its listener's SYN queue (at its creation), moves from there to
  * the accept queue (its handshake done), and leaves either (accepted, or done, which
- * calls ts_conn_unqueue itself; c->listener is then NULL): each O(1). */
+ * calls ts_conn_unqueue itself; c->listener is then NULL): each O(1). A request block
+ * (tcp_req.c) holds its child's place in the SYN queue: ts_conn_q_replace swaps them. */
 void ts_conn_synq_add(ts_conn *l, ts_conn *c);
 void ts_conn_to_acceptq(ts_conn *l, ts_conn *c);
 void ts_conn_unqueue(ts_conn *c);
+void ts_conn_q_replace(ts_conn *l, ts_qlink *x, ts_qlink *y); /* y in x's place */
+void ts_conn_q_unlink(ts_conn *l, ts_qlink *x);               /* a block leaves the SYN queue */
 uint64_t ts_siphash(const uint64_t key[2], const void *data, size_t len);
 
 /* syncookie.c: SYN cookies (RFC 4987). */
@@ -583,13 +636,18 @@ bool ts_cookie_ts_decode(uint32_t tsecr, bool *ws_ok, uint8_t *wscale, bool *sac
 /* tcp_open.c: the handshake (RFC 9293 3.5). */
 void ts_open_listen(ts_stack *s, ts_conn *c); /* listen(): LISTEN, in the table */
 void ts_open_active(ts_stack *s, ts_conn *c); /* connect(): ISS, SYN-SENT, the SYN */
-void ts_open_passive(ts_stack *s, ts_conn *l, const ts_seg *g);  /* a segment on a listener */
+/* A segment on a listener; the SYN-RECEIVED child it made, or NULL. */
+ts_conn *ts_open_passive(ts_stack *s, ts_conn *l, const ts_seg *g);
 void ts_open_syn_sent(ts_stack *s, ts_conn *c, const ts_seg *g); /* a segment in SYN-SENT */
 void ts_synack_acked(ts_stack *s, ts_conn *c, const ts_seg *g);  /* SYN-RECEIVED -> ESTABLISHED */
 /* An ACK on a listener that may answer a SYN cookie: 1 and *out = a new SYN-RECEIVED child
  * made from the cookie (the caller feeds it the segment), 0 = no valid cookie (the caller
  * resets it), -1 = a valid cookie but the accept queue is full (dropped, counted). */
 int ts_open_cookie(ts_stack *s, ts_conn *l, const ts_seg *g, ts_conn **out);
+/* The child and SYN-ACK that ts_open_passive made, as they stand after the waiting the
+ * request block r recorded (tcp_req.c), rebuilt in *c (zeroed by the caller): nothing
+ * counted, linked, held or emitted. */
+void ts_open_embryo(ts_stack *s, ts_conn *c, const ts_req *r);
 static inline bool ts_acceptq_full(const ts_conn *l)
 {
     return l->n_acceptq >= l->backlog;
@@ -763,6 +821,37 @@ static inline ts_tw *ts_tw_find(const ts_stack *s, uint16_t lport, uint32_t radd
         if (t->local.port == lport && t->remote.addr == raddr && t->remote.port == rport) return t;
     return NULL;
 }
+
+/* The request block of a 4-tuple, or NULL: one bucket of the request hash (inline, as
+ * ts_tw_find, so that tcp_conn.c's ts_tuple_in_use sees the 4-tuple as taken). */
+static inline ts_req *ts_req_find(const ts_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+    if (!s->req_htab) return NULL;
+    uint32_t h = raddr * 0x9e3779b1u ^ ((uint32_t)lport << 16 | rport) * 0x85ebca6bu;
+    h ^= h >> 15;
+    for (ts_req *r = s->req_htab[h & s->req_hmask]; r; r = r->hnext)
+        if (r->lport == lport && r->raddr == raddr && r->rport == rport) return r;
+    return NULL;
+}
+
+/* tcp_req.c: a listener's SYN-RECEIVED children at rest in small blocks (Linux's request
+ * socks). The child becomes a block, and the block the child again, invisibly: same id,
+ * same place in the SYN queue and the timer heap, no event, the counts unchanged. */
+/* After a segment or timer left the child at rest: into a block, if the block rebuilds it
+ * byte for byte (else it keeps its ts_conn); true if it did. */
+bool ts_req_adopt(ts_stack *s, ts_conn *c);
+/* The child back in the block's place (the block is freed); NULL when memory ran out. */
+ts_conn *ts_req_materialize(ts_stack *s, ts_req *r);
+/* The SYN queue's entry q as a child, rebuilt if it is a block; NULL when memory ran out,
+ * and the block was then ended in place (timers cleared, CLOSED, freed): listener close. */
+ts_conn *ts_req_child(ts_stack *s, ts_qlink *q);
+/* When s->heap's earliest entry is a block due by now, its child back in its place for
+ * the caller to run the timer: false. True when memory ran out and the embryo was ended
+ * instead (the caller looks again). */
+bool ts_req_timer_due(ts_stack *s, ts_time_t now);
+void ts_req_rebuild(ts_stack *s, const ts_req *r, ts_conn *out); /* a copy, for snapshots */
+const ts_req *ts_req_by_id(const ts_stack *s, uint32_t id);      /* a scan, as conn_by_id's */
+void ts_req_destroy_all(ts_stack *s);                            /* teardown */
 
 /* tcp_tw.c: TIME-WAIT in a small block (RFC 9293 3.10.7.4; Linux's timewait socks). */
 /* An orphaned connection in TIME-WAIT, after its segment: replaced by a block and freed

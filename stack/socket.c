@@ -99,8 +99,8 @@ int ts_accept(ts_stack *s, int sd, ts_endpoint *peer)
 {
     GET_CONN(s, sd, l);
     if (l->state != TS_LISTEN) return -EINVAL;
-    ts_conn *c = l->aq_head;
-    if (!c) return -EAGAIN;
+    if (!l->aq_head) return -EAGAIN;
+    ts_conn *c = ts_conn_of_q(l->aq_head);
     int nsd = alloc_sd(s, c);
     if (nsd < 0) return nsd;
     ts_conn_unqueue(c);
@@ -297,11 +297,14 @@ int ts_shutdown(ts_stack *s, int sd, int how)
 static void close_listener(ts_stack *s, ts_conn *l)
 {
     while (l->aq_head) { /* accepted by the stack but not by the user: reset them */
-        ts_conn *c = l->aq_head;
+        ts_conn *c = ts_conn_of_q(l->aq_head);
         ts_send_rst(s, c);
         ts_conn_done(s, c, -ECONNRESET);
     }
-    while (l->sq_head) ts_conn_done(s, l->sq_head, 0); /* embryos: it unlinks each */
+    while (l->sq_head) { /* embryos, rebuilt from their blocks: done unlinks each */
+        ts_conn *c = ts_req_child(s, l->sq_head);
+        if (c) ts_conn_done(s, c, 0);
+    }
     ts_conn_done(s, l, 0);
 }
 
@@ -668,6 +671,15 @@ size_t ts_stack_conns(ts_stack *s, ts_tcp_info *out, size_t max)
             if (n < max) ts_tw_info(t, &out[n]);
             n++;
         }
+    for (uint32_t i = 0; s->req_htab && i <= s->req_hmask; i++) /* request blocks */
+        for (const ts_req *r = s->req_htab[i]; r; r = r->hnext) {
+            if (n < max) {
+                ts_conn c;
+                ts_req_rebuild(s, r, &c);
+                fill_info(&c, &out[n]);
+            }
+            n++;
+        }
     return n;
 }
 
@@ -683,6 +695,16 @@ static const ts_conn *conn_by_id(const ts_stack *s, uint32_t conn_id)
         if (c && c->id == conn_id) return c;
     }
     return NULL;
+}
+
+/* The child a request block (tcp_req.c) of this id stands for, rebuilt in *tmp; NULL if
+ * there is no such block. */
+static const ts_conn *req_by_id(ts_stack *s, uint32_t conn_id, ts_conn *tmp)
+{
+    const ts_req *r = ts_req_by_id(s, conn_id);
+    if (!r) return NULL;
+    ts_req_rebuild(s, r, tmp);
+    return tmp;
 }
 
 /* A TIME-WAIT block's (tcp_tw.c) by id: O(1) for the event being delivered. */
@@ -704,7 +726,9 @@ int ts_stack_conn_vars(ts_stack *s, uint32_t conn_id, ts_conn_vars *out)
                               i.sacked,  i.lost,    i.backoff, i.state,    i.ca_state};
         return 0;
     }
+    ts_conn tmp;
     const ts_conn *c = conn_by_id(s, conn_id);
+    if (!c) c = req_by_id(s, conn_id, &tmp);
     if (!c) return -ENOENT;
     fill_vars(c, out);
     return 0;
@@ -717,10 +741,21 @@ int ts_stack_conn_info(ts_stack *s, uint32_t conn_id, ts_tcp_info *out)
         ts_tw_info(tw, out);
         return 0;
     }
+    ts_conn tmp;
     const ts_conn *c = conn_by_id(s, conn_id);
+    if (!c) c = req_by_id(s, conn_id, &tmp);
     if (!c) return -ENOENT;
     fill_info(c, out);
     return 0;
+}
+
+/* A RST to a peer that still holds the connection, and the connection done: 1 if sent. */
+static size_t reset_one(ts_stack *s, ts_conn *c)
+{
+    bool synced = ts_state_peer_synced(c->state);
+    if (synced) ts_send_rst(s, c);
+    ts_conn_done(s, c, synced ? -ECONNRESET : 0);
+    return synced;
 }
 
 size_t ts_stack_reset_all(ts_stack *s)
@@ -730,16 +765,16 @@ size_t ts_stack_reset_all(ts_stack *s)
     for (uint32_t i = 0; i <= s->hmask; i++) {
         for (ts_conn *c = s->htab[i], *next; c; c = next) {
             next = c->hnext; /* ts_conn_done unhashes c */
-            bool synced = ts_state_peer_synced(c->state);
-            if (synced) {
-                ts_send_rst(s, c);
-                n++;
-            }
-            ts_conn_done(s, c, synced ? -ECONNRESET : 0);
+            n += reset_one(s, c);
         }
     }
     for (uint32_t i = 0; s->tw_htab && i <= s->tw_hmask; i++) /* TIME-WAIT: silently */
         while (s->tw_htab[i]) ts_tw_close(s, s->tw_htab[i]);
+    for (uint32_t i = 0; s->req_htab && i <= s->req_hmask; i++) /* embryos in blocks */
+        while (s->req_htab[i]) {
+            ts_conn *c = ts_req_child(s, &s->req_htab[i]->q);
+            if (c) n += reset_one(s, c);
+        }
     ts_leave(s);
     return n;
 }

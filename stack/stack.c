@@ -107,6 +107,7 @@ void ts_stack_destroy(ts_stack *s)
         ts_conn_destroy(s, c);
     }
     ts_tw_destroy_all(s);
+    ts_req_destroy_all(s);
     ts_mem_params_defaults_changed(s); /* the last reference now: freed */
     free(s->htab);
     free(s->port_refs);
@@ -198,11 +199,17 @@ ts_time_t ts_stack_poll(ts_stack *s, ts_time_t now)
     for (;;) { /* TIME-WAIT blocks (tcp_tw.c) keep their own heap: the earlier goes first */
         ts_time_t d = ts_heap_min(&s->heap);
         if (ts_tw_next_deadline(s) < d && ts_tw_expire_next(s, now)) continue;
+        /* a request block due (tcp_req.c): its child comes back to the same place first */
+        if (ts_req_timer_due(s, now)) continue; /* ... or, out of memory, it ended */
         ts_conn *c = ts_timer_next_due(s, now, &k);
         if (!c) break;
         ts_tcp_timer(s, c, k);
-        /* an orphan whose last timer left it with nothing but TIME-WAIT: a small block */
-        if (!c->dead && c->state == TS_TIME_WAIT && c->orphan) ts_tw_adopt(s, c);
+        /* an orphan whose last timer left it with nothing but TIME-WAIT: a small block;
+         * an embryo whose SYN-ACK went again, waiting once more: one too */
+        if (!c->dead && c->state == TS_TIME_WAIT && c->orphan)
+            ts_tw_adopt(s, c);
+        else if (c->state == TS_SYN_RECEIVED)
+            ts_req_adopt(s, c);
     }
     if (now > s->now) s->now = now;
     ts_leave(s);

@@ -118,19 +118,24 @@ ts_conn *ts_conn_new(ts_stack *s, const ts_params *p, int *err)
     }
     *err = 0;
     c->id = ++s->next_conn_id;
-    c->state = TS_CLOSED;
-    c->sd = -1;
-    c->hn.idx = UINT32_MAX;
-    for (int k = 0; k < TS_NUM_TIMERS; k++) c->timer[k] = TS_TIME_NEVER;
-    c->hn.deadline = TS_TIME_NEVER;
-    c->rto = p->rto_init;
-    c->ato = p->delack;
-    c->local.addr = s->addr;
+    ts_conn_defaults(s, c);
     s->nconns++;
     s->cnt.conns_by_state[TS_CLOSED]++;
     ts_event ev = {.type = TS_EV_CONN_NEW};
     ts_emit_conn(s, c, &ev);
     return c;
+}
+
+void ts_conn_defaults(ts_stack *s, ts_conn *c)
+{
+    c->state = TS_CLOSED;
+    c->sd = -1;
+    c->hn.idx = UINT32_MAX;
+    for (int k = 0; k < TS_NUM_TIMERS; k++) c->timer[k] = TS_TIME_NEVER;
+    c->hn.deadline = TS_TIME_NEVER;
+    c->rto = c->p->rto_init;
+    c->ato = c->p->delack;
+    c->local.addr = s->addr;
 }
 
 static void heap_remove(ts_stack *s, ts_conn *c);
@@ -242,10 +247,12 @@ ts_conn *ts_conn_lookup(ts_stack *s, uint16_t lport, uint32_t raddr, uint16_t rp
     return NULL;
 }
 
-/* A TIME-WAIT block (tcp_tw.c, its own hash) holds its 4-tuple as a connection would. */
+/* A TIME-WAIT block (tcp_tw.c) or a request block (tcp_req.c), each in its own hash,
+ * holds its 4-tuple as a connection would. */
 bool ts_tuple_in_use(ts_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport)
 {
-    return ts_conn_lookup(s, lport, raddr, rport) || ts_tw_find(s, lport, raddr, rport);
+    return ts_conn_lookup(s, lport, raddr, rport) || ts_tw_find(s, lport, raddr, rport) ||
+           ts_req_find(s, lport, raddr, rport);
 }
 
 /* Listeners are hashed with a zero remote endpoint. */
@@ -332,50 +339,71 @@ void ts_set_state(ts_stack *s, ts_conn *c, ts_state st)
     ts_mem_trim(s, c); /* FIN-WAIT-2, TIME-WAIT, CLOSED, ...: rings no longer needed go */
 }
 
-/* ---- a listener's two queues, doubly linked through the children's aq links ---- */
+/* ---- a listener's two queues, doubly linked through the children's (and the request
+ * blocks') q links ---- */
 
-static void unlink_child(ts_conn *l, ts_conn *c)
+static ts_qlink **q_head(ts_conn *l, bool acceptq)
 {
-    if (c->aq_prev)
-        c->aq_prev->aq_next = c->aq_next;
-    else if (c->in_accept_queue)
-        l->aq_head = c->aq_next;
+    return acceptq ? &l->aq_head : &l->sq_head;
+}
+
+static void q_unlink(ts_conn *l, ts_qlink *x, bool acceptq)
+{
+    if (x->prev)
+        x->prev->next = x->next;
     else
-        l->sq_head = c->aq_next;
-    if (c->aq_next)
-        c->aq_next->aq_prev = c->aq_prev;
-    else if (c->in_accept_queue)
-        l->aq_tail = c->aq_prev;
-    c->aq_next = c->aq_prev = NULL;
+        *q_head(l, acceptq) = x->next;
+    if (x->next)
+        x->next->prev = x->prev;
+    else if (acceptq)
+        l->aq_tail = x->prev;
+    x->next = x->prev = NULL;
+}
+
+void ts_conn_q_replace(ts_conn *l, ts_qlink *x, ts_qlink *y)
+{
+    y->prev = x->prev, y->next = x->next;
+    if (y->prev)
+        y->prev->next = y;
+    else
+        l->sq_head = y;
+    if (y->next) y->next->prev = y;
+    x->next = x->prev = NULL;
+}
+
+void ts_conn_q_unlink(ts_conn *l, ts_qlink *x)
+{
+    q_unlink(l, x, false);
+    l->n_syn--;
 }
 
 void ts_conn_synq_add(ts_conn *l, ts_conn *c)
 {
-    c->aq_prev = NULL;
-    c->aq_next = l->sq_head;
-    if (l->sq_head) l->sq_head->aq_prev = c;
-    l->sq_head = c;
+    c->q.prev = NULL;
+    c->q.next = l->sq_head;
+    if (l->sq_head) l->sq_head->prev = &c->q;
+    l->sq_head = &c->q;
     l->n_syn++;
 }
 
 void ts_conn_to_acceptq(ts_conn *l, ts_conn *c)
 {
-    unlink_child(l, c);
+    q_unlink(l, &c->q, false);
     l->n_syn--;
     l->n_acceptq++;
     c->in_accept_queue = true;
-    c->aq_prev = l->aq_tail;
+    c->q.prev = l->aq_tail;
     if (l->aq_tail)
-        l->aq_tail->aq_next = c;
+        l->aq_tail->next = &c->q;
     else
-        l->aq_head = c;
-    l->aq_tail = c;
+        l->aq_head = &c->q;
+    l->aq_tail = &c->q;
 }
 
 void ts_conn_unqueue(ts_conn *c)
 {
     ts_conn *l = c->listener;
-    unlink_child(l, c);
+    q_unlink(l, &c->q, c->in_accept_queue);
     if (c->in_accept_queue)
         l->n_acceptq--;
     else

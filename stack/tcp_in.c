@@ -170,6 +170,14 @@ void ts_tcp_input(ts_stack *s, const ts_ip4_view *ip)
     ts_event ev = {.type = TS_EV_SEG_IN};
     ev.u.seg.pkt = pkt;
     ev.u.seg.len = iplen;
+    ts_req *rq = c || tw ? NULL : ts_req_find(s, g.dport, g.src, g.sport);
+    if (rq && !(c = ts_req_materialize(s, rq))) { /* the embryo's ts_conn (tcp_req.c) */
+        ts_conn copy;
+        ts_req_rebuild(s, rq, &copy);
+        ts_emit_conn(s, &copy, &ev);
+        ts_drop(s, TS_DROP_TCP_NO_MEMORY, pkt, iplen); /* the peer sends it again */
+        return;
+    }
     if (c)
         ts_emit_conn(s, c, &ev);
     else if (tw)
@@ -188,7 +196,8 @@ void ts_tcp_input(ts_stack *s, const ts_ip4_view *ip)
             synced_input(s, c, &g);
         } else if (made < 0) { /* a valid cookie, no room: dropped and counted */
         } else if (l) {
-            ts_open_passive(s, l, &g);
+            c = ts_open_passive(s, l, &g);
+            if (c) ts_req_adopt(s, c); /* the SYN-ACK went: at rest in a small block */
         } else {
             if (g.flags & TS_TH_RST) s->cnt.tcp_rst_in++;
             ts_drop(s, TS_DROP_TCP_NO_SOCKET, pkt, iplen);
@@ -201,6 +210,10 @@ void ts_tcp_input(ts_stack *s, const ts_ip4_view *ip)
         ts_open_syn_sent(s, c, &g);
     else
         synced_input(s, c, &g);
-    /* an orphan that this segment left in TIME-WAIT keeps only a small block */
-    if (!c->dead && c->state == TS_TIME_WAIT && c->orphan) ts_tw_adopt(s, c);
+    /* an orphan that this segment left in TIME-WAIT keeps only a small block, and so does
+     * an embryo left waiting for the handshake's last ACK */
+    if (!c->dead && c->state == TS_TIME_WAIT && c->orphan)
+        ts_tw_adopt(s, c);
+    else if (c->state == TS_SYN_RECEIVED)
+        ts_req_adopt(s, c);
 }

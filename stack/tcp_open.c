@@ -82,6 +82,17 @@ static void synack_window(ts_conn *c)
     c->rcv_adv = c->rcv_nxt + c->rcv_ssthresh;
 }
 
+/* A passive child's receive and send sides from the SYN (g, its sequence number irs) and
+ * the ISS: the same steps whether child_new makes it or ts_open_embryo rebuilds it. */
+static void child_syn(ts_stack *s, ts_conn *c, const ts_seg *g, uint32_t irs, uint32_t iss)
+{
+    ts_rcv_init(c, irs);
+    negotiate(c, g);
+    c->snd_wnd = g->wnd; /* a SYN's window is never scaled */
+    iss_set(s, c, iss);
+    c->cc_ops->init(c); /* provisional (read by observers); again once established */
+}
+
 /* A SYN-RECEIVED child of the listener for the peer's SYN (g, or the cookie ACK's rebuilt
  * SYN), in the SYN queue, with this ISS; NULL when out of memory or sockets. */
 static ts_conn *child_new(ts_stack *s, ts_conn *l, const ts_seg *g, uint32_t irs, bool cookie,
@@ -98,15 +109,8 @@ static ts_conn *child_new(ts_stack *s, ts_conn *l, const ts_seg *g, uint32_t irs
      * socket: IP_TOS (the SYN-ACK's too), TCP_CORK, TCP_NOTSENT_LOWAT (TCP_NODELAY rides
      * in c->p). */
     c->tos = l->tos, c->cork = l->cork, c->notsent_lowat = l->notsent_lowat;
-    ts_rcv_init(c, irs);
-    negotiate(c, g);
-    c->snd_wnd = g->wnd; /* a SYN's window is never scaled */
-    if (cookie)
-        iss_set(s, c, iss);
-    else
-        iss_init(s, c);
+    child_syn(s, c, g, irs, cookie ? iss : ts_isn(s, c));
     c->from_cookie = cookie;
-    c->cc_ops->init(c); /* provisional (read by observers); again once established */
     ts_conn_hash(s, c);
     ts_set_state(s, c, TS_SYN_RECEIVED);
     synack_window(c);
@@ -157,39 +161,74 @@ static void send_cookie(ts_stack *s, ts_conn *l, const ts_seg *g)
  * SYN queue (max_syn_backlog); when that is full, or always with syncookies=2, it is
  * answered with a SYN cookie instead (RFC 4987). A full accept queue (backlog) drops the
  * SYN first, as Linux's tcp_conn_request does: a connection made now could not be queued. */
-void ts_open_passive(ts_stack *s, ts_conn *l, const ts_seg *g)
+ts_conn *ts_open_passive(ts_stack *s, ts_conn *l, const ts_seg *g)
 {
-    if (g->flags & TS_TH_RST) return;
+    if (g->flags & TS_TH_RST) return NULL;
     if (g->flags & TS_TH_ACK) { /* no half-open connection matches: reset it */
         /* RFC 9293 3.10.7.2: any ACK is bad in LISTEN; counted like every refused segment */
         ts_drop(s, TS_DROP_TCP_STATE, g->pkt, g->pkt_len);
         ts_send_rst_for(s, g);
-        return;
+        return NULL;
     }
     if (!(g->flags & TS_TH_SYN)) {
         ts_drop(s, TS_DROP_TCP_STATE, g->pkt, g->pkt_len);
-        return;
+        return NULL;
     }
     if (ts_acceptq_full(l)) {
         ts_drop(s, TS_DROP_TCP_BACKLOG, g->pkt, g->pkt_len);
-        return;
+        return NULL;
     }
     bool synq_full = l->n_syn >= l->p->max_syn_backlog;
     if (l->p->syncookies == 2 || (l->p->syncookies == 1 && synq_full)) {
         send_cookie(s, l, g);
-        return;
+        return NULL;
     }
     if (synq_full) {
         ts_drop(s, TS_DROP_TCP_BACKLOG, g->pkt, g->pkt_len);
-        return;
+        return NULL;
     }
     ts_conn *c = child_new(s, l, g, g->seq, false, 0);
     if (!c) {
         ts_drop(s, TS_DROP_TCP_NO_MEMORY, g->pkt, g->pkt_len);
-        return;
+        return NULL;
     }
     ts_send_syn(s, c);
     ts_rto_arm(s, c);
+    return c;
+}
+
+/* The child child_new and the SYN-ACK made (no cookie), step for step, from what the
+ * request block kept; then what moved while it waited (tcp_req.c checks the result against
+ * the child byte for byte before it lets the child go). */
+void ts_open_embryo(ts_stack *s, ts_conn *c, const ts_req *r)
+{
+    c->p = r->p;
+    ts_conn_policies(c, NULL, 0); /* found when the child was made */
+    c->id = r->id;
+    ts_conn_defaults(s, c);
+    c->local.port = r->lport;
+    c->remote.addr = r->raddr;
+    c->remote.port = r->rport;
+    c->listener = r->listener;
+    c->tos = r->tos, c->cork = r->cork, c->notsent_lowat = r->notsent_lowat;
+    ts_seg g = {.seq = r->irs, .wnd = r->wnd};
+    g.opts.has_mss = r->has_mss, g.opts.mss = r->mss;
+    g.opts.has_wscale = r->has_wscale, g.opts.wscale = r->wscale;
+    g.opts.has_sackok = r->has_sackok;
+    g.opts.has_ts = r->has_ts, g.opts.tsval = r->ts_recent;
+    child_syn(s, c, &g, r->irs, r->iss);
+    c->state = TS_SYN_RECEIVED;
+    synack_window(c);
+    c->rtt_timed_at = r->rtt_timed_at;
+    /* ts_send_syn and ts_rto_arm, and what the waiting moved */
+    c->snd_nxt = c->snd_max = c->iss + 1;
+    c->txm_floor = r->txm_floor;
+    c->last_snd_time = r->last_snd_time;
+    c->last_seg_in = r->last_seg_in;
+    c->retries = r->retries;
+    c->total_retrans = r->total_retrans;
+    c->last_oow = r->last_oow, c->oow_sent = r->oow_sent;
+    c->timer[TS_TIMER_RETRANSMIT] = c->hn.deadline = r->hn.deadline;
 }
 
 /* The ACK of a SYN cookie (RFC 4987 3.6), checked only while cookies are in use on the

@@ -963,6 +963,10 @@ static void print_stats(tun_run *r)
         K(mem_ring_peak),
         K(mem_rings),
         K(mem_conn_bytes),
+        K(tw_blocks),
+        K(tw_bytes),
+        K(req_blocks),
+        K(req_bytes),
         K(mem_cap_hits),
         K(mem_alloc_failed),
     };

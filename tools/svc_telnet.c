@@ -292,6 +292,9 @@ static void cmd_stats(telnet_conn *t)
         (unsigned long long)k->mem_rings, (unsigned long long)k->mem_ring_bytes,
         (unsigned long long)k->mem_ring_peak, (unsigned long long)k->mem_conn_bytes,
         (unsigned long long)k->mem_cap_hits, (unsigned long long)k->mem_alloc_failed);
+    out(t, "small blocks: TIME-WAIT %llu (%llu B)  SYN-RECEIVED %llu (%llu B)\n",
+        (unsigned long long)k->tw_blocks, (unsigned long long)k->tw_bytes,
+        (unsigned long long)k->req_blocks, (unsigned long long)k->req_bytes);
     for (int r = 0; r < TS_DROP_NUM_REASONS; r++)
         if (k->drops[r])
             out(t, "  dropped %-18s %llu\n", ts_drop_reason_name((ts_drop_reason)r),

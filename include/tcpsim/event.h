@@ -191,6 +191,9 @@ typedef struct ts_counters {
     /* TIME-WAIT held in small blocks (stack/tcp_tw.c) in place of whole connections: how
      * many there are now, and the bytes they take (each is also in conns_by_state) */
     uint64_t tw_blocks, tw_bytes;
+    /* SYN-RECEIVED children at rest in small blocks (stack/tcp_req.c, Linux's request
+     * socks): how many now, and their bytes (each also in conns_by_state, mem_conn_bytes) */
+    uint64_t req_blocks, req_bytes;
     uint64_t checksum_errors; /* IP + ICMP + TCP */
     /* Memory (stack/mem.c; docs/architecture.md, "Memory per connection"): what is held
      * now, kept exact at every malloc and free, so a test may assert it. */
