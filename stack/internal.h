@@ -805,14 +805,20 @@ bool ts_loss_rtt_sample(ts_conn *c, ts_time_t rtt, uint32_t ack);
 /* tcp_timer.c: what timer k does when it fires (called by stack.c's poll). */
 void ts_tcp_timer(ts_stack *s, ts_conn *c, ts_timer_kind k);
 
+/* The hash of a 4-tuple (our address is one) that the connection table, the TIME-WAIT
+ * blocks' and the request blocks' take their buckets from, under their own masks. */
+static inline uint32_t ts_tuple_hash(uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+    uint32_t h = raddr * 0x9e3779b1u ^ ((uint32_t)lport << 16 | rport) * 0x85ebca6bu;
+    return h ^ (h >> 15);
+}
+
 /* The TIME-WAIT block of a 4-tuple, or NULL: one bucket of the TIME-WAIT hash (inline so
  * that tcp_conn.c's lookup, below tcp_tw.c, counts TIME-WAIT 4-tuples as in use). */
 static inline uint32_t ts_tw_bucket(const ts_stack *s, uint16_t lport, uint32_t raddr,
                                     uint16_t rport)
 {
-    uint32_t h = raddr * 0x9e3779b1u ^ ((uint32_t)lport << 16 | rport) * 0x85ebca6bu;
-    h ^= h >> 15;
-    return h & s->tw_hmask;
+    return ts_tuple_hash(lport, raddr, rport) & s->tw_hmask;
 }
 static inline ts_tw *ts_tw_find(const ts_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport)
 {
@@ -827,9 +833,8 @@ static inline ts_tw *ts_tw_find(const ts_stack *s, uint16_t lport, uint32_t radd
 static inline ts_req *ts_req_find(const ts_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport)
 {
     if (!s->req_htab) return NULL;
-    uint32_t h = raddr * 0x9e3779b1u ^ ((uint32_t)lport << 16 | rport) * 0x85ebca6bu;
-    h ^= h >> 15;
-    for (ts_req *r = s->req_htab[h & s->req_hmask]; r; r = r->hnext)
+    uint32_t b = ts_tuple_hash(lport, raddr, rport) & s->req_hmask;
+    for (ts_req *r = s->req_htab[b]; r; r = r->hnext)
         if (r->lport == lport && r->raddr == raddr && r->rport == rport) return r;
     return NULL;
 }

@@ -191,9 +191,7 @@ void ts_conn_release(ts_stack *s, ts_conn *c)
 
 static uint32_t bucket(const ts_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport)
 {
-    uint32_t h = raddr * 0x9e3779b1u ^ ((uint32_t)lport << 16 | rport) * 0x85ebca6bu;
-    h ^= h >> 15;
-    return h & s->hmask;
+    return ts_tuple_hash(lport, raddr, rport) & s->hmask;
 }
 
 static void rehash(ts_stack *s)

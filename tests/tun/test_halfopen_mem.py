@@ -13,7 +13,6 @@ byte-exact. With one SYN-ACK retry (synack_retries=1, 1 s then 2 s), every embry
     test_halfopen_mem.py SYNFLOOD [COUNT]   (the flood sender built from synflood.c)
 """
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -23,43 +22,13 @@ FLOOD_NET = "10.98.0.0"
 REQ_BYTES = 152  # sizeof(ts_req) on x86-64; tests/unit/test_tcp_req.c pins it below 192
 
 
-def telnet_cmd(s, cmd):
-    s.sendall(cmd.encode() + b"\r\n")
-    return read_prompt(s)
-
-
-def read_prompt(s):
-    buf = b""
-    end = time.monotonic() + 20
-    while not buf.endswith(b"tcpsim> ") and time.monotonic() < end:
-        b = s.recv(65536)
-        t.check(b, "the telnet service closed; it printed:\n%r" % buf)
-        buf += b
-    t.check(buf.endswith(b"tcpsim> "), "no prompt from the telnet service:\n%r" % buf)
-    return buf.decode("latin-1")
-
-
 def counters(s):
-    r = telnet_cmd(s, "stats")
+    r = t.telnet_cmd(s, "stats")
     m = re.search(r"connection blocks (\d+) B", r)
     q = re.search(r"SYN-RECEIVED (\d+) \((\d+) B\)", r)
     t.check(m and q, "stats printed no memory or small-block line:\n" + r)
     return {"conn_bytes": int(m.group(1)), "req_blocks": int(q.group(1)),
             "req_bytes": int(q.group(2))}
-
-
-def echo_once():
-    s = socket.create_connection((t.STACK, 7), timeout=5)
-    msg = b"a real connection next to the half-open ones\n"
-    s.sendall(msg)
-    got = b""
-    while len(got) < len(msg):
-        b = s.recv(4096)
-        if not b:
-            break
-        got += b
-    s.close()
-    t.check(got == msg, "echo %r, wanted %r" % (got, msg))
 
 
 def test():
@@ -68,8 +37,7 @@ def test():
     p = t.tcpsim("--listen", "7:echo", "--listen", "23:telnet", "--set", "syncookies=0",
                  "--set", "max_syn_backlog=%d" % (count + 100), "--set", "synack_retries=1")
     subprocess.run(["ip", "route", "add", "blackhole", FLOOD_NET + "/16"], check=True)
-    tn = socket.create_connection((t.STACK, 23), timeout=10)
-    read_prompt(tn)
+    tn = t.telnet_open()
     base = counters(tn)
     t.log("before: %s" % base)
     # at 20,000 a second: all of them sent well inside the first SYN-ACK's 1 s
@@ -89,7 +57,7 @@ def test():
     t.check(held["conn_bytes"] - base["conn_bytes"] == n * REQ_BYTES,
             "connection blocks grew by %d bytes for %d half-open connections of %d bytes" %
             (held["conn_bytes"] - base["conn_bytes"], n, REQ_BYTES))
-    echo_once()
+    t.echo_once(b"a real connection next to the half-open ones\n")
     # 1 s to the retry, 2 s more to give up; the last SYN went out within 0.6 s of the first
     t.wait_for(lambda: counters(tn)["req_blocks"] == base["req_blocks"], 10,
                "the half-open connections to time out")

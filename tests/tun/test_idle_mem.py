@@ -20,26 +20,8 @@ BOUND = 4096  # bytes of connection blocks per connection (issue 13: an idle one
 LISTENERS = 2
 
 
-def telnet_cmd(s, cmd):
-    """Send one command line to the telnet service and return what it printed before its
-    next prompt (option negotiation bytes and all: the client answers none of them)."""
-    s.sendall(cmd.encode() + b"\r\n")
-    return read_prompt(s)
-
-
-def read_prompt(s):
-    buf = b""
-    end = time.monotonic() + 20
-    while not buf.endswith(b"tcpsim> ") and time.monotonic() < end:
-        b = s.recv(65536)
-        t.check(b, "the telnet service closed; it printed:\n%r" % buf)
-        buf += b
-    t.check(buf.endswith(b"tcpsim> "), "no prompt from the telnet service:\n%r" % buf)
-    return buf.decode("latin-1")
-
-
 def memory(s):
-    r = telnet_cmd(s, "stats")
+    r = t.telnet_cmd(s, "stats")
     m = re.search(r"memory: rings (\d+) holding (\d+) B \(peak (\d+) B\)  connection blocks "
                   r"(\d+) B", r)
     t.check(m, "stats printed no memory line:\n" + r)
@@ -53,8 +35,7 @@ def test():
     if soft < want:
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(hard, want)))
     p = t.tcpsim("--listen", "9:discard", "--listen", "23:telnet", "--stats")
-    tn = socket.create_connection((t.STACK, 23), timeout=10)
-    read_prompt(tn)
+    tn = t.telnet_open()
     base = memory(tn)  # the listeners and the telnet session
     t.log("before: %s" % base)
     t0 = time.monotonic()

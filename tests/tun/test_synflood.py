@@ -10,7 +10,6 @@ RSS_BOUND_KB and grows by less than GROWTH_BOUND_KB. At the end the telnet servi
     test_synflood.py SYNFLOOD [COUNT SECONDS]   (the flood sender built from synflood.c)
 """
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -34,38 +33,15 @@ def rss_kb(pid):
 
 
 def echo_once(i):
-    t0 = time.monotonic()
-    s = socket.create_connection((t.STACK, 7), timeout=5)
-    msg = b"connect %d during the flood\n" % i
-    s.sendall(msg)
-    got = b""
-    while len(got) < len(msg):
-        b = s.recv(4096)
-        if not b:
-            break
-        got += b
-    s.close()
-    t.check(got == msg, "connect %d: echo %r, wanted %r" % (i, got, msg))
-    return time.monotonic() - t0
+    return t.echo_once(b"connect %d during the flood\n" % i)
 
 
 def telnet_stats():
-    """The telnet service's `stats` output (the options it offers are left unanswered)."""
-    s = socket.create_connection((t.STACK, 23), timeout=5)
-    buf = b""
-
-    def until_prompt(buf):
-        while b"tcpsim> " not in buf:
-            b = s.recv(4096)
-            t.check(b, "telnet closed: %r" % buf)
-            buf += b
-        return buf
-
-    buf = until_prompt(buf)
-    s.sendall(b"stats\r\n")
-    out = until_prompt(buf.split(b"tcpsim> ", 1)[1])
+    """The telnet service's `stats` output."""
+    s = t.telnet_open()
+    out = t.telnet_cmd(s, "stats")
     s.close()
-    return out.decode(errors="replace")
+    return out
 
 
 def test():

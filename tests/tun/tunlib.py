@@ -259,6 +259,49 @@ def connect(port, addr=STACK, timeout=5.0):
     return s
 
 
+def echo_once(msg, port=7, timeout=5.0):
+    """One connection to the echo service: msg sent, the same bytes back, closed; the
+    seconds it took."""
+    t0 = time.monotonic()
+    s = socket.create_connection((STACK, port), timeout=timeout)
+    s.sendall(msg)
+    got = b""
+    while len(got) < len(msg):
+        b = s.recv(4096)
+        if not b:
+            break
+        got += b
+    s.close()
+    check(got == msg, "echo %r, wanted %r" % (got, msg))
+    return time.monotonic() - t0
+
+
+def telnet_prompt(s, timeout=20.0):
+    """What the telnet service printed up to its next prompt (the options it offers are
+    left unanswered, their bytes included)."""
+    buf = b""
+    end = time.monotonic() + timeout
+    while not buf.endswith(b"tcpsim> ") and time.monotonic() < end:
+        b = s.recv(65536)
+        check(b, "the telnet service closed; it printed:\n%r" % buf)
+        buf += b
+    check(buf.endswith(b"tcpsim> "), "no prompt from the telnet service:\n%r" % buf)
+    return buf.decode("latin-1")
+
+
+def telnet_open(port=23):
+    """A session with the telnet service, at its first prompt."""
+    s = socket.create_connection((STACK, port), timeout=10)
+    telnet_prompt(s)
+    return s
+
+
+def telnet_cmd(s, cmd):
+    """One command line to the telnet service, and what it printed before its next prompt."""
+    s.sendall(cmd.encode() + b"\r\n")
+    return telnet_prompt(s)
+
+
 def recv_until_eof(s, limit=1 << 30):
     chunks = []
     n = 0
