@@ -402,7 +402,7 @@ struct ts_req {
     bool cork, oow_sent;
     uint8_t tos;
     uint32_t notsent_lowat;
-    uint32_t iss, ts_recent, retries, total_retrans;
+    uint32_t iss, ts_offset, ts_recent, retries, total_retrans;
     struct ts_txmark txm_floor;
     ts_time_t rtt_timed_at, last_snd_time, last_seg_in, last_oow;
 };

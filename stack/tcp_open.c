@@ -11,10 +11,15 @@
 /* The send side's start, the same for both opens: the ISS (RFC 6528), the timestamp
  * offset, SND.UNA (and SND.NXT until the SYN goes: nothing in flight) and NewReno's
  * recover (RFC 6582 3.2: at the ISS, not 0). */
-static void iss_set(ts_stack *s, ts_conn *c, uint32_t iss)
+static uint32_t ts_offset_of(const ts_stack *s, uint32_t iss)
+{
+    return (uint32_t)ts_siphash(s->key, &iss, sizeof iss);
+}
+
+static void iss_set(ts_conn *c, uint32_t iss, uint32_t ts_offset)
 {
     c->iss = iss;
-    c->ts_offset = (uint32_t)ts_siphash(s->key, &c->iss, sizeof c->iss);
+    c->ts_offset = ts_offset;
     c->snd_una = c->snd_nxt = c->snd_max = c->iss;
     c->recover = c->iss;
     ts_sack_clear(c);
@@ -23,7 +28,8 @@ static void iss_set(ts_stack *s, ts_conn *c, uint32_t iss)
 
 static void iss_init(ts_stack *s, ts_conn *c)
 {
-    iss_set(s, c, ts_isn(s, c));
+    uint32_t iss = ts_isn(s, c);
+    iss_set(c, iss, ts_offset_of(s, iss));
 }
 
 /* Options agreed in the handshake (RFC 7323 2.2, 3.2; RFC 2018 2; RFC 9293 3.7.1). */
@@ -84,12 +90,12 @@ static void synack_window(ts_conn *c)
 
 /* A passive child's receive and send sides from the SYN (g, its sequence number irs) and
  * the ISS: the same steps whether child_new makes it or ts_open_embryo rebuilds it. */
-static void child_syn(ts_stack *s, ts_conn *c, const ts_seg *g, uint32_t irs, uint32_t iss)
+static void child_syn(ts_conn *c, const ts_seg *g, uint32_t irs, uint32_t iss, uint32_t ts_offset)
 {
     ts_rcv_init(c, irs);
     negotiate(c, g);
     c->snd_wnd = g->wnd; /* a SYN's window is never scaled */
-    iss_set(s, c, iss);
+    iss_set(c, iss, ts_offset);
     c->cc_ops->init(c); /* provisional (read by observers); again once established */
 }
 
@@ -109,7 +115,8 @@ static ts_conn *child_new(ts_stack *s, ts_conn *l, const ts_seg *g, uint32_t irs
      * socket: IP_TOS (the SYN-ACK's too), TCP_CORK, TCP_NOTSENT_LOWAT (TCP_NODELAY rides
      * in c->p). */
     c->tos = l->tos, c->cork = l->cork, c->notsent_lowat = l->notsent_lowat;
-    child_syn(s, c, g, irs, cookie ? iss : ts_isn(s, c));
+    if (!cookie) iss = ts_isn(s, c);
+    child_syn(c, g, irs, iss, ts_offset_of(s, iss));
     c->from_cookie = cookie;
     ts_conn_hash(s, c);
     ts_set_state(s, c, TS_SYN_RECEIVED);
@@ -140,7 +147,8 @@ static void send_cookie(ts_stack *s, ts_conn *l, const ts_seg *g)
     ts_rcv_init(&tmp, g->seq);
     negotiate(&tmp, g);
     uint16_t mss;
-    iss_set(s, &tmp, ts_cookie_make(s, g, &mss));
+    uint32_t cookie = ts_cookie_make(s, g, &mss);
+    iss_set(&tmp, cookie, ts_offset_of(s, cookie));
     if (tmp.ts_ok) {
         uint32_t now_ms = (uint32_t)(s->now / TS_MSEC);
         tmp.ts_offset =
@@ -203,7 +211,13 @@ ts_conn *ts_open_passive(ts_stack *s, ts_conn *l, const ts_seg *g)
 void ts_open_embryo(ts_stack *s, ts_conn *c, const ts_req *r)
 {
     c->p = r->p;
-    ts_conn_policies(c, NULL, 0); /* found when the child was made */
+    const ts_conn *l = r->listener;
+    if (c->p == l->p) { /* the policies its parameters name, as the listener found them */
+        c->rto_ops = l->rto_ops, c->backoff_ops = l->backoff_ops;
+        c->delack_ops = l->delack_ops, c->cc_ops = l->cc_ops;
+    } else {
+        ts_conn_policies(c, NULL, 0); /* found when the child was made */
+    }
     c->id = r->id;
     ts_conn_defaults(s, c);
     c->local.port = r->lport;
@@ -216,7 +230,7 @@ void ts_open_embryo(ts_stack *s, ts_conn *c, const ts_req *r)
     g.opts.has_wscale = r->has_wscale, g.opts.wscale = r->wscale;
     g.opts.has_sackok = r->has_sackok;
     g.opts.has_ts = r->has_ts, g.opts.tsval = r->ts_recent;
-    child_syn(s, c, &g, r->irs, r->iss);
+    child_syn(c, &g, r->irs, r->iss, r->ts_offset);
     c->state = TS_SYN_RECEIVED;
     synack_window(c);
     c->rtt_timed_at = r->rtt_timed_at;

@@ -1,6 +1,6 @@
 /* tcp_req.c: a listener's SYN-RECEIVED children at rest in small blocks, as Linux's
  * request socks. A child whose SYN-ACK went out and that waits for the handshake's last
- * ACK holds nothing a ~170-byte ts_req cannot rebuild: the SYN as it took it, the ISS, and
+ * ACK holds nothing a 160-byte ts_req cannot rebuild: the SYN as it took it, the ISS, and
  * the few fields that move while it waits (the retransmission count and timer, TSval of
  * the SYN-ACK, the last segment's time). So after the segment or timer that left it at
  * rest, the child gives its ts_conn up for a block (ts_req_adopt), and any segment or
@@ -87,7 +87,7 @@ static void keep(ts_req *r, const ts_conn *c)
     r->has_sackok = c->sack_ok;
     r->has_ts = c->ts_ok, r->ts_recent = c->ts_recent;
     r->tos = c->tos, r->cork = c->cork, r->notsent_lowat = c->notsent_lowat;
-    r->iss = c->iss;
+    r->iss = c->iss, r->ts_offset = c->ts_offset; /* a hash of the ISS: kept, not redone */
     r->retries = c->retries, r->total_retrans = c->total_retrans;
     r->txm_floor = c->txm_floor;
     r->rtt_timed_at = c->rtt_timed_at;
@@ -103,14 +103,6 @@ void ts_req_rebuild(ts_stack *s, const ts_req *r, ts_conn *out)
     out->hashed = true; /* as the child is, in the table */
 }
 
-/* Where the child and its rebuild may differ: the links (hash chain, queue, heap index). */
-static void unlink_copy(ts_conn *c)
-{
-    c->hnext = NULL;
-    c->q = (ts_qlink){0};
-    c->hn.idx = 0;
-}
-
 /* A child at rest: SYN-RECEIVED in its listener's SYN queue, only its SYN-ACK's timer
  * armed, nothing held beside the ts_conn, nothing pointing at it. */
 static bool at_rest(const ts_stack *s, const ts_conn *c)
@@ -124,16 +116,22 @@ static bool at_rest(const ts_stack *s, const ts_conn *c)
     return !c->sndq.buf && !c->rcvq.buf && !c->hs && !c->eor_mark && !c->ooo && !c->sb && !c->rxt;
 }
 
-/* Does the block rebuild the child exactly? Two ts_conns on the C stack: this runs once
- * per handshake, and costs less than the malloc it saves. */
-static bool rebuilds(ts_stack *s, const ts_req *r, const ts_conn *c)
+/* Does the block rebuild the child exactly? The links (hash chain, queue, heap index)
+ * may differ: they are set aside in the child, and left zero in the rebuild, for one
+ * memcmp. Once per handshake, on the C stack. */
+static bool rebuilds(ts_stack *s, const ts_req *r, ts_conn *c)
 {
-    ts_conn a, b;
+    ts_conn a;
     ts_req_rebuild(s, r, &a);
-    memcpy(&b, c, sizeof b);
-    unlink_copy(&a);
-    unlink_copy(&b);
-    return memcmp(&a, &b, sizeof a) == 0;
+    a.hnext = NULL;
+    a.hn.idx = 0;
+    ts_conn *hnext = c->hnext;
+    ts_qlink q = c->q;
+    uint32_t idx = c->hn.idx;
+    c->hnext = NULL, c->q = (ts_qlink){0}, c->hn.idx = 0;
+    bool same = memcmp(&a, c, sizeof a) == 0;
+    c->hnext = hnext, c->q = q, c->hn.idx = idx;
+    return same;
 }
 
 bool ts_req_adopt(ts_stack *s, ts_conn *c)
@@ -170,11 +168,9 @@ static void req_free(ts_stack *s, ts_req *r)
 
 ts_conn *ts_req_materialize(ts_stack *s, ts_req *r)
 {
-    ts_conn *c = ts_mem_block(s, sizeof *c); /* counted: mem_conn_bytes */
+    ts_conn *c = ts_mem_block(s, sizeof *c); /* zeroed, counted: mem_conn_bytes */
     if (!c) return NULL;
-    ts_req_rebuild(s, r, c);
-    c->hashed = false;
-    c->hn.idx = UINT32_MAX;
+    ts_open_embryo(s, c, r);
     ts_conn_q_replace(r->listener, &r->q, &c->q);
     ts_heap_replace(&s->heap, &r->hn, &c->hn);
     c->hn.owner = TS_HN_CONN;

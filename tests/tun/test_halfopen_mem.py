@@ -5,7 +5,7 @@ the namespace routes to a blackhole: the stack answers each with a SYN-ACK that 
 nowhere, so each child waits in SYN-RECEIVED. The SYN queue is large enough for all of
 them and cookies are off, so every SYN that reached the stack made a child. While they
 wait, the telnet service's `stats` (the stack's own counters, not RSS) must show every
-one of them in a 152-byte block and nothing more: the blocks' bytes are the connection
+one of them in a 160-byte block and nothing more: the blocks' bytes are the connection
 blocks' growth. A real Linux client then connects to the same listener and echoes
 byte-exact. With one SYN-ACK retry (synack_retries=1, 1 s then 2 s), every embryo is gone
 3 s later and the counters are back where they started.
@@ -19,7 +19,7 @@ import time
 import tunlib as t
 
 FLOOD_NET = "10.98.0.0"
-REQ_BYTES = 152  # sizeof(ts_req) on x86-64; tests/unit/test_tcp_req.c pins it below 192
+REQ_BYTES = 160  # sizeof(ts_req) on x86-64; tests/unit/test_tcp_req.c pins it below 192
 
 
 def counters(s):
