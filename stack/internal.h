@@ -620,7 +620,7 @@ void ts_conn_done(ts_stack *s, ts_conn *c, int err);
 void ts_conn_synq_add(ts_conn *l, ts_conn *c);
 void ts_conn_to_acceptq(ts_conn *l, ts_conn *c);
 void ts_conn_unqueue(ts_conn *c);
-void ts_conn_q_replace(ts_conn *l, ts_qlink *x, ts_qlink *y); /* y in x's place */
+void ts_conn_q_replace(ts_conn *l, ts_qlink *x, ts_qlink *y); /* y in x's SYN queue place */
 void ts_conn_q_unlink(ts_conn *l, ts_qlink *x);               /* a block leaves the SYN queue */
 uint64_t ts_siphash(const uint64_t key[2], const void *data, size_t len);
 

@@ -762,6 +762,10 @@ size_t ts_stack_reset_all(ts_stack *s)
 {
     size_t n = 0;
     ts_enter(s);
+    /* embryos in blocks (tcp_req.c) back in the table first, to be reset in its order */
+    for (uint32_t i = 0; s->req_htab && i <= s->req_hmask; i++)
+        while (s->req_htab[i] && ts_req_materialize(s, s->req_htab[i])) {
+        }
     for (uint32_t i = 0; i <= s->hmask; i++) {
         for (ts_conn *c = s->htab[i], *next; c; c = next) {
             next = c->hnext; /* ts_conn_done unhashes c */
@@ -770,7 +774,7 @@ size_t ts_stack_reset_all(ts_stack *s)
     }
     for (uint32_t i = 0; s->tw_htab && i <= s->tw_hmask; i++) /* TIME-WAIT: silently */
         while (s->tw_htab[i]) ts_tw_close(s, s->tw_htab[i]);
-    for (uint32_t i = 0; s->req_htab && i <= s->req_hmask; i++) /* embryos in blocks */
+    for (uint32_t i = 0; s->req_htab && i <= s->req_hmask; i++) /* out of memory for them */
         while (s->req_htab[i]) {
             ts_conn *c = ts_req_child(s, &s->req_htab[i]->q);
             if (c) n += reset_one(s, c);

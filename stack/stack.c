@@ -94,6 +94,7 @@ ts_stack *ts_stack_create(const ts_stack_config *cfg, char *err, size_t errlen)
 void ts_stack_destroy(ts_stack *s)
 {
     if (!s) return;
+    ts_req_destroy_all(s); /* first: request blocks' children back in the table */
     for (uint32_t i = 0; i <= s->hmask; i++) {
         while (s->htab[i]) ts_conn_destroy(s, s->htab[i]);
     }
@@ -107,7 +108,6 @@ void ts_stack_destroy(ts_stack *s)
         ts_conn_destroy(s, c);
     }
     ts_tw_destroy_all(s);
-    ts_req_destroy_all(s);
     ts_mem_params_defaults_changed(s); /* the last reference now: freed */
     free(s->htab);
     free(s->port_refs);

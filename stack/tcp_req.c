@@ -156,11 +156,10 @@ bool ts_req_adopt(ts_stack *s, ts_conn *c)
     return true;
 }
 
-/* The block is gone: out of the hash, its count, its memory (the parameters' reference
- * either passed to the child or is dropped by the caller). */
-static void req_free(ts_stack *s, ts_req *r)
+/* The block's count and memory (out of the hash first; the parameters' reference either
+ * passed to the child or is dropped by the caller). */
+static void block_free(ts_stack *s, ts_req *r)
 {
-    hash_remove(s, r);
     s->cnt.req_blocks--;
     s->cnt.req_bytes -= sizeof *r;
     ts_mem_block_free(s, r, sizeof *r);
@@ -175,24 +174,29 @@ ts_conn *ts_req_materialize(ts_stack *s, ts_req *r)
     ts_heap_replace(&s->heap, &r->hn, &c->hn);
     c->hn.owner = TS_HN_CONN;
     ts_conn_hash(s, c);
-    req_free(s, r); /* its parameters' reference is the child's again */
+    hash_remove(s, r);
+    block_free(s, r); /* its parameters' reference is the child's again */
     return c;
 }
 
-/* Out of memory for the child: the embryo ends from its block, with the events its
- * ts_conn_done would have emitted (on a rebuilt copy): the timer cancelled, CLOSED, and
- * CONN_FREE at once. The peer's ACK will find no connection and be reset. */
+/* Out of memory for the child: the embryo ends from its block, with the events of a
+ * child's end (on a rebuilt copy): its timer cancelled, CLOSED, then CONN_FREE at once
+ * (the whole child would have retransmitted its SYN-ACK first: with no memory to bring
+ * it back, it is given up). Unlinked from everything before the first event, as a child
+ * is, so that what a callback does meets no half-gone block. The peer's ACK will find no
+ * connection and be reset. */
 static void end_in_place(ts_stack *s, ts_req *r)
 {
     ts_conn c;
     ts_req_rebuild(s, r, &c);
     c.hashed = false;
+    c.listener = NULL;
+    ts_heap_remove(&s->heap, &r->hn);
+    ts_conn_q_unlink(r->listener, &r->q);
+    hash_remove(s, r);
     ts_event ev = {.type = TS_EV_TIMER_CANCEL};
     ev.u.timer.kind = TS_TIMER_RETRANSMIT;
     ts_emit_conn(s, &c, &ev);
-    ts_heap_remove(&s->heap, &r->hn);
-    ts_conn_q_unlink(r->listener, &r->q);
-    c.listener = NULL;
     ts_event st = {.type = TS_EV_STATE};
     st.u.state.from = TS_SYN_RECEIVED;
     st.u.state.to = c.state = TS_CLOSED;
@@ -204,7 +208,7 @@ static void end_in_place(ts_stack *s, ts_req *r)
     s->cnt.conns_by_state[TS_CLOSED]--;
     s->nconns--;
     ts_mem_params_drop(s, r->p);
-    req_free(s, r);
+    block_free(s, r);
 }
 
 ts_conn *ts_req_child(ts_stack *s, ts_qlink *q)
@@ -235,14 +239,27 @@ const ts_req *ts_req_by_id(const ts_stack *s, uint32_t id)
     return NULL;
 }
 
-/* Teardown: no events, as ts_stack_destroy's for connections still in the table. */
+/* Teardown, before the connections': each block's child back in the table, to be freed in
+ * its order with the rest (a block's rebuild reads its listener). One that memory ran out
+ * for goes as ts_conn_destroy would: CONN_FREE (on a rebuilt copy), out of everything,
+ * the counts. */
 void ts_req_destroy_all(ts_stack *s)
 {
     for (uint32_t i = 0; s->req_htab && i <= s->req_hmask; i++)
         while (s->req_htab[i]) {
             ts_req *r = s->req_htab[i];
+            if (ts_req_materialize(s, r)) continue;
+            ts_conn c;
+            ts_req_rebuild(s, r, &c);
+            ts_event ev = {.type = TS_EV_CONN_FREE};
+            ts_emit_conn(s, &c, &ev);
+            hash_remove(s, r);
+            ts_heap_remove(&s->heap, &r->hn);
+            ts_conn_q_unlink(r->listener, &r->q);
+            s->cnt.conns_by_state[TS_SYN_RECEIVED]--;
+            s->nconns--;
             ts_mem_params_drop(s, r->p);
-            req_free(s, r);
+            block_free(s, r);
         }
     free(s->req_htab);
     s->req_htab = NULL;

@@ -45,6 +45,7 @@ typedef struct side {
     size_t nss, ss_cap;
     uint64_t blocks[16]; /* req_blocks at each step */
     int nsteps;
+    bool list_on_free; /* list the connections at each CONN_FREE (teardown's order) */
 } side;
 
 static void rec_cb(void *ctx, const ts_event *ev)
@@ -66,6 +67,8 @@ static void rec_cb(void *ctx, const ts_event *ev)
     if (ev->type == TS_EV_STATE) e->kind = ev->u.state.from * 100 + ev->u.state.to;
     if (ev->type == TS_EV_DROP) e->kind = ev->u.drop.reason;
     if (ev->conn.id) e->has_info = ts_stack_conn_info(x->b, ev->conn.id, &e->info) == 0;
+    if (ev->type == TS_EV_CONN_FREE && x->list_on_free)
+        e->kind = (int)ts_stack_conns(x->b, NULL, 0);
 }
 
 /* The fault injection point: a request block (or, when asked, a connection block). */
@@ -102,9 +105,16 @@ static void side_init(side *x, bool blocks, const ts_params *pb)
     ck_assert_int_eq(ts_listen(x->b, x->lsd, 64), 0);
 }
 
-static void side_free(side *x)
+/* The stacks go (their teardown's events are recorded), then what the side kept. */
+static void side_destroy(side *x)
 {
     h_free(x->h);
+    x->h = NULL;
+}
+
+static void side_free(side *x)
+{
+    if (x->h) side_destroy(x);
     free(x->ev);
     free(x->ss);
 }
@@ -217,6 +227,34 @@ static void script(side *x)
     step(x, 102 * TS_SEC);
 }
 
+/* The same packets at the same microseconds. */
+static void same_packets(const side *w, const side *k)
+{
+    ck_assert_uint_eq(h_nlog(k->h), h_nlog(w->h));
+    for (size_t i = 0; i < h_nlog(k->h); i++) {
+        const h_pkt *a = &w->h->log[i], *b = &k->h->log[i];
+        ck_assert_msg(a->t == b->t && a->len == b->len && !memcmp(a->data, b->data, a->len),
+                      "packet %zu: %s at %lld vs %s at %lld", i, a->line, (long long)a->t, b->line,
+                      (long long)b->t);
+    }
+}
+
+/* The same events (teardown's included) with the same snapshots, the same listings. */
+static void same_events(const side *w, const side *k)
+{
+    ck_assert_uint_eq(k->n, w->n);
+    for (size_t i = 0; i < k->n; i++) {
+        const rec_ev *a = &w->ev[i], *b = &k->ev[i];
+        ck_assert_msg(a->type == b->type && a->now == b->now && a->id == b->id &&
+                          a->kind == b->kind && a->when == b->when && a->has_info == b->has_info,
+                      "event %zu: type %d/%d vs %d/%d", i, (int)a->type, a->kind, (int)b->type,
+                      b->kind);
+        ck_assert_msg(!memcmp(&a->info, &b->info, sizeof a->info), "event %zu: snapshot", i);
+    }
+    ck_assert_uint_eq(k->nss, w->nss);
+    ck_assert_mem_eq(k->ss, w->ss, k->nss * sizeof *k->ss);
+}
+
 START_TEST(blocks_change_nothing)
 {
     side w, k;                  /* whole children; children kept in blocks */
@@ -226,25 +264,15 @@ START_TEST(blocks_change_nothing)
     script(&k);
     ck_assert_int_gt(w.refused, 0); /* the whole side did try to make blocks */
     ck_assert_int_eq(k.refused, 0);
-    ck_assert_uint_eq(h_nlog(k.h), h_nlog(w.h));
-    for (size_t i = 0; i < h_nlog(k.h); i++) {
-        const h_pkt *a = &w.h->log[i], *b = &k.h->log[i];
-        ck_assert_msg(a->t == b->t && a->len == b->len && !memcmp(a->data, b->data, a->len),
-                      "packet %zu: %s at %lld vs %s at %lld", i, a->line, (long long)a->t, b->line,
-                      (long long)b->t);
-    }
-    ck_assert_uint_eq(k.n, w.n);
-    for (size_t i = 0; i < k.n; i++) {
-        const rec_ev *a = &w.ev[i], *b = &k.ev[i];
-        ck_assert_msg(a->type == b->type && a->now == b->now && a->id == b->id &&
-                          a->kind == b->kind && a->when == b->when && a->has_info == b->has_info,
-                      "event %zu: type %d vs %d", i, (int)a->type, (int)b->type);
-        ck_assert_msg(!memcmp(&a->info, &b->info, sizeof a->info), "event %zu: snapshot", i);
-    }
-    ck_assert_uint_eq(k.nss, w.nss);
-    ck_assert_mem_eq(k.ss, w.ss, k.nss * sizeof *k.ss);
+    same_packets(&w, &k);
     /* and the script reached what it is for */
     ck_assert_uint_eq(cnt(&k)->tcp_conn_accepted, 2);
+    ck_assert_uint_eq(cnt(&k)->req_bytes, 0);
+    ck_assert_uint_eq(cnt(&k)->conns_by_state[TS_SYN_RECEIVED], 0);
+    ck_assert_uint_eq(cnt(&k)->mem_conn_bytes, cnt(&w)->mem_conn_bytes);
+    side_destroy(&w);
+    side_destroy(&k);
+    same_events(&w, &k);
     /* blocks after each step: the four embryos; 1001 again after its SYN came again, 1003
      * after a RST out of the window; 1003 reset; 1002 established; 1001 still after an ACK
      * of unsent data, then established; 1005; none after the retries ran out; 1006; none
@@ -256,9 +284,54 @@ START_TEST(blocks_change_nothing)
                       (unsigned long long)k.blocks[i]);
         ck_assert_uint_eq(w.blocks[i], 0);
     }
-    ck_assert_uint_eq(cnt(&k)->req_bytes, 0);
-    ck_assert_uint_eq(cnt(&k)->conns_by_state[TS_SYN_RECEIVED], 0);
-    ck_assert_uint_eq(cnt(&k)->mem_conn_bytes, cnt(&w)->mem_conn_bytes);
+    side_free(&w);
+    side_free(&k);
+}
+END_TEST
+
+/* ts_stack_reset_all with embryos in blocks, an established child and a TIME-WAIT-free
+ * table, then a new embryo left for the teardown: the same packets (each embryo's RST),
+ * events and snapshots, and teardown's CONN_FREE for the embryo in its block, with a
+ * listing of what is left at each (nothing freed is read: ASan). */
+static void reset_script(side *x)
+{
+    x->list_on_free = true;
+    syn_full(x, 1001, 5000, 77);
+    syn_bare(x, 1002, 6000);
+    syn_full(x, 1003, 7000, 9);
+    step(x, 100 * TS_MSEC);
+    peer(x, 1002, 6001, iss_of(x, 1002) + 1, TS_TH_ACK, NULL, 0, NULL);
+    step(x, 200 * TS_MSEC);
+    ck_assert_uint_eq(ts_stack_reset_all(x->b), 3);
+    step(x, 300 * TS_MSEC);
+    ck_assert_int_eq(ts_close(x->b, x->lsd), 0); /* reset too: listen again */
+    x->lsd = ts_socket(x->b);
+    ck_assert_int_eq(ts_bind(x->b, x->lsd, 0, PORT), 0);
+    ck_assert_int_eq(ts_listen(x->b, x->lsd, 64), 0);
+    syn_full(x, 1004, 8000, 5);
+    syn_full(x, 1005, 8500, 6);
+    step(x, 400 * TS_MSEC);
+}
+
+START_TEST(reset_all_and_teardown_change_nothing)
+{
+    side w, k;
+    side_init(&w, false, NULL);
+    reset_script(&w);
+    side_init(&k, true, NULL);
+    reset_script(&k);
+    ck_assert_uint_eq(k.blocks[0], 3);
+    ck_assert_uint_eq(k.blocks[2], 0);
+    ck_assert_uint_eq(k.blocks[3], 2);
+    same_packets(&w, &k);
+    side_destroy(&w);
+    side_destroy(&k);
+    size_t frees = 0;
+    for (size_t i = 0; i < k.n; i++) frees += k.ev[i].type == TS_EV_CONN_FREE;
+    /* reset: 2 embryos and the child; the old listener, closed; teardown: 2 embryos and
+     * the new listener */
+    ck_assert_uint_eq(frees, 3 + 1 + 3);
+    same_events(&w, &k);
     side_free(&w);
     side_free(&k);
 }
@@ -373,9 +446,9 @@ static size_t types_since(const side *x, size_t from, ts_event_type *out, size_t
     return n;
 }
 
-/* Memory runs out when the SYN-ACK's timer would bring the child back: the embryo ends
- * there, at the timer's time, as if its retries had run out: its timer cancelled, CLOSED,
- * freed, the listener's SYN queue and every count back to where they were. */
+/* Memory runs out when the SYN-ACK's timer would bring the child back: the embryo is
+ * given up there, at the timer's time, instead of retransmitting: its timer cancelled,
+ * CLOSED, freed, the listener's SYN queue and every count back to where they were. */
 START_TEST(no_memory_at_the_timer_ends_the_embryo)
 {
     side k;
@@ -433,17 +506,44 @@ START_TEST(no_memory_at_the_listeners_close_ends_the_embryos)
 }
 END_TEST
 
+/* ... and at teardown: each embryo still says CONN_FREE, with what is left listed at each
+ * (nothing freed is read: ASan). */
+START_TEST(no_memory_at_teardown_still_frees_each)
+{
+    side k;
+    side_init(&k, true, NULL);
+    flood(&k, 2);
+    k.refuse_conn = true;
+    k.list_on_free = true;
+    size_t from = k.n;
+    side_destroy(&k);
+    ck_assert_int_eq(k.refused, 2);
+    size_t frees = 0;
+    for (size_t i = from; i < k.n; i++) {
+        ck_assert_int_eq(k.ev[i].type, TS_EV_CONN_FREE);
+        ck_assert(k.ev[i].has_info);
+        frees++;
+    }
+    ck_assert_uint_eq(frees, 3); /* two embryos, then the listener */
+    ck_assert_int_eq(k.ev[from].info.state, TS_SYN_RECEIVED);
+    ck_assert_int_eq(k.ev[from].kind, 3); /* listed: itself, the other, the listener */
+    side_free(&k);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("tcp_req");
     TCase *tc = tcase_create("req");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, blocks_change_nothing);
+    tcase_add_test(tc, reset_all_and_teardown_change_nothing);
     tcase_add_test(tc, a_waiting_child_is_a_small_block);
     tcase_add_test(tc, ten_thousand_embryos);
     tcase_add_test(tc, no_memory_for_the_child_drops_the_segment);
     tcase_add_test(tc, no_memory_at_the_timer_ends_the_embryo);
     tcase_add_test(tc, no_memory_at_the_listeners_close_ends_the_embryos);
+    tcase_add_test(tc, no_memory_at_teardown_still_frees_each);
     suite_add_tcase(s, tc);
     return s;
 }
