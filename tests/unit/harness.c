@@ -36,6 +36,32 @@ static void ev_cb(void *ctx, const ts_event *ev)
     e->to = ev->u.state.to;
 }
 
+void h_rec_cb(void *ctx, const ts_event *ev)
+{
+    h_rec *r = ctx;
+    if (r->n == r->cap) {
+        r->cap = r->cap ? 2 * r->cap : 256;
+        r->ev = realloc(r->ev, r->cap * sizeof *r->ev);
+        ck_assert_ptr_nonnull(r->ev);
+    }
+    h_rec_ev *e = &r->ev[r->n++];
+    memset(e, 0, sizeof *e);
+    e->type = ev->type;
+    e->now = ev->now;
+    e->id = ev->conn.id;
+    if (ev->type == TS_EV_TIMER_SET || ev->type == TS_EV_TIMER_FIRE ||
+        ev->type == TS_EV_TIMER_CANCEL)
+        e->kind = ev->u.timer.kind, e->when = ev->u.timer.when;
+    if (ev->type == TS_EV_STATE) e->from = ev->u.state.from, e->to = ev->u.state.to;
+    if (ev->type == TS_EV_DROP) e->kind = ev->u.drop.reason;
+    if (ev->type == TS_EV_UNDO) e->kind = ev->u.undo.kind, e->when = ev->u.undo.cwnd;
+    if (ev->type == TS_EV_SEG_OUT || ev->type == TS_EV_SEG_IN) {
+        e->plen = ev->u.seg.len;
+        memcpy(e->pkt, ev->u.seg.pkt, e->plen < sizeof e->pkt ? e->plen : sizeof e->pkt);
+    }
+    if (ev->conn.id) e->has_info = ts_stack_conn_info(r->s, ev->conn.id, &e->info) == 0;
+}
+
 harness *h_new(const ts_params *pa, const ts_params *pb)
 {
     harness *h = calloc(1, sizeof *h);

@@ -94,6 +94,27 @@ const char *h_state_path(const harness *h, int side, uint32_t conn, char *out, s
 /* The id of the first connection of `side` whose local port is lport (0 = any); 0 if none. */
 uint32_t h_conn_id(const harness *h, int side, uint16_t lport);
 
+/* A stack's events, recorded by h_rec_cb (ts_stack_set_event_fn(s, h_rec_cb, &rec), with
+ * rec.s = s), each with the snapshot ts_stack_conn_info gives at it: for tests that play
+ * one script to two stacks and compare what each said. */
+typedef struct h_rec_ev {
+    ts_event_type type;
+    ts_time_t now;
+    uint32_t id;
+    ts_time_t when;     /* a timer's deadline; an UNDO's cwnd */
+    int kind, from, to; /* a timer's kind, a drop's reason, an UNDO's kind; a STATE's */
+    bool has_info;
+    ts_tcp_info info;
+    size_t plen; /* SEG_IN, SEG_OUT: the packet's length, and its first bytes */
+    uint8_t pkt[128];
+} h_rec_ev;
+typedef struct h_rec {
+    ts_stack *s;
+    h_rec_ev *ev;
+    size_t n, cap;
+} h_rec;
+void h_rec_cb(void *ctx, const ts_event *ev);
+
 /* Hand-built packets. h_build writes an IPv4+TCP packet with valid checksums into buf
  * (at least 1600 bytes) with the wire layer's ts_tcp_build and returns its length. */
 typedef struct h_seg {

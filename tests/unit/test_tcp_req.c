@@ -21,24 +21,13 @@
 #define PORT  9000
 #define FLOOD TS_IP4(10, 0, 0, 50) /* the peers' address: nobody answers there */
 
-/* ---- B's events, with the snapshot at each ---- */
-
-typedef struct rec_ev {
-    ts_event_type type;
-    ts_time_t now;
-    uint32_t id;
-    int kind;
-    ts_time_t when;
-    bool has_info;
-    ts_tcp_info info;
-} rec_ev;
+/* ---- B's side: its events (h_rec) and listings, its fault injection ---- */
 
 typedef struct side {
     harness *h;
     ts_stack *b;
     int lsd;
-    rec_ev *ev;
-    size_t n, cap;
+    h_rec r;      /* B's events, with the snapshot at each */
     long refused; /* request blocks refused (the whole side) */
     bool refuse_req, refuse_conn;
     ts_tcp_info *ss; /* ts_stack_conns at each step, sorted by id */
@@ -48,27 +37,13 @@ typedef struct side {
     bool list_on_free; /* list the connections at each CONN_FREE (teardown's order) */
 } side;
 
-static void rec_cb(void *ctx, const ts_event *ev)
+/* h_rec_cb, and at a CONN_FREE what ts_stack_conns lists then (in kind), if asked. */
+static void side_ev(void *ctx, const ts_event *ev)
 {
     side *x = ctx;
-    if (x->n == x->cap) {
-        x->cap = x->cap ? 2 * x->cap : 256;
-        x->ev = realloc(x->ev, x->cap * sizeof *x->ev);
-        ck_assert_ptr_nonnull(x->ev);
-    }
-    rec_ev *e = &x->ev[x->n++];
-    memset(e, 0, sizeof *e);
-    e->type = ev->type;
-    e->now = ev->now;
-    e->id = ev->conn.id;
-    if (ev->type == TS_EV_TIMER_SET || ev->type == TS_EV_TIMER_FIRE ||
-        ev->type == TS_EV_TIMER_CANCEL)
-        e->kind = ev->u.timer.kind, e->when = ev->u.timer.when;
-    if (ev->type == TS_EV_STATE) e->kind = ev->u.state.from * 100 + ev->u.state.to;
-    if (ev->type == TS_EV_DROP) e->kind = ev->u.drop.reason;
-    if (ev->conn.id) e->has_info = ts_stack_conn_info(x->b, ev->conn.id, &e->info) == 0;
+    h_rec_cb(&x->r, ev);
     if (ev->type == TS_EV_CONN_FREE && x->list_on_free)
-        e->kind = (int)ts_stack_conns(x->b, NULL, 0);
+        x->r.ev[x->r.n - 1].kind = (int)ts_stack_conns(x->b, NULL, 0);
 }
 
 /* The fault injection point: a request block (or, when asked, a connection block). */
@@ -98,7 +73,8 @@ static void side_init(side *x, bool blocks, const ts_params *pb)
     x->refuse_req = !blocks;
     x->b->mem_refuse = refuse_fn;
     x->b->mem_refuse_ctx = x;
-    ts_stack_set_event_fn(x->b, rec_cb, x);
+    x->r.s = x->b;
+    ts_stack_set_event_fn(x->b, side_ev, x);
     x->lsd = ts_socket(x->b);
     ck_assert_int_ge(x->lsd, 0);
     ck_assert_int_eq(ts_bind(x->b, x->lsd, 0, PORT), 0);
@@ -115,7 +91,7 @@ static void side_destroy(side *x)
 static void side_free(side *x)
 {
     if (x->h) side_destroy(x);
-    free(x->ev);
+    free(x->r.ev);
     free(x->ss);
 }
 
@@ -242,14 +218,16 @@ static void same_packets(const side *w, const side *k)
 /* The same events (teardown's included) with the same snapshots, the same listings. */
 static void same_events(const side *w, const side *k)
 {
-    ck_assert_uint_eq(k->n, w->n);
-    for (size_t i = 0; i < k->n; i++) {
-        const rec_ev *a = &w->ev[i], *b = &k->ev[i];
+    ck_assert_uint_eq(k->r.n, w->r.n);
+    for (size_t i = 0; i < k->r.n; i++) {
+        const h_rec_ev *a = &w->r.ev[i], *b = &k->r.ev[i];
         ck_assert_msg(a->type == b->type && a->now == b->now && a->id == b->id &&
-                          a->kind == b->kind && a->when == b->when && a->has_info == b->has_info,
+                          a->kind == b->kind && a->when == b->when && a->from == b->from &&
+                          a->to == b->to && a->has_info == b->has_info && a->plen == b->plen,
                       "event %zu: type %d/%d vs %d/%d", i, (int)a->type, a->kind, (int)b->type,
                       b->kind);
         ck_assert_msg(!memcmp(&a->info, &b->info, sizeof a->info), "event %zu: snapshot", i);
+        ck_assert_msg(!memcmp(a->pkt, b->pkt, sizeof a->pkt), "event %zu: packet", i);
     }
     ck_assert_uint_eq(k->nss, w->nss);
     ck_assert_mem_eq(k->ss, w->ss, k->nss * sizeof *k->ss);
@@ -327,7 +305,7 @@ START_TEST(reset_all_and_teardown_change_nothing)
     side_destroy(&w);
     side_destroy(&k);
     size_t frees = 0;
-    for (size_t i = 0; i < k.n; i++) frees += k.ev[i].type == TS_EV_CONN_FREE;
+    for (size_t i = 0; i < k.r.n; i++) frees += k.r.ev[i].type == TS_EV_CONN_FREE;
     /* reset: 2 embryos and the child; the old listener, closed; teardown: 2 embryos and
      * the new listener */
     ck_assert_uint_eq(frees, 3 + 1 + 3);
@@ -441,8 +419,8 @@ END_TEST
 static size_t types_since(const side *x, size_t from, ts_event_type *out, size_t max)
 {
     size_t n = 0;
-    for (size_t i = from; i < x->n && n < max; i++)
-        if (x->ev[i].type != TS_EV_DROP) out[n++] = x->ev[i].type;
+    for (size_t i = from; i < x->r.n && n < max; i++)
+        if (x->r.ev[i].type != TS_EV_DROP) out[n++] = x->r.ev[i].type;
     return n;
 }
 
@@ -455,8 +433,8 @@ START_TEST(no_memory_at_the_timer_ends_the_embryo)
     side_init(&k, true, NULL);
     uint64_t base = cnt(&k)->mem_conn_bytes;
     flood(&k, 1);
-    uint32_t id = k.ev[k.n - 1].id; /* the embryo's last event: its timer set */
-    size_t from = k.n;
+    uint32_t id = k.r.ev[k.r.n - 1].id; /* the embryo's last event: its timer set */
+    size_t from = k.r.n;
     k.refuse_conn = true;
     h_run_until(k.h, 2 * TS_SEC);
     ck_assert_int_eq(k.refused, 1);
@@ -465,9 +443,9 @@ START_TEST(no_memory_at_the_timer_ends_the_embryo)
     ck_assert_int_eq(t[0], TS_EV_TIMER_CANCEL);
     ck_assert_int_eq(t[1], TS_EV_STATE);
     ck_assert_int_eq(t[2], TS_EV_CONN_FREE);
-    for (size_t i = from; i < k.n; i++) {
-        ck_assert_uint_eq(k.ev[i].id, id);
-        ck_assert_int_eq(k.ev[i].now, 1 * TS_SEC); /* rto_init after the SYN */
+    for (size_t i = from; i < k.r.n; i++) {
+        ck_assert_uint_eq(k.r.ev[i].id, id);
+        ck_assert_int_eq(k.r.ev[i].now, 1 * TS_SEC); /* rto_init after the SYN */
     }
     ck_assert_uint_eq(cnt(&k)->tcp_syn_retransmits, 0);
     ck_assert_uint_eq(cnt(&k)->req_blocks, 0);
@@ -493,11 +471,11 @@ START_TEST(no_memory_at_the_listeners_close_ends_the_embryos)
     uint64_t base = cnt(&k)->mem_conn_bytes;
     flood(&k, 3);
     k.refuse_conn = true;
-    size_t from = k.n;
+    size_t from = k.r.n;
     ck_assert_int_eq(ts_close(k.b, k.lsd), 0);
     ck_assert_int_eq(k.refused, 3);
     size_t frees = 0;
-    for (size_t i = from; i < k.n; i++) frees += k.ev[i].type == TS_EV_CONN_FREE;
+    for (size_t i = from; i < k.r.n; i++) frees += k.r.ev[i].type == TS_EV_CONN_FREE;
     ck_assert_uint_eq(frees, 4); /* three embryos and the listener */
     ck_assert_uint_eq(cnt(&k)->req_blocks, 0);
     ck_assert_uint_eq(k.b->nconns, 0);
@@ -515,18 +493,18 @@ START_TEST(no_memory_at_teardown_still_frees_each)
     flood(&k, 2);
     k.refuse_conn = true;
     k.list_on_free = true;
-    size_t from = k.n;
+    size_t from = k.r.n;
     side_destroy(&k);
     ck_assert_int_eq(k.refused, 2);
     size_t frees = 0;
-    for (size_t i = from; i < k.n; i++) {
-        ck_assert_int_eq(k.ev[i].type, TS_EV_CONN_FREE);
-        ck_assert(k.ev[i].has_info);
+    for (size_t i = from; i < k.r.n; i++) {
+        ck_assert_int_eq(k.r.ev[i].type, TS_EV_CONN_FREE);
+        ck_assert(k.r.ev[i].has_info);
         frees++;
     }
     ck_assert_uint_eq(frees, 3); /* two embryos, then the listener */
-    ck_assert_int_eq(k.ev[from].info.state, TS_SYN_RECEIVED);
-    ck_assert_int_eq(k.ev[from].kind, 3); /* listed: itself, the other, the listener */
+    ck_assert_int_eq(k.r.ev[from].info.state, TS_SYN_RECEIVED);
+    ck_assert_int_eq(k.r.ev[from].kind, 3); /* listed: itself, the other, the listener */
     side_free(&k);
 }
 END_TEST

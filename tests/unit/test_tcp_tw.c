@@ -20,52 +20,6 @@
 #define PORT 6379
 #define D    (2 * TS_MSEC)
 
-/* ---- recording A's events ---- */
-
-typedef struct rec_ev {
-    ts_event_type type;
-    ts_time_t now;
-    uint32_t id;
-    ts_time_t when;
-    int kind, from, to;
-    bool has_info;
-    ts_tcp_info info;
-    size_t plen;
-    uint8_t pkt[128];
-} rec_ev;
-
-typedef struct rec {
-    ts_stack *s;
-    rec_ev *ev;
-    size_t n, cap;
-} rec;
-
-static void rec_cb(void *ctx, const ts_event *ev)
-{
-    rec *r = ctx;
-    if (r->n == r->cap) {
-        r->cap = r->cap ? 2 * r->cap : 256;
-        r->ev = realloc(r->ev, r->cap * sizeof *r->ev);
-        ck_assert_ptr_nonnull(r->ev);
-    }
-    rec_ev *e = &r->ev[r->n++];
-    memset(e, 0, sizeof *e);
-    e->type = ev->type;
-    e->now = ev->now;
-    e->id = ev->conn.id;
-    if (ev->type == TS_EV_TIMER_SET || ev->type == TS_EV_TIMER_FIRE ||
-        ev->type == TS_EV_TIMER_CANCEL)
-        e->kind = ev->u.timer.kind, e->when = ev->u.timer.when;
-    if (ev->type == TS_EV_STATE) e->from = ev->u.state.from, e->to = ev->u.state.to;
-    if (ev->type == TS_EV_DROP) e->kind = ev->u.drop.reason;
-    if (ev->type == TS_EV_UNDO) e->kind = ev->u.undo.kind, e->when = ev->u.undo.cwnd;
-    if (ev->type == TS_EV_SEG_OUT || ev->type == TS_EV_SEG_IN) {
-        e->plen = ev->u.seg.len;
-        memcpy(e->pkt, ev->u.seg.pkt, e->plen < sizeof e->pkt ? e->plen : sizeof e->pkt);
-    }
-    if (ev->conn.id) e->has_info = ts_stack_conn_info(r->s, ev->conn.id, &e->info) == 0;
-}
-
 /* ---- the connection in TIME-WAIT, either way ---- */
 
 static bool drop_from_a(harness *h, int from, const h_pkt *p, unsigned idx)
@@ -78,7 +32,7 @@ typedef struct tw_case {
     h_conn x;
     harness *h;
     ts_stack *a;
-    rec r;
+    h_rec r;
     uint32_t rcv_nxt, snd_nxt, bts; /* A's RCV.NXT and SND.NXT, B's last TSval */
     size_t fin;                     /* B's FIN in the log */
 } tw_case;
@@ -114,7 +68,7 @@ static void tw_open_with(tw_case *t, bool orphan, const h_conn_opts *opts)
     ck_assert(o.has_ts);
     t->bts = o.tsval;
     t->r.s = t->a;
-    ts_stack_set_event_fn(t->a, rec_cb, &t->r);
+    ts_stack_set_event_fn(t->a, h_rec_cb, &t->r);
 }
 
 static void tw_open(tw_case *t, bool orphan)
@@ -221,14 +175,14 @@ static void script(tw_case *t)
     h_run_until(t->h, t0 + 200 * TS_SEC);
 }
 
-static void expect_same(const rec *a, const rec *b)
+static void expect_same(const h_rec *a, const h_rec *b)
 {
     size_t na = 0, nb = 0;
     for (;; na++, nb++) {
         while (na < a->n && a->ev[na].type == TS_EV_CONN_FREE) na++; /* the orphan's only */
         while (nb < b->n && b->ev[nb].type == TS_EV_CONN_FREE) nb++;
         if (na == a->n || nb == b->n) break;
-        const rec_ev *x = &a->ev[na], *y = &b->ev[nb];
+        const h_rec_ev *x = &a->ev[na], *y = &b->ev[nb];
         ck_assert_msg(x->type == y->type && x->now == y->now && x->id == y->id &&
                           x->kind == y->kind && x->when == y->when && x->from == y->from &&
                           x->to == y->to,
@@ -243,7 +197,7 @@ static void expect_same(const rec *a, const rec *b)
     ck_assert_uint_eq(nb, b->n);
 }
 
-static size_t count(const rec *r, ts_event_type type)
+static size_t count(const h_rec *r, ts_event_type type)
 {
     size_t k = 0;
     for (size_t i = 0; i < r->n; i++) k += r->ev[i].type == type;
