@@ -397,7 +397,7 @@ struct ts_req {
     uint32_t irs;
     uint16_t wnd, mss;
     uint8_t wscale;
-    bool has_mss, has_wscale, has_sackok, has_ts;
+    bool has_wscale, has_sackok, has_ts;
     /* the child's own */
     bool cork, oow_sent;
     uint8_t tos;

@@ -226,7 +226,7 @@ void ts_open_embryo(ts_stack *s, ts_conn *c, const ts_req *r)
     c->listener = r->listener;
     c->tos = r->tos, c->cork = r->cork, c->notsent_lowat = r->notsent_lowat;
     ts_seg g = {.seq = r->irs, .wnd = r->wnd};
-    g.opts.has_mss = r->has_mss, g.opts.mss = r->mss;
+    g.opts.has_mss = true, g.opts.mss = r->mss;
     g.opts.has_wscale = r->has_wscale, g.opts.wscale = r->wscale;
     g.opts.has_sackok = r->has_sackok;
     g.opts.has_ts = r->has_ts, g.opts.tsval = r->ts_recent;

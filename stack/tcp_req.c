@@ -82,7 +82,7 @@ static void keep(ts_req *r, const ts_conn *c)
     r->raddr = c->remote.addr, r->lport = c->local.port, r->rport = c->remote.port;
     r->irs = c->irs;
     r->wnd = (uint16_t)c->snd_wnd; /* a SYN's window, never scaled */
-    r->has_mss = c->peer_mss != 536, r->mss = c->peer_mss;
+    r->mss = c->peer_mss;          /* as an MSS option: the same peer_mss whether the SYN had one */
     r->has_wscale = c->ws_ok, r->wscale = c->snd_wscale;
     r->has_sackok = c->sack_ok;
     r->has_ts = c->ts_ok, r->ts_recent = c->ts_recent;
@@ -179,21 +179,37 @@ ts_conn *ts_req_materialize(ts_stack *s, ts_req *r)
     return c;
 }
 
+/* A block whose child is not coming back: out of the heap, the SYN queue and the hash. */
+static void unlink_block(ts_stack *s, ts_req *r)
+{
+    ts_heap_remove(&s->heap, &r->hn);
+    ts_conn_q_unlink(r->listener, &r->q);
+    hash_remove(s, r);
+}
+
+/* ...and after its events, what ts_conn_destroy undoes: the counts (in state st), the
+ * parameters' reference, the memory. */
+static void gone(ts_stack *s, ts_req *r, ts_state st)
+{
+    s->cnt.conns_by_state[st]--;
+    s->nconns--;
+    ts_mem_params_drop(s, r->p);
+    block_free(s, r);
+}
+
 /* Out of memory for the child: the embryo ends from its block, with the events of a
  * child's end (on a rebuilt copy): its timer cancelled, CLOSED, then CONN_FREE at once
  * (the whole child would have retransmitted its SYN-ACK first: with no memory to bring
- * it back, it is given up). Unlinked from everything before the first event, as a child
- * is, so that what a callback does meets no half-gone block. The peer's ACK will find no
- * connection and be reset. */
+ * it back, it is given up). Unlinked before the first event, as a child leaves the table
+ * when it is done, so that what a callback does meets no half-gone block. The peer's ACK
+ * will find no connection and be reset. */
 static void end_in_place(ts_stack *s, ts_req *r)
 {
     ts_conn c;
     ts_req_rebuild(s, r, &c);
     c.hashed = false;
     c.listener = NULL;
-    ts_heap_remove(&s->heap, &r->hn);
-    ts_conn_q_unlink(r->listener, &r->q);
-    hash_remove(s, r);
+    unlink_block(s, r);
     ts_event ev = {.type = TS_EV_TIMER_CANCEL};
     ev.u.timer.kind = TS_TIMER_RETRANSMIT;
     ts_emit_conn(s, &c, &ev);
@@ -205,10 +221,7 @@ static void end_in_place(ts_stack *s, ts_req *r)
     ts_emit_conn(s, &c, &st);
     ts_event fr = {.type = TS_EV_CONN_FREE};
     ts_emit_conn(s, &c, &fr);
-    s->cnt.conns_by_state[TS_CLOSED]--;
-    s->nconns--;
-    ts_mem_params_drop(s, r->p);
-    block_free(s, r);
+    gone(s, r, TS_CLOSED);
 }
 
 ts_conn *ts_req_child(ts_stack *s, ts_qlink *q)
@@ -241,8 +254,7 @@ const ts_req *ts_req_by_id(const ts_stack *s, uint32_t id)
 
 /* Teardown, before the connections': each block's child back in the table, to be freed in
  * its order with the rest (a block's rebuild reads its listener). One that memory ran out
- * for goes as ts_conn_destroy would: CONN_FREE (on a rebuilt copy), out of everything,
- * the counts. */
+ * for says CONN_FREE (on a rebuilt copy), as ts_conn_destroy would, and goes. */
 void ts_req_destroy_all(ts_stack *s)
 {
     for (uint32_t i = 0; s->req_htab && i <= s->req_hmask; i++)
@@ -251,15 +263,10 @@ void ts_req_destroy_all(ts_stack *s)
             if (ts_req_materialize(s, r)) continue;
             ts_conn c;
             ts_req_rebuild(s, r, &c);
-            ts_event ev = {.type = TS_EV_CONN_FREE};
+            ts_event ev = {.type = TS_EV_CONN_FREE}; /* still listed, as ts_conn_destroy's */
             ts_emit_conn(s, &c, &ev);
-            hash_remove(s, r);
-            ts_heap_remove(&s->heap, &r->hn);
-            ts_conn_q_unlink(r->listener, &r->q);
-            s->cnt.conns_by_state[TS_SYN_RECEIVED]--;
-            s->nconns--;
-            ts_mem_params_drop(s, r->p);
-            block_free(s, r);
+            unlink_block(s, r);
+            gone(s, r, TS_SYN_RECEIVED);
         }
     free(s->req_htab);
     s->req_htab = NULL;
