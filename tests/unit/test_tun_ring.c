@@ -15,6 +15,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -200,7 +201,7 @@ static struct {
     ts_loop *loop;
     ts_stack *st;
     long iters, signalled_at;
-    bool raise_at_3, guard_hit;
+    bool raise_at_3, guard_hit, signalled;
     ts_time_t t0;
     uint16_t seq;
 } lw;
@@ -257,6 +258,7 @@ static void on_signal(ts_loop *l, int signo, void *ctx)
     (void)ctx;
     ck_assert_int_eq(signo, SIGTERM);
     lw.signalled_at = lw.iters;
+    lw.signalled = true;
     ts_loop_stop(l);
 }
 
@@ -340,6 +342,64 @@ START_TEST(busy_polling_keeps_the_deadline)
 }
 END_TEST
 
+/* A child process pings the loop one request at a time, 100 us apart, so that each one
+ * lands while the loop is busy polling (the poll reads the device itself, and looks at
+ * the other descriptors only now and then); after the 20th it sends SIGTERM. Every
+ * request must be answered meanwhile, and the signal must still end the run. The child
+ * sends at most 20,000 requests (2 s) and is killed when the run ends. */
+START_TEST(busy_polling_answers_a_trickle_and_sees_a_signal)
+{
+    loop_setup();
+    ts_loop_set_idle(lw.loop, NULL, NULL);
+    ts_loop_set_busy_poll(lw.loop, 10 * TS_MSEC);
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        uint8_t buf[64];
+        for (uint16_t i = 0; i < 20000; i++) {
+            echo_request(buf, i);
+            if (send(lw.fd[1], buf, 36, MSG_DONTWAIT) != 36) _exit(1);
+            if (i == 20) kill(getppid(), SIGTERM);
+            usleep(100);
+        }
+        _exit(0);
+    }
+    ts_time_t t0 = ts_loop_clock();
+    int r = ts_loop_run(lw.loop, t0 + 5 * TS_SEC);
+    ts_time_t took = ts_loop_clock() - t0;
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    ck_assert_int_eq(r, 0);
+    ck_assert_msg(lw.signalled && took < 4 * TS_SEC, "SIGTERM not seen: ran %lld us",
+                  (long long)took);
+    const ts_loop_stats *st = ts_loop_get_stats(lw.loop);
+    ck_assert_uint_ge(st->pkts_in, 20);
+    ck_assert_uint_eq(st->pkts_out, st->pkts_in); /* each request answered */
+    uint8_t buf[2048];
+    unsigned replies = 0;
+    while (recv(lw.fd[1], buf, sizeof buf, MSG_DONTWAIT) > 0) replies++;
+    ck_assert_uint_eq(replies, st->pkts_out);
+    loop_teardown();
+}
+END_TEST
+
+/* A device that closes while the loop polls it: an error at once, not a spin until the
+ * deadline (a closed device reads as 0 bytes, which polling must not take for "nothing
+ * yet"). */
+START_TEST(busy_polling_a_closed_device_is_an_error)
+{
+    loop_setup();
+    ts_loop_set_idle(lw.loop, NULL, NULL);
+    ts_loop_set_busy_poll(lw.loop, 10 * TS_MSEC);
+    close(lw.fd[1]);
+    lw.fd[1] = socket(AF_UNIX, SOCK_DGRAM, 0); /* for the teardown to close */
+    ts_time_t t0 = ts_loop_clock();
+    ck_assert_int_eq(ts_loop_run(lw.loop, t0 + 2 * TS_SEC), -EIO);
+    ck_assert_int_lt(ts_loop_clock() - t0, TS_SEC);
+    loop_teardown();
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("tun_ring");
@@ -347,6 +407,8 @@ static Suite *suite(void)
     tcase_add_test(lc, a_steady_stream_does_not_hide_a_signal);
     tcase_add_test(lc, a_steady_stream_does_not_hide_the_deadline);
     tcase_add_test(lc, busy_polling_keeps_the_deadline);
+    tcase_add_test(lc, busy_polling_answers_a_trickle_and_sees_a_signal);
+    tcase_add_test(lc, busy_polling_a_closed_device_is_an_error);
     tcase_set_timeout(lc, 20);
     suite_add_tcase(s, lc);
     TCase *tc = tcase_create("ring");
