@@ -5,12 +5,12 @@
  * into one buffer owned by the loop: no allocation and one read() per packet, or, with
  * the io_uring ring (tun_ring.c, the default), a batch of reads per system call and a
  * burst's writes in one. Before it sleeps the loop may busy-poll, by reading the device
- * itself (wait_polled). With offloads (tun_gso.c) every packet carries a virtio_net_hdr: received
- * partial checksums are completed here. The stack runs in burst mode (tcpsim/stack.h): everything
- * it sends between two waits (a batch of input, the timers, the callbacks) is one burst, held open
- * with ts_stack_burst_begin/end; with offloads its in-order data segments are coalesced into
- * super-segments written, without a copy, when the burst ends or the run breaks, while anything
- * else is written at once. */
+ * itself (wait_polled). With offloads (tun_gso.c) every packet carries a virtio_net_hdr:
+ * received partial checksums are completed here. The stack runs in burst mode
+ * (tcpsim/stack.h): everything it sends between two waits (a batch of input, the timers,
+ * the callbacks) is one burst, held open with ts_stack_burst_begin/end; with offloads its
+ * in-order data segments are coalesced into super-segments written, without a copy, when
+ * the burst ends or the run breaks, while anything else is written at once. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,8 +25,8 @@
 #include "tun.h"
 
 #define LOOP_MAX_WATCH 8
-#define POLL_LOOK      16  /* busy-poll rounds per look at the descriptors other than the device */
-#define LOOP_BATCH     256 /* packets read per wakeup before timers get a turn */
+#define POLL_LOOK      16    /* busy-poll rounds per look at the other descriptors */
+#define LOOP_BATCH     256   /* packets read per wakeup before timers get a turn */
 #define LOOP_PKT_MAX   65536 /* the largest IPv4 packet */
 #define SLOT_BYTES     2048  /* a held packet up to this size uses a pool slot */
 
