@@ -305,6 +305,12 @@ void h_inject(harness *h, int to, const uint8_t *pkt, size_t len)
     free(block);
 }
 
+void h_inject_seg(harness *h, int to, const h_seg *g)
+{
+    uint8_t p[1600];
+    h_inject(h, to, p, h_build(p, g));
+}
+
 /* ---- the test application ---- */
 
 void h_app_init(h_app *a, harness *h, int side)

@@ -139,6 +139,8 @@ void h_fix_csums(uint8_t *pkt, size_t len, bool tcp);
 /* Feed a packet to side `to` at the harness's time, copied to the very end of a malloc'd
  * block of exactly len bytes so ASan catches any overread. */
 void h_inject(harness *h, int to, const uint8_t *pkt, size_t len);
+/* h_build, then h_inject: a hand-built segment fed to side `to`. */
+void h_inject_seg(harness *h, int to, const h_seg *g);
 /* Addresses of the two sides. */
 #define H_ADDR_A TS_IP4(10, 0, 0, 103)
 #define H_ADDR_B TS_IP4(10, 0, 0, 199)

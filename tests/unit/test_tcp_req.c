@@ -116,8 +116,7 @@ static void peer(side *x, uint16_t sport, uint32_t seq, uint32_t ack, uint8_t fl
                .optlen = optlen,
                .data = (const uint8_t *)data,
                .dlen = data ? strlen(data) : 0};
-    uint8_t p[1600];
-    h_inject(x->h, H_B, p, h_build(p, &g));
+    h_inject_seg(x->h, H_B, &g);
 }
 
 /* MSS 1460, SACK permitted, timestamps (TSval tsv), window scale 7: Linux's SYN. */

@@ -462,8 +462,7 @@ static void inject_syn(harness *h, uint16_t sport, uint16_t dport)
                .win = 64240,
                .opt = opt,
                .optlen = sizeof opt};
-    uint8_t p[1600];
-    h_inject(h, H_B, p, h_build(p, &g));
+    h_inject_seg(h, H_B, &g);
 }
 
 START_TEST(synack_retransmissions_and_embryo_drop)

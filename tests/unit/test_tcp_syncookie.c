@@ -58,8 +58,7 @@ static void flood_syn(harness *h, uint16_t sport, uint32_t seq)
                .win = 64240,
                .opt = opt,
                .optlen = sizeof opt};
-    uint8_t p[1600];
-    h_inject(h, H_B, p, h_build(p, &g));
+    h_inject_seg(h, H_B, &g);
 }
 
 /* The bare ACK a SYN's sender returns for a SYN-ACK with ISN `isn`. */
@@ -73,8 +72,7 @@ static void flood_ack(harness *h, uint16_t sport, uint32_t seq, uint32_t ack)
                .ack = ack,
                .flags = TS_TH_ACK,
                .win = 502};
-    uint8_t p[1600];
-    h_inject(h, H_B, p, h_build(p, &g));
+    h_inject_seg(h, H_B, &g);
 }
 
 /* The newest SYN-ACK B sent to dport, or NULL. */
@@ -430,8 +428,7 @@ START_TEST(cookie_ack_with_nonsense_tsecr_refused)
                .win = 502,
                .opt = opt,
                .optlen = sizeof opt};
-    uint8_t p[1600];
-    h_inject(h, H_B, p, h_build(p, &g));
+    h_inject_seg(h, H_B, &g);
     ck_assert_uint_eq(cnt(h, H_B)->tcp_syncookies_failed, 1);
     ck_assert_uint_eq(cnt(h, H_B)->tcp_syncookies_ok, 0);
     ck_assert_int_eq(sb.naccepted, 0);
