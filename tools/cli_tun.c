@@ -994,8 +994,11 @@ static void print_stats(tun_run *r)
             (unsigned long long)d->csum_in, (unsigned long long)d->bad_vnet_in);
     if (ts_tun_offload(r->tun) || ts_loop_ring(r->loop))
         fprintf(stderr, "tcpsim: stat device.bursts %llu\n", (unsigned long long)d->bursts);
-    fprintf(stderr, "tcpsim: stat device.uring %d\ntcpsim: stat device.submits %llu\n",
-            ts_loop_ring(r->loop) ? 1 : 0, (unsigned long long)d->submits);
+    fprintf(stderr,
+            "tcpsim: stat device.uring %d\ntcpsim: stat device.submits %llu\n"
+            "tcpsim: stat device.empty_polls %llu\n",
+            ts_loop_ring(r->loop) ? 1 : 0, (unsigned long long)d->submits,
+            (unsigned long long)d->empty_polls);
     if (r->o->link)
         fprintf(stderr, "tcpsim: stat device.held_overflow %llu\n",
                 (unsigned long long)d->held_overflow);

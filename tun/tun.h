@@ -114,9 +114,11 @@ size_t ts_gso_tx_finish(ts_gso_tx *g, ts_vnet_hdr *h);
 
 typedef struct ts_ring ts_ring;
 #define TS_RING_READS_MAX 64 /* reads in one batch */
-/* What the ring's submits did: writes that took their whole packet, bytes, refusals. */
+/* What the ring's submits did: writes that took their whole packet, bytes, refusals; the
+ * submits, and of them the empty ones (a read that wrote nothing and found nothing: a
+ * busy poll's round on an idle device). */
 typedef struct ts_ring_tally {
-    uint64_t pkts, bytes, errors, submits;
+    uint64_t pkts, bytes, errors, submits, empty;
 } ts_ring_tally;
 /* A packet read: buf holds len bytes until the next call on the ring. */
 typedef void (*ts_ring_read_fn)(void *ctx, uint8_t *buf, size_t len);
@@ -238,6 +240,7 @@ typedef struct ts_loop_stats {
     uint64_t write_errors;  /* packets the device refused (dropped) */
     uint64_t wakeups;       /* epoll returns */
     uint64_t submits;       /* io_uring submits (each one system call for many packets) */
+    uint64_t empty_polls;   /* of them, reads that found nothing and wrote nothing */
     uint64_t held_overflow; /* packets dropped because the shaper's pool was full */
 } ts_loop_stats;
 const ts_loop_stats *ts_loop_get_stats(const ts_loop *l);

@@ -249,6 +249,7 @@ static void ring_fold(ts_loop *l)
     l->stats.bytes_out += l->rt.bytes - (l->vnet ? l->rt.pkts * sizeof(ts_vnet_hdr) : 0);
     l->stats.write_errors += l->rt.errors;
     l->stats.submits += l->rt.submits;
+    l->stats.empty_polls += l->rt.empty;
     l->rt = (ts_ring_tally){0};
 }
 

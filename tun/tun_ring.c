@@ -259,6 +259,7 @@ int ts_ring_read(ts_ring *r, ts_ring_tally *t, ts_ring_read_fn fn, void *ctx)
         }
     }
     /* Double while every read brought a packet; else about twice what came. */
+    if (!writes && !got && !fatal) t->empty++;
     unsigned next = (unsigned)got == nread ? 2 * nread : 2 * (unsigned)got;
     r->nread = next < 2 ? 2 : next > TS_RING_READS_MAX ? TS_RING_READS_MAX : next;
     return fatal ? fatal : got;

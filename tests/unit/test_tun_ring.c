@@ -91,7 +91,8 @@ static void on_read(void *ctx, uint8_t *buf, size_t len)
 }
 
 /* 200 messages waiting: batches of 8, 16, 32, 64, 64 come back full and in order, the
- * next finds 16 of 64, and an empty one shrinks the batch to its floor of 2. */
+ * next finds 16 of 64, and an empty one shrinks the batch to its floor of 2 and is the
+ * one submit counted empty. */
 START_TEST(reads_come_in_order_and_the_batch_adapts)
 {
     setup();
@@ -105,10 +106,13 @@ START_TEST(reads_come_in_order_and_the_batch_adapts)
     }
     ck_assert_int_eq(nseen, 200);
     for (int i = 0; i < 200; i++) ck_assert_int_eq(seen[i], i);
+    ck_assert_uint_eq(tally.empty, 0);
     ck_assert_uint_eq(ts_ring_batch(ring), 32);
     ck_assert_int_eq(ts_ring_read(ring, &tally, on_read, NULL), 0); /* empty: no wait */
     ck_assert_uint_eq(ts_ring_batch(ring), 2);
     ck_assert_uint_eq(tally.pkts, 0);
+    ck_assert_uint_eq(tally.submits, 7);
+    ck_assert_uint_eq(tally.empty, 1); /* only the last found nothing */
     teardown();
 }
 END_TEST
@@ -124,6 +128,7 @@ START_TEST(a_read_submits_the_queued_writes_first)
     ck_assert_int_eq(ts_ring_read(ring, &tally, on_read, NULL), 0);
     ck_assert_uint_eq(tally.pkts, 1);
     ck_assert_uint_eq(tally.submits, 1);
+    ck_assert_uint_eq(tally.empty, 0); /* it read nothing, but it wrote */
     int got = 0;
     ck_assert_int_eq(recv(fd[1], &got, sizeof got, MSG_DONTWAIT), (int)sizeof got);
     ck_assert_int_eq(got, 7);
