@@ -91,6 +91,10 @@ ts_ring *ts_ring_create(int fd, size_t slot, char *err, size_t errlen)
 void ts_ring_destroy(ts_ring *r)
 {
     if (!r) return;
+    /* The ring's own teardown is asynchronous and would let go of a registered device
+     * after we return: the device (and its name) would outlive the process's close of
+     * it. Unregistered here, it goes when its descriptor is closed, as without the ring. */
+    if (r->sqe_flags & IOSQE_FIXED_FILE) io_uring_unregister_files(&r->u);
     io_uring_queue_exit(&r->u);
     free(r->rbuf);
     free(r);
