@@ -51,6 +51,14 @@ row "idle 1,000: memory (tcpsim VmRSS; kernel slab)" kB
 row "idle 1,000: per connection" B/conn
 row "connect+close per second (sequential)" /s
 row "connect+close per second (8 in flight)" /s
+# Bare TUN (tools/bench-tun-bare.c), under the sequential figure only: a positive figure and
+# tcpsim's ratio over it.
+printf '%s\n' "$out" | grep -Eq '^bare TUN, no TCP: connect\+close \(sequential\) +[1-9][0-9]* /s +tcpsim/bare +[0-9]+\.[0-9]{2}$' ||
+    fail "no bare TUN figure under the sequential one"
+printf '%s\n' "$out" | grep -q '^bare TUN, no TCP: connect+close (8 in flight)' &&
+    fail "a bare TUN figure with 8 in flight (one read and one write a packet is no floor there)"
+printf '%s\n' "$out" | grep -q '^    bare TUN: tools/bench-tun-bare.c answers each SYN and FIN' ||
+    fail "bare TUN is not explained"
 printf '%s\n' "$out" | grep -Eq '^idle 1,000: connections held +1,000 +1,000$' ||
     fail "not 1,000 idle connections held by both"
 printf '%s\n' "$out" | grep -q "kernel slab grown over both ends: .* in TCP+" ||
