@@ -6,15 +6,16 @@
  * wake-ups between the two CPUs. A stack measured against it sees what its TCP costs.
  *
  *   bench-tun-bare SECS     make tun0, print "ready", answer for SECS (at most 600) or
- *                            until SIGTERM. The caller gives tun0 10.0.0.1/24 and brings it
- *                            up; answers go to whatever address the SYN was sent to
+ *                           until SIGTERM. The caller gives tun0 10.0.0.1/24 and brings it
+ *                           up; answers go to whatever address the SYN was sent to
  *
  * The SYN-ACK carries what tcpsim's does (MSS 1460, SACK permitted, timestamps, window
  * scale 7), so Linux's client does the same work against either; the timestamps also let
  * its TIME-WAITs be reused (tcp_tw_reuse). Like tcpsim's loop it polls the device for 50 us
- * after a packet before it sleeps. Not part of the CMake build: tools/bench-tun compiles it
- * with `cc -O2` into its temporary directory, as it does tools/bench-tun-client.c. A packet
- * it cannot read is dropped, never trusted: every length is checked against what came. */
+ * after a packet before it sleeps. tools/bench-tun compiles it with `cc -O2` into its
+ * temporary directory, as it does tools/bench-tun-client.c; the tests build it with the
+ * project's warnings and sanitizers (tun.bench_bare). A packet it cannot read is dropped,
+ * never trusted: every length is checked against what came. */
 #ifndef _GNU_SOURCE /* the project's build defines it; cc -O2 alone does not */
 #define _GNU_SOURCE
 #endif
@@ -23,6 +24,7 @@
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +88,33 @@ static const uint8_t *find_opt(const uint8_t *tcp, size_t hlen, uint8_t kind, ui
     return NULL;
 }
 
+/* An answer's options, written at op: their length, a multiple of 4. A SYN-ACK gets MSS
+ * 1460, SACK permitted with the timestamps if the SYN had them, and window scale 7 if the
+ * SYN offered scaling; a FIN-ACK the timestamps alone. ts: the segment's option, or NULL. */
+static size_t put_opts(uint8_t *op, bool syn, const uint8_t *ts, bool ws, uint32_t my_ts)
+{
+    static const uint8_t mss[4] = {2, 4, 1460 >> 8, 1460 & 0xff}, sack_ok[2] = {4, 2},
+                         nops[2] = {1, 1}, wscale[4] = {1, 3, 3, 7};
+    size_t n = 0;
+    if (syn) {
+        memcpy(op, mss, 4);
+        n = 4;
+    }
+    if (ts) {
+        memcpy(op + n, syn ? sack_ok : nops, 2);
+        op[n + 2] = 8;
+        op[n + 3] = 10;
+        put32(op + n + 4, my_ts);
+        put32(op + n + 8, get32(ts + 2)); /* their TSval, echoed */
+        n += 12;
+    }
+    if (ws) {
+        memcpy(op + n, wscale, 4);
+        n += 4;
+    }
+    return n;
+}
+
 /* The answer to one packet from Linux, built in out (60 bytes): its length, or 0 for none.
  * A SYN alone gets a SYN-ACK; a FIN (with its ACK, without SYN or RST) a FIN-ACK. */
 static size_t answer(const uint8_t *in, size_t n, uint8_t *out, uint32_t my_ts)
@@ -96,24 +125,14 @@ static size_t answer(const uint8_t *in, size_t n, uint8_t *out, uint32_t my_ts)
     const uint8_t *t = in + ihl;
     size_t thl = (size_t)(t[12] >> 4) * 4;
     if (thl < 20 || ihl + thl > tot) return 0;
-    uint8_t fl = t[13];
-    uint32_t seq = get32(t + 4), my_seq, ack;
-    const uint8_t *ts = find_opt(t, thl, 8, 10), *ws = NULL; /* RFC 7323 */
-    size_t olen;
-    if ((fl & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) == TCP_SYN) {
-        my_seq = seq * 2654435761u; /* any ISS will do: nothing is kept to check it */
-        ack = seq + 1;
-        ws = find_opt(t, thl, 3, 3); /* scaled only if the SYN offered it */
-        olen = 4u + (ts ? 12u : 0u) + (ws ? 4u : 0u);
-    } else if ((fl & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) == (TCP_ACK | TCP_FIN)) {
-        my_seq = get32(t + 8);
-        ack = seq + (uint32_t)(tot - ihl - thl) + 1;
-        olen = ts ? 12u : 0u;
-    } else {
-        return 0;
-    }
-    size_t len = 20 + 20 + olen;
-    memset(out, 0, len);
+    uint8_t fl = t[13] & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN);
+    bool syn = fl == TCP_SYN;
+    if (!syn && fl != (TCP_ACK | TCP_FIN)) return 0;
+    uint32_t seq = get32(t + 4);
+    memset(out, 0, 60);
+    uint8_t *o = out + 20;
+    size_t len = 40 + put_opts(o + 20, syn, find_opt(t, thl, 8, 10), /* RFC 7323 */
+                               syn && find_opt(t, thl, 3, 3), my_ts);
     out[0] = 0x45;
     put16(out + 2, (uint32_t)len);
     out[8] = 64;
@@ -121,31 +140,16 @@ static size_t answer(const uint8_t *in, size_t n, uint8_t *out, uint32_t my_ts)
     memcpy(out + 12, in + 16, 4); /* from the address the packet was sent to */
     memcpy(out + 16, in + 12, 4);
     put16(out + 10, cksum(out, 20, 0));
-    uint8_t *o = out + 20, *op = o + 20;
     memcpy(o, t + 2, 2); /* ports swapped */
     memcpy(o + 2, t, 2);
-    put32(o + 4, my_seq);
-    put32(o + 8, ack);
-    o[12] = (uint8_t)((20 + olen) / 4 << 4);
-    o[13] = (uint8_t)(fl & TCP_SYN ? TCP_SYN | TCP_ACK : TCP_FIN | TCP_ACK);
+    /* any ISS will do, nothing is kept to check it; a FIN-ACK's sequence is the FIN's ACK */
+    put32(o + 4, syn ? seq * 2654435761u : get32(t + 8));
+    put32(o + 8, syn ? seq + 1 : seq + (uint32_t)(tot - ihl - thl) + 1);
+    o[12] = (uint8_t)((len - 20) / 4 << 4);
+    o[13] = (uint8_t)(syn ? TCP_SYN | TCP_ACK : TCP_FIN | TCP_ACK);
     /* 65535 in the SYN-ACK (never scaled); after it 512, tcpsim's 64 KiB at scale 7 (no
      * data is coming: unscaled, 512 bytes are as good) */
-    put16(o + 14, fl & TCP_SYN ? 65535 : 512);
-    if (fl & TCP_SYN) { /* MSS 1460; SACK permitted with the timestamps; NOP, WS 7 */
-        op[0] = 2, op[1] = 4;
-        put16(op + 2, 1460);
-        op += 4;
-        if (ts) op[0] = 4, op[1] = 2, op += 2;
-    } else if (ts) {
-        op[0] = 1, op[1] = 1, op += 2;
-    }
-    if (ts) {
-        op[0] = 8, op[1] = 10;
-        put32(op + 2, my_ts);
-        put32(op + 6, get32(ts + 2)); /* their TSval, echoed */
-        op += 10;
-    }
-    if (ws) op[0] = 1, op[1] = 3, op[2] = 3, op[3] = 7;
+    put16(o + 14, syn ? 65535 : 512);
     uint32_t pseudo = 6 + (uint32_t)(len - 20);
     for (int i = 12; i < 20; i += 2) pseudo += (uint32_t)out[i] << 8 | out[i + 1];
     put16(o + 16, cksum(o, len - 20, pseudo));
